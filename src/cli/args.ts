@@ -1,0 +1,55 @@
+// cli/args: docker/runc-style flag parsing: options before the positionals, `--x v`, `--x=v`, `-x v`,
+// grouped short booleans (`-dit`), repeatable flags, and everything after the last positional kept as is.
+import { BerthError } from '../errors.js';
+
+export interface FlagSpec {
+  short?: string;
+  type: 'bool' | 'string' | 'list';
+}
+
+export interface Parsed {
+  flags: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  /** what followed the stop positional, untouched (the command of `exec` or `run`) */
+  rest: string[];
+}
+
+/** `stopAfter`: after that many positionals, the remaining words are `rest` (flags included). */
+export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, stopAfter = Infinity): Parsed {
+  const flags: Parsed['flags'] = {};
+  const positionals: string[] = [];
+  const byShort = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  const set = (name: string, value: string | boolean) => {
+    const s = specs[name]!;
+    if (s.type === 'list') flags[name] = [...((flags[name] as string[]) ?? []), String(value)];
+    else flags[name] = value;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (positionals.length >= stopAfter) return { flags, positionals, rest: argv.slice(i) };
+    if (a === '--') { positionals.push(...argv.slice(i + 1, i + 1 + (stopAfter - positionals.length))); return { flags, positionals, rest: argv.slice(i + 1 + positionals.length) }; }
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      const s = specs[name];
+      if (!s) throw new BerthError('InvalidArgument', `unknown flag: --${name}`);
+      if (s.type === 'bool') set(name, eq > 0 ? a.slice(eq + 1) !== 'false' : true);
+      else if (eq > 0) set(name, a.slice(eq + 1));
+      else if (i + 1 < argv.length) set(name, argv[++i]!);
+      else throw new BerthError('InvalidArgument', `flag needs an argument: --${name}`);
+    } else if (a.startsWith('-') && a.length > 1) {
+      for (let k = 1; k < a.length; k++) {
+        const name = byShort.get(a[k]!);
+        if (!name) throw new BerthError('InvalidArgument', `unknown shorthand flag: '${a[k]}' in ${a}`);
+        if (specs[name]!.type === 'bool') { set(name, true); continue; }
+        const value = k + 1 < a.length ? a.slice(k + 1) : argv[++i];
+        if (value === undefined) throw new BerthError('InvalidArgument', `flag needs an argument: '${a[k]}' in -${a[k]}`);
+        set(name, value.startsWith('=') ? value.slice(1) : value);
+        break;
+      }
+    } else {
+      positionals.push(a);
+    }
+  }
+  return { flags, positionals, rest: [] };
+}

@@ -1,0 +1,172 @@
+// runtime/create: bundle -> a container whose process waits on exec.fifo (runtime-spec runtime.md "create").
+// On any failure it leaves nothing: the process is killed, the cgroup and the state directory removed.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { StdioOptions } from 'node:child_process';
+import { BerthError, errnoCode } from '../errors.js';
+import { cgroupManager, type CgroupManager } from './cgroups/index.js';
+import { cgroup2Mountpoint, detectCgroupMode, readMountinfo, v1Mounts } from './cgroups/mode.js';
+import { withDeviceRules } from './defaults.js';
+import { nsenterFlags, runHooks } from './hooks.js';
+import { buildInitPlan, type CgroupMountInfo } from './plan/build.js';
+import { MSG } from './plan/tags.js';
+import type { Spec } from './spec-types.js';
+import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
+import { HelperSession } from './sync.js';
+import { validateSpec } from './validate.js';
+import { writeFileAtomicSync } from '../util/fs.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** stdin, stdout, stderr of the container process (default: this process's) */
+  stdio?: StdioOptions;
+  /** `run`: the helper stays as the process's parent and reports its exit status */
+  foreground?: boolean;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  session: HelperSession;
+  cgroup: CgroupManager;
+}
+
+export function readSpec(bundle: string): Spec {
+  const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BerthError(errnoCode(e) === 'ENOENT' ? 'NotFound' : 'Internal', `read ${file}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new BerthError('InvalidArgument', `${file}: invalid JSON: ${(e as Error).message}`);
+  }
+  return validateSpec(raw);
+}
+
+function sourceIsDir(src: string): boolean | undefined {
+  try { return fs.statSync(src).isDirectory(); } catch { return undefined; }
+}
+
+/** Where the container's own cgroup directories are on the host, for `cgroup` mounts. */
+function cgroupMountInfo(cgroupsPath: string): CgroupMountInfo {
+  const mi = readMountinfo();
+  const mode = detectCgroupMode(mi);
+  if (mode === 'v2') return { v2Dir: path.join(cgroup2Mountpoint(mi) ?? '/sys/fs/cgroup', cgroupsPath) };
+  const byMount = new Map<string, string[]>();
+  for (const [ctrl, mnt] of Object.entries(v1Mounts(mi))) byMount.set(mnt, [...(byMount.get(mnt) ?? []), ctrl]);
+  return {
+    v1: [...byMount].map(([mnt, ctrls]) => ({ name: path.basename(mnt), hostDir: path.join(mnt, cgroupsPath), links: ctrls })),
+  };
+}
+
+async function connectConsole(p: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(p, () => resolve(s));
+    s.on('error', (e) => reject(new BerthError('InvalidArgument', `--console-socket ${p}: ${e.message}`)));
+  });
+}
+
+function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ containerID: number; hostID: number; size: number }>): void {
+  fs.writeFileSync(`/proc/${pid}/${file}`, maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n') + '\n');
+}
+
+export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
+  const bundle = path.resolve(opts.bundle);
+  const spec = readSpec(bundle);
+  const proc = spec.process!;
+  const rootfs = path.resolve(bundle, spec.root!.path);
+  if (!sourceIsDir(rootfs)) throw new BerthError('InvalidArgument', `root.path: ${rootfs} is not a directory`);
+  if (proc.terminal && !opts.consoleSocket && !opts.foreground)
+    throw new BerthError('InvalidArgument', 'process.terminal: cannot allocate a tty for a detached container without --console-socket');
+  if (!proc.terminal && opts.consoleSocket)
+    throw new BerthError('InvalidArgument', '--console-socket given, but process.terminal is false');
+  let seccomp: { filter: Buffer; flags: number } | undefined;
+  if (spec.linux?.seccomp) {
+    const { compileSeccomp } = await import('./seccomp/index.js');
+    seccomp = compileSeccomp(spec.linux.seccomp);
+  }
+
+  const dir = store.claim(opts.id);
+  const hooks = spec.hooks ?? {};
+  const record: ContainerRecord = {
+    id: opts.id, pid: 0, pidStart: '', bundle, rootfs, created: new Date().toISOString(),
+    cgroupsPath: spec.linux?.cgroupsPath || `/berth/${opts.id}`, spec, creating: true,
+  };
+  let session: HelperSession | undefined;
+  let cgroup: CgroupManager | undefined;
+  let consoleSock: net.Socket | undefined;
+  try {
+    store.save(record);
+    cgroup = cgroupManager(record.cgroupsPath);
+    cgroup.create();
+    cgroup.apply(withDeviceRules(spec));
+    const stdio: unknown[] = Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
+    if (opts.consoleSocket) consoleSock = await connectConsole(opts.consoleSocket);
+    const hookSync = !!(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
+    const plan = buildInitPlan(spec, {
+      rootfs,
+      execFifo: path.join(dir, 'exec.fifo'),
+      sourceIsDir,
+      cgroup: cgroupMountInfo(record.cgroupsPath),
+      hookSync,
+      detach: !opts.foreground,
+      console: proc.terminal ? (consoleSock ? { fd: 4 } : 'relay') : undefined,
+      seccomp,
+    });
+    if (consoleSock) stdio[4] = consoleSock;
+    session = new HelperSession('init', plan, stdio as StdioOptions);
+    // Join before the plan is sent: the namespaces are made inside the cgroup, so a new
+    // cgroup namespace is rooted at it and every byte the process allocates is charged to it.
+    cgroup.join(session.pid);
+    session.sendPlan();
+    const pidMsg = await session.expect(MSG.CHILD_PID, 'create');
+    record.pid = pidMsg.readUInt32LE(0);
+    record.pidStart = pidStartTime(record.pid);
+    store.save(record);
+    const ns = spec.linux?.namespaces ?? [];
+    if (ns.some((n) => n.type === 'user' && !n.path)) {
+      writeIdMap(record.pid, 'uid_map', spec.linux!.uidMappings!);
+      writeIdMap(record.pid, 'gid_map', spec.linux!.gidMappings!);
+      session.send(MSG.GO);
+    }
+    if (hookSync) {
+      await session.expect(MSG.HOOK, 'create');
+      const state = ociState(record, 'creating');
+      await runHooks('prestart', hooks.prestart, state);
+      await runHooks('createRuntime', hooks.createRuntime, state);
+      // not --pid: a pid namespace only takes children, and the hook need not be one
+      const flags = nsenterFlags(ns.filter((n) => n.type !== 'pid'));
+      await runHooks('createContainer', hooks.createContainer, state, { pid: record.pid, flags });
+      session.send(MSG.GO);
+    }
+    await session.expect(MSG.READY, 'create');
+    delete record.creating;
+    store.save(record);
+    if (opts.pidFile) writeFileAtomicSync(path.resolve(opts.pidFile), String(record.pid));
+    consoleSock?.destroy();
+    return { record, session, cgroup };
+  } catch (e) {
+    consoleSock?.destroy();
+    await cleanupFailed(store, record, session, cgroup);
+    throw e;
+  }
+}
+
+async function cleanupFailed(store: StateStore, record: ContainerRecord, session?: HelperSession, cgroup?: CgroupManager): Promise<void> {
+  if (record.pid) { try { process.kill(record.pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (session) {
+    session.child.kill('SIGKILL');
+    session.close();
+    await session.exited;
+  }
+  if (cgroup) await cgroup.destroy().catch(() => undefined);
+  store.remove(record.id);
+}

@@ -1,0 +1,40 @@
+// runtime/run: create + start + wait, like `runc run`: the exit status is the process's (128+signal if killed).
+import type { StdioOptions } from 'node:child_process';
+import { Container } from './container.js';
+import { create } from './create.js';
+import { remove } from './delete.js';
+import { start } from './start.js';
+import type { StateStore } from './state.js';
+
+export interface RunOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  detach?: boolean;
+  keep?: boolean;
+  stdio?: StdioOptions;
+}
+
+export async function run(store: StateStore, o: RunOptions): Promise<number> {
+  const { record, session } = await create(store, { ...o, foreground: !o.detach });
+  const c = new Container(store, record);
+  // Signals for us go to the container (through the helper, which forwards them).
+  const forward = (sig: NodeJS.Signals) => session.child.kill(sig);
+  if (!o.detach) process.on('SIGINT', forward).on('SIGTERM', forward).on('SIGHUP', forward);
+  try {
+    await start(c);
+    if (o.detach) { session.close(); return 0; }
+    const code = await session.exited;
+    return code;
+  } catch (e) {
+    session.child.kill('SIGKILL');
+    throw e;
+  } finally {
+    session.close();
+    if (!o.detach) {
+      process.off('SIGINT', forward).off('SIGTERM', forward).off('SIGHUP', forward);
+      if (!o.keep) await remove(c, true);
+    }
+  }
+}

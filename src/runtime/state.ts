@@ -1,0 +1,118 @@
+// runtime/state: one container's record under <root>/<id>/state.json, written atomically, and its live status.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError, errnoCode } from '../errors.js';
+import type { Spec, State } from './spec-types.js';
+import { writeFileAtomicSync } from '../util/fs.js';
+
+export const DEFAULT_ROOT = '/run/berth/runtime';
+
+export interface ContainerRecord {
+  id: string;
+  pid: number;           // host pid of the container's process, 0 before it exists
+  pidStart: string;      // /proc/<pid>/stat start time: tells a reused pid from ours
+  bundle: string;
+  rootfs: string;
+  created: string;       // ISO time
+  cgroupsPath: string;
+  spec: Spec;
+  creating?: boolean;    // set until create finished: such a record may be half made
+  started?: boolean;
+}
+
+const ID_RE = /^[\w+\-.]+$/;
+
+export function checkId(id: string | undefined): string {
+  if (!id) throw new BerthError('InvalidArgument', 'container id cannot be empty');
+  if (!ID_RE.test(id) || id === '.' || id === '..' || id.length > 1024) throw new BerthError('InvalidArgument', `invalid container id format: ${id}`);
+  return id;
+}
+
+export class StateStore {
+  constructor(readonly root = DEFAULT_ROOT) {}
+
+  dir(id: string): string { return path.join(this.root, checkId(id)); }
+  fifo(id: string): string { return path.join(this.dir(id), 'exec.fifo'); }
+
+  /** Claims the id: fails with Conflict if it is taken. */
+  claim(id: string): string {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const dir = this.dir(id);
+    try {
+      fs.mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if (errnoCode(e) === 'EEXIST') throw new BerthError('Conflict', `container with id ${id} already exists`);
+      throw e;
+    }
+    return dir;
+  }
+
+  save(r: ContainerRecord): void {
+    writeFileAtomicSync(path.join(this.dir(r.id), 'state.json'), JSON.stringify(r), 0o600);
+  }
+
+  load(id: string): ContainerRecord {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new BerthError('NotFound', `container ${id} does not exist`);
+      throw new BerthError('Internal', `read state of ${id}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  list(): string[] {
+    try {
+      return fs.readdirSync(this.root).filter((n) => ID_RE.test(n) && fs.existsSync(path.join(this.root, n, 'state.json'))).sort();
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in ticks), or '' when the process is gone. */
+export function pidStartTime(pid: number): string {
+  if (!pid) return '';
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); a zombie has exited already
+    if (fields[0] === 'Z' || fields[0] === 'X') return '';
+    return fields[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export function isAlive(r: ContainerRecord): boolean {
+  return r.pid > 0 && pidStartTime(r.pid) === r.pidStart;
+}
+
+export type Status = State['status'];
+
+/** runc's rules: gone -> stopped; frozen -> paused; exec.fifo still there -> created; else running. */
+export function statusOf(store: StateStore, r: ContainerRecord, frozen: () => boolean): Status {
+  if (r.creating) return isAlive(r) ? 'creating' : 'stopped';
+  if (!isAlive(r)) return 'stopped';
+  if (frozen()) return 'paused';
+  if (fs.existsSync(store.fifo(r.id))) return 'created';
+  return 'running';
+}
+
+export function ociState(r: ContainerRecord, status: Status): State & { rootfs: string; created: string; owner: string } {
+  return {
+    ociVersion: r.spec.ociVersion,
+    id: r.id,
+    pid: status === 'stopped' ? 0 : r.pid,
+    status,
+    bundle: r.bundle,
+    rootfs: r.rootfs,
+    created: r.created,
+    owner: '',
+    annotations: r.spec.annotations ?? {},
+  };
+}

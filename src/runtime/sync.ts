@@ -1,0 +1,140 @@
+// runtime/sync: starts berth-helper, sends the plan and follows the sync protocol.
+//
+//   helper                         berth (Node)
+//                        <--       PLAN{records}
+//   CHILD_PID{u32 pid}   -->       (maps written, cgroup joined, createRuntime hooks run)
+//                        <--       GO
+//   HOOK{u32 point}      -->       (createContainer hooks run in the container's namespaces)
+//                        <--       GO
+//   READY                -->       (create returns; the process waits on exec.fifo until start)
+//   DONE                 -->       (ops mode: every op ran)
+//   ERROR{i32 errno, i32 op index, str msg} --> then the helper exits non-zero
+// Every message has a reply or ends the exchange; timeouts live here.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorMap } from 'node:util';
+import { BerthError, type ErrorKind } from '../errors.js';
+import { encodePlan, type Op } from './plan/encode.js';
+import { MSG } from './plan/tags.js';
+
+export const HELPER_PATH = process.env.BERTH_HELPER ?? fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
+
+export interface Message { type: number; payload: Buffer }
+
+export function errnoName(errno: number): string {
+  return getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`;
+}
+export function errnoMessage(errno: number): string {
+  const e = getSystemErrorMap().get(-errno);
+  return e ? e[1] : `errno ${errno}`;
+}
+
+function kindOf(errno: number): ErrorKind {
+  const name = errnoName(errno);
+  if (name === 'EPERM' || name === 'EACCES') return 'PermissionDenied';
+  if (name === 'ENOENT') return 'NotFound';
+  if (name === 'EINVAL') return 'InvalidArgument';
+  return 'Internal';
+}
+
+export class HelperSession {
+  readonly child: ChildProcess;
+  private readonly sock: Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private queue: Message[] = [];
+  private waiter?: (m: Message | undefined) => void;
+  private ended = false;
+  readonly exited: Promise<number>;
+
+  constructor(readonly mode: 'init' | 'ops', readonly ops: Op[], stdio: StdioOptions = ['ignore', 'inherit', 'inherit']) {
+    const base = Array.isArray(stdio) ? [...stdio] : [stdio, stdio, stdio];
+    base.splice(3, 0, 'pipe');
+    this.child = spawn(HELPER_PATH, [mode], { stdio: base as StdioOptions });
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? osSignal(sig) : 0)));
+      this.child.on('error', (e) => { this.error = e; resolve(-1); });
+    });
+    this.sock = this.child.stdio[3] as Socket;
+    this.sock.on('data', (d: Buffer) => this.onData(d));
+    this.sock.on('close', () => { this.ended = true; this.flush(); });
+    this.sock.on('error', () => { this.ended = true; this.flush(); });
+  }
+
+  error?: Error;
+  get pid(): number { return this.child.pid ?? 0; }
+
+  sendPlan(): void { this.send(MSG.PLAN, encodePlan(this.ops)); }
+
+  send(type: number, payload: Buffer = Buffer.alloc(0)): void {
+    const hdr = Buffer.alloc(8);
+    hdr.writeUInt32LE(type, 0);
+    hdr.writeUInt32LE(payload.length, 4);
+    this.sock.write(Buffer.concat([hdr, payload]));
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    while (this.buf.length >= 8) {
+      const len = this.buf.readUInt32LE(4);
+      if (this.buf.length < 8 + len) break;
+      this.queue.push({ type: this.buf.readUInt32LE(0), payload: this.buf.subarray(8, 8 + len) });
+      this.buf = this.buf.subarray(8 + len);
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    if (!this.waiter) return;
+    const m = this.queue.shift();
+    if (m || this.ended) { const w = this.waiter; this.waiter = undefined; w(m); }
+  }
+
+  /** Next message; ERROR and a closed socket become thrown errors. `what` names the step for messages. */
+  async expect(type: number, what: string, timeoutMs = 30_000): Promise<Buffer> {
+    const m = await new Promise<Message | undefined>((resolve, reject) => {
+      const t = setTimeout(() => { this.waiter = undefined; reject(new BerthError('Unavailable', `${what}: no answer from berth-helper after ${timeoutMs} ms`)); }, timeoutMs);
+      this.waiter = (msg) => { clearTimeout(t); resolve(msg); };
+      this.flush();
+    });
+    if (!m) {
+      const code = await Promise.race([this.exited, new Promise<number>((r) => setTimeout(() => r(-1), 2000))]);
+      if (this.error) throw new BerthError('Internal', `start berth-helper (${HELPER_PATH}): ${this.error.message}`, { cause: this.error });
+      throw new BerthError('Internal', `${what}: berth-helper ended without an answer (exit ${code})`);
+    }
+    if (m.type === MSG.ERROR) throw this.helperError(m.payload);
+    if (m.type !== type) throw new BerthError('Internal', `${what}: unexpected message ${m.type} from berth-helper`);
+    return m.payload;
+  }
+
+  /** An ERROR record -> a message naming the spec field whose op failed. */
+  helperError(p: Buffer): BerthError {
+    const errno = p.readInt32LE(0);
+    const idx = p.readInt32LE(4);
+    const msg = p.subarray(8, p.indexOf(0, 8) < 0 ? p.length : p.indexOf(0, 8)).toString('utf8');
+    const from = idx >= 0 ? this.ops[idx]?.from : undefined;
+    const text = `${from ? `${from}: ` : ''}${msg}: ${errnoMessage(errno)}`;
+    const e = new BerthError(kindOf(errno), text);
+    (e as BerthError & { errno?: number }).errno = errno;
+    return e;
+  }
+
+  close(): void { this.sock.destroy(); }
+}
+
+function osSignal(sig: NodeJS.Signals): number {
+  return constants.signals[sig] ?? 0;
+}
+
+/** Runs host-side ops (mount, umount, mknod, setxattr, lchown) in one helper process. */
+export async function runHostOps(ops: Op[]): Promise<void> {
+  const s = new HelperSession('ops', ops, ['ignore', 'ignore', 'inherit']);
+  try {
+    s.sendPlan();
+    await s.expect(MSG.DONE, 'host ops');
+  } finally {
+    s.close();
+  }
+  await s.exited;
+}
