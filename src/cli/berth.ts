@@ -4,6 +4,7 @@ import { isBerthError } from '../errors.js';
 
 const groups: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   runtime: () => import('./runtime.js'),
+  image: () => import('./image.js'),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +32,7 @@ A Docker-compatible container engine.
 
 Commands:
   runtime     OCI runtime (runc's command set: spec, create, start, state, kill, delete, run, exec, ps, pause, resume, list)
+  image       Manage images (pull, push, ls, inspect, rm, tag, save, load, import, history, prune)
   version     Show the Berth version
 `;
 }
