@@ -1,0 +1,162 @@
+// content/store: blobs by digest under <root>/content/blobs/sha256. A blob appears only after its
+// digest and size were verified while streaming, fsynced and renamed into place.
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { BerthError, errnoCode } from '../errors.js';
+import { fsyncDir } from '../util/fs.js';
+import { checkDigest, hexOf } from './digest.js';
+
+export interface Descriptor { mediaType: string; digest: string; size: number; urls?: string[]; annotations?: Record<string, string>; platform?: Platform }
+export interface Platform { architecture: string; os: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] }
+export interface Expected { digest?: string; size?: number }
+
+/** One blob being written: feed chunks, then commit (verify + rename) or abort (remove). */
+export class Writer {
+  private readonly hash: Hash = createHash('sha256');
+  private fd: number;
+  private written = 0;
+  private done = false;
+  constructor(private readonly store: ContentStore, readonly tmp: string, private readonly expected: Expected) {
+    this.fd = fs.openSync(tmp, 'wx', 0o644);
+  }
+  get size(): number { return this.written; }
+
+  write(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    this.written += chunk.length;
+    if (this.expected.size !== undefined && this.written > this.expected.size) {
+      throw new BerthError('InvalidArgument', `blob ${this.expected.digest ?? ''}: more than the expected ${this.expected.size} bytes`);
+    }
+    let off = 0;
+    while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off);
+  }
+
+  /** Verifies and publishes the blob; returns its digest. On a mismatch the temp file is removed. */
+  commit(): string {
+    if (this.done) throw new BerthError('Internal', 'writer already closed');
+    this.done = true;
+    const digest = 'sha256:' + this.hash.digest('hex');
+    try {
+      if (this.expected.size !== undefined && this.written !== this.expected.size) {
+        throw new BerthError('InvalidArgument', `blob ${this.expected.digest ?? digest}: size ${this.written} does not match the expected ${this.expected.size}`);
+      }
+      if (this.expected.digest !== undefined && digest !== this.expected.digest) {
+        throw new BerthError('InvalidArgument', `blob digest mismatch: expected ${this.expected.digest}, got ${digest}`);
+      }
+      fs.fsyncSync(this.fd);
+    } catch (e) {
+      this.cleanup();
+      throw e;
+    }
+    fs.closeSync(this.fd);
+    const final = this.store.path(digest);
+    try {
+      fs.renameSync(this.tmp, final);
+    } catch (e) {
+      fs.rmSync(this.tmp, { force: true });
+      throw e;
+    }
+    fsyncDir(path.dirname(final));
+    return digest;
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    try { fs.closeSync(this.fd); } catch { /* already closed */ }
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
+export class ContentStore {
+  readonly blobs: string;
+  readonly ingestDir: string;
+  constructor(readonly root: string) {
+    this.blobs = path.join(root, 'content', 'blobs', 'sha256');
+    this.ingestDir = path.join(root, 'content', 'ingest');
+    fs.mkdirSync(this.blobs, { recursive: true });
+    fs.mkdirSync(this.ingestDir, { recursive: true });
+  }
+
+  path(digest: string): string {
+    return path.join(this.blobs, hexOf(digest));
+  }
+
+  has(digest: string): boolean {
+    return fs.existsSync(this.path(digest));
+  }
+
+  /** Size of a blob, or undefined when absent. */
+  size(digest: string): number | undefined {
+    try { return fs.statSync(this.path(digest)).size; } catch (e) { if (errnoCode(e) === 'ENOENT') return undefined; throw e; }
+  }
+
+  read(digest: string): Buffer {
+    try { return fs.readFileSync(this.path(digest)); } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new BerthError('NotFound', `content ${digest}: not found`);
+      throw e;
+    }
+  }
+
+  readStream(digest: string, start = 0): fs.ReadStream {
+    if (!this.has(digest)) throw new BerthError('NotFound', `content ${digest}: not found`);
+    return fs.createReadStream(this.path(digest), { start, highWaterMark: 1 << 20 });
+  }
+
+  writer(expected: Expected = {}): Writer {
+    if (expected.digest) checkDigest(expected.digest);
+    const tmp = path.join(this.ingestDir, `${randomBytes(8).toString('hex')}.tmp`);
+    return new Writer(this, tmp, expected);
+  }
+
+  /** Streams a whole source into the store, verifying as it goes. */
+  async ingest(src: AsyncIterable<Uint8Array> | Readable, expected: Expected = {}): Promise<string> {
+    if (expected.digest && this.has(expected.digest)) {
+      // drain nothing: the caller may not have started the source; an existing blob is already verified
+      if (src instanceof Readable) src.destroy();
+      return expected.digest;
+    }
+    const w = this.writer(expected);
+    try {
+      for await (const chunk of src) w.write(chunk as Uint8Array);
+      return w.commit();
+    } catch (e) {
+      w.abort();
+      throw e;
+    }
+  }
+
+  writeBlob(data: string | Uint8Array, expectedDigest?: string): string {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    const w = this.writer({ digest: expectedDigest, size: expectedDigest ? buf.length : undefined });
+    try { w.write(buf); return w.commit(); } catch (e) { w.abort(); throw e; }
+  }
+
+  list(): string[] {
+    return fs.readdirSync(this.blobs).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  /** Removes every blob not in keep, and stale ingest files; returns bytes freed. */
+  gc(keep: Set<string>): { removed: string[]; bytes: number } {
+    const removed: string[] = [];
+    let bytes = 0;
+    for (const d of this.list()) {
+      if (keep.has(d)) continue;
+      const p = this.path(d);
+      try { bytes += fs.statSync(p).size; fs.rmSync(p); removed.push(d); } catch (e) { if (errnoCode(e) !== 'ENOENT') throw e; }
+    }
+    // ingest files older than a day belong to writers that died
+    const now = Date.now();
+    for (const n of fs.readdirSync(this.ingestDir)) {
+      const p = path.join(this.ingestDir, n);
+      try { if (now - fs.statSync(p).mtimeMs > 86_400_000) fs.rmSync(p, { force: true }); } catch { /* raced */ }
+    }
+    return { removed, bytes };
+  }
+}
