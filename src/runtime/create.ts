@@ -67,6 +67,20 @@ function cgroupMountInfo(cgroupsPath: string): CgroupMountInfo {
   };
 }
 
+/** Moves a process back into this process's own cgroups. */
+function returnToOwnCgroups(pid: number): void {
+  const mi = readMountinfo();
+  const v1 = v1Mounts(mi);
+  const v2root = cgroup2Mountpoint(mi);
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const mount = m[1] === '' ? (detectCgroupMode(mi) === 'v2' ? v2root : undefined) : v1[m[1]!.split(',')[0]!];
+    if (!mount) continue;
+    try { fs.writeFileSync(path.join(mount, m[2]!, 'cgroup.procs'), String(pid)); } catch { /* best effort: the limit is off by one */ }
+  }
+}
+
 async function connectConsole(p: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect(p, () => resolve(s));
@@ -128,6 +142,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     cgroup.join(session.pid);
     session.sendPlan();
     const pidMsg = await session.expect(MSG.CHILD_PID, 'create');
+    // A waiting parent must not count against the container's limits (pids.max above all).
+    if (opts.foreground) returnToOwnCgroups(session.pid);
     record.pid = pidMsg.readUInt32LE(0);
     record.pidStart = pidStartTime(record.pid);
     store.save(record);

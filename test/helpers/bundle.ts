@@ -20,7 +20,10 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
     child.stdout!.on('data', (d) => { stdout += d; });
     child.stderr!.on('data', (d) => { stderr += d; });
     child.on('error', reject);
-    child.on('close', (code, sig) => resolve({ code: code ?? 128 + (sig ? os.constants.signals[sig] : 0), stdout, stderr }));
+    const done = (code: number | null, sig: NodeJS.Signals | null) => resolve({ code: code ?? 128 + (sig ? os.constants.signals[sig] : 0), stdout, stderr });
+    child.on('close', done);
+    // A detached container keeps our pipes as its stdio (as with runc): after exit, give output a moment, then go on.
+    child.on('exit', (code, sig) => setTimeout(() => done(code, sig), 200).unref());
     child.stdin!.end(opts.input ?? '');
   });
 }

@@ -1,0 +1,254 @@
+// Root integration: the runc verbs end to end — create/start/state/kill/delete, exec, pause/resume,
+// TTY, hooks, resource limits, and that nothing is left behind.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cgroupDirs, isRoot, makeBundle, parseJSON, rmBundle, run, Runtime, type Bundle } from '../helpers/bundle.js';
+
+const skip = isRoot ? false : 'needs root';
+const rt = new Runtime();
+
+async function state(id: string): Promise<{ status: string; pid: number }> {
+  const r = await rt.berth(['state', id]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+async function waitStatus(id: string, want: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await rt.berth(['state', id]); // may not exist yet while a `run` is still creating it
+    if (r.code === 0 && JSON.parse(r.stdout).status === want) return;
+    await sleep(50);
+  }
+  assert.fail(`${id} never reached ${want}`);
+}
+
+function assertGone(b: Bundle): void {
+  assert.equal(fs.existsSync(path.join(rt.root, b.id)), false, 'state directory left behind');
+  for (const d of cgroupDirs(b.cgroupsPath)) assert.equal(fs.existsSync(d), false, `cgroup left behind: ${d}`);
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.ok(!mounts.includes(b.dir), 'a mount of the bundle is left on the host');
+}
+
+describe('runtime lifecycle', { skip }, () => {
+  after(() => rt.cleanup());
+
+  test('create waits for start; state walks created -> running -> stopped; delete cleans up', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sh', '-c', 'echo started > /dev/shm/x; exec sleep 1000']; });
+    try {
+      const pidFile = path.join(b.dir, 'pid');
+      const c = await rt.berth(['create', '--bundle', b.dir, '--pid-file', pidFile, b.id]);
+      assert.equal(c.code, 0, c.stderr);
+      const st = await state(b.id);
+      assert.equal(st.status, 'created');
+      assert.equal(Number(fs.readFileSync(pidFile, 'utf8')), st.pid);
+      // before start the process is berth-helper running from a sealed memfd (CVE-2019-5736)
+      assert.match(fs.readlinkSync(`/proc/${st.pid}/exe`), /^\/memfd:berth-helper/);
+      assert.equal((await rt.berth(['create', '--bundle', b.dir, b.id])).code, 1, 'a second create with the same id must fail');
+      const s1 = await rt.berth(['start', b.id]);
+      assert.equal(s1.code, 0, s1.stderr);
+      await waitStatus(b.id, 'running');
+      assert.match(fs.readlinkSync(`/proc/${st.pid}/exe`), /\/bin\/busybox$/);
+      assert.match((await rt.berth(['start', b.id])).stderr, /cannot start an already running container/);
+      const list = await rt.berth(['list', '--format', 'json']);
+      assert.ok(JSON.parse(list.stdout).some((x: { id: string; status: string }) => x.id === b.id && x.status === 'running'));
+      assert.equal((await rt.berth(['delete', b.id])).code, 1, 'delete of a running container needs --force');
+      assert.equal((await rt.berth(['kill', b.id, 'KILL'])).code, 0);
+      await waitStatus(b.id, 'stopped');
+      assert.equal((await rt.berth(['kill', b.id])).code, 1, 'kill of a stopped container fails');
+      const d = await rt.berth(['delete', b.id]);
+      assert.equal(d.code, 0, d.stderr);
+      assertGone(b);
+      assert.equal((await rt.berth(['state', b.id])).code, 1);
+    } finally { rmBundle(b); }
+  });
+
+  test('delete --force kills a running container and removes every trace', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sleep', '1000']; });
+    try {
+      assert.equal((await rt.berth(['run', '-d', '-b', b.dir, b.id])).code, 0);
+      await waitStatus(b.id, 'running');
+      const { pid } = await state(b.id);
+      const d = await rt.berth(['delete', '--force', b.id]);
+      assert.equal(d.code, 0, d.stderr);
+      await sleep(100);
+      assert.ok(!fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 'process survived delete -f');
+      assertGone(b);
+    } finally { rmBundle(b); }
+  });
+
+  test('run returns the exit code, and 128+n when killed by a signal', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/probe', 'exit', '42']; });
+    try {
+      const r = await rt.berth(['run', '-b', b.dir, b.id]);
+      assert.equal(r.code, 42, r.stderr);
+      assertGone(b);
+    } finally { rmBundle(b); }
+    const k = await makeBundle((s) => { s.process!.args = ['/bin/sleep', '1000']; });
+    try {
+      const running = rt.berth(['run', '-b', k.dir, k.id]);
+      await waitStatus(k.id, 'running');
+      assert.equal((await rt.berth(['kill', k.id, 'SIGKILL'])).code, 0);
+      assert.equal((await running).code, 137);
+      assertGone(k);
+    } finally { rmBundle(k); }
+  });
+
+  test('exec joins the container: same namespaces, cgroup, env; exit code passes through', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sleep', '1000']; s.process!.env!.push('FROM=config'); });
+    try {
+      assert.equal((await rt.berth(['run', '-d', '-b', b.dir, b.id])).code, 0);
+      await waitStatus(b.id, 'running');
+      const { pid } = await state(b.id);
+      const r = await rt.berth(['exec', '-e', 'EXTRA=1', b.id, '/bin/probe', 'facts']);
+      assert.equal(r.code, 0, r.stderr);
+      const f = parseJSON<{ ns: Record<string, string>; env: string[]; pid: number; cgroup: string[]; uid: number }>(r);
+      for (const n of ['mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup']) assert.equal(f.ns[n], fs.readlinkSync(`/proc/${pid}/ns/${n}`), `${n} differs`);
+      assert.ok(f.env.includes('FROM=config') && f.env.includes('EXTRA=1'));
+      assert.notEqual(f.pid, 1);
+      assert.ok(f.cgroup.every((l) => l.endsWith(':/')), f.cgroup.join(' '));
+      const u = await rt.berth(['exec', '-u', '1000:1000', '--cwd', '/tmp', b.id, '/bin/sh', '-c', 'id -u; pwd; exit 7']);
+      assert.equal(u.code, 7);
+      assert.equal(u.stdout, '1000\n/tmp\n');
+      const missing = await rt.berth(['exec', b.id, 'no-such-program']);
+      assert.notEqual(missing.code, 0);
+      assert.match(missing.stderr, /executable file not found in \$PATH/);
+      const ps = await rt.berth(['ps', '--format', 'json', b.id]);
+      assert.deepEqual(JSON.parse(ps.stdout), [pid]);
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
+  });
+
+  test('pause freezes and resume thaws', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sh', '-c', 'while true; do echo tick >> /dev/shm/ticks; sleep 0.05; done']; });
+    try {
+      assert.equal((await rt.berth(['run', '-d', '-b', b.dir, b.id])).code, 0);
+      await waitStatus(b.id, 'running');
+      const { pid } = await state(b.id);
+      const ticks = async () => (await rt.berth(['exec', b.id, '/bin/sh', '-c', 'wc -l < /dev/shm/ticks'])).stdout.trim();
+      assert.equal((await rt.berth(['pause', b.id])).code, 0);
+      assert.equal((await state(b.id)).status, 'paused');
+      const freezer = fs.readFileSync(path.join('/sys/fs/cgroup/freezer', b.cgroupsPath, 'freezer.state'), 'utf8').trim();
+      assert.equal(freezer, 'FROZEN');
+      const stat1 = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      await sleep(300);
+      assert.equal(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[13], stat1.split(' ')[13], 'a frozen process used CPU');
+      assert.match((await rt.berth(['pause', b.id])).stderr, /cannot pause container .* in paused state/);
+      assert.equal((await rt.berth(['resume', b.id])).code, 0);
+      assert.equal((await state(b.id)).status, 'running');
+      const n1 = Number(await ticks());
+      await sleep(300);
+      assert.ok(Number(await ticks()) > n1, 'the loop did not go on after resume');
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
+  });
+
+  test('a TTY works in the foreground: the process sees a terminal of the right size', async () => {
+    const b = await makeBundle((s) => {
+      s.process!.terminal = true;
+      s.process!.args = ['/bin/sh', '-c', 'tty; stty size; echo done'];
+    });
+    try {
+      // script(1) gives `berth runtime run` a real terminal, as a user's shell would
+      const cmd = `stty cols 91 rows 27; ${process.execPath} ${path.resolve(fileDir(), '../../src/cli/berth.js')} runtime --root ${rt.root} run -b ${b.dir} ${b.id}`;
+      const r = await run('script', ['-qec', cmd, '/dev/null']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /\/dev\/pts\/0/);
+      assert.match(r.stdout, /27 91/);
+      assert.match(r.stdout, /done/);
+    } finally { rmBundle(b); }
+  });
+
+  test('hooks run in order with the state on stdin', async () => {
+    // startContainer runs inside the container: the log directory is bind-mounted there at the same path
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-hooks-'));
+    const log = path.join(dir, 'log');
+    const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `read -r state; echo "${name} $(echo "$state" | grep -o '"status":"[a-z]*"')" >> ${log}`] });
+    const b = await makeBundle((s) => {
+      s.process!.args = ['/bin/true'];
+      s.mounts!.push({ destination: dir, type: 'bind', source: dir, options: ['rbind', 'rw'] });
+      s.hooks = {
+        prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], createContainer: [hook('createContainer')],
+        startContainer: [hook('startContainer')], poststart: [hook('poststart')], poststop: [hook('poststop')],
+      };
+    });
+    try {
+      const r = await rt.berth(['run', '-b', b.dir, b.id]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+      assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+      assert.match(lines[0]!, /"status":"creating"/);
+      assert.match(lines[5]!, /"status":"stopped"/);
+    } finally { rmBundle(b); fs.rmSync(dir, { recursive: true, force: true }); }
+  });
+
+  test('a failing createRuntime hook fails create and leaves nothing', async () => {
+    const b = await makeBundle((s) => { s.hooks = { createRuntime: [{ path: '/bin/false' }] }; });
+    try {
+      const r = await rt.berth(['create', '-b', b.dir, b.id]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /hooks\.createRuntime\[0\] \/bin\/false: exit status 1/);
+      assertGone(b);
+    } finally { rmBundle(b); }
+  });
+
+  test('memory limit: a process that exceeds it is OOM-killed and the kernel counts it', async () => {
+    const b = await makeBundle((s) => {
+      s.linux!.resources = { ...s.linux!.resources, memory: { limit: 32 << 20, swap: 32 << 20 } };
+      s.process!.args = ['/bin/probe', 'alloc', '256'];
+    });
+    try {
+      const r = await rt.berth(['run', '--keep', '-b', b.dir, b.id]);
+      assert.equal(r.code, 137, `expected SIGKILL from the OOM killer: ${r.stdout} ${r.stderr}`);
+      const oom = fs.readFileSync(path.join('/sys/fs/cgroup/memory', b.cgroupsPath, 'memory.oom_control'), 'utf8');
+      assert.ok(Number(/oom_kill (\d+)/.exec(oom)?.[1]) >= 1, oom);
+      assert.equal(fs.readFileSync(path.join('/sys/fs/cgroup/memory', b.cgroupsPath, 'memory.limit_in_bytes'), 'utf8').trim(), String(32 << 20));
+      assert.equal((await rt.berth(['delete', b.id])).code, 0);
+      assertGone(b);
+    } finally { rmBundle(b); }
+  });
+
+  test('pids limit stops a fork loop', async () => {
+    const b = await makeBundle((s) => {
+      s.linux!.resources = { ...s.linux!.resources, pids: { limit: 10 } };
+      s.process!.args = ['/bin/probe', 'fork', '50'];
+    });
+    try {
+      const r = await rt.berth(['run', '-b', b.dir, b.id]);
+      assert.equal(r.code, 0, r.stderr);
+      const f = parseJSON<{ forked: number; errno: number }>(r);
+      assert.equal(f.forked, 9, 'pid 1 plus 9 children make 10');
+      assert.equal(f.errno, 11, 'EAGAIN');
+    } finally { rmBundle(b); }
+  });
+
+  test('cpu and cpuset settings reach the cgroup', async () => {
+    const b = await makeBundle((s) => {
+      s.linux!.resources = { ...s.linux!.resources, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' } };
+      s.process!.args = ['/bin/sleep', '1000'];
+    });
+    try {
+      assert.equal((await rt.berth(['run', '-d', '-b', b.dir, b.id])).code, 0);
+      const read = (c: string, f: string) => fs.readFileSync(path.join('/sys/fs/cgroup', c, b.cgroupsPath, f), 'utf8').trim();
+      assert.equal(read('cpu', 'cpu.shares'), '512');
+      assert.equal(read('cpu', 'cpu.cfs_quota_us'), '50000');
+      assert.equal(read('cpuset', 'cpuset.cpus'), '0');
+      const { pid } = await state(b.id);
+      assert.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), /Cpus_allowed_list:\s+0\n/);
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
+  });
+});
+
+function fileDir(): string {
+  return path.dirname(new URL(import.meta.url).pathname);
+}
