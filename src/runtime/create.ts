@@ -16,6 +16,7 @@ import { pidStartTime, StateStore, ociState, type ContainerRecord } from './stat
 import { HelperSession } from './sync.js';
 import { validateSpec } from './validate.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { homeOf } from '../util/in-root.js';
 
 export interface CreateOptions {
   id: string;
@@ -131,6 +132,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       sourceIsDir,
       cgroup: cgroupMountInfo(record.cgroupsPath),
       hookSync,
+      home: homeOf(rootfs, proc.user.uid),
       detach: !opts.foreground,
       console: proc.terminal ? (consoleSock ? { fd: 4 } : 'relay') : undefined,
       seccomp,

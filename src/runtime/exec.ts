@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import type { StdioOptions } from 'node:child_process';
 import { BerthError } from '../errors.js';
 import { Container } from './container.js';
-import { buildExecPlan, personalityValue } from './plan/build.js';
+import { homeOf } from '../util/in-root.js';
+import { buildExecPlan, personalityValue, withHome } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Process } from './spec-types.js';
 import { HelperSession } from './sync.js';
@@ -70,7 +71,7 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
     const { compileSeccomp } = await import('./seccomp/index.js');
     seccomp = compileSeccomp(c.record.spec.linux.seccomp);
   }
-  const plan = buildExecPlan(proc, c.namespacePaths(), personalityValue(c.record.spec), {
+  const plan = buildExecPlan(withHome(proc, homeOf(c.record.rootfs, proc.user.uid)), c.namespacePaths(), personalityValue(c.record.spec), {
     detach: !!o.detach, console: proc.terminal ? 'relay' : undefined, seccomp,
   });
   const session = new HelperSession('init', plan, o.stdio ?? ['inherit', 'inherit', 'inherit']);

@@ -31,6 +31,8 @@ export interface InitContext extends ProcessContext {
   cgroup: CgroupMountInfo;
   /** pause before pivot_root so the runtime can run prestart/createRuntime/createContainer hooks */
   hookSync: boolean;
+  /** the process user's home from the rootfs's /etc/passwd, for HOME */
+  home?: string;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -175,12 +177,12 @@ function cgroupMountOps(dst: string, flags: number, cg: CgroupMountInfo, field: 
     ...(ro ? [op('MOUNT', { flags: MS.BIND | MS.REMOUNT | MS.REC | ro, inroot: 1, mkdir: 0, src: '', dst: to, fstype: '', data: '' }, field)] : []),
   ];
   if (cg.v2Dir) return bind(cg.v2Dir, dst);
+  // like runc: the tmpfs that holds the hierarchies stays writable, the hierarchies follow the options
   const ops: Op[] = [op('MOUNT', { flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, inroot: 1, mkdir: 1, src: 'tmpfs', dst, fstype: 'tmpfs', data: 'mode=755' }, field)];
   for (const h of cg.v1 ?? []) {
     ops.push(...bind(h.hostDir, `${dst}/${h.name}`));
     for (const l of h.links) if (l !== h.name) ops.push(op('SYMLINK', { inroot: 1, target: h.name, path: `${dst}/${l}` }, field));
   }
-  if (ro) ops.push(op('MOUNT', { flags: MS.BIND | MS.REMOUNT | ro, inroot: 1, mkdir: 0, src: '', dst, fstype: '', data: '' }, field));
   return ops;
 }
 
@@ -195,6 +197,12 @@ export function personalityValue(spec: Spec): number | undefined {
   if (p.domain === 'LINUX') return 0x0000;
   if (p.domain === 'LINUX32') return 0x0008;
   throw new BerthError('InvalidArgument', `linux.personality.domain: unknown domain "${p.domain}"`);
+}
+
+/** runc sets HOME from the user's passwd entry when the spec does not: `home` is that lookup's answer. */
+export function withHome(proc: Process, home: string | undefined): Process {
+  if ((proc.env ?? []).some((e) => e.startsWith('HOME='))) return proc;
+  return { ...proc, env: [...(proc.env ?? []), `HOME=${home ?? '/'}`] };
 }
 
 export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
@@ -241,7 +249,7 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   if (spec.hostname !== undefined) ops.push(op('HOSTNAME', { name: spec.hostname }, 'hostname'));
   if (spec.domainname !== undefined) ops.push(op('DOMAINNAME', { name: spec.domainname }, 'domainname'));
 
-  ops.push(...processOps(proc, personalityValue(spec), ctx, true));
+  ops.push(...processOps(withHome(proc, ctx.home), personalityValue(spec), ctx, true));
   return ops;
 }
 
