@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // berth CLI entry: picks the command group and imports only its module, so start-up stays small.
 import { isBerthError } from '../errors.js';
+import { trace } from '../util/trace.js';
+
+trace('cli: loaded');
 
 const groups: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   runtime: () => import('./runtime.js'),

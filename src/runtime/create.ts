@@ -17,6 +17,7 @@ import { HelperSession } from './sync.js';
 import { validateSpec } from './validate.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { homeOf } from '../util/in-root.js';
+import { trace } from '../util/trace.js';
 
 export interface CreateOptions {
   id: string;
@@ -94,6 +95,7 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ cont
 }
 
 export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
+  trace(`create ${opts.id}: start`);
   const bundle = path.resolve(opts.bundle);
   const spec = readSpec(bundle);
   const proc = spec.process!;
@@ -120,9 +122,11 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
   let consoleSock: net.Socket | undefined;
   try {
     store.save(record);
+    trace(`create ${opts.id}: spec read and checked`);
     cgroup = cgroupManager(record.cgroupsPath);
     cgroup.create();
     cgroup.apply(withDeviceRules(spec));
+    trace(`create ${opts.id}: cgroup ${record.cgroupsPath} made`);
     const stdio: unknown[] = Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
     if (opts.consoleSocket) consoleSock = await connectConsole(opts.consoleSocket);
     const hookSync = !!(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
@@ -143,11 +147,13 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     // cgroup namespace is rooted at it and every byte the process allocates is charged to it.
     cgroup.join(session.pid);
     session.sendPlan();
+    trace(`create ${opts.id}: helper ${session.pid} started, plan of ${plan.length} ops sent`);
     const pidMsg = await session.expect(MSG.CHILD_PID, 'create');
     // A waiting parent must not count against the container's limits (pids.max above all).
     if (opts.foreground) returnToOwnCgroups(session.pid);
     record.pid = pidMsg.readUInt32LE(0);
     record.pidStart = pidStartTime(record.pid);
+    trace(`create ${opts.id}: child pid ${record.pid}`);
     store.save(record);
     const ns = spec.linux?.namespaces ?? [];
     if (ns.some((n) => n.type === 'user' && !n.path)) {
@@ -166,6 +172,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       session.send(MSG.GO);
     }
     await session.expect(MSG.READY, 'create');
+    trace(`create ${opts.id}: ready`);
     delete record.creating;
     store.save(record);
     if (opts.pidFile) writeFileAtomicSync(path.resolve(opts.pidFile), String(record.pid));

@@ -5,6 +5,7 @@ import { create } from './create.js';
 import { remove } from './delete.js';
 import { start } from './start.js';
 import type { StateStore } from './state.js';
+import { trace } from '../util/trace.js';
 
 export interface RunOptions {
   id: string;
@@ -24,8 +25,10 @@ export async function run(store: StateStore, o: RunOptions): Promise<number> {
   if (!o.detach) process.on('SIGINT', forward).on('SIGTERM', forward).on('SIGHUP', forward);
   try {
     await start(c);
+    trace(`run ${o.id}: started`);
     if (o.detach) { session.close(); return 0; }
     const code = await session.exited;
+    trace(`run ${o.id}: exited ${code}`);
     return code;
   } catch (e) {
     session.child.kill('SIGKILL');
@@ -35,6 +38,7 @@ export async function run(store: StateStore, o: RunOptions): Promise<number> {
     if (!o.detach) {
       process.off('SIGINT', forward).off('SIGTERM', forward).off('SIGHUP', forward);
       if (!o.keep) await remove(c, true);
+      trace(`run ${o.id}: removed`);
     }
   }
 }

@@ -8,7 +8,7 @@ import { defaultSpec } from '../../src/runtime/defaults.js';
 import type { Spec } from '../../src/runtime/spec-types.js';
 import { buildProbe, busyboxRootfs, copyRootfs } from './rootfs.js';
 
-export const BERTH = fileURLToPath(new URL('../../src/cli/berth.js', import.meta.url));
+export const BERTH = fileURLToPath(new URL('../../bin/cli/berth.js', import.meta.url));
 export const isRoot = process.getuid?.() === 0;
 
 export interface Result { code: number; stdout: string; stderr: string }

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cgroupDirs, isRoot, makeBundle, parseJSON, rmBundle, run, Runtime, type Bundle } from '../helpers/bundle.js';
+import { BERTH, cgroupDirs, isRoot, makeBundle, parseJSON, rmBundle, run, Runtime, type Bundle } from '../helpers/bundle.js';
 
 const skip = isRoot ? false : 'needs root';
 const rt = new Runtime();
@@ -157,7 +157,7 @@ describe('runtime lifecycle', { skip }, () => {
     });
     try {
       // script(1) gives `berth runtime run` a real terminal, as a user's shell would
-      const cmd = `stty cols 91 rows 27; ${process.execPath} ${path.resolve(fileDir(), '../../src/cli/berth.js')} runtime --root ${rt.root} run -b ${b.dir} ${b.id}`;
+      const cmd = `stty cols 91 rows 27; ${process.execPath} ${BERTH} runtime --root ${rt.root} run -b ${b.dir} ${b.id}`;
       const r = await run('script', ['-qec', cmd, '/dev/null']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /\/dev\/pts\/0/);
@@ -248,7 +248,3 @@ describe('runtime lifecycle', { skip }, () => {
     }
   });
 });
-
-function fileDir(): string {
-  return path.dirname(new URL(import.meta.url).pathname);
-}

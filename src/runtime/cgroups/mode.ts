@@ -71,8 +71,10 @@ export function cgroup2Mountpoint(mountinfo: string): string | undefined {
   return mps.includes('/sys/fs/cgroup') ? '/sys/fs/cgroup' : mps[0];
 }
 
+let mountinfoCache: string | undefined;
+/** Read once per process: cgroup mounts do not move under a running engine, and this is on the start path. */
 export function readMountinfo(): string {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  return (mountinfoCache ??= fs.readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /**
