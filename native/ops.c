@@ -553,6 +553,11 @@ void run_ops(struct op *ops, size_t n)
 		/* ops before CLONE ran in this process; the child runs the rest */
 		uint32_t flags = (uint32_t)ops[i].f[0].n;
 		int detach = (int)ops[i].f[1].n, want_relay = (int)ops[i].f[2].n;
+		/* parent and child share the sync socket: the child stays quiet until CHILD_PID is out */
+		int order[2];
+		char b = 0;
+		if (pipe2(order, O_CLOEXEC) < 0)
+			bail("pipe");
 		if (want_relay && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
 			bail("socketpair for console");
 		pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -561,10 +566,18 @@ void run_ops(struct op *ops, size_t n)
 		if (pid == 0) {
 			if (relay[0] >= 0)
 				close(relay[0]);
+			close(order[1]);
+			if (read(order[0], &b, 1) != 1)
+				_exit(1); /* the parent died before it could report us */
+			close(order[0]);
 			continue;
 		}
 		uint32_t p = (uint32_t)pid;
+		close(order[0]);
 		send_msg(MSG_CHILD_PID, &p, 4);
+		if (write(order[1], &b, 1) != 1)
+			bail("release child");
+		close(order[1]);
 		if (detach)
 			_exit(0);
 		close(sync_fd);

@@ -118,7 +118,6 @@ export async function main(argv: string[]): Promise<number> {
         user: { short: 'u', type: 'string' }, 'additional-gids': { short: 'g', type: 'list' }, process: { short: 'p', type: 'string' },
         detach: { short: 'd', type: 'bool' }, 'pid-file': { type: 'string' }, cap: { short: 'c', type: 'list' }, 'no-new-privs': { type: 'bool' },
       }, 1);
-      if (p.flags['console-socket']) throw new BerthError('NotImplemented', 'exec --console-socket is not supported yet');
       const id = one(p, verb);
       if (!p.flags.process && p.rest.length === 0) throw new BerthError('InvalidArgument', 'exec: a command or --process is required');
       let user: { uid: number; gid: number; additionalGids?: number[] } | undefined;
@@ -138,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
         processFile: p.flags.process as string | undefined, args: p.rest, tty: !!p.flags.tty, cwd: p.flags.cwd as string | undefined,
         env: p.flags.env as string[] | undefined, user, capAdd: p.flags.cap as string[] | undefined,
         noNewPrivileges: p.flags['no-new-privs'] ? true : undefined, detach: !!p.flags.detach, pidFile: p.flags['pid-file'] as string | undefined,
+        consoleSocket: p.flags['console-socket'] as string | undefined,
       });
       return r.exitCode ?? 0;
     }

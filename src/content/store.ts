@@ -33,6 +33,14 @@ export class Writer {
     while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off);
   }
 
+  /** What is wrong with the bytes so far against the expected digest and size, if anything. */
+  mismatch(): string | undefined {
+    const digest = 'sha256:' + this.hash.copy().digest('hex');
+    if (this.expected.size !== undefined && this.written !== this.expected.size) return `blob ${this.expected.digest ?? digest}: size ${this.written} does not match the expected ${this.expected.size}`;
+    if (this.expected.digest !== undefined && digest !== this.expected.digest) return `blob digest mismatch: expected ${this.expected.digest}, got ${digest}`;
+    return undefined;
+  }
+
   /** Verifies and publishes the blob; returns its digest. On a mismatch the temp file is removed. */
   commit(): string {
     if (this.done) throw new BerthError('Internal', 'writer already closed');
@@ -136,6 +144,11 @@ export class ContentStore {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const w = this.writer({ digest: expectedDigest, size: expectedDigest ? buf.length : undefined });
     try { w.write(buf); return w.commit(); } catch (e) { w.abort(); throw e; }
+  }
+
+  /** Deletes one blob; true if it was there. */
+  remove(digest: string): boolean {
+    try { fs.rmSync(this.path(digest)); return true; } catch (e) { if (errnoCode(e) === 'ENOENT') return false; throw e; }
   }
 
   list(): string[] {

@@ -83,7 +83,7 @@ function returnToOwnCgroups(pid: number): void {
   }
 }
 
-async function connectConsole(p: string): Promise<net.Socket> {
+export async function connectConsole(p: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = net.connect(p, () => resolve(s));
     s.on('error', (e) => reject(new BerthError('InvalidArgument', `--console-socket ${p}: ${e.message}`)));

@@ -4,6 +4,7 @@ import type { StdioOptions } from 'node:child_process';
 import { BerthError } from '../errors.js';
 import { Container } from './container.js';
 import { homeOf } from '../util/in-root.js';
+import { connectConsole } from './create.js';
 import { buildExecPlan, personalityValue, withHome } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Process } from './spec-types.js';
@@ -23,6 +24,7 @@ export interface ExecOptions {
   noNewPrivileges?: boolean;
   detach?: boolean;
   pidFile?: string;
+  consoleSocket?: string;
   stdio?: StdioOptions;
 }
 
@@ -65,16 +67,21 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
   const status = c.status();
   if (status !== 'running' && status !== 'created') throw new BerthError('FailedPrecondition', `cannot exec in a ${status} container`);
   const proc = execProcess(c, o);
-  if (proc.terminal && o.detach) throw new BerthError('InvalidArgument', 'cannot allocate a tty for a detached exec without a console socket');
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new BerthError('InvalidArgument', 'cannot allocate a tty for a detached exec without --console-socket');
+  if (!proc.terminal && o.consoleSocket) throw new BerthError('InvalidArgument', '--console-socket given, but the process has no terminal (-t)');
   let seccomp: { filter: Buffer; flags: number } | undefined;
   if (c.record.spec.linux?.seccomp) {
     const { compileSeccomp } = await import('./seccomp/index.js');
     seccomp = compileSeccomp(c.record.spec.linux.seccomp);
   }
+  const consoleSock = o.consoleSocket ? await connectConsole(o.consoleSocket) : undefined;
   const plan = buildExecPlan(withHome(proc, homeOf(c.record.rootfs, proc.user.uid)), c.namespacePaths(), personalityValue(c.record.spec), {
-    detach: !!o.detach, console: proc.terminal ? 'relay' : undefined, seccomp,
+    detach: !!o.detach, console: proc.terminal ? (consoleSock ? { fd: 4 } : 'relay') : undefined, seccomp,
   });
-  const session = new HelperSession('init', plan, o.stdio ?? ['inherit', 'inherit', 'inherit']);
+  const stdio: unknown[] = Array.isArray(o.stdio) ? [...o.stdio] : ['inherit', 'inherit', 'inherit'];
+  if (consoleSock) stdio[4] = consoleSock;
+  const session = new HelperSession('init', plan, stdio as StdioOptions);
+  consoleSock?.destroy();
   try {
     c.cgroup().join(session.pid);
     session.sendPlan();

@@ -50,7 +50,7 @@ export class HelperSession {
 
   constructor(readonly mode: 'init' | 'ops', readonly ops: Op[], stdio: StdioOptions = ['ignore', 'inherit', 'inherit']) {
     const base = Array.isArray(stdio) ? [...stdio] : [stdio, stdio, stdio];
-    base.splice(3, 0, 'pipe');
+    base[3] = 'pipe'; // the sync socket; callers put extra fds (a console socket) at 4 and up
     this.child = spawn(HELPER_PATH, [mode], { stdio: base as StdioOptions });
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? osSignal(sig) : 0)));

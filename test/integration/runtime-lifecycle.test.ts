@@ -1,6 +1,7 @@
 // Root integration: the runc verbs end to end — create/start/state/kill/delete, exec, pause/resume,
 // TTY, hooks, resource limits, and that nothing is left behind.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -164,6 +165,63 @@ describe('runtime lifecycle', { skip }, () => {
       assert.match(r.stdout, /27 91/);
       assert.match(r.stdout, /done/);
     } finally { rmBundle(b); }
+  });
+
+  test('--console-socket: the PTY master goes to the socket, as runc sends it', async () => {
+    const sock = path.join(os.tmpdir(), `berth-console-${process.pid}.sock`);
+    const recv = spawn('/usr/bin/python3', [new URL('../../../test/fixtures/recvtty.py', import.meta.url).pathname, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    recv.stdout!.on('data', (d) => { out += d; });
+    const recvDone = new Promise((res) => recv.on('close', res));
+    const b = await makeBundle((s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 30, width: 100 }; s.process!.args = ['/bin/sh', '-c', 'tty; stty size']; });
+    try {
+      for (let i = 0; i < 100 && !out.includes('listening'); i++) await sleep(20);
+      const r = await rt.berth(['run', '--console-socket', sock, '-b', b.dir, b.id]);
+      assert.equal(r.code, 0, r.stderr);
+      await recvDone;
+      assert.match(out, /name \/dev\/pts\/0/);
+      assert.match(out, /\/dev\/pts\/0\r?\n30 100/);
+    } finally { recv.kill(); rmBundle(b); fs.rmSync(sock, { force: true }); }
+  });
+
+  test('exec -t gives the new process a terminal', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sleep', '1000']; });
+    try {
+      assert.equal((await rt.berth(['run', '-d', '-b', b.dir, b.id])).code, 0);
+      await waitStatus(b.id, 'running');
+      const r = await run('script', ['-qec', `${process.execPath} ${BERTH} runtime --root ${rt.root} exec -t ${b.id} /bin/sh -c 'tty; exit 3'`, '/dev/null']);
+      assert.equal(r.code, 3, r.stdout);
+      assert.match(r.stdout, /\/dev\/pts\/\d+/);
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
+  });
+
+  test('a user namespace: root inside is an unprivileged uid on the host', async () => {
+    const b = await makeBundle((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.process!.args = ['/bin/sh', '-c', 'cat /proc/self/uid_map; /bin/probe facts & wait; sleep 1000'];
+    });
+    try {
+      assert.equal((await rt.berth(['run', '-d', '-b', b.dir, b.id])).code, 0);
+      await waitStatus(b.id, 'running');
+      const { pid } = await state(b.id);
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      assert.match(status, /Uid:\s+100000\s+100000/);
+      assert.notEqual(fs.readlinkSync(`/proc/${pid}/ns/user`), fs.readlinkSync('/proc/self/ns/user'));
+      const r = await rt.berth(['exec', b.id, '/bin/probe', 'facts']);
+      const f = parseJSON<{ uid: number; ns: Record<string, string> }>(r);
+      assert.equal(f.uid, 0);
+      assert.equal(f.ns.user, fs.readlinkSync(`/proc/${pid}/ns/user`));
+      const map = await rt.berth(['exec', b.id, '/bin/cat', '/proc/self/uid_map']);
+      assert.match(map.stdout, /^\s*0\s+100000\s+65536/);
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
   });
 
   test('hooks run in order with the state on stdin', async () => {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `berth runtime run` against `runc run` on the same busybox bundle running `true`, in one hyperfine run,
+# plus Node's own start-up as the floor, and Berth's in-process runtime path (code start -> process exec'd)
+# from its BERTH_DEBUG step timings. Run as root: bash bench/runtime.sh [RUNS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-30}
+berth="node $here/dist/bin/cli/berth.js"
+work=$(mktemp -d /tmp/berth-bench-XXXX)
+trap 'runc delete -f bench-runc >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing (apt-get install hyperfine)" >&2; exit 1; }
+command -v runc >/dev/null || { echo "bench: runc is missing (apt-get install runc)" >&2; exit 1; }
+
+# runc refuses a symlinked rootfs: make a real copy of the busybox bundle
+bash "$here/scripts/busybox-bundle.sh" "$work/bundle" /bin/true >/dev/null
+
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" \
+  -n runc "runc run --bundle $work/bundle bench-runc" \
+  -n berth "$berth runtime run --bundle $work/bundle bench-berth" \
+  -n node "node -e ''"
+
+# in-process path: from "cli: loaded" (first line of our code) to "run: started" (the process exec'd)
+for _ in $(seq 1 "$runs"); do
+  BERTH_DEBUG=1 $berth runtime run --bundle "$work/bundle" bench-berth 2>&1 >/dev/null \
+    | awk '/cli: loaded/ { a = $2 + 0 } /run .*: started/ { s = $2 + 0 } /run .*: removed/ { r = $2 + 0 } END { printf "%.1f %.1f\n", s - a, r - a }'
+done | sort -n | awk '{ s[NR] = $1; r[NR] = $2 } END { printf "berth runtime path (code start -> exec): median %.1f ms; to cleaned up: %.1f ms\n", s[int((NR + 1) / 2)], r[int((NR + 1) / 2)] }'
+
+node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results;
+const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
+console.log(`medians: runc ${m.runc.toFixed(1)} ms, berth ${m.berth.toFixed(1)} ms, node -e "" ${m.node.toFixed(1)} ms`);
+console.log(`berth / runc = ${(m.berth / m.runc).toFixed(2)}x   (berth - node start) = ${(m.berth - m.node).toFixed(1)} ms`);
+' "$work/h.json"

@@ -1,0 +1,233 @@
+// images/archive: save and load, as docker's archive (manifest.json + <config>.json + <layer>/layer.tar,
+// several images per archive; `docker save`/`docker load`/skopeo docker-archive compatible) and as an
+// OCI image layout (oci-layout, index.json, blobs/sha256, compressed blobs kept byte for byte).
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hexOf, sha256 } from '../content/digest.js';
+import type { Descriptor } from '../content/store.js';
+import { BerthError } from '../errors.js';
+import { familiarString, formatReference, parseReference, repoName } from '../registry/reference.js';
+import { chainIds } from '../snapshots/chain.js';
+import { decompress } from '../snapshots/decompress.js';
+import { TarParser } from '../snapshots/tar-reader.js';
+import { TarWriter } from '../snapshots/tar-writer.js';
+import { cleanName } from '../snapshots/unpack.js';
+import { ingestLayer, layerMediaTypeFor } from './layers.js';
+import { detectType, hostPlatform, isIndexType, MT, parseConfig, parseIndex, parseManifest, selectPlatform } from './manifest.js';
+import { noProgress, type ProgressFn } from './progress.js';
+import { rollback } from './pull.js';
+import type { ImageService } from './service.js';
+
+export interface SaveOptions { format?: 'docker' | 'oci' }
+export interface LoadOptions { onProgress?: ProgressFn }
+export interface LoadResult { loaded: string[]; ids: string[] }
+
+interface Selected { name: string; id: string; tags: string[] }
+
+function select(svc: ImageService, names: string[]): Selected[] {
+  const out: Selected[] = [];
+  for (const n of names) {
+    const id = svc.resolveId(n);
+    let tags: string[] = [];
+    let byRef = false;
+    // docker: a name that is a reference saves that tag; an ID saves every tag of the image
+    try {
+      const key = formatReference(parseReference(n));
+      if (svc.store.refs()[key] === id) { byRef = true; if (!key.includes('@')) tags = [key]; }
+    } catch { /* an ID */ }
+    if (!byRef) tags = svc.refsOf(id).tags;
+    const prev = out.find((s) => s.id === id);
+    if (prev) prev.tags = [...new Set([...prev.tags, ...tags])];
+    else out.push({ name: n, id, tags });
+  }
+  return out;
+}
+
+export async function saveImages(svc: ImageService, names: string[], sink: (c: Buffer) => void | Promise<void>, o: SaveOptions = {}): Promise<void> {
+  if (names.length === 0) throw new BerthError('InvalidArgument', 'save: no images given');
+  const images = select(svc, names);
+  const tw = new TarWriter(sink);
+  const written = new Set<string>();
+  const now = Math.floor(Date.now() / 1000);
+  if (o.format === 'oci') {
+    await tw.entry({ name: 'oci-layout', mtime: now }, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+    await tw.entry({ name: 'blobs/', type: 'dir', mode: 0o755, mtime: now });
+    await tw.entry({ name: 'blobs/sha256/', type: 'dir', mode: 0o755, mtime: now });
+    const index: Descriptor[] = [];
+    for (const s of images) {
+      const img = svc.resolve(s.id);
+      for (const d of [img.manifestRef, img.manifest.config, ...img.manifest.layers]) {
+        if (written.has(d.digest)) continue;
+        written.add(d.digest);
+        await tw.entry({ name: `blobs/sha256/${hexOf(d.digest)}`, size: d.size, mtime: now }, svc.content.readStream(d.digest));
+      }
+      const base = { mediaType: img.manifestRef.mediaType, digest: img.manifestRef.digest, size: img.manifestRef.size };
+      if (s.tags.length === 0) index.push(base);
+      for (const t of s.tags) {
+        const r = parseReference(t);
+        index.push({ ...base, annotations: { 'io.containerd.image.name': t, 'org.opencontainers.image.ref.name': r.tag ?? 'latest' } });
+      }
+    }
+    await tw.entry({ name: 'index.json', mtime: now }, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociIndex, manifests: index })));
+    await tw.finish();
+    return;
+  }
+  const manifest: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = [];
+  const repositories: Record<string, Record<string, string>> = {};
+  for (const s of images) {
+    const img = svc.resolve(s.id);
+    const cfgName = `${hexOf(img.record.id)}.json`;
+    if (!written.has(cfgName)) {
+      written.add(cfgName);
+      await tw.entry({ name: cfgName, mtime: now }, img.configBytes);
+    }
+    const layers: string[] = [];
+    for (let i = 0; i < img.diffIds.length; i++) {
+      const dir = hexOf(img.diffIds[i]!);
+      const file = `${dir}/layer.tar`;
+      layers.push(file);
+      if (written.has(file)) continue;
+      written.add(file);
+      const blob = img.manifest.layers[i]!;
+      const info = svc.snapshots.has(img.chainIds[i]!) ? svc.snapshots.stat(img.chainIds[i]!) : undefined;
+      let size = info?.tarSize;
+      if (size === undefined) { size = 0; for await (const c of decompress(svc.content.readStream(blob.digest))) size += c.length; }
+      await tw.entry({ name: `${dir}/`, type: 'dir', mode: 0o755, mtime: now });
+      await tw.entry({ name: `${dir}/VERSION`, mtime: now }, Buffer.from('1.0'));
+      await tw.entry({ name: file, size, mtime: now }, decompress(svc.content.readStream(blob.digest)));
+    }
+    manifest.push({ Config: cfgName, RepoTags: s.tags.length ? s.tags.map(familiarString) : null, Layers: layers });
+    for (const t of s.tags) {
+      const r = parseReference(t);
+      const repo = familiarString(repoName(r));
+      (repositories[repo] ??= {})[r.tag ?? 'latest'] = hexOf(img.diffIds.length ? chainIds(img.diffIds).at(-1)! : img.record.id);
+    }
+  }
+  await tw.entry({ name: 'manifest.json', mtime: now }, Buffer.from(JSON.stringify(manifest)));
+  if (Object.keys(repositories).length) await tw.entry({ name: 'repositories', mtime: now }, Buffer.from(JSON.stringify(repositories)));
+  await tw.finish();
+}
+
+/** Extracts an archive's regular files into dir; symlinks/hard links become aliases resolved inside it. */
+async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<Map<string, string>> {
+  const aliases = new Map<string, string>();
+  let fd = -1;
+  const made = new Set<string>();
+  const mkdirs = (rel: string) => { if (rel && !made.has(rel)) { fs.mkdirSync(path.join(dir, rel), { recursive: true }); made.add(rel); } };
+  const parser = new TarParser({
+    entry(h) {
+      const parts = cleanName(h.name);
+      if (parts.length === 0) return;
+      const rel = parts.join('/');
+      if (h.type === 'dir') { mkdirs(rel); return; }
+      if (h.type === 'symlink') { aliases.set(rel, path.posix.normalize(path.posix.join(path.posix.dirname(rel), h.linkname))); return; }
+      if (h.type === 'link') { aliases.set(rel, cleanName(h.linkname).join('/')); return; }
+      if (h.type !== 'file') return;
+      mkdirs(parts.slice(0, -1).join('/'));
+      fd = fs.openSync(path.join(dir, rel), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
+    },
+    data(c) { let off = 0; while (off < c.length) off += fs.writeSync(fd, c, off); },
+    end() { if (fd >= 0) { fs.closeSync(fd); fd = -1; } },
+  });
+  try {
+    for await (const c of decompress(src)) { if (!parser.finished) parser.push(Buffer.from(c.buffer, c.byteOffset, c.length)); }
+    parser.close();
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+  return aliases;
+}
+
+export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Array>, o: LoadOptions = {}): Promise<LoadResult> {
+  const report = o.onProgress ?? noProgress;
+  const dir = path.join(svc.tmp, `load-${randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const addedBlobs: string[] = [];
+  const addedSnaps: string[] = [];
+  try {
+    const aliases = await extract(src, dir);
+    const file = (rel: string): string => {
+      let r = cleanName(rel).join('/');
+      for (let i = 0; i < 40 && aliases.has(r); i++) r = aliases.get(r)!;
+      if (r.startsWith('../') || r === '..') throw new BerthError('InvalidArgument', `archive entry ${rel} points outside the archive`);
+      const p = path.join(dir, r);
+      if (!fs.existsSync(p)) throw new BerthError('InvalidArgument', `archive is missing ${rel}`);
+      return p;
+    };
+    const has = (rel: string) => fs.existsSync(path.join(dir, rel));
+    const result: LoadResult = { loaded: [], ids: [] };
+
+    const addLayers = async (config: Buffer, layerFiles: Array<{ path: string; desc?: Descriptor }>): Promise<Descriptor[]> => {
+      const cfg = parseConfig(config);
+      const chains = chainIds(cfg.rootfs.diff_ids);
+      if (layerFiles.length !== chains.length) throw new BerthError('InvalidArgument', `archive image has ${layerFiles.length} layers but its config lists ${chains.length}`);
+      const descs: Descriptor[] = [];
+      for (let i = 0; i < chains.length; i++) {
+        const lf = layerFiles[i]!;
+        const head = Buffer.alloc(4);
+        const fd = fs.openSync(lf.path, 'r');
+        fs.readSync(fd, head, 0, 4, 0);
+        fs.closeSync(fd);
+        const size = fs.statSync(lf.path).size;
+        const desc = lf.desc ?? { mediaType: layerMediaTypeFor(head, true), digest: '', size };
+        report({ status: 'Loading layer', id: cfg.rootfs.diff_ids[i]!.slice(7, 19), progressDetail: { current: 0, total: size } });
+        if (desc.digest && svc.content.has(desc.digest) && svc.snapshots.has(chains[i]!)) { descs.push(desc); continue; }
+        const r = await ingestLayer(svc, fs.createReadStream(lf.path, { highWaterMark: 1 << 20 }), { desc: { digest: desc.digest || undefined, size }, chain: chains[i]!, parent: chains[i - 1], diffId: cfg.rootfs.diff_ids[i] });
+        addedBlobs.push(r.digest);
+        if (r.newSnapshot) addedSnaps.push(r.chain);
+        descs.push({ ...desc, digest: r.digest, size: r.size });
+      }
+      return descs;
+    };
+
+    const record = (id: string, mdigest: string, mediaType: string, size: number, tags: string[]) => {
+      svc.store.put({ id, manifests: [{ digest: mdigest, mediaType, size, repos: [] }], indexes: [], added: new Date().toISOString() });
+      svc.addRefs(id, tags);
+      result.ids.push(id);
+      for (const t of tags) { result.loaded.push(familiarString(t)); report({ status: `Loaded image: ${familiarString(t)}` }); }
+      if (tags.length === 0) { result.loaded.push(id); report({ status: `Loaded image ID: ${id}` }); }
+    };
+    const putBlob = (bytes: Buffer, digest?: string) => { const d = sha256(bytes); if (!svc.content.has(d)) { svc.content.writeBlob(bytes, digest); addedBlobs.push(d); } return d; };
+
+    if (has('oci-layout') && has('index.json')) {
+      const idx = parseIndex(fs.readFileSync(path.join(dir, 'index.json')));
+      const blob = (d: string) => file(`blobs/sha256/${hexOf(d)}`);
+      for (const entry of idx.manifests) {
+        let mdesc = entry;
+        const bytes0 = fs.readFileSync(blob(entry.digest));
+        if (isIndexType(detectType(bytes0, entry.mediaType))) mdesc = selectPlatform(parseIndex(bytes0), hostPlatform());
+        const mbytes = fs.readFileSync(blob(mdesc.digest));
+        if (sha256(mbytes) !== mdesc.digest) throw new BerthError('InvalidArgument', `archive manifest ${mdesc.digest}: digest mismatch`);
+        const m = parseManifest(mbytes);
+        const cfg = fs.readFileSync(blob(m.config.digest));
+        if (sha256(cfg) !== m.config.digest) throw new BerthError('InvalidArgument', `archive config ${m.config.digest}: digest mismatch`);
+        await addLayers(cfg, m.layers.map((l) => ({ path: blob(l.digest), desc: l })));
+        putBlob(cfg, m.config.digest);
+        putBlob(mbytes, mdesc.digest);
+        const name = entry.annotations?.['io.containerd.image.name'] ?? entry.annotations?.['org.opencontainers.image.ref.name'];
+        let tags: string[] = [];
+        if (name) { try { tags = [formatReference(parseReference(name))]; } catch { /* a bare tag without a name: load untagged */ } }
+        record(m.config.digest, mdesc.digest, detectType(mbytes, mdesc.mediaType), mbytes.length, tags);
+      }
+      return result;
+    }
+    if (!has('manifest.json')) throw new BerthError('InvalidArgument', 'archive has neither manifest.json nor an OCI index.json');
+    const entries = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
+    for (const e of entries) {
+      const cfg = fs.readFileSync(file(e.Config));
+      const id = sha256(cfg);
+      const layers = await addLayers(cfg, e.Layers.map((l) => ({ path: file(l) })));
+      putBlob(cfg);
+      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: id, size: cfg.length }, layers }));
+      const md = putBlob(manifest);
+      record(id, md, MT.ociManifest, manifest.length, (e.RepoTags ?? []).map((t) => formatReference(parseReference(t))));
+    }
+    return result;
+  } catch (e) {
+    await rollback(svc, addedBlobs, addedSnaps);
+    throw e;
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,93 @@
+// images/inspect: list, inspect and history in the shapes the Docker Engine API returns
+// (api/types ImageSummary, ImageInspect, HistoryResponseItem), so the API layer can pass them through.
+import { familiarString } from '../registry/reference.js';
+import type { ImageService } from './service.js';
+
+export interface ListOptions { all?: boolean; dangling?: boolean; reference?: string }
+
+export interface ImageSummary {
+  Id: string; ParentId: string; RepoTags: string[]; RepoDigests: string[]; Created: number;
+  Size: number; SharedSize: number; VirtualSize: number; Labels: Record<string, string> | null; Containers: number;
+}
+
+export interface ImageInspect {
+  Id: string; RepoTags: string[]; RepoDigests: string[]; Parent: string; Comment: string; Created: string;
+  Container: string; ContainerConfig: Record<string, unknown>; DockerVersion: string; Author: string;
+  Config: Record<string, unknown> | null; Architecture: string; Variant?: string; Os: string; Size: number; VirtualSize: number;
+  GraphDriver: { Name: string; Data: Record<string, string> }; RootFS: { Type: string; Layers: string[] };
+  Metadata: { LastTagTime: string };
+}
+
+export interface HistoryItem { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }
+
+// What docker shows as ContainerConfig for images that have none (old clients read it).
+const EMPTY_CONTAINER_CONFIG = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+  Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
+  WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+};
+
+function imageSize(svc: ImageService, chains: string[]): number {
+  let n = 0;
+  for (const c of chains) if (svc.snapshots.has(c)) n += svc.snapshots.stat(c).size;
+  return n;
+}
+
+function names(svc: ImageService, id: string): { RepoTags: string[]; RepoDigests: string[] } {
+  const r = svc.refsOf(id);
+  return { RepoTags: r.tags.map(familiarString), RepoDigests: r.digests.map(familiarString) };
+}
+
+export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary[] {
+  const out: ImageSummary[] = [];
+  for (const rec of svc.store.list()) {
+    const img = svc.resolve(rec.id);
+    const n = names(svc, rec.id);
+    if (o.dangling !== undefined && (n.RepoTags.length === 0) !== o.dangling) continue;
+    if (o.reference) {
+      const want = o.reference;
+      if (!n.RepoTags.some((t) => t === want || t.split(':')[0] === want)) continue;
+    }
+    const size = imageSize(svc, img.chainIds);
+    out.push({
+      Id: rec.id, ParentId: '', ...n, Created: Math.floor(Date.parse(img.config.created ?? '') / 1000) || 0,
+      Size: size, SharedSize: -1, VirtualSize: size, Labels: (img.config.config?.Labels as Record<string, string> | undefined) ?? null, Containers: -1,
+    });
+  }
+  return out.sort((a, b) => b.Created - a.Created);
+}
+
+export function inspectImage(svc: ImageService, name: string): ImageInspect {
+  const img = svc.resolve(name);
+  const c = img.config;
+  const size = imageSize(svc, img.chainIds);
+  const dirs = img.chainIds.filter((ch) => svc.snapshots.has(ch)).map((ch) => svc.snapshots.fsPath(ch)).reverse();
+  return {
+    Id: img.record.id, ...names(svc, img.record.id), Parent: '', Comment: c.comment ?? '',
+    Created: c.created ?? '1970-01-01T00:00:00Z', Container: c.container ?? '',
+    ContainerConfig: c.container_config ?? EMPTY_CONTAINER_CONFIG, DockerVersion: c.docker_version ?? '', Author: c.author ?? '',
+    Config: c.config ?? null, Architecture: c.architecture, ...(c.variant ? { Variant: c.variant } : {}), Os: c.os,
+    Size: size, VirtualSize: size,
+    GraphDriver: { Name: 'overlay2', Data: { LowerDir: dirs.join(':') } },
+    RootFS: { Type: 'layers', Layers: img.diffIds },
+    Metadata: { LastTagTime: img.record.lastTagTime ?? '0001-01-01T00:00:00Z' },
+  };
+}
+
+export function imageHistory(svc: ImageService, name: string): HistoryItem[] {
+  const img = svc.resolve(name);
+  const hist = img.config.history?.length ? img.config.history : img.diffIds.map(() => ({} as { empty_layer?: boolean }));
+  const out: HistoryItem[] = [];
+  let layer = 0;
+  for (const h of hist as Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>) {
+    let size = 0;
+    if (!h.empty_layer) {
+      const ch = img.chainIds[layer++];
+      if (ch && svc.snapshots.has(ch)) size = svc.snapshots.stat(ch).size;
+    }
+    out.push({ Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0, CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
+  }
+  out.reverse();
+  if (out[0]) { out[0].Id = img.record.id; const t = names(svc, img.record.id).RepoTags; out[0].Tags = t.length ? t : null; }
+  return out;
+}

@@ -1,0 +1,164 @@
+// images/service: the image operations docker exposes (pull, push, list, inspect, history, tag,
+// remove, prune, import, save, load) over one content store, snapshotter and image store.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ContentStore } from '../content/store.js';
+import { BerthError } from '../errors.js';
+import { RegistryClient, type ClientOptions } from '../registry/client.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+import { chainIds } from '../snapshots/chain.js';
+import type { Mount } from '../snapshots/mount.js';
+import { Snapshotter } from '../snapshots/overlay.js';
+import { parseConfig, parseManifest, type ImageConfig, type Manifest } from './manifest.js';
+import { ImageStore, type ImageRecord, type ManifestRef } from './store.js';
+import { pullImage, type PullOptions } from './pull.js';
+import { pushImage, type PushOptions } from './push.js';
+import { importImage, type ImportOptions } from './import.js';
+import { loadImages, saveImages, type LoadOptions, type SaveOptions } from './archive.js';
+import { imageHistory, inspectImage, listImages, type ListOptions } from './inspect.js';
+import { pruneImages, removeImage, type PruneOptions, type RemoveOptions } from './remove.js';
+
+export interface ImageServiceOptions {
+  /** storage root; default $BERTH_ROOT or /var/lib/berth */
+  root?: string;
+  /** registries reached over plain HTTP besides loopback ones */
+  insecureRegistries?: string[];
+  credentials?: ClientOptions['credentials'];
+  /** "is this image in use?": a container id using it, or undefined (containers/ plugs in here) */
+  inUse?: (imageId: string) => string | undefined;
+  /** layers downloaded at once (docker: 3) */
+  concurrency?: number;
+}
+
+export interface ResolvedImage { record: ImageRecord; config: ImageConfig; configBytes: Buffer; manifest: Manifest; manifestRef: ManifestRef; diffIds: string[]; chainIds: string[] }
+
+export function defaultRoot(): string {
+  return process.env.BERTH_ROOT ?? '/var/lib/berth';
+}
+
+export class ImageService {
+  readonly root: string;
+  readonly content: ContentStore;
+  readonly snapshots: Snapshotter;
+  readonly store: ImageStore;
+  readonly tmp: string;
+  private readonly clients = new Map<string, RegistryClient>();
+
+  constructor(readonly opts: ImageServiceOptions = {}) {
+    this.root = opts.root ?? defaultRoot();
+    this.content = new ContentStore(this.root);
+    this.snapshots = new Snapshotter(this.root);
+    this.store = new ImageStore(this.root);
+    this.tmp = path.join(this.root, 'tmp');
+    fs.mkdirSync(this.tmp, { recursive: true });
+  }
+
+  client(host: string): RegistryClient {
+    let c = this.clients.get(host);
+    if (!c) {
+      c = new RegistryClient(host, { insecure: this.opts.insecureRegistries, credentials: this.opts.credentials });
+      this.clients.set(host, c);
+    }
+    return c;
+  }
+
+  /** Image ID for a reference, a full ID, or a unique ID prefix (docker's lookup order). */
+  resolveId(name: string): string {
+    const refs = this.store.refs();
+    if (/^sha256:[a-f0-9]{64}$/.test(name) && this.store.get(name)) return name;
+    try {
+      const key = formatReference(parseReference(name));
+      if (refs[key]) return refs[key]!;
+    } catch { /* not a reference: maybe an ID */ }
+    const hex = name.replace(/^sha256:/, '');
+    if (/^[a-f0-9]{1,64}$/.test(hex)) {
+      const hits = this.store.list().filter((r) => r.id.slice(7).startsWith(hex));
+      if (hits.length === 1) return hits[0]!.id;
+      if (hits.length > 1) throw new BerthError('InvalidArgument', `image ID prefix ${hex} is ambiguous`);
+    }
+    throw new BerthError('NotFound', `No such image: ${name}`);
+  }
+
+  /** The record with its config and the first manifest whose blobs are all here. */
+  resolve(name: string): ResolvedImage {
+    const id = this.resolveId(name);
+    const record = this.store.get(id);
+    if (!record) throw new BerthError('NotFound', `No such image: ${name}`);
+    const configBytes = this.content.read(id);
+    const config = parseConfig(configBytes);
+    const manifestRef = record.manifests.find((m) => this.content.has(m.digest)) ?? record.manifests[0];
+    if (!manifestRef) throw new BerthError('Internal', `image ${id}: no manifest recorded`);
+    const manifest = parseManifest(this.content.read(manifestRef.digest));
+    const diffIds = config.rootfs.diff_ids;
+    return { record, config, configBytes, manifest, manifestRef, diffIds, chainIds: chainIds(diffIds) };
+  }
+
+  /** References (full form) naming an image, tags first. */
+  refsOf(id: string): { tags: string[]; digests: string[] } {
+    const all = Object.entries(this.store.refs()).filter(([, v]) => v === id).map(([k]) => k).sort();
+    return { tags: all.filter((r) => !r.includes('@')), digests: all.filter((r) => r.includes('@')) };
+  }
+
+  /** Writable snapshot `key` on top of the image's layers (what containers/ will ask for). */
+  prepareRootfs(name: string, key: string): Mount[] {
+    const img = this.resolve(name);
+    return this.snapshots.prepare(key, img.chainIds[img.chainIds.length - 1]);
+  }
+
+  /** Everything reachable from image records: blobs and layer snapshots. */
+  references(): { blobs: Set<string>; chains: Set<string> } {
+    const blobs = new Set<string>();
+    const chains = new Set<string>();
+    for (const r of this.store.list()) {
+      blobs.add(r.id);
+      for (const i of r.indexes) blobs.add(i.digest);
+      for (const m of r.manifests) {
+        blobs.add(m.digest);
+        if (!this.content.has(m.digest)) continue;
+        const man = parseManifest(this.content.read(m.digest));
+        blobs.add(man.config.digest);
+        for (const l of man.layers) blobs.add(l.digest);
+      }
+      try { for (const c of chainIds(parseConfig(this.content.read(r.id)).rootfs.diff_ids)) chains.add(c); } catch { /* config gone: nothing to keep */ }
+    }
+    return { blobs, chains };
+  }
+
+  /** Removes unreferenced blobs and layers; returns bytes freed and the layers removed. */
+  async gc(): Promise<{ bytes: number; layers: string[] }> {
+    const { blobs, chains } = this.references();
+    const c = this.content.gc(blobs);
+    const s = await this.snapshots.gc(chains);
+    for (const n of fs.readdirSync(this.tmp)) await fs.promises.rm(path.join(this.tmp, n), { recursive: true, force: true });
+    return { bytes: c.bytes + s.bytes, layers: s.removed };
+  }
+
+  /** Adds references for an image (tags and digests), stamping LastTagTime for tags. */
+  addRefs(id: string, refs: string[]): void {
+    if (refs.length === 0) return;
+    this.store.setRefs(Object.fromEntries(refs.map((r) => [r, id])));
+    if (refs.some((r) => !r.includes('@'))) {
+      const rec = this.store.get(id);
+      if (rec) this.store.put({ ...rec, lastTagTime: new Date().toISOString() });
+    }
+  }
+
+  tag(source: string, target: string): void {
+    const id = this.resolveId(source);
+    const r = parseReference(target);
+    if (r.digest) throw new BerthError('InvalidArgument', 'refusing to create a tag with a digest reference');
+    this.addRefs(id, [formatReference(r)]);
+  }
+
+  // The verbs live in their own files; these keep one entry point.
+  pull(ref: string, o: PullOptions = {}) { return pullImage(this, ref, o); }
+  push(ref: string, o: PushOptions = {}) { return pushImage(this, ref, o); }
+  import(src: AsyncIterable<Uint8Array>, o: ImportOptions = {}) { return importImage(this, src, o); }
+  save(names: string[], sink: (c: Buffer) => void | Promise<void>, o: SaveOptions = {}) { return saveImages(this, names, sink, o); }
+  load(src: AsyncIterable<Uint8Array>, o: LoadOptions = {}) { return loadImages(this, src, o); }
+  list(o: ListOptions = {}) { return listImages(this, o); }
+  inspect(name: string) { return inspectImage(this, name); }
+  history(name: string) { return imageHistory(this, name); }
+  remove(name: string, o: RemoveOptions = {}) { return removeImage(this, name, o); }
+  prune(o: PruneOptions = {}) { return pruneImages(this, o); }
+}

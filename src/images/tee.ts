@@ -1,0 +1,58 @@
+// images/tee: feeds a blob stream into the content store while a consumer (the unpacker) reads it,
+// and a small concurrency limiter.
+import type { Writer } from '../content/store.js';
+
+export class Tee implements AsyncIterable<Uint8Array> {
+  private readonly it: AsyncIterator<Uint8Array>;
+  private done = false;
+  constructor(src: AsyncIterable<Uint8Array>, private readonly writer: Writer, private readonly onChunk?: (n: number) => void) {
+    this.it = src[Symbol.asyncIterator]();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const r = await this.it.next();
+      if (r.done) { this.done = true; return; }
+      this.writer.write(r.value);
+      this.onChunk?.(r.value.length);
+      yield r.value;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.done) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else { this.writer.write(r.value); this.onChunk?.(r.value.length); }
+    }
+  }
+
+  /** Reads whatever the consumer left, then verifies and publishes the blob. */
+  async finish(): Promise<string> {
+    await this.drain();
+    return this.writer.commit();
+  }
+
+  /**
+   * After the consumer failed: if the blob itself is bad, that is the real error (a corrupt
+   * gzip stream is a symptom). Returns the blob's problem or undefined; never publishes.
+   */
+  async blame(): Promise<string | undefined> {
+    try { await this.drain(); } catch { return undefined; } // the source broke: keep the original error
+    return this.writer.mismatch();
+  }
+}
+
+/** Runs tasks with at most n in flight; rejects with the first error after all have settled. */
+export async function limit<T>(n: number, items: T[], fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let first: unknown;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try { await fn(items[i]!, i); } catch (e) { first ??= e; }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  if (first !== undefined) throw first;
+}

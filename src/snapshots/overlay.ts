@@ -1,0 +1,181 @@
+// snapshots/overlay: one directory per layer, keyed by chain ID and shared by every image, plus
+// active (writable) snapshots whose Mount[] stacks the layers under a fresh upper. Returns mounts; never mounts.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hexOf } from '../content/digest.js';
+import { BerthError, errnoCode } from '../errors.js';
+import { fsyncDir, writeFileAtomicSync } from '../util/fs.js';
+import { decompress } from './decompress.js';
+import type { Mount } from './mount.js';
+import { applyLayer, type UnpackOptions } from './unpack.js';
+
+export interface SnapshotInfo {
+  kind: 'layer' | 'active' | 'view';
+  /** chain ID for layers, the caller's key otherwise */
+  name: string;
+  parent?: string;
+  diffId?: string;
+  /** bytes of file content */
+  size: number;
+  /** length of the uncompressed layer tar (docker-archive headers need it before the data) */
+  tarSize?: number;
+  created: string;
+  /** set by unpack when another writer had already published the same layer */
+  existed?: boolean;
+}
+
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export class Snapshotter {
+  readonly dir: string;
+  private readonly tmpDir: string;
+
+  constructor(readonly root: string) {
+    this.dir = path.join(root, 'snapshots');
+    this.tmpDir = path.join(this.dir, '.tmp');
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  private pathOf(name: string): string {
+    if (name.startsWith('sha256:')) return path.join(this.dir, hexOf(name));
+    if (!KEY_RE.test(name) || /^[a-f0-9]{64}$/.test(name)) throw new BerthError('InvalidArgument', `invalid snapshot key ${JSON.stringify(name)}`);
+    return path.join(this.dir, name);
+  }
+
+  /** The directory holding a layer's files. */
+  fsPath(name: string): string { return path.join(this.pathOf(name), 'fs'); }
+
+  has(name: string): boolean { return fs.existsSync(path.join(this.pathOf(name), 'meta.json')); }
+
+  stat(name: string): SnapshotInfo {
+    try { return JSON.parse(fs.readFileSync(path.join(this.pathOf(name), 'meta.json'), 'utf8')) as SnapshotInfo; } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new BerthError('NotFound', `snapshot ${name}: not found`);
+      throw e;
+    }
+  }
+
+  /**
+   * Unpacks a (possibly compressed) layer stream as layer `chainId` on top of `parent`. The tree is
+   * built in a temp dir and renamed into place only when complete and its diffID matches.
+   */
+  async unpack(chainId: string | ((diffId: string) => string), parent: string | undefined, src: AsyncIterable<Uint8Array>, expectDiffId?: string, opts: UnpackOptions & { beforePublish?: () => Promise<void> } = {}): Promise<SnapshotInfo> {
+    const tmp = path.join(this.tmpDir, `layer-${randomBytes(8).toString('hex')}`);
+    fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true });
+    try {
+      const r = await applyLayer(decompress(src), path.join(tmp, 'fs'), opts);
+      if (expectDiffId && r.diffId !== expectDiffId) {
+        throw new BerthError('InvalidArgument', `layer ${chainId}: content digest ${r.diffId} does not match the diff ID ${expectDiffId}`);
+      }
+      if (typeof chainId === 'function') chainId = chainId(r.diffId);
+      const final = this.pathOf(chainId);
+      await opts.beforePublish?.();
+      const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: new Date().toISOString() };
+      writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
+      try {
+        fs.renameSync(tmp, final);
+      } catch (e) {
+        // another pull unpacked the same layer first: theirs is as good as ours
+        if ((errnoCode(e) === 'ENOTEMPTY' || errnoCode(e) === 'EEXIST') && this.has(chainId)) { await rmTree(tmp); return { ...this.stat(chainId), existed: true }; }
+        throw e;
+      }
+      fsyncDir(this.dir);
+      return info;
+    } catch (e) {
+      await rmTree(tmp);
+      throw e;
+    }
+  }
+
+  /** Layer directories from `chainId` down to the base, topmost first (overlay's lowerdir order). */
+  lowers(chainId: string): string[] {
+    const out: string[] = [];
+    let cur: string | undefined = chainId;
+    while (cur) {
+      const info = this.stat(cur);
+      out.push(this.fsPath(cur));
+      cur = info.parent;
+      if (out.length > 500) throw new BerthError('Internal', `snapshot ${chainId}: parent chain too long`);
+    }
+    return out;
+  }
+
+  /** A writable snapshot `key` over `parent` (a layer chain ID or none). */
+  prepare(key: string, parent?: string): Mount[] {
+    return this.create('active', key, parent);
+  }
+
+  /** A read-only snapshot `key` over `parent`. */
+  view(key: string, parent: string): Mount[] {
+    return this.create('view', key, parent);
+  }
+
+  private create(kind: 'active' | 'view', key: string, parent?: string): Mount[] {
+    if (key.startsWith('sha256:')) throw new BerthError('InvalidArgument', `snapshot key ${key} is reserved for layers`);
+    const final = this.pathOf(key);
+    if (fs.existsSync(final)) throw new BerthError('Conflict', `snapshot ${key}: already exists`);
+    if (parent) this.lowers(parent); // fails early when a layer is missing
+    const tmp = path.join(this.tmpDir, `${key}-${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+    fs.mkdirSync(path.join(tmp, 'work'), { mode: 0o700 });
+    const info: SnapshotInfo = { kind, name: key, parent, size: 0, created: new Date().toISOString() };
+    writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
+    try { fs.renameSync(tmp, final); } catch (e) { fs.rmSync(tmp, { recursive: true, force: true }); throw new BerthError('Conflict', `snapshot ${key}: already exists`, { cause: e }); }
+    return this.mounts(key);
+  }
+
+  /** The mounts of an existing active or view snapshot. */
+  mounts(key: string): Mount[] {
+    const info = this.stat(key);
+    const lowers = info.parent ? this.lowers(info.parent) : [];
+    const upper = this.fsPath(key);
+    if (info.kind === 'view') {
+      if (lowers.length === 1) return [{ type: 'bind', source: lowers[0]!, options: ['ro', 'rbind'] }];
+      if (lowers.length === 0) return [{ type: 'bind', source: upper, options: ['ro', 'rbind'] }];
+      return [{ type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lowers.join(':')}`] }];
+    }
+    if (lowers.length === 0) return [{ type: 'bind', source: upper, options: ['rw', 'rbind'] }];
+    // mount(2) data is one page: ~40 layers of /var/lib/berth paths fit (docker shortens with l/ links)
+    return [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${path.join(this.pathOf(key), 'work')}`, 'index=off'] }];
+  }
+
+  list(): SnapshotInfo[] {
+    const out: SnapshotInfo[] = [];
+    for (const n of fs.readdirSync(this.dir)) {
+      if (n.startsWith('.')) continue;
+      try { out.push(JSON.parse(fs.readFileSync(path.join(this.dir, n, 'meta.json'), 'utf8')) as SnapshotInfo); } catch { /* not a snapshot */ }
+    }
+    return out;
+  }
+
+  /** Removes a snapshot no other snapshot builds on. The caller must have unmounted it. */
+  async remove(name: string): Promise<void> {
+    const p = this.pathOf(name);
+    if (!fs.existsSync(p)) throw new BerthError('NotFound', `snapshot ${name}: not found`);
+    const child = this.list().find((s) => s.parent === name);
+    if (child) throw new BerthError('Conflict', `snapshot ${name}: ${child.name} is built on it`);
+    // rename first so a crash mid-delete never leaves a half layer under a valid name
+    const trash = path.join(this.tmpDir, `rm-${path.basename(p)}-${randomBytes(4).toString('hex')}`);
+    fs.renameSync(p, trash);
+    await rmTree(trash);
+  }
+
+  /** Removes layers outside keep that nothing builds on, repeating up the chains; returns bytes freed. */
+  async gc(keep: Set<string>): Promise<{ removed: string[]; bytes: number }> {
+    const removed: string[] = [];
+    let bytes = 0;
+    for (;;) {
+      const all = this.list();
+      const parents = new Set(all.map((s) => s.parent).filter(Boolean));
+      const victims = all.filter((s) => s.kind === 'layer' && !keep.has(s.name) && !parents.has(s.name));
+      if (victims.length === 0) break;
+      for (const v of victims) { await this.remove(v.name); removed.push(v.name); bytes += v.size; }
+    }
+    for (const n of fs.readdirSync(this.tmpDir)) await rmTree(path.join(this.tmpDir, n));
+    return { removed, bytes };
+  }
+}
+
+export async function rmTree(p: string): Promise<void> {
+  await fs.promises.rm(p, { recursive: true, force: true, maxRetries: 2 });
+}

@@ -1,0 +1,238 @@
+// snapshots/unpack: applies one layer tar to an empty directory in overlay form (whiteouts become
+// 0:0 char devices, opaque markers trusted.overlay.opaque=y), refusing any entry that would land
+// outside the directory. Plain files, dirs, links and metadata are written here with sync calls;
+// mknod and setxattr, which Node lacks, are batched into one berth-helper run confined by ROOT.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError, errnoCode } from '../errors.js';
+import type { Op } from '../runtime/plan/encode.js';
+import { runHostOps } from '../runtime/sync.js';
+import type { TarHeader } from './tar-header.js';
+import { TarParser } from './tar-reader.js';
+
+const WH_PREFIX = '.wh.';
+const WH_OPAQUE = '.wh..wh..opq';
+const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
+const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+// read once: lets the common file skip an fchmod when open(2)'s mode already survives the umask
+const UMASK = (() => { const u = process.umask(0o022); process.umask(u); return u; })();
+
+export interface UnpackResult { diffId: string; size: number; tarSize: number; entries: number }
+export interface UnpackOptions {
+  /** chown entries to their tar owner (default: when running as root) */
+  chown?: boolean;
+  /** called with uncompressed bytes consumed, for progress */
+  onBytes?: (n: number) => void;
+}
+
+function breakout(name: string, why: string): BerthError {
+  return new BerthError('InvalidArgument', `layer entry ${JSON.stringify(name)} ${why}`);
+}
+
+/** Clean relative path components, or a refusal for absolute paths and `..`. */
+export function cleanName(name: string, what = 'path'): string[] {
+  if (name.startsWith('/')) throw breakout(name, `has an absolute ${what}`);
+  const parts: string[] = [];
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') throw breakout(name, `escapes the layer (${what} contains '..')`);
+    parts.push(p);
+  }
+  return parts;
+}
+
+/** glibc makedev(3) encoding. */
+export function makedev(major: number, minor: number): bigint {
+  const M = BigInt(major), m = BigInt(minor);
+  return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
+}
+
+class Unpacker {
+  private readonly dirs = new Set<string>(['']);          // relative paths known to be real directories
+  private readonly dirTimes: Array<[string, number]> = [];
+  private readonly lateTimes: Array<[string, number]> = [];
+  private readonly ops: Op[] = [];
+  private readonly setgidDirs = new Set<string>();
+  private fd = -1;
+  private cur: TarHeader | undefined;
+  private curParent = '';
+  size = 0;
+  entries = 0;
+
+  constructor(private readonly root: string, private readonly chown: boolean) {}
+
+  private abs(rel: string): string { return rel === '' ? this.root : path.join(this.root, rel); }
+
+  /** Makes sure every parent of parts exists as a real directory inside root, never via a symlink. */
+  private parents(parts: string[], name: string): string {
+    let rel = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      rel = rel ? `${rel}/${parts[i]}` : parts[i]!;
+      if (this.dirs.has(rel)) continue;
+      let st: fs.Stats | undefined;
+      try { st = fs.lstatSync(this.abs(rel)); } catch (e) { if (errnoCode(e) !== 'ENOENT') throw e; }
+      if (!st) fs.mkdirSync(this.abs(rel), 0o755);
+      else if (st.isSymbolicLink()) throw breakout(name, `escapes the layer (through the symlink ${rel})`);
+      else if (!st.isDirectory()) throw breakout(name, `has a parent ${rel} that is not a directory`);
+      this.dirs.add(rel);
+    }
+    return rel;
+  }
+
+  /** Removes whatever an earlier entry left at rel (tar semantics: the last entry wins). */
+  private clear(rel: string, keepDir: boolean): void {
+    let st: fs.Stats;
+    try { st = fs.lstatSync(this.abs(rel)); } catch (e) { if (errnoCode(e) === 'ENOENT') return; throw e; }
+    if (st.isDirectory()) {
+      if (keepDir) return;
+      fs.rmSync(this.abs(rel), { recursive: true, force: true });
+      for (const d of [...this.dirs]) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
+    } else fs.unlinkSync(this.abs(rel));
+  }
+
+  entry(h: TarHeader): void {
+    this.entries++;
+    const parts = cleanName(h.name);
+    if (parts.length === 0) return; // "./": the layer root itself
+    const parent = this.parents(parts, h.name);
+    const base = parts[parts.length - 1]!;
+    const rel = parts.join('/');
+
+    if (base.startsWith(WH_PREFIX)) {
+      if (base === WH_OPAQUE) {
+        this.ops.push({ op: 'SETXATTR', args: { inroot: 1, path: parent || '.', name: 'trusted.overlay.opaque', value: Buffer.from('y') } });
+      } else if (!base.startsWith('.wh..wh.')) {
+        const target = parent ? `${parent}/${base.slice(WH_PREFIX.length)}` : base.slice(WH_PREFIX.length);
+        this.clear(target, false);
+        this.ops.push({ op: 'MKNOD', args: { mode: S_IFCHR, dev: 0n, uid: this.chown ? h.uid : process.getuid?.() ?? 0, gid: this.chown ? h.gid : process.getgid?.() ?? 0, inroot: 1, path: target } });
+        this.lateTimes.push([target, h.mtime]);
+      }
+      return; // other .wh..wh. entries are aufs bookkeeping
+    }
+
+    const p = this.abs(rel);
+    switch (h.type) {
+      case 'dir': {
+        this.clear(rel, true);
+        if (!this.dirs.has(rel)) { try { fs.mkdirSync(p, h.mode); } catch (e) { if (errnoCode(e) !== 'EEXIST') throw e; } }
+        this.dirs.add(rel);
+        if (h.mode & 0o2000) this.setgidDirs.add(rel);
+        if (this.chown) fs.lchownSync(p, h.uid, h.gid);
+        fs.chmodSync(p, h.mode);
+        this.dirTimes.push([rel, h.mtime]);
+        break;
+      }
+      case 'file': {
+        // create first, clear only on EEXIST: a fresh layer rarely repeats a path, so no lstat per file
+        try { this.fd = fs.openSync(p, CREATE, h.mode); } catch (e) {
+          if (errnoCode(e) !== 'EEXIST') throw e;
+          this.clear(rel, false);
+          this.fd = fs.openSync(p, CREATE, h.mode);
+        }
+        this.cur = h;
+        this.curParent = parent;
+        this.size += h.size;
+        return; // finished in end()
+      }
+      case 'symlink': {
+        try { fs.symlinkSync(h.linkname, p); } catch (e) {
+          if (errnoCode(e) !== 'EEXIST') throw e;
+          this.clear(rel, false);
+          fs.symlinkSync(h.linkname, p);
+        }
+        if (this.chown) fs.lchownSync(p, h.uid, h.gid);
+        fs.lutimesSync(p, h.mtime, h.mtime);
+        break;
+      }
+      case 'link': {
+        const tparts = cleanName(h.linkname, 'link target');
+        if (tparts.length === 0) throw breakout(h.name, 'links to the layer root');
+        this.parents(tparts, h.linkname);
+        const target = this.abs(tparts.join('/'));
+        let st: fs.Stats;
+        try { st = fs.lstatSync(target); } catch { throw breakout(h.name, `links to ${h.linkname}, which is not in the layer`); }
+        if (st.isDirectory()) throw breakout(h.name, 'is a hard link to a directory');
+        this.clear(rel, false);
+        fs.linkSync(target, p);
+        break;
+      }
+      case 'char': case 'block': case 'fifo': {
+        this.clear(rel, false);
+        const kind = h.type === 'char' ? S_IFCHR : h.type === 'block' ? S_IFBLK : S_IFIFO;
+        this.ops.push({ op: 'MKNOD', args: { mode: kind | h.mode, dev: h.type === 'fifo' ? 0n : makedev(h.devmajor, h.devminor), uid: this.chown ? h.uid : process.getuid?.() ?? 0, gid: this.chown ? h.gid : process.getgid?.() ?? 0, inroot: 1, path: rel } });
+        this.lateTimes.push([rel, h.mtime]);
+        break;
+      }
+    }
+    this.xattrs(rel, h);
+  }
+
+  private xattrs(rel: string, h: TarHeader): void {
+    for (const [name, value] of Object.entries(h.xattrs)) {
+      this.ops.push({ op: 'SETXATTR', args: { inroot: 1, path: rel, name, value } });
+    }
+  }
+
+  data(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off);
+  }
+
+  end(): void {
+    const h = this.cur;
+    if (!h) return;
+    this.cur = undefined;
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      // root creates files as 0:0 already, unless a setgid parent hands down its group
+      const chown = this.chown && (h.uid !== 0 || h.gid !== 0 || this.setgidDirs.has(this.curParent));
+      if (chown) fs.fchownSync(fd, h.uid, h.gid);
+      if (chown || (h.mode & UMASK) !== 0) fs.fchmodSync(fd, h.mode); // after chown, which clears setuid bits
+      fs.futimesSync(fd, h.mtime, h.mtime);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.xattrs(cleanName(h.name).join('/'), h);
+  }
+
+  closeOpen(): void {
+    if (this.fd >= 0) { try { fs.closeSync(this.fd); } catch { /* closing on error */ } this.fd = -1; }
+  }
+
+  async finish(): Promise<void> {
+    if (this.ops.length) await runHostOps([{ op: 'ROOT', args: { path: this.root } }, ...this.ops]);
+    for (const [rel, t] of this.lateTimes) fs.lutimesSync(this.abs(rel), t, t);
+    // directories last and deepest first: creating children changed their mtimes
+    for (let i = this.dirTimes.length - 1; i >= 0; i--) {
+      const [rel, t] = this.dirTimes[i]!;
+      fs.lutimesSync(this.abs(rel), t, t);
+    }
+  }
+}
+
+/**
+ * Unpacks an uncompressed tar stream into dir (which should be new and empty) and returns its
+ * diffID. The caller owns dir and removes it on error: nothing here is published.
+ */
+export async function applyLayer(src: AsyncIterable<Uint8Array>, dir: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
+  const u = new Unpacker(dir, opts.chown ?? process.getuid?.() === 0);
+  const hash = createHash('sha256');
+  const parser = new TarParser(u);
+  let tarSize = 0;
+  try {
+    for await (const c of src) {
+      const chunk = Buffer.from(c.buffer, c.byteOffset, c.length);
+      hash.update(chunk);
+      tarSize += chunk.length;
+      if (!parser.finished) parser.push(chunk);
+      opts.onBytes?.(chunk.length);
+    }
+    parser.close();
+  } finally {
+    u.closeOpen();
+  }
+  await u.finish();
+  return { diffId: `sha256:${hash.digest('hex')}`, size: u.size, tarSize, entries: u.entries };
+}

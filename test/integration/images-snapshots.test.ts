@@ -1,0 +1,94 @@
+// Layers in overlay form (whiteouts, opaque dirs, devices, xattrs, owners) and the one mount executor.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { sha256 } from '../../src/content/digest.js';
+import { chainIds } from '../../src/snapshots/chain.js';
+import { mountAll, unmount } from '../../src/snapshots/mount.js';
+import { Snapshotter } from '../../src/snapshots/overlay.js';
+import type { TarHeader } from '../../src/snapshots/tar-header.js';
+import { TarWriter } from '../../src/snapshots/tar-writer.js';
+
+const root = process.getuid?.() === 0;
+
+async function tarOf(entries: Array<[Partial<TarHeader> & { name: string }, Buffer?]>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const w = new TarWriter((c) => { parts.push(Buffer.from(c)); });
+  for (const [h, b] of entries) await w.entry(h, b);
+  await w.finish();
+  return Buffer.concat(parts);
+}
+async function* one(b: Buffer) { yield b; }
+const xattr = (p: string, name: string) => execFileSync('python3', ['-c', 'import os,sys; sys.stdout.buffer.write(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False))', p, name]).toString();
+
+test('whiteouts, opaque dirs, devices and xattrs unpack in overlay form and mount', { skip: root ? undefined : 'needs root' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-snap-'));
+  const target = path.join(dir, 'merged');
+  fs.mkdirSync(target);
+  let mounted = false;
+  t.after(async () => {
+    if (mounted) await unmount(target, true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const snaps = new Snapshotter(path.join(dir, 'root'));
+  const l1 = await tarOf([
+    [{ name: 'a/', type: 'dir', mode: 0o755 }],
+    [{ name: 'a/keep' }, Buffer.from('keep')],
+    [{ name: 'a/gone' }, Buffer.from('gone')],
+    [{ name: 'o/', type: 'dir', mode: 0o755 }],
+    [{ name: 'o/old' }, Buffer.from('old')],
+    [{ name: 'owned', uid: 1234, gid: 5678, mode: 0o4755 }, Buffer.from('suid')],
+  ]);
+  const l2 = await tarOf([
+    [{ name: 'a/', type: 'dir', mode: 0o755 }],
+    [{ name: 'a/.wh.gone', mtime: 1 }],
+    [{ name: 'o/', type: 'dir', mode: 0o755, mtime: 1234567 }],
+    [{ name: 'o/.wh..wh..opq' }],
+    [{ name: 'o/new' }, Buffer.from('new')],
+    [{ name: 'dev/', type: 'dir', mode: 0o755 }],
+    [{ name: 'dev/null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 }],
+    [{ name: 'dev/fifo', type: 'fifo', mode: 0o600 }],
+    [{ name: 'x', xattrs: { 'user.berth': Buffer.from('hello'), 'trusted.berth': Buffer.from('t') } }, Buffer.from('x')],
+  ]);
+  const [c1, c2] = chainIds([sha256(l1), sha256(l2)]);
+  await snaps.unpack(c1!, undefined, one(l1), sha256(l1));
+  await snaps.unpack(c2!, c1, one(l2), sha256(l2));
+  const up = snaps.fsPath(c2!);
+  const wh = fs.lstatSync(path.join(up, 'a/gone'));
+  assert.ok(wh.isCharacterDevice() && wh.rdev === 0, 'whiteout is a 0:0 char device');
+  assert.equal(xattr(path.join(up, 'o'), 'trusted.overlay.opaque'), 'y');
+  assert.equal(fs.statSync(path.join(up, 'o')).mtimeMs, 1234567000, 'dir mtime restored after helper ops');
+  assert.equal(fs.lstatSync(path.join(up, 'dev/null')).rdev, 259);
+  assert.equal(fs.lstatSync(path.join(up, 'dev/null')).mode & 0o777, 0o666);
+  assert.ok(fs.lstatSync(path.join(up, 'dev/fifo')).isFIFO());
+  assert.equal(xattr(path.join(up, 'x'), 'user.berth'), 'hello');
+  assert.equal(xattr(path.join(up, 'x'), 'trusted.berth'), 't');
+  const owned = fs.statSync(path.join(snaps.fsPath(c1!), 'owned'));
+  assert.deepEqual([owned.uid, owned.gid, owned.mode & 0o7777], [1234, 5678, 0o4755]);
+
+  const mounts = snaps.prepare('ctr1', c2);
+  assert.equal(mounts[0]!.type, 'overlay');
+  assert.ok(mounts[0]!.options[0]!.startsWith(`lowerdir=${snaps.fsPath(c2!)}:${snaps.fsPath(c1!)}`));
+  await mountAll(mounts, target);
+  mounted = true;
+  assert.deepEqual(fs.readdirSync(path.join(target, 'a')), ['keep']);
+  assert.deepEqual(fs.readdirSync(path.join(target, 'o')), ['new']);
+  fs.writeFileSync(path.join(target, 'written'), 'w');
+  await unmount(target);
+  mounted = false;
+  assert.equal(fs.readFileSync(path.join(snaps.fsPath('ctr1'), 'written'), 'utf8'), 'w');
+  await assert.rejects(snaps.remove(c2!), /ctr1 is built on it/);
+  const view = snaps.view('ro1', c2!);
+  await mountAll(view, target);
+  mounted = true;
+  assert.throws(() => fs.writeFileSync(path.join(target, 'nope'), 'x'), /EROFS/);
+  await unmount(target);
+  mounted = false;
+  await snaps.remove('ctr1');
+  await snaps.remove('ro1');
+  await snaps.gc(new Set());
+  assert.deepEqual(snaps.list(), []);
+});
