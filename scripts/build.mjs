@@ -10,6 +10,9 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  // lazily imported parts (the seccomp compiler) become chunks of their own
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   // command groups stay separate files, loaded only when used
   external: ['./runtime.js', './image.js'],
   // CommonJS dependencies may call require() for Node's own modules

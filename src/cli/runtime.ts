@@ -6,6 +6,12 @@ import { parseFlags, type FlagSpec } from './args.js';
 import { Container } from '../runtime/container.js';
 import { StateStore, DEFAULT_ROOT } from '../runtime/state.js';
 import { parseSignal } from '../runtime/linux.js';
+import { defaultSpec } from '../runtime/defaults.js';
+import { create } from '../runtime/create.js';
+import { run } from '../runtime/run.js';
+import { start } from '../runtime/start.js';
+import { kill, remove } from '../runtime/delete.js';
+import { exec } from '../runtime/exec.js';
 
 const USAGE = `Usage: berth runtime [--root DIR] COMMAND [OPTIONS] ID
 
@@ -52,7 +58,6 @@ export async function main(argv: string[]): Promise<number> {
     case 'spec': {
       const p = parseFlags(args, { bundle: { short: 'b', type: 'string' }, rootless: { type: 'bool' } });
       if (p.flags.rootless) throw new BerthError('NotImplemented', '--rootless is not supported yet');
-      const { defaultSpec } = await import('../runtime/defaults.js');
       const file = path.join((p.flags.bundle as string) ?? '.', 'config.json');
       try {
         fs.writeFileSync(file, JSON.stringify(defaultSpec(), null, '\t') + '\n', { flag: 'wx' });
@@ -72,16 +77,13 @@ export async function main(argv: string[]): Promise<number> {
       if (p.flags['preserve-fds'] && p.flags['preserve-fds'] !== '0') throw new BerthError('NotImplemented', '--preserve-fds is not supported yet');
       const o = { id: one(p, verb), bundle: (p.flags.bundle as string) ?? '.', pidFile: p.flags['pid-file'] as string | undefined, consoleSocket: p.flags['console-socket'] as string | undefined };
       if (verb === 'create') {
-        const { create } = await import('../runtime/create.js');
-        const { session } = await create(store, o);
+          const { session } = await create(store, o);
         session.close();
         return 0;
       }
-      const { run } = await import('../runtime/run.js');
       return run(store, { ...o, detach: !!p.flags.detach, keep: !!p.flags.keep });
     }
     case 'start': {
-      const { start } = await import('../runtime/start.js');
       await start(Container.load(store, one(parseFlags(args, {}), verb)));
       return 0;
     }
@@ -95,13 +97,11 @@ export async function main(argv: string[]): Promise<number> {
       const sigName = p.positionals[1] ?? 'SIGTERM';
       const sig = parseSignal(sigName);
       if (sig === undefined) throw new BerthError('InvalidArgument', `unknown signal "${sigName}"`);
-      const { kill } = await import('../runtime/delete.js');
       kill(Container.load(store, one(p, verb)), sig, !!p.flags.all);
       return 0;
     }
     case 'delete': {
       const p = parseFlags(args, { force: { short: 'f', type: 'bool' } });
-      const { remove } = await import('../runtime/delete.js');
       let c: Container;
       try {
         c = Container.load(store, one(p, verb));
@@ -132,7 +132,6 @@ export async function main(argv: string[]): Promise<number> {
         const base = Container.load(store, id).record.spec.process!.user;
         user = { ...(user ?? { uid: base.uid, gid: base.gid }), additionalGids: gids };
       }
-      const { exec } = await import('../runtime/exec.js');
       const r = await exec(Container.load(store, id), {
         processFile: p.flags.process as string | undefined, args: p.rest, tty: !!p.flags.tty, cwd: p.flags.cwd as string | undefined,
         env: p.flags.env as string[] | undefined, user, capAdd: p.flags.cap as string[] | undefined,

@@ -9,18 +9,10 @@ import { sha256 } from '../../src/content/digest.js';
 import { chainIds } from '../../src/snapshots/chain.js';
 import { mountAll, unmount } from '../../src/snapshots/mount.js';
 import { Snapshotter } from '../../src/snapshots/overlay.js';
-import type { TarHeader } from '../../src/snapshots/tar-header.js';
-import { TarWriter } from '../../src/snapshots/tar-writer.js';
+import { tarOf } from '../helpers/tar.js';
 
 const root = process.getuid?.() === 0;
 
-async function tarOf(entries: Array<[Partial<TarHeader> & { name: string }, Buffer?]>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  const w = new TarWriter((c) => { parts.push(Buffer.from(c)); });
-  for (const [h, b] of entries) await w.entry(h, b);
-  await w.finish();
-  return Buffer.concat(parts);
-}
 async function* one(b: Buffer) { yield b; }
 const xattr = (p: string, name: string) => execFileSync('python3', ['-c', 'import os,sys; sys.stdout.buffer.write(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False))', p, name]).toString();
 

@@ -61,6 +61,12 @@ describe('bad input', { skip }, () => {
       new RegExp(`process\\.rlimits\\[0\\] \\(RLIMIT_NOFILE soft=${hard * 2} hard=${hard * 2}\\): setrlimit 7 .*: operation not permitted`));
   });
 
+  test('a cwd through a file descriptor never lands outside the root (the CVE-2024-21626 class)', async () => {
+    for (let fd = 3; fd <= 8; fd++) {
+      await refused((s) => { s.process!.cwd = `/proc/self/fd/${fd}`; }, /process\.cwd: (chdir to cwd|cwd \/proc\/self\/fd\/\d+ is outside the container root)/);
+    }
+  });
+
   test('unknown container and bad ids', async () => {
     assert.match((await rt.berth(['state', 'nope'])).stderr, /container nope does not exist/);
     assert.match((await rt.berth(['start', '../x'])).stderr, /invalid container id format/);

@@ -117,6 +117,11 @@ describe('runtime lifecycle', { skip }, () => {
       const missing = await rt.berth(['exec', b.id, 'no-such-program']);
       assert.notEqual(missing.code, 0);
       assert.match(missing.stderr, /executable file not found in \$PATH/);
+      const procFile = path.join(b.dir, 'process.json');
+      fs.writeFileSync(procFile, JSON.stringify({ ...b.spec.process, args: ['/bin/sh', '-c', 'echo "$FROM_FILE $(id -u)"'], env: ['FROM_FILE=yes', 'PATH=/bin'], user: { uid: 1000, gid: 1000 } }));
+      const pf = await rt.berth(['exec', '--process', procFile, b.id]);
+      assert.equal(pf.code, 0, pf.stderr);
+      assert.equal(pf.stdout, 'yes 1000\n');
       const ps = await rt.berth(['ps', '--format', 'json', b.id]);
       assert.deepEqual(JSON.parse(ps.stdout), [pid]);
     } finally {

@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { TarParser } from '../../src/snapshots/tar-reader.js';
-import { TarWriter } from '../../src/snapshots/tar-writer.js';
 import type { TarHeader } from '../../src/snapshots/tar-header.js';
+import { tarOf as write } from '../helpers/tar.js';
 
 function parse(buf: Buffer, chunk = 7): Array<{ h: TarHeader; body: Buffer }> {
   const out: Array<{ h: TarHeader; body: Buffer }> = [];
@@ -17,13 +17,6 @@ function parse(buf: Buffer, chunk = 7): Array<{ h: TarHeader; body: Buffer }> {
   return out;
 }
 
-async function write(entries: Array<[Partial<TarHeader> & { name: string }, Buffer?]>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  const w = new TarWriter((c) => { parts.push(Buffer.from(c)); });
-  for (const [h, b] of entries) await w.entry(h, b);
-  await w.finish();
-  return Buffer.concat(parts);
-}
 
 test('writer and parser round-trip long names, links, xattrs and big ids', async () => {
   const long = 'd/'.repeat(80) + 'file-with-a-long-name';

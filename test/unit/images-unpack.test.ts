@@ -6,17 +6,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Snapshotter } from '../../src/snapshots/overlay.js';
-import { TarWriter } from '../../src/snapshots/tar-writer.js';
 import type { TarHeader } from '../../src/snapshots/tar-header.js';
 import { sha256 } from '../../src/content/digest.js';
+import { tarOf } from '../helpers/tar.js';
 
-async function tarOf(entries: Array<[Partial<TarHeader> & { name: string }, Buffer?]>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  const w = new TarWriter((c) => { parts.push(Buffer.from(c)); });
-  for (const [h, b] of entries) await w.entry(h, b);
-  await w.finish();
-  return Buffer.concat(parts);
-}
 
 function setup(t: { after: (fn: () => void) => void }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-unpack-'));
