@@ -123,16 +123,13 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
   try {
     store.save(record);
     trace(`create ${opts.id}: spec read and checked`);
-    cgroup = cgroupManager(record.cgroupsPath);
-    cgroup.create();
-    cgroup.apply(withDeviceRules(spec));
-    trace(`create ${opts.id}: cgroup ${record.cgroupsPath} made`);
     const stdio: unknown[] = Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
     if (opts.consoleSocket) consoleSock = await connectConsole(opts.consoleSocket);
     const hookSync = !!(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
     const plan = buildInitPlan(spec, {
       rootfs,
-      execFifo: path.join(dir, 'exec.fifo'),
+      // `run` releases the process itself over the sync socket; `create` leaves it waiting on the fifo for `start`
+      execFifo: opts.foreground ? undefined : path.join(dir, 'exec.fifo'),
       sourceIsDir,
       cgroup: cgroupMountInfo(record.cgroupsPath),
       hookSync,
@@ -142,7 +139,12 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       seccomp,
     });
     if (consoleSock) stdio[4] = consoleSock;
+    // The helper starts first and waits for its plan: its exec overlaps the cgroup set-up below.
     session = new HelperSession('init', plan, stdio as StdioOptions);
+    cgroup = cgroupManager(record.cgroupsPath);
+    cgroup.create();
+    cgroup.apply(withDeviceRules(spec));
+    trace(`create ${opts.id}: cgroup ${record.cgroupsPath} made`);
     // Join before the plan is sent: the namespaces are made inside the cgroup, so a new
     // cgroup namespace is rooted at it and every byte the process allocates is charged to it.
     cgroup.join(session.pid);

@@ -3,7 +3,8 @@ import type { StdioOptions } from 'node:child_process';
 import { Container } from './container.js';
 import { create } from './create.js';
 import { remove } from './delete.js';
-import { start } from './start.js';
+import { start, startWith } from './start.js';
+import { MSG } from './plan/tags.js';
 import type { StateStore } from './state.js';
 import { trace } from '../util/trace.js';
 
@@ -24,7 +25,8 @@ export async function run(store: StateStore, o: RunOptions): Promise<number> {
   const forward = (sig: NodeJS.Signals) => session.child.kill(sig);
   if (!o.detach) process.on('SIGINT', forward).on('SIGTERM', forward).on('SIGHUP', forward);
   try {
-    await start(c);
+    if (o.detach) await start(c);
+    else await startWith(c, () => session.send(MSG.GO));
     trace(`run ${o.id}: started`);
     if (o.detach) { session.close(); return 0; }
     const code = await session.exited;

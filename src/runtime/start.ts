@@ -9,10 +9,16 @@ import { isAlive } from './state.js';
 export async function start(c: Container): Promise<void> {
   const status = c.status();
   if (status !== 'created') throw new BerthError('FailedPrecondition', status === 'stopped' ? `cannot start a container that has stopped` : `cannot start an already ${status} container`);
+  await startWith(c, () => openFifo(c));
+}
+
+/** Runs the start hooks around `release`, which lets the process exec (the fifo, or GO from `run`). */
+export async function startWith(c: Container, release: () => void): Promise<void> {
   const hooks = c.record.spec.hooks ?? {};
-  await runHooks('startContainer', hooks.startContainer, c.state('created'), { pid: c.record.pid, flags: nsenterFlags(c.record.spec.linux?.namespaces ?? []) });
-  openFifo(c);
-  await runHooks('poststart', hooks.poststart, c.state('running')).catch((e) => {
+  if (hooks.startContainer?.length)
+    await runHooks('startContainer', hooks.startContainer, c.state('created'), { pid: c.record.pid, flags: nsenterFlags(c.record.spec.linux?.namespaces ?? []) });
+  release();
+  if (hooks.poststart?.length) await runHooks('poststart', hooks.poststart, c.state('running')).catch((e) => {
     // runtime-spec: a failing poststart hook is logged, the container keeps running
     process.stderr.write(`berth: warning: ${(e as Error).message}\n`);
   });

@@ -25,7 +25,8 @@ export interface ProcessContext {
 
 export interface InitContext extends ProcessContext {
   rootfs: string;
-  execFifo: string;
+  /** the exec fifo `start` opens; without one (run) the runtime releases the process with GO */
+  execFifo?: string;
   /** host facts for bind mounts: true = directory, false = file, undefined = missing */
   sourceIsDir: (source: string) => boolean | undefined;
   cgroup: CgroupMountInfo;
@@ -82,7 +83,9 @@ function envValue(env: string[] | undefined, key: string): string | undefined {
 }
 
 /** The process half, shared by init and exec: console, limits, identity, capabilities, seccomp, exec. */
-export function processOps(proc: Process, personality: number | undefined, ctx: ProcessContext, waitFifo: boolean, base = 'process'): Op[] {
+export type StartGate = 'fifo' | 'go' | 'none';
+
+export function processOps(proc: Process, personality: number | undefined, ctx: ProcessContext, gate: StartGate, base = 'process'): Op[] {
   const ops: Op[] = [];
   const caps: Capabilities = proc.capabilities ?? {};
   if (proc.terminal) {
@@ -124,7 +127,8 @@ export function processOps(proc: Process, personality: number | undefined, ctx: 
   ops.push(op('LOOKUP', { pathenv: envValue(proc.env, 'PATH') ?? DEFAULT_PATH, name: args[0]! }, `${base}.args[0]`));
   if (proc.noNewPrivileges) ops.push(op('NNP', {}, `${base}.noNewPrivileges`));
   ops.push(op('READY'));
-  if (waitFifo) ops.push(op('FIFO_WAIT'));
+  if (gate === 'fifo') ops.push(op('FIFO_WAIT'));
+  else if (gate === 'go') ops.push(op('SYNC_GO'));
   // With no_new_privs the filter goes in as late as possible, so it only has to allow execve (runc).
   if (seccomp && proc.noNewPrivileges) ops.push(seccomp);
   ops.push(op('EXEC', { args, env: proc.env ?? [] }, `${base}.args`));
@@ -215,8 +219,10 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   const ops: Op[] = [...setnsOps(ns)];
   // The fifo lives on the host: make and open it here, as real root, before any namespace changes.
   const rootUid = hostId(spec.linux?.uidMappings, 0), rootGid = hostId(spec.linux?.gidMappings, 0);
-  ops.push(op('MKNOD', { mode: S_IFIFO | 0o622, dev: 0n, uid: newUserns ? rootUid : 0, gid: newUserns ? rootGid : 0, inroot: 0, path: ctx.execFifo }));
-  ops.push(op('FIFO_OPEN', { path: ctx.execFifo }));
+  if (ctx.execFifo) {
+    ops.push(op('MKNOD', { mode: S_IFIFO | 0o622, dev: 0n, uid: newUserns ? rootUid : 0, gid: newUserns ? rootGid : 0, inroot: 0, path: ctx.execFifo }));
+    ops.push(op('FIFO_OPEN', { path: ctx.execFifo }));
+  }
   ops.push(op('CLONE', { flags, detach: ctx.detach ? 1 : 0, relay: ctx.console === 'relay' ? 1 : 0 }, 'linux.namespaces'));
   ops.push(op('CLOEXEC_FROM', { fd: 3 }));
   // The runtime writes uid/gid maps between CHILD_PID and GO; nothing else needs the child to wait.
@@ -249,7 +255,7 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   if (spec.hostname !== undefined) ops.push(op('HOSTNAME', { name: spec.hostname }, 'hostname'));
   if (spec.domainname !== undefined) ops.push(op('DOMAINNAME', { name: spec.domainname }, 'domainname'));
 
-  ops.push(...processOps(withHome(proc, ctx.home), personalityValue(spec), ctx, true));
+  ops.push(...processOps(withHome(proc, ctx.home), personalityValue(spec), ctx, ctx.execFifo ? 'fifo' : 'go'));
   return ops;
 }
 
@@ -260,6 +266,6 @@ export function buildExecPlan(proc: Process, nsPaths: Namespace[], personality: 
     op('CLONE', { flags: 0, detach: ctx.detach ? 1 : 0, relay: ctx.console === 'relay' ? 1 : 0 }),
     op('CLOEXEC_FROM', { fd: 3 }),
     op('SETSID'),
-    ...processOps(proc, personality, ctx, false),
+    ...processOps(proc, personality, ctx, 'none'),
   ];
 }
