@@ -1,0 +1,74 @@
+// containers/config: a container's configuration as Berth keeps it (camelCase); api/ maps Docker's
+// PascalCase Config + HostConfig onto it, and spec/ turns it into an OCI spec.
+
+export interface ContainerConfig {
+  image: string;                 // the image reference as the user gave it
+  cmd?: string[];
+  entrypoint?: string[];         // [] clears the image's entrypoint (docker --entrypoint "")
+  env?: string[];
+  workingDir?: string;
+  user?: string;                 // "uid", "uid:gid", "name", "name:group"
+  tty?: boolean;
+  openStdin?: boolean;
+  hostname?: string;
+  domainname?: string;
+  labels?: Record<string, string>;
+  stopSignal?: string;
+  host: HostConfig;
+}
+
+export interface HostConfig {
+  memory?: number;               // bytes; 0 = unlimited
+  memorySwap?: number;           // memory + swap; -1 = unlimited swap; 0 = twice the memory (docker's default)
+  memoryReservation?: number;
+  oomKillDisable?: boolean;
+  nanoCpus?: number;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;            // 0 or -1 = unlimited
+  blkioWeight?: number;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  securityOpt?: string[];
+  readonlyRootfs?: boolean;
+  tmpfs?: Record<string, string>;
+  shmSize?: number;
+  ulimits?: Array<{ name: string; soft: number; hard: number }>;
+  devices?: Array<{ pathOnHost: string; pathInContainer?: string; cgroupPermissions?: string }>;
+  networkMode?: string;          // none | host | default | bridge (bridge comes with networking)
+  binds?: string[];              // host:container[:options]
+  oomScoreAdj?: number;
+  sysctls?: Record<string, string>;
+  cgroupParent?: string;
+  cgroupnsMode?: 'host' | 'private';
+  ipcMode?: string;              // private | host | shareable (default private)
+  pidMode?: string;              // "" | host
+  utsMode?: string;              // "" | host
+  init?: boolean;
+}
+
+/** The parts of an image's config (its `config` object) a container starts from. */
+export interface ImageRunConfig {
+  env?: string[];
+  cmd?: string[];
+  entrypoint?: string[];
+  workingDir?: string;
+  user?: string;
+  labels?: Record<string, string>;
+  stopSignal?: string;
+}
+
+/** From the image config JSON's PascalCase `config` object. */
+export function imageRunConfig(config: Record<string, unknown> | undefined): ImageRunConfig {
+  const c = config ?? {};
+  const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : undefined);
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    env: list(c.Env), cmd: list(c.Cmd), entrypoint: list(c.Entrypoint), workingDir: str(c.WorkingDir), user: str(c.User),
+    labels: (c.Labels as Record<string, string> | null) ?? undefined, stopSignal: str(c.StopSignal),
+  };
+}
