@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
+import { makedev, S_IFBLK, S_IFCHR, S_IFIFO } from '../runtime/linux.js';
 import type { Op } from '../runtime/plan/encode.js';
 import { runHostOps } from '../runtime/sync.js';
 import type { TarHeader } from './tar-header.js';
@@ -13,7 +14,6 @@ import { TarParser } from './tar-reader.js';
 
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
-const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
 const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
 // read once: lets the common file skip an fchmod when open(2)'s mode already survives the umask
 const UMASK = (() => { const u = process.umask(0o022); process.umask(u); return u; })();
@@ -40,12 +40,6 @@ export function cleanName(name: string, what = 'path'): string[] {
     parts.push(p);
   }
   return parts;
-}
-
-/** glibc makedev(3) encoding. */
-export function makedev(major: number, minor: number): bigint {
-  const M = BigInt(major), m = BigInt(minor);
-  return ((M & 0xfffff000n) << 32n) | ((M & 0xfffn) << 8n) | ((m & 0xffffff00n) << 12n) | (m & 0xffn);
 }
 
 class Unpacker {
