@@ -140,7 +140,9 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     });
     if (consoleSock) stdio[4] = consoleSock;
     // The helper starts first and waits for its plan: its exec overlaps the cgroup set-up below.
+    trace(`create ${opts.id}: plan of ${plan.length} ops built`);
     session = new HelperSession('init', plan, stdio as StdioOptions);
+    trace(`create ${opts.id}: helper ${session.pid} spawned`);
     cgroup = cgroupManager(record.cgroupsPath);
     cgroup.create();
     cgroup.apply(withDeviceRules(spec));
@@ -149,7 +151,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     // cgroup namespace is rooted at it and every byte the process allocates is charged to it.
     cgroup.join(session.pid);
     session.sendPlan();
-    trace(`create ${opts.id}: helper ${session.pid} started, plan of ${plan.length} ops sent`);
+    trace(`create ${opts.id}: joined, plan sent`);
     const pidMsg = await session.expect(MSG.CHILD_PID, 'create');
     // A waiting parent must not count against the container's limits (pids.max above all).
     if (opts.foreground) returnToOwnCgroups(session.pid);
