@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -263,6 +264,42 @@ static void do_console(const struct op *op)
 		bail("set controlling terminal");
 }
 
+/* cgroup v2 has no devices.allow: the rules are an eBPF program attached to the cgroup. */
+static void do_bpf_devices(const char *cgroup, const uint8_t *insns, uint64_t len)
+{
+	static char log[65536];
+	union bpf_attr a;
+	int cg = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC), prog;
+	if (cg < 0)
+		bail("open cgroup %s", cgroup);
+	for (int with_log = 0; with_log < 2; with_log++) {
+		memset(&a, 0, sizeof a);
+		a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+		a.insns = (uint64_t)(uintptr_t)insns;
+		a.insn_cnt = (uint32_t)(len / 8);
+		a.license = (uint64_t)(uintptr_t) "Apache-2.0";
+		if (with_log) { /* only to explain a failure: the verifier's log */
+			a.log_buf = (uint64_t)(uintptr_t)log;
+			a.log_size = sizeof log;
+			a.log_level = 1;
+		}
+		prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+		if (prog >= 0)
+			break;
+		if (with_log)
+			bail("load device filter (%s)", log);
+	}
+	memset(&a, 0, sizeof a);
+	a.target_fd = (uint32_t)cg;
+	a.attach_bpf_fd = (uint32_t)prog;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = BPF_F_ALLOW_MULTI;
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof a) < 0)
+		bail("attach device filter to %s", cgroup);
+	close(prog);
+	close(cg);
+}
+
 static void do_capset(uint64_t eff, uint64_t perm, uint64_t inh)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -394,6 +431,11 @@ static void run_op(const struct op *op)
 		break;
 	case OP_CONSOLE:
 		do_console(op);
+		break;
+	case OP_BPF_DEVICES:
+		if (f[1].n % 8)
+			bail_errno(EINVAL, "device filter of %llu bytes", (unsigned long long)f[1].n);
+		do_bpf_devices(f[0].s, f[1].b, f[1].n);
 		break;
 	case OP_RLIMIT: {
 		struct rlimit rl = {.rlim_cur = f[1].n, .rlim_max = f[2].n};

@@ -52,6 +52,7 @@ static const struct op_format formats[] = {
 	[OP_DUMPABLE] = {"DUMPABLE", "u:on"},
 	[OP_SIGRESET] = {"SIGRESET", ""},
 	[OP_LCHOWN] = {"LCHOWN", "u:uid u:gid u:inroot s:path"},
+	[OP_BPF_DEVICES] = {"BPF_DEVICES", "s:cgroup r:insns"},
 };
 
 const struct op_format *op_format(uint32_t tag)

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import { BerthError, errnoCode } from '../errors.js';
-import { cgroupManager, type CgroupManager } from './cgroups/index.js';
+import { cgroupManager, compileDeviceFilter, normalizeDeviceRules, type CgroupManager } from './cgroups/index.js';
 import { cgroup2Mountpoint, detectCgroupMode, readMountinfo, v1Mounts } from './cgroups/mode.js';
 import { withDeviceRules } from './defaults.js';
 import { nsenterFlags, runHooks } from './hooks.js';
@@ -126,12 +126,14 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     const stdio: unknown[] = Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
     if (opts.consoleSocket) consoleSock = await connectConsole(opts.consoleSocket);
     const hookSync = !!(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
+    const cgroupInfo = cgroupMountInfo(record.cgroupsPath);
     const plan = buildInitPlan(spec, {
       rootfs,
       // `run` releases the process itself over the sync socket; `create` leaves it waiting on the fifo for `start`
       execFifo: opts.foreground ? undefined : path.join(dir, 'exec.fifo'),
       sourceIsDir,
-      cgroup: cgroupMountInfo(record.cgroupsPath),
+      cgroup: cgroupInfo,
+      deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,
       home: homeOf(rootfs, proc.user.uid),
       detach: !opts.foreground,

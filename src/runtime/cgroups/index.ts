@@ -9,6 +9,7 @@ export {
 export { planV1, type V1Write, type V1PlanOptions } from './plan-v1.js';
 export { planV2, v2DeviceRules, cpuSharesToWeight, blkioWeightToIOWeight, memorySwapToV2, type V2Write } from './plan-v2.js';
 export { normalizeDeviceRules, v1DeviceLines, type DeviceRule } from './devices.js';
+export { compileDeviceFilter } from './device-bpf.js';
 export { validateResources, type PlanOptions } from './validate.js';
 export { V1Manager } from './v1.js';
 export { V2Manager, V2_CONTROLLERS } from './v2.js';

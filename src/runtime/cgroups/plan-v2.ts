@@ -114,7 +114,7 @@ export function planV2(r: LinuxResources, opts: PlanOptions = {}): V2Write[] {
   }
 
   // TODO(devices-ebpf): v2 has no devices files; a BPF_PROG_TYPE_CGROUP_DEVICE program built from
-  // v2DeviceRules(r) must be attached to the cgroup (runc fs2/devices.go). Not written here.
+  // Device rules have no file on v2: runtime/create.ts attaches compileDeviceFilter(rules) (device-bpf.ts) through berth-helper.
 
   if (c?.cpus) w('cpuset.cpus', c.cpus);
   if (c?.mems) w('cpuset.mems', c.mems);

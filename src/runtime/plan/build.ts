@@ -34,6 +34,8 @@ export interface InitContext extends ProcessContext {
   hookSync: boolean;
   /** the process user's home from the rootfs's /etc/passwd, for HOME */
   home?: string;
+  /** cgroup v2: the device rules as an eBPF program to attach to the container's cgroup */
+  deviceFilter?: { cgroup: string; program: Buffer };
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -219,6 +221,7 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   const ops: Op[] = [...setnsOps(ns)];
   // The fifo lives on the host: make and open it here, as real root, before any namespace changes.
   const rootUid = hostId(spec.linux?.uidMappings, 0), rootGid = hostId(spec.linux?.gidMappings, 0);
+  if (ctx.deviceFilter) ops.push(op('BPF_DEVICES', { cgroup: ctx.deviceFilter.cgroup, insns: ctx.deviceFilter.program }, 'linux.resources.devices'));
   if (ctx.execFifo) {
     ops.push(op('MKNOD', { mode: S_IFIFO | 0o622, dev: 0n, uid: newUserns ? rootUid : 0, gid: newUserns ? rootGid : 0, inroot: 0, path: ctx.execFifo }));
     ops.push(op('FIFO_OPEN', { path: ctx.execFifo }));

@@ -47,6 +47,7 @@ export const OPS = {
   DUMPABLE: [40, 'u:on'],
   SIGRESET: [41, ''],
   LCHOWN: [42, 'u:uid u:gid u:inroot s:path'],
+  BPF_DEVICES: [43, 's:cgroup r:insns'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OpName = keyof typeof OPS;
