@@ -113,7 +113,6 @@ export function planV2(r: LinuxResources, opts: PlanOptions = {}): V2Write[] {
     if (c.idle !== undefined) w('cpu.idle', String(c.idle));
   }
 
-  // TODO(devices-ebpf): v2 has no devices files; a BPF_PROG_TYPE_CGROUP_DEVICE program built from
   // Device rules have no file on v2: runtime/create.ts attaches compileDeviceFilter(rules) (device-bpf.ts) through berth-helper.
 
   if (c?.cpus) w('cpuset.cpus', c.cpus);
