@@ -201,8 +201,10 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "--decode-plan") == 0)
 		return decode_plan();
+	if (argc >= 2 && strcmp(argv[1], "monitor") == 0)
+		return monitor_main(argc, argv);
 	if (argc < 2 || (strcmp(argv[1], "init") != 0 && strcmp(argv[1], "ops") != 0)) {
-		fprintf(stderr, "usage: berth-helper init|ops|--decode-plan (run by berth, not by hand)\n");
+		fprintf(stderr, "usage: berth-helper init|ops|monitor|--decode-plan (run by berth, not by hand)\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "init") == 0)

@@ -51,5 +51,8 @@ __attribute__((noreturn)) void wait_child(pid_t child, int relay_sock);
 int send_fd(int sock, int fd, const char *name);
 int recv_fd(int sock);
 
+/* monitor.c */
+int monitor_main(int argc, char **argv);
+
 
 #endif

@@ -24,16 +24,17 @@
 #include "helper.h"
 #include "monitor.h"
 
-_Static_assert(MON_ERROR == MSG_ERROR, "bail() writes the ERROR record");
+_Static_assert((int)MON_ERROR == (int)MSG_ERROR, "bail() writes the ERROR record");
 
 #define MAX_CLIENTS 64
 #define CLIENT_BACKLOG (256 * 1024)
+#define CLIENT_IN 4096
 #define REAPED_MAX 64
 
 struct source { int fd, stream; size_t len; char line[LOG_LINE_MAX]; };
 struct client {
 	int fd, eof;
-	uint8_t in[4096], hdr[8], arg[4];
+	uint8_t *in, hdr[8], arg[4]; /* in: CLIENT_IN bytes after the output backlog, allocated at accept */
 	size_t ioff, ilen, hlen, alen;
 	uint32_t left;
 	char *out;
@@ -74,7 +75,7 @@ static void ctl_send(uint32_t type, const void *payload, uint32_t len)
 	memcpy(buf + 8, payload, len);
 	if (ctl >= 0 && send(ctl, buf, 8 + len, MSG_NOSIGNAL) != (ssize_t)(8 + len)) {
 		close(ctl); /* the daemon is gone; it reads the exit file when it comes back */
-		ctl = -1;
+		ctl = sync_fd = -1;
 	}
 }
 
@@ -276,7 +277,10 @@ static void client_input(struct client *c)
 			continue;
 		}
 		size_t k = c->left < n ? c->left : n;
-		if (c->hdr[0] == ATTACH_STDIN && in_fd >= 0) {
+		if (c->hdr[0] == ATTACH_STDIN && in_fd < 0 && tty && cons >= 0) {
+			stdin_blocked = 1; /* the PTY master has not arrived yet */
+			return;
+		} else if (c->hdr[0] == ATTACH_STDIN && in_fd >= 0) {
 			ssize_t w = write(in_fd, p, k);
 			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
 				stdin_blocked = 1;
@@ -402,7 +406,7 @@ static void control(void)
 	uint8_t *p;
 	if (recv_msg(&type, &p, &len) < 0) {
 		close(ctl); /* the daemon went away: carry on, everything it needs is in files and SOCK */
-		ctl = -1;
+		ctl = sync_fd = -1;
 		return;
 	}
 	if (type == MON_SPAWN) {
@@ -421,7 +425,7 @@ __attribute__((noreturn)) static void finish(int status)
 		struct pollfd pf[3];
 		for (int i = 0; i < 3; i++)
 			pf[i] = (struct pollfd){.fd = src[i].fd, .events = POLLIN};
-		if (poll(pf, 3, 100) <= 0) /* a pipe some surviving process holds open must not keep us here */
+		if ((src[0].fd | src[1].fd | src[2].fd) < 0 || poll(pf, 3, 100) <= 0) /* a pipe some surviving process holds open must not keep us here */
 			break;
 		for (int i = 0; i < 3; i++)
 			if (pf[i].revents)
@@ -484,8 +488,8 @@ static void setup(void)
 	umask(old);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		cl[i].fd = -1;
-	for (int i = 0; i < 3; i++)
-		src[i] = (struct source){.fd = -1, .stream = i == 1 ? ATTACH_STDERR : ATTACH_STDOUT};
+	for (int i = 0; i < 3; i++) /* field by field: the line buffers stay untouched (not resident) until used */
+		src[i].fd = -1, src[i].stream = i == 1 ? ATTACH_STDERR : ATTACH_STDOUT;
 }
 
 int monitor_main(int argc, char **argv)
@@ -524,6 +528,8 @@ int monitor_main(int argc, char **argv)
 		int st = container_status();
 		if (st != -1)
 			finish(st);
+		if (in_fd < 0 && !(tty && cons >= 0))
+			stdin_blocked = 0;
 		struct pollfd pf[8 + MAX_CLIENTS];
 		pf[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		pf[1] = (struct pollfd){.fd = ctl, .events = POLLIN};
@@ -557,22 +563,22 @@ int monitor_main(int argc, char **argv)
 			int fd = accept4(lsn, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i = 0;
 			while (fd >= 0 && i < MAX_CLIENTS && cl[i].fd >= 0)
 				i++;
-			if (fd >= 0 && (i == MAX_CLIENTS || (cl[i].out = malloc(CLIENT_BACKLOG)) == NULL))
+			if (fd >= 0 && (i == MAX_CLIENTS || (cl[i].out = malloc(CLIENT_BACKLOG + CLIENT_IN)) == NULL))
 				close(fd);
 			else if (fd >= 0)
-				cl[i].fd = fd;
+				cl[i].fd = fd, cl[i].in = (uint8_t *)cl[i].out + CLIENT_BACKLOG;
 		}
 		if (pf[3].revents) {
 			int m = recv_fd(cons); /* the PTY master, as runc's --console-socket sends it */
 			close(cons);
 			cons = -1;
+			stdin_blocked = 0;
 			if (m >= 0) {
 				fcntl(m, F_SETFL, O_NONBLOCK);
 				if (winsz.ws_row)
 					ioctl(m, TIOCSWINSZ, &winsz);
 				src[2].fd = m;
-				if (tty)
-					in_fd = m;
+				in_fd = m;
 			}
 		}
 		for (int i = 0; i < 3; i++)
@@ -591,7 +597,7 @@ int monitor_main(int argc, char **argv)
 					memmove(c->out, c->out + w, c->olen -= (size_t)w);
 			}
 			if ((re & POLLIN) && c->ioff == c->ilen) {
-				ssize_t r = recv(c->fd, c->in, sizeof c->in, 0);
+				ssize_t r = recv(c->fd, c->in, CLIENT_IN, 0);
 				if (r == 0)
 					c->eof = 1; /* keep sending output until it hangs up for good */
 				else if (r > 0)

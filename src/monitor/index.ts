@@ -1,0 +1,6 @@
+// monitor: starts and talks to berth-helper's per-container monitor (control socket, attach socket, exit file,
+// json-file log); it never reads or writes container state of its own — that is containers/'s.
+export { attach, type Attachment } from './attach.js';
+export { parseLogLine, readLog, timeNs, type LogEntry, type ReadLogOptions } from './log.js';
+export { ATTACH, attachFrame, FrameReader, LOG_LINE_MAX, MON } from './protocol.js';
+export { monitorPaths, readExitFile, startMonitor, type ExitStatus, type Monitor, type MonitorPaths, type StartMonitorOptions } from './start.js';

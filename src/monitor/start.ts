@@ -1,0 +1,124 @@
+// monitor/start: starts `berth-helper monitor` for one container and follows its control protocol (protocol.ts).
+import { spawn, type StdioOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import type * as net from 'node:net';
+import * as path from 'node:path';
+import { BerthError, errnoCode } from '../errors.js';
+import { errnoMessage, HELPER_PATH } from '../runtime/sync.js';
+import { controlMessage, encodeSpawn, FrameReader, MON } from './protocol.js';
+
+export interface ExitStatus { exitCode: number; signal: number | null; finishedAt: string }
+export interface MonitorPaths { log: string; exit: string; attach: string }
+
+/** Where the monitor of a container keeps its files under `dir`. */
+export function monitorPaths(dir: string): MonitorPaths {
+  const d = path.resolve(dir);
+  return { log: path.join(d, 'json.log'), exit: path.join(d, 'exit.json'), attach: path.join(d, 'attach.sock') };
+}
+
+export interface StartMonitorOptions {
+  dir: string;
+  tty: boolean;
+  argv: string[];            // argv[0] is a path: the monitor does no PATH search
+  env?: string[];            // default: this process's environment
+  /** The child's fds 3, 4, …: an fd, a socket, or 'pipe' for a new socketpair whose other end is in `sockets`. */
+  fds?: (number | net.Socket | 'pipe')[];
+  stdin?: boolean;           // false: the child's stdin is /dev/null (non-TTY only); default true
+  logMaxSize?: number;       // bytes; the log rotates to LOG.1
+  paths?: Partial<MonitorPaths>;
+  stderr?: 'ignore' | 'inherit' | number; // the monitor's own diagnostics
+  timeoutMs?: number;
+}
+
+export interface Monitor {
+  monitorPid: number;
+  childPid: number;
+  paths: MonitorPaths;
+  /** The daemon's ends of the fds given as 'pipe', by index in `fds`. */
+  sockets: (net.Socket | undefined)[];
+  /** Names the process whose exit is the container's exit (may be a grandchild, may have exited already). */
+  containerPid(pid: number): void;
+  exited: Promise<ExitStatus>;
+  /** Lets go of the monitor: it keeps running, and `exited` no longer settles from the control socket. */
+  close(): void;
+}
+
+export async function readExitFile(file: string): Promise<ExitStatus | undefined> {
+  try {
+    return JSON.parse(await fs.promises.readFile(file, 'utf8')) as ExitStatus;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw new BerthError('Internal', `read exit file ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function monitorError(p: Buffer): BerthError {
+  const errno = p.readInt32LE(0);
+  const end = p.indexOf(0, 8);
+  return new BerthError('Internal', `monitor: ${p.subarray(8, end < 0 ? p.length : end).toString()}: ${errnoMessage(errno)}`);
+}
+
+export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> {
+  const paths = { ...monitorPaths(opts.dir), ...opts.paths };
+  for (const k of ['log', 'exit', 'attach'] as const) paths[k] = path.resolve(paths[k]);
+  const fds = opts.fds ?? [];
+  const args = ['monitor', '--log', paths.log, '--exit', paths.exit, '--attach', paths.attach];
+  if (opts.tty) args.push('--tty');
+  if (opts.stdin === false) args.push('--no-stdin');
+  if (opts.logMaxSize) args.push('--log-max-size', String(opts.logMaxSize));
+  const stdio = ['ignore', 'ignore', opts.stderr ?? 'ignore', 'pipe', ...fds] as StdioOptions;
+  const child = spawn(HELPER_PATH, args, { stdio });
+  const sock = child.stdio[3] as net.Socket;
+  const sockets = fds.map((f, i) => (f === 'pipe' ? (child.stdio[4 + i] as net.Socket) : undefined));
+  child.unref(); // the monitor outlives us; only the control socket keeps the event loop busy
+
+  const reader = new FrameReader(false);
+  let onMessage: (m: { type: number; payload: Buffer }) => void = () => {};
+  let onEnd: (err?: Error) => void = () => {};
+  let closedByUs = false;
+  sock.on('data', (d: Buffer) => { for (const m of reader.push(d)) onMessage(m); });
+  sock.on('close', () => onEnd());
+  sock.on('error', () => { /* 'close' follows */ });
+  child.on('error', (e) => onEnd(e));
+
+  const childPid = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new BerthError('Unavailable', `monitor: no answer to SPAWN after ${opts.timeoutMs ?? 30_000} ms`)); }, opts.timeoutMs ?? 30_000);
+    onMessage = (m) => {
+      clearTimeout(t);
+      if (m.type === MON.SPAWNED) resolve(m.payload.readUInt32LE(0));
+      else reject(m.type === MON.ERROR ? monitorError(m.payload) : new BerthError('Internal', `monitor: unexpected message ${m.type}`));
+    };
+    onEnd = (e) => { clearTimeout(t); reject(new BerthError('Internal', `start berth-helper monitor (${HELPER_PATH}): ${e?.message ?? 'ended without an answer'}`, { cause: e })); };
+    sock.write(controlMessage(MON.SPAWN, encodeSpawn(opts.argv, opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`), fds.length)));
+  }).catch((e) => { sock.destroy(); for (const s of sockets) s?.destroy(); throw e; });
+
+  const exited = new Promise<ExitStatus>((resolve, reject) => {
+    const fromFile = async (fallback?: ExitStatus) => {
+      const st = await readExitFile(paths.exit).catch(() => undefined);
+      if (st ?? fallback) resolve((st ?? fallback)!);
+      else reject(new BerthError('Internal', `monitor ${child.pid} ended without writing ${paths.exit}`));
+    };
+    onMessage = (m) => {
+      if (m.type !== MON.EXITED) return;
+      const signal = m.payload.readInt32LE(4);
+      void fromFile({ exitCode: m.payload.readInt32LE(0), signal: signal || null, finishedAt: new Date().toISOString() });
+      sock.destroy();
+    };
+    onEnd = () => { if (!closedByUs) void fromFile(); };
+  });
+  exited.catch(() => { /* callers that await it see the error; nobody else must crash on it */ });
+
+  return {
+    monitorPid: child.pid!,
+    childPid,
+    paths,
+    sockets,
+    containerPid(pid: number) {
+      const p = Buffer.alloc(4);
+      p.writeUInt32LE(pid, 0);
+      if (!sock.destroyed) sock.write(controlMessage(MON.CONTAINER, p));
+    },
+    exited,
+    close() { closedByUs = true; sock.destroy(); },
+  };
+}

@@ -1,0 +1,231 @@
+// Root integration: berth-helper monitor with real processes — exit codes, the json-file log, attach
+// (stdin, close-stdin, several clients), a TTY whose master arrives on the console socket, passed fds,
+// surviving the death of the process that started it, a late CONTAINER for a reparented grandchild,
+// log rotation followed by readLog, and its resident memory.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { attach, readExitFile, readLog, startMonitor, type Attachment, type LogEntry } from '../../src/monitor/index.js';
+
+const isRoot = process.getuid?.() === 0;
+const PY = '/usr/bin/python3';
+const skip = !isRoot ? 'needs root' : !fs.existsSync(PY) ? `needs ${PY}` : false;
+const dirs: string[] = [];
+const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mon-')); dirs.push(d); return d; };
+const sh = (script: string) => ['/bin/sh', '-c', script];
+
+async function entries(file: string): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const e of readLog(file)) out.push(e);
+  return out;
+}
+
+/** Resolves once `pred` holds for what the client has received on stdout so far. */
+function received(a: Attachment, pred: (s: string) => boolean, ms = 5000): Promise<string> {
+  let got = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out; received ${JSON.stringify(got)}`)), ms);
+    a.on('stdout', (d: Buffer) => { got += d.toString(); if (pred(got)) { clearTimeout(t); resolve(got); } });
+  });
+}
+
+async function until(what: string, f: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (await f()) return;
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+
+describe('monitor', { skip }, () => {
+  after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+  test('stdout and stderr lines in the log with their streams and times; exit 3 in the exit file', async () => {
+    const before = Date.now();
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('echo out; echo err >&2; exit 3') });
+    m.containerPid(m.childPid);
+    const st = await m.exited;
+    assert.equal(st.exitCode, 3);
+    assert.equal(st.signal, null);
+    assert.deepEqual(await readExitFile(m.paths.exit), st);
+    const log = await entries(m.paths.log);
+    assert.deepEqual(log.map((e) => [e.stream, e.line]).sort(), [['stderr', 'err\n'], ['stdout', 'out\n']]);
+    for (const e of log) {
+      const t = Date.parse(e.time);
+      assert.ok(t >= before - 1000 && t <= Date.now() + 1000, e.time);
+    }
+    assert.ok(Date.parse(st.finishedAt) >= before - 1000);
+    assert.equal(fs.existsSync(m.paths.attach), false, 'attach socket left behind');
+    await until('monitor exit', () => !alive(m.monitorPid));
+  });
+
+  test('a child killed by SIGKILL exits 137 with signal 9', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('kill -9 $$') });
+    m.containerPid(m.childPid);
+    assert.deepEqual((({ exitCode, signal }) => ({ exitCode, signal }))(await m.exited), { exitCode: 137, signal: 9 });
+  });
+
+  test('attach: live output to every client, stdin to cat, close-stdin ends it', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: ['/bin/cat'] });
+    m.containerPid(m.childPid);
+    const a = await attach(m.paths.attach), b = await attach(m.paths.attach);
+    const gotA = received(a, (s) => s === 'hello\nworld\n'), gotB = received(b, (s) => s === 'hello\nworld\n');
+    await sleep(50); // both clients accepted before the first byte
+    a.write('hello\n');
+    b.write('world\n');
+    await Promise.all([gotA, gotB]);
+    const closed = new Promise((r) => a.on('close', r));
+    a.closeStdin();
+    assert.equal((await m.exited).exitCode, 0);
+    await closed;
+    assert.deepEqual((await entries(m.paths.log)).map((e) => e.line), ['hello\n', 'world\n']);
+  });
+
+  test('stdin the container is slow to read waits for it; close-stdin comes after the data', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('sleep 0.5; wc -c') });
+    m.containerPid(m.childPid);
+    const a = await attach(m.paths.attach);
+    const got = received(a, (s) => s.trim() === String(1 << 20));
+    for (let i = 0; i < 16; i++) a.write(Buffer.alloc(65536, 0x61));
+    a.closeStdin();
+    await got;
+    assert.equal((await m.exited).exitCode, 0);
+  });
+
+  test('a client that does not read is dropped; the container and the log do not wait for it', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: [process.execPath, '-e', "for (let i = 0; i < 20000; i++) process.stdout.write('x'.repeat(99) + '\\n')"] });
+    m.containerPid(m.childPid);
+    const a = await attach(m.paths.attach);
+    a.socket.pause();
+    const closed = new Promise((r) => a.on('close', r));
+    assert.equal((await m.exited).exitCode, 0);
+    a.socket.resume();
+    await closed;
+    assert.equal((await entries(m.paths.log)).length, 20000);
+  });
+
+  test('stdin: false gives the child /dev/null', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: ['/bin/cat'], stdin: false });
+    m.containerPid(m.childPid);
+    assert.equal((await m.exited).exitCode, 0);
+  });
+
+  test('TTY: the master arrives on the console socket; output, input and resize go through it', async () => {
+    // The child plays the runtime: it makes a PTY, sends the master on the console socket (fd 3) and runs a shell on the slave.
+    const child = [
+      'import os, socket',
+      'm, s = os.openpty()',
+      'c = socket.socket(fileno=3)',
+      'socket.send_fds(c, [os.ttyname(s).encode()], [m])',
+      'os.close(m); c.close()',
+      'os.setsid()',
+      'for fd in (0, 1, 2): os.dup2(s, fd)',
+      'os.execv("/bin/sh", ["sh", "-c", "echo ready; read line; stty size; echo got $line; exit 7"])',
+    ].join('\n');
+    const m = await startMonitor({ dir: tmp(), tty: true, argv: [PY, '-c', child] });
+    m.containerPid(m.childPid);
+    const a = await attach(m.paths.attach);
+    const ready = received(a, (s) => s.includes('ready'));
+    a.resize(30, 100);
+    const done = received(a, (s) => /got go/.test(s));
+    await ready.catch(() => undefined); // 'ready' may come before we attached; the log has it either way
+    a.write('go\n');
+    const out = await done;
+    assert.match(out, /30 100\r\n/);
+    assert.equal((await m.exited).exitCode, 7);
+    const log = (await entries(m.paths.log)).map((e) => e.line).join('');
+    assert.match(log, /ready\r\n[^]*30 100\r\ngot go\r\n/);
+  });
+
+  test('fds given as pipes reach the child as fd 3 and up', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('echo hi >&3; read x <&3; echo "got $x"'), fds: ['pipe'] });
+    m.containerPid(m.childPid);
+    const s = m.sockets[0]!;
+    const hi = await new Promise<string>((r) => s.once('data', (d: Buffer) => r(d.toString())));
+    assert.equal(hi, 'hi\n');
+    s.end('yo\n');
+    assert.equal((await m.exited).exitCode, 0);
+    assert.deepEqual((await entries(m.paths.log)).map((e) => e.line), ['got yo\n']);
+  });
+
+  test('the monitor survives the death of the process that started it', async () => {
+    const dir = tmp();
+    const index = fileURLToPath(new URL('../../src/monitor/index.js', import.meta.url));
+    const script = `import { startMonitor } from ${JSON.stringify(index)};
+      const m = await startMonitor({ dir: ${JSON.stringify(dir)}, tty: false, argv: ['/bin/sh', '-c', 'sleep 1; echo done; exit 4'] });
+      m.containerPid(m.childPid);
+      console.log(JSON.stringify({ monitorPid: m.monitorPid }));
+      setInterval(() => {}, 1000);`;
+    const daemon = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((r) => daemon.stdout!.once('data', (d: Buffer) => r(d.toString())));
+    const { monitorPid } = JSON.parse(line) as { monitorPid: number };
+    daemon.kill('SIGKILL');
+    await new Promise((r) => daemon.once('exit', r));
+    assert.ok(alive(monitorPid), 'monitor died with its parent');
+    const ppid = Number(fs.readFileSync(`/proc/${monitorPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    assert.notEqual(ppid, daemon.pid);
+    // a new "daemon" attaches to the running monitor and sees the rest of the output
+    const a = await attach(path.join(dir, 'attach.sock'));
+    const done = received(a, (s) => s === 'done\n');
+    await done;
+    await until('exit file', async () => (await readExitFile(path.join(dir, 'exit.json'))) !== undefined);
+    assert.equal((await readExitFile(path.join(dir, 'exit.json')))!.exitCode, 4);
+    assert.deepEqual((await entries(path.join(dir, 'json.log'))).map((e) => e.line), ['done\n']);
+    await until('monitor exit', () => !alive(monitorPid));
+  });
+
+  test('a late CONTAINER names a grandchild that was reparented to the monitor and has already exited', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('(sleep 0.2; exit 5) & echo $!; exit 0') });
+    await until('grandchild pid in the log', async () => (await entries(m.paths.log)).length > 0);
+    const grandchild = Number((await entries(m.paths.log))[0]!.line);
+    await until('grandchild exit', () => !alive(grandchild));
+    await sleep(100);
+    m.containerPid(grandchild);
+    assert.equal((await m.exited).exitCode, 5);
+  });
+
+  test('the log rotates at --log-max-size; readLog -f follows across rotations until aborted', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('i=0; while [ $i -lt 300 ]; do echo line $i; i=$((i+1)); sleep 0.002; done'), logMaxSize: 4096 });
+    m.containerPid(m.childPid);
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const follow = (async () => { for await (const e of readLog(m.paths.log, { follow: true, signal: ac.signal })) seen.push(e.line); })();
+    await m.exited;
+    ac.abort();
+    await follow;
+    assert.ok(fs.existsSync(`${m.paths.log}.1`));
+    assert.ok(fs.statSync(m.paths.log).size <= 4096 && fs.statSync(`${m.paths.log}.1`).size <= 4096);
+    assert.deepEqual(seen, Array.from({ length: 300 }, (_, i) => `line ${i}\n`)); // no entry lost or repeated by a follower
+    const tail = [];
+    for await (const e of readLog(m.paths.log, { tail: 3 })) tail.push(e.line);
+    assert.deepEqual(tail, ['line 297\n', 'line 298\n', 'line 299\n']);
+  });
+
+  test('since and until select entries by time', async () => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('echo a; sleep 0.3; echo b; sleep 0.3; echo c') });
+    m.containerPid(m.childPid);
+    await m.exited;
+    const all = await entries(m.paths.log);
+    const t = (i: number) => Date.parse(all[i]!.time) / 1000;
+    const pick = async (o: { since?: number; until?: number }) => { const r = []; for await (const e of readLog(m.paths.log, o)) r.push(e.line); return r; };
+    assert.deepEqual(await pick({ since: t(1) - 0.1 }), ['b\n', 'c\n']);
+    assert.deepEqual(await pick({ until: t(1) + 0.1 }), ['a\n', 'b\n']);
+  });
+
+  test('resident memory of an idle monitor', async (t) => {
+    const m = await startMonitor({ dir: tmp(), tty: false, argv: ['/bin/sleep', '30'] });
+    m.containerPid(m.childPid);
+    const a = await attach(m.paths.attach);
+    await sleep(100);
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${m.monitorPid}/status`, 'utf8'))![1]);
+    t.diagnostic(`monitor VmRSS ${rss} kB (one attach client)`);
+    a.close();
+    process.kill(m.childPid, 'SIGTERM');
+    assert.equal((await m.exited).exitCode, 143);
+    assert.ok(rss < 1024, `RSS ${rss} kB`);
+  });
+});

@@ -1,0 +1,71 @@
+// The monitor's protocol tables match native/monitor.h, and the json-file log it writes is what docker
+// writes: escaping, invalid UTF-8, 16 KiB splitting, a final partial line — read back by readLog.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ATTACH, FrameReader, LOG_LINE_MAX, MON, attachFrame, parseLogLine, readLog, startMonitor, timeNs } from '../../src/monitor/index.js';
+import { encodeSpawn, FIRST_PASSED_FD } from '../../src/monitor/protocol.js';
+
+const native = (f: string) => fs.readFileSync(fileURLToPath(new URL(`../../../native/${f}`, import.meta.url)), 'utf8');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mon-'));
+
+test('message and frame numbers match native/monitor.h', () => {
+  const h = native('monitor.h');
+  for (const [name, n] of Object.entries(MON)) assert.match(h, new RegExp(`MON_${name} = ${n},`));
+  for (const [name, n] of Object.entries(ATTACH)) assert.match(h, new RegExp(`ATTACH_${name} = ${n},`));
+  assert.equal((h.match(/\bMON_[A-Z]+ = \d+,/g) ?? []).length, Object.keys(MON).length, 'monitor.h has messages TypeScript does not know');
+  assert.equal((h.match(/\bATTACH_[A-Z_]+ = \d+,/g) ?? []).length, Object.keys(ATTACH).length, 'monitor.h has frames TypeScript does not know');
+  assert.match(h, new RegExp(`#define LOG_LINE_MAX ${LOG_LINE_MAX}\\b`));
+  assert.match(h, new RegExp(`#define MON_FIRST_PASSED_FD ${FIRST_PASSED_FD}\\b`));
+});
+
+test('SPAWN encoding and attach frames', () => {
+  const p = encodeSpawn(['/bin/sh', '-c', 'x'], ['A=1'], 2);
+  assert.deepEqual([p.readUInt32LE(0), p.readUInt32LE(4), p.readUInt32LE(8)], [2, 3, 1]);
+  assert.equal(p.subarray(12).toString(), '/bin/sh\0-c\0x\0A=1\0');
+  assert.throws(() => encodeSpawn(['a\0b'], [], 0));
+  const f = attachFrame(ATTACH.STDERR, Buffer.from('hey'));
+  assert.deepEqual([...f.subarray(0, 8)], [2, 0, 0, 0, 0, 0, 0, 3]); // Docker's stdcopy header
+  const r = new FrameReader(true);
+  assert.deepEqual(r.push(f.subarray(0, 5)), []);
+  assert.deepEqual(r.push(Buffer.concat([f.subarray(5), attachFrame(1, Buffer.from('a'))])).map((x) => [x.type, x.payload.toString()]), [[2, 'hey'], [1, 'a']]);
+});
+
+test('timeNs keeps nanoseconds; parseLogLine rejects what is not an entry', () => {
+  assert.equal(timeNs('1970-01-01T00:00:01.000000002Z'), 1_000_000_002n);
+  assert.equal(timeNs('1970-01-01T00:00:01.5Z'), 1_500_000_000n);
+  assert.equal(timeNs('1970-01-01T01:00:00+01:00'), 0n);
+  assert.equal(parseLogLine('{"log":'), undefined);
+  assert.deepEqual(parseLogLine('{"log":"x\\n","stream":"stderr","time":"t"}'), { stream: 'stderr', line: 'x\n', time: 't' });
+});
+
+test('the log the monitor writes: escaping, invalid UTF-8, 16 KiB split, final partial line', async () => {
+  const dir = tmp();
+  const out = "process.stdout.write('a'.repeat(40000) + '\\n'); process.stderr.write(Buffer.from([0x71, 0x22, 0x5c, 0x09, 0x01, 0x0d, 0xff, 0xc3, 0xa9, 0x3c, 0x20, 0x65, 0x6e, 0x64]))";
+  const m = await startMonitor({ dir, tty: false, argv: [process.execPath, '-e', out], stdin: false });
+  m.containerPid(m.childPid);
+  const st = await m.exited;
+  assert.equal(st.exitCode, 0);
+  const raw = fs.readFileSync(m.paths.log, 'utf8').split('\n');
+  assert.equal(raw.pop(), '');
+  for (const l of raw) assert.match(l, /^\{"log":".*","stream":"(stdout|stderr)","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z"\}$/);
+  assert.ok(raw.at(-1)!.startsWith('{"log":"q\\"\\\\\\t\\u0001\\r\\ufffdé< end","stream":"stderr","time":"'), raw.at(-1));
+  const entries = [];
+  for await (const e of readLog(m.paths.log)) entries.push(e);
+  const stdout = entries.filter((e) => e.stream === 'stdout').map((e) => e.line);
+  assert.deepEqual(stdout.map((l) => l.length), [LOG_LINE_MAX, LOG_LINE_MAX, 40000 - 2 * LOG_LINE_MAX + 1]);
+  assert.equal(stdout.join(''), 'a'.repeat(40000) + '\n');
+  assert.deepEqual(entries.filter((e) => e.stream === 'stderr').map((e) => e.line), ['q"\\\t\x01\r\ufffdé< end']);
+  for (const e of entries) assert.ok(Math.abs(Number(timeNs(e.time) / 1_000_000n) - Date.now()) < 60_000, e.time);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a SPAWN that cannot exec is an ERROR naming the program', async () => {
+  const dir = tmp();
+  await assert.rejects(startMonitor({ dir, tty: false, argv: ['/nonexistent/prog'] }), /exec \/nonexistent\/prog: no such file or directory/i);
+  assert.equal(fs.existsSync(path.join(dir, 'attach.sock')), false);
+  fs.rmSync(dir, { recursive: true });
+});
