@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/cli/berth.ts', 'src/cli/runtime.ts', 'src/cli/image.ts', 'src/daemon/berthd.ts'],
+  entryPoints: ['src/cli/berth.ts', 'src/cli/runtime.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts', 'src/daemon/berthd.ts'],
   outbase: 'src',
   outdir: 'dist/bin',
   bundle: true,
@@ -14,7 +14,7 @@ await build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   // command groups stay separate files, loaded only when used
-  external: ['./runtime.js', './image.js'],
+  external: ['./runtime.js', './image.js', './docker/index.js'],
   // CommonJS dependencies may call require() for Node's own modules
   banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
   logLevel: 'warning',

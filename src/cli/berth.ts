@@ -7,7 +7,7 @@ trace('cli: loaded');
 
 const groups: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   runtime: () => import('./runtime.js'),
-  image: () => import('./image.js'),
+  store: () => import('./image.js'),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -16,15 +16,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return group === undefined ? 1 : 0;
   }
-  if (group === '--version' || group === 'version') {
+  if (group === '--version') {
     process.stdout.write('berth version 0.1.0\n');
     return 0;
   }
   const load = groups[group];
-  if (!load) {
-    process.stderr.write(`berth: '${group}' is not a berth command.\nSee 'berth --help'.\n`);
-    return 1;
-  }
+  // everything else is docker's grammar, served through berthd (-H/--host may come first)
+  if (!load) return (await import('./docker/index.js')).main(argv);
   return (await load()).main(rest);
 }
 
@@ -33,10 +31,13 @@ function usage(): string {
 
 A Docker-compatible container engine.
 
-Commands:
+Commands through berthd (docker's grammar; -H/--host, BERTH_HOST or DOCKER_HOST pick the daemon):
+  images, pull, push, tag, rmi, save, load, import, history, login, logout, info, version,
+  image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
+
+Commands without a daemon:
   runtime     OCI runtime (runc's command set: spec, create, start, state, kill, delete, run, exec, ps, pause, resume, list)
-  image       Manage images (pull, push, ls, inspect, rm, tag, save, load, import, history, prune)
-  version     Show the Berth version
+  store       The local image store directly (pull, push, ls, inspect, rm, tag, save, load, import, history, prune, login)
 `;
 }
 

@@ -1,11 +1,11 @@
-// cli/image: `berth image …` — flags to ImageService calls and docker-like output; no logic of its own.
+// cli/image: `berth store …`, the local image store without a daemon — flags to ImageService calls and docker-like output.
 import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
 import { ImageService, parsePlatform, type ProgressMessage } from '../images/index.js';
 import { RegistryClient, saveCredentials, removeCredentials, parseReference, DEFAULT_DOMAIN } from '../registry/index.js';
 import { parseFlags } from './args.js';
 
-const USAGE = `Usage: berth image COMMAND
+const USAGE = `Usage: berth store COMMAND
 
 Commands:
   pull [--platform P] NAME[:TAG|@DIGEST]   Download an image from a registry
@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === undefined ? 1 : 0;
     case 'pull': {
       const p = parseFlags(args, { platform: { type: 'string' }, quiet: { short: 'q', type: 'bool' } });
-      if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', '"berth image pull" requires exactly 1 argument');
+      if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', '"berth store pull" requires exactly 1 argument');
       const r = await service().pull(p.positionals[0]!, { platform: p.flags.platform ? parsePlatform(String(p.flags.platform)) : undefined, onProgress: printer(!!p.flags.quiet) });
       if (p.flags.quiet) process.stdout.write(`${r.ref}\n`);
       else process.stdout.write(`${r.ref}\n`);
@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'push': {
       const p = parseFlags(args, { 'chunk-size': { type: 'string' }, quiet: { short: 'q', type: 'bool' } });
-      if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', '"berth image push" requires exactly 1 argument');
+      if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', '"berth store push" requires exactly 1 argument');
       await service().push(p.positionals[0]!, { onProgress: printer(!!p.flags.quiet), chunkSize: p.flags['chunk-size'] ? Number(p.flags['chunk-size']) : undefined });
       return 0;
     }
@@ -125,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'tag': {
-      if (args.length !== 2) throw new BerthError('InvalidArgument', '"berth image tag" requires exactly 2 arguments');
+      if (args.length !== 2) throw new BerthError('InvalidArgument', '"berth store tag" requires exactly 2 arguments');
       service().tag(args[0]!, args[1]!);
       return 0;
     }
@@ -150,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'import': {
       const p = parseFlags(args, { message: { short: 'm', type: 'string' }, change: { short: 'c', type: 'list' }, platform: { type: 'string' } });
       const [src, ref] = p.positionals;
-      if (!src) throw new BerthError('InvalidArgument', '"berth image import" requires at least 1 argument');
+      if (!src) throw new BerthError('InvalidArgument', '"berth store import" requires at least 1 argument');
       const config: Record<string, unknown> = {};
       for (const c of (p.flags.change as string[] | undefined) ?? []) Object.assign(config, JSON.parse(c) as object);
       const id = await service().import(src === '-' ? process.stdin : fs.createReadStream(src, { highWaterMark: 1 << 20 }), { ref, message: p.flags.message as string | undefined, config, platform: p.flags.platform ? parsePlatform(String(p.flags.platform)) : undefined });
@@ -201,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      process.stderr.write(`berth image: unknown command ${cmd}\n${USAGE}`);
+      process.stderr.write(`berth store: unknown command ${cmd}\n${USAGE}`);
       return 1;
   }
 }

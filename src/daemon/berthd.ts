@@ -1,4 +1,100 @@
 #!/usr/bin/env node
-// berthd: the Docker Engine API daemon. Not built yet: it comes with the daemon issue; until then it says so.
-process.stderr.write('berthd: the daemon is not implemented yet; use `berth runtime` for OCI bundles\n');
-process.exitCode = 1;
+// berthd: the Docker Engine API daemon. This file is the wiring: the one place that constructs the
+// services and hands them to the API server; flags, pid file, signals. It decides nothing else.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseFlags } from '../cli/args.js';
+import { requestCredentials } from '../api/auth.js';
+import { createApiServer, listenUnix, type ApiServices } from '../api/server.js';
+import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
+import { ImageService } from '../images/index.js';
+import { EventBus } from './events.js';
+import { hostFacts } from './host.js';
+
+export const DEFAULT_SOCKET = '/run/berth/berth.sock';
+export const DEFAULT_ROOT = '/var/lib/berth';
+
+const USAGE = `Usage: berthd [OPTIONS]
+
+The Berth daemon: serves the Docker Engine API (v${API_VERSION}) on a unix socket.
+
+Options:
+  -H, --host unix:///PATH   Socket to listen on (default unix://${DEFAULT_SOCKET})
+      --root DIR            State root (default ${DEFAULT_ROOT}, or $BERTH_ROOT)
+      --pidfile FILE        Pid file (default /run/berth/berthd.pid, or next to a -H socket)
+      --group GID           Group owning the socket (default: root's)
+  -D, --debug               Log every request
+  -v, --version             Print the version
+`;
+
+export function parseHost(h: string): string {
+  if (h.startsWith('unix://')) return h.slice('unix://'.length);
+  if (h.startsWith('/')) return h;
+  throw new Error(`unsupported host ${JSON.stringify(h)}: berthd listens on unix sockets only (unix:///path)`);
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${new Date().toISOString()} berthd: ${msg}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, {
+    host: { short: 'H', type: 'string' }, root: { type: 'string' }, pidfile: { type: 'string' }, group: { type: 'string' },
+    debug: { short: 'D', type: 'bool' }, version: { short: 'v', type: 'bool' }, help: { short: 'h', type: 'bool' },
+  });
+  if (flags.help) { process.stdout.write(USAGE); return 0; }
+  if (flags.version) { process.stdout.write(`berthd version ${BERTH_VERSION} (Docker Engine API ${API_VERSION}, engine ${ENGINE_VERSION})\n`); return 0; }
+  const socket = path.resolve(parseHost((flags.host as string | undefined) ?? `unix://${DEFAULT_SOCKET}`));
+  const root = path.resolve((flags.root as string | undefined) ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT);
+  const pidfile = (flags.pidfile as string | undefined) ?? (socket === DEFAULT_SOCKET ? '/run/berth/berthd.pid' : path.join(path.dirname(socket), 'berthd.pid'));
+  const debug = !!flags.debug;
+
+  fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  // one daemon per pid file: a live one keeps it
+  try {
+    const old = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    if (old > 0 && old !== process.pid) {
+      try { process.kill(old, 0); log(`another berthd (pid ${old}) owns ${pidfile}`); return 1; } catch { /* stale */ }
+    }
+  } catch { /* none */ }
+  fs.mkdirSync(path.dirname(pidfile), { recursive: true });
+  fs.writeFileSync(pidfile, `${process.pid}\n`);
+
+  const images = new ImageService({ root, credentials: requestCredentials });
+  const events = new EventBus();
+  const services: ApiServices = { images, events, root, debug, host: () => hostFacts(root), log };
+  const server = createApiServer(services);
+  try {
+    await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });
+  } catch (e) {
+    try { fs.unlinkSync(pidfile); } catch { /* gone */ }
+    throw e;
+  }
+  log(`API listening on ${socket} (root ${root}, pid ${process.pid})`);
+
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: shutting down`);
+    server.close(() => {
+      try { fs.unlinkSync(pidfile); } catch { /* gone */ }
+      process.exit(0);
+    });
+    // open streams (events, pulls) would keep close() waiting: end them
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+    setTimeout(() => { try { fs.unlinkSync(pidfile); } catch { /* gone */ } process.exit(0); }, 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return new Promise<number>(() => { /* runs until a signal */ });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    process.stderr.write(`berthd: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

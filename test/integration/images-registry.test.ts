@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ImageService } from '../../src/images/index.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
+import { BERTH } from '../helpers/bundle.js';
 import { diskUse, haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
 
 const run = promisify(execFile);
@@ -188,9 +189,9 @@ describe('registry pull and push', { skip: missing }, () => {
 
     const svc = new ImageService({ root });
     await assert.rejects(svc.pull(`${p.host}/test/busybox`), /pull access denied|authentication required/);
-    // berth image login writes config.json the way docker does
-    const cli = path.resolve('dist/src/cli/berth.js');
-    await run(process.execPath, [cli, 'image', 'login', '-u', 'alice', '-p', 's3cret', p.host], { env: { ...process.env, DOCKER_CONFIG: cfgDir } });
+    // berth store login writes config.json the way docker does
+    const cli = BERTH;
+    await run(process.execPath, [cli, 'store', 'login', '-u', 'alice', '-p', 's3cret', p.host], { env: { ...process.env, DOCKER_CONFIG: cfgDir } });
     const cfg = JSON.parse(fs.readFileSync(path.join(cfgDir, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
     assert.equal(Buffer.from(cfg.auths[p.host]!.auth, 'base64').toString(), 'alice:s3cret');
     const svc2 = new ImageService({ root });
@@ -201,10 +202,10 @@ describe('registry pull and push', { skip: missing }, () => {
     await assert.rejects(svc2.pull('127.0.0.1:1/x/y'), (e: Error & { kind?: string }) => e.kind === 'Unavailable');
   });
 
-  test('berth image CLI: pull, ls, history, tag, rm, prune', async (t) => {
+  test('berth store CLI: pull, ls, history, tag, rm, prune', async (t) => {
     const root = tmpRoot();
     t.after(() => fs.rmSync(root, { recursive: true, force: true }));
-    const cli = (...a: string[]) => run(process.execPath, [path.resolve('dist/src/cli/berth.js'), 'image', ...a], { env: { ...process.env, BERTH_ROOT: root } });
+    const cli = (...a: string[]) => run(process.execPath, [BERTH, 'store', ...a], { env: { ...process.env, BERTH_ROOT: root } });
     const pull = await cli('pull', `${reg.host}/test/app:1`);
     assert.match(pull.stdout, /Pull complete/);
     assert.match((await cli('ls')).stdout, new RegExp(`${reg.host}/test/app\\s+1\\s+${layouts.app!.configDigest.slice(7, 19)}`));

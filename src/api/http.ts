@@ -1,0 +1,95 @@
+// api/http: request bodies, JSON replies and JSON-message streams (moby pkg/jsonmessage framing:
+// newline-separated objects over chunked encoding, `Content-Type: application/json`, no array wrapper).
+import type * as http from 'node:http';
+import { BerthError } from '../errors.js';
+import { streamError } from './errors.js';
+
+export async function readBody(req: http.IncomingMessage, limit = 16 << 20): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new BerthError('InvalidArgument', `request body larger than ${limit} bytes`);
+    parts.push(c as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Reads a JSON body as moby's httputils.ReadJSON does: an empty body is `undefined`, another content
+ * type than application/json is refused, and a bad document is 400 "invalid JSON: …".
+ */
+export async function readJson<T>(req: http.IncomingMessage): Promise<T | undefined> {
+  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const body = await readBody(req);
+  if (body.length === 0) return undefined;
+  if (ct !== '' && ct !== 'application/json') throw new BerthError('InvalidArgument', `unsupported Content-Type header (${ct}): must be 'application/json'`);
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch (e) {
+    throw new BerthError('InvalidArgument', `invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function sendJson(res: http.ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function sendEmpty(res: http.ServerResponse, status: number): void {
+  res.writeHead(status, { 'Content-Length': 0 });
+  res.end();
+}
+
+/** Waits for 'drain' when the socket is full, so a slow client slows the producer instead of filling memory. */
+export function writeAll(res: http.ServerResponse, chunk: Buffer | string): Promise<void> | void {
+  if (res.destroyed) throw new BerthError('Unavailable', 'client went away');
+  if (res.write(chunk)) return;
+  return new Promise((resolve, reject) => {
+    const done = () => { res.off('drain', done); res.off('close', gone); resolve(); };
+    const gone = () => { res.off('drain', done); reject(new BerthError('Unavailable', 'client went away')); };
+    res.on('drain', done);
+    res.on('close', gone);
+  });
+}
+
+/**
+ * A JSON-message stream whose headers go out with the first message that is not "deferrable". Until
+ * then a failure can still be a plain HTTP error (moby: `if !output.Flushed() { return err }`): e.g. a
+ * pull of a missing tag answers 404 before any progress, as docker's does.
+ */
+export class JsonStream {
+  private held: unknown[] = [];
+  private started = false;
+
+  constructor(private readonly res: http.ServerResponse, private readonly deferrable: (m: unknown) => boolean = () => false) {}
+
+  get committed(): boolean { return this.started; }
+
+  /** Sends the headers now (events, load). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.res.writeHead(200, { 'Content-Type': 'application/json' });
+    this.res.flushHeaders();
+    for (const m of this.held) this.res.write(`${JSON.stringify(m)}\r\n`);
+    this.held = [];
+  }
+
+  write(m: unknown): void {
+    if (!this.started && this.deferrable(m)) { this.held.push(m); return; }
+    this.start();
+    if (!this.res.destroyed) this.res.write(`${JSON.stringify(m)}\r\n`);
+  }
+
+  /** Ends the stream; an error goes in-stream (errorDetail) once committed, else the caller answers it. */
+  end(err?: unknown): boolean {
+    if (err !== undefined) {
+      if (!this.started) return false;
+      this.write(streamError(err));
+    } else this.start();
+    this.res.end();
+    return true;
+  }
+}

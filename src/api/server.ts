@@ -1,0 +1,103 @@
+// api/server: the Docker Engine API over HTTP/1.1. Middleware as moby's (api/server/middleware):
+// version check, Api-Version/Ostype/Docker-Experimental/Server headers on every response; then the
+// router; errors through api/errors.ts. Handlers are functions of ApiServices, so tests run them in
+// process on a temp socket.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { BerthError } from '../errors.js';
+import type { EventBus } from '../daemon/events.js';
+import type { HostFacts } from '../daemon/host.js';
+import type { ImageService } from '../images/index.js';
+import { errorBody, sendError } from './errors.js';
+import { Router, splitVersion, type Context } from './router.js';
+import { imageRoutes } from './routes/images.js';
+import { systemRoutes } from './routes/system.js';
+import { API_VERSION, compareVersions, ENGINE_VERSION, MIN_API_VERSION } from './version.js';
+
+/** What containers/ will plug in; until then counts are zero. */
+export interface ContainerCounts { running: number; paused: number; stopped: number }
+
+export interface ApiServices {
+  images: ImageService;
+  events: EventBus;
+  /** state root (DockerRootDir) */
+  root: string;
+  debug?: boolean;
+  host: () => HostFacts;
+  containers?: { counts(): ContainerCounts };
+  log?: (msg: string) => void;
+}
+
+export function buildRouter(s: ApiServices): Router {
+  const r = new Router();
+  systemRoutes(r, s);
+  imageRoutes(r, s);
+  return r;
+}
+
+const COMMON_HEADERS = {
+  'Api-Version': API_VERSION,
+  'Ostype': 'linux',
+  'Docker-Experimental': 'false',
+  'Server': `Docker/${ENGINE_VERSION} (linux)`,
+};
+
+/** The request handler: a function of the services. */
+export function apiHandler(s: ApiServices): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const router = buildRouter(s);
+  return (req, res) => {
+    for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+    const started = Date.now();
+    if (s.debug) res.on('finish', () => s.log?.(`${req.method} ${req.url} -> ${res.statusCode} (${Date.now() - started} ms)`));
+    void dispatch(router, req, res).catch((e: unknown) => {
+      if (s.debug && !(e instanceof BerthError)) s.log?.(`${req.method} ${req.url}: ${e instanceof Error ? e.stack : String(e)}`);
+      sendError(res, e);
+    });
+  };
+}
+
+async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://berth');
+  const { version, path: p } = splitVersion(url.pathname);
+  if (version !== undefined) {
+    if (compareVersions(version, API_VERSION) > 0) throw new BerthError('InvalidArgument', `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+    if (compareVersions(version, MIN_API_VERSION) < 0) throw new BerthError('InvalidArgument', `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+  }
+  const method = req.method ?? 'GET';
+  const hit = router.match(method, p) ?? (method === 'HEAD' ? router.match('GET', p) : undefined);
+  if (!hit) {
+    // drain what the client sent, then moby's NotFoundHandler answer
+    req.resume();
+    const body = errorBody('page not found');
+    res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  const ctx: Context = { req, res, params: hit.params, query: url.searchParams, version: version ?? API_VERSION, path: p };
+  await hit.handler(ctx);
+}
+
+export interface ListenOptions { socket: string; mode?: number; group?: number }
+
+/** An http.Server with the settings long streams need (no request timeout; half-open for hijacks later). */
+export function createApiServer(s: ApiServices): http.Server {
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 }, apiHandler(s));
+  server.requestTimeout = 0;
+  server.timeout = 0;
+  return server;
+}
+
+/** Listens on a unix socket: removes a stale socket first, then sets the mode (0660 as dockerd). */
+export async function listenUnix(server: http.Server, o: ListenOptions): Promise<void> {
+  fs.mkdirSync(path.dirname(o.socket), { recursive: true });
+  try {
+    if (fs.lstatSync(o.socket).isSocket()) fs.unlinkSync(o.socket);
+  } catch { /* none */ }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.socket, () => { server.off('error', reject); resolve(); });
+  });
+  fs.chmodSync(o.socket, o.mode ?? 0o660);
+  if (o.group !== undefined) fs.chownSync(o.socket, 0, o.group);
+}

@@ -1,0 +1,51 @@
+// cli/docker: the docker-grammar commands that talk to berthd (version, info, images, pull, push, tag,
+// rmi, save, load, import, login, logout, image …). Translation only: flags → API requests → docker's output.
+import { BerthError } from '../../errors.js';
+import { report, type Globals } from './connect.js';
+import * as img from './images.js';
+import * as sys from './system.js';
+
+type Cmd = (g: Globals, args: string[]) => Promise<number>;
+
+export const COMMANDS: Record<string, Cmd> = {
+  version: sys.version, info: sys.info, login: sys.login, logout: sys.logout,
+  images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
+};
+
+const IMAGE_SUB: Record<string, Cmd> = {
+  ls: img.images, list: img.images, pull: img.pull, push: img.push, tag: img.tag, rm: img.rmi, remove: img.rmi,
+  save: img.save, load: img.load, import: img.importImage, inspect: img.inspect, history: img.history, prune: img.prune,
+};
+COMMANDS.image = (g, args) => {
+  const [sub, ...rest] = args;
+  const f = sub ? IMAGE_SUB[sub] : undefined;
+  if (!f) throw new BerthError('InvalidArgument', `unknown image command ${JSON.stringify(sub ?? '')}; one of: ${Object.keys(IMAGE_SUB).join(', ')}`);
+  return f(g, rest);
+};
+COMMANDS.history = img.history;
+
+/** The docker-grammar command names this module serves (for berth's dispatcher). */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** Global options before the command: -H/--host. Returns the globals and the rest. */
+export function parseGlobals(argv: string[]): { g: Globals; rest: string[] } {
+  const g: Globals = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-H' || a === '--host') { g.host = argv[++i]; continue; }
+    if (a.startsWith('--host=')) { g.host = a.slice(7); continue; }
+    if (a.startsWith('-H') && a.length > 2) { g.host = a.slice(2).replace(/^=/, ''); continue; }
+    break;
+  }
+  return { g, rest: argv.slice(i) };
+}
+
+/** `argv`: [global flags] COMMAND [args]. Returns the exit code; prints errors as the docker CLI does. */
+export async function main(argv: string[]): Promise<number> {
+  const { g, rest } = parseGlobals(argv);
+  const [cmd, ...args] = rest;
+  const f = cmd ? COMMANDS[cmd] : undefined;
+  if (!f) { process.stderr.write(`berth: '${cmd ?? ''}' is not a docker command served by berth (${COMMAND_NAMES.join(', ')})\n`); return 1; }
+  try { return await f(g, args); } catch (e) { return report(e); }
+}

@@ -1,0 +1,200 @@
+// client: a small typed Docker Engine API client over a unix socket, for the berth CLI and the tests.
+// It speaks what the docker CLI speaks (versioned paths, X-Registry-Auth, JSON-message streams) and
+// turns {"message"} errors back into BerthErrors of the matching kind.
+import * as http from 'node:http';
+import { BerthError, type ErrorKind } from '../errors.js';
+import { kindOfStatus } from '../api/errors.js';
+import { encodeAuthHeader } from '../api/auth.js';
+import { API_VERSION } from '../api/version.js';
+import type { AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, JSONMessage, SystemInfo, SystemVersion } from '../api/types.js';
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+
+/** -H, then BERTH_HOST, then DOCKER_HOST, then the default socket. */
+export function resolveHost(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
+}
+
+export function socketOf(host: string): string {
+  if (host.startsWith('unix://')) return host.slice(7);
+  if (host.startsWith('/')) return host;
+  throw new BerthError('InvalidArgument', `unsupported host ${JSON.stringify(host)}: only unix:///path sockets are supported`);
+}
+
+/** An API error: the daemon's status and message, with the BerthError kind the status stands for. */
+export class ApiError extends BerthError {
+  constructor(readonly status: number, message: string, kind: ErrorKind = kindOfStatus(status)) {
+    super(kind, message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The daemon did not answer at all. */
+export class DaemonUnreachable extends BerthError {
+  constructor(readonly socket: string, cause: unknown) {
+    super('Unavailable', `Cannot connect to the Berth daemon at unix://${socket}. Is the daemon running?`, { cause });
+    this.name = 'DaemonUnreachable';
+  }
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | string[] | undefined>;
+  body?: unknown;
+  /** raw body: a Buffer or a stream (sent chunked) */
+  raw?: Buffer | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+  headers?: Record<string, string>;
+  /** no /vX.Y prefix */
+  unversioned?: boolean;
+}
+
+export interface Response { status: number; headers: http.IncomingHttpHeaders; res: http.IncomingMessage }
+
+function qs(q: RequestOptions['query']): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) p.append(k, x);
+    else p.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  }
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+async function readAll(res: http.IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of res) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Splits a JSON-message stream into objects. */
+export async function* jsonMessages<T = JSONMessage>(src: AsyncIterable<Uint8Array>): AsyncGenerator<T> {
+  let buf = '';
+  for await (const c of src) {
+    buf += Buffer.from(c).toString('utf8');
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line) yield JSON.parse(line) as T;
+    }
+  }
+  if (buf.trim()) yield JSON.parse(buf) as T;
+}
+
+export interface PullOptions { tag?: string; platform?: string; auth?: AuthConfig; onProgress?: (m: JSONMessage) => void }
+
+export class Client {
+  readonly socket: string;
+  private readonly agent: http.Agent;
+
+  constructor(host: string = resolveHost(), readonly version = API_VERSION) {
+    this.socket = socketOf(host);
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+  }
+
+  close(): void { this.agent.destroy(); }
+
+  /** One request; resolves once the response headers arrived. Non-2xx answers throw ApiError. */
+  request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...o.headers };
+    let body: Buffer | undefined;
+    if (o.body !== undefined) { body = Buffer.from(JSON.stringify(o.body)); headers['Content-Type'] = 'application/json'; }
+    else if (Buffer.isBuffer(o.raw)) body = o.raw;
+    if (body) headers['Content-Length'] = String(body.length);
+    const full = `${o.unversioned ? '' : `/v${this.version}`}${path}${qs(o.query)}`;
+    return new Promise<Response>((resolve, reject) => {
+      const req = http.request({ socketPath: this.socket, method, path: full, headers, agent: this.agent, host: 'api.moby.localhost' }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 400) { resolve({ status, headers: res.headers, res }); return; }
+        readAll(res).then((b) => {
+          let msg = b.toString('utf8').trim();
+          if (res.headers['content-type'] === 'application/json') { try { msg = (JSON.parse(msg) as { message?: string }).message ?? msg; } catch { /* raw text */ } }
+          reject(new ApiError(status, msg || `request returned ${status} for API route ${method} ${path}`));
+        }, reject);
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') reject(new DaemonUnreachable(this.socket, e));
+        else reject(e);
+      });
+      if (body || o.raw === undefined) { req.end(body); return; }
+      const src = o.raw as AsyncIterable<Uint8Array>;
+      (async () => {
+        for await (const c of src) if (!req.write(c)) await new Promise((r) => req.once('drain', r));
+        req.end();
+      })().catch((e) => req.destroy(e as Error));
+    });
+  }
+
+  async json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const r = await this.request(method, path, o);
+    const b = await readAll(r.res);
+    return (b.length ? JSON.parse(b.toString('utf8')) : undefined) as T;
+  }
+
+  async drain(method: string, path: string, o: RequestOptions = {}): Promise<number> {
+    const r = await this.request(method, path, o);
+    await readAll(r.res);
+    return r.status;
+  }
+
+  /** Follows a JSON-message stream; an in-stream errorDetail throws (as the docker CLI's DisplayJSONMessagesStream). */
+  async stream(method: string, path: string, o: RequestOptions, on: (m: JSONMessage) => void = () => {}): Promise<JSONMessage[]> {
+    const r = await this.request(method, path, o);
+    const all: JSONMessage[] = [];
+    for await (const m of jsonMessages(r.res)) {
+      if (m.errorDetail || m.error) throw new ApiError(500, m.errorDetail?.message ?? m.error ?? 'unknown error', 'Internal');
+      all.push(m);
+      on(m);
+    }
+    return all;
+  }
+
+  // system
+  async ping(): Promise<{ apiVersion: string; osType: string }> {
+    const r = await this.request('GET', '/_ping', { unversioned: true });
+    await readAll(r.res);
+    return { apiVersion: String(r.headers['api-version'] ?? ''), osType: String(r.headers.ostype ?? '') };
+  }
+  versionInfo(): Promise<SystemVersion> { return this.json('GET', '/version'); }
+  info(): Promise<SystemInfo> { return this.json('GET', '/info'); }
+  df(): Promise<DiskUsage> { return this.json('GET', '/system/df'); }
+  auth(a: AuthConfig): Promise<AuthResponse> { return this.json('POST', '/auth', { body: a }); }
+
+  /** Streams events until `signal` aborts or the daemon ends the stream (`until`). */
+  async events(o: { since?: string; until?: string; filters?: Record<string, string[]>; signal?: AbortSignal }, on: (e: EventMessage) => void): Promise<void> {
+    const r = await this.request('GET', '/events', { query: { since: o.since, until: o.until, filters: o.filters ? JSON.stringify(o.filters) : undefined } });
+    o.signal?.addEventListener('abort', () => r.res.destroy(), { once: true });
+    try { for await (const e of jsonMessages<EventMessage>(r.res)) on(e); } catch (e) { if (!o.signal?.aborted) throw e; }
+  }
+
+  // images
+  listImages(o: { all?: boolean; filters?: Record<string, string[]> } = {}): Promise<ImageSummary[]> {
+    return this.json('GET', '/images/json', { query: { all: o.all, filters: o.filters ? JSON.stringify(o.filters) : undefined } });
+  }
+  inspectImage(name: string): Promise<ImageInspect> { return this.json('GET', `/images/${name}/json`); }
+  history(name: string): Promise<HistoryResponseItem[]> { return this.json('GET', `/images/${name}/history`); }
+  async tag(source: string, repo: string, tag?: string): Promise<void> { await this.drain('POST', `/images/${source}/tag`, { query: { repo, tag } }); }
+  removeImage(name: string, o: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
+    return this.json('DELETE', `/images/${name}`, { query: { force: o.force || undefined, noprune: o.noprune || undefined } });
+  }
+  pruneImages(o: { all?: boolean } = {}): Promise<ImagesPruneReport> {
+    return this.json('POST', '/images/prune', { query: { filters: JSON.stringify({ dangling: { [o.all ? 'false' : 'true']: true } }) } });
+  }
+  pull(fromImage: string, o: PullOptions = {}): Promise<JSONMessage[]> {
+    return this.stream('POST', '/images/create', { query: { fromImage, tag: o.tag, platform: o.platform }, headers: { 'X-Registry-Auth': encodeAuthHeader(o.auth ?? {}) } }, o.onProgress);
+  }
+  push(name: string, o: { tag?: string; auth?: AuthConfig; onProgress?: (m: JSONMessage) => void } = {}): Promise<JSONMessage[]> {
+    return this.stream('POST', `/images/${name}/push`, { query: { tag: o.tag }, headers: { 'X-Registry-Auth': encodeAuthHeader(o.auth ?? {}) } }, o.onProgress);
+  }
+  importImage(src: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, o: { repo?: string; tag?: string; message?: string; changes?: string[] } = {}): Promise<JSONMessage[]> {
+    return this.stream('POST', '/images/create', { query: { fromSrc: '-', repo: o.repo, tag: o.tag, message: o.message, changes: o.changes }, raw: src, headers: { 'Content-Type': 'application/x-tar' } });
+  }
+  /** The archive as a stream (docker save). */
+  async save(names: string[]): Promise<http.IncomingMessage> {
+    return (await this.request('GET', '/images/get', { query: { names } })).res;
+  }
+  load(src: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, o: { quiet?: boolean; onProgress?: (m: JSONMessage) => void } = {}): Promise<JSONMessage[]> {
+    return this.stream('POST', '/images/load', { query: { quiet: o.quiet ?? true }, raw: src, headers: { 'Content-Type': 'application/x-tar' } }, o.onProgress);
+  }
+}
