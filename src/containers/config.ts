@@ -14,6 +14,7 @@ export interface ContainerConfig {
   domainname?: string;
   labels?: Record<string, string>;
   stopSignal?: string;
+  stopTimeout?: number;          // seconds `stop` waits before SIGKILL (docker: 10)
   host: HostConfig;
 }
 
@@ -49,6 +50,7 @@ export interface HostConfig {
   pidMode?: string;              // "" | host
   utsMode?: string;              // "" | host
   init?: boolean;
+  autoRemove?: boolean;          // --rm: removed by the daemon when it exits
 }
 
 /** The parts of an image's config (its `config` object) a container starts from. */

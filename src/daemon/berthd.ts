@@ -7,6 +7,7 @@ import { parseFlags } from '../cli/args.js';
 import { requestCredentials } from '../api/auth.js';
 import { createApiServer, listenUnix, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
+import { Containers } from '../containers/service.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { hostFacts } from './host.js';
@@ -21,6 +22,7 @@ The Berth daemon: serves the Docker Engine API (v${API_VERSION}) on a unix socke
 Options:
   -H, --host unix:///PATH   Socket to listen on (default unix://${DEFAULT_SOCKET})
       --root DIR            State root (default ${DEFAULT_ROOT}, or $BERTH_ROOT)
+      --exec-root DIR       Runtime state and attach sockets (default /run/berth, or <root>/run with --root)
       --pidfile FILE        Pid file (default /run/berth/berthd.pid, or next to a -H socket)
       --group GID           Group owning the socket (default: root's)
   -D, --debug               Log every request
@@ -39,7 +41,7 @@ function log(msg: string): void {
 
 async function main(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, {
-    host: { short: 'H', type: 'string' }, root: { type: 'string' }, pidfile: { type: 'string' }, group: { type: 'string' },
+    host: { short: 'H', type: 'string' }, root: { type: 'string' }, 'exec-root': { type: 'string' }, pidfile: { type: 'string' }, group: { type: 'string' },
     debug: { short: 'D', type: 'bool' }, version: { short: 'v', type: 'bool' }, help: { short: 'h', type: 'bool' },
   });
   if (flags.help) { process.stdout.write(USAGE); return 0; }
@@ -60,9 +62,13 @@ async function main(argv: string[]): Promise<number> {
   fs.mkdirSync(path.dirname(pidfile), { recursive: true });
   fs.writeFileSync(pidfile, `${process.pid}\n`);
 
-  const images = new ImageService({ root, credentials: requestCredentials });
+  const execRoot = path.resolve((flags['exec-root'] as string | undefined) ?? (flags.root ? path.join(root, 'run') : '/run/berth'));
+  let containers: Containers | undefined;
+  const images = new ImageService({ root, credentials: requestCredentials, inUse: (id) => containers?.usingImage(id) });
   const events = new EventBus();
-  const services: ApiServices = { images, events, root, debug, host: () => hostFacts(root), log };
+  containers = new Containers({ root, execRoot, images, events, log });
+  await containers.restore();
+  const services: ApiServices = { images, events, containers, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
     await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });

@@ -13,7 +13,7 @@ import { buildInitPlan, type CgroupMountInfo } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Spec } from './spec-types.js';
 import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
-import { HelperSession } from './sync.js';
+import { HelperSession, spawnHelper, type HelperProcess } from './sync.js';
 import { validateSpec } from './validate.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { homeOf } from '../util/in-root.js';
@@ -28,6 +28,14 @@ export interface CreateOptions {
   stdio?: StdioOptions;
   /** `run`: the helper stays as the process's parent and reports its exit status */
   foreground?: boolean;
+  /** the spec itself (the daemon), instead of bundle/config.json */
+  spec?: Spec;
+  /** starts the helper elsewhere (the daemon's monitor, so the container becomes its child) */
+  spawnHelper?: () => Promise<HelperProcess>;
+  /** the fd the helper has its console socket at, when spawnHelper set one up */
+  consoleFd?: number;
+  /** 'go': the caller releases the process over the sync socket (no exec.fifo); default: fifo unless foreground */
+  release?: 'fifo' | 'go';
 }
 
 export interface Created {
@@ -97,11 +105,11 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ cont
 export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
   trace(`create ${opts.id}: start`);
   const bundle = path.resolve(opts.bundle);
-  const spec = readSpec(bundle);
+  const spec = opts.spec ? validateSpec(JSON.parse(JSON.stringify(opts.spec))) : readSpec(bundle);
   const proc = spec.process!;
   const rootfs = path.resolve(bundle, spec.root!.path);
   if (!sourceIsDir(rootfs)) throw new BerthError('InvalidArgument', `root.path: ${rootfs} is not a directory`);
-  if (proc.terminal && !opts.consoleSocket && !opts.foreground)
+  if (proc.terminal && !opts.consoleSocket && !opts.foreground && opts.consoleFd === undefined)
     throw new BerthError('InvalidArgument', 'process.terminal: cannot allocate a tty for a detached container without --console-socket');
   if (!proc.terminal && opts.consoleSocket)
     throw new BerthError('InvalidArgument', '--console-socket given, but process.terminal is false');
@@ -130,20 +138,20 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     const plan = buildInitPlan(spec, {
       rootfs,
       // `run` releases the process itself over the sync socket; `create` leaves it waiting on the fifo for `start`
-      execFifo: opts.foreground ? undefined : path.join(dir, 'exec.fifo'),
+      execFifo: opts.foreground || opts.release === 'go' ? undefined : path.join(dir, 'exec.fifo'),
       sourceIsDir,
       cgroup: cgroupInfo,
       deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,
       home: homeOf(rootfs, proc.user.uid),
       detach: !opts.foreground,
-      console: proc.terminal ? (consoleSock ? { fd: 4 } : 'relay') : undefined,
+      console: proc.terminal ? (opts.consoleFd !== undefined ? { fd: opts.consoleFd } : consoleSock ? { fd: 4 } : 'relay') : undefined,
       seccomp,
     });
     if (consoleSock) stdio[4] = consoleSock;
     // The helper starts first and waits for its plan: its exec overlaps the cgroup set-up below.
     trace(`create ${opts.id}: plan of ${plan.length} ops built`);
-    session = new HelperSession('init', plan, stdio as StdioOptions);
+    session = new HelperSession(plan, opts.spawnHelper ? await opts.spawnHelper() : spawnHelper('init', stdio as StdioOptions));
     trace(`create ${opts.id}: helper ${session.pid} spawned`);
     cgroup = cgroupManager(record.cgroupsPath);
     cgroup.create();
@@ -194,7 +202,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
 async function cleanupFailed(store: StateStore, record: ContainerRecord, session?: HelperSession, cgroup?: CgroupManager): Promise<void> {
   if (record.pid) { try { process.kill(record.pid, 'SIGKILL'); } catch { /* gone */ } }
   if (session) {
-    session.child.kill('SIGKILL');
+    session.kill('SIGKILL');
     session.close();
     await session.exited;
   }

@@ -80,7 +80,7 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
   });
   const stdio: unknown[] = Array.isArray(o.stdio) ? [...o.stdio] : ['inherit', 'inherit', 'inherit'];
   if (consoleSock) stdio[4] = consoleSock;
-  const session = new HelperSession('init', plan, stdio as StdioOptions);
+  const session = HelperSession.spawn('init', plan, stdio as StdioOptions);
   consoleSock?.destroy();
   try {
     c.cgroup().join(session.pid);
@@ -89,7 +89,7 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
     await session.expect(MSG.READY, 'exec');
     if (o.pidFile) writeFileAtomicSync(o.pidFile, String(pid));
     if (o.detach) { session.close(); return { pid }; }
-    const forward = (sig: NodeJS.Signals) => session.child.kill(sig);
+    const forward = (sig: NodeJS.Signals) => session.kill(sig);
     process.on('SIGINT', forward).on('SIGTERM', forward).on('SIGHUP', forward);
     try {
       const exitCode = await session.exited;
@@ -99,7 +99,7 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
       session.close();
     }
   } catch (e) {
-    session.child.kill('SIGKILL');
+    session.kill('SIGKILL');
     session.close();
     throw e;
   }

@@ -22,7 +22,7 @@ export async function run(store: StateStore, o: RunOptions): Promise<number> {
   const { record, session } = await create(store, { ...o, foreground: !o.detach });
   const c = new Container(store, record);
   // Signals for us go to the container (through the helper, which forwards them).
-  const forward = (sig: NodeJS.Signals) => session.child.kill(sig);
+  const forward = (sig: NodeJS.Signals) => session.kill(sig);
   if (!o.detach) process.on('SIGINT', forward).on('SIGTERM', forward).on('SIGHUP', forward);
   try {
     if (o.detach) await start(c);
@@ -33,7 +33,7 @@ export async function run(store: StateStore, o: RunOptions): Promise<number> {
     trace(`run ${o.id}: exited ${code}`);
     return code;
   } catch (e) {
-    session.child.kill('SIGKILL');
+    session.kill('SIGKILL');
     throw e;
   } finally {
     session.close();

@@ -39,31 +39,52 @@ function kindOf(errno: number): ErrorKind {
   return 'Internal';
 }
 
+/** Where the helper process came from: spawned here, or by someone else (the monitor) with its sync socket handed over. */
+export interface HelperProcess {
+  pid: number;
+  socket: Socket;
+  exited: Promise<number>;
+  kill(sig: NodeJS.Signals): void;
+  error?: () => Error | undefined;
+}
+
+export function spawnHelper(mode: 'init' | 'ops', stdio: StdioOptions = ['ignore', 'inherit', 'inherit']): HelperProcess {
+  const base = Array.isArray(stdio) ? [...stdio] : [stdio, stdio, stdio];
+  base[3] = 'pipe'; // the sync socket; callers put extra fds (a console socket) at 4 and up
+  const child: ChildProcess = spawn(HELPER_PATH, [mode], { stdio: base as StdioOptions });
+  let error: Error | undefined;
+  const exited = new Promise<number>((resolve) => {
+    child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? osSignal(sig) : 0)));
+    child.on('error', (e) => { error = e; resolve(-1); });
+  });
+  return { pid: child.pid ?? 0, socket: child.stdio[3] as Socket, exited, kill: (sig) => { child.kill(sig); }, error: () => error };
+}
+
 export class HelperSession {
-  readonly child: ChildProcess;
   private readonly sock: Socket;
   private buf: Buffer = Buffer.alloc(0);
   private queue: Message[] = [];
   private waiter?: (m: Message | undefined) => void;
   private ended = false;
   readonly exited: Promise<number>;
+  readonly pid: number;
 
-  constructor(readonly mode: 'init' | 'ops', readonly ops: Op[], stdio: StdioOptions = ['ignore', 'inherit', 'inherit']) {
-    const base = Array.isArray(stdio) ? [...stdio] : [stdio, stdio, stdio];
-    base[3] = 'pipe'; // the sync socket; callers put extra fds (a console socket) at 4 and up
-    this.child = spawn(HELPER_PATH, [mode], { stdio: base as StdioOptions });
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? osSignal(sig) : 0)));
-      this.child.on('error', (e) => { this.error = e; resolve(-1); });
-    });
-    this.sock = this.child.stdio[3] as Socket;
+  constructor(readonly ops: Op[], private readonly proc: HelperProcess) {
+    this.pid = proc.pid;
+    this.exited = proc.exited;
+    this.sock = proc.socket;
     this.sock.on('data', (d: Buffer) => this.onData(d));
     this.sock.on('close', () => { this.ended = true; this.flush(); });
     this.sock.on('error', () => { this.ended = true; this.flush(); });
   }
 
-  error?: Error;
-  get pid(): number { return this.child.pid ?? 0; }
+  static spawn(mode: 'init' | 'ops', ops: Op[], stdio?: StdioOptions): HelperSession {
+    return new HelperSession(ops, spawnHelper(mode, stdio));
+  }
+
+  kill(sig: NodeJS.Signals): void { this.proc.kill(sig); }
+  get error(): Error | undefined { return this.proc.error?.(); }
+
 
   sendPlan(): void { this.send(MSG.PLAN, encodePlan(this.ops)); }
 
@@ -129,7 +150,7 @@ function osSignal(sig: NodeJS.Signals): number {
 
 /** Runs host-side ops (mount, umount, mknod, setxattr, lchown) in one helper process. */
 export async function runHostOps(ops: Op[]): Promise<void> {
-  const s = new HelperSession('ops', ops, ['ignore', 'ignore', 'inherit']);
+  const s = HelperSession.spawn('ops', ops, ['ignore', 'ignore', 'inherit']);
   try {
     s.sendPlan();
     await s.expect(MSG.DONE, 'host ops');

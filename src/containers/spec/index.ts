@@ -81,12 +81,16 @@ export const withEnv = (img: ImageRunConfig): SpecOpt => (s, c, ctx) => {
 };
 
 /** docker's rule: an entrypoint given on create drops the image's cmd; otherwise image entrypoint + cmd. */
-export const withArgs = (img: ImageRunConfig): SpecOpt => (s, c) => {
+export function commandOf(c: ContainerConfig, img: ImageRunConfig): string[] {
   const entrypoint = c.entrypoint !== undefined ? c.entrypoint : (img.entrypoint ?? []);
   const cmd = c.cmd !== undefined && c.cmd.length ? c.cmd : c.entrypoint !== undefined ? [] : (img.cmd ?? []);
   const args = [...entrypoint, ...cmd];
   if (args.length === 0) throw new BerthError('InvalidArgument', 'no command specified');
-  s.process!.args = args;
+  return args;
+}
+
+export const withArgs = (img: ImageRunConfig): SpecOpt => (s, c) => {
+  s.process!.args = commandOf(c, img);
   s.process!.terminal = !!c.tty;
 };
 

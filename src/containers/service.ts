@@ -1,0 +1,380 @@
+// containers/service: the one owner of container records. create = record + writable snapshot;
+// start = mount, spec, a monitor (which outlives the daemon) running the runtime's helper, release;
+// the monitor's exit status ends a run. Records live in <root>/containers/<id>/config.v2.json.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BerthError } from '../errors.js';
+import type { EventBus } from '../daemon/events.js';
+import type { ImageService } from '../images/index.js';
+import { attach, readExitFile, readLog, startMonitor, type ExitStatus } from '../monitor/index.js';
+import { Container as RuntimeContainer } from '../runtime/container.js';
+import { create as runtimeCreate } from '../runtime/create.js';
+import { kill as runtimeKill, remove as runtimeRemove } from '../runtime/delete.js';
+import { detectCgroupMode } from '../runtime/cgroups/mode.js';
+import { parseSignal } from '../runtime/linux.js';
+import { MSG } from '../runtime/plan/tags.js';
+import { startWith } from '../runtime/start.js';
+import { StateStore } from '../runtime/state.js';
+import { HELPER_PATH } from '../runtime/sync.js';
+import { mountAll, unmount } from '../snapshots/mount.js';
+import { writeFileAtomicSync } from '../util/fs.js';
+import { readInRoot } from '../util/in-root.js';
+import { imageRunConfig, type ContainerConfig } from './config.js';
+import { checkName, newId, randomName, resolveRef } from './names.js';
+import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
+import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
+
+const NEVER = '0001-01-01T00:00:00Z';
+
+interface Record extends Container { mounts: Array<{ type: string; source: string; options: string[] }>; monitorPid?: number }
+
+export interface ContainerServiceOptions {
+  root: string;          // <root>/containers/<id>
+  execRoot: string;      // runtime state and attach sockets (short paths: sun_path is 108 bytes)
+  images: ImageService;
+  events?: EventBus;
+  log?: (msg: string) => void;
+}
+
+export class Containers implements ContainerService {
+  private readonly records = new Map<string, Record>();
+  private readonly dir: string;
+  private readonly runtime: StateStore;
+  private readonly exitWaiters = new Map<string, Array<(c: Record) => void>>();
+  private readonly removeWaiters = new Map<string, Array<() => void>>();
+  private readonly cgroupMode = detectCgroupMode();
+
+  constructor(private readonly o: ContainerServiceOptions) {
+    this.dir = path.join(o.root, 'containers');
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(path.join(o.execRoot, 'attach'), { recursive: true, mode: 0o700 });
+    this.runtime = new StateStore(path.join(o.execRoot, 'runtime'));
+    for (const id of fs.readdirSync(this.dir)) {
+      try { this.records.set(id, JSON.parse(fs.readFileSync(this.file(id), 'utf8')) as Record); } catch { /* not a container */ }
+    }
+  }
+
+  /** After a daemon restart: learn the exits that happened while down, and watch the rest. */
+  async restore(): Promise<void> {
+    for (const c of this.records.values()) {
+      if (c.state.status !== 'running' && c.state.status !== 'paused') continue;
+      const st = await readExitFile(this.exitFile(c.id)).catch(() => undefined);
+      if (st) await this.finish(c.id, st);
+      else if (c.monitorPid && alive(c.monitorPid)) this.watchExitFile(c.id);
+      else await this.finish(c.id, { exitCode: 255, signal: null, finishedAt: new Date().toISOString() }, 'the container\'s monitor is gone');
+    }
+  }
+
+  private file(id: string): string { return path.join(this.dir, id, 'config.v2.json'); }
+  private exitFile(id: string): string { return path.join(this.dir, id, 'exit.json'); }
+  private save(c: Record): void { writeFileAtomicSync(this.file(c.id), JSON.stringify(c), 0o600); }
+  private event(action: string, c: Record, extra: { [k: string]: string } = {}): void {
+    this.o.events?.publish('container', action, c.id, { image: c.image, name: c.name, ...c.config.labels, ...extra });
+  }
+
+  private find(ref: string): Record {
+    return resolveRef(ref, [...this.records.values()]);
+  }
+
+  get(ref: string): Container { return view(this.find(ref)); }
+
+  list(opts: ListOptions = {}): Container[] {
+    const f = opts.filters ?? {};
+    let out = [...this.records.values()].filter((c) => opts.all || c.state.status === 'running' || c.state.status === 'paused');
+    if (f.id?.length) out = out.filter((c) => f.id!.some((v) => c.id.startsWith(v)));
+    if (f.name?.length) out = out.filter((c) => f.name!.some((v) => new RegExp(v).test(c.name)));
+    if (f.status?.length) out = out.filter((c) => f.status!.includes(c.state.status));
+    if (f.ancestor?.length) out = out.filter((c) => f.ancestor!.some((v) => c.image === v || c.imageId === v || c.imageId.startsWith(`sha256:${v}`) || this.sameImage(v, c.imageId)));
+    if (f.label?.length) out = out.filter((c) => f.label!.every((l) => {
+      const [k, v] = l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, undefined];
+      const have = c.config.labels?.[k];
+      return v === undefined ? have !== undefined : have === v;
+    }));
+    out.sort((a, b) => b.created.localeCompare(a.created));
+    if (opts.limit && opts.limit > 0) out = out.slice(0, opts.limit);
+    return out.map(view);
+  }
+
+  private sameImage(ref: string, imageId: string): boolean {
+    try { return this.o.images.resolve(ref).record.id === imageId; } catch { return false; }
+  }
+
+  counts(): { running: number; paused: number; stopped: number } {
+    let running = 0, paused = 0, stopped = 0;
+    for (const c of this.records.values()) {
+      if (c.state.status === 'running') running++;
+      else if (c.state.status === 'paused') paused++;
+      else stopped++;
+    }
+    return { running, paused, stopped };
+  }
+
+  /** The containers using an image, for `rmi` (docker refuses without force). */
+  usingImage(imageId: string): string | undefined {
+    return [...this.records.values()].find((c) => c.imageId === imageId)?.id;
+  }
+
+  async create(name: string | undefined, config: ContainerConfig): Promise<{ id: string; warnings: string[] }> {
+    const taken = (n: string) => [...this.records.values()].find((c) => c.name === n);
+    const wanted = name ? checkName(name) : randomName((n) => !!taken(n));
+    const clash = taken(wanted);
+    if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const img = this.o.images.resolve(config.image);
+    const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
+    const id = newId();
+    const dir = path.join(this.dir, id);
+    fs.mkdirSync(dir, { mode: 0o711 });
+    try {
+      const mounts = this.o.images.prepareRootfs(config.image, snapshotKey(id));
+      const c: Record = {
+        id, name: wanted, created: new Date().toISOString(), image: config.image, imageId: img.record.id, config,
+        state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: NEVER, finishedAt: NEVER },
+        path: cmd0!, args, logPath: path.join(dir, 'json.log'), attachSocket: path.join(this.o.execRoot, 'attach', `${id.slice(0, 12)}.sock`),
+        restartCount: 0, mounts,
+      };
+      this.save(c);
+      this.records.set(id, c);
+      this.event('create', c);
+      return { id, warnings: [] };
+    } catch (e) {
+      await this.o.images.snapshots.remove(snapshotKey(id)).catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  async start(ref: string): Promise<boolean> {
+    const c = this.find(ref);
+    if (c.state.status === 'running' || c.state.status === 'paused') return false;
+    const dir = path.join(this.dir, c.id);
+    const rootfs = path.join(dir, 'rootfs');
+    fs.mkdirSync(rootfs, { recursive: true });
+    await mountAll(c.mounts, rootfs);
+    try {
+      this.writeEtc(c, dir);
+      const img = this.o.images.resolve(c.imageId);
+      const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
+        id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
+        passwd: readInRoot(rootfs, '/etc/passwd'), group: readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices,
+      });
+      fs.rmSync(this.exitFile(c.id), { force: true });
+      fs.rmSync(c.attachSocket, { force: true });
+      this.runtime.remove(c.id); // a run that ended while we were down may have left its record
+      const tty = !!c.config.tty;
+      const mon = await startMonitor({
+        dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin,
+        paths: { attach: c.attachSocket }, stderr: 'ignore',
+      });
+      let created;
+      try {
+        created = await runtimeCreate(this.runtime, {
+          id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
+          spawnHelper: async () => ({ pid: mon.childPid, socket: mon.sockets[0]!, exited: new Promise<number>(() => {}), kill: (sig) => { try { process.kill(mon.childPid, sig); } catch { /* gone */ } } }),
+        });
+      } catch (e) {
+        try { process.kill(mon.monitorPid, 'SIGKILL'); } catch { /* gone */ }
+        mon.close();
+        throw e;
+      }
+      mon.containerPid(created.record.pid);
+      const rc = new RuntimeContainer(this.runtime, created.record);
+      await startWith(rc, () => created.session.send(MSG.GO));
+      created.session.close();
+      c.monitorPid = mon.monitorPid;
+      c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: NEVER };
+      this.save(c);
+      this.event('start', c);
+      mon.exited.then((st) => this.finish(c.id, st), () => this.watchExitFile(c.id));
+      return true;
+    } catch (e) {
+      await unmount(rootfs, true).catch(() => undefined);
+      c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
+      this.save(c);
+      throw e;
+    }
+  }
+
+  private writeEtc(c: Record, dir: string): void {
+    const hostname = c.config.hostname || c.id.slice(0, 12);
+    writeFileAtomicSync(path.join(dir, 'hostname'), `${hostname}\n`);
+    writeFileAtomicSync(path.join(dir, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
+    let resolv = '';
+    try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none on the host */ }
+    writeFileAtomicSync(path.join(dir, 'resolv.conf'), resolv);
+  }
+
+  /** When the control socket is gone (a restarted daemon), the exit file tells. */
+  private watchExitFile(id: string): void {
+    const t = setInterval(() => {
+      void readExitFile(this.exitFile(id)).then((st) => {
+        if (!st) return;
+        clearInterval(t);
+        void this.finish(id, st);
+      }, () => undefined);
+    }, 250);
+  }
+
+  /** A run ended: note how, tear down the runtime's part, unmount, wake waiters, --rm. */
+  private async finish(id: string, st: ExitStatus, error = ''): Promise<void> {
+    const c = this.records.get(id);
+    if (!c || (c.state.status !== 'running' && c.state.status !== 'paused')) return;
+    let oomKilled = false;
+    try {
+      const rc = RuntimeContainer.load(this.runtime, id);
+      try { oomKilled = rc.cgroup().oomKillCount() > 0; } catch { /* no memory controller */ }
+      await runtimeRemove(rc, true);
+    } catch (e) {
+      if (!(e instanceof BerthError && e.kind === 'NotFound')) this.o.log?.(`container ${id}: runtime cleanup: ${(e as Error).message}`);
+    }
+    await unmount(path.join(this.dir, id, 'rootfs'), true).catch(() => undefined);
+    c.state = { ...c.state, status: 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
+    delete c.monitorPid;
+    this.save(c);
+    if (oomKilled) this.event('oom', c);
+    this.event('die', c, { exitCode: String(st.exitCode) });
+    for (const w of this.exitWaiters.get(id) ?? []) w(c);
+    this.exitWaiters.delete(id);
+    if (c.config.host.autoRemove) await this.remove(id, { force: true }).catch((e) => this.o.log?.(`container ${id}: auto-remove: ${(e as Error).message}`));
+  }
+
+  private nextExit(id: string): Promise<Record> {
+    return new Promise((resolve) => this.exitWaiters.set(id, [...(this.exitWaiters.get(id) ?? []), resolve]));
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.find(ref);
+    if (c.state.status !== 'running' && c.state.status !== 'paused') throw new BerthError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    const sig = parseSignal(signal);
+    if (sig === undefined) throw new BerthError('InvalidArgument', `Invalid signal: ${signal}`);
+    runtimeKill(RuntimeContainer.load(this.runtime, c.id), sig, sig === 9);
+    this.event('kill', c, { signal: String(sig) });
+  }
+
+  async stop(ref: string, timeoutSec?: number, signal?: string): Promise<boolean> {
+    const c = this.find(ref);
+    if (c.state.status !== 'running' && c.state.status !== 'paused') return false;
+    const exited = this.nextExit(c.id);
+    const t = timeoutSec ?? c.config.stopTimeout ?? 10;
+    try { await this.kill(c.id, signal ?? c.config.stopSignal ?? 'SIGTERM'); } catch { /* exited meanwhile */ }
+    if (t >= 0) {
+      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000).unref());
+      if ((await Promise.race([exited, timer])) === 'timeout') await this.kill(c.id, 'SIGKILL').catch(() => undefined);
+    }
+    await exited;
+    this.event('stop', c);
+    return true;
+  }
+
+  async restart(ref: string, timeoutSec?: number): Promise<void> {
+    const c = this.find(ref);
+    await this.stop(c.id, timeoutSec);
+    c.restartCount++;
+    await this.start(c.id);
+    this.event('restart', c);
+  }
+
+  async wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<{ exitCode: number; error?: string }> {
+    const c = this.find(ref);
+    const running = c.state.status === 'running' || c.state.status === 'paused';
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new BerthError('Unavailable', 'wait abandoned by the client')), { once: true }));
+    if (condition === 'removed') {
+      await Promise.race([new Promise<void>((r) => this.removeWaiters.set(c.id, [...(this.removeWaiters.get(c.id) ?? []), r])), aborted]);
+      return { exitCode: c.state.exitCode, error: c.state.error || undefined };
+    }
+    if (condition === 'not-running' && !running) return { exitCode: c.state.exitCode, error: c.state.error || undefined };
+    const done = await Promise.race([this.nextExit(c.id), aborted]);
+    return { exitCode: done.state.exitCode, error: done.state.error || undefined };
+  }
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const c = this.find(ref);
+    if (c.state.status === 'running' || c.state.status === 'paused') {
+      if (!opts.force) throw new BerthError('Conflict', `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
+      const exited = this.nextExit(c.id);
+      await this.kill(c.id, 'SIGKILL').catch(() => undefined);
+      await exited;
+    }
+    if (!this.records.has(c.id)) return; // --rm got there first
+    this.records.delete(c.id);
+    await unmount(path.join(this.dir, c.id, 'rootfs'), true).catch(() => undefined);
+    await this.o.images.snapshots.remove(snapshotKey(c.id)).catch(() => undefined);
+    fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
+    fs.rmSync(c.attachSocket, { force: true });
+    this.event('destroy', c);
+    for (const w of this.removeWaiters.get(c.id) ?? []) w();
+    this.removeWaiters.delete(c.id);
+  }
+
+  async rename(ref: string, name: string): Promise<void> {
+    const c = this.find(ref);
+    const wanted = checkName(name);
+    if (wanted === c.name) throw new BerthError('InvalidArgument', `Renaming a container with the same name as its current name`);
+    const clash = [...this.records.values()].find((x) => x.name === wanted);
+    if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const old = c.name;
+    c.name = wanted;
+    this.save(c);
+    this.event('rename', c, { oldName: `/${old}` });
+  }
+
+  async *logs(ref: string, opts: LogOptions = {}): AsyncIterable<LogLine> {
+    const c = this.find(ref);
+    const wantOut = opts.stdout !== false, wantErr = opts.stderr !== false;
+    const follow = opts.follow && (c.state.status === 'running' || c.state.status === 'paused');
+    const stop = new AbortController();
+    opts.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+    if (follow) void this.nextExit(c.id).then(() => setTimeout(() => stop.abort(), 100));
+    if (!fs.existsSync(c.logPath)) return;
+    for await (const e of readLog(c.logPath, { follow, tail: opts.tail, since: opts.since, until: opts.until, signal: stop.signal })) {
+      if ((e.stream === 'stdout' && wantOut) || (e.stream === 'stderr' && wantErr)) yield { stream: e.stream as 'stdout' | 'stderr', line: e.line, time: e.time };
+    }
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.find(ref);
+    if (c.state.status !== 'running') throw new BerthError('Conflict', `Container ${c.id} is not running`);
+    const a = await attach(c.attachSocket);
+    a.resize(height, width);
+    a.close();
+  }
+}
+
+/** A container's writable snapshot (64-hex names are the layers'). */
+export const snapshotKey = (id: string) => `ctr-${id}`;
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+function view(c: Record): Container {
+  const { mounts: _m, monitorPid: _p, ...rest } = c;
+  return structuredClone(rest);
+}
+
+function hostDevice(p: string): HostDevice | undefined {
+  try {
+    const st = fs.statSync(p);
+    const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
+    if (!type) return undefined;
+    // glibc's major()/minor() of dev_t
+    const dev = BigInt(st.rdev);
+    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+    return { type, major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  } catch { return undefined; }
+}
+
+/** --privileged: every device node directly under /dev (docker walks /dev the same way). */
+function hostDevices(): Array<HostDevice & { path: string }> {
+  const out: Array<HostDevice & { path: string }> = [];
+  const walk = (dir: string) => {
+    for (const n of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, n.name);
+      if (n.isDirectory() && !['pts', 'shm', 'mqueue', 'fd'].includes(n.name)) walk(p);
+      else if (n.isCharacterDevice() || n.isBlockDevice()) { const d = hostDevice(p); if (d && p !== '/dev/console') out.push({ ...d, path: p }); }
+    }
+  };
+  try { walk('/dev'); } catch { /* no /dev */ }
+  return out;
+}

@@ -1,0 +1,96 @@
+// containers/service end to end, without the HTTP layer: image -> snapshot -> spec -> monitor -> runtime.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Containers } from '../../src/containers/service.js';
+import { ImageService } from '../../src/images/index.js';
+import { isRoot } from '../helpers/bundle.js';
+import { tarDir } from '../helpers/registry.js';
+import { busyboxRootfs } from '../helpers/rootfs.js';
+
+const skip = isRoot ? false : 'needs root';
+
+describe('container service', { skip }, () => {
+  let root: string, execRoot: string, images: ImageService, svc: Containers;
+  const opts = () => ({ root, execRoot, images });
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-svc-'));
+    execRoot = fs.mkdtempSync('/run/berth-test-svc-');
+    images = new ImageService({ root });
+    const tar = await tarDir(await busyboxRootfs(), false);
+    await images.import((async function* () { yield tar; })(), { ref: 'busybox:test', config: { Cmd: ['sh'], Env: ['PATH=/bin:/usr/bin'] } });
+    svc = new Containers(opts());
+  });
+  after(async () => {
+    for (const c of svc.list({ all: true })) await svc.remove(c.id, { force: true }).catch(() => undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(execRoot, { recursive: true, force: true });
+  });
+
+  test('run to completion: exit code, logs by stream, state, then remove leaves nothing', async () => {
+    const { id } = await svc.create('c1', { image: 'busybox:test', cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], host: {} });
+    assert.equal(svc.get('c1').state.status, 'created');
+    assert.equal(await svc.start(id), true);
+    assert.deepEqual(await svc.wait('c1'), { exitCode: 3, error: undefined });
+    const c = svc.get(id.slice(0, 10));
+    assert.equal(c.state.status, 'exited');
+    assert.equal(c.state.exitCode, 3);
+    const lines: string[] = [];
+    for await (const l of svc.logs('c1')) lines.push(`${l.stream}:${l.line}`);
+    assert.deepEqual(lines.sort(), ['stderr:err\n', 'stdout:out\n']);
+    await svc.remove('c1');
+    assert.throws(() => svc.get('c1'), /No such container: c1/);
+    assert.equal(fs.existsSync(path.join(root, 'containers', id)), false);
+    assert.equal(images.snapshots.list().some((s) => s.name === `ctr-${id}`), false, 'the container snapshot is gone');
+    assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(id), 'nothing of it is mounted');
+  });
+
+  test('names: docker\'s conflict wording; a running container is not removed without force', async () => {
+    const { id } = await svc.create('web', { image: 'busybox:test', cmd: ['sleep', '1000'], host: {} });
+    await assert.rejects(svc.create('web', { image: 'busybox:test', host: {} }), /Conflict\. The container name "\/web" is already in use by container/);
+    await assert.rejects(svc.create(undefined, { image: 'nope:1', host: {} }), /No such image: nope:1/);
+    await svc.start('web');
+    assert.equal(await svc.start('web'), false, 'already running');
+    assert.equal(svc.list().length, 1);
+    assert.ok(svc.get('web').state.pid > 0);
+    await assert.rejects(svc.remove('web'), /cannot remove container "\/web": container is running/);
+    // sleep as PID 1 ignores SIGTERM: stop escalates to SIGKILL after the timeout
+    assert.equal(await svc.stop('web', 1), true);
+    assert.equal(svc.get(id).state.exitCode, 137);
+    assert.equal(await svc.stop('web', 1), false, 'already stopped');
+    await svc.remove(id);
+  });
+
+  test('memory limit: OOM kill shows as 137 and oomKilled', async () => {
+    const { id } = await svc.create(undefined, { image: 'busybox:test', cmd: ['/bin/probe', 'alloc', '256'], host: { memory: 32 << 20 } });
+    await svc.start(id);
+    assert.equal((await svc.wait(id)).exitCode, 137);
+    assert.equal(svc.get(id).state.oomKilled, true);
+    await svc.remove(id);
+  });
+
+  test('--rm removes the container when it exits', async () => {
+    const { id } = await svc.create(undefined, { image: 'busybox:test', cmd: ['true'], host: { autoRemove: true } });
+    const removed = svc.wait(id, 'removed');
+    await svc.start(id);
+    await removed;
+    assert.throws(() => svc.get(id), /No such container/);
+  });
+
+  test('a restarted daemon finds a running container and learns its exit', async () => {
+    const { id } = await svc.create('survivor', { image: 'busybox:test', cmd: ['sleep', '1000'], host: {} });
+    await svc.start(id);
+    const again = new Containers(opts());
+    await again.restore();
+    assert.equal(again.get('survivor').state.status, 'running');
+    const exited = again.wait('survivor');
+    await again.kill('survivor', 'KILL');
+    assert.equal((await exited).exitCode, 137);
+    assert.equal(again.get('survivor').state.status, 'exited');
+    await again.remove('survivor');
+    svc = new Containers(opts()); // the first instance's view of it is stale now
+  });
+});
