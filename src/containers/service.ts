@@ -21,6 +21,7 @@ import { mountAll, unmount } from '../snapshots/mount.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { readInRoot } from '../util/in-root.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
+import { Execs, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
 import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
@@ -44,12 +45,14 @@ export class Containers implements ContainerService {
   private readonly exitWaiters = new Map<string, Array<(c: Record) => void>>();
   private readonly removeWaiters = new Map<string, Array<() => void>>();
   private readonly cgroupMode = detectCgroupMode();
+  readonly execs: Execs;
 
   constructor(private readonly o: ContainerServiceOptions) {
     this.dir = path.join(o.root, 'containers');
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o711 });
     fs.mkdirSync(path.join(o.execRoot, 'attach'), { recursive: true, mode: 0o700 });
     this.runtime = new StateStore(path.join(o.execRoot, 'runtime'));
+    this.execs = new Execs(this.runtime, o.execRoot);
     for (const id of fs.readdirSync(this.dir)) {
       try { this.records.set(id, JSON.parse(fs.readFileSync(this.file(id), 'utf8')) as Record); } catch { /* not a container */ }
     }
@@ -297,6 +300,7 @@ export class Containers implements ContainerService {
     }
     if (!this.records.has(c.id)) return; // --rm got there first
     this.records.delete(c.id);
+    this.execs.forget(c.id);
     await unmount(path.join(this.dir, c.id, 'rootfs'), true).catch(() => undefined);
     await this.o.images.snapshots.remove(snapshotKey(c.id)).catch(() => undefined);
     fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
@@ -330,6 +334,28 @@ export class Containers implements ContainerService {
       if ((e.stream === 'stdout' && wantOut) || (e.stream === 'stderr' && wantErr)) yield { stream: e.stream as 'stdout' | 'stderr', line: e.line, time: e.time };
     }
   }
+
+  /** `docker exec`: an instance to start later (Conflict when the container is not running). */
+  async execCreate(ref: string, cfg: ExecConfig): Promise<string> {
+    const c = this.find(ref);
+    if (c.state.status !== 'running') throw new BerthError('Conflict', `Container ${c.id} is not running`);
+    const id = this.execs.create(c.id, cfg);
+    this.event('exec_create', c, { execID: id });
+    return id;
+  }
+
+  async execStart(execId: string, beforeRelease?: (attachSocket: string) => Promise<void>): Promise<{ exited: Promise<ExitStatus> }> {
+    const e = this.execs.get(execId);
+    const r = await this.execs.start(e.id, path.join(this.dir, e.containerId, 'rootfs'), beforeRelease);
+    const c = this.records.get(e.containerId);
+    if (c) {
+      this.event('exec_start', c, { execID: e.id });
+      void r.exited.then((st) => this.event('exec_die', c, { execID: e.id, exitCode: String(st.exitCode) }), () => undefined);
+    }
+    return r;
+  }
+
+  execInspect(execId: string): ExecInstance { return this.execs.get(execId); }
 
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.find(ref);

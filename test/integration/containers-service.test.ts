@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Containers } from '../../src/containers/service.js';
+import { attach } from '../../src/monitor/index.js';
 import { ImageService } from '../../src/images/index.js';
 import { isRoot } from '../helpers/bundle.js';
 import { tarDir } from '../helpers/registry.js';
@@ -61,6 +62,26 @@ describe('container service', { skip }, () => {
     assert.equal(await svc.stop('web', 1), true);
     assert.equal(svc.get(id).state.exitCode, 137);
     assert.equal(await svc.stop('web', 1), false, 'already stopped');
+    await svc.remove(id);
+  });
+
+  test('exec: runs in the container with env, user and exit code; output reaches an attached client', async () => {
+    const { id } = await svc.create('execbox', { image: 'busybox:test', cmd: ['sleep', '1000'], host: {} });
+    await svc.start(id);
+    const execId = await svc.execCreate('execbox', { cmd: ['sh', '-c', 'echo "$X"; id -u; cat /etc/hostname; exit 4'], env: ['X=from-exec'], user: 'berth' });
+    let out = '';
+    const { exited } = await svc.execStart(execId, async (sock) => {
+      const a = await attach(sock);
+      a.on('stdout', (d: Buffer) => { out += d; });
+    });
+    assert.equal(svc.execInspect(execId).running, true);
+    assert.equal((await exited).exitCode, 4);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(out, `from-exec\n1000\n${id.slice(0, 12)}\n`);
+    assert.equal(svc.execInspect(execId).exitCode, 4);
+    await assert.rejects(svc.execStart(execId), /has already run/);
+    await svc.stop(id, 0);
+    await assert.rejects(svc.execCreate(id, { cmd: ['true'] }), /is not running/);
     await svc.remove(id);
   });
 

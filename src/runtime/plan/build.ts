@@ -263,12 +263,12 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
 }
 
 /** `exec`: join every namespace of the running container, then set up the process. */
-export function buildExecPlan(proc: Process, nsPaths: Namespace[], personality: number | undefined, ctx: ProcessContext): Op[] {
+export function buildExecPlan(proc: Process, nsPaths: Namespace[], personality: number | undefined, ctx: ProcessContext, gate: StartGate = 'none'): Op[] {
   return [
     ...setnsOps(nsPaths),
     op('CLONE', { flags: 0, detach: ctx.detach ? 1 : 0, relay: ctx.console === 'relay' ? 1 : 0 }),
     op('CLOEXEC_FROM', { fd: 3 }),
     op('SETSID'),
-    ...processOps(proc, personality, ctx, 'none'),
+    ...processOps(proc, personality, ctx, gate),
   ];
 }

@@ -1,0 +1,130 @@
+// containers/exec: `docker exec` instances. Each runs under a monitor of its own (stdio, attach socket,
+// exit status) like a container does, and waits for GO, so a client attaches before any output.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError } from '../errors.js';
+import { attach as attachMonitor, startMonitor, type ExitStatus } from '../monitor/index.js';
+import { Container as RuntimeContainer } from '../runtime/container.js';
+import { execProcess } from '../runtime/exec.js';
+import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build.js';
+import { MSG } from '../runtime/plan/tags.js';
+import { HelperSession, HELPER_PATH } from '../runtime/sync.js';
+import { CAPABILITIES } from '../runtime/linux.js';
+import type { StateStore } from '../runtime/state.js';
+import { readInRoot } from '../util/in-root.js';
+import { newId } from './names.js';
+import { resolveUser } from './spec/user.js';
+
+export interface ExecConfig {
+  cmd: string[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  tty?: boolean;
+  attachStdin?: boolean;
+  privileged?: boolean;
+}
+
+export interface ExecInstance {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  attachSocket: string;
+}
+
+interface Live extends ExecInstance { dir: string; exited?: Promise<ExitStatus> }
+
+export class Execs {
+  private readonly all = new Map<string, Live>();
+
+  constructor(private readonly runtime: StateStore, private readonly execRoot: string) {}
+
+  create(containerId: string, cfg: ExecConfig): string {
+    if (!cfg.cmd?.length) throw new BerthError('InvalidArgument', 'No exec command specified');
+    const id = newId();
+    const dir = path.join(this.execRoot, 'exec', id.slice(0, 12));
+    this.all.set(id, { id, containerId, config: cfg, running: false, exitCode: null, pid: 0, attachSocket: path.join(dir, 'attach.sock'), dir });
+    return id;
+  }
+
+  get(id: string): ExecInstance {
+    const e = this.all.get(id) ?? [...this.all.values()].find((x) => x.id.startsWith(id));
+    if (!e) throw new BerthError('NotFound', `No such exec instance: ${id}`);
+    const { dir: _d, exited: _x, ...view } = e;
+    return { ...view };
+  }
+
+  /**
+   * Starts the process and returns once it is ready; `beforeRelease` runs while it still waits
+   * (the API attaches there). Resolves `exited` with the exit status.
+   */
+  async start(id: string, rootfs: string, beforeRelease?: (attachSocket: string) => Promise<void>): Promise<{ exited: Promise<ExitStatus> }> {
+    const e = this.all.get(id);
+    if (!e) throw new BerthError('NotFound', `No such exec instance: ${id}`);
+    if (e.running || e.exitCode !== null) throw new BerthError('Conflict', `Error: Exec command ${id} has already run`);
+    const c = RuntimeContainer.load(this.runtime, e.containerId);
+    if (c.status() !== 'running') throw new BerthError('Conflict', `Container ${e.containerId} is not running`);
+    const cfg = e.config;
+    const user = cfg.user ? resolveUser(cfg.user, readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')) : undefined;
+    let proc = execProcess(c, {
+      args: cfg.cmd, tty: !!cfg.tty, env: cfg.env, cwd: cfg.workingDir || undefined,
+      user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : undefined,
+    });
+    if (cfg.privileged) proc = { ...proc, capabilities: { bounding: [...CAPABILITIES], effective: [...CAPABILITIES], permitted: [...CAPABILITIES] } };
+    proc = withHome(proc, user?.home);
+    let seccomp: { filter: Buffer; flags: number } | undefined;
+    if (c.record.spec.linux?.seccomp && !cfg.privileged) {
+      const { compileSeccomp } = await import('../runtime/seccomp/index.js');
+      seccomp = compileSeccomp(c.record.spec.linux.seccomp);
+    }
+    const plan = buildExecPlan(proc, c.namespacePaths(), personalityValue(c.record.spec), {
+      detach: true, console: cfg.tty ? { fd: 4 } : undefined, seccomp,
+    }, 'go');
+    fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
+    const mon = await startMonitor({ dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore' });
+    const session = new HelperSession(plan, {
+      pid: mon.childPid, socket: mon.sockets[0]!, exited: new Promise<number>(() => {}),
+      kill: (sig) => { try { process.kill(mon.childPid, sig); } catch { /* gone */ } },
+    });
+    try {
+      c.cgroup().join(mon.childPid);
+      session.sendPlan();
+      e.pid = (await session.expect(MSG.CHILD_PID, 'exec')).readUInt32LE(0);
+      mon.containerPid(e.pid);
+      await session.expect(MSG.READY, 'exec');
+      e.running = true;
+      if (beforeRelease) await beforeRelease(mon.paths.attach);
+      session.send(MSG.GO);
+    } catch (err) {
+      try { process.kill(mon.monitorPid, 'SIGKILL'); } catch { /* gone */ }
+      if (e.pid) { try { process.kill(e.pid, 'SIGKILL'); } catch { /* gone */ } }
+      throw err;
+    } finally {
+      session.close();
+    }
+    e.attachSocket = mon.paths.attach;
+    e.exited = mon.exited.then((st) => {
+      e.running = false;
+      e.exitCode = st.exitCode;
+      fs.rmSync(e.dir, { recursive: true, force: true });
+      return st;
+    });
+    return { exited: e.exited };
+  }
+
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const e = this.all.get(id);
+    if (!e?.running) throw new BerthError('Conflict', `exec ${id} is not running`);
+    const a = await attachMonitor(e.attachSocket);
+    a.resize(height, width);
+    a.close();
+  }
+
+  /** Exec instances of a container that is gone are forgotten with it. */
+  forget(containerId: string): void {
+    for (const [id, e] of this.all) if (e.containerId === containerId) this.all.delete(id);
+  }
+}
