@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `run --rm IMG true` through Berth and through Debian's docker.io daemon on the same machine and the
+# same busybox image, in one hyperfine run: the berth CLI and the real docker CLI against berthd, the
+# docker CLI against dockerd; then 50 containers started at once on each. As root: bash bench/run.sh [RUNS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-20}
+WORK=$(mktemp -d /tmp/berth-bench-run-XXXX)
+BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
+berth="node $here/dist/bin/cli/berth.js"
+cleanup() {
+  DOCKER_HOST=unix://$BS docker rm -f $(DOCKER_HOST=unix://$BS docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+  DOCKER_HOST=unix://$DS docker rm -f $(DOCKER_HOST=unix://$DS docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null || true
+  [ -n "${DOCKERD:-}" ] && kill "$DOCKERD" 2>/dev/null || true
+  [ -n "${CONTAINERD:-}" ] && kill "$CONTAINERD" 2>/dev/null || true
+  sleep 1
+  umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
+  rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+for t in hyperfine docker dockerd containerd; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install hyperfine docker.io containerd)" >&2; exit 1; }; done
+
+mkdir -p "$WORK/containerd" "$WORK/docker"
+containerd --root "$WORK/containerd/root" --state "$WORK/containerd/state" --address "$WORK/containerd/sock" >"$WORK/containerd.log" 2>&1 &
+CONTAINERD=$!
+sleep 1
+dockerd --containerd "$WORK/containerd/sock" --data-root "$WORK/docker/root" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
+  -H "unix://$DS" --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 >"$WORK/dockerd.log" 2>&1 &
+DOCKERD=$!
+node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
+for _ in $(seq 100); do [ -S "$BS" ] && [ -S "$DS" ] && break; sleep 0.2; done
+
+# the same image in both: a busybox rootfs imported as bb:bench
+bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
+tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
+DOCKER_HOST=unix://$BS docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
+DOCKER_HOST=unix://$DS docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
+
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$WORK/h.json" \
+  -n 'berth run' "$berth -H unix://$BS run --rm bb:bench true" \
+  -n 'docker CLI -> berthd' "docker -H unix://$BS run --rm bb:bench true" \
+  -n 'docker CLI -> dockerd' "docker -H unix://$DS run --rm bb:bench true"
+
+many() { # 50 detached containers at once, then wait for all of them
+  local host=$1 start end
+  start=$(date +%s.%N)
+  for i in $(seq 50); do docker -H "unix://$host" run -d --name "many$i" bb:bench sleep 1 >/dev/null & done
+  wait
+  end=$(date +%s.%N)
+  docker -H "unix://$host" rm -f $(docker -H "unix://$host" ps -aq) >/dev/null
+  echo "$end - $start" | bc
+}
+b50=$(many "$BS"); d50=$(many "$DS")
+
+rss() { ps -o rss= -p "$1" | awk '{ s += $1 } END { print s }'; }
+node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results;
+const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
+const d = m["docker CLI -> dockerd"];
+for (const k of Object.keys(m)) console.log(`${k.padEnd(24)} median ${m[k].toFixed(0)} ms  (${(m[k] / d).toFixed(2)}x of docker CLI -> dockerd)`);
+console.log(`50 containers at once: berthd ${Number(process.argv[2]).toFixed(2)} s, dockerd ${Number(process.argv[3]).toFixed(2)} s (${(process.argv[2] / process.argv[3]).toFixed(2)}x)`);
+console.log(`idle RSS: berthd ${process.argv[4]} kB, dockerd + containerd ${Number(process.argv[5]) + Number(process.argv[6])} kB`);
+' "$WORK/h.json" "$b50" "$d50" "$(rss "$(cat "$WORK/berthd.pid")")" "$(rss "$DOCKERD")" "$(rss "$CONTAINERD")"
