@@ -9,6 +9,10 @@ import { BerthError } from '../errors.js';
 import type { EventBus } from '../daemon/events.js';
 import type { HostFacts } from '../daemon/host.js';
 import type { ImageService } from '../images/index.js';
+import type { ContainerService } from '../containers/types.js';
+import { HijackRoutes, upgradeListener } from './hijack.js';
+import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
 import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
@@ -25,14 +29,17 @@ export interface ApiServices {
   root: string;
   debug?: boolean;
   host: () => HostFacts;
-  containers?: { counts(): ContainerCounts };
+  /** the container service; a bare counter still feeds /info (tests without containers) */
+  containers?: ContainerService | { counts(): ContainerCounts };
   log?: (msg: string) => void;
 }
 
-export function buildRouter(s: ApiServices): Router {
+export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   const r = new Router();
   systemRoutes(r, s);
   imageRoutes(r, s);
+  containerRoutes(r, s, hijack);
+  execRoutes(r, s, hijack);
   return r;
 }
 
@@ -44,8 +51,8 @@ const COMMON_HEADERS = {
 };
 
 /** The request handler: a function of the services. */
-export function apiHandler(s: ApiServices): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-  const router = buildRouter(s);
+export function apiHandler(s: ApiServices, hijack?: HijackRoutes): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const router = buildRouter(s, hijack);
   return (req, res) => {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
     const started = Date.now();
@@ -82,7 +89,10 @@ export interface ListenOptions { socket: string; mode?: number; group?: number }
 
 /** An http.Server with the settings long streams need (no request timeout; half-open for hijacks later). */
 export function createApiServer(s: ApiServices): http.Server {
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 }, apiHandler(s));
+  const hijack = new HijackRoutes();
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 }, apiHandler(s, hijack));
+  // attach/exec with `Upgrade: tcp` come here, not to 'request' (api/hijack.ts)
+  server.on('upgrade', upgradeListener(hijack, s.debug ? s.log : undefined));
   server.requestTimeout = 0;
   server.timeout = 0;
   return server;

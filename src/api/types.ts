@@ -56,3 +56,92 @@ export interface JSONMessage {
   error?: string;
   aux?: unknown;
 }
+
+// ---- containers (moby api/types/container) ----
+
+/** Cmd/Entrypoint arrive as a string or an array (strslice.StrSlice); they go out as arrays. */
+export type StrSlice = string | string[] | null;
+
+/** container.Config */
+export interface ContainerConfigWire {
+  Hostname?: string; Domainname?: string; User?: string;
+  AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean;
+  ExposedPorts?: Record<string, object> | null;
+  Tty?: boolean; OpenStdin?: boolean; StdinOnce?: boolean;
+  Env?: string[] | null; Cmd?: StrSlice; Healthcheck?: unknown;
+  ArgsEscaped?: boolean; Image?: string; Volumes?: Record<string, object> | null;
+  WorkingDir?: string; Entrypoint?: StrSlice; NetworkDisabled?: boolean; MacAddress?: string;
+  OnBuild?: string[] | null; Labels?: Record<string, string> | null;
+  StopSignal?: string; StopTimeout?: number | null; Shell?: string[] | null;
+}
+
+export interface UlimitWire { Name: string; Soft: number; Hard: number }
+export interface DeviceMappingWire { PathOnHost: string; PathInContainer?: string; CgroupPermissions?: string }
+
+/** container.HostConfig (the fields Berth reads; the rest are echoed with defaults). */
+export interface HostConfigWire {
+  Binds?: string[] | null; ContainerIDFile?: string; LogConfig?: { Type: string; Config: Record<string, string> };
+  NetworkMode?: string; PortBindings?: Record<string, unknown> | null;
+  RestartPolicy?: { Name: string; MaximumRetryCount: number }; AutoRemove?: boolean;
+  VolumeDriver?: string; VolumesFrom?: string[] | null; ConsoleSize?: [number, number];
+  CapAdd?: string[] | null; CapDrop?: string[] | null; CgroupnsMode?: string;
+  Dns?: string[] | null; DnsOptions?: string[] | null; DnsSearch?: string[] | null; ExtraHosts?: string[] | null; GroupAdd?: string[] | null;
+  IpcMode?: string; Cgroup?: string; Links?: string[] | null; OomScoreAdj?: number; PidMode?: string;
+  Privileged?: boolean; PublishAllPorts?: boolean; ReadonlyRootfs?: boolean; SecurityOpt?: string[] | null;
+  StorageOpt?: Record<string, string> | null; Tmpfs?: Record<string, string> | null; UTSMode?: string; UsernsMode?: string;
+  ShmSize?: number; Sysctls?: Record<string, string> | null; Runtime?: string; Isolation?: string;
+  CpuShares?: number; Memory?: number; NanoCpus?: number; CgroupParent?: string; BlkioWeight?: number;
+  CpuPeriod?: number; CpuQuota?: number; CpuRealtimePeriod?: number; CpuRealtimeRuntime?: number;
+  CpusetCpus?: string; CpusetMems?: string; Devices?: DeviceMappingWire[] | null; DeviceCgroupRules?: string[] | null;
+  MemoryReservation?: number; MemorySwap?: number; MemorySwappiness?: number | null; OomKillDisable?: boolean | null;
+  PidsLimit?: number | null; Ulimits?: UlimitWire[] | null; Init?: boolean | null;
+  MaskedPaths?: string[] | null; ReadonlyPaths?: string[] | null; Mounts?: unknown[] | null;
+}
+
+/** POST /containers/create body: Config with HostConfig and NetworkingConfig inline. */
+export interface ContainerCreateRequest extends ContainerConfigWire {
+  HostConfig?: HostConfigWire | null;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, unknown> | null } | null;
+}
+
+export interface ContainerCreateResponse { Id: string; Warnings: string[] }
+
+export interface ContainerStateWire {
+  Status: string; Running: boolean; Paused: boolean; Restarting: boolean; OOMKilled: boolean; Dead: boolean;
+  Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string;
+}
+
+export interface MountPointWire { Type: string; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string }
+
+export interface EndpointSettingsWire {
+  IPAMConfig: null; Links: null; Aliases: string[] | null; MacAddress: string; DriverOpts: null; GwPriority: number;
+  NetworkID: string; EndpointID: string; Gateway: string; IPAddress: string; IPPrefixLen: number;
+  IPv6Gateway: string; GlobalIPv6Address: string; GlobalIPv6PrefixLen: number; DNSNames: string[] | null;
+}
+
+export interface NetworkSettingsWire {
+  Bridge: string; SandboxID: string; SandboxKey: string; HairpinMode: boolean; LinkLocalIPv6Address: string; LinkLocalIPv6PrefixLen: number;
+  Ports: Record<string, unknown>; SecondaryIPAddresses: null; SecondaryIPv6Addresses: null;
+  EndpointID: string; Gateway: string; GlobalIPv6Address: string; GlobalIPv6PrefixLen: number; IPAddress: string; IPPrefixLen: number;
+  IPv6Gateway: string; MacAddress: string; Networks: Record<string, EndpointSettingsWire>;
+}
+
+/** GET /containers/{id}/json (container.InspectResponse). Created is an RFC 3339 string here. */
+export interface ContainerInspect {
+  Id: string; Created: string; Path: string; Args: string[]; State: ContainerStateWire; Image: string;
+  ResolvConfPath: string; HostnamePath: string; HostsPath: string; LogPath: string; Name: string; RestartCount: number;
+  Driver: string; Platform: string; MountLabel: string; ProcessLabel: string; AppArmorProfile: string; ExecIDs: string[] | null;
+  HostConfig: HostConfigWire; GraphDriver: { Name: string; Data: null }; SizeRw?: number; SizeRootFs?: number;
+  Mounts: MountPointWire[]; Config: ContainerConfigWire; NetworkSettings: NetworkSettingsWire;
+}
+
+/** GET /containers/json item (container.Summary). Created is unix seconds here. */
+export interface ContainerSummary {
+  Id: string; Names: string[]; Image: string; ImageID: string; Command: string; Created: number;
+  Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
+  SizeRw?: number; SizeRootFs?: number; Labels: Record<string, string>; State: string; Status: string;
+  HostConfig: { NetworkMode: string }; NetworkSettings: { Networks: Record<string, EndpointSettingsWire> }; Mounts: MountPointWire[];
+}
+
+/** POST /containers/{id}/wait (container.WaitResponse). */
+export interface ContainerWaitResponse { StatusCode: number; Error: { Message: string } | null }

@@ -32,8 +32,9 @@ function usage(): string {
 A Docker-compatible container engine.
 
 Commands through berthd (docker's grammar; -H/--host, BERTH_HOST or DOCKER_HOST pick the daemon):
+  run, create, start, stop, restart, kill, rm, ps, logs, attach, inspect, wait, rename,
   images, pull, push, tag, rmi, save, load, import, history, login, logout, info, version,
-  image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
+  container …, image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
 
 Commands without a daemon:
   runtime     OCI runtime (runc's command set: spec, create, start, state, kill, delete, run, exec, ps, pause, resume, list)

@@ -2,10 +2,12 @@
 // It speaks what the docker CLI speaks (versioned paths, X-Registry-Auth, JSON-message streams) and
 // turns {"message"} errors back into BerthErrors of the matching kind.
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import { BerthError, type ErrorKind } from '../errors.js';
 import { kindOfStatus } from '../api/errors.js';
 import { encodeAuthHeader } from '../api/auth.js';
 import { API_VERSION } from '../api/version.js';
+import type { ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse } from '../api/types.js';
 import type { AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, JSONMessage, SystemInfo, SystemVersion } from '../api/types.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -196,5 +198,86 @@ export class Client {
   }
   load(src: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, o: { quiet?: boolean; onProgress?: (m: JSONMessage) => void } = {}): Promise<JSONMessage[]> {
     return this.stream('POST', '/images/load', { query: { quiet: o.quiet ?? true }, raw: src, headers: { 'Content-Type': 'application/x-tar' } }, o.onProgress);
+  }
+
+  // containers
+  createContainer(body: ContainerCreateRequest, o: { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
+    return this.json('POST', '/containers/create', { query: { name: o.name, platform: o.platform }, body });
+  }
+  listContainers(o: { all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> } = {}): Promise<ContainerSummary[]> {
+    return this.json('GET', '/containers/json', { query: { all: o.all || undefined, limit: o.limit, size: o.size || undefined, filters: o.filters ? JSON.stringify(o.filters) : undefined } });
+  }
+  inspectContainer(id: string): Promise<ContainerInspect> { return this.json('GET', `/containers/${encodeURIComponent(id)}/json`); }
+  /** 204 started, 304 already running */
+  startContainer(id: string): Promise<number> { return this.drain('POST', `/containers/${encodeURIComponent(id)}/start`); }
+  stopContainer(id: string, o: { timeout?: number; signal?: string } = {}): Promise<number> {
+    return this.drain('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: o.timeout, signal: o.signal } });
+  }
+  restartContainer(id: string, o: { timeout?: number; signal?: string } = {}): Promise<number> {
+    return this.drain('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: o.timeout, signal: o.signal } });
+  }
+  killContainer(id: string, signal?: string): Promise<number> { return this.drain('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } }); }
+  removeContainer(id: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<number> {
+    return this.drain('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: o.force || undefined, v: o.volumes || undefined } });
+  }
+  renameContainer(id: string, name: string): Promise<number> { return this.drain('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } }); }
+  resizeContainer(id: string, height: number, width: number): Promise<number> {
+    return this.drain('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h: height, w: width } });
+  }
+  /** Resolves once the daemon sent the headers (docker run starts the container only then); `result` is the exit. */
+  async waitContainer(id: string, condition?: 'not-running' | 'next-exit' | 'removed'): Promise<{ result: Promise<ContainerWaitResponse>; abort(): void }> {
+    const r = await this.request('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } });
+    const result = readAll(r.res).then((b) => JSON.parse(b.toString('utf8')) as ContainerWaitResponse);
+    result.catch(() => { /* aborted */ });
+    return { result, abort: () => r.res.destroy() };
+  }
+  /** The log stream: stdcopy frames unless the container has a TTY. */
+  async containerLogs(id: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; stdout?: boolean; stderr?: boolean } = {}): Promise<http.IncomingMessage> {
+    const r = await this.request('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: {
+      stdout: o.stdout ?? true, stderr: o.stderr ?? true, follow: o.follow || undefined, tail: o.tail ?? 'all',
+      timestamps: o.timestamps || undefined, since: o.since, until: o.until,
+    } });
+    return r.res;
+  }
+  /** POST /containers/{id}/attach with `Upgrade: tcp`: the hijacked socket (and bytes that came with the 101). */
+  attachContainer(id: string, o: { stdin?: boolean; stdout?: boolean; stderr?: boolean; stream?: boolean; logs?: boolean; detachKeys?: string } = {}): Promise<{ socket: net.Socket; head: Buffer }> {
+    const query = { stream: o.stream ?? true, stdin: o.stdin || undefined, stdout: o.stdout ?? true, stderr: o.stderr ?? true, logs: o.logs || undefined, detachKeys: o.detachKeys };
+    return this.hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, query);
+  }
+  /** A hijacked request: 101 gives the raw socket; any other answer is an ApiError. */
+  hijack(method: string, path: string, query: RequestOptions['query'], body?: unknown): Promise<{ socket: net.Socket; head: Buffer }> {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': data ? 'application/json' : 'text/plain' };
+    if (data) headers['Content-Length'] = String(data.length);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: this.socket, method, path: `/v${this.version}${path}${qs(query)}`, headers, agent: false, host: 'api.moby.localhost' });
+      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
+      req.on('response', (res) => {
+        readAll(res).then((b) => {
+          let msg = b.toString('utf8').trim();
+          if (res.headers['content-type'] === 'application/json') { try { msg = (JSON.parse(msg) as { message?: string }).message ?? msg; } catch { /* raw */ } }
+          reject(new ApiError(res.statusCode ?? 0, msg || `unable to upgrade to tcp, received ${res.statusCode}`));
+        }, reject);
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') reject(new DaemonUnreachable(this.socket, e));
+        else reject(e);
+      });
+      req.end(data);
+    });
+  }
+}
+
+/** Splits a stdcopy stream (8-byte header: stream, 0, 0, 0, u32 BE length) into frames. */
+export async function* demux(src: AsyncIterable<Uint8Array>): AsyncGenerator<{ stream: number; payload: Buffer }> {
+  let buf = Buffer.alloc(0);
+  for await (const c of src) {
+    buf = buf.length ? Buffer.concat([buf, Buffer.from(c)]) : Buffer.from(c);
+    while (buf.length >= 8) {
+      const n = buf.readUInt32BE(4);
+      if (buf.length < 8 + n) break;
+      yield { stream: buf[0]!, payload: buf.subarray(8, 8 + n) };
+      buf = buf.subarray(8 + n);
+    }
   }
 }

@@ -8,12 +8,19 @@ import { Container as RuntimeContainer } from '../runtime/container.js';
 import { execProcess } from '../runtime/exec.js';
 import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build.js';
 import { MSG } from '../runtime/plan/tags.js';
-import { HelperSession, HELPER_PATH } from '../runtime/sync.js';
+import type { Socket } from 'node:net';
+import { HelperSession, HELPER_PATH, type HelperProcess } from '../runtime/sync.js';
 import { CAPABILITIES } from '../runtime/linux.js';
 import type { StateStore } from '../runtime/state.js';
 import { readInRoot } from '../util/in-root.js';
 import { newId } from './names.js';
 import { resolveUser } from './spec/user.js';
+
+/** The runtime's helper as the monitor started it: its sync socket closing is all we see of its end. */
+export function monitoredHelper(pid: number, socket: Socket): HelperProcess {
+  const exited = new Promise<number>((resolve) => { if (socket.destroyed) resolve(0); else socket.once('close', () => resolve(0)); });
+  return { pid, socket, exited, kill: (sig) => { try { process.kill(pid, sig); } catch { /* gone */ } } };
+}
 
 export interface ExecConfig {
   cmd: string[];
@@ -85,10 +92,7 @@ export class Execs {
     }, 'go');
     fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     const mon = await startMonitor({ dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore' });
-    const session = new HelperSession(plan, {
-      pid: mon.childPid, socket: mon.sockets[0]!, exited: new Promise<number>(() => {}),
-      kill: (sig) => { try { process.kill(mon.childPid, sig); } catch { /* gone */ } },
-    });
+    const session = new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
     try {
       c.cgroup().join(mon.childPid);
       session.sendPlan();
@@ -99,6 +103,8 @@ export class Execs {
       if (beforeRelease) await beforeRelease(mon.paths.attach);
       session.send(MSG.GO);
     } catch (err) {
+      // docker's codes for a process that could not start: 127 not found, 126 not runnable
+      e.exitCode = /no such file|not found/i.test((err as Error).message) ? 127 : 126;
       try { process.kill(mon.monitorPid, 'SIGKILL'); } catch { /* gone */ }
       if (e.pid) { try { process.kill(e.pid, 'SIGKILL'); } catch { /* gone */ } }
       throw err;

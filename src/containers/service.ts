@@ -21,7 +21,7 @@ import { mountAll, unmount } from '../snapshots/mount.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { readInRoot } from '../util/in-root.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
-import { Execs, type ExecConfig, type ExecInstance } from './exec.js';
+import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
 import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
@@ -173,7 +173,7 @@ export class Containers implements ContainerService {
       try {
         created = await runtimeCreate(this.runtime, {
           id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
-          spawnHelper: async () => ({ pid: mon.childPid, socket: mon.sockets[0]!, exited: new Promise<number>(() => {}), kill: (sig) => { try { process.kill(mon.childPid, sig); } catch { /* gone */ } } }),
+          spawnHelper: async () => monitoredHelper(mon.childPid, mon.sockets[0]!),
         });
       } catch (e) {
         try { process.kill(mon.monitorPid, 'SIGKILL'); } catch { /* gone */ }
@@ -194,6 +194,8 @@ export class Containers implements ContainerService {
       await unmount(rootfs, true).catch(() => undefined);
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
       this.save(c);
+      // moby removes an --rm container whose start failed; `docker run --rm` waits for that
+      if (c.config.host.autoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
       throw e;
     }
   }

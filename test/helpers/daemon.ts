@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BERTH } from './bundle.js';
+import { Client } from '../../src/client/index.js';
 
 export interface Daemon {
   dir: string; socket: string; root: string; host: string; pid: number;
@@ -48,6 +49,13 @@ export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
     dir, socket, root, host, pid: child.pid!, log,
     env: { ...process.env, DOCKER_HOST: host, BERTH_HOST: host, DOCKER_CONFIG: path.join(dir, 'docker-config') },
     async stop() {
+      // containers outlive the daemon by design: remove them first, or a failed test leaks monitors and mounts
+      if (child.exitCode === null && child.signalCode === null) {
+        const client = new Client(host);
+        try {
+          for (const c of await client.listContainers({ all: true })) await client.removeContainer(c.Id, { force: true }).catch(() => undefined);
+        } catch { /* the daemon is not answering */ }
+      }
       if (child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');

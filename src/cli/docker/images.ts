@@ -13,7 +13,7 @@ import { formatRows, render } from './format.js';
 import { ago, humanSize, progressPrinter } from './output.js';
 
 /** What the docker CLI puts in X-Registry-Auth: the stored credentials of the reference's registry. */
-function authFor(ref: string): AuthConfig {
+export function authFor(ref: string): AuthConfig {
   const domain = parseReference(ref, false).domain;
   const c = credentialsFor(domain);
   if (!c) return {};

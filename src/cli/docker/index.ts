@@ -2,6 +2,7 @@
 // rmi, save, load, import, login, logout, image …). Translation only: flags → API requests → docker's output.
 import { BerthError } from '../../errors.js';
 import { report, type Globals } from './connect.js';
+import * as ctr from './containers.js';
 import * as img from './images.js';
 import * as sys from './system.js';
 
@@ -9,6 +10,8 @@ type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
 export const COMMANDS: Record<string, Cmd> = {
   version: sys.version, info: sys.info, login: sys.login, logout: sys.logout,
+  run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
+  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename,
   images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
 };
 
@@ -23,6 +26,18 @@ COMMANDS.image = (g, args) => {
   return f(g, rest);
 };
 COMMANDS.history = img.history;
+
+const CONTAINER_SUB: Record<string, Cmd> = {
+  run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, remove: ctr.rm,
+  ls: ctr.ps, list: ctr.ps, ps: ctr.ps, logs: ctr.logs, attach: ctr.attach, inspect: (g, a) => ctr.inspect(g, ['--type', 'container', ...a]),
+  wait: ctr.wait, rename: ctr.rename,
+};
+COMMANDS.container = (g, args) => {
+  const [sub, ...rest] = args;
+  const f = sub ? CONTAINER_SUB[sub] : undefined;
+  if (!f) throw new BerthError('InvalidArgument', `unknown container command ${JSON.stringify(sub ?? '')}; one of: ${Object.keys(CONTAINER_SUB).join(', ')}`);
+  return f(g, rest);
+};
 
 /** The docker-grammar command names this module serves (for berth's dispatcher). */
 export const COMMAND_NAMES = Object.keys(COMMANDS);

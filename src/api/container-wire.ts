@@ -1,0 +1,247 @@
+// api/container-wire: Docker's PascalCase container shapes <-> Berth's domain types, pure. The create
+// request becomes a ContainerConfig (with moby's wire-level checks, daemon/container.go
+// verifyContainerSettings); a Container becomes ContainerJSON (inspect) or a list summary.
+import { BerthError } from '../errors.js';
+import type { ContainerConfig, HostConfig } from '../containers/config.js';
+import type { Container, ContainerState } from '../containers/types.js';
+import type {
+  ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
+  EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
+} from './types.js';
+
+/**
+ * Create-request fields docker has and ContainerConfig does not (yet) name. They travel on the config
+ * object under these names so the service can read them, and inspect echoes them back.
+ */
+export interface ConfigExtras {
+  stdinOnce?: boolean;
+  stopTimeout?: number;
+  attachStdin?: boolean;
+  attachStdout?: boolean;
+  attachStderr?: boolean;
+}
+export interface HostExtras {
+  autoRemove?: boolean;
+  consoleSize?: [number, number];
+}
+export type WireContainerConfig = ContainerConfig & ConfigExtras & { host: HostConfig & HostExtras };
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function strSlice(v: StrSlice | undefined, field: string): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+  throw new BerthError('InvalidArgument', `invalid JSON: cannot unmarshal ${JSON.stringify(v)} into ${field} of type strslice.StrSlice`);
+}
+
+function list(v: string[] | null | undefined): string[] | undefined {
+  return v === null || v === undefined || v.length === 0 ? undefined : v;
+}
+
+function num(v: number | null | undefined): number | undefined {
+  return v === null || v === undefined || v === 0 ? undefined : v;
+}
+
+function obj<T>(v: Record<string, T> | null | undefined): Record<string, T> | undefined {
+  return v === null || v === undefined || Object.keys(v).length === 0 ? undefined : v;
+}
+
+/** moby verifyPlatformContainerResources, the checks that need no host facts. */
+function checkResources(h: HostConfigWire): void {
+  const mem = h.Memory ?? 0;
+  const swap = h.MemorySwap ?? 0;
+  if (mem < 0 || (mem > 0 && mem < 6 * 1024 * 1024)) throw new BerthError('InvalidArgument', 'Minimum memory limit allowed is 6MB');
+  if (swap > 0 && mem === 0) throw new BerthError('InvalidArgument', 'You should always set the Memory limit when using Memoryswap limit, see usage');
+  if (swap > 0 && swap < mem) throw new BerthError('InvalidArgument', 'Minimum memoryswap limit should be larger than memory limit, see usage');
+  if ((h.NanoCpus ?? 0) > 0 && (h.CpuPeriod ?? 0) > 0) throw new BerthError('InvalidArgument', 'Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if ((h.NanoCpus ?? 0) > 0 && (h.CpuQuota ?? 0) > 0) throw new BerthError('InvalidArgument', 'Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  if ((h.NanoCpus ?? 0) < 0) throw new BerthError('InvalidArgument', 'Range of CPUs is from 0.01 to the number of CPUs available');
+  if ((h.CpuShares ?? 0) < 0) throw new BerthError('InvalidArgument', `invalid CPU shares (${h.CpuShares}): value must be a positive integer`);
+  if (h.OomScoreAdj !== undefined && (h.OomScoreAdj < -1000 || h.OomScoreAdj > 1000)) throw new BerthError('InvalidArgument', `Invalid value ${h.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  if (h.RestartPolicy?.Name && h.RestartPolicy.Name !== 'no' && h.AutoRemove) throw new BerthError('InvalidArgument', `can't create 'AutoRemove' container with restart policy`);
+}
+
+/** POST /containers/create body → ContainerConfig. */
+export function toContainerConfig(body: ContainerCreateRequest | undefined): WireContainerConfig {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BerthError('InvalidArgument', 'config cannot be empty in order to create a container');
+  if (typeof body.Image !== 'string' || body.Image === '') throw new BerthError('InvalidArgument', 'no image specified: Config.Image is empty');
+  const h: HostConfigWire = body.HostConfig ?? {};
+  checkResources(h);
+  const host: HostConfig & HostExtras = {
+    memory: num(h.Memory), memorySwap: num(h.MemorySwap), memoryReservation: num(h.MemoryReservation),
+    oomKillDisable: h.OomKillDisable ?? undefined, nanoCpus: num(h.NanoCpus), cpuShares: num(h.CpuShares),
+    cpuQuota: num(h.CpuQuota), cpuPeriod: num(h.CpuPeriod), cpusetCpus: h.CpusetCpus || undefined, cpusetMems: h.CpusetMems || undefined,
+    pidsLimit: num(h.PidsLimit), blkioWeight: num(h.BlkioWeight),
+    privileged: h.Privileged || undefined, capAdd: list(h.CapAdd), capDrop: list(h.CapDrop), securityOpt: list(h.SecurityOpt),
+    readonlyRootfs: h.ReadonlyRootfs || undefined, tmpfs: obj(h.Tmpfs), shmSize: num(h.ShmSize),
+    ulimits: h.Ulimits?.length ? h.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })) : undefined,
+    devices: h.Devices?.length ? h.Devices.map((d) => ({ pathOnHost: d.PathOnHost, ...(d.PathInContainer ? { pathInContainer: d.PathInContainer } : {}), ...(d.CgroupPermissions ? { cgroupPermissions: d.CgroupPermissions } : {}) })) : undefined,
+    // "" and "default" both mean the daemon's default network (bridge in docker)
+    networkMode: h.NetworkMode || 'default',
+    binds: list(h.Binds), oomScoreAdj: num(h.OomScoreAdj), sysctls: obj(h.Sysctls), cgroupParent: h.CgroupParent || undefined,
+    cgroupnsMode: h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? h.CgroupnsMode : undefined,
+    ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
+    autoRemove: h.AutoRemove || undefined,
+    consoleSize: h.ConsoleSize && (h.ConsoleSize[0] || h.ConsoleSize[1]) ? h.ConsoleSize : undefined,
+  };
+  if (h.CgroupnsMode && host.cgroupnsMode === undefined) throw new BerthError('InvalidArgument', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
+  const entrypoint = strSlice(body.Entrypoint, 'Config.Entrypoint');
+  const cfg: WireContainerConfig = {
+    image: body.Image,
+    cmd: list(strSlice(body.Cmd, 'Config.Cmd')),
+    // docker --entrypoint "" sends [""] (or []): clear the image's entrypoint
+    entrypoint: entrypoint === undefined ? undefined : entrypoint.filter((x) => x !== '').length === 0 ? [] : entrypoint,
+    env: list(body.Env), workingDir: body.WorkingDir || undefined, user: body.User || undefined,
+    tty: body.Tty || undefined, openStdin: body.OpenStdin || undefined,
+    hostname: body.Hostname || undefined, domainname: body.Domainname || undefined,
+    labels: obj(body.Labels), stopSignal: body.StopSignal || undefined,
+    stdinOnce: body.StdinOnce || undefined, stopTimeout: body.StopTimeout ?? undefined,
+    attachStdin: body.AttachStdin || undefined, attachStdout: body.AttachStdout || undefined, attachStderr: body.AttachStderr || undefined,
+    host,
+  };
+  // drop the undefined keys, so the stored config reads as what was asked for
+  for (const k of Object.keys(host) as Array<keyof typeof host>) if (host[k] === undefined) delete host[k];
+  for (const k of Object.keys(cfg) as Array<keyof typeof cfg>) if (cfg[k] === undefined) delete cfg[k];
+  return cfg;
+}
+
+function bindMount(b: string): MountPointWire {
+  const [src = '', dst = '', opts = ''] = b.split(':');
+  const o = opts.split(',').filter(Boolean);
+  const propagation = o.find((x) => /^r?(private|shared|slave)$/.test(x)) ?? 'rprivate';
+  const named = !src.startsWith('/');
+  return {
+    Type: named ? 'volume' : 'bind', ...(named ? { Name: src, Driver: 'local' } : {}), Source: src, Destination: dst,
+    Mode: o.filter((x) => x !== 'ro' && x !== 'rw').join(','), RW: !o.includes('ro'), Propagation: named ? '' : propagation,
+  };
+}
+
+export function mountsOf(c: Container): MountPointWire[] {
+  return (c.config.host.binds ?? []).map(bindMount);
+}
+
+function networkName(mode: string | undefined): string {
+  return !mode || mode === 'default' ? 'bridge' : mode;
+}
+
+function endpoint(c: Container): EndpointSettingsWire {
+  return {
+    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', EndpointID: '',
+    Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: [c.name, c.id.slice(0, 12)],
+  };
+}
+
+function networkSettings(c: Container): NetworkSettingsWire {
+  return {
+    Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+    Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) },
+  };
+}
+
+export function stateWire(s: ContainerState): ContainerStateWire {
+  return {
+    Status: s.status, Running: s.status === 'running' || s.status === 'paused' || s.status === 'restarting', Paused: s.status === 'paused',
+    Restarting: s.status === 'restarting', OOMKilled: s.oomKilled, Dead: s.status === 'dead',
+    Pid: s.pid, ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt || ZERO_TIME, FinishedAt: s.finishedAt || ZERO_TIME,
+  };
+}
+
+export function hostConfigWire(c: Container): HostConfigWire {
+  const h = c.config.host as HostConfig & HostExtras;
+  return {
+    Binds: h.binds ?? null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} },
+    NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
+    CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
+    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
+    OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
+    ReadonlyRootfs: !!h.readonlyRootfs, SecurityOpt: h.securityOpt ?? null, Tmpfs: h.tmpfs ?? undefined, UTSMode: h.utsMode ?? '', UsernsMode: '',
+    ShmSize: h.shmSize ?? 64 * 1024 * 1024, Sysctls: h.sysctls ?? undefined, Runtime: 'runc', Isolation: '',
+    CpuShares: h.cpuShares ?? 0, Memory: h.memory ?? 0, NanoCpus: h.nanoCpus ?? 0, CgroupParent: h.cgroupParent ?? '', BlkioWeight: h.blkioWeight ?? 0,
+    CpuPeriod: h.cpuPeriod ?? 0, CpuQuota: h.cpuQuota ?? 0, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0,
+    CpusetCpus: h.cpusetCpus ?? '', CpusetMems: h.cpusetMems ?? '',
+    Devices: (h.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer ?? d.pathOnHost, CgroupPermissions: d.cgroupPermissions ?? 'rwm' })),
+    DeviceCgroupRules: null, MemoryReservation: h.memoryReservation ?? 0, MemorySwap: h.memorySwap ?? 0, MemorySwappiness: null,
+    OomKillDisable: h.oomKillDisable ?? false, PidsLimit: h.pidsLimit ?? null,
+    Ulimits: (h.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), Init: h.init ?? null,
+    MaskedPaths: null, ReadonlyPaths: null,
+  };
+}
+
+export function configWire(c: Container): ContainerConfigWire {
+  const x = c.config as WireContainerConfig;
+  return {
+    Hostname: x.hostname ?? c.id.slice(0, 12), Domainname: x.domainname ?? '', User: x.user ?? '',
+    AttachStdin: !!x.attachStdin, AttachStdout: !!x.attachStdout, AttachStderr: !!x.attachStderr,
+    Tty: !!x.tty, OpenStdin: !!x.openStdin, StdinOnce: !!x.stdinOnce,
+    Env: x.env ?? null, Cmd: x.cmd ?? null, Image: x.image, Volumes: null, WorkingDir: x.workingDir ?? '',
+    Entrypoint: x.entrypoint ?? null, OnBuild: null, Labels: x.labels ?? {},
+    ...(x.stopSignal ? { StopSignal: x.stopSignal } : {}), ...(x.stopTimeout !== undefined ? { StopTimeout: x.stopTimeout } : {}),
+  };
+}
+
+/** GET /containers/{id}/json */
+export function toInspect(c: Container, o: { size?: boolean } = {}): ContainerInspect {
+  return {
+    Id: c.id, Created: c.created, Path: c.path, Args: c.args, State: stateWire(c.state), Image: c.imageId,
+    ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: c.logPath, Name: `/${c.name}`, RestartCount: c.restartCount,
+    Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
+    HostConfig: hostConfigWire(c), GraphDriver: { Name: 'overlay2', Data: null },
+    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    Mounts: mountsOf(c), Config: configWire(c), NetworkSettings: networkSettings(c),
+  };
+}
+
+/** go-units HumanDuration. */
+export function humanDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.floor(ms / 60000);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.floor(ms / 3.6e6 + 0.5);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(ms / 3.6e6 / 24 / 365)} years`;
+}
+
+function isZero(t: string): boolean {
+  return !t || t.startsWith('0001-01-01');
+}
+
+/** moby container.State.String(): the list's human Status. */
+export function statusText(s: ContainerState, now = Date.now()): string {
+  switch (s.status) {
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
+    case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    default:
+      if (isZero(s.startedAt)) return 'Created';
+      if (isZero(s.finishedAt)) return '';
+      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+  }
+}
+
+/** GET /containers/json item. */
+export function toSummary(c: Container, o: { size?: boolean; now?: number } = {}): ContainerSummary {
+  return {
+    Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId,
+    Command: c.args.length ? `${c.path} ${c.args.join(' ')}` : c.path,
+    Created: Math.floor(Date.parse(c.created) / 1000), Ports: [],
+    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    Labels: c.config.labels ?? {}, State: c.state.status, Status: statusText(c.state, o.now),
+    HostConfig: { NetworkMode: c.config.host.networkMode ?? 'default' },
+    NetworkSettings: { Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) } },
+    Mounts: mountsOf(c),
+  };
+}

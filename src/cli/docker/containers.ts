@@ -1,0 +1,587 @@
+// cli/docker/containers: the docker CLI's container commands against the daemon (run, create, start,
+// stop, restart, kill, rm, ps, logs, attach, inspect, wait, rename). Flags become the requests the
+// docker CLI sends (docs: shared/reference/docker-engine-api.md §3), output copies its format.
+import * as fs from 'node:fs';
+import type * as net from 'node:net';
+import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '../../api/types.js';
+import { ApiError, demux, type Client } from '../../client/index.js';
+import { BerthError } from '../../errors.js';
+import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
+import { parseFlags, type FlagSpec } from '../args.js';
+import { connect, report, type Globals } from './connect.js';
+import { formatRows, render } from './format.js';
+import { authFor } from './images.js';
+import { ago, progressPrinter } from './output.js';
+
+// ---- flag values (go-units, docker opts) ----
+
+/** go-units RAMInBytes: "32m" → 33554432 (binary units, optional "b"/"ib"). */
+export function ramInBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?(i?b)?$/i.exec(s.trim());
+  if (!m) throw new BerthError('InvalidArgument', `invalid size: '${s}'`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[(m[2] ?? '').toLowerCase()]!;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+/** --memory-swap: -1 means unlimited. */
+function memSwap(s: string): number {
+  return s.trim() === '-1' ? -1 : ramInBytes(s);
+}
+
+/** --cpus 1.5 → NanoCpus 1500000000 (opts.NanoCPUs). */
+export function nanoCpus(s: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--cpus" flag: failed to parse ${s} as a rational number`);
+  return Math.round(n * 1e9);
+}
+
+/** --ulimit nofile=1024:2048 */
+export function parseUlimit(s: string): { Name: string; Soft: number; Hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
+  if (!m) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--ulimit" flag: invalid ulimit argument: ${s}`);
+  const soft = Number(m[2]);
+  const hard = m[3] === undefined ? soft : Number(m[3]);
+  if (soft > hard && hard !== -1) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { Name: m[1]!, Soft: soft, Hard: hard };
+}
+
+/** --device /dev/x[:/dev/y][:rwm] */
+export function parseDevice(s: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = s.split(':');
+  let perms = 'rwm';
+  if (parts.length > 1 && /^[rwm]+$/.test(parts[parts.length - 1]!)) perms = parts.pop()!;
+  if (parts.length > 2 || !parts[0]) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--device" flag: bad format for path: ${s}`);
+  return { PathOnHost: parts[0], PathInContainer: parts[1] ?? parts[0], CgroupPermissions: perms };
+}
+
+/** -e VAR takes VAR's value from this environment; left out when unset (opts.ValidateEnv). */
+function envValue(v: string): string | undefined {
+  if (v.includes('=')) return v;
+  const x = process.env[v];
+  return x === undefined ? undefined : `${v}=${x}`;
+}
+
+export function readEnvFile(file: string): string[] {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new BerthError('InvalidArgument', `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
+  const out: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/^\s+/, '');
+    if (!line || line.startsWith('#')) continue;
+    const v = envValue(line);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
+/** --security-opt seccomp=FILE sends the profile's content, compacted (docker parseSecurityOpts). */
+export function securityOpts(opts: string[]): string[] {
+  return opts.map((o) => {
+    const sep = o.indexOf('=') > 0 ? '=' : o.indexOf(':') > 0 ? ':' : '';
+    if (!sep) return o === 'no-new-privileges' ? o : o;
+    const k = o.slice(0, o.indexOf(sep));
+    const v = o.slice(o.indexOf(sep) + 1);
+    if (k !== 'seccomp' || v === 'unconfined' || v === 'builtin') return `${k}=${v}`;
+    let f: string;
+    try { f = fs.readFileSync(v, 'utf8'); } catch (e) { throw new BerthError('InvalidArgument', `opening seccomp profile (${v}) failed: ${(e as Error).message}`); }
+    try { return `seccomp=${JSON.stringify(JSON.parse(f))}`; } catch (e) { throw new BerthError('InvalidArgument', `compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`); }
+  });
+}
+
+function labelsOf(l: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const x of l ?? []) { const i = x.indexOf('='); if (i < 0) out[x] = ''; else out[x.slice(0, i)] = x.slice(i + 1); }
+  return out;
+}
+
+const CREATE_FLAGS: Record<string, FlagSpec> = {
+  detach: { short: 'd', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, tty: { short: 't', type: 'bool' }, rm: { type: 'bool' },
+  name: { type: 'string' }, env: { short: 'e', type: 'list' }, 'env-file': { type: 'list' }, workdir: { short: 'w', type: 'string' },
+  user: { short: 'u', type: 'string' }, entrypoint: { type: 'string' }, memory: { short: 'm', type: 'string' }, 'memory-swap': { type: 'string' },
+  'memory-reservation': { type: 'string' }, cpus: { type: 'string' }, 'cpu-shares': { short: 'c', type: 'string' }, 'cpu-quota': { type: 'string' },
+  'cpu-period': { type: 'string' }, 'cpuset-cpus': { type: 'string' }, 'cpuset-mems': { type: 'string' }, 'pids-limit': { type: 'string' },
+  'cap-add': { type: 'list' }, 'cap-drop': { type: 'list' }, 'security-opt': { type: 'list' }, 'read-only': { type: 'bool' },
+  tmpfs: { type: 'list' }, ulimit: { type: 'list' }, device: { type: 'list' }, privileged: { type: 'bool' }, network: { type: 'string' }, net: { type: 'string' },
+  volume: { short: 'v', type: 'list' }, hostname: { short: 'h', type: 'string' }, domainname: { type: 'string' }, label: { short: 'l', type: 'list' },
+  'stop-signal': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'detach-keys': { type: 'string' }, 'sig-proxy': { type: 'bool' },
+  attach: { short: 'a', type: 'list' }, pull: { type: 'string' }, platform: { type: 'string' }, init: { type: 'bool' }, 'shm-size': { type: 'string' },
+  'oom-kill-disable': { type: 'bool' }, 'oom-score-adj': { type: 'string' }, quiet: { short: 'q', type: 'bool' }, 'cgroupns': { type: 'string' },
+  ipc: { type: 'string' }, pid: { type: 'string' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
+};
+
+function int(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new BerthError('InvalidArgument', `invalid argument "${String(v)}" for "--${flag}" flag: strconv.ParseInt: parsing "${String(v)}": invalid syntax`);
+  return n;
+}
+
+export interface CreateOptions { body: ContainerCreateRequest; name?: string; platform?: string; pull: string; quiet: boolean; detach: boolean; detachKeys?: string; sigProxy: boolean }
+
+/** `run`/`create` flags → the CreateRequest the docker CLI sends (cli/command/container/opts.go parse). */
+export function createRequest(args: string[], run: boolean): CreateOptions {
+  const p = parseFlags(args, CREATE_FLAGS, 1);
+  const f = p.flags;
+  const image = p.positionals[0];
+  if (!image) throw new BerthError('InvalidArgument', `"${run ? 'run' : 'create'}" requires at least 1 argument.\nSee 'berth ${run ? 'run' : 'create'} --help'.\n\nUsage:  berth ${run ? 'run' : 'create'} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
+  const detach = run && !!f.detach;
+  const attach = (f.attach as string[] | undefined)?.map((x) => x.toLowerCase());
+  if (detach && attach?.length) throw new BerthError('InvalidArgument', 'Conflicting options: -a and -d');
+  if (detach && f.rm === undefined) { /* fine: --rm with -d is allowed since API 1.25 */ }
+  const interactive = !!f.interactive;
+  const attachStdin = run ? (attach ? attach.includes('stdin') : interactive && !detach) : !!attach?.includes('stdin');
+  const attachStdout = run ? (attach ? attach.includes('stdout') : !detach) : !!attach?.includes('stdout');
+  const attachStderr = run ? (attach ? attach.includes('stderr') : !detach) : !!attach?.includes('stderr');
+  const tty = !!f.tty;
+  const env = [...((f['env-file'] as string[] | undefined) ?? []).flatMap(readEnvFile), ...((f.env as string[] | undefined) ?? []).map(envValue).filter((x): x is string => x !== undefined)];
+  const tmpfs: Record<string, string> = {};
+  for (const t of (f.tmpfs as string[] | undefined) ?? []) { const i = t.indexOf(':'); if (i < 0) tmpfs[t] = ''; else tmpfs[t.slice(0, i)] = t.slice(i + 1); }
+  const sysctls: Record<string, string> = {};
+  for (const s of (f.sysctl as string[] | undefined) ?? []) { const i = s.indexOf('='); if (i <= 0) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
+  const network = (f.network ?? f.net) as string | undefined;
+  const cols = process.stdout.columns;
+  const rows = process.stdout.rows;
+  const host: HostConfigWire = {
+    Binds: (f.volume as string[] | undefined) ?? null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: '', Config: {} },
+    ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
+    CapAdd: (f['cap-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
+    CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
+    Privileged: !!f.privileged, ReadonlyRootfs: !!f['read-only'], SecurityOpt: f['security-opt'] ? securityOpts(f['security-opt'] as string[]) : null,
+    Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined, Sysctls: Object.keys(sysctls).length ? sysctls : undefined,
+    ShmSize: f['shm-size'] ? ramInBytes(String(f['shm-size'])) : 0,
+    CpuShares: int(f['cpu-shares'], 'cpu-shares') ?? 0, Memory: f.memory ? ramInBytes(String(f.memory)) : 0,
+    NanoCpus: f.cpus ? nanoCpus(String(f.cpus)) : 0, CgroupParent: (f['cgroup-parent'] as string | undefined) ?? '',
+    CpuPeriod: int(f['cpu-period'], 'cpu-period') ?? 0, CpuQuota: int(f['cpu-quota'], 'cpu-quota') ?? 0,
+    CpusetCpus: (f['cpuset-cpus'] as string | undefined) ?? '', CpusetMems: (f['cpuset-mems'] as string | undefined) ?? '',
+    Devices: ((f.device as string[] | undefined) ?? []).map(parseDevice),
+    MemoryReservation: f['memory-reservation'] ? ramInBytes(String(f['memory-reservation'])) : 0,
+    MemorySwap: f['memory-swap'] ? memSwap(String(f['memory-swap'])) : 0, MemorySwappiness: -1,
+    OomKillDisable: !!f['oom-kill-disable'], OomScoreAdj: int(f['oom-score-adj'], 'oom-score-adj') ?? 0,
+    PidsLimit: int(f['pids-limit'], 'pids-limit') ?? 0,
+    Ulimits: ((f.ulimit as string[] | undefined) ?? []).map(parseUlimit),
+    ...(f.init !== undefined ? { Init: !!f.init } : {}),
+  };
+  const entrypoint = f.entrypoint !== undefined ? [String(f.entrypoint)] : null;
+  const body: ContainerCreateRequest = {
+    Hostname: (f.hostname as string | undefined) ?? '', Domainname: (f.domainname as string | undefined) ?? '', User: (f.user as string | undefined) ?? '',
+    AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
+    Tty: tty, OpenStdin: interactive, StdinOnce: interactive && attachStdin,
+    Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: {}, WorkingDir: (f.workdir as string | undefined) ?? '',
+    Entrypoint: entrypoint, OnBuild: null, Labels: labelsOf(f.label as string[] | undefined),
+    ...(f['stop-signal'] ? { StopSignal: String(f['stop-signal']) } : {}),
+    ...(f['stop-timeout'] !== undefined ? { StopTimeout: int(f['stop-timeout'], 'stop-timeout') } : {}),
+    HostConfig: host,
+    NetworkingConfig: { EndpointsConfig: {} },
+  };
+  const pull = (f.pull as string | undefined) ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(pull)) throw new BerthError('InvalidArgument', `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  return {
+    body, name: f.name as string | undefined, platform: f.platform as string | undefined, pull, quiet: !!f.quiet, detach,
+    detachKeys: f['detach-keys'] as string | undefined, sigProxy: f['sig-proxy'] === undefined ? true : !!f['sig-proxy'],
+  };
+}
+
+async function pullImage(c: Client, image: string, quiet: boolean): Promise<void> {
+  const r = parseReference(image, false);
+  const tag = r.digest ?? r.tag ?? 'latest';
+  await c.pull(repoName(r), { tag, auth: authFor(image), onProgress: quiet ? undefined : progressPrinter(process.stderr) });
+}
+
+/** docker's createContainer: create, and on 404 "No such image" pull (progress on stderr) and create again. */
+async function createWithPull(c: Client, o: CreateOptions): Promise<string> {
+  const image = o.body.Image!;
+  if (o.pull === 'always') await pullImage(c, image, o.quiet);
+  try {
+    const r = await c.createContainer(o.body, { name: o.name, platform: o.platform });
+    for (const w of r.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
+    return r.Id;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404 || !/No such image/i.test(e.message) || o.pull !== 'missing') throw e;
+    const r = parseReference(image, false);
+    const shown = familiarString(formatReference(r.tag || r.digest ? r : { ...r, tag: 'latest' }));
+    process.stderr.write(`Unable to find image '${shown}' locally\n`);
+    await pullImage(c, image, o.quiet);
+    const again = await c.createContainer(o.body, { name: o.name, platform: o.platform });
+    for (const w of again.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
+    return again.Id;
+  }
+}
+
+/** docker run's exit status for a daemon error (run.go toStatusError). */
+export function runErrorCode(msg: string): number {
+  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) return 127;
+  if (/permission denied/i.test(msg)) return 126;
+  return 125;
+}
+
+function runError(e: unknown, cmd: string): number {
+  if (!(e instanceof ApiError)) {
+    if (e instanceof BerthError && e.kind === 'Unavailable') return report(e) && 125;
+    process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n\nRun 'berth ${cmd} --help' for more information\n`);
+    return 125;
+  }
+  process.stderr.write(`berth: Error response from daemon: ${e.message}\n\nRun 'berth ${cmd} --help' for more information\n`);
+  return runErrorCode(e.message);
+}
+
+// ---- streams ----
+
+/** Output of an attach/log stream to our stdout/stderr: raw with a TTY, demultiplexed without. */
+async function copyOutput(src: AsyncIterable<Uint8Array>, tty: boolean): Promise<void> {
+  const write = (out: NodeJS.WriteStream, b: Uint8Array) => (out.write(b) ? undefined : new Promise<void>((r) => out.once('drain', r)));
+  if (tty) { for await (const b of src) await write(process.stdout, b); return; }
+  for await (const f of demux(src)) await write(f.stream === 2 ? process.stderr : process.stdout, f.payload);
+}
+
+async function* withHead(head: Buffer, socket: net.Socket): AsyncGenerator<Uint8Array> {
+  if (head.length) yield head;
+  for await (const c of socket) yield c as Uint8Array;
+}
+
+interface Session { output: Promise<void>; close(): void }
+
+/** The hijacked stream: stdin (raw mode on a terminal) to the socket, output to ours; half-close at stdin EOF. */
+function stream(c: Client, id: string, sock: { socket: net.Socket; head: Buffer }, o: { tty: boolean; stdin: boolean }): Session {
+  const { socket, head } = sock;
+  socket.on('error', () => { /* ends the output loop */ });
+  const stdin = process.stdin;
+  let raw = false;
+  const restore = () => { if (raw) { try { stdin.setRawMode(false); } catch { /* gone */ } raw = false; } };
+  if (o.stdin) {
+    if (o.tty && stdin.isTTY) { stdin.setRawMode(true); raw = true; }
+    stdin.on('data', (d: Buffer) => { if (!socket.destroyed) socket.write(d); });
+    stdin.once('end', () => { if (!socket.destroyed) socket.end(); });
+    stdin.resume();
+  } else {
+    socket.end(); // the CLI half-closes at once when stdin is not attached
+  }
+  let onResize: (() => void) | undefined;
+  if (o.tty && process.stdout.isTTY) {
+    onResize = () => { void c.resizeContainer(id, process.stdout.rows, process.stdout.columns).catch(() => {}); };
+    process.stdout.on('resize', onResize);
+  }
+  const output = copyOutput(withHead(head, socket), o.tty).catch(() => {}).finally(restore);
+  return {
+    output,
+    close() {
+      restore();
+      if (onResize) process.stdout.off('resize', onResize);
+      if (o.stdin) { stdin.pause(); stdin.removeAllListeners('data'); }
+      socket.destroy();
+    },
+  };
+}
+
+const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+function proxySignals(c: Client, id: string): () => void {
+  const handlers = PROXIED.map((sig) => {
+    const h = () => { void c.killContainer(id, sig.slice(3)).catch(() => {}); };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return () => { for (const [s, h] of handlers) process.off(s, h); };
+}
+
+function resizeOnce(c: Client, id: string): void {
+  if (!process.stdout.isTTY) return;
+  void (async () => {
+    // docker retries the first resize up to 10 times (tty.go initTtySize)
+    for (let i = 0; i < 10; i++) {
+      try { await c.resizeContainer(id, process.stdout.rows, process.stdout.columns); return; } catch { await new Promise((r) => setTimeout(r, 10 * (i + 1))); }
+    }
+  })();
+}
+
+// ---- commands ----
+
+export async function run(g: Globals, args: string[]): Promise<number> {
+  let o: CreateOptions;
+  try { o = createRequest(args, true); } catch (e) { return runError(e, 'run'); }
+  const c = connect(g);
+  try {
+    let id: string;
+    try { id = await createWithPull(c, o); } catch (e) { return runError(e, 'run'); }
+    const b = o.body;
+    if (o.detach) {
+      try { await c.startContainer(id); } catch (e) { return runError(e, 'run'); }
+      process.stdout.write(`${id}\n`);
+      return 0;
+    }
+    const tty = !!b.Tty;
+    if (tty && b.AttachStdin && !process.stdin.isTTY) { process.stderr.write('the input device is not a TTY\n'); await c.removeContainer(id, { force: true }).catch(() => {}); return 1; }
+    const attached = b.AttachStdin || b.AttachStdout || b.AttachStderr;
+    let session: Session | undefined;
+    if (attached) {
+      const sock = await c.attachContainer(id, { stdin: b.AttachStdin, stdout: b.AttachStdout, stderr: b.AttachStderr, stream: true, detachKeys: o.detachKeys });
+      session = stream(c, id, sock, { tty, stdin: !!b.AttachStdin });
+    }
+    const wait = await c.waitContainer(id, b.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
+    const unproxy = o.sigProxy && !tty ? proxySignals(c, id) : () => {};
+    try {
+      try {
+        await c.startContainer(id);
+      } catch (e) {
+        session?.close();
+        if (b.HostConfig?.AutoRemove) await Promise.race([wait.result, new Promise((r) => setTimeout(r, 2000))]).catch(() => {});
+        wait.abort();
+        return runError(e, 'run');
+      }
+      if (tty) resizeOnce(c, id);
+      if (session) await session.output;
+      const st = await wait.result.catch((e: unknown) => ({ StatusCode: 125, Error: { Message: e instanceof Error ? e.message : String(e) } }));
+      session?.close();
+      if (st.Error?.Message) { process.stderr.write(`berth: Error response from daemon: ${st.Error.Message}\n`); return 125; }
+      return st.StatusCode;
+    } finally {
+      unproxy();
+      if (b.AttachStdin) process.stdin.destroy();
+    }
+  } finally { c.close(); }
+}
+
+export async function create(g: Globals, args: string[]): Promise<number> {
+  let o: CreateOptions;
+  try { o = createRequest(args, false); } catch (e) { return runError(e, 'create'); }
+  const c = connect(g);
+  try {
+    const id = await createWithPull(c, o);
+    process.stdout.write(`${id}\n`);
+    return 0;
+  } catch (e) { return runError(e, 'create'); } finally { c.close(); }
+}
+
+/** Runs `f` on every name, printing errors as docker does; exit 1 if any failed. */
+async function each(names: string[], f: (n: string) => Promise<void>, parallel = true): Promise<number> {
+  const errs: unknown[] = [];
+  if (parallel) await Promise.all(names.map((n) => f(n).catch((e: unknown) => { errs.push(e); })));
+  else for (const n of names) await f(n).catch((e: unknown) => { errs.push(e); });
+  for (const e of errs) {
+    if (e instanceof ApiError) process.stderr.write(`Error response from daemon: ${e.message}\n`);
+    else return report(e);
+  }
+  return errs.length ? 1 : 0;
+}
+
+function needArgs(p: { positionals: string[] }, cmd: string, n = 1): void {
+  if (p.positionals.length < n) throw new BerthError('InvalidArgument', `"${cmd}" requires at least ${n} argument${n > 1 ? 's' : ''}.\nSee 'berth ${cmd} --help'.`);
+}
+
+export async function start(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { attach: { short: 'a', type: 'bool' }, interactive: { short: 'i', type: 'bool' }, 'detach-keys': { type: 'string' } });
+  needArgs(p, 'start');
+  const c = connect(g);
+  try {
+    if (!p.flags.attach && !p.flags.interactive) return await each(p.positionals, async (n) => { await c.startContainer(n); process.stdout.write(`${n}\n`); }, false);
+    if (p.positionals.length > 1) throw new BerthError('InvalidArgument', 'you cannot start and attach multiple containers at once');
+    const info = await c.inspectContainer(p.positionals[0]!);
+    const tty = !!info.Config.Tty;
+    const withStdin = !!p.flags.interactive && !!info.Config.OpenStdin;
+    const sock = await c.attachContainer(info.Id, { stdin: withStdin, stdout: true, stderr: true, stream: true, detachKeys: p.flags['detach-keys'] as string | undefined });
+    const session = stream(c, info.Id, sock, { tty, stdin: withStdin });
+    const wait = await c.waitContainer(info.Id, info.HostConfig.AutoRemove ? 'removed' : 'next-exit');
+    try {
+      await c.startContainer(info.Id);
+    } catch (e) { session.close(); wait.abort(); throw e; }
+    if (tty) resizeOnce(c, info.Id);
+    await session.output;
+    const st = await wait.result;
+    session.close();
+    if (withStdin) process.stdin.destroy();
+    return st.StatusCode;
+  } finally { c.close(); }
+}
+
+export async function stop(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { time: { short: 't', type: 'string' }, timeout: { type: 'string' }, signal: { short: 's', type: 'string' } });
+  needArgs(p, 'stop');
+  const t = int(p.flags.time ?? p.flags.timeout, 'time');
+  const c = connect(g);
+  try {
+    return await each(p.positionals, async (n) => { await c.stopContainer(n, { timeout: t, signal: p.flags.signal as string | undefined }); process.stdout.write(`${n}\n`); });
+  } finally { c.close(); }
+}
+
+export async function restart(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { time: { short: 't', type: 'string' }, timeout: { type: 'string' }, signal: { short: 's', type: 'string' } });
+  needArgs(p, 'restart');
+  const t = int(p.flags.time ?? p.flags.timeout, 'time');
+  const c = connect(g);
+  try {
+    return await each(p.positionals, async (n) => { await c.restartContainer(n, { timeout: t, signal: p.flags.signal as string | undefined }); process.stdout.write(`${n}\n`); });
+  } finally { c.close(); }
+}
+
+export async function kill(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { signal: { short: 's', type: 'string' } });
+  needArgs(p, 'kill');
+  const c = connect(g);
+  try {
+    return await each(p.positionals, async (n) => { await c.killContainer(n, p.flags.signal as string | undefined); process.stdout.write(`${n}\n`); });
+  } finally { c.close(); }
+}
+
+export async function rm(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { force: { short: 'f', type: 'bool' }, volumes: { short: 'v', type: 'bool' }, link: { short: 'l', type: 'bool' } });
+  needArgs(p, 'rm');
+  const c = connect(g);
+  const force = !!p.flags.force;
+  try {
+    return await each(p.positionals, async (n) => {
+      try {
+        await c.removeContainer(n, { force, volumes: !!p.flags.volumes });
+        process.stdout.write(`${n}\n`);
+      } catch (e) {
+        // docker rm -f: a missing container is reported but is no failure
+        if (force && e instanceof ApiError && e.status === 404) { process.stderr.write(`Error response from daemon: ${e.message}\n`); return; }
+        throw e;
+      }
+    });
+  } finally { c.close(); }
+}
+
+/** docker's formatter.Ellipsis */
+function ellipsis(s: string, n: number): string {
+  const r = [...s];
+  return r.length <= n ? s : `${r.slice(0, n - 1).join('')}…`;
+}
+
+export interface PsRow {
+  ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; Ports: string; State: string; Status: string;
+  Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string;
+}
+
+export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: number } = {}): PsRow[] {
+  const trunc = !o.noTrunc;
+  return list.map((x) => ({
+    ID: trunc ? x.Id.slice(0, 12) : x.Id,
+    Image: trunc && x.Image.startsWith('sha256:') ? x.Image.slice(7, 19) : x.Image,
+    Command: JSON.stringify(trunc ? ellipsis(x.Command, 20) : x.Command),
+    CreatedAt: new Date(x.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    RunningFor: ago(x.Created, o.now),
+    Ports: '', State: x.State, Status: x.Status,
+    Size: x.SizeRw !== undefined ? '0B' : '0B',
+    Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
+    Labels: Object.entries(x.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+    Mounts: (x.Mounts ?? []).map((m) => (m.Name ?? m.Source)).join(','),
+    Networks: Object.keys(x.NetworkSettings?.Networks ?? {}).join(','),
+    LocalVolumes: String((x.Mounts ?? []).filter((m) => m.Type === 'volume').length),
+  }));
+}
+
+const PS_HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS', State: 'STATE',
+  Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES',
+};
+
+export async function ps(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, {
+    all: { short: 'a', type: 'bool' }, quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' },
+    last: { short: 'n', type: 'string' }, latest: { short: 'l', type: 'bool' }, size: { short: 's', type: 'bool' }, 'no-trunc': { type: 'bool' },
+  });
+  const filters: Record<string, string[]> = {};
+  for (const x of (p.flags.filter as string[] | undefined) ?? []) {
+    const i = x.indexOf('=');
+    if (i <= 0) throw new BerthError('InvalidArgument', `invalid argument "${x}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    (filters[x.slice(0, i)] ??= []).push(x.slice(i + 1));
+  }
+  const limit = p.flags.latest ? 1 : int(p.flags.last, 'last');
+  const format = p.flags.format as string | undefined;
+  const c = connect(g);
+  try {
+    const list = await c.listContainers({ all: !!p.flags.all, limit: limit && limit > 0 ? limit : undefined, size: !!p.flags.size || !!format?.includes('.Size'), filters: Object.keys(filters).length ? filters : undefined });
+    const rows = psRows(list, { noTrunc: !!p.flags['no-trunc'] });
+    if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
+    const def = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${p.flags.size ? '\t{{.Size}}' : ''}`;
+    process.stdout.write(formatRows(rows, format, def, PS_HEADERS));
+    return 0;
+  } finally { c.close(); }
+}
+
+export async function logs(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { follow: { short: 'f', type: 'bool' }, tail: { short: 'n', type: 'string' }, timestamps: { short: 't', type: 'bool' }, since: { type: 'string' }, until: { type: 'string' }, details: { type: 'bool' } });
+  if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', `"logs" requires exactly 1 argument.\nSee 'berth logs --help'.`);
+  const c = connect(g);
+  try {
+    const info = await c.inspectContainer(p.positionals[0]!);
+    const res = await c.containerLogs(info.Id, { follow: !!p.flags.follow, tail: (p.flags.tail as string | undefined) ?? 'all', timestamps: !!p.flags.timestamps, since: p.flags.since as string | undefined, until: p.flags.until as string | undefined });
+    await copyOutput(res, !!info.Config.Tty);
+    return 0;
+  } finally { c.close(); }
+}
+
+export async function attach(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { 'no-stdin': { type: 'bool' }, 'sig-proxy': { type: 'bool' }, 'detach-keys': { type: 'string' } });
+  if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', `"attach" requires exactly 1 argument.\nSee 'berth attach --help'.`);
+  const c = connect(g);
+  try {
+    const info = await c.inspectContainer(p.positionals[0]!);
+    if (!info.State.Running) throw new BerthError('FailedPrecondition', 'You cannot attach to a stopped container, start it first');
+    if (info.State.Paused) throw new BerthError('FailedPrecondition', 'You cannot attach to a paused container, unpause it first');
+    const tty = !!info.Config.Tty;
+    const withStdin = !p.flags['no-stdin'] && !!info.Config.OpenStdin;
+    if (withStdin && tty && !process.stdin.isTTY) throw new BerthError('InvalidArgument', 'the input device is not a TTY');
+    const sock = await c.attachContainer(info.Id, { stdin: withStdin, stdout: true, stderr: true, stream: true, detachKeys: p.flags['detach-keys'] as string | undefined });
+    const session = stream(c, info.Id, sock, { tty, stdin: withStdin });
+    const unproxy = p.flags['sig-proxy'] !== false && !tty ? proxySignals(c, info.Id) : () => {};
+    if (tty) resizeOnce(c, info.Id);
+    await session.output;
+    session.close();
+    unproxy();
+    if (withStdin) process.stdin.destroy();
+    const after = await c.inspectContainer(info.Id).catch(() => undefined);
+    if (!after || after.State.Running) return 0;
+    return after.State.ExitCode;
+  } finally { c.close(); }
+}
+
+export async function inspect(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { format: { short: 'f', type: 'string' }, type: { type: 'string' }, size: { short: 's', type: 'bool' } });
+  needArgs(p, 'inspect');
+  const type = p.flags.type as string | undefined;
+  if (type && type !== 'container' && type !== 'image') throw new BerthError('InvalidArgument', `"${type}" is not a valid value for --type`);
+  const c = connect(g);
+  const out: unknown[] = [];
+  const errs: string[] = [];
+  try {
+    for (const n of p.positionals) {
+      let found: unknown;
+      for (const kind of type ? [type] : ['container', 'image']) {
+        try { found = kind === 'container' ? await c.inspectContainer(n) : await c.inspectImage(n); break; } catch (e) {
+          if (!(e instanceof ApiError) || e.status !== 404) throw e;
+        }
+      }
+      if (found === undefined) errs.push(type ? `No such ${type}: ${n}` : `No such object: ${n}`);
+      else out.push(found);
+    }
+  } finally { c.close(); }
+  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
+  else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  for (const e of errs) process.stderr.write(`Error: ${e}\n`);
+  return errs.length ? 1 : 0;
+}
+
+export async function wait(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, {});
+  needArgs(p, 'wait');
+  const c = connect(g);
+  try {
+    return await each(p.positionals, async (n) => {
+      const w = await c.waitContainer(n);
+      const st = await w.result;
+      if (st.Error?.Message) throw new ApiError(500, st.Error.Message);
+      process.stdout.write(`${st.StatusCode}\n`);
+    }, false);
+  } finally { c.close(); }
+}
+
+export async function rename(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, {});
+  if (p.positionals.length !== 2) throw new BerthError('InvalidArgument', `"rename" requires exactly 2 arguments.\nSee 'berth rename --help'.`);
+  const [oldName, newName] = p.positionals as [string, string];
+  if (!oldName.trim() || !newName.trim()) throw new BerthError('InvalidArgument', 'Error: Neither old nor new names may be empty');
+  const c = connect(g);
+  try { await c.renameContainer(oldName, newName); return 0; } finally { c.close(); }
+}
+

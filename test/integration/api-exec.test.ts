@@ -1,0 +1,64 @@
+// docker exec through berthd with the real docker CLI: output, exit codes, stdin, user, a TTY, errors.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { isRoot, run } from '../helpers/bundle.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { tarDir } from '../helpers/registry.js';
+import { busyboxRootfs } from '../helpers/rootfs.js';
+
+const haveDocker = fs.existsSync('/usr/local/bin/docker') || fs.existsSync('/usr/bin/docker');
+const skip = !isRoot ? 'needs root' : !haveDocker ? 'needs the docker CLI' : false;
+
+describe('docker exec against berthd', { skip }, () => {
+  let d: Daemon;
+  const docker = (args: string[], input?: string) => run('docker', args, { env: d.env, input });
+
+  before(async () => {
+    d = await startDaemon();
+    const tarFile = path.join(d.dir, 'rootfs.tar');
+    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
+    const imp = await docker(['import', '-c', 'CMD ["sh"]', tarFile, 'bb:exec']);
+    assert.equal(imp.code, 0, imp.stderr);
+    const r = await docker(['run', '-d', '--name', 'ex', 'bb:exec', 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => { await d?.stop(); });
+
+  test('output on the right streams and the exit code', async () => {
+    const r = await docker(['exec', 'ex', 'sh', '-c', 'echo out; echo err >&2; exit 5']);
+    assert.equal(r.code, 5);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  test('stdin, env, user and working directory', async () => {
+    const r = await docker(['exec', '-i', '-e', 'GREETING=hello', '-u', '1000', '-w', '/tmp', 'ex', 'sh', '-c', 'read x; echo "$GREETING $x $(id -u) $(pwd)"'], 'world\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hello world 1000 /tmp\n');
+  });
+
+  test('a missing program: a clear message and 127', async () => {
+    const r = await docker(['exec', 'ex', 'no-such-program']);
+    assert.equal(r.code, 127);
+    assert.match(r.stderr + r.stdout, /executable file not found in \$PATH/);
+  });
+
+  test('-t gives a terminal; -d leaves the process running', async () => {
+    const t = await run('script', ['-qec', `docker exec -t ex sh -c 'tty'`, '/dev/null'], { env: d.env });
+    assert.match(t.stdout, /\/dev\/pts\/\d+/);
+    const det = await docker(['exec', '-d', 'ex', 'sh', '-c', 'sleep 0.2; echo done > /tmp/detached']);
+    assert.equal(det.code, 0, det.stderr);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal((await docker(['exec', 'ex', 'cat', '/tmp/detached'])).stdout, 'done\n');
+  });
+
+  test('exec into a stopped container is refused', async () => {
+    await docker(['run', '-d', '--name', 'gone', 'bb:exec', 'true']);
+    await docker(['wait', 'gone']);
+    const r = await docker(['exec', 'gone', 'true']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /is not running/);
+  });
+});
