@@ -32,7 +32,7 @@ function usage(): string {
 A Docker-compatible container engine.
 
 Commands through berthd (docker's grammar; -H/--host, BERTH_HOST or DOCKER_HOST pick the daemon):
-  run, create, start, stop, restart, kill, rm, ps, logs, attach, inspect, wait, rename,
+  run, create, start, stop, restart, kill, rm, ps, logs, exec, attach, inspect, wait, rename,
   images, pull, push, tag, rmi, save, load, import, history, login, logout, info, version,
   container …, image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
@@ -52,6 +52,15 @@ describe('docker exec against berthd', { skip }, () => {
     assert.equal(det.code, 0, det.stderr);
     await new Promise((r) => setTimeout(r, 600));
     assert.equal((await docker(['exec', 'ex', 'cat', '/tmp/detached'])).stdout, 'done\n');
+  });
+
+  test('berth exec: the same grammar through the berth CLI', async () => {
+    const r = await berth(['exec', '-e', 'A=1', 'ex', 'sh', '-c', 'echo "a=$A"; exit 6'], d.env);
+    assert.equal(r.code, 6, r.stderr);
+    assert.equal(r.stdout, 'a=1\n');
+    const i = await berth(['exec', '-i', 'ex', 'cat'], d.env, Buffer.from('through stdin\n'));
+    assert.equal(i.stdout, 'through stdin\n');
+    assert.equal((await berth(['exec', 'ex', 'no-such-program'], d.env)).code, 127);
   });
 
   test('exec into a stopped container is refused', async () => {

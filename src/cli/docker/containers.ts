@@ -239,10 +239,10 @@ async function* withHead(head: Buffer, socket: net.Socket): AsyncGenerator<Uint8
   for await (const c of socket) yield c as Uint8Array;
 }
 
-interface Session { output: Promise<void>; close(): void }
+export interface Session { output: Promise<void>; close(): void }
 
 /** The hijacked stream: stdin (raw mode on a terminal) to the socket, output to ours; half-close at stdin EOF. */
-function stream(c: Client, id: string, sock: { socket: net.Socket; head: Buffer }, o: { tty: boolean; stdin: boolean }): Session {
+export function stream(c: Client, id: string, sock: { socket: net.Socket; head: Buffer }, o: { tty: boolean; stdin: boolean }, resize?: (h: number, w: number) => Promise<unknown>): Session {
   const { socket, head } = sock;
   socket.on('error', () => { /* ends the output loop */ });
   const stdin = process.stdin;
@@ -258,7 +258,7 @@ function stream(c: Client, id: string, sock: { socket: net.Socket; head: Buffer 
   }
   let onResize: (() => void) | undefined;
   if (o.tty && process.stdout.isTTY) {
-    onResize = () => { void c.resizeContainer(id, process.stdout.rows, process.stdout.columns).catch(() => {}); };
+    onResize = () => { void (resize ?? ((h, w) => c.resizeContainer(id, h, w)))(process.stdout.rows, process.stdout.columns).catch(() => {}); };
     process.stdout.on('resize', onResize);
   }
   const output = copyOutput(withHead(head, socket), o.tty).catch(() => {}).finally(restore);

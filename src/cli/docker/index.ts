@@ -5,13 +5,14 @@ import { report, type Globals } from './connect.js';
 import * as ctr from './containers.js';
 import * as img from './images.js';
 import * as sys from './system.js';
+import { exec } from './exec.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
 export const COMMANDS: Record<string, Cmd> = {
   version: sys.version, info: sys.info, login: sys.login, logout: sys.logout,
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
-  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename,
+  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec,
   images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
 };
 
@@ -30,7 +31,7 @@ COMMANDS.history = img.history;
 const CONTAINER_SUB: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, remove: ctr.rm,
   ls: ctr.ps, list: ctr.ps, ps: ctr.ps, logs: ctr.logs, attach: ctr.attach, inspect: (g, a) => ctr.inspect(g, ['--type', 'container', ...a]),
-  wait: ctr.wait, rename: ctr.rename,
+  wait: ctr.wait, rename: ctr.rename, exec,
 };
 COMMANDS.container = (g, args) => {
   const [sub, ...rest] = args;
