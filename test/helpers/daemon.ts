@@ -15,6 +15,8 @@ export interface Daemon {
   env: NodeJS.ProcessEnv;
   log(): string;
   stop(): Promise<void>;
+  /** kill -9 the daemon (its containers keep running), then start a new one on the same socket and root */
+  crashAndRestart(): Promise<void>;
 }
 
 /** The shipped bundle dist/bin/daemon/berthd.js, found from dist/test/helpers. */
@@ -35,18 +37,28 @@ export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
   const socket = path.join(dir, 'berth.sock');
   const root = path.join(dir, 'root');
   const logFile = path.join(dir, 'berthd.log');
-  const out = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [berthdPath(), '-H', `unix://${socket}`, '--root', root, '--debug', ...extraArgs], { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
   const log = () => { try { return fs.readFileSync(logFile, 'utf8'); } catch { return ''; } };
-  for (let i = 0; ; i++) {
-    if ((await pingSocket(socket)) === 200) break;
-    if (child.exitCode !== null || i > 200) { child.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); throw new Error(`berthd did not start: ${l}`); }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const launch = async (): Promise<ChildProcess> => {
+    const out = fs.openSync(logFile, 'a');
+    const c: ChildProcess = spawn(process.execPath, [berthdPath(), '-H', `unix://${socket}`, '--root', root, '--debug', ...extraArgs], { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    for (let i = 0; ; i++) {
+      if ((await pingSocket(socket)) === 200) return c;
+      if (c.exitCode !== null || i > 200) { c.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); throw new Error(`berthd did not start: ${l}`); }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  let child = await launch();
   const host = `unix://${socket}`;
   return {
-    dir, socket, root, host, pid: child.pid!, log,
+    dir, socket, root, host, get pid() { return child.pid!; }, log,
+    async crashAndRestart() {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+      fs.rmSync(socket, { force: true });
+      child = await launch();
+    },
     env: { ...process.env, DOCKER_HOST: host, BERTH_HOST: host, DOCKER_CONFIG: path.join(dir, 'docker-config') },
     async stop() {
       // containers outlive the daemon by design: remove them first, or a failed test leaks monitors and mounts
