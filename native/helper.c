@@ -19,7 +19,8 @@
 int sync_fd = SYNC_FD;
 long cur_op = -1;
 
-static int write_all(int fd, const void *buf, size_t len)
+/* write(2) until done; send(MSG_NOSIGNAL) on sockets, so a gone reader is EPIPE, not SIGPIPE */
+int write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len > 0) {
@@ -62,7 +63,7 @@ void send_msg(uint32_t type, const void *payload, uint32_t len)
 	if (len)
 		memcpy(buf + 8, payload, len);
 	/* one write, so a message is never interleaved with another process's */
-	if (write_all(sync_fd, buf, 8 + (size_t)len) < 0 && type != MSG_ERROR)
+	if (write_full(sync_fd, buf, 8 + (size_t)len) < 0 && type != MSG_ERROR)
 		bail("write to runtime");
 	free(buf);
 }
@@ -109,7 +110,7 @@ __attribute__((noreturn)) static void vbail(int err, const char *fmt, va_list ap
 	uint8_t out[8 + sizeof buf];
 	memcpy(out, hdr, 8);
 	memcpy(out + 8, buf, (size_t)n + 9);
-	if (write_all(sync_fd, out, 8 + (size_t)n + 9) < 0)
+	if (write_full(sync_fd, out, 8 + (size_t)n + 9) < 0)
 		dprintf(2, "berth-helper: %s: %s\n", msg, strerror(err));
 	_exit(1);
 }

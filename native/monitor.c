@@ -52,21 +52,6 @@ static pid_t container;
 static struct { pid_t pid; int status; } reaped[REAPED_MAX];
 static unsigned nreaped;
 
-static int put(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void ctl_send(uint32_t type, const void *payload, uint32_t len)
 {
 	uint8_t buf[64];
@@ -159,7 +144,7 @@ static void log_entry(int stream, const char *line, size_t n)
 			}
 		}
 	}
-	if (put(log_fd, buf, o) == 0)
+	if (write_full(log_fd, buf, o) == 0)
 		log_size += (long long)o;
 }
 
@@ -367,7 +352,7 @@ static pid_t spawn(uint8_t *p, uint32_t len)
 		execve(v[0], v, v + h[1] + 1);
 	fail:;
 		int e = errno;
-		put(ep[1], &e, sizeof e);
+		write_full(ep[1], &e, sizeof e);
 		_exit(127);
 	}
 	int e = 0;
@@ -441,7 +426,7 @@ __attribute__((noreturn)) static void finish(int status)
 		      : snprintf(buf, sizeof buf, "{\"exitCode\":%d,\"signal\":null,\"finishedAt\":\"%s\"}\n", ex[0], ts);
 	snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || put(fd, buf, (size_t)n) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, exit_path) < 0)
+	if (fd < 0 || write_full(fd, buf, (size_t)n) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, exit_path) < 0)
 		dprintf(2, "berth-helper monitor: write %s: %s\n", exit_path, strerror(errno));
 	unlink(sock_path);
 	ctl_send(MON_EXITED, ex, sizeof ex);

@@ -59,20 +59,6 @@ static void copy_winsize(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-/* Write everything, giving up quietly when the reader is gone. */
-static void put(int fd, const char *buf, ssize_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, (size_t)n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		n -= w;
-	}
-}
-
 static void drain(int master)
 {
 	char buf[16384];
@@ -81,7 +67,7 @@ static void drain(int master)
 		return;
 	fcntl(master, F_SETFL, O_NONBLOCK);
 	while ((n = read(master, buf, sizeof buf)) > 0)
-		put(1, buf, n);
+		(void)write_full(1, buf, (size_t)n);
 }
 
 void wait_child(pid_t child, int relay_sock)
@@ -143,7 +129,7 @@ void wait_child(pid_t child, int relay_sock)
 			char buf[16384];
 			ssize_t n = read(master, buf, sizeof buf);
 			if (n > 0)
-				put(1, buf, n);
+				(void)write_full(1, buf, (size_t)n);
 			else if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				close(master); /* EIO: the slave side is gone; wait for SIGCHLD */
 				master = -1;
@@ -154,7 +140,7 @@ void wait_child(pid_t child, int relay_sock)
 			char buf[4096];
 			ssize_t n = read(0, buf, sizeof buf);
 			if (n > 0)
-				put(master, buf, n);
+				(void)write_full(master, buf, (size_t)n);
 			else if (n == 0 || errno != EINTR)
 				stdin_open = 0;
 		}
