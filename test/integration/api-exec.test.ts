@@ -63,6 +63,16 @@ describe('docker exec against berthd', { skip }, () => {
     assert.equal((await berth(['exec', 'ex', 'no-such-program'], d.env)).code, 127);
   });
 
+  test('berth events and system df', async () => {
+    const ev = await berth(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=container'], d.env);
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.match(ev.stdout, /container start [0-9a-f]{64} \(.*name=ex/);
+    assert.match(ev.stdout, /container exec_start /);
+    const df = await berth(['system', 'df'], d.env);
+    assert.equal(df.code, 0, df.stderr);
+    assert.match(df.stdout, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+1\s/);
+  });
+
   test('exec into a stopped container is refused', async () => {
     await docker(['run', '-d', '--name', 'gone', 'bb:exec', 'true']);
     await docker(['wait', 'gone']);

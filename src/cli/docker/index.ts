@@ -10,7 +10,7 @@ import { exec } from './exec.js';
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
 export const COMMANDS: Record<string, Cmd> = {
-  version: sys.version, info: sys.info, login: sys.login, logout: sys.logout,
+  version: sys.version, info: sys.info, login: sys.login, logout: sys.logout, events: sys.events, system: sys.system,
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
   logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec,
   images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,

@@ -1,4 +1,4 @@
-// cli/docker/system: `version`, `info`, `login`, `logout` against the daemon.
+// cli/docker/system: `version`, `info`, `login`, `logout`, `events`, `system df` against the daemon.
 import { BerthError } from '../../errors.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
@@ -88,4 +88,54 @@ export async function logout(_g: Globals, args: string[]): Promise<number> {
   if (removeCredentials(host)) process.stdout.write(`Removing login credentials for ${host === DEFAULT_DOMAIN ? 'https://index.docker.io/v1/' : host}\n`);
   else process.stdout.write(`Not logged in to ${host}\n`);
   return 0;
+}
+
+/** `events [--since --until --filter k=v --format]`: docker's one line per event, until interrupted or --until. */
+export async function events(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
+  const filters: Record<string, string[]> = {};
+  for (const f of (p.flags.filter as string[] | undefined) ?? []) {
+    const i = f.indexOf('=');
+    if (i <= 0) throw new BerthError('InvalidArgument', `bad format of filter (expected name=value): ${f}`);
+    (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+  }
+  const c = connect(g);
+  const stop = new AbortController();
+  const onInt = () => stop.abort();
+  process.once('SIGINT', onInt);
+  try {
+    await c.events({ since: p.flags.since as string | undefined, until: p.flags.until as string | undefined, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e) => {
+      if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), e)}\n`); return; }
+      const t = new Date(Math.floor(e.timeNano / 1e6)).toISOString().replace(/\.\d+Z$/, `.${String(e.timeNano % 1e9).padStart(9, '0')}Z`);
+      const attrs = Object.entries(e.Actor.Attributes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ');
+      process.stdout.write(`${t} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}\n`);
+    });
+    return 0;
+  } finally { process.off('SIGINT', onInt); c.close(); }
+}
+
+/** `system df`: what images and containers take. */
+export async function system(g: Globals, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'info') return info(g, rest);
+  if (sub === 'events') return events(g, rest);
+  if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events`);
+  const c = connect(g);
+  try {
+    const d = await c.df();
+    const images = d.Images as Array<{ Size?: number; Containers?: number }>;
+    const ctrs = d.Containers as Array<{ SizeRw?: number; State?: string }>;
+    const imgSize = images.reduce((n, i) => n + (i.Size ?? 0), 0);
+    const activeImgs = images.filter((i) => (i.Containers ?? 0) > 0).length;
+    const rows = [
+      ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
+      ['Images', String(images.length), String(activeImgs), humanSize(d.LayersSize || imgSize), humanSize(images.filter((i) => !(i.Containers ?? 0)).reduce((n, i) => n + (i.Size ?? 0), 0))],
+      ['Containers', String(ctrs.length), String(ctrs.filter((x) => x.State === 'running').length), humanSize(ctrs.reduce((n, x) => n + (x.SizeRw ?? 0), 0)), '0B'],
+      ['Local Volumes', String(d.Volumes.length), '0', '0B', '0B'],
+      ['Build Cache', String(d.BuildCache.length), '0', '0B', '0B'],
+    ];
+    const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
+    for (const r of rows) process.stdout.write(r.map((x, k) => (k < r.length - 1 ? x.padEnd(w[k]! + 3) : x)).join('') + '\n');
+    return 0;
+  } finally { c.close(); }
 }
