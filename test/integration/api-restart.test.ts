@@ -39,9 +39,17 @@ describe('berthd restart', { skip }, () => {
     const short = JSON.parse((await docker('inspect', 'shortlived')).stdout)[0].State;
     assert.equal(short.Status, 'exited');
     assert.equal(short.ExitCode, 7);
+    // logs -f and attach follow the container through the new daemon
+    const following = docker('logs', '-f', 'keeper');
+    const attached = docker('attach', 'keeper');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await docker('exec', 'keeper', 'sh', '-c', 'echo after > /proc/1/fd/1')).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
     const waiting = docker('wait', 'keeper');
     assert.equal((await docker('stop', '-t', '1', 'keeper')).code, 0);
     assert.equal((await waiting).stdout.trim(), '137');
+    assert.equal((await following).stdout, 'before\nafter\n');
+    assert.equal((await attached).stdout, 'after\n');
     assert.equal((await docker('rm', 'keeper', 'shortlived')).code, 0);
   });
 });
