@@ -1,6 +1,9 @@
 // Bundles each CLI program and command group into one file, so start-up reads a few files, not dozens.
 // (Type checking and the test build are tsc's job; this only makes what `berth` and `berthd` run.)
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+rmSync('dist/bin', { recursive: true, force: true }); // chunk names change: no stale ones
 
 await build({
   entryPoints: ['src/cli/berth.ts', 'src/cli/runtime.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts', 'src/daemon/berthd.ts'],
