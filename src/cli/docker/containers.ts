@@ -393,25 +393,24 @@ export async function start(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
-export async function stop(g: Globals, args: string[]): Promise<number> {
-  const p = parseFlags(args, { time: { short: 't', type: 'string' }, timeout: { type: 'string' }, signal: { short: 's', type: 'string' } });
-  needArgs(p, 'stop');
-  const t = int(p.flags.time ?? p.flags.timeout, 'time');
-  const c = connect(g);
-  try {
-    return await each(p.positionals, async (n) => { await c.stopContainer(n, { timeout: t, signal: p.flags.signal as string | undefined }); process.stdout.write(`${n}\n`); });
-  } finally { c.close(); }
+/** stop and restart share their grammar: -t/--time, -s/--signal, several containers. */
+function stopLike(verb: 'stop' | 'restart'): (g: Globals, args: string[]) => Promise<number> {
+  return async (g, args) => {
+    const p = parseFlags(args, { time: { short: 't', type: 'string' }, timeout: { type: 'string' }, signal: { short: 's', type: 'string' } });
+    needArgs(p, verb);
+    const o = { timeout: int(p.flags.time ?? p.flags.timeout, 'time'), signal: p.flags.signal as string | undefined };
+    const c = connect(g);
+    try {
+      return await each(p.positionals, async (n) => {
+        await (verb === 'stop' ? c.stopContainer(n, o) : c.restartContainer(n, o));
+        process.stdout.write(`${n}\n`);
+      });
+    } finally { c.close(); }
+  };
 }
 
-export async function restart(g: Globals, args: string[]): Promise<number> {
-  const p = parseFlags(args, { time: { short: 't', type: 'string' }, timeout: { type: 'string' }, signal: { short: 's', type: 'string' } });
-  needArgs(p, 'restart');
-  const t = int(p.flags.time ?? p.flags.timeout, 'time');
-  const c = connect(g);
-  try {
-    return await each(p.positionals, async (n) => { await c.restartContainer(n, { timeout: t, signal: p.flags.signal as string | undefined }); process.stdout.write(`${n}\n`); });
-  } finally { c.close(); }
-}
+export const stop = stopLike('stop');
+export const restart = stopLike('restart');
 
 export async function kill(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { signal: { short: 's', type: 'string' } });
