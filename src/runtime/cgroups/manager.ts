@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, errnoCode, type ErrorKind } from '../../errors.js';
 import type { LinuxResources } from '../spec-types.js';
+import { sleepSync } from '../../util/fs.js';
 
 export interface CgroupStats {
   /** Limits are -1 when unlimited. */
@@ -124,11 +125,6 @@ export function readKeyed(dir: string, file: string, key: string): number | unde
     if (k === key && v !== undefined) return Number(v);
   }
   return undefined;
-}
-
-/** Blocking sleep for the few short retries on the synchronous start path. */
-export function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Move a process in: runc retries EINVAL, which a task still in TASK_NEW returns. */
