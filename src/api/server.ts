@@ -11,6 +11,7 @@ import type { HostFacts } from '../daemon/host.js';
 import type { ImageService } from '../images/index.js';
 import type { ContainerService } from '../containers/types.js';
 import { HijackRoutes, upgradeListener } from './hijack.js';
+import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
 import { errorBody, sendError } from './errors.js';
@@ -40,6 +41,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   imageRoutes(r, s);
   containerRoutes(r, s, hijack);
   execRoutes(r, s, hijack);
+  absentRoutes(r);
   return r;
 }
 
