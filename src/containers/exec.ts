@@ -75,7 +75,7 @@ export class Execs {
     const c = RuntimeContainer.load(this.runtime, e.containerId);
     if (c.status() !== 'running') throw new BerthError('Conflict', `Container ${e.containerId} is not running`);
     const cfg = e.config;
-    const user = cfg.user ? resolveUser(cfg.user, readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')) : undefined;
+    const user = cfg.user ? resolveUser(cfg.user, await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group')) : undefined;
     let proc = execProcess(c, {
       args: cfg.cmd, tty: !!cfg.tty, env: cfg.env, cwd: cfg.workingDir || undefined,
       user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : undefined,

@@ -159,7 +159,7 @@ export class Containers implements ContainerService {
       const img = this.o.images.resolve(c.imageId);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
-        passwd: readInRoot(rootfs, '/etc/passwd'), group: readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices,
+        passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices,
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });

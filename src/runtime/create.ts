@@ -143,7 +143,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       cgroup: cgroupInfo,
       deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,
-      home: homeOf(rootfs, proc.user.uid),
+      home: await homeOf(rootfs, proc.user.uid),
       detach: !opts.foreground,
       console: proc.terminal ? (opts.consoleFd !== undefined ? { fd: opts.consoleFd } : consoleSock ? { fd: 4 } : 'relay') : undefined,
       seccomp,
