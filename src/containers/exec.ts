@@ -10,7 +10,7 @@ import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build
 import { MSG } from '../runtime/plan/tags.js';
 import type { Socket } from 'node:net';
 import { HelperSession, HELPER_PATH, type HelperProcess } from '../runtime/sync.js';
-import { CAPABILITIES } from '../runtime/linux.js';
+import { ownCapabilities } from '../runtime/capabilities.js';
 import type { StateStore } from '../runtime/state.js';
 import { readInRoot } from '../util/in-root.js';
 import { newId } from './names.js';
@@ -80,7 +80,7 @@ export class Execs {
       args: cfg.cmd, tty: !!cfg.tty, env: cfg.env, cwd: cfg.workingDir || undefined,
       user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : undefined,
     });
-    if (cfg.privileged) proc = { ...proc, capabilities: { bounding: [...CAPABILITIES], effective: [...CAPABILITIES], permitted: [...CAPABILITIES] } };
+    if (cfg.privileged) { const all = ownCapabilities(); proc = { ...proc, capabilities: { bounding: all, effective: all, permitted: all } }; }
     proc = withHome(proc, user?.home);
     let seccomp: { filter: Buffer; flags: number } | undefined;
     if (c.record.spec.linux?.seccomp && !cfg.privileged) {

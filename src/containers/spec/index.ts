@@ -21,6 +21,8 @@ export interface SpecContext {
   hostDevice: (path: string) => HostDevice | undefined;
   /** every device node on the host, for --privileged */
   hostDevices?: () => Array<HostDevice & { path: string }>;
+  /** the daemon's own capabilities: what --privileged and --cap-add ALL give (default: every known one) */
+  hostCapabilities?: readonly string[];
   cgroupMode: 'v1' | 'v2' | 'hybrid';
   kernel?: string;
   /** the host's hostname, which a container on the host's network shares */
@@ -118,14 +120,15 @@ function capName(n: string): string {
 }
 
 /** moby caps.TweakCapabilities: defaults, plus adds, minus drops; ALL on either side. */
-export const withCapabilities: SpecOpt = (s, c) => {
+export const withCapabilities: SpecOpt = (s, c, ctx) => {
+  const all = [...(ctx.hostCapabilities ?? CAPABILITIES)];
   let caps: string[];
-  if (c.host.privileged) caps = [...CAPABILITIES];
+  if (c.host.privileged) caps = all;
   else {
     const add = (c.host.capAdd ?? []).map(capName), drop = (c.host.capDrop ?? []).map(capName);
     for (const n of [...add, ...drop])
       if (n !== 'ALL' && !(CAPABILITIES as readonly string[]).includes(n)) throw new BerthError('InvalidArgument', `unknown capability: "${n}"`);
-    const base = add.includes('ALL') ? [...CAPABILITIES] as string[] : [...DOCKER_DEFAULT_CAPS];
+    const base = add.includes('ALL') ? all : [...DOCKER_DEFAULT_CAPS];
     caps = drop.includes('ALL') ? add.filter((x) => x !== 'ALL') : [...new Set([...base, ...add.filter((x) => x !== 'ALL')])].filter((x) => !drop.includes(x));
   }
   s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
