@@ -10,7 +10,7 @@ import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build
 import { MSG } from '../runtime/plan/tags.js';
 import type { Socket } from 'node:net';
 import { HelperSession, HELPER_PATH, type HelperProcess } from '../runtime/sync.js';
-import { ownCapabilities } from '../runtime/capabilities.js';
+import { ownCapabilities } from '../runtime/host-facts.js';
 import type { StateStore } from '../runtime/state.js';
 import { readInRoot } from '../util/in-root.js';
 import { newId } from './names.js';

@@ -5,6 +5,7 @@
 // path one component at a time, each opened O_PATH|O_NOFOLLOW relative to the directory fd before it
 // (through /proc/self/fd/N/<name>), so a directory swapped for a symlink mid-walk cannot move us out.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 
 const O_PATH = 0o10000000; // not in fs.constants; Node passes open(2) flags through
@@ -21,8 +22,8 @@ const MAX_DEPTH = 256;
  */
 export const SMALL_FILE_CAP = 4 << 20;
 
-const refuse = (p: string, why: string, cause?: unknown) =>
-  new BerthError('FailedPrecondition', `cannot read ${p} in the container: ${why}`, { cause });
+const refuse = (p: string, why: string, cause?: unknown, verb = 'read') =>
+  new BerthError('FailedPrecondition', `cannot ${verb} ${p} in the container: ${why}`, { cause });
 
 function kindOf(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO';
@@ -42,11 +43,20 @@ export interface WalkHooks {
   afterStep?: (done: string[]) => Promise<void>;
 }
 
+interface Walked {
+  /** O_PATH fd of what `p` names; undefined if a component is missing (or `p` is the root itself) */
+  handle?: Handle;
+  /** the components resolved, symlinks followed: the container's path of what was reached */
+  resolved: string[];
+  /** what is left from the first missing component on, unresolved */
+  rest: string[];
+}
+
 /**
- * Opens `p` beneath `root` as an O_PATH fd, symlinks resolved as the container would see them ('..'
- * and absolute targets stop at the root). Undefined if some component does not exist.
+ * Walks `p` beneath `root`, symlinks resolved as the container would see them ('..' and absolute
+ * targets stop at the root), each component opened O_PATH|O_NOFOLLOW relative to the one before.
  */
-async function walk(root: string, p: string, hooks: WalkHooks): Promise<Handle | undefined> {
+async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): Promise<Walked> {
   const stack: Handle[] = [await fs.promises.open(root, O_PATH | O_DIRECTORY)];
   const names: string[] = [];
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
@@ -63,28 +73,41 @@ async function walk(root: string, p: string, hooks: WalkHooks): Promise<Handle |
       try {
         h = await fs.promises.open(at(dir, name), O_PATH | O_NOFOLLOW);
       } catch (e) {
-        if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
-        throw refuse(p, (e as Error).message, e);
+        if (errnoCode(e) === 'ENOENT') return { resolved: names, rest: [name, ...parts] };
+        throw refuse(p, (e as Error).message, e, verb);
       }
       const st = await h.stat();
       if (st.isSymbolicLink()) {
         let target: string;
         try { target = await fs.promises.readlink(at(dir, name)); } finally { await h.close(); }
-        if (++hops > MAX_HOPS) throw refuse(p, 'too many levels of symbolic links');
+        if (++hops > MAX_HOPS) throw refuse(p, 'too many levels of symbolic links', undefined, verb);
         if (target.startsWith('/')) { while (stack.length > 1) await stack.pop()!.close(); names.length = 0; }
         parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
         continue;
       }
-      if (parts.length > 0 && !st.isDirectory()) { await h.close(); return undefined; } // ENOTDIR: missing
+      // a file where a directory should be (ENOTDIR): what follows does not exist
+      if (parts.length > 0 && !st.isDirectory()) { await h.close(); return { resolved: [...names, name], rest: parts }; }
       stack.push(h);
       names.push(name);
-      if (stack.length > MAX_DEPTH) throw refuse(p, `more than ${MAX_DEPTH} directories deep`);
+      if (stack.length > MAX_DEPTH) throw refuse(p, `more than ${MAX_DEPTH} directories deep`, undefined, verb);
       await hooks.afterStep?.(names);
     }
-    return stack.length > 1 ? stack.pop() : undefined; // the root itself is no file to read
+    // the root itself is no file to read
+    return { handle: stack.length > 1 ? stack.pop() : undefined, resolved: names, rest: [] };
   } finally {
     for (const h of stack) await h.close();
   }
+}
+
+/**
+ * The path `p` names inside the container, symlinks in `root` followed as the container sees them;
+ * the part from the first missing component on is kept as written. Runtimes resolve a mount's
+ * destination so before judging it (runc: securejoin before checkProcMount).
+ */
+export async function resolveInRoot(root: string, p: string): Promise<string> {
+  const w = await walk(root, p, {}, 'resolve');
+  await w.handle?.close();
+  return path.posix.normalize(`/${[...w.resolved, ...w.rest].join('/')}`);
 }
 
 export interface OpenedInRoot { handle: Handle; size: number }
@@ -96,7 +119,7 @@ export interface OpenedInRoot { handle: Handle; size: number }
  * The caller closes the handle. For a stream (`cp`), pass maxBytes = Infinity and read the handle.
  */
 export async function openInRoot(root: string, p: string, maxBytes: number, hooks: WalkHooks = {}): Promise<OpenedInRoot | undefined> {
-  const opath = await walk(root, p, hooks);
+  const opath = (await walk(root, p, hooks)).handle;
   if (!opath) return undefined;
   let handle: Handle;
   try {

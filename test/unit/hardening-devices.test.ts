@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildContainerSpec, type SpecContext } from '../../src/containers/spec/index.js';
-import { capabilityNames } from '../../src/runtime/capabilities.js';
+import { capabilityNames } from '../../src/runtime/host-facts.js';
 import { defaultSpec } from '../../src/runtime/defaults.js';
 import { CAPABILITIES } from '../../src/runtime/linux.js';
 import { buildInitPlan, type InitContext } from '../../src/runtime/plan/build.js';

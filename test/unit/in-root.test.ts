@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { isBerthError } from '../../src/errors.js';
-import { homeOf, openInRoot, readBytesInRoot, readInRoot, SMALL_FILE_CAP } from '../../src/util/in-root.js';
+import { homeOf, openInRoot, readBytesInRoot, readInRoot, resolveInRoot, SMALL_FILE_CAP } from '../../src/util/in-root.js';
 
 function tempRoot(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inroot-'));
@@ -125,5 +125,22 @@ test('openInRoot hands back a non-blocking handle to stream (for cp)', opts, asy
       assert.equal(await f.handle.readFile('utf8'), '127.0.0.1 localhost\n');
     } finally { await f.handle.close(); }
     assert.equal(await openInRoot(root, '/etc/missing', Infinity), undefined);
+  } finally { fs.rmSync(root, { recursive: true }); }
+});
+
+test('resolveInRoot: the container path a destination lands on, the missing rest kept as written', opts, async () => {
+  const root = tempRoot();
+  try {
+    fs.mkdirSync(path.join(root, 'proc'));
+    fs.symlinkSync('/proc/sys', path.join(root, 'data'));
+    fs.symlinkSync('../../../proc', path.join(root, 'etc/p'));
+    assert.equal(await resolveInRoot(root, '/data'), '/proc/sys');
+    assert.equal(await resolveInRoot(root, '/data/net/x/../y'), '/proc/sys/net/y');
+    assert.equal(await resolveInRoot(root, '/etc/p/sys'), '/proc/sys');
+    assert.equal(await resolveInRoot(root, '/new/dir'), '/new/dir');
+    assert.equal(await resolveInRoot(root, '/'), '/');
+    fs.symlinkSync('l2', path.join(root, 'l1'));
+    fs.symlinkSync('l1', path.join(root, 'l2'));
+    await assert.rejects(resolveInRoot(root, '/l1/x'), /cannot resolve \/l1\/x in the container: too many levels of symbolic links/);
   } finally { fs.rmSync(root, { recursive: true }); }
 });
