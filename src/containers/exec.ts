@@ -10,7 +10,7 @@ import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build
 import { MSG } from '../runtime/plan/tags.js';
 import type { Socket } from 'node:net';
 import { HelperSession, HELPER_PATH, type HelperProcess } from '../runtime/sync.js';
-import { CAPABILITIES } from '../runtime/linux.js';
+import { ownCapabilities } from '../runtime/host-facts.js';
 import type { StateStore } from '../runtime/state.js';
 import { readInRoot } from '../util/in-root.js';
 import { newId } from './names.js';
@@ -75,12 +75,12 @@ export class Execs {
     const c = RuntimeContainer.load(this.runtime, e.containerId);
     if (c.status() !== 'running') throw new BerthError('Conflict', `Container ${e.containerId} is not running`);
     const cfg = e.config;
-    const user = cfg.user ? resolveUser(cfg.user, readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')) : undefined;
+    const user = cfg.user ? resolveUser(cfg.user, await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group')) : undefined;
     let proc = execProcess(c, {
       args: cfg.cmd, tty: !!cfg.tty, env: cfg.env, cwd: cfg.workingDir || undefined,
       user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : undefined,
     });
-    if (cfg.privileged) proc = { ...proc, capabilities: { bounding: [...CAPABILITIES], effective: [...CAPABILITIES], permitted: [...CAPABILITIES] } };
+    if (cfg.privileged) { const all = ownCapabilities(); proc = { ...proc, capabilities: { bounding: all, effective: all, permitted: all } }; }
     proc = withHome(proc, user?.home);
     let seccomp: { filter: Buffer; flags: number } | undefined;
     if (c.record.spec.linux?.seccomp && !cfg.privileged) {

@@ -20,6 +20,8 @@ import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { readInRoot } from '../util/in-root.js';
+import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
+import { checkMounts } from './spec/index.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
@@ -125,6 +127,7 @@ export class Containers implements ContainerService {
     if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
+    checkMounts(config, isProcfs);
     const id = newId();
     const dir = path.join(this.dir, id);
     fs.mkdirSync(dir, { mode: 0o711 });
@@ -159,7 +162,7 @@ export class Containers implements ContainerService {
       const img = this.o.images.resolve(c.imageId);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
-        passwd: readInRoot(rootfs, '/etc/passwd'), group: readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices,
+        passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { LOG_LINE_MAX } from './protocol.js';
 
 export interface LogEntry { stream: 'stdout' | 'stderr'; line: string; time: string }
 export interface ReadLogOptions {
@@ -35,25 +36,37 @@ export function parseLogLine(s: string): LogEntry | undefined {
   }
 }
 
-/** Reads complete lines from an open file, from where it left off. */
+/**
+ * The longest line the monitor writes (monitor.c's buffer): LOG_LINE_MAX bytes of output, each escaped
+ * to at most 6 ("\u0000"), and the JSON around them. The output is the container's, so a longer line
+ * (never the monitor's) is skipped rather than held in memory.
+ */
+const MAX_ENTRY = LOG_LINE_MAX * 6 + 128;
+
+/** Reads complete lines from an open file, from where it left off, a chunk at a time. */
 class LineReader {
   private pos = 0;
   private rest: Buffer = Buffer.alloc(0);
+  private skipping = false; // inside an over-long line: drop bytes up to its newline
+  private readonly buf = Buffer.alloc(65536);
   constructor(readonly fh: fs.promises.FileHandle) {}
-  async read(): Promise<LogEntry[]> {
-    const out: LogEntry[] = [];
-    const buf = Buffer.alloc(65536);
+  /** The entries up to the end of the file as it is now, one chunk's worth in memory at a time. */
+  async *entries(): AsyncGenerator<LogEntry> {
     for (;;) {
-      const { bytesRead } = await this.fh.read(buf, 0, buf.length, this.pos);
-      if (bytesRead === 0) return out;
+      const { bytesRead } = await this.fh.read(this.buf, 0, this.buf.length, this.pos);
+      if (bytesRead === 0) return;
       this.pos += bytesRead;
-      let data = Buffer.concat([this.rest, buf.subarray(0, bytesRead)]);
+      let data = this.rest.length ? Buffer.concat([this.rest, this.buf.subarray(0, bytesRead)]) : this.buf.subarray(0, bytesRead);
+      const out: LogEntry[] = [];
       for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
-        const e = parseLogLine(data.subarray(0, nl).toString('utf8'));
+        const e = this.skipping ? undefined : parseLogLine(data.subarray(0, nl).toString('utf8'));
+        this.skipping = false;
         if (e) out.push(e);
         data = data.subarray(nl + 1);
       }
+      if (data.length > MAX_ENTRY) { this.skipping = true; data = data.subarray(0, 0); }
       this.rest = Buffer.from(data); // a partly written entry: the rest comes with the next read
+      yield* out;
     }
   }
 }
@@ -81,42 +94,50 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
   watcher?.on('error', notify);
   opts.signal?.addEventListener('abort', notify);
   try {
-    let past: LogEntry[] = [];
-    if (old) past = await new LineReader(old).read();
-    const reader = cur ? new LineReader(cur) : undefined;
-    if (reader) past = past.concat(await reader.read());
-    if (opts.tail !== undefined) past = opts.tail > 0 ? past.slice(-opts.tail) : [];
     const keep = (e: LogEntry): 'yes' | 'no' | 'stop' => {
       const t = since !== undefined || until !== undefined ? timeNs(e.time) : 0n;
       if (until !== undefined && t > until) return 'stop';
       return since !== undefined && t < since ? 'no' : 'yes';
     };
-    for (const e of past) {
-      const k = keep(e);
-      if (k === 'stop') return;
-      if (k === 'yes') yield e;
+    let stopped = false;
+    async function* pass(entries: Iterable<LogEntry> | AsyncIterable<LogEntry>): AsyncGenerator<LogEntry> {
+      for await (const e of entries) {
+        const k = keep(e);
+        if (k === 'stop') { stopped = true; return; }
+        if (k === 'yes') yield e;
+      }
     }
-    if (!opts.follow) return;
+    // What is written already streams through: a log is as large as the container made it.
+    const reader = cur ? new LineReader(cur) : undefined;
+    const written = async function* () {
+      if (old) yield* new LineReader(old).entries();
+      if (reader) yield* reader.entries();
+    };
+    if (opts.tail === undefined) yield* pass(written());
+    else if (opts.tail > 0) {
+      let last: LogEntry[] = []; // at most twice `tail` entries are held
+      for await (const e of written()) { last.push(e); if (last.length >= 2 * opts.tail) last = last.slice(-opts.tail); }
+      yield* pass(last.slice(-opts.tail));
+    } else for await (const e of written()) void e; // skip to the end, where a follow starts
+    if (stopped || !opts.follow) return;
     let r = reader;
     for (let last = false; !last;) {
       last = !!opts.signal?.aborted;
       if (!last && !dirty) await new Promise<void>((res) => { wake = res; setTimeout(res, 1000).unref(); });
       wake = undefined;
       dirty = false;
-      let batch = r ? await r.read() : [];
+      if (r) yield* pass(r.entries());
+      if (stopped) return;
       // rotated (LOG is a new file): finish the old one, then start the new one from its beginning
       const st = await fs.promises.stat(file).catch(() => undefined);
       if (st && (!r || st.ino !== (await r.fh.stat()).ino)) {
-        if (r) batch = batch.concat(await r.read());
+        if (r) yield* pass(r.entries());
+        if (stopped) return;
         cur = await open(file);
         handles.add(cur);
         r = cur ? new LineReader(cur) : undefined;
-        if (r) batch = batch.concat(await r.read());
-      }
-      for (const e of batch) {
-        const k = keep(e);
-        if (k === 'stop') return;
-        if (k === 'yes') yield e;
+        if (r) yield* pass(r.entries());
+        if (stopped) return;
       }
     }
   } finally {

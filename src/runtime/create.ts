@@ -15,8 +15,10 @@ import type { Spec } from './spec-types.js';
 import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
 import { HelperSession, spawnHelper, type HelperProcess } from './sync.js';
 import { validateSpec } from './validate.js';
+import { isProcfs } from './host-facts.js';
+import { cleanDestination, mountRefusal, mountTarget } from './mount-rules.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { homeOf } from '../util/in-root.js';
+import { homeOf, resolveInRoot } from '../util/in-root.js';
 import { trace } from '../util/trace.js';
 
 export interface CreateOptions {
@@ -58,7 +60,7 @@ export function readSpec(bundle: string): Spec {
   } catch (e) {
     throw new BerthError('InvalidArgument', `${file}: invalid JSON: ${(e as Error).message}`);
   }
-  return validateSpec(raw);
+  return validateSpec(raw, { isProcfs });
 }
 
 function sourceIsDir(src: string): boolean | undefined {
@@ -102,13 +104,32 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ cont
   fs.writeFileSync(`/proc/${pid}/${file}`, maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n') + '\n');
 }
 
+/**
+ * validate judged each mount's destination as written; a symlink in the rootfs can lead it elsewhere
+ * (an image's /data -> /proc/sys), so judge where it really lands too (runc: securejoin, then
+ * checkProcMount). proc and sysfs go on an ordinary directory only, as runc requires.
+ */
+async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    const field = `mounts[${i}].destination`;
+    const lexical = cleanDestination(m.destination);
+    const real = await resolveInRoot(rootfs, m.destination).catch((e: Error) => { throw new BerthError('InvalidArgument', `${field}: ${e.message}`, { cause: e }); });
+    if (real === lexical) continue;
+    if (m.type === 'proc' || m.type === 'sysfs')
+      throw new BerthError('InvalidArgument', `${field}: filesystem "${m.type}" must be mounted on ordinary directory (${m.destination} is a symlink to ${real})`);
+    const why = mountRefusal({ ...mountTarget(m, isProcfs), destination: real }, spec.linux?.maskedPaths ?? []);
+    if (why) throw new BerthError('InvalidArgument', `${field}: ${m.destination} resolves to ${real} in the rootfs: ${why}`);
+  }
+}
+
 export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
   trace(`create ${opts.id}: start`);
   const bundle = path.resolve(opts.bundle);
-  const spec = opts.spec ? validateSpec(JSON.parse(JSON.stringify(opts.spec))) : readSpec(bundle);
+  const spec = opts.spec ? validateSpec(JSON.parse(JSON.stringify(opts.spec)), { isProcfs }) : readSpec(bundle);
   const proc = spec.process!;
   const rootfs = path.resolve(bundle, spec.root!.path);
   if (!sourceIsDir(rootfs)) throw new BerthError('InvalidArgument', `root.path: ${rootfs} is not a directory`);
+  await checkMountTargets(spec, rootfs);
   if (proc.terminal && !opts.consoleSocket && !opts.foreground && opts.consoleFd === undefined)
     throw new BerthError('InvalidArgument', 'process.terminal: cannot allocate a tty for a detached container without --console-socket');
   if (!proc.terminal && opts.consoleSocket)
@@ -143,7 +164,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       cgroup: cgroupInfo,
       deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,
-      home: homeOf(rootfs, proc.user.uid),
+      home: await homeOf(rootfs, proc.user.uid),
       detach: !opts.foreground,
       console: proc.terminal ? (opts.consoleFd !== undefined ? { fd: opts.consoleFd } : consoleSock ? { fd: 4 } : 'relay') : undefined,
       seccomp,

@@ -75,7 +75,7 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
     seccomp = compileSeccomp(c.record.spec.linux.seccomp);
   }
   const consoleSock = o.consoleSocket ? await connectConsole(o.consoleSocket) : undefined;
-  const plan = buildExecPlan(withHome(proc, homeOf(c.record.rootfs, proc.user.uid)), c.namespacePaths(), personalityValue(c.record.spec), {
+  const plan = buildExecPlan(withHome(proc, await homeOf(c.record.rootfs, proc.user.uid)), c.namespacePaths(), personalityValue(c.record.spec), {
     detach: !!o.detach, console: proc.terminal ? (consoleSock ? { fd: 4 } : 'relay') : undefined, seccomp,
   });
   const stdio: unknown[] = Array.isArray(o.stdio) ? [...o.stdio] : ['inherit', 'inherit', 'inherit'];

@@ -2,6 +2,7 @@
 // Unknown properties are ignored (runtime-spec config.md, "Extensibility"); known ones Berth cannot honour are refused.
 import { BerthError } from '../errors.js';
 import { CAPABILITIES, NS_FLAG, RLIMITS } from './linux.js';
+import { mountRefusal, mountTarget } from './mount-rules.js';
 import type { Spec } from './spec-types.js';
 
 const bad = (field: string, msg: string) => new BerthError('InvalidArgument', `${field}: ${msg}`);
@@ -107,7 +108,12 @@ function validateHooks(h: Json): void {
   }
 }
 
-export function validateSpec(raw: Json): Spec {
+export interface ValidateOptions {
+  /** host fact: is a bind source on a procfs (the one bind allowed on /proc); default: no */
+  isProcfs?: (source: string) => boolean;
+}
+
+export function validateSpec(raw: Json, opts: ValidateOptions = {}): Spec {
   const s = obj(raw, 'config.json');
   if (!s) throw bad('config.json', 'must be a JSON object');
   str(s.ociVersion, 'ociVersion', false);
@@ -188,6 +194,10 @@ export function validateSpec(raw: Json): Spec {
   }
   strArray(linux.maskedPaths, 'linux.maskedPaths');
   strArray(linux.readonlyPaths, 'linux.readonlyPaths');
+  (s.mounts as Array<{ destination: string }> | undefined)?.forEach((m, i) => {
+    const why = mountRefusal(mountTarget(m, opts.isProcfs), (linux.maskedPaths as string[] | undefined) ?? []);
+    if (why) throw bad(`mounts[${i}].destination`, why);
+  });
   const seccomp = obj(linux.seccomp, 'linux.seccomp');
   if (seccomp) str(seccomp.defaultAction, 'linux.seccomp.defaultAction', false);
   if (linux.intelRdt !== undefined) throw notImpl('linux.intelRdt', 'Intel RDT is not supported by Berth yet');

@@ -1,32 +1,165 @@
-// util/in-root: reads a file of a container's rootfs from the host, resolving symlinks as the
-// container would see them, so `/etc/passwd -> /host/secret` can never reach outside the rootfs.
+// util/in-root: the one confined reader of files inside a container's root. The container owns every
+// byte there (it can make /etc/passwd a FIFO, /dev/zero, a 1 GB sparse file or a symlink to the host's
+// /etc/shadow), so a read is: resolved beneath the root with no symlink escape, regular files only,
+// size-capped, and never blocking the event loop. Node has no openat2(RESOLVE_IN_ROOT); we walk the
+// path one component at a time, each opened O_PATH|O_NOFOLLOW relative to the directory fd before it
+// (through /proc/self/fd/N/<name>), so a directory swapped for a symlink mid-walk cannot move us out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BerthError, errnoCode } from '../errors.js';
 
-/** The host path `p` names inside `root`, with every symlink resolved within root; undefined if missing. */
-export function resolveInRoot(root: string, p: string): string | undefined {
-  const parts = p.split('/').filter(Boolean);
-  const done: string[] = [];
-  for (let hops = 0; parts.length > 0; ) {
-    const name = parts.shift()!;
-    if (name === '.') continue;
-    if (name === '..') { done.pop(); continue; }
-    const host = path.join(root, ...done, name);
-    let st: fs.Stats;
-    try { st = fs.lstatSync(host); } catch { return undefined; }
-    if (!st.isSymbolicLink()) { done.push(name); continue; }
-    if (++hops > 40) return undefined;
-    const target = fs.readlinkSync(host);
-    if (target.startsWith('/')) done.length = 0;
-    parts.unshift(...target.split('/').filter(Boolean));
-  }
-  return path.join(root, ...done);
+const O_PATH = 0o10000000; // not in fs.constants; Node passes open(2) flags through
+const { O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
+/** the kernel's own limit on symlinks followed in one lookup (MAXSYMLINKS) */
+const MAX_HOPS = 40;
+/** directories held open at once while walking (one fd each); no real path comes near it */
+const MAX_DEPTH = 256;
+
+/**
+ * The cap for small configuration files (passwd, group, hosts). A passwd line is ~50–100 bytes, so
+ * 4 MiB holds tens of thousands of users — far past any image seen in practice — while bounding what
+ * one start or exec can make the daemon hold (and parse) for a file the container controls.
+ */
+export const SMALL_FILE_CAP = 4 << 20;
+
+const refuse = (p: string, why: string, cause?: unknown, verb = 'read') =>
+  new BerthError('FailedPrecondition', `cannot ${verb} ${p} in the container: ${why}`, { cause });
+
+function kindOf(st: fs.Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
 }
 
-export function readInRoot(root: string, p: string): string | undefined {
-  const host = resolveInRoot(root, p);
-  if (!host) return undefined;
-  try { return fs.readFileSync(host, 'utf8'); } catch { return undefined; }
+type Handle = fs.promises.FileHandle;
+const at = (dir: Handle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
+
+export interface WalkHooks {
+  /** called after each component is opened; tests use it to race a rename against the walk */
+  afterStep?: (done: string[]) => Promise<void>;
+}
+
+interface Walked {
+  /** O_PATH fd of what `p` names; undefined if a component is missing (or `p` is the root itself) */
+  handle?: Handle;
+  /** the components resolved, symlinks followed: the container's path of what was reached */
+  resolved: string[];
+  /** what is left from the first missing component on, unresolved */
+  rest: string[];
+}
+
+/**
+ * Walks `p` beneath `root`, symlinks resolved as the container would see them ('..' and absolute
+ * targets stop at the root), each component opened O_PATH|O_NOFOLLOW relative to the one before.
+ */
+async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): Promise<Walked> {
+  const stack: Handle[] = [await fs.promises.open(root, O_PATH | O_DIRECTORY)];
+  const names: string[] = [];
+  const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+  let hops = 0;
+  try {
+    while (parts.length > 0) {
+      const name = parts.shift()!;
+      if (name === '..') {
+        if (stack.length > 1) { await stack.pop()!.close(); names.pop(); }
+        continue;
+      }
+      const dir = stack[stack.length - 1]!;
+      let h: Handle;
+      try {
+        h = await fs.promises.open(at(dir, name), O_PATH | O_NOFOLLOW);
+      } catch (e) {
+        if (errnoCode(e) === 'ENOENT') return { resolved: names, rest: [name, ...parts] };
+        throw refuse(p, (e as Error).message, e, verb);
+      }
+      const st = await h.stat();
+      if (st.isSymbolicLink()) {
+        let target: string;
+        try { target = await fs.promises.readlink(at(dir, name)); } finally { await h.close(); }
+        if (++hops > MAX_HOPS) throw refuse(p, 'too many levels of symbolic links', undefined, verb);
+        if (target.startsWith('/')) { while (stack.length > 1) await stack.pop()!.close(); names.length = 0; }
+        parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
+        continue;
+      }
+      // a file where a directory should be (ENOTDIR): what follows does not exist
+      if (parts.length > 0 && !st.isDirectory()) { await h.close(); return { resolved: [...names, name], rest: parts }; }
+      stack.push(h);
+      names.push(name);
+      if (stack.length > MAX_DEPTH) throw refuse(p, `more than ${MAX_DEPTH} directories deep`, undefined, verb);
+      await hooks.afterStep?.(names);
+    }
+    // the root itself is no file to read
+    return { handle: stack.length > 1 ? stack.pop() : undefined, resolved: names, rest: [] };
+  } finally {
+    for (const h of stack) await h.close();
+  }
+}
+
+/**
+ * The path `p` names inside the container, symlinks in `root` followed as the container sees them;
+ * the part from the first missing component on is kept as written. Runtimes resolve a mount's
+ * destination so before judging it (runc: securejoin before checkProcMount).
+ */
+export async function resolveInRoot(root: string, p: string): Promise<string> {
+  const w = await walk(root, p, {}, 'resolve');
+  await w.handle?.close();
+  return path.posix.normalize(`/${[...w.resolved, ...w.rest].join('/')}`);
+}
+
+export interface OpenedInRoot { handle: Handle; size: number }
+
+/**
+ * Opens `p` inside `root` for reading: a regular file no larger than `maxBytes`, opened O_NONBLOCK
+ * (a file swapped for a FIFO after the check still cannot block). Undefined if it does not exist;
+ * a refusal (FIFO, device, directory, symlink loop, too large) throws FailedPrecondition naming `p`.
+ * The caller closes the handle. For a stream (`cp`), pass maxBytes = Infinity and read the handle.
+ */
+export async function openInRoot(root: string, p: string, maxBytes: number, hooks: WalkHooks = {}): Promise<OpenedInRoot | undefined> {
+  const opath = (await walk(root, p, hooks)).handle;
+  if (!opath) return undefined;
+  let handle: Handle;
+  try {
+    const st = await opath.stat();
+    if (!st.isFile()) throw refuse(p, `${kindOf(st)}, not a regular file`);
+    if (st.size > maxBytes) throw refuse(p, `${st.size} bytes, over the limit of ${maxBytes}`);
+    // reopening the O_PATH fd through its magic link gets the very inode checked above
+    handle = await fs.promises.open(`/proc/self/fd/${opath.fd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  } finally {
+    await opath.close();
+  }
+  return { handle, size: (await handle.stat()).size };
+}
+
+/** The bytes of `p` inside `root` (see openInRoot); a file that grows past the cap while read is refused. */
+export async function readBytesInRoot(root: string, p: string, maxBytes = SMALL_FILE_CAP, hooks: WalkHooks = {}): Promise<Buffer | undefined> {
+  const f = await openInRoot(root, p, maxBytes, hooks);
+  if (!f) return undefined;
+  try {
+    // one byte more than the file should hold: reading it means the file grew since fstat
+    let buf = Buffer.alloc(Math.min(maxBytes, f.size) + 1);
+    for (let n = 0; ;) {
+      if (n === buf.length) {
+        if (n > maxBytes) throw refuse(p, `grew past the limit of ${maxBytes} bytes while read`);
+        const bigger = Buffer.alloc(Math.min(maxBytes + 1, buf.length * 2));
+        buf.copy(bigger);
+        buf = bigger;
+      }
+      const { bytesRead } = await f.handle.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) return buf.subarray(0, n);
+      n += bytesRead;
+    }
+  } finally {
+    await f.handle.close();
+  }
+}
+
+/** The text of a small file inside `root` (passwd, group, hosts); undefined if it does not exist. */
+export async function readInRoot(root: string, p: string, maxBytes = SMALL_FILE_CAP): Promise<string | undefined> {
+  return (await readBytesInRoot(root, p, maxBytes))?.toString('utf8');
 }
 
 export interface PasswdEntry { name: string; uid: number; gid: number; home: string }
@@ -40,8 +173,7 @@ export function parsePasswd(text: string): PasswdEntry[] {
 }
 
 /** The home directory of `uid` in the rootfs's /etc/passwd. */
-export function homeOf(rootfs: string, uid: number): string | undefined {
-  const text = readInRoot(rootfs, '/etc/passwd');
+export async function homeOf(rootfs: string, uid: number): Promise<string | undefined> {
+  const text = await readInRoot(rootfs, '/etc/passwd');
   return text ? parsePasswd(text).find((e) => e.uid === uid)?.home : undefined;
 }
-

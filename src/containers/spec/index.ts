@@ -3,6 +3,7 @@
 import { BerthError } from '../../errors.js';
 import { CAPABILITIES, RLIMITS } from '../../runtime/linux.js';
 import { compileSeccomp, dockerDefaultProfile, loadSeccompProfileJSON } from '../../runtime/seccomp/index.js';
+import { mountRefusal } from '../../runtime/mount-rules.js';
 import type { Device, LinuxSeccomp, Mount, Spec } from '../../runtime/spec-types.js';
 import type { ContainerConfig, ImageRunConfig } from '../config.js';
 import { resolveUser } from './user.js';
@@ -21,6 +22,8 @@ export interface SpecContext {
   hostDevice: (path: string) => HostDevice | undefined;
   /** every device node on the host, for --privileged */
   hostDevices?: () => Array<HostDevice & { path: string }>;
+  /** the daemon's own capabilities: what --privileged and --cap-add ALL give (default: every known one) */
+  hostCapabilities?: readonly string[];
   cgroupMode: 'v1' | 'v2' | 'hybrid';
   kernel?: string;
   /** the host's hostname, which a container on the host's network shares */
@@ -118,14 +121,15 @@ function capName(n: string): string {
 }
 
 /** moby caps.TweakCapabilities: defaults, plus adds, minus drops; ALL on either side. */
-export const withCapabilities: SpecOpt = (s, c) => {
+export const withCapabilities: SpecOpt = (s, c, ctx) => {
+  const all = [...(ctx.hostCapabilities ?? CAPABILITIES)];
   let caps: string[];
-  if (c.host.privileged) caps = [...CAPABILITIES];
+  if (c.host.privileged) caps = all;
   else {
     const add = (c.host.capAdd ?? []).map(capName), drop = (c.host.capDrop ?? []).map(capName);
     for (const n of [...add, ...drop])
       if (n !== 'ALL' && !(CAPABILITIES as readonly string[]).includes(n)) throw new BerthError('InvalidArgument', `unknown capability: "${n}"`);
-    const base = add.includes('ALL') ? [...CAPABILITIES] as string[] : [...DOCKER_DEFAULT_CAPS];
+    const base = add.includes('ALL') ? all : [...DOCKER_DEFAULT_CAPS];
     caps = drop.includes('ALL') ? add.filter((x) => x !== 'ALL') : [...new Set([...base, ...add.filter((x) => x !== 'ALL')])].filter((x) => !drop.includes(x));
   }
   s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
@@ -286,6 +290,21 @@ export const withMisc: SpecOpt = (s, c) => {
   if (c.host.sysctls && Object.keys(c.host.sysctls).length) s.linux!.sysctl = { ...c.host.sysctls };
   if (c.host.init) throw new BerthError('NotImplemented', '--init is not supported yet');
 };
+
+/**
+ * At create: the user's mounts (-v, --tmpfs) the runtime would refuse at start — on /proc, inside it,
+ * on a masked path — are refused now, so nothing is created. The mounts come from the same options
+ * that build the spec; `isProcfs` is the host fact for a bind onto /proc.
+ */
+export function checkMounts(c: ContainerConfig, isProcfs: (source: string) => boolean): void {
+  const s: Spec = { ociVersion: '', mounts: [] };
+  for (const o of [withTmpfs, withBinds]) o(s, c, undefined as unknown as SpecContext); // neither reads the context
+  for (const m of s.mounts!) {
+    const bind = m.type === 'bind';
+    const why = mountRefusal({ destination: m.destination, type: m.type, bind, procfsSource: bind && isProcfs(m.source ?? '') }, c.host.privileged ? [] : MASKED);
+    if (why) throw new BerthError('InvalidArgument', `error mounting "${m.source}" to rootfs at "${m.destination}": ${why}`);
+  }
+}
 
 /** The whole translation, in moby's order. */
 export function buildContainerSpec(c: ContainerConfig, img: ImageRunConfig, ctx: SpecContext): Spec {

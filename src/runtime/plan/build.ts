@@ -137,15 +137,29 @@ export function processOps(proc: Process, personality: number | undefined, ctx: 
   return ops;
 }
 
-function deviceOps(devices: Device[], bindInstead: boolean, field: string): Op[] {
+/** The directories under /dev a device node needs (/dev/net for /dev/net/tun), each once, before it. */
+function deviceParentOps(devices: Device[], field: string): Op[] {
+  const made = new Set<string>(['/dev']);
   return devices.flatMap((d, i) => {
+    const dir = d.path.slice(0, d.path.lastIndexOf('/'));
+    if (made.has(dir)) return [];
+    made.add(dir);
+    // runc: os.MkdirAll(filepath.Dir(dest), 0755) before mknod
+    return [op('MKDIR', { mode: 0o755, inroot: 1, path: dir }, `${field}[${i}]`)];
+  });
+}
+
+function deviceOps(devices: Device[], bindInstead: boolean, field: string): Op[] {
+  // a bind's MOUNT with mkdir=2 makes its parents itself; mknod needs them made first
+  const parents = bindInstead ? [] : deviceParentOps(devices, field);
+  return parents.concat(devices.flatMap((d, i) => {
     if (bindInstead) // in a user namespace mknod is not allowed: bind the host's node (runc does the same)
       return [op('MOUNT', { flags: MS.BIND, inroot: 1, mkdir: 2, src: d.path, dst: d.path, fstype: '', data: '' }, `${field}[${i}]`)];
     const type = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     return [op('MKNOD', {
       mode: type | (d.fileMode ?? 0o666), dev: makedev(d.major ?? 0, d.minor ?? 0), uid: d.uid ?? 0, gid: d.gid ?? 0, inroot: 1, path: d.path,
     }, `${field}[${i}]`)];
-  });
+  }));
 }
 
 function mountOps(spec: Spec, ctx: InitContext, newUserns: boolean): Op[] {
