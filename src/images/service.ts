@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContentStore } from '../content/store.js';
+import { privateDir } from '../util/dirs.js';
 import { BerthError } from '../errors.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { formatReference, parseReference } from '../registry/reference.js';
@@ -50,7 +51,7 @@ export class ImageService {
     this.snapshots = new Snapshotter(this.root);
     this.store = new ImageStore(this.root);
     this.tmp = path.join(this.root, 'tmp');
-    fs.mkdirSync(this.tmp, { recursive: true });
+    privateDir(this.tmp);
   }
 
   client(host: string): RegistryClient {

@@ -7,6 +7,7 @@ import { hexOf } from '../content/digest.js';
 import { BerthError, errnoCode } from '../errors.js';
 import { pidStartTime } from '../runtime/state.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { privateDir } from '../util/dirs.js';
 
 export interface ManifestRef {
   digest: string;
@@ -38,6 +39,7 @@ export class ImageStore {
     this.db = path.join(this.dir, 'db');
     this.refsFile = path.join(this.dir, 'refs.json');
     this.lockFile = path.join(this.dir, 'lock');
+    privateDir(this.dir);
     fs.mkdirSync(this.db, { recursive: true });
   }
 
