@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 import type { Spec, State } from './spec-types.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { privateDir } from '../util/dirs.js';
+import { privateDir, tightenDir } from '../util/dirs.js';
 
 export const DEFAULT_ROOT = '/run/berth/runtime';
 
@@ -30,7 +30,7 @@ export function checkId(id: string | undefined): string {
 }
 
 export class StateStore {
-  constructor(readonly root = DEFAULT_ROOT) {}
+  constructor(readonly root = DEFAULT_ROOT) { tightenDir(root); }
 
   dir(id: string): string { return path.join(this.root, checkId(id)); }
   fifo(id: string): string { return path.join(this.dir(id), 'exec.fifo'); }

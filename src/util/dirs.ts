@@ -11,3 +11,8 @@ export function privateDir(dir: string, mode = 0o700): string {
   fs.chmodSync(dir, mode);
   return dir;
 }
+
+/** Sets an existing dir's mode; a dir not made yet is left to whoever makes it. */
+export function tightenDir(dir: string, mode = 0o700): void {
+  try { fs.chmodSync(dir, mode); } catch (e) { if ((e as { code?: string }).code !== 'ENOENT') throw e; }
+}
