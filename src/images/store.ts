@@ -41,6 +41,11 @@ export class ImageStore {
     this.lockFile = path.join(this.dir, 'lock');
     privateDir(this.dir);
     fs.mkdirSync(this.db, { recursive: true });
+    // temp lock files of processes killed between writing and removing them
+    for (const n of fs.readdirSync(this.dir)) {
+      const m = /^(?:\.lock|lock\.stale)\.(\d+)\./.exec(n);
+      if (m && pidStartTime(Number(m[1])) === '') fs.rmSync(path.join(this.dir, n), { force: true });
+    }
   }
 
   /**

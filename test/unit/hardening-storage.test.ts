@@ -190,6 +190,17 @@ test('a lock naming a dead process, or a reused pid, is taken over', async (t) =
   assert.equal(fs.existsSync(lock), false);
 });
 
+test('temp lock files of a killed process are removed when the store is opened', (t) => {
+  const root = tmp(t);
+  new ImageStore(root);
+  const dead = path.join(root, 'images', `.lock.${deadPid()}.abcd1234`);
+  const live = path.join(root, 'images', `.lock.${process.pid}.abcd1234`);
+  for (const f of [dead, live]) fs.writeFileSync(f, 'x');
+  new ImageStore(root);
+  assert.equal(fs.existsSync(dead), false);
+  assert.equal(fs.existsSync(live), true, 'a live process may be about to link it');
+});
+
 test('waiting for a live holder yields to the event loop, then proceeds once the holder is gone', async (t) => {
   const root = tmp(t);
   const store = new ImageStore(root);
