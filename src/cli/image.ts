@@ -126,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'tag': {
       if (args.length !== 2) throw new BerthError('InvalidArgument', '"berth store tag" requires exactly 2 arguments');
-      service().tag(args[0]!, args[1]!);
+      await service().tag(args[0]!, args[1]!);
       return 0;
     }
     case 'rm': case 'remove': {

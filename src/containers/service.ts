@@ -27,6 +27,7 @@ import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './ex
 import { checkName, newId, randomName, resolveRef } from './names.js';
 import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
+import { privateDir } from '../util/dirs.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
@@ -51,8 +52,8 @@ export class Containers implements ContainerService {
 
   constructor(private readonly o: ContainerServiceOptions) {
     this.dir = path.join(o.root, 'containers');
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o711 });
-    fs.mkdirSync(path.join(o.execRoot, 'attach'), { recursive: true, mode: 0o700 });
+    privateDir(this.dir, 0o710);
+    privateDir(path.join(o.execRoot, 'attach'));
     this.runtime = new StateStore(path.join(o.execRoot, 'runtime'));
     this.execs = new Execs(this.runtime, o.execRoot);
     for (const id of fs.readdirSync(this.dir)) {
@@ -130,7 +131,7 @@ export class Containers implements ContainerService {
     checkMounts(config, isProcfs);
     const id = newId();
     const dir = path.join(this.dir, id);
-    fs.mkdirSync(dir, { mode: 0o711 });
+    fs.mkdirSync(dir, { mode: 0o710 });
     try {
       const mounts = this.o.images.prepareRootfs(config.image, snapshotKey(id));
       const c: Record = {

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../errors.js';
 import { fsyncDir } from '../util/fs.js';
+import { privateDir } from '../util/dirs.js';
+import { pidStartTime } from '../runtime/state.js';
 import { checkDigest, hexOf } from './digest.js';
 
 export interface Descriptor { mediaType: string; digest: string; size: number; urls?: string[]; annotations?: Record<string, string>; platform?: Platform }
@@ -82,14 +84,40 @@ export class Writer {
   }
 }
 
+// "<pid>-<start time>": names this process as the writer of its ingest files (a pid alone may be reused)
+const OWNER = `${process.pid}-${pidStartTime(process.pid)}`;
+
+function ownerAlive(name: string): boolean {
+  const m = /^(\d+)-(\d+)\./.exec(name);
+  if (!m) return false; // an older berthd's name or a stray file: no writer to ask
+  return pidStartTime(Number(m[1])) === m[2];
+}
+
 export class ContentStore {
   readonly blobs: string;
   readonly ingestDir: string;
   constructor(readonly root: string) {
     this.blobs = path.join(root, 'content', 'blobs', 'sha256');
     this.ingestDir = path.join(root, 'content', 'ingest');
+    privateDir(path.join(root, 'content'));
     fs.mkdirSync(this.blobs, { recursive: true });
     fs.mkdirSync(this.ingestDir, { recursive: true });
+    this.removeOrphans();
+  }
+
+  /**
+   * Removes ingest files whose writer is gone: a pull or load cut off by a crash or a kill. A temp
+   * file is named after its writer's pid and start time, so one a live process is writing (the daemon
+   * while a `berth image` command opens the store, or another store in this process) is kept.
+   */
+  removeOrphans(): number {
+    let n = 0;
+    for (const name of fs.readdirSync(this.ingestDir)) {
+      if (ownerAlive(name)) continue;
+      fs.rmSync(path.join(this.ingestDir, name), { force: true });
+      n++;
+    }
+    return n;
   }
 
   path(digest: string): string {
@@ -119,7 +147,7 @@ export class ContentStore {
 
   writer(expected: Expected = {}): Writer {
     if (expected.digest) checkDigest(expected.digest);
-    const tmp = path.join(this.ingestDir, `${randomBytes(8).toString('hex')}.tmp`);
+    const tmp = path.join(this.ingestDir, `${OWNER}.${randomBytes(8).toString('hex')}.tmp`);
     return new Writer(this, tmp, expected);
   }
 
@@ -164,12 +192,7 @@ export class ContentStore {
       const p = this.path(d);
       try { bytes += fs.statSync(p).size; fs.rmSync(p); removed.push(d); } catch (e) { if (errnoCode(e) !== 'ENOENT') throw e; }
     }
-    // ingest files older than a day belong to writers that died
-    const now = Date.now();
-    for (const n of fs.readdirSync(this.ingestDir)) {
-      const p = path.join(this.ingestDir, n);
-      try { if (now - fs.statSync(p).mtimeMs > 86_400_000) fs.rmSync(p, { force: true }); } catch { /* raced */ }
-    }
+    this.removeOrphans();
     return { removed, bytes };
   }
 }

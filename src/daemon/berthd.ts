@@ -11,6 +11,7 @@ import { Containers } from '../containers/service.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { hostFacts } from './host.js';
+import { privateDir } from '../util/dirs.js';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
 export const DEFAULT_ROOT = '/var/lib/berth';
@@ -51,7 +52,8 @@ async function main(argv: string[]): Promise<number> {
   const pidfile = (flags.pidfile as string | undefined) ?? (socket === DEFAULT_SOCKET ? '/run/berth/berthd.pid' : path.join(path.dirname(socket), 'berthd.pid'));
   const debug = !!flags.debug;
 
-  fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  // only root (and root's group) may traverse the state root: container roots and layers are below
+  privateDir(root, 0o710);
   // one daemon per pid file: a live one keeps it
   try {
     const old = Number(fs.readFileSync(pidfile, 'utf8').trim());
@@ -63,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
   fs.writeFileSync(pidfile, `${process.pid}\n`);
 
   const execRoot = path.resolve((flags['exec-root'] as string | undefined) ?? (flags.root ? path.join(root, 'run') : '/run/berth'));
+  // traversable: the socket may live here for its group; what holds container state below is 0700
+  privateDir(execRoot, 0o711);
   let containers: Containers | undefined;
   const images = new ImageService({ root, credentials: requestCredentials, inUse: (id) => containers?.usingImage(id) });
   const events = new EventBus();

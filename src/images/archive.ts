@@ -13,6 +13,7 @@ import { decompress } from '../snapshots/decompress.js';
 import { TarParser } from '../snapshots/tar-reader.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { cleanName } from '../snapshots/unpack.js';
+import { MAX_CONFIG, MAX_MANIFEST, readFileCapped } from '../util/read-capped.js';
 import { ingestLayer, layerMediaTypeFor } from './layers.js';
 import { detectType, hostPlatform, isIndexType, MT, parseConfig, parseIndex, parseManifest, selectPlatform } from './manifest.js';
 import { noProgress, type ProgressFn } from './progress.js';
@@ -124,6 +125,8 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<Map
       if (h.type === 'symlink') { aliases.set(rel, path.posix.normalize(path.posix.join(path.posix.dirname(rel), h.linkname))); return; }
       if (h.type === 'link') { aliases.set(rel, cleanName(h.linkname).join('/')); return; }
       if (h.type !== 'file') return;
+      // refused from the header, before the body reaches the disk
+      if ((rel === 'manifest.json' || rel === 'index.json') && h.size > MAX_MANIFEST) throw new BerthError('InvalidArgument', `archive ${rel}: larger than the ${MAX_MANIFEST >> 20} MiB allowed`);
       mkdirs(parts.slice(0, -1).join('/'));
       fd = fs.openSync(path.join(dir, rel), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
     },
@@ -181,9 +184,9 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
       return descs;
     };
 
-    const record = (id: string, mdigest: string, mediaType: string, size: number, tags: string[]) => {
-      svc.store.put({ id, manifests: [{ digest: mdigest, mediaType, size, repos: [] }], indexes: [], added: new Date().toISOString() });
-      svc.addRefs(id, tags);
+    const record = async (id: string, mdigest: string, mediaType: string, size: number, tags: string[]) => {
+      await svc.store.put({ id, manifests: [{ digest: mdigest, mediaType, size, repos: [] }], indexes: [], added: new Date().toISOString() });
+      await svc.addRefs(id, tags);
       result.ids.push(id);
       for (const t of tags) { result.loaded.push(familiarString(t)); report({ status: `Loaded image: ${familiarString(t)}` }); }
       if (tags.length === 0) { result.loaded.push(id); report({ status: `Loaded image ID: ${id}` }); }
@@ -191,16 +194,16 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
     const putBlob = (bytes: Buffer, digest?: string) => { const d = sha256(bytes); if (!svc.content.has(d)) { svc.content.writeBlob(bytes, digest); addedBlobs.push(d); } return d; };
 
     if (has('oci-layout') && has('index.json')) {
-      const idx = parseIndex(fs.readFileSync(path.join(dir, 'index.json')));
+      const idx = parseIndex(readFileCapped(path.join(dir, 'index.json'), MAX_MANIFEST, 'archive index.json'));
       const blob = (d: string) => file(`blobs/sha256/${hexOf(d)}`);
       for (const entry of idx.manifests) {
         let mdesc = entry;
-        const bytes0 = fs.readFileSync(blob(entry.digest));
+        const bytes0 = readFileCapped(blob(entry.digest), MAX_MANIFEST, `archive manifest ${entry.digest}`);
         if (isIndexType(detectType(bytes0, entry.mediaType))) mdesc = selectPlatform(parseIndex(bytes0), hostPlatform());
-        const mbytes = fs.readFileSync(blob(mdesc.digest));
+        const mbytes = readFileCapped(blob(mdesc.digest), MAX_MANIFEST, `archive manifest ${mdesc.digest}`);
         if (sha256(mbytes) !== mdesc.digest) throw new BerthError('InvalidArgument', `archive manifest ${mdesc.digest}: digest mismatch`);
         const m = parseManifest(mbytes);
-        const cfg = fs.readFileSync(blob(m.config.digest));
+        const cfg = readFileCapped(blob(m.config.digest), MAX_CONFIG, `archive config ${m.config.digest}`);
         if (sha256(cfg) !== m.config.digest) throw new BerthError('InvalidArgument', `archive config ${m.config.digest}: digest mismatch`);
         await addLayers(cfg, m.layers.map((l) => ({ path: blob(l.digest), desc: l })));
         putBlob(cfg, m.config.digest);
@@ -208,20 +211,20 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
         const name = entry.annotations?.['io.containerd.image.name'] ?? entry.annotations?.['org.opencontainers.image.ref.name'];
         let tags: string[] = [];
         if (name) { try { tags = [formatReference(parseReference(name))]; } catch { /* a bare tag without a name: load untagged */ } }
-        record(m.config.digest, mdesc.digest, detectType(mbytes, mdesc.mediaType), mbytes.length, tags);
+        await record(m.config.digest, mdesc.digest, detectType(mbytes, mdesc.mediaType), mbytes.length, tags);
       }
       return result;
     }
     if (!has('manifest.json')) throw new BerthError('InvalidArgument', 'archive has neither manifest.json nor an OCI index.json');
-    const entries = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
+    const entries = JSON.parse(readFileCapped(path.join(dir, 'manifest.json'), MAX_MANIFEST, 'archive manifest.json').toString('utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
     for (const e of entries) {
-      const cfg = fs.readFileSync(file(e.Config));
+      const cfg = readFileCapped(file(e.Config), MAX_CONFIG, `archive config ${e.Config}`);
       const id = sha256(cfg);
       const layers = await addLayers(cfg, e.Layers.map((l) => ({ path: file(l) })));
       putBlob(cfg);
       const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: id, size: cfg.length }, layers }));
       const md = putBlob(manifest);
-      record(id, md, MT.ociManifest, manifest.length, (e.RepoTags ?? []).map((t) => formatReference(parseReference(t))));
+      await record(id, md, MT.ociManifest, manifest.length, (e.RepoTags ?? []).map((t) => formatReference(parseReference(t))));
     }
     return result;
   } catch (e) {

@@ -40,8 +40,8 @@ export async function importImage(svc: ImageService, src: AsyncIterable<Uint8Arr
     }));
     svc.content.writeBlob(configBytes, id);
     const mdigest = svc.content.writeBlob(manifest);
-    svc.store.put({ id, manifests: [{ digest: mdigest, mediaType: MT.ociManifest, size: manifest.length, repos: [] }], indexes: [], added: created });
-    if (target) svc.addRefs(id, [target]);
+    await svc.store.put({ id, manifests: [{ digest: mdigest, mediaType: MT.ociManifest, size: manifest.length, repos: [] }], indexes: [], added: created });
+    if (target) await svc.addRefs(id, [target]);
     return id;
   } catch (e) {
     await rollback(svc, added, layer.newSnapshot ? [layer.chain] : []);

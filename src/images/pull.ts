@@ -11,6 +11,7 @@ import { byteReporter, noProgress, type ProgressFn } from './progress.js';
 import type { ImageService } from './service.js';
 import type { ManifestRef } from './store.js';
 import { limit } from './tee.js';
+import { MAX_CONFIG, readResponseCapped } from '../util/read-capped.js';
 
 export interface PullOptions { platform?: Platform; onProgress?: ProgressFn }
 export interface PullResult { id: string; digest: string; ref: string; newer: boolean }
@@ -49,8 +50,7 @@ export async function pullImage(svc: ImageService, refStr: string, o: PullOption
     if (svc.content.has(manifest.config.digest)) configBytes = svc.content.read(manifest.config.digest);
     else {
       const res = await client.getBlob(ref.path, manifest.config.digest);
-      if (Number(res.headers.get('content-length') ?? 0) > 16 << 20) throw new BerthError('InvalidArgument', 'image config larger than 16 MiB');
-      configBytes = Buffer.from(await res.arrayBuffer());
+      configBytes = await readResponseCapped(res, MAX_CONFIG, `image config ${manifest.config.digest}`);
     }
     const config = parseConfig(configBytes);
     const id = manifest.config.digest;
@@ -99,11 +99,11 @@ export async function pullImage(svc: ImageService, refStr: string, o: PullOption
     for (const [bytes, digest] of [[configBytes, id], [man.bytes, man.digest], ...(index ? [[top.bytes, top.digest]] : [])] as Array<[Buffer, string]>) {
       if (!svc.content.has(digest)) { svc.content.writeBlob(bytes, digest); addedBlobs.push(digest); }
     }
-    svc.store.put({ id, manifests: [{ digest: man.digest, mediaType: manType, size: man.size, repos: [name] }], indexes: index ? [index] : [], added: new Date().toISOString() });
+    await svc.store.put({ id, manifests: [{ digest: man.digest, mediaType: manType, size: man.size, repos: [name] }], indexes: index ? [index] : [], added: new Date().toISOString() });
     const refs = [`${name}@${top.digest}`];
     if (ref.tag && !ref.digest) refs.push(formatReference({ ...ref, digest: undefined }));
     const before = ref.tag ? svc.store.refs()[formatReference({ ...ref, digest: undefined })] : undefined;
-    svc.addRefs(id, refs);
+    await svc.addRefs(id, refs);
     report({ status: `Digest: ${top.digest}` });
     const newer = !existed || before !== id;
     report({ status: newer ? `Status: Downloaded newer image for ${familiarName(name)}${ref.tag ? `:${ref.tag}` : `@${ref.digest}`}` : `Status: Image is up to date for ${familiarName(name)}${ref.tag ? `:${ref.tag}` : `@${ref.digest}`}` });

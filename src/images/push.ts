@@ -55,8 +55,8 @@ export async function pushImage(svc: ImageService, refStr: string, o: PushOption
   const tag = ref.tag ?? 'latest';
   const digest = await client.putManifest(ref.path, tag, img.manifestRef.mediaType, bytes);
   if (digest !== img.manifestRef.digest) throw new BerthError('Internal', `registry stored the manifest as ${digest}, expected ${img.manifestRef.digest}`);
-  svc.store.put({ ...img.record, manifests: [{ ...img.manifestRef, repos: [name] }], indexes: [] });
-  svc.addRefs(id, [`${name}@${digest}`]);
+  await svc.store.put({ ...img.record, manifests: [{ ...img.manifestRef, repos: [name] }], indexes: [] });
+  await svc.addRefs(id, [`${name}@${digest}`]);
   report({ status: `${tag}: digest: ${digest} size: ${bytes.length}` });
   return { digest, size: bytes.length, tag };
 }

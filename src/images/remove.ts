@@ -20,8 +20,8 @@ export async function removeImage(svc: ImageService, name: string, o: RemoveOpti
     if (svc.store.refs()[key] === id) byRef = key;
   } catch { /* an ID */ }
 
-  const untag = (refs: string[]) => {
-    svc.store.setRefs(Object.fromEntries(refs.map((r) => [r, undefined])));
+  const untag = async (refs: string[]) => {
+    await svc.store.setRefs(Object.fromEntries(refs.map((r) => [r, undefined])));
     for (const r of refs) out.push({ Untagged: familiarString(r) });
   };
 
@@ -32,17 +32,17 @@ export async function removeImage(svc: ImageService, name: string, o: RemoveOpti
     const repo = repoName(parseReference(byRef, false));
     const left = svc.refsOf(id);
     if (!left.tags.some((t) => t !== byRef && repoName(parseReference(t, false)) === repo)) drop.push(...left.digests.filter((d) => repoName(parseReference(d, false)) === repo && d !== byRef));
-    untag(drop);
+    await untag(drop);
     const rest = svc.refsOf(id);
     if (rest.tags.length || rest.digests.length || user) return out;
   } else {
     const refs = svc.refsOf(id);
     if (refs.tags.length > 1 && !o.force) throw new BerthError('Conflict', `conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
     if (user && !o.force) throw new BerthError('Conflict', `conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by container ${shortId(user)}`);
-    untag([...refs.tags, ...refs.digests]);
+    await untag([...refs.tags, ...refs.digests]);
     if (user) return out; // forced while in use: the container keeps its image, now untagged
   }
-  svc.store.delete(id);
+  await svc.store.delete(id);
   out.push({ Deleted: id });
   if (!o.noPrune) for (const l of (await svc.gc()).layers) out.push({ Deleted: l });
   return out;
@@ -54,9 +54,9 @@ export async function pruneImages(svc: ImageService, o: PruneOptions = {}): Prom
     if (svc.opts.inUse?.(rec.id)) continue;
     const refs = svc.refsOf(rec.id);
     if (refs.tags.length && !o.all) continue;
-    svc.store.setRefs(Object.fromEntries([...refs.tags, ...refs.digests].map((r) => [r, undefined])));
+    await svc.store.setRefs(Object.fromEntries([...refs.tags, ...refs.digests].map((r) => [r, undefined])));
     for (const r of [...refs.tags, ...refs.digests]) deleted.push({ Untagged: familiarString(r) });
-    svc.store.delete(rec.id);
+    await svc.store.delete(rec.id);
     deleted.push({ Deleted: rec.id });
   }
   const g = await svc.gc();

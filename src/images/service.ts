@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContentStore } from '../content/store.js';
+import { privateDir } from '../util/dirs.js';
 import { BerthError } from '../errors.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { formatReference, parseReference } from '../registry/reference.js';
@@ -50,7 +51,7 @@ export class ImageService {
     this.snapshots = new Snapshotter(this.root);
     this.store = new ImageStore(this.root);
     this.tmp = path.join(this.root, 'tmp');
-    fs.mkdirSync(this.tmp, { recursive: true });
+    privateDir(this.tmp);
   }
 
   client(host: string): RegistryClient {
@@ -134,20 +135,20 @@ export class ImageService {
   }
 
   /** Adds references for an image (tags and digests), stamping LastTagTime for tags. */
-  addRefs(id: string, refs: string[]): void {
+  async addRefs(id: string, refs: string[]): Promise<void> {
     if (refs.length === 0) return;
-    this.store.setRefs(Object.fromEntries(refs.map((r) => [r, id])));
+    await this.store.setRefs(Object.fromEntries(refs.map((r) => [r, id])));
     if (refs.some((r) => !r.includes('@'))) {
       const rec = this.store.get(id);
-      if (rec) this.store.put({ ...rec, lastTagTime: new Date().toISOString() });
+      if (rec) await this.store.put({ ...rec, lastTagTime: new Date().toISOString() });
     }
   }
 
-  tag(source: string, target: string): void {
+  async tag(source: string, target: string): Promise<void> {
     const id = this.resolveId(source);
     const r = parseReference(target);
     if (r.digest) throw new BerthError('InvalidArgument', 'refusing to create a tag with a digest reference');
-    this.addRefs(id, [formatReference(r)]);
+    await this.addRefs(id, [formatReference(r)]);
   }
 
   // The verbs live in their own files; these keep one entry point.

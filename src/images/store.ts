@@ -1,10 +1,13 @@
 // images/store: image records (by config digest) and the references naming them, on disk under
 // <root>/images. Every change is one atomic file write made under an exclusive lock file.
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hexOf } from '../content/digest.js';
 import { BerthError, errnoCode } from '../errors.js';
-import { sleepSync, writeFileAtomicSync } from '../util/fs.js';
+import { pidStartTime } from '../runtime/state.js';
+import { writeFileAtomicSync } from '../util/fs.js';
+import { privateDir } from '../util/dirs.js';
 
 export interface ManifestRef {
   digest: string;
@@ -36,24 +39,54 @@ export class ImageStore {
     this.db = path.join(this.dir, 'db');
     this.refsFile = path.join(this.dir, 'refs.json');
     this.lockFile = path.join(this.dir, 'lock');
+    privateDir(this.dir);
     fs.mkdirSync(this.db, { recursive: true });
+    // temp lock files of processes killed between writing and removing them
+    for (const n of fs.readdirSync(this.dir)) {
+      const m = /^(?:\.lock|lock\.stale)\.(\d+)\./.exec(n);
+      if (m && pidStartTime(Number(m[1])) === '') fs.rmSync(path.join(this.dir, n), { force: true });
+    }
   }
 
-  /** Runs fn holding images/lock; a lock whose holder died is taken over. */
-  locked<T>(fn: () => T): T {
-    for (let i = 0; ; i++) {
-      try {
-        fs.writeFileSync(this.lockFile, String(process.pid), { flag: 'wx' });
-        break;
-      } catch (e) {
-        if (errnoCode(e) !== 'EEXIST') throw e;
-        const pid = Number(fs.readFileSync(this.lockFile, { encoding: 'utf8', flag: 'r' }) || 0);
-        if (pid && !alive(pid)) { fs.rmSync(this.lockFile, { force: true }); continue; }
-        if (i > 500) throw new BerthError('Unavailable', `image store is locked by process ${pid}`);
-        sleepSync(10);
-      }
+  /**
+   * Runs fn holding images/lock, against other processes (the daemon, `berth image`) and against
+   * other calls in this one (queued, so they never poll against themselves). The lock file appears
+   * only complete: its content ("pid starttime") is written and fsynced to a temp file that link(2)
+   * puts in place, failing with EEXIST while another holds it, so a full disk leaves no lock at all.
+   * A lock whose holder is gone (dead, a zombie, or a reused pid), or an empty one left by an older
+   * berthd, is taken over. Waiting yields to the event loop.
+   */
+  locked<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      await this.acquire();
+      try { return await fn(); } finally { fs.rmSync(this.lockFile, { force: true }); }
+    });
+    this.queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private queue: Promise<void> = Promise.resolve();
+
+  private async acquire(): Promise<void> {
+    const tmp = path.join(this.dir, `.lock.${process.pid}.${randomBytes(4).toString('hex')}`);
+    try {
+      writeSynced(tmp, `${process.pid} ${pidStartTime(process.pid)}\n`);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw new BerthError('Unavailable', `image store: cannot write its lock: ${(e as Error).message}`, { cause: e });
     }
-    try { return fn(); } finally { fs.rmSync(this.lockFile, { force: true }); }
+    try {
+      for (let i = 0; ; i++) {
+        try { fs.linkSync(tmp, this.lockFile); return; } catch (e) { if (errnoCode(e) !== 'EEXIST') throw e; }
+        const holder = readHolder(this.lockFile);
+        if (holder && holder.stale) { takeOver(this.lockFile, holder.ino); continue; }
+        // ~9 s in all, at most 100 ms apart: the lock is held for one small file write
+        if (i > 100) throw new BerthError('Unavailable', `image store is locked by process ${holder?.pid ?? 0}`);
+        await new Promise((r) => setTimeout(r, Math.min(100, 5 + i * 5)));
+      }
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
   }
 
   refs(): Record<string, string> {
@@ -64,8 +97,8 @@ export class ImageStore {
   }
 
   /** Applies edits to the reference map atomically; value undefined deletes. */
-  setRefs(edits: Record<string, string | undefined>): void {
-    this.locked(() => {
+  setRefs(edits: Record<string, string | undefined>): Promise<void> {
+    return this.locked(() => {
       const refs = this.refs();
       for (const [k, v] of Object.entries(edits)) { if (v === undefined) delete refs[k]; else refs[k] = v; }
       writeFileAtomicSync(this.refsFile, JSON.stringify(refs, null, 1));
@@ -80,7 +113,7 @@ export class ImageStore {
   }
 
   /** Adds or merges a record (new manifests, indexes and repos are unioned in). */
-  put(rec: ImageRecord): ImageRecord {
+  put(rec: ImageRecord): Promise<ImageRecord> {
     return this.locked(() => {
       const old = this.get(rec.id);
       const merged = old ? { ...old, manifests: mergeRefs(old.manifests, rec.manifests), indexes: mergeRefs(old.indexes, rec.indexes), lastTagTime: rec.lastTagTime ?? old.lastTagTime } : rec;
@@ -89,8 +122,8 @@ export class ImageStore {
     });
   }
 
-  delete(id: string): void {
-    this.locked(() => fs.rmSync(path.join(this.db, `${hexOf(id)}.json`), { force: true }));
+  delete(id: string): Promise<void> {
+    return this.locked(() => fs.rmSync(path.join(this.db, `${hexOf(id)}.json`), { force: true }));
   }
 
   list(): ImageRecord[] {
@@ -108,6 +141,36 @@ function mergeRefs(a: ManifestRef[], b: ManifestRef[]): ManifestRef[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return errnoCode(e) === 'EPERM'; }
+function writeSynced(file: string, data: string): void {
+  const fd = fs.openSync(file, 'wx', 0o600);
+  try { fs.writeSync(fd, data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+}
+
+interface Holder { pid: number; ino: number; stale: boolean }
+
+/** Who holds the lock file and whether that holder is gone; undefined when the file just went. */
+function readHolder(file: string): Holder | undefined {
+  let text: string;
+  let st: fs.Stats;
+  try { st = fs.statSync(file); text = fs.readFileSync(file, 'utf8'); } catch (e) { if (errnoCode(e) === 'ENOENT') return undefined; throw e; }
+  const [pidStr, start] = text.trim().split(' ');
+  const pid = Number(pidStr) || 0;
+  // older berthd wrote the pid alone, after creating the file: empty means it never got to write
+  if (pid <= 0) return { pid: 0, ino: st.ino, stale: true };
+  const now = pidStartTime(pid);
+  return { pid, ino: st.ino, stale: now === '' || (!!start && now !== start) };
+}
+
+/**
+ * Removes a stale lock file, provided it is still the one judged stale: it is renamed aside first
+ * (atomic), and put back if another process replaced it meanwhile.
+ */
+function takeOver(file: string, ino: number): void {
+  const aside = `${file}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try { fs.renameSync(file, aside); } catch (e) { if (errnoCode(e) === 'ENOENT') return; throw e; }
+  try {
+    if (fs.statSync(aside).ino !== ino) { try { fs.linkSync(aside, file); } catch { /* a third one holds it now */ } }
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
 }

@@ -2,6 +2,7 @@
 // Plain HTTP only for localhost, 127.0.0.1, ::1 and registries marked insecure; retries transient failures.
 import { createHash } from 'node:crypto';
 import { BerthError } from '../errors.js';
+import { MAX_MANIFEST, MAX_SMALL, readResponseCapped } from '../util/read-capped.js';
 import { credentialsFor, parseChallenges, type Credentials } from './auth.js';
 import { DEFAULT_DOMAIN, familiarName, type Reference } from './reference.js';
 
@@ -103,7 +104,10 @@ export class RegistryClient {
     }
     if (res.status === 401 || res.status === 403) throw new BerthError('PermissionDenied', `registry ${this.host}: authentication required (token server refused: ${res.status})`);
     if (!res.ok) throw new BerthError('Unavailable', `registry ${this.host}: token server answered ${res.status}`);
-    const j = (await res.json()) as { token?: string; access_token?: string };
+    let j: { token?: string; access_token?: string };
+    try { j = JSON.parse((await readResponseCapped(res, MAX_SMALL, 'token server answer')).toString('utf8')) as typeof j; } catch (e) {
+      throw new BerthError('Unavailable', `registry ${this.host}: token server: ${(e as Error).message}`, { cause: e });
+    }
     const t = j.token ?? j.access_token;
     if (!t) throw new BerthError('Unavailable', `registry ${this.host}: token server returned no token`);
     return t;
@@ -157,7 +161,7 @@ export class RegistryClient {
     let code = '';
     let message = '';
     try {
-      const j = (await res.json()) as { errors?: Array<{ code?: string; message?: string }> };
+      const j = JSON.parse((await readResponseCapped(res, MAX_SMALL, 'error body')).toString('utf8')) as { errors?: Array<{ code?: string; message?: string }> };
       code = j.errors?.[0]?.code ?? '';
       message = j.errors?.[0]?.message ?? '';
     } catch { /* not JSON */ }
@@ -183,8 +187,7 @@ export class RegistryClient {
       }
       throw e;
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length > 4 << 20) throw new BerthError('InvalidArgument', `manifest ${tagOrDigest}: larger than 4 MiB`);
+    const bytes = await readResponseCapped(res, MAX_MANIFEST, `manifest ${tagOrDigest}`);
     const digest = 'sha256:' + createHash('sha256').update(bytes).digest('hex');
     if (ref.digest && ref.digest !== digest) throw new BerthError('InvalidArgument', `manifest digest mismatch: asked for ${ref.digest}, got ${digest}`);
     let mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();

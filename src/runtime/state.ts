@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 import type { Spec, State } from './spec-types.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { privateDir, tightenDir } from '../util/dirs.js';
 
 export const DEFAULT_ROOT = '/run/berth/runtime';
 
@@ -29,17 +30,17 @@ export function checkId(id: string | undefined): string {
 }
 
 export class StateStore {
-  constructor(readonly root = DEFAULT_ROOT) {}
+  constructor(readonly root = DEFAULT_ROOT) { tightenDir(root); }
 
   dir(id: string): string { return path.join(this.root, checkId(id)); }
   fifo(id: string): string { return path.join(this.dir(id), 'exec.fifo'); }
 
   /** Claims the id: fails with Conflict if it is taken. */
   claim(id: string): string {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    privateDir(this.root);
     const dir = this.dir(id);
     try {
-      fs.mkdirSync(dir, { mode: 0o711 });
+      fs.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if (errnoCode(e) === 'EEXIST') throw new BerthError('Conflict', `container with id ${id} already exists`);
       throw e;

@@ -5,22 +5,24 @@ import { runHostOps } from '../runtime/sync.js';
 /** containerd's mount.Mount: what to mount, never mounted by the snapshotter itself. */
 export interface Mount { type: string; source: string; options: string[] }
 
-const MS_RDONLY = 1, MS_REMOUNT = 32, MS_BIND = 4096, MS_REC = 16384;
+const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_REMOUNT = 32, MS_BIND = 4096, MS_REC = 16384;
 const MNT_DETACH = 2;
+// options that are mount(2) flags, not filesystem data
+const FLAG_OPTS: Record<string, number> = { ro: MS_RDONLY, rw: 0, nosuid: MS_NOSUID, nodev: MS_NODEV };
 
 /** Pure: mounts at target -> helper ops. */
 export function mountOps(mounts: Mount[], target: string): Op[] {
   const ops: Op[] = [];
   for (const m of mounts) {
-    const ro = m.options.includes('ro');
+    let flags = 0;
+    for (const o of m.options) flags |= FLAG_OPTS[o] ?? 0;
     if (m.type === 'bind') {
-      const flags = MS_BIND | (m.options.includes('rbind') ? MS_REC : 0);
-      ops.push({ op: 'MOUNT', args: { flags, inroot: 0, mkdir: 0, src: m.source, dst: target, fstype: '', data: '' } });
-      // a bind mount ignores MS_RDONLY until remounted
-      if (ro) ops.push({ op: 'MOUNT', args: { flags: MS_REMOUNT | MS_BIND | MS_RDONLY, inroot: 0, mkdir: 0, src: '', dst: target, fstype: '', data: '' } });
+      ops.push({ op: 'MOUNT', args: { flags: MS_BIND | (m.options.includes('rbind') ? MS_REC : 0), inroot: 0, mkdir: 0, src: m.source, dst: target, fstype: '', data: '' } });
+      // a bind mount ignores MS_RDONLY, MS_NOSUID and MS_NODEV until remounted
+      if (flags) ops.push({ op: 'MOUNT', args: { flags: MS_REMOUNT | MS_BIND | flags, inroot: 0, mkdir: 0, src: '', dst: target, fstype: '', data: '' } });
     } else {
-      const data = m.options.filter((o) => o !== 'ro' && o !== 'rw').join(',');
-      ops.push({ op: 'MOUNT', args: { flags: ro ? MS_RDONLY : 0, inroot: 0, mkdir: 0, src: m.source, dst: target, fstype: m.type, data } });
+      const data = m.options.filter((o) => !(o in FLAG_OPTS)).join(',');
+      ops.push({ op: 'MOUNT', args: { flags, inroot: 0, mkdir: 0, src: m.source, dst: target, fstype: m.type, data } });
     }
   }
   return ops;

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { hexOf } from '../content/digest.js';
 import { BerthError, errnoCode } from '../errors.js';
 import { fsyncDir, writeFileAtomicSync } from '../util/fs.js';
+import { privateDir } from '../util/dirs.js';
 import { decompress } from './decompress.js';
 import type { Mount } from './mount.js';
 import { applyLayer, type UnpackOptions } from './unpack.js';
@@ -34,7 +35,8 @@ export class Snapshotter {
   constructor(readonly root: string) {
     this.dir = path.join(root, 'snapshots');
     this.tmpDir = path.join(this.dir, '.tmp');
-    fs.mkdirSync(this.tmpDir, { recursive: true });
+    privateDir(this.dir, 0o710);
+    fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
   }
 
   private pathOf(name: string): string {
@@ -130,10 +132,14 @@ export class Snapshotter {
     const lowers = info.parent ? this.lowers(info.parent) : [];
     const upper = this.fsPath(key);
     if (info.kind === 'view') {
-      if (lowers.length === 1) return [{ type: 'bind', source: lowers[0]!, options: ['ro', 'rbind'] }];
-      if (lowers.length === 0) return [{ type: 'bind', source: upper, options: ['ro', 'rbind'] }];
-      return [{ type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lowers.join(':')}`] }];
+      // a view is berth's own look at layers on the host (diff, export, copy): nothing runs from it
+      const opts = ['ro', 'nosuid', 'nodev'];
+      if (lowers.length === 1) return [{ type: 'bind', source: lowers[0]!, options: [...opts, 'rbind'] }];
+      if (lowers.length === 0) return [{ type: 'bind', source: upper, options: [...opts, 'rbind'] }];
+      return [{ type: 'overlay', source: 'overlay', options: [...opts, `lowerdir=${lowers.join(':')}`] }];
     }
+    // An active snapshot becomes a container's root: it keeps suid and dev, as setuid programs and
+    // device nodes inside a container work under docker. The host side is guarded by the 0710 roots.
     if (lowers.length === 0) return [{ type: 'bind', source: upper, options: ['rw', 'rbind'] }];
     // mount(2) data is one page: ~40 layers of /var/lib/berth paths fit (docker shortens with l/ links)
     return [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${path.join(this.pathOf(key), 'work')}`, 'index=off'] }];

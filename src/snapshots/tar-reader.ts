@@ -11,6 +11,8 @@ export interface TarHandler {
 
 type State = 'header' | 'body' | 'meta' | 'done';
 
+const MAX_SPECIAL = 1 << 20;
+
 export class TarParser {
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -90,7 +92,8 @@ export class TarParser {
     this.left = size;
     this.pad = (512 - (size % 512)) % 512;
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-      if (size > 1 << 24) throw new BerthError('InvalidArgument', 'tar extended header too large');
+      // Go's archive/tar maxSpecialFileSize: PAX records and GNU long names are held in memory
+      if (size > MAX_SPECIAL) throw new BerthError('InvalidArgument', `tar ${flag === 'L' || flag === 'K' ? 'long name' : 'extended'} header of ${size} bytes: larger than ${MAX_SPECIAL} allowed`);
       this.meta = { flag, parts: [] };
       this.state = 'meta';
       return;
@@ -117,7 +120,13 @@ export class TarParser {
       const data = Buffer.concat(m.parts);
       this.meta = undefined;
       if (m.flag === 'x') this.pax = parsePax(data);
-      else if (m.flag === 'g') for (const [k, v] of parsePax(data)) this.globalPax.set(k, v);
+      else if (m.flag === 'g') {
+        for (const [k, v] of parsePax(data)) this.globalPax.set(k, v);
+        // global records stay for the rest of the stream: together they get one special entry's cap
+        let total = 0;
+        for (const [k, v] of this.globalPax) total += k.length + v.length;
+        if (total > MAX_SPECIAL) throw new BerthError('InvalidArgument', `tar global headers: larger than ${MAX_SPECIAL} bytes allowed`);
+      }
       else if (m.flag === 'L') this.longName = data.toString('utf8').replace(/\0+$/, '');
       else if (m.flag === 'K') this.longLink = data.toString('utf8').replace(/\0+$/, '');
       this.state = 'header';

@@ -42,6 +42,18 @@ export function cleanName(name: string, what = 'path'): string[] {
   return parts;
 }
 
+/**
+ * A whiteout is an empty regular file (image-spec layer.md "Whiteouts") naming a sibling: `.wh.`,
+ * `.wh..` and `.wh...` would name nothing, the directory itself or its parent, and a body would have
+ * nowhere to go. `.wh..wh.` names are markers (the opaque one) or aufs bookkeeping and name no sibling.
+ */
+function checkWhiteout(h: TarHeader, base: string): void {
+  if (h.type !== 'file' || h.size !== 0) throw breakout(h.name, `is a malformed whiteout: it must be an empty regular file, not ${h.type === 'file' ? `one of ${h.size} bytes` : `a ${h.type}`}`);
+  if (base.startsWith('.wh..wh.')) return;
+  const target = base.slice(WH_PREFIX.length);
+  if (target === '' || target === '.' || target === '..') throw breakout(h.name, `is a malformed whiteout: it names ${target === '' ? 'no file' : JSON.stringify(target)}`);
+}
+
 class Unpacker {
   private readonly dirs = new Set<string>(['']);          // relative paths known to be real directories
   private readonly dirTimes: Array<[string, number]> = [];
@@ -94,6 +106,7 @@ class Unpacker {
     const rel = parts.join('/');
 
     if (base.startsWith(WH_PREFIX)) {
+      checkWhiteout(h, base);
       if (base === WH_OPAQUE) {
         this.ops.push({ op: 'SETXATTR', args: { inroot: 1, path: parent || '.', name: 'trusted.overlay.opaque', value: Buffer.from('y') } });
       } else if (!base.startsWith('.wh..wh.')) {
@@ -169,6 +182,7 @@ class Unpacker {
   }
 
   data(chunk: Buffer): void {
+    if (this.fd < 0) throw new BerthError('Internal', `layer entry ${JSON.stringify(this.cur?.name ?? '')}: data without an open file`);
     let off = 0;
     while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off);
   }

@@ -95,7 +95,7 @@ describe('archives', { skip: missing }, () => {
     assert.equal(img.Id, id);
     assert.deepEqual(img.Config, { Cmd: ['/bin/sh'] });
     assert.equal(svc.history('imported:1')[0]!.Comment, 'from a tarball');
-    svc.tag('imported:1', 'other/name:x');
+    await svc.tag('imported:1', 'other/name:x');
     await assert.rejects(svc.remove(id.slice(7, 19)), /referenced in multiple repositories/);
     using = 'c0ffee'.repeat(10);
     await assert.rejects(svc.remove('imported:1'), /must force.*container c0ffeec0ffee/);

@@ -127,7 +127,7 @@ describe('registry pull and push', { skip: missing }, () => {
     t.after(() => fs.rmSync(root, { recursive: true, force: true }));
     const svc = new ImageService({ root });
     await svc.pull(`${reg.host}/test/app:1`);
-    svc.tag(`${reg.host}/test/app:1`, `${reg.host}/copy/app:2`);
+    await svc.tag(`${reg.host}/test/app:1`, `${reg.host}/copy/app:2`);
     const msgs: string[] = [];
     const r = await svc.push(`${reg.host}/copy/app:2`, { onProgress: (m) => msgs.push(m.status) });
     assert.equal(r.digest, layouts.app!.manifestDigest);

@@ -222,14 +222,14 @@ export function imageRoutes(r: Router, s: ApiServices): void {
   r.get(`/images/${NAME}/history`, ({ res, params }) => sendJson(res, 200, s.images.history(params.name!)));
   r.get(`/images/${NAME}/get`, ({ res, params }) => save(s, res, [params.name!]));
 
-  r.post(`/images/${NAME}/tag`, ({ req, res, params, query }) => {
+  r.post(`/images/${NAME}/tag`, async ({ req, res, params, query }) => {
     req.resume();
     const repo = query.get('repo') ?? '';
     if (!repo) throw new BerthError('InvalidArgument', 'repository name must have at least one component');
     const tag = query.get('tag') ?? '';
     const target = parseReference(tag ? `${repo}:${tag}` : repo);
     const id = s.images.resolveId(params.name!); // after the target parsed: a bad name is 400 first, as moby
-    s.images.tag(params.name!, formatReference(target));
+    await s.images.tag(params.name!, formatReference(target));
     s.events.publish('image', 'tag', id, imageAttrs(s, id, familiarString(formatReference(target))));
     sendEmpty(res, 201);
   });
