@@ -12,6 +12,7 @@ import { BerthError } from '../errors.js';
 import { ATTACH, attachFrame, FrameReader } from '../monitor/protocol.js';
 import { errorBody, messageOf, statusOf } from './errors.js';
 import { Router, splitVersion } from './router.js';
+import { checkQuery, ROUTES } from './schema/index.js';
 import { API_VERSION, compareVersions, ENGINE_VERSION, MIN_API_VERSION } from './version.js';
 
 export const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
@@ -44,9 +45,9 @@ export class HijackRoutes {
     this.router.post(pattern, key);
     return this;
   }
-  match(method: string, p: string): { handler: HijackHandler; params: Record<string, string> } | undefined {
+  match(method: string, p: string): { handler: HijackHandler; params: Record<string, string>; route: string } | undefined {
     const m = this.router.match(method, p);
-    return m ? { handler: this.handlers.get(m.handler)!, params: m.params } : undefined;
+    return m ? { handler: this.handlers.get(m.handler)!, params: m.params, route: m.route } : undefined;
   }
 }
 
@@ -94,6 +95,7 @@ export function upgradeListener(routes: HijackRoutes, log?: (m: string) => void)
       }
       const hit = routes.match(req.method ?? 'GET', p);
       if (!hit) throw new BerthError('NotFound', 'page not found');
+      checkQuery(ROUTES[hit.route], url.searchParams);
       const { body, early } = await readBody(req, socket, head);
       let accepted = false;
       const h: Hijack = {
