@@ -21,7 +21,8 @@ const compiled = new Map<BodyName, Promise<Validate>>();
 function validator(name: BodyName): Promise<Validate> {
   let v = compiled.get(name);
   if (!v) {
-    ajv ??= import('ajv').then(({ Ajv }) => new Ajv({ allErrors: false, allowUnionTypes: true, strictTypes: false }) as unknown as { compile(s: object): Validate });
+    // ajv is CommonJS: its module.exports (the default export, in Node and in the esbuild chunk alike) carries .Ajv
+    ajv ??= import('ajv').then((m) => new (m.default as unknown as { Ajv: new (o: object) => { compile(s: object): Validate } }).Ajv({ allErrors: false, allowUnionTypes: true, strictTypes: false }));
     v = ajv.then((a) => a.compile(BODIES[name]));
     compiled.set(name, v);
   }
