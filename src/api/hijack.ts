@@ -61,10 +61,14 @@ function rawError(socket: net.Socket, e: unknown): void {
     `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** A hijacked request's body is exec start's small JSON document; nothing bigger is buffered. */
+const MAX_BODY = 1 << 20;
+
 /** Content-Length bytes of body from `head` and then the socket; what follows is early stdin. */
 function readBody(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<{ body: Buffer; early: Buffer }> {
   const n = Number(req.headers['content-length'] ?? 0);
   if (!Number.isInteger(n) || n < 0) return Promise.reject(new BerthError('InvalidArgument', 'invalid Content-Length'));
+  if (n > MAX_BODY) return Promise.reject(new BerthError('InvalidArgument', `request body larger than ${MAX_BODY} bytes`));
   if (req.headers['transfer-encoding'] && n === 0) return Promise.reject(new BerthError('InvalidArgument', 'chunked bodies are not accepted on hijacked requests'));
   if (head.length >= n) return Promise.resolve({ body: head.subarray(0, n), early: head.subarray(n) });
   return new Promise((resolve, reject) => {

@@ -251,6 +251,28 @@ describe('API fuzzing', { skip }, () => {
     assert.deepEqual(failures, [], `${failures.length} of ${sent} requests failed:\n${failures.slice(0, 40).join('\n')}\n${d.log().slice(-3000)}`);
   });
 
+  test('hijacked routes (Upgrade: tcp): bad query values and bodies are HTTP errors before the 101', async () => {
+    const upgrade = (p: string, body: string): Promise<number> => new Promise((resolve) => {
+      const req = http.request({ socketPath: d.socket, method: 'POST', path: p, headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } });
+      req.on('upgrade', (_res, socket) => { socket.destroy(); resolve(101); });
+      req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', () => resolve(0));
+      req.end(body);
+    });
+    const cases: Array<[string, string, number]> = [
+      ['/v1.50/containers/target/attach?stream=maybe&stdout=1', '', 400],
+      ['/v1.50/containers/target/attach?logs=2x', '', 400],
+      ['/v1.50/containers/target/attach?stream=1&detachKeys=ctrl-', '', 400],
+      [`/v1.50/exec/${execId}/start`, DEEP, 400],
+      [`/v1.50/exec/${execId}/start`, '{"Detach":', 400],
+      [`/v1.50/exec/${execId}/start`, '{"Detach":"yes"}', 400],
+      [`/v1.50/exec/${execId}/start`, '{"Tty":[1]}', 400],
+      [`/v1.50/exec/${execId}/start`, JSON.stringify({ Detach: false, ConsoleSize: MB }), 400],
+      [`/v1.50/exec/${execId}/start`, `{"Detach":true,"x":"${'y'.repeat(2 << 20)}"}`, 400],
+    ];
+    for (const [p, body, want] of cases) assert.equal(await upgrade(p, body), want, `${p} ${body.slice(0, 40)}`);
+  });
+
   test('the daemon is alive and docker ps -a, images and info still work', async () => {
     assert.doesNotThrow(() => process.kill(d.pid, 0), 'berthd is running');
     for (const args of [['ps', '-a'], ['images'], ['info']]) {
