@@ -1,7 +1,9 @@
 // api/container-wire: Docker's PascalCase container shapes <-> Berth's domain types, pure. The create
 // request becomes a ContainerConfig (with moby's wire-level checks, daemon/container.go
 // verifyContainerSettings); a Container becomes ContainerJSON (inspect) or a list summary.
+import { availableParallelism } from 'node:os';
 import { BerthError } from '../errors.js';
+import { checkLimits, type Limits } from '../containers/validate.js';
 import type { ContainerConfig, HostConfig } from '../containers/config.js';
 import type { Container, ContainerState } from '../containers/types.js';
 import type {
@@ -47,27 +49,25 @@ function obj<T>(v: Record<string, T> | null | undefined): Record<string, T> | un
   return v === null || v === undefined || Object.keys(v).length === 0 ? undefined : v;
 }
 
-/** moby verifyPlatformContainerResources, the checks that need no host facts. */
-function checkResources(h: HostConfigWire): void {
-  const mem = h.Memory ?? 0;
-  const swap = h.MemorySwap ?? 0;
-  if (mem < 0 || (mem > 0 && mem < 6 * 1024 * 1024)) throw new BerthError('InvalidArgument', 'Minimum memory limit allowed is 6MB');
-  if (swap > 0 && mem === 0) throw new BerthError('InvalidArgument', 'You should always set the Memory limit when using Memoryswap limit, see usage');
-  if (swap > 0 && swap < mem) throw new BerthError('InvalidArgument', 'Minimum memoryswap limit should be larger than memory limit, see usage');
-  if ((h.NanoCpus ?? 0) > 0 && (h.CpuPeriod ?? 0) > 0) throw new BerthError('InvalidArgument', 'Conflicting options: Nano CPUs and CPU Period cannot both be set');
-  if ((h.NanoCpus ?? 0) > 0 && (h.CpuQuota ?? 0) > 0) throw new BerthError('InvalidArgument', 'Conflicting options: Nano CPUs and CPU Quota cannot both be set');
-  if ((h.NanoCpus ?? 0) < 0) throw new BerthError('InvalidArgument', 'Range of CPUs is from 0.01 to the number of CPUs available');
-  if ((h.CpuShares ?? 0) < 0) throw new BerthError('InvalidArgument', `invalid CPU shares (${h.CpuShares}): value must be a positive integer`);
-  if (h.OomScoreAdj !== undefined && (h.OomScoreAdj < -1000 || h.OomScoreAdj > 1000)) throw new BerthError('InvalidArgument', `Invalid value ${h.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
-  if (h.RestartPolicy?.Name && h.RestartPolicy.Name !== 'no' && h.AutoRemove) throw new BerthError('InvalidArgument', `can't create 'AutoRemove' container with restart policy`);
+/** The wire's resources and settings in the terms of containers/validate.ts (the one place of those checks). */
+function limitsOf(body: ContainerCreateRequest, h: HostConfigWire): Limits {
+  return {
+    memory: h.Memory ?? undefined, memorySwap: h.MemorySwap ?? undefined, memoryReservation: h.MemoryReservation ?? undefined,
+    memorySwappiness: h.MemorySwappiness, oomKillDisable: h.OomKillDisable ?? undefined, nanoCpus: h.NanoCpus ?? undefined,
+    cpuShares: h.CpuShares ?? undefined, cpuPeriod: h.CpuPeriod ?? undefined, cpuQuota: h.CpuQuota ?? undefined, pidsLimit: h.PidsLimit,
+    blkioWeight: h.BlkioWeight ?? undefined, oomScoreAdj: h.OomScoreAdj ?? undefined, shmSize: h.ShmSize ?? undefined,
+    ulimits: h.Ulimits?.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })), hostname: body.Hostname ?? undefined, stopTimeout: body.StopTimeout,
+  };
 }
 
 /** POST /containers/create body → ContainerConfig. */
-export function toContainerConfig(body: ContainerCreateRequest | undefined): WireContainerConfig {
+export function toContainerConfig(body: ContainerCreateRequest | undefined, o: { ncpu?: number; warnings?: string[] } = {}): WireContainerConfig {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BerthError('InvalidArgument', 'config cannot be empty in order to create a container');
   if (typeof body.Image !== 'string' || body.Image === '') throw new BerthError('InvalidArgument', 'no image specified: Config.Image is empty');
   const h: HostConfigWire = body.HostConfig ?? {};
-  checkResources(h);
+  const warnings = checkLimits(limitsOf(body, h), { ncpu: o.ncpu ?? availableParallelism() });
+  o.warnings?.push(...warnings);
+  if (h.RestartPolicy?.Name && h.RestartPolicy.Name !== 'no' && h.AutoRemove) throw new BerthError('InvalidArgument', `can't create 'AutoRemove' container with restart policy`);
   const host: HostConfig & HostExtras = {
     memory: num(h.Memory), memorySwap: num(h.MemorySwap), memoryReservation: num(h.MemoryReservation),
     oomKillDisable: h.OomKillDisable ?? undefined, nanoCpus: num(h.NanoCpus), cpuShares: num(h.CpuShares),

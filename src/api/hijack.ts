@@ -12,6 +12,7 @@ import { BerthError } from '../errors.js';
 import { ATTACH, attachFrame, FrameReader } from '../monitor/protocol.js';
 import { errorBody, messageOf, statusOf } from './errors.js';
 import { Router, splitVersion } from './router.js';
+import { checkQuery, ROUTES } from './schema/index.js';
 import { API_VERSION, compareVersions, ENGINE_VERSION, MIN_API_VERSION } from './version.js';
 
 export const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
@@ -44,9 +45,9 @@ export class HijackRoutes {
     this.router.post(pattern, key);
     return this;
   }
-  match(method: string, p: string): { handler: HijackHandler; params: Record<string, string> } | undefined {
+  match(method: string, p: string): { handler: HijackHandler; params: Record<string, string>; route: string } | undefined {
     const m = this.router.match(method, p);
-    return m ? { handler: this.handlers.get(m.handler)!, params: m.params } : undefined;
+    return m ? { handler: this.handlers.get(m.handler)!, params: m.params, route: m.route } : undefined;
   }
 }
 
@@ -60,10 +61,14 @@ function rawError(socket: net.Socket, e: unknown): void {
     `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** A hijacked request's body is exec start's small JSON document; nothing bigger is buffered. */
+const MAX_BODY = 1 << 20;
+
 /** Content-Length bytes of body from `head` and then the socket; what follows is early stdin. */
 function readBody(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<{ body: Buffer; early: Buffer }> {
   const n = Number(req.headers['content-length'] ?? 0);
   if (!Number.isInteger(n) || n < 0) return Promise.reject(new BerthError('InvalidArgument', 'invalid Content-Length'));
+  if (n > MAX_BODY) return Promise.reject(new BerthError('InvalidArgument', `request body larger than ${MAX_BODY} bytes`));
   if (req.headers['transfer-encoding'] && n === 0) return Promise.reject(new BerthError('InvalidArgument', 'chunked bodies are not accepted on hijacked requests'));
   if (head.length >= n) return Promise.resolve({ body: head.subarray(0, n), early: head.subarray(n) });
   return new Promise((resolve, reject) => {
@@ -94,6 +99,7 @@ export function upgradeListener(routes: HijackRoutes, log?: (m: string) => void)
       }
       const hit = routes.match(req.method ?? 'GET', p);
       if (!hit) throw new BerthError('NotFound', 'page not found');
+      checkQuery(ROUTES[hit.route], url.searchParams);
       const { body, early } = await readBody(req, socket, head);
       let accepted = false;
       const h: Hijack = {

@@ -3,6 +3,7 @@
 import type * as http from 'node:http';
 import { BerthError } from '../errors.js';
 import { streamError } from './errors.js';
+import { checkBody, type BodyName } from './schema/index.js';
 
 export async function readBody(req: http.IncomingMessage, limit = 16 << 20): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -15,20 +16,48 @@ export async function readBody(req: http.IncomingMessage, limit = 16 << 20): Pro
   return Buffer.concat(parts);
 }
 
+/** Request bodies nest a handful of levels; deeper ones are refused before anything recurses over them. */
+export const MAX_JSON_DEPTH = 100;
+
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: string): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max) max = depth; }
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** JSON text → value; a bad or too deeply nested document is 400 "invalid JSON: …" (never a RangeError). */
+export function parseJson(body: Buffer | string): unknown {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new BerthError('InvalidArgument', `invalid JSON: nested more than ${MAX_JSON_DEPTH} levels deep`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BerthError('InvalidArgument', `invalid JSON: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Reads a JSON body as moby's httputils.ReadJSON does: an empty body is `undefined`, another content
- * type than application/json is refused, and a bad document is 400 "invalid JSON: …".
+ * type than application/json is refused, and a bad document is 400 "invalid JSON: …". With a schema
+ * name, a document of the wrong shape is a 400 naming the field (api/schema).
  */
-export async function readJson<T>(req: http.IncomingMessage): Promise<T | undefined> {
+export async function readJson<T>(req: http.IncomingMessage, schema?: BodyName): Promise<T | undefined> {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const body = await readBody(req);
   if (body.length === 0) return undefined;
   if (ct !== '' && ct !== 'application/json') throw new BerthError('InvalidArgument', `unsupported Content-Type header (${ct}): must be 'application/json'`);
-  try {
-    return JSON.parse(body.toString('utf8')) as T;
-  } catch (e) {
-    throw new BerthError('InvalidArgument', `invalid JSON: ${(e as Error).message}`);
-  }
+  const value = parseJson(body);
+  if (schema) await checkBody(schema, value);
+  return value as T;
 }
 
 export function sendJson(res: http.ServerResponse, status: number, value: unknown): void {

@@ -15,7 +15,7 @@ export interface Context {
 
 export type Handler = (ctx: Context) => Promise<void> | void;
 
-interface Route { method: string; re: RegExp; keys: string[]; handler: Handler }
+interface Route { method: string; pattern: string; re: RegExp; keys: string[]; handler: Handler }
 
 export class Router {
   private readonly routes: Route[] = [];
@@ -27,7 +27,7 @@ export class Router {
       keys.push(k);
       return `(${re ? re.replace(/\\/g, '') : '[^/]+'})`;
     });
-    this.routes.push({ method, re: new RegExp(`^${src}$`), keys, handler });
+    this.routes.push({ method, pattern, re: new RegExp(`^${src}$`), keys, handler });
     return this;
   }
 
@@ -36,8 +36,11 @@ export class Router {
   delete(p: string, h: Handler) { return this.add('DELETE', p, h); }
   head(p: string, h: Handler) { return this.add('HEAD', p, h); }
 
-  /** The handler and path variables for a request path (already stripped of /vX.Y). */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | undefined {
+  /** Every route as `METHOD pattern` (a test checks each has a schema entry). */
+  list(): string[] { return this.routes.map((r) => `${r.method} ${r.pattern}`); }
+
+  /** The handler, path variables and route (`METHOD pattern`, api/schema's key) for a request path (already stripped of /vX.Y). */
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; route: string } | undefined {
     for (const r of this.routes) {
       if (r.method !== method) continue;
       const m = r.re.exec(path);
@@ -47,7 +50,7 @@ export class Router {
         const raw = m[i + 1] ?? '';
         try { params[k] = decodeURIComponent(raw); } catch { throw new BerthError('InvalidArgument', `invalid path escape in ${JSON.stringify(raw)}`); }
       });
-      return { handler: r.handler, params };
+      return { handler: r.handler, params, route: `${r.method} ${r.pattern}` };
     }
     return undefined;
   }

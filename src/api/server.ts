@@ -17,6 +17,7 @@ import { execRoutes } from './routes/exec.js';
 import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
+import { checkQuery, ROUTES } from './schema/index.js';
 import { systemRoutes } from './routes/system.js';
 import { API_VERSION, compareVersions, ENGINE_VERSION, MIN_API_VERSION } from './version.js';
 
@@ -83,6 +84,8 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
     res.end(body);
     return;
   }
+  // api/schema: a query value of the wrong type is a 400 before the handler runs
+  checkQuery(ROUTES[hit.route], url.searchParams);
   const ctx: Context = { req, res, params: hit.params, query: url.searchParams, version: version ?? API_VERSION, path: p };
   await hit.handler(ctx);
 }

@@ -19,6 +19,7 @@ import { StateStore } from '../runtime/state.js';
 import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { sleep } from '../util/timer.js';
 import { readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
@@ -26,6 +27,7 @@ import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
 import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
+import { recordProblem } from './validate.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
 import { privateDir } from '../util/dirs.js';
 
@@ -57,7 +59,12 @@ export class Containers implements ContainerService {
     this.runtime = new StateStore(path.join(o.execRoot, 'runtime'));
     this.execs = new Execs(this.runtime, o.execRoot);
     for (const id of fs.readdirSync(this.dir)) {
-      try { this.records.set(id, JSON.parse(fs.readFileSync(this.file(id), 'utf8')) as Record); } catch { /* not a container */ }
+      let r: unknown;
+      try { r = JSON.parse(fs.readFileSync(this.file(id), 'utf8')); } catch { continue; /* not a container */ }
+      // one malformed record must not break list/restore for all: skip it, say so, leave the file for a look
+      const bad = recordProblem(r) ?? ((r as Record).id !== id ? `its id is not ${id}` : undefined);
+      if (bad) { o.log?.(`container ${id}: skipping its record ${this.file(id)}: ${bad}`); continue; }
+      this.records.set(id, r as Record);
     }
   }
 
@@ -267,7 +274,7 @@ export class Containers implements ContainerService {
     const t = timeoutSec ?? c.config.stopTimeout ?? 10;
     try { await this.kill(c.id, signal ?? c.config.stopSignal ?? 'SIGTERM'); } catch { /* exited meanwhile */ }
     if (t >= 0) {
-      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), t * 1000).unref());
+      const timer = sleep(t * 1000).then(() => 'timeout' as const); // chunked: a long -t must not overflow
       if ((await Promise.race([exited, timer])) === 'timeout') await this.kill(c.id, 'SIGKILL').catch(() => undefined);
     }
     await exited;

@@ -30,7 +30,8 @@ export function parseChanges(changes: string[]): Record<string, unknown> | undef
   if (changes.length === 0) return undefined;
   const c: Record<string, unknown> = {};
   for (const line of changes.flatMap((x) => x.split('\n')).map((x) => x.trim()).filter(Boolean)) {
-    const m = /^(\w+)\s*(.*)$/s.exec(line)!;
+    const m = /^(\w+)\s*(.*)$/s.exec(line);
+    if (!m) throw new BerthError('InvalidArgument', `${JSON.stringify(line)} is not a valid change command`);
     const op = m[1]!.toUpperCase();
     const rest = m[2]!;
     if (!ALLOWED.includes(op)) throw new BerthError('InvalidArgument', `${op} is not a valid change command`);

@@ -5,6 +5,7 @@ import type * as net from 'node:net';
 import type { Writable } from 'node:stream';
 import { BerthError } from '../../errors.js';
 import type { Container, ContainerService, WaitCondition } from '../../containers/types.js';
+import { checkStopTimeout } from '../../containers/validate.js';
 import { attachFrame } from '../../monitor/protocol.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
 import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, type Hijack, type HijackRoutes } from '../hijack.js';
@@ -92,6 +93,13 @@ function optInt(q: URLSearchParams, name: string): number | undefined {
   return v === null || v === '' ? undefined : intValue(q, name, 0);
 }
 
+/** stop/restart `t`: seconds, negative waits forever; beyond what docker can express is a 400. */
+function stopTimeout(q: URLSearchParams): number | undefined {
+  const t = optInt(q, 't');
+  checkStopTimeout(t, 'stop timeout (t)');
+  return t;
+}
+
 /** moby jsonmessage.RFC3339NanoFixed: always nine fractional digits. */
 export function fixedNano(t: string): string {
   const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t);
@@ -104,11 +112,12 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
   const svc = () => containerService(s);
 
   r.post('/containers/create', async ({ req, res, query }) => {
-    const body = await readJson<ContainerCreateRequest>(req);
-    const config = toContainerConfig(body);
+    const body = await readJson<ContainerCreateRequest>(req, 'containerCreate');
+    const warnings: string[] = [];
+    const config = toContainerConfig(body, { ncpu: s.host().ncpu, warnings });
     const name = query.get('name') || undefined;
     const out = await svc().create(name, config);
-    const reply: ContainerCreateResponse = { Id: out.id, Warnings: out.warnings ?? [] };
+    const reply: ContainerCreateResponse = { Id: out.id, Warnings: [...warnings, ...(out.warnings ?? [])] };
     sendJson(res, 201, reply);
   });
 
@@ -139,12 +148,12 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
   });
 
   r.post('/containers/{id}/stop', async ({ res, params, query }) => {
-    const done = await svc().stop(params.id!, optInt(query, 't'), query.get('signal') || undefined);
+    const done = await svc().stop(params.id!, stopTimeout(query), query.get('signal') || undefined);
     sendEmpty(res, done ? 204 : 304);
   });
 
   r.post('/containers/{id}/restart', async ({ res, params, query }) => {
-    await svc().restart(params.id!, optInt(query, 't'));
+    await svc().restart(params.id!, stopTimeout(query));
     sendEmpty(res, 204);
   });
 

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import { BerthError } from '../../errors.js';
 import type { Containers } from '../../containers/service.js';
 import { connectUnix, MULTIPLEXED, RAW_STREAM, StreamBridge, parseDetachKeys, type Hijack, type HijackRoutes } from '../hijack.js';
-import { readJson, sendEmpty, sendJson } from '../http.js';
+import { parseJson, readJson, sendEmpty, sendJson } from '../http.js';
+import { checkBody } from '../schema/index.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 
@@ -24,7 +25,7 @@ function execService(s: ApiServices): Containers {
 
 export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
   r.post('/containers/{id}/exec', async ({ req, res, params }) => {
-    const body = (await readJson<ExecCreateRequest>(req)) ?? {};
+    const body = (await readJson<ExecCreateRequest>(req, 'execCreate')) ?? {};
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new BerthError('InvalidArgument', 'No exec command specified');
     if (body.DetachKeys) parseDetachKeys(body.DetachKeys);
     const id = await execService(s).execCreate(params.id!, {
@@ -37,7 +38,7 @@ export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
 
   // Detach:true comes as a plain request (docker exec -d); the container keeps the process
   r.post('/exec/{id}/start', async ({ req, res, params }) => {
-    const body = (await readJson<ExecStartRequest>(req)) ?? {};
+    const body = (await readJson<ExecStartRequest>(req, 'execStart')) ?? {};
     if (!body.Detach) throw new BerthError('InvalidArgument', 'exec start without Detach needs a hijacked connection (Upgrade: tcp)');
     await execService(s).execStart(params.id!);
     sendEmpty(res, 200);
@@ -45,7 +46,8 @@ export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
 
   h?.add('/exec/{id}/start', async (x: Hijack) => {
     const svc = execService(s);
-    const start = x.body.length ? (JSON.parse(x.body.toString('utf8')) as ExecStartRequest) : {};
+    const start = ((x.body.length ? parseJson(x.body) : undefined) ?? {}) as ExecStartRequest;
+    await checkBody('execStart', start);
     const e = svc.execInspect(x.params.id!);
     const cfg = attached.get(e.id) ?? {};
     if (start.Detach) {

@@ -126,7 +126,7 @@ export function systemRoutes(r: Router, s: ApiServices): void {
 
   // docker login: the daemon checks the credentials against the registry (moby registry.Service.Auth)
   r.post('/auth', async ({ req, res }) => {
-    const a = await readJson<AuthConfig>(req);
+    const a = await readJson<AuthConfig>(req, 'authConfig');
     if (!a) throw new BerthError('InvalidArgument', 'invalid JSON: got EOF while reading request body');
     const server = (a.serveraddress ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '') || DEFAULT_DOMAIN;
     const host = server === 'index.docker.io' || server === 'registry-1.docker.io' ? DEFAULT_DOMAIN : server;

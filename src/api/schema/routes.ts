@@ -1,0 +1,78 @@
+// api/schema/routes: what each route berthd serves accepts — its query parameters (typed as moby's
+// swagger types them) and the schema of its JSON body. Keys are `METHOD pattern` exactly as the routes
+// register them; a unit test checks that every served route has an entry here, and the API fuzz test
+// generates its malformed requests from this table.
+import { containerCreate, containerUpdate } from './container.js';
+import { execCreate, execStart } from './exec.js';
+import { authConfig } from './system.js';
+
+/**
+ * A query parameter's type. `bool`: moby's boolean words (1/0, true/false, yes/no, …); `int`: a decimal
+ * int64; `filters`: the JSON filter map; `timestamp`: unix seconds, RFC 3339 or a duration ago; `tail`:
+ * "all" or an int; a list: one of these words; `string`: anything (the service judges it).
+ */
+export type QueryKind = 'bool' | 'int' | 'string' | 'filters' | 'timestamp' | 'tail' | readonly string[];
+
+export const BODIES = { containerCreate, containerUpdate, execCreate, execStart, authConfig } as const;
+export type BodyName = keyof typeof BODIES;
+
+export interface RouteSpec {
+  query?: { [param: string]: QueryKind };
+  /** a JSON body and its schema */
+  body?: BodyName;
+  /** a body that is not JSON (a tar stream) */
+  raw?: true;
+}
+
+const NAME = '{name:.+}';
+const logsQuery = { follow: 'bool', stdout: 'bool', stderr: 'bool', since: 'timestamp', until: 'timestamp', timestamps: 'bool', tail: 'tail' } as const;
+const attachQuery = { detachKeys: 'string', logs: 'bool', stream: 'bool', stdin: 'bool', stdout: 'bool', stderr: 'bool' } as const;
+const resizeQuery = { h: 'int', w: 'int' } as const;
+
+export const ROUTES: { [route: string]: RouteSpec } = {
+  // system
+  'GET /_ping': {},
+  'HEAD /_ping': {},
+  'GET /version': {},
+  'GET /info': {},
+  'GET /system/df': { query: { verbose: 'bool' } },
+  'GET /events': { query: { since: 'timestamp', until: 'timestamp', filters: 'filters' } },
+  'POST /auth': { body: 'authConfig' },
+
+  // images
+  'POST /images/create': { query: { fromImage: 'string', fromSrc: 'string', repo: 'string', tag: 'string', message: 'string', changes: 'string', platform: 'string' }, raw: true },
+  'GET /images/json': { query: { all: 'bool', filters: 'filters', 'shared-size': 'bool', digests: 'bool', manifests: 'bool', identity: 'bool', filter: 'string' } },
+  'GET /images/get': { query: { names: 'string', platform: 'string' } },
+  'POST /images/load': { query: { quiet: 'bool', platform: 'string' }, raw: true },
+  'POST /images/prune': { query: { filters: 'filters' } },
+  [`GET /images/${NAME}/json`]: { query: { manifests: 'bool', platform: 'string' } },
+  [`GET /images/${NAME}/history`]: { query: { platform: 'string' } },
+  [`GET /images/${NAME}/get`]: { query: { platform: 'string' } },
+  [`POST /images/${NAME}/tag`]: { query: { repo: 'string', tag: 'string' } },
+  [`POST /images/${NAME}/push`]: { query: { tag: 'string', platform: 'string' } },
+  [`DELETE /images/${NAME}`]: { query: { force: 'bool', noprune: 'bool', platforms: 'string' } },
+
+  // containers
+  'POST /containers/create': { query: { name: 'string', platform: 'string' }, body: 'containerCreate' },
+  'GET /containers/json': { query: { all: 'bool', limit: 'int', size: 'bool', filters: 'filters' } },
+  'GET /containers/{id}/json': { query: { size: 'bool' } },
+  'POST /containers/{id}/start': { query: { detachKeys: 'string' } },
+  'POST /containers/{id}/stop': { query: { signal: 'string', t: 'int' } },
+  'POST /containers/{id}/restart': { query: { signal: 'string', t: 'int' } },
+  'POST /containers/{id}/kill': { query: { signal: 'string' } },
+  'POST /containers/{id}/rename': { query: { name: 'string' } },
+  'POST /containers/{id}/resize': { query: resizeQuery },
+  'DELETE /containers/{id}': { query: { v: 'bool', force: 'bool', link: 'bool' } },
+  'POST /containers/{id}/wait': { query: { condition: ['', 'not-running', 'next-exit', 'removed'] } },
+  'GET /containers/{id}/logs': { query: logsQuery },
+  'POST /containers/{id}/attach': { query: attachQuery },
+
+  // exec
+  'POST /containers/{id}/exec': { body: 'execCreate' },
+  'POST /exec/{id}/start': { body: 'execStart' },
+  'GET /exec/{id}/json': {},
+  'POST /exec/{id}/resize': { query: resizeQuery },
+};
+
+/** The hijacked (Upgrade: tcp) routes: same tables, served on the 'upgrade' event. */
+export const HIJACK_ROUTES = ['POST /containers/{id}/attach', 'POST /exec/{id}/start'];
