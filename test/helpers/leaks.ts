@@ -53,6 +53,11 @@ export function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** What a process's fds point at, for a failure message. */
+export function fdTargets(pid: number): string[] {
+  return fs.readdirSync(`/proc/${pid}/fd`).map((n) => { try { return `${n}:${fs.readlinkSync(`/proc/${pid}/fd/${n}`)}`; } catch { return n; } });
+}
+
 /** Polls `check` until it returns true, at most `ms`; returns its last answer (the caller asserts on it). */
 export async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
