@@ -253,8 +253,8 @@ export class Containers implements ContainerService {
 
   /**
    * The monitor died without an exit status (kill -9): nothing reaps or logs the container any more.
-   * finish() kills what is left through the cgroup; the exit is what containerd records for the
-   * task of a dead shim, 128 + SIGKILL.
+   * finish() kills what is left through the cgroup; the exit is what containerd records when a shim
+   * dies and the shim's delete kills the container (cleanupAfterDeadShim): 128 + SIGKILL.
    */
   private async monitorGone(id: string): Promise<void> {
     const c = this.records.get(id);

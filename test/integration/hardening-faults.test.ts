@@ -91,7 +91,9 @@ describe('hardening: faults', { skip: isRoot ? false : 'needs root' }, () => {
       let step = 0;
       const maybe = async (p: Promise<unknown>) => {
         const f = step++ === at ? new Promise((r) => setTimeout(r, delay)).then(fault) : undefined;
-        await Promise.allSettled([p, f]).then(([res]) => { if (res.status === 'rejected') faults.errors++; });
+        const [res] = await Promise.allSettled([within(p, `step ${step - 1} of a cycle`), f]);
+        if (res.status === 'rejected' && res.reason instanceof Hung) throw res.reason;
+        if (res.status === 'rejected') faults.errors++; // the daemon was killed under it, or the container was
       };
       let id: string | undefined;
       await maybe(run(['sleep', '100000']).then((x) => { id = x; }));
@@ -102,7 +104,7 @@ describe('hardening: faults', { skip: isRoot ? false : 'needs root' }, () => {
       await maybe(api.removeContainer(id, { force: true }));
       // a keeper that died is started again
       const dead = pick(keepers);
-      if (dead && rand() < 0.3) await api.startContainer(dead).catch(() => { faults.errors++; });
+      if (dead && rand() < 0.3) await within(api.startContainer(dead), 'start').catch((e) => { if (e instanceof Hung) throw e; faults.errors++; });
       faults.cycles++;
     };
     const end = Date.now() + SECONDS * 1000;
@@ -125,9 +127,9 @@ describe('hardening: faults', { skip: isRoot ? false : 'needs root' }, () => {
 
     // stop and rm work on all
     const all = await api.listContainers({ all: true });
-    const stopped = await Promise.allSettled(all.map((c) => api.stopContainer(c.Id, { timeout: 1 })));
+    const stopped = await Promise.allSettled(all.map((c) => within(api.stopContainer(c.Id, { timeout: 1 }), `stop ${c.Id}`)));
     assert.deepEqual(stopped.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), []);
-    for (const c of all) await api.removeContainer(c.Id, { force: true });
+    for (const c of all) await within(api.removeContainer(c.Id, { force: true }), `rm -f ${c.Id}`);
     assert.deepEqual(await api.listContainers({ all: true }), []);
 
     // nothing is left: mounts, cgroups, helpers, fds
@@ -142,6 +144,15 @@ describe('hardening: faults', { skip: isRoot ? false : 'needs root' }, () => {
     assert.ok(fs.readdirSync(path.join(d.root, 'containers')).length === 0, 'container directories left');
   });
 });
+
+class Hung extends Error {}
+
+/** A call that never returns (stop on a container nobody watches) fails the test instead of hanging it. */
+function within<T>(p: Promise<T>, what: string, ms = 60_000): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Hung(`${what} did not return in ${ms / 1000} s`)), ms); });
+  return Promise.race([p, hung]).finally(() => clearTimeout(t));
+}
 
 function chunks(b: Buffer): AsyncIterable<Uint8Array> {
   return (async function* () { yield b; })();
