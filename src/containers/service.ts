@@ -175,8 +175,7 @@ export class Containers implements ContainerService {
     const rootfs = path.join(dir, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true });
     await mountAll(c.mounts, rootfs);
-    let mon: Monitor | undefined;
-    let created: Created | undefined;
+    const made: { mon?: Monitor; created?: Created } = {}; // what a failed start must undo
     try {
       this.writeEtc(c, dir);
       makeBindSources(c.config.host.binds ?? []);
@@ -189,17 +188,17 @@ export class Containers implements ContainerService {
       fs.rmSync(c.attachSocket, { force: true });
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
       const tty = !!c.config.tty;
-      const m = mon = await startMonitor({
+      const mon = made.mon = await startMonitor({
         dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin,
         paths: { attach: c.attachSocket }, stderr: 'ignore',
       });
-      const made = created = await runtimeCreate(this.runtime, {
+      const created = made.created = await runtimeCreate(this.runtime, {
         id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
-        spawnHelper: async () => monitoredHelper(m.childPid, m.sockets[0]!),
+        spawnHelper: async () => monitoredHelper(mon.childPid, mon.sockets[0]!),
       });
       mon.containerPid(created.record.pid);
       const rc = new RuntimeContainer(this.runtime, created.record);
-      await startWith(rc, () => made.session.send(MSG.GO));
+      await startWith(rc, () => created.session.send(MSG.GO));
       created.session.close();
       c.monitorPid = mon.monitorPid;
       c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: NEVER };
@@ -209,11 +208,11 @@ export class Containers implements ContainerService {
       return true;
     } catch (e) {
       // every way out releases what this start made: the runtime's container, the helper, the monitor, our fds
-      if (created) {
-        created.session.close();
-        await runtimeRemove(new RuntimeContainer(this.runtime, created.record), true).catch(() => undefined);
+      if (made.created) {
+        made.created.session.close();
+        await runtimeRemove(new RuntimeContainer(this.runtime, made.created.record), true).catch(() => undefined);
       }
-      mon?.abort();
+      made.mon?.abort();
       await unmount(rootfs, true).catch(() => undefined);
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
       this.save(c);
