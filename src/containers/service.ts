@@ -61,6 +61,7 @@ export class Containers implements ContainerService {
 
   /** After a daemon restart: learn the exits that happened while down, watch the rest, clear what a dead daemon left. */
   async restore(): Promise<void> {
+    await this.removeHalfCreated();
     const monitors = runningMonitors();
     const mounted = mountPoints();
     for (const c of this.records.values()) {
@@ -72,6 +73,15 @@ export class Containers implements ContainerService {
       if (st) await this.finish(c.id, st);
       else if (c.monitorPid && monitors.get(this.exitFile(c.id)) === c.monitorPid) this.watchExitFile(c.id);
       else await this.monitorGone(c.id);
+    }
+  }
+
+  /** A daemon killed inside create() leaves a directory (and a snapshot) without a record: no container. */
+  private async removeHalfCreated(): Promise<void> {
+    for (const id of fs.readdirSync(this.dir)) {
+      if (this.records.has(id) || fs.existsSync(this.file(id))) continue;
+      await this.o.images.snapshots.remove(snapshotKey(id)).catch(() => undefined);
+      fs.rmSync(path.join(this.dir, id), { recursive: true, force: true });
     }
   }
 

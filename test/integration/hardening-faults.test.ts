@@ -141,7 +141,7 @@ describe('hardening: faults', { skip: isRoot ? false : 'needs root' }, () => {
     api.close(); // its keep-alive connections are fds of the daemon's too
     await eventually(() => fdCount(d.pid) <= idleFds + 2, 10_000);
     assert.ok(fdCount(d.pid) <= idleFds + 2, `berthd has ${fdCount(d.pid)} fds, ${idleFds} when idle: ${fdTargets(d.pid).join(' ')} (idle: ${idleTargets.join(' ')})`);
-    assert.ok(fs.readdirSync(path.join(d.root, 'containers')).length === 0, 'container directories left');
+    assert.deepEqual(fs.readdirSync(path.join(d.root, 'containers')), [], 'container directories left');
   });
 });
 
