@@ -112,9 +112,13 @@ describe('hardening: lifecycle', { skip }, () => {
     assert.equal((await run('mount', ['-t', m.type, '-o', m.options.join(','), m.source, rootfs])).code, 0);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mon-'));
     const mon = await startMonitor({ dir: tmp, tty: false, argv: [HELPER_PATH, 'init'], fds: ['pipe'], paths: { exit: path.join(cdir(id), 'exit.json') } });
+    // and a create it never finished: a directory without a record
+    const half = path.join(d.root, 'containers', 'f'.repeat(64));
+    fs.mkdirSync(half);
     try {
       assert.deepEqual(mountsUnder(rootfs), [rootfs]);
       await d.crashAndRestart();
+      assert.equal(fs.existsSync(half), false, 'restore removed the half-made container directory');
       assert.deepEqual(mountsUnder(rootfs), [], 'restore unmounted the rootfs');
       assert.equal(running(mon.monitorPid), false, 'restore ended the monitor');
       assert.equal((await docker('start', '-a', id)).code, 0);
