@@ -68,7 +68,8 @@ export function runningMonitors(): Map<string, number> {
     let argv: string[];
     try { argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0'); } catch { continue; }
     const i = argv.indexOf('--exit');
-    if (argv[1] === 'monitor' && argv[0] === HELPER_PATH && i > 0 && argv[i + 1]) out.set(argv[i + 1]!, Number(name));
+    // by name, not by HELPER_PATH: a monitor outlives the daemon that started it, and maybe its install path
+    if (argv[1] === 'monitor' && path.basename(argv[0] ?? '') === 'berth-helper' && i > 0 && argv[i + 1]) out.set(argv[i + 1]!, Number(name));
   }
   return out;
 }
