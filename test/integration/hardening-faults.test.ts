@@ -102,7 +102,7 @@ describe('hardening: faults', { skip: isRoot ? false : 'needs root' }, () => {
       await maybe(api.stopContainer(id, { timeout: Math.floor(rand() * 2) }));
       await maybe(rand() < 0.3 ? api.startContainer(id) : Promise.resolve());
       await maybe(api.removeContainer(id, { force: true }));
-      // a keeper that died is started again
+      // a keeper: started again if it died (a no-op 304 otherwise)
       const dead = pick(keepers);
       if (dead && rand() < 0.3) await within(api.startContainer(dead), 'start').catch((e) => { if (e instanceof Hung) throw e; faults.errors++; });
       faults.cycles++;
