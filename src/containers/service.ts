@@ -7,15 +7,15 @@ import * as path from 'node:path';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../daemon/events.js';
 import type { ImageService } from '../images/index.js';
-import { attach, readExitFile, readLog, startMonitor, type ExitStatus } from '../monitor/index.js';
+import { attach, readExitFile, readLog, runningMonitors, startMonitor, type ExitStatus, type Monitor } from '../monitor/index.js';
 import { Container as RuntimeContainer } from '../runtime/container.js';
-import { create as runtimeCreate } from '../runtime/create.js';
+import { create as runtimeCreate, type Created } from '../runtime/create.js';
 import { kill as runtimeKill, remove as runtimeRemove } from '../runtime/delete.js';
 import { detectCgroupMode } from '../runtime/cgroups/mode.js';
 import { parseSignal } from '../runtime/linux.js';
 import { MSG } from '../runtime/plan/tags.js';
 import { startWith } from '../runtime/start.js';
-import { StateStore } from '../runtime/state.js';
+import { pidStartTime, StateStore } from '../runtime/state.js';
 import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { writeFileAtomicSync } from '../util/fs.js';
@@ -49,6 +49,7 @@ export class Containers implements ContainerService {
   private readonly runtime: StateStore;
   private readonly exitWaiters = new Map<string, Array<(c: Record) => void>>();
   private readonly removeWaiters = new Map<string, Array<() => void>>();
+  private readonly finishing = new Set<string>();
   private readonly cgroupMode = detectCgroupMode();
   readonly execs: Execs;
 
@@ -68,15 +69,45 @@ export class Containers implements ContainerService {
     }
   }
 
-  /** After a daemon restart: learn the exits that happened while down, and watch the rest. */
+  /** After a daemon restart: learn the exits that happened while down, watch the rest, clear what a dead daemon left. */
   async restore(): Promise<void> {
+    await this.removeHalfCreated();
+    const monitors = runningMonitors();
+    const mounted = mountPoints();
     for (const c of this.records.values()) {
-      if (c.state.status !== 'running' && c.state.status !== 'paused') continue;
+      if (c.state.status !== 'running' && c.state.status !== 'paused') {
+        await this.clearLeftovers(c, monitors.get(this.exitFile(c.id)), mounted);
+        continue;
+      }
       const st = await readExitFile(this.exitFile(c.id)).catch(() => undefined);
       if (st) await this.finish(c.id, st);
-      else if (c.monitorPid && alive(c.monitorPid)) this.watchExitFile(c.id);
-      else await this.finish(c.id, { exitCode: 255, signal: null, finishedAt: new Date().toISOString() }, 'the container\'s monitor is gone');
+      else if (c.monitorPid && monitors.get(this.exitFile(c.id)) === c.monitorPid) this.watchExitFile(c.id);
+      else await this.monitorGone(c.id);
     }
+  }
+
+  /** A daemon killed inside create() leaves a directory (and a snapshot) without a record: no container. */
+  private async removeHalfCreated(): Promise<void> {
+    for (const id of fs.readdirSync(this.dir)) {
+      if (this.records.has(id) || fs.existsSync(this.file(id))) continue;
+      await this.o.images.snapshots.remove(snapshotKey(id)).catch(() => undefined);
+      fs.rmSync(path.join(this.dir, id), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A container that is not running owns no process, cgroup or mount; a daemon killed mid-start (or
+   * mid-finish) leaves them: a monitor it never recorded, the runtime's container, the rootfs mount.
+   */
+  private async clearLeftovers(c: Record, monitorPid: number | undefined, mounted: Set<string>): Promise<void> {
+    if (monitorPid) { try { process.kill(monitorPid, 'SIGKILL'); } catch { /* gone */ } }
+    try {
+      await runtimeRemove(RuntimeContainer.load(this.runtime, c.id), true);
+    } catch (e) {
+      if (!(e instanceof BerthError && e.kind === 'NotFound')) this.o.log?.(`container ${c.id}: runtime cleanup: ${(e as Error).message}`);
+    }
+    const rootfs = path.join(this.dir, c.id, 'rootfs');
+    if (mounted.has(rootfs)) await unmount(rootfs, true).catch((e) => this.o.log?.(`container ${c.id}: unmount: ${(e as Error).message}`));
   }
 
   private file(id: string): string { return path.join(this.dir, id, 'config.v2.json'); }
@@ -165,8 +196,10 @@ export class Containers implements ContainerService {
     const rootfs = path.join(dir, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true });
     await mountAll(c.mounts, rootfs);
+    const made: { mon?: Monitor; created?: Created } = {}; // what a failed start must undo
     try {
       this.writeEtc(c, dir);
+      makeBindSources(c.config.host.binds ?? []);
       const img = this.o.images.resolve(c.imageId);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
@@ -176,21 +209,14 @@ export class Containers implements ContainerService {
       fs.rmSync(c.attachSocket, { force: true });
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
       const tty = !!c.config.tty;
-      const mon = await startMonitor({
+      const mon = made.mon = await startMonitor({
         dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin,
         paths: { attach: c.attachSocket }, stderr: 'ignore',
       });
-      let created;
-      try {
-        created = await runtimeCreate(this.runtime, {
-          id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
-          spawnHelper: async () => monitoredHelper(mon.childPid, mon.sockets[0]!),
-        });
-      } catch (e) {
-        try { process.kill(mon.monitorPid, 'SIGKILL'); } catch { /* gone */ }
-        mon.close();
-        throw e;
-      }
+      const created = made.created = await runtimeCreate(this.runtime, {
+        id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
+        spawnHelper: async () => monitoredHelper(mon.childPid, mon.sockets[0]!),
+      });
       mon.containerPid(created.record.pid);
       const rc = new RuntimeContainer(this.runtime, created.record);
       await startWith(rc, () => created.session.send(MSG.GO));
@@ -199,9 +225,15 @@ export class Containers implements ContainerService {
       c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: NEVER };
       this.save(c);
       this.event('start', c);
-      mon.exited.then((st) => this.finish(c.id, st), () => this.watchExitFile(c.id));
+      mon.exited.then((st) => this.finish(c.id, st), () => this.monitorGone(c.id));
       return true;
     } catch (e) {
+      // every way out releases what this start made: the runtime's container, the helper, the monitor, our fds
+      if (made.created) {
+        made.created.session.close();
+        await runtimeRemove(new RuntimeContainer(this.runtime, made.created.record), true).catch(() => undefined);
+      }
+      made.mon?.abort();
       await unmount(rootfs, true).catch(() => undefined);
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
       this.save(c);
@@ -220,21 +252,43 @@ export class Containers implements ContainerService {
     writeFileAtomicSync(path.join(dir, 'resolv.conf'), resolv);
   }
 
-  /** When the control socket is gone (a restarted daemon), the exit file tells. */
+  /** When the control socket is gone (a restarted daemon), the exit file tells, or the monitor's death. */
   private watchExitFile(id: string): void {
     const t = setInterval(() => {
+      const c = this.records.get(id);
+      if (!c || (c.state.status !== 'running' && c.state.status !== 'paused')) { clearInterval(t); return; }
+      const gone = !this.monitorAlive(c); // looked at first: a monitor writes its exit file before it exits
       void readExitFile(this.exitFile(id)).then((st) => {
-        if (!st) return;
+        if (!st && !gone) return;
         clearInterval(t);
-        void this.finish(id, st);
+        void (st ? this.finish(id, st) : this.monitorGone(id));
       }, () => undefined);
     }, 250);
+  }
+
+  /** A zombie counts as dead: a restored container's monitor is not our child, and nobody may reap it soon. */
+  private monitorAlive(c: Record): boolean {
+    return !c.monitorPid || pidStartTime(c.monitorPid) !== '';
+  }
+
+  /**
+   * The monitor died without an exit status (kill -9): nothing reaps or logs the container any more.
+   * finish() kills what is left through the cgroup; the exit is what containerd records when a shim
+   * dies and the shim's delete kills the container (cleanupAfterDeadShim): 128 + SIGKILL.
+   */
+  private async monitorGone(id: string): Promise<void> {
+    const c = this.records.get(id);
+    if (c?.monitorPid && this.monitorAlive(c)) { try { process.kill(c.monitorPid, 'SIGKILL'); } catch { /* gone */ } } // it stopped answering
+    const st = await readExitFile(this.exitFile(id)).catch(() => undefined);
+    if (!st) this.o.log?.(`container ${id}: its monitor is gone; killing what is left of the container`);
+    await this.finish(id, st ?? { exitCode: 137, signal: 9, finishedAt: new Date().toISOString() }, st ? '' : 'the container\'s monitor died');
   }
 
   /** A run ended: note how, tear down the runtime's part, unmount, wake waiters, --rm. */
   private async finish(id: string, st: ExitStatus, error = ''): Promise<void> {
     const c = this.records.get(id);
-    if (!c || (c.state.status !== 'running' && c.state.status !== 'paused')) return;
+    if (!c || (c.state.status !== 'running' && c.state.status !== 'paused') || this.finishing.has(id)) return;
+    this.finishing.add(id); // one run ends once: the control socket, the exit-file watch and kill() may all notice
     let oomKilled = false;
     try {
       const rc = RuntimeContainer.load(this.runtime, id);
@@ -245,6 +299,7 @@ export class Containers implements ContainerService {
     }
     await unmount(path.join(this.dir, id, 'rootfs'), true).catch(() => undefined);
     c.state = { ...c.state, status: 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
+    this.finishing.delete(id);
     delete c.monitorPid;
     this.save(c);
     if (oomKilled) this.event('oom', c);
@@ -263,6 +318,8 @@ export class Containers implements ContainerService {
     if (c.state.status !== 'running' && c.state.status !== 'paused') throw new BerthError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
     const sig = parseSignal(signal);
     if (sig === undefined) throw new BerthError('InvalidArgument', `Invalid signal: ${signal}`);
+    // without its monitor nothing would record the exit: end the container for good, whatever the signal
+    if (!this.monitorAlive(c)) { await this.monitorGone(c.id); this.event('kill', c, { signal: String(sig) }); return; }
     runtimeKill(RuntimeContainer.load(this.runtime, c.id), sig, sig === 9);
     this.event('kill', c, { signal: String(sig) });
   }
@@ -382,8 +439,27 @@ export class Containers implements ContainerService {
 /** A container's writable snapshot (64-hex names are the layers'). */
 export const snapshotKey = (id: string) => `ctr-${id}`;
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+/** Mount points now (mountinfo field 5, octal escapes undone). */
+function mountPoints(): Set<string> {
+  const out = new Set<string>();
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const p = line.split(' ')[4];
+    if (p) out.add(p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
+}
+
+/** A missing `-v` source becomes a directory, as docker does (for -v only: --mount refuses it). */
+function makeBindSources(binds: string[]): void {
+  for (const b of binds) {
+    const src = b.split(':')[0]!;
+    if (!src.startsWith('/') || fs.existsSync(src)) continue;
+    try {
+      fs.mkdirSync(src, { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw new BerthError('InvalidArgument', `error while creating mount source path '${src}': ${(e as Error).message}`, { cause: e });
+    }
+  }
 }
 
 function view(c: Record): Container {

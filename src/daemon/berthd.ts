@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // berthd: the Docker Engine API daemon. This file is the wiring: the one place that constructs the
 // services and hands them to the API server; flags, pid file, signals. It decides nothing else.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseFlags } from '../cli/args.js';
@@ -40,6 +41,30 @@ function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString()} berthd: ${msg}\n`);
 }
 
+/**
+ * One daemon per pid file: it holds an flock on the file for as long as it lives. A pid probe would
+ * take a dead daemon's zombie for a live one; the kernel drops the lock when the holder's files close,
+ * which happens when it dies, reaped or not. Node has no flock(2): util-linux flock(1) locks the fd it
+ * inherits, and the lock, which belongs to the open file, stays with us after it exits.
+ */
+function lockPidFile(pidfile: string): boolean {
+  fs.mkdirSync(path.dirname(pidfile), { recursive: true });
+  const fd = fs.openSync(pidfile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644); // kept open (and locked) until exit
+  const r = spawnSync('flock', ['--exclusive', '--nonblock', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+  if (r.error) throw new Error(`lock ${pidfile}: run flock(1) (util-linux): ${r.error.message}`);
+  if (r.status !== 0) {
+    let owner = '';
+    try { owner = fs.readFileSync(pidfile, 'utf8').trim(); } catch { /* unreadable */ }
+    if (r.status === 1) log(`another berthd${/^\d+$/.test(owner) ? ` (pid ${owner})` : ''} owns ${pidfile}`);
+    else log(`lock ${pidfile}: flock: ${r.stderr.toString().trim() || `exit ${r.status}`}`);
+    fs.closeSync(fd);
+    return false;
+  }
+  fs.ftruncateSync(fd, 0);
+  fs.writeSync(fd, `${process.pid}\n`, 0);
+  return true;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, {
     host: { short: 'H', type: 'string' }, root: { type: 'string' }, 'exec-root': { type: 'string' }, pidfile: { type: 'string' }, group: { type: 'string' },
@@ -54,15 +79,7 @@ async function main(argv: string[]): Promise<number> {
 
   // only root (and root's group) may traverse the state root: container roots and layers are below
   privateDir(root, 0o710);
-  // one daemon per pid file: a live one keeps it
-  try {
-    const old = Number(fs.readFileSync(pidfile, 'utf8').trim());
-    if (old > 0 && old !== process.pid) {
-      try { process.kill(old, 0); log(`another berthd (pid ${old}) owns ${pidfile}`); return 1; } catch { /* stale */ }
-    }
-  } catch { /* none */ }
-  fs.mkdirSync(path.dirname(pidfile), { recursive: true });
-  fs.writeFileSync(pidfile, `${process.pid}\n`);
+  if (!lockPidFile(pidfile)) return 1;
 
   const execRoot = path.resolve((flags['exec-root'] as string | undefined) ?? (flags.root ? path.join(root, 'run') : '/run/berth'));
   // traversable: the socket may live here for its group; what holds container state below is 0700

@@ -41,6 +41,11 @@ export interface Monitor {
   exited: Promise<ExitStatus>;
   /** Lets go of the monitor: it keeps running, and `exited` no longer settles from the control socket. */
   close(): void;
+  /**
+   * Undoes a start that failed: SIGKILLs the child (a helper blocked on its sync socket would
+   * otherwise wait forever) and the monitor, and closes every fd of ours, the 'pipe' ends included.
+   */
+  abort(): void;
 }
 
 export async function readExitFile(file: string): Promise<ExitStatus | undefined> {
@@ -50,6 +55,23 @@ export async function readExitFile(file: string): Promise<ExitStatus | undefined
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw new BerthError('Internal', `read exit file ${file}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * The monitors running now, by the exit file they will write: a daemon that died mid-start never
+ * learned some of them, and only their command line (startMonitor's arguments) names them.
+ */
+export function runningMonitors(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try { argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    const i = argv.indexOf('--exit');
+    // by name, not by HELPER_PATH: a monitor outlives the daemon that started it, and maybe its install path
+    if (argv[1] === 'monitor' && path.basename(argv[0] ?? '') === 'berth-helper' && i > 0 && argv[i + 1]) out.set(argv[i + 1]!, Number(name));
+  }
+  return out;
 }
 
 function monitorError(p: Buffer): BerthError {
@@ -120,5 +142,11 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
     },
     exited,
     close() { closedByUs = true; sock.destroy(); },
+    abort() {
+      closedByUs = true;
+      for (const pid of [childPid, child.pid!]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      sock.destroy();
+      for (const s of sockets) s?.destroy();
+    },
   };
 }

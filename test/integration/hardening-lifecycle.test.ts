@@ -1,0 +1,131 @@
+// Issue 7 items 8, 10, 12: a container whose monitor is killed -9 is recorded exited and leaves nothing;
+// every failed start releases its helper and fds; a restarted daemon clears what a dead one left mid-start.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startMonitor } from '../../src/monitor/index.js';
+import { HELPER_PATH } from '../../src/runtime/sync.js';
+import { isRoot, run } from '../helpers/bundle.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { containerCgroups, eventually, fdCount, helperProcesses, monitorsUnder, mountsUnder, running } from '../helpers/leaks.js';
+import { tarDir } from '../helpers/registry.js';
+import { busyboxRootfs } from '../helpers/rootfs.js';
+
+const haveDocker = fs.existsSync('/usr/local/bin/docker') || fs.existsSync('/usr/bin/docker');
+const skip = !isRoot ? 'needs root' : !haveDocker ? 'needs the docker CLI' : false;
+
+interface State { Status: string; Running: boolean; Pid: number; ExitCode: number; Error: string }
+
+describe('hardening: lifecycle', { skip }, () => {
+  let d: Daemon;
+  const docker = (...args: string[]) => run('docker', args, { env: d.env });
+  const state = async (id: string): Promise<State> => JSON.parse((await docker('inspect', id)).stdout)[0].State as State;
+  const cdir = (id: string) => path.join(d.root, 'containers', id);
+
+  before(async () => {
+    d = await startDaemon();
+    const tarFile = path.join(d.dir, 'rootfs.tar');
+    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
+    assert.equal((await docker('import', '-c', 'CMD ["sh"]', tarFile, 'bb:hard')).code, 0);
+  });
+  after(async () => { await d?.stop(); });
+
+  /** kill -9 the monitor of `id`, then: exited (137, an error naming the monitor), process gone, stop and rm -f work, nothing left. */
+  async function killMonitorAndCheck(id: string): Promise<void> {
+    const pid = (await state(id)).Pid;
+    assert.ok(running(pid), 'the container runs');
+    const mons = monitorsUnder(cdir(id));
+    assert.equal(mons.length, 1, 'one monitor for the container');
+    process.kill(mons[0]!.pid, 'SIGKILL');
+    assert.ok(await eventually(async () => (await state(id)).Status === 'exited', 20_000), 'the container is recorded exited');
+    const st = await state(id);
+    assert.equal(st.ExitCode, 137);
+    assert.match(st.Error, /monitor/);
+    assert.ok(await eventually(() => !running(pid), 20_000), 'the container process is gone');
+    assert.equal((await docker('stop', id)).code, 0);
+    assert.deepEqual(containerCgroups(id), []);
+    assert.deepEqual(mountsUnder(cdir(id)), []);
+    assert.equal((await docker('rm', '-f', id)).code, 0);
+    assert.equal(fs.existsSync(cdir(id)), false);
+  }
+
+  test('kill -9 of a container\'s monitor ends the container; stop and rm -f work', async () => {
+    const r = await docker('run', '-d', 'bb:hard', 'sleep', '1000');
+    assert.equal(r.code, 0, r.stderr);
+    await killMonitorAndCheck(r.stdout.trim());
+  });
+
+  test('kill -9 of the monitor of a container a restarted daemon found', async () => {
+    const r = await docker('run', '-d', 'bb:hard', 'sleep', '1000');
+    assert.equal(r.code, 0, r.stderr);
+    await d.crashAndRestart();
+    await killMonitorAndCheck(r.stdout.trim());
+  });
+
+  test('failed starts leave no helper and no fd behind', async () => {
+    const src = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bind-')), 'missing', 'dir');
+    try {
+      const cases: Array<{ args: string[]; ok: boolean }> = [
+        // docker creates a missing -v source as a directory
+        { args: ['-v', `${src}:/x`, 'bb:hard', 'test', '-d', '/x'], ok: true },
+        // refused before the runtime's helper gets its plan
+        { args: ['--ulimit', 'nofile=-1:-1', 'bb:hard', 'true'], ok: false },
+        // refused by the cgroup, with the helper already spawned
+        { args: ['--cpuset-cpus', String(os.cpus().length + 60), 'bb:hard', 'true'], ok: false },
+        // refused by the helper itself
+        { args: ['bb:hard', '/no/such/program'], ok: false },
+      ];
+      const run1 = async () => {
+        for (const c of cases) {
+          const r = await docker('run', '--rm', ...c.args);
+          assert.equal(r.code === 0, c.ok, `docker run ${c.args.join(' ')}: ${r.code} ${r.stderr}`);
+          if (!c.ok) assert.match(r.stderr, /Error response from daemon: \S/);
+        }
+      };
+      await run1(); // warm up: the daemon's own lazily opened fds
+      assert.ok(fs.statSync(src).isDirectory(), 'the bind source was made');
+      const inits = () => new Set(helperProcesses().filter((p) => p.argv[1] === 'init').map((p) => p.pid));
+      const before = inits();
+      const fds = fdCount(d.pid);
+      for (let i = 0; i < 10; i++) await run1();
+      // other tests on the machine may run helpers too: only one that stays is a leak
+      const fresh = () => [...inits()].filter((p) => !before.has(p));
+      assert.ok(await eventually(() => fresh().length === 0, 10_000), `berth-helper init left: ${fresh().join(' ')}`);
+      assert.ok(fdCount(d.pid) <= fds + 2, `berthd had ${fds} fds, now ${fdCount(d.pid)}`);
+      assert.equal((await docker('ps', '-aq')).stdout.trim(), '', '--rm removed every container');
+    } finally {
+      fs.rmSync(path.dirname(path.dirname(src)), { recursive: true, force: true });
+    }
+  });
+
+  test('a restarted daemon unmounts and stops what a daemon killed mid-start left', async () => {
+    const r = await docker('create', 'bb:hard', 'true');
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    // as far as the dead daemon got: the rootfs mounted, a monitor started
+    const rec = JSON.parse(fs.readFileSync(path.join(cdir(id), 'config.v2.json'), 'utf8')) as { mounts: Array<{ type: string; source: string; options: string[] }> };
+    const rootfs = path.join(cdir(id), 'rootfs');
+    fs.mkdirSync(rootfs, { recursive: true });
+    const m = rec.mounts[0]!;
+    assert.equal((await run('mount', ['-t', m.type, '-o', m.options.join(','), m.source, rootfs])).code, 0);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mon-'));
+    const mon = await startMonitor({ dir: tmp, tty: false, argv: [HELPER_PATH, 'init'], fds: ['pipe'], paths: { exit: path.join(cdir(id), 'exit.json') } });
+    // and a create it never finished: a directory without a record
+    const half = path.join(d.root, 'containers', 'f'.repeat(64));
+    fs.mkdirSync(half);
+    try {
+      assert.deepEqual(mountsUnder(rootfs), [rootfs]);
+      await d.crashAndRestart();
+      assert.equal(fs.existsSync(half), false, 'restore removed the half-made container directory');
+      assert.deepEqual(mountsUnder(rootfs), [], 'restore unmounted the rootfs');
+      assert.equal(running(mon.monitorPid), false, 'restore ended the monitor');
+      assert.equal((await docker('start', '-a', id)).code, 0);
+      assert.equal((await docker('rm', id)).code, 0);
+    } finally {
+      mon.abort();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
