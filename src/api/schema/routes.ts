@@ -72,6 +72,16 @@ export const ROUTES: { [route: string]: RouteSpec } = {
   'POST /exec/{id}/start': { body: 'execStart' },
   'GET /exec/{id}/json': {},
   'POST /exec/{id}/resize': { query: resizeQuery },
+
+  // absent features (routes/absent.ts): answered without reading the body
+  ...Object.fromEntries([
+    'POST /swarm/init', 'POST /swarm/join', 'POST /swarm/leave', 'GET /swarm', 'GET /swarm/unlockkey', 'POST /swarm/update', 'POST /swarm/unlock',
+    ...['services', 'nodes', 'tasks', 'secrets', 'configs'].flatMap((k) => [`GET /${k}`, `GET /${k}/{id}`, `DELETE /${k}/{id}`, `POST /${k}/{id}/update`]),
+    ...['services', 'secrets', 'configs'].map((k) => `POST /${k}/create`), 'GET /services/{id}/logs', 'GET /tasks/{id}/logs',
+    'GET /plugins/privileges', 'POST /plugins/pull', 'POST /plugins/create', 'GET /plugins/{name:.*}/json', 'DELETE /plugins/{name:.*}',
+    ...['enable', 'disable', 'push', 'upgrade', 'set'].map((v) => `POST /plugins/{name:.*}/${v}`),
+  ].map((r) => [r, { raw: true } as RouteSpec])),
+  'GET /plugins': { query: { filters: 'filters' } },
 };
 
 /** The hijacked (Upgrade: tcp) routes: same tables, served on the 'upgrade' event. */
