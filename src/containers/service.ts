@@ -320,8 +320,11 @@ export class Containers implements ContainerService {
     if (sig === undefined) throw new BerthError('InvalidArgument', `Invalid signal: ${signal}`);
     // without its monitor nothing would record the exit: end the container for good, whatever the signal
     if (!this.monitorAlive(c)) { await this.monitorGone(c.id); this.event('kill', c, { signal: String(sig) }); return; }
+    // dockerd answers a SIGKILL only once the container is gone: a following inspect or rm sees it exited
+    const exited = sig === 9 ? this.nextExit(c.id) : undefined;
     runtimeKill(RuntimeContainer.load(this.runtime, c.id), sig, sig === 9);
     this.event('kill', c, { signal: String(sig) });
+    await exited;
   }
 
   async stop(ref: string, timeoutSec?: number, signal?: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 // registry/client: the OCI distribution API v2 (distribution spec.md): ping, resolve, fetch, push.
 // Plain HTTP only for localhost, 127.0.0.1, ::1 and registries marked insecure; retries transient failures.
 import { createHash } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { BerthError } from '../errors.js';
 import { MAX_MANIFEST, MAX_SMALL, readResponseCapped } from '../util/read-capped.js';
 import { credentialsFor, parseChallenges, type Credentials } from './auth.js';
@@ -64,6 +65,8 @@ export class RegistryClient {
       // with credentials, a 401 here means they were refused
       const again = await this.request({ method: 'GET', url: '/v2/', scope: '' });
       await again.body?.cancel();
+      // only a 2xx with the credentials is a login (moby loginV2); a 431 or a 404 is no acceptance
+      if (!again.ok) throw new BerthError('Unavailable', `login attempt to ${this.url('/v2/')} failed with status: ${again.status} ${STATUS_CODES[again.status] ?? again.statusText}`);
     }
   }
 

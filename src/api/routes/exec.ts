@@ -1,6 +1,8 @@
 // api/routes/exec: `docker exec` — create, start (hijacked, or detached), inspect, resize. Thin: the
 // container service runs the process under its own monitor and releases it once the stream is attached.
-import { Writable } from 'node:stream';
+import type * as http from 'node:http';
+import type * as net from 'node:net';
+import { Duplex, Writable } from 'node:stream';
 import { BerthError } from '../../errors.js';
 import type { Containers } from '../../containers/service.js';
 import { connectUnix, MULTIPLEXED, RAW_STREAM, StreamBridge, parseDetachKeys, type Hijack, type HijackRoutes } from '../hijack.js';
@@ -39,15 +41,67 @@ export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
   // Detach:true comes as a plain request (docker exec -d); the container keeps the process
   r.post('/exec/{id}/start', async ({ req, res, params }) => {
     const body = (await readJson<ExecStartRequest>(req, 'execStart')) ?? {};
-    if (!body.Detach) throw new BerthError('InvalidArgument', 'exec start without Detach needs a hijacked connection (Upgrade: tcp)');
+    if (!body.Detach) { await streamExec(s, plainHijack(req, res, params), body); return; }
     await execService(s).execStart(params.id!);
     sendEmpty(res, 200);
   });
 
   h?.add('/exec/{id}/start', async (x: Hijack) => {
-    const svc = execService(s);
     const start = ((x.body.length ? parseJson(x.body) : undefined) ?? {}) as ExecStartRequest;
     await checkBody('execStart', start);
+    await streamExec(s, x, start);
+  });
+
+
+  r.get('/exec/{id}/json', ({ res, params }) => {
+    const e = execService(s).execInspect(params.id!);
+    const cfg = attached.get(e.id) ?? {};
+    sendJson(res, 200, {
+      ID: e.id, Running: e.running, ExitCode: e.exitCode, ProcessConfig: {
+        tty: !!e.config.tty, entrypoint: e.config.cmd[0], arguments: e.config.cmd.slice(1), privileged: !!e.config.privileged, user: e.config.user ?? '',
+      },
+      OpenStdin: !!cfg.AttachStdin, OpenStderr: cfg.AttachStderr !== false, OpenStdout: cfg.AttachStdout !== false,
+      CanRemove: false, ContainerID: e.containerId, DetachKeys: cfg.DetachKeys ?? '', Pid: e.pid,
+    });
+  });
+
+  r.post('/exec/{id}/resize', async ({ res, params, query }) => {
+    const h2 = Number(query.get('h') ?? 0), w = Number(query.get('w') ?? 0);
+    if (!Number.isInteger(h2) || !Number.isInteger(w) || h2 < 0 || w < 0) throw new BerthError('InvalidArgument', 'invalid resize dimensions');
+    await execService(s).execs.resize(params.id!, h2, w);
+    sendEmpty(res, 200);
+  });
+}
+
+/**
+ * dockerd hijacks exec start whether or not the client asked for an upgrade: without `Upgrade: tcp`
+ * (dockerode's default) it answers 200 and streams the output in the body. The request body is read,
+ * so nothing more can come from the client: no stdin.
+ */
+function plainHijack(req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string>): Hijack {
+  let accepted = false;
+  const socket = new Duplex({
+    read() { /* no stdin after a plain request's body */ },
+    write: (chunk: Buffer, _enc, cb) => { res.write(chunk, () => cb()); },
+    final: (cb) => { res.end(); cb(); },
+    destroy: (err, cb) => { if (!res.writableEnded) res.destroy(); cb(err); },
+  });
+  socket.push(null);
+  res.on('close', () => { if (!res.writableFinished) socket.destroy(); });
+  return {
+    req, socket: socket as unknown as net.Socket, params, query: new URLSearchParams(), version: '', body: Buffer.alloc(0), early: Buffer.alloc(0),
+    accept(contentType: string) {
+      if (accepted) return;
+      accepted = true;
+      res.writeHead(200, { 'Content-Type': contentType });
+    },
+    get accepted() { return accepted; },
+  };
+}
+
+/** Runs an exec with its streams on the (hijacked or plain) connection. */
+async function streamExec(s: ApiServices, x: Hijack, start: ExecStartRequest): Promise<void> {
+    const svc = execService(s);
     const e = svc.execInspect(x.params.id!);
     const cfg = attached.get(e.id) ?? {};
     if (start.Detach) {
@@ -56,7 +110,7 @@ export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
       x.socket.end();
       return;
     }
-    const tty = !!e.config.tty;
+    const tty = start.Tty ?? !!e.config.tty; // the framing follows the start request, as moby's postContainerExecStart
     // the CLI reads the exit code (GET /exec/{id}/json) once the stream ends: end it only after the exit is known
     let exitKnown: Promise<unknown> = Promise.resolve();
     const out = new Writable({
@@ -83,24 +137,4 @@ export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
     await bridge.done;
     await exitKnown;
     attached.delete(e.id);
-  });
-
-  r.get('/exec/{id}/json', ({ res, params }) => {
-    const e = execService(s).execInspect(params.id!);
-    const cfg = attached.get(e.id) ?? {};
-    sendJson(res, 200, {
-      ID: e.id, Running: e.running, ExitCode: e.exitCode, ProcessConfig: {
-        tty: !!e.config.tty, entrypoint: e.config.cmd[0], arguments: e.config.cmd.slice(1), privileged: !!e.config.privileged, user: e.config.user ?? '',
-      },
-      OpenStdin: !!cfg.AttachStdin, OpenStderr: cfg.AttachStderr !== false, OpenStdout: cfg.AttachStdout !== false,
-      CanRemove: false, ContainerID: e.containerId, DetachKeys: cfg.DetachKeys ?? '', Pid: e.pid,
-    });
-  });
-
-  r.post('/exec/{id}/resize', async ({ res, params, query }) => {
-    const h2 = Number(query.get('h') ?? 0), w = Number(query.get('w') ?? 0);
-    if (!Number.isInteger(h2) || !Number.isInteger(w) || h2 < 0 || w < 0) throw new BerthError('InvalidArgument', 'invalid resize dimensions');
-    await execService(s).execs.resize(params.id!, h2, w);
-    sendEmpty(res, 200);
-  });
 }

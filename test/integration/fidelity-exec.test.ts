@@ -1,0 +1,90 @@
+// POST /exec/{id}/start without `Upgrade: tcp`, as dockerode sends it: dockerd answers 200 and streams
+// the output in the body, multiplexed unless the start request asks for a TTY (berth answered 400).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { busyboxRootfs } from '../helpers/rootfs.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
+
+const DOCKER = '/usr/local/bin/docker';
+const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : undefined;
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(DOCKER, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function call(socket: string, method: string, p: string, body?: unknown): Promise<{ status: number; type: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path: p, headers: body ? { 'Content-Type': 'application/json' } : {} }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body: Buffer.concat(parts) }));
+    });
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
+/** stdcopy frames → [stream, text] pairs */
+function demux(b: Buffer): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  for (let i = 0; i + 8 <= b.length;) {
+    const n = b.readUInt32BE(i + 4);
+    out.push([b[i]!, b.subarray(i + 8, i + 8 + n).toString()]);
+    i += 8 + n;
+  }
+  return out;
+}
+
+describe('exec start without an upgrade', { skip: missing }, () => {
+  let d: Daemon;
+  let reg: Registry;
+
+  before(async () => {
+    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    const work = path.join(d.dir, 'work');
+    await ociLayout(path.join(work, 'oci-bb'), [await tarDir(await busyboxRootfs())], { cmd: ['sh'] });
+    await skopeo('copy', '--dest-tls-verify=false', `oci:${work}/oci-bb:latest`, `docker://${reg.host}/busybox:latest`);
+    const r = await run(['run', '-d', '--name', 'ex1', `${reg.host}/busybox:latest`, 'sleep', '1000'], d.env);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    if (d) await run(['rm', '-f', 'ex1'], d.env).catch(() => undefined);
+    await Promise.all([d?.stop(), reg?.stop()]);
+  });
+
+  const create = async (tty: boolean): Promise<string> => {
+    const c = await call(d.socket, 'POST', '/containers/ex1/exec', { AttachStdout: true, AttachStderr: true, Tty: tty, Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+    assert.equal(c.status, 201, c.body.toString());
+    return JSON.parse(c.body.toString()).Id;
+  };
+
+  test('200 with multiplexed stdout and stderr, then the exit code', async () => {
+    const id = await create(false);
+    const r = await call(d.socket, 'POST', `/exec/${id}/start`, { Detach: false, Tty: false });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.equal(r.type, 'application/vnd.docker.multiplexed-stream');
+    const frames = demux(r.body);
+    assert.equal(frames.filter(([s]) => s === 1).map(([, t]) => t).join(''), 'out\n');
+    assert.equal(frames.filter(([s]) => s === 2).map(([, t]) => t).join(''), 'err\n');
+    assert.equal(JSON.parse((await call(d.socket, 'GET', `/exec/${id}/json`)).body.toString()).ExitCode, 3);
+  });
+
+  test('Tty in the start request gives the raw stream', async () => {
+    const id = await create(true);
+    const r = await call(d.socket, 'POST', `/exec/${id}/start`, { Detach: false, Tty: true });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.equal(r.type, 'application/vnd.docker.raw-stream');
+    assert.match(r.body.toString(), /out\r?\n/);
+  });
+});
