@@ -169,6 +169,8 @@ async function load(s: ApiServices, ctx: Context): Promise<void> {
   const { req, res, query } = ctx;
   const quiet = boolValue(query, 'quiet');
   const stream = new JsonStream(res);
+  // docker answers 200 at once and reports a bad archive (even a body that is not a tar) in the stream
+  stream.start();
   try {
     const r = await s.images.load(req, {
       onProgress: (m) => {
