@@ -1,7 +1,7 @@
 // images/archive: save and load, as docker's archive (manifest.json + <config>.json + <layer>/layer.tar,
 // several images per archive; `docker save`/`docker load`/skopeo docker-archive compatible) and as an
 // OCI image layout (oci-layout, index.json, blobs/sha256, compressed blobs kept byte for byte).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hexOf, sha256 } from '../content/digest.js';
@@ -32,12 +32,13 @@ function select(svc: ImageService, names: string[]): Selected[] {
     const id = svc.resolveId(n);
     let tags: string[] = [];
     let byRef = false;
-    // docker: a name that is a reference saves that tag; an ID saves every tag of the image
+    // docker: a name that is a reference saves that tag; an ID saves no tag (RepoTags null), so loading
+    // it back gives one untagged image rather than one per tag
     try {
       const key = formatReference(parseReference(n));
       if (svc.store.refs()[key] === id) { byRef = true; if (!key.includes('@')) tags = [key]; }
     } catch { /* an ID */ }
-    if (!byRef) tags = svc.refsOf(id).tags;
+    if (!byRef) tags = [];
     const prev = out.find((s) => s.id === id);
     if (prev) prev.tags = [...new Set([...prev.tags, ...tags])];
     else out.push({ name: n, id, tags });
@@ -215,6 +216,7 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
       }
       return result;
     }
+    if (!has('manifest.json') && has('repositories')) return await loadLegacy(dir, file, addLayers, putBlob, record, result);
     if (!has('manifest.json')) throw new BerthError('InvalidArgument', 'archive has neither manifest.json nor an OCI index.json');
     const entries = JSON.parse(readFileCapped(path.join(dir, 'manifest.json'), MAX_MANIFEST, 'archive manifest.json').toString('utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
     for (const e of entries) {
@@ -233,4 +235,66 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The digest of a layer's uncompressed tar (its diff ID). */
+async function diffIdOf(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of decompress(fs.createReadStream(file, { highWaterMark: 1 << 20 }))) h.update(c);
+  return `sha256:${h.digest('hex')}`;
+}
+
+type FileFn = (rel: string) => string;
+type AddLayersFn = (config: Buffer, layerFiles: Array<{ path: string }>) => Promise<Descriptor[]>;
+type PutBlobFn = (bytes: Buffer) => string;
+type RecordFn = (id: string, mdigest: string, mediaType: string, size: number, tags: string[]) => Promise<void>;
+
+/** Reads a legacy-format layer config (<id>/json): its parent link and, when it is a v1 image json, the config. */
+function legacyJson(file: FileFn, id: string): Record<string, unknown> {
+  return JSON.parse(readFileCapped(file(`${id}/json`), MAX_CONFIG, `archive ${id}/json`).toString('utf8')) as Record<string, unknown>;
+}
+
+/**
+ * The pre-1.10 `docker save` layout dockerd still loads: `repositories` ({repo: {tag: topLayerId}}) and a
+ * directory per layer with its v1 json (parent link + config) and layer.tar. The image config is rebuilt
+ * from the top layer's json with the layers' diff IDs, as dockerd's legacy loader does.
+ */
+async function loadLegacy(dir: string, file: FileFn, addLayers: AddLayersFn, putBlob: PutBlobFn, record: RecordFn, result: LoadResult): Promise<LoadResult> {
+  const repos = JSON.parse(readFileCapped(path.join(dir, 'repositories'), MAX_MANIFEST, 'archive repositories').toString('utf8')) as Record<string, Record<string, string>>;
+  if (!repos || typeof repos !== 'object') throw new BerthError('InvalidArgument', 'archive repositories: not an object');
+  const byTop = new Map<string, string[]>();
+  for (const [repo, tags] of Object.entries(repos)) {
+    for (const [tag, top] of Object.entries(tags ?? {})) {
+      if (!/^[a-f0-9]{64}$/.test(String(top))) throw new BerthError('InvalidArgument', `archive repositories: ${repo}:${tag} names an invalid layer ID`);
+      const list = byTop.get(top) ?? [];
+      list.push(formatReference(parseReference(`${repo}:${tag}`)));
+      byTop.set(top, list);
+    }
+  }
+  for (const [top, tags] of byTop) {
+    const chain: string[] = [];
+    for (let id: string | undefined = top; id; ) {
+      if (chain.includes(id) || chain.length > 127) throw new BerthError('InvalidArgument', `archive layer ${top}: parent chain loops or is too long`);
+      chain.unshift(id);
+      const parent: unknown = legacyJson(file, id)['parent'];
+      id = typeof parent === 'string' && parent ? parent : undefined;
+    }
+    const v1 = legacyJson(file, top);
+    const diffIds: string[] = [];
+    for (const l of chain) diffIds.push(await diffIdOf(file(`${l}/layer.tar`)));
+    const cfg: Record<string, unknown> = {};
+    for (const k of ['architecture', 'os', 'variant', 'created', 'author', 'config', 'container', 'container_config', 'docker_version']) if (v1[k] !== undefined) cfg[k] = v1[k];
+    cfg['architecture'] ??= 'amd64';
+    cfg['os'] ??= 'linux';
+    cfg['rootfs'] = { type: 'layers', diff_ids: diffIds };
+    cfg['history'] = chain.map((id) => { const j = legacyJson(file, id); return { created: j['created'] ?? cfg['created'], created_by: ((j['container_config'] as { Cmd?: string[] } | undefined)?.Cmd ?? []).join(' ') }; });
+    const cbytes = Buffer.from(JSON.stringify(cfg));
+    const id = sha256(cbytes);
+    const layers = await addLayers(cbytes, chain.map((l) => ({ path: file(`${l}/layer.tar`) })));
+    putBlob(cbytes);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: id, size: cbytes.length }, layers }));
+    const md = putBlob(manifest);
+    await record(id, md, MT.ociManifest, manifest.length, tags);
+  }
+  return result;
 }

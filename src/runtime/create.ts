@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import { BerthError, errnoCode } from '../errors.js';
 import { cgroupManager, compileDeviceFilter, normalizeDeviceRules, type CgroupManager } from './cgroups/index.js';
-import { cgroup2Mountpoint, detectCgroupMode, readMountinfo, v1Mounts } from './cgroups/mode.js';
+import { cgroup2Mountpoint, detectCgroupMode, parseMountinfo, readMountinfo, v1Mounts } from './cgroups/mode.js';
 import { withDeviceRules } from './defaults.js';
 import { nsenterFlags, runHooks } from './hooks.js';
 import { buildInitPlan, type CgroupMountInfo } from './plan/build.js';
@@ -61,6 +61,15 @@ export function readSpec(bundle: string): Spec {
     throw new BerthError('InvalidArgument', `${file}: invalid JSON: ${(e as Error).message}`);
   }
   return validateSpec(raw, { isProcfs });
+}
+
+/** The mount point that holds p: the longest mount point in our mountinfo that is p or a parent of it. */
+function mountPointOf(p: string): string {
+  let best = '/';
+  for (const m of parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    if ((p === m.mountpoint || p.startsWith(`${m.mountpoint}/`)) && m.mountpoint.length > best.length) best = m.mountpoint;
+  }
+  return best;
 }
 
 function sourceIsDir(src: string): boolean | undefined {
@@ -161,6 +170,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       // `run` releases the process itself over the sync socket; `create` leaves it waiting on the fifo for `start`
       execFifo: opts.foreground || opts.release === 'go' ? undefined : path.join(dir, 'exec.fifo'),
       sourceIsDir,
+      mountPointOf,
       cgroup: cgroupInfo,
       deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,

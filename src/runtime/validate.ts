@@ -151,7 +151,8 @@ export function validateSpec(raw: Json, opts: ValidateOptions = {}): Spec {
   });
   const nsNew = (t: string) => (linux.namespaces as Array<{ type: string; path?: string }> | undefined)?.some((n) => n.type === t && !n.path) ?? false;
   if (!types.has('mount')) throw bad('linux.namespaces', 'a mount namespace is required');
-  if (s.hostname !== undefined && s.hostname !== '' && !nsNew('uts')) throw bad('hostname', 'setting the hostname needs a new uts namespace');
+  // as runc: a uts namespace joined by path is the container's own too, so its hostname may be set
+  if (s.hostname !== undefined && s.hostname !== '' && !types.has('uts')) throw bad('hostname', 'setting the hostname needs a uts namespace');
   if (s.domainname !== undefined && s.domainname !== '' && !nsNew('uts')) throw bad('domainname', 'setting the domainname needs a new uts namespace');
   for (const key of ['uidMappings', 'gidMappings']) {
     arr(linux[key], `linux.${key}`).forEach((m, i) => {

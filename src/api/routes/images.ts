@@ -8,11 +8,13 @@ import { parsePlatform, type ImageSummary, type ProgressMessage } from '../../im
 import { familiarName, familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
 import { decodeAuthHeader, withRegistryAuth } from '../auth.js';
 import { JsonStream, sendEmpty, sendJson, writeAll } from '../http.js';
-import { boolValue, checkFilters, filterBool, globMatch, matchLabels, parseFilters, type Filters } from '../query.js';
+import { boolValue, checkFilters, filterBool, globMatch, intValue, matchLabels, parseFilters, type Filters } from '../query.js';
 import type { Context, Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import { compareVersions } from '../version.js';
 import { parseChanges } from './changes.js';
+import { distributionInspect } from '../../images/distribution.js';
+import { searchImages } from '../../images/search.js';
 
 const NAME = '{name:.+}';
 
@@ -169,6 +171,8 @@ async function load(s: ApiServices, ctx: Context): Promise<void> {
   const { req, res, query } = ctx;
   const quiet = boolValue(query, 'quiet');
   const stream = new JsonStream(res);
+  // docker answers 200 at once and reports a bad archive (even a body that is not a tar) in the stream
+  stream.start();
   try {
     const r = await s.images.load(req, {
       onProgress: (m) => {
@@ -200,6 +204,18 @@ export function imageRoutes(r: Router, s: ApiServices): void {
     sendJson(res, 200, list.map((i) => forVersion(version, i)));
   });
 
+  r.get('/images/search', async ({ res, query }) => {
+    const f = parseFilters(query.get('filters'));
+    checkFilters(f, ['is-official', 'is-automated', 'stars']);
+    const official = filterBool(f, 'is-official');
+    const automated = filterBool(f, 'is-automated');
+    const stars = Number([...(f.get('stars') ?? [])][0] ?? 0);
+    const found = await searchImages(query.get('term') ?? '', intValue(query, 'limit', 25));
+    sendJson(res, 200, found.filter((x) => (official === undefined || x.is_official === official) && (automated === undefined || x.is_automated === automated) && x.star_count >= stars));
+  });
+  r.get(`/distribution/${NAME}/json`, async ({ req, res, params }) => {
+    sendJson(res, 200, await withRegistryAuth(decodeAuthHeader(req.headers['x-registry-auth']), () => distributionInspect(s.images, params.name!)));
+  });
   r.get('/images/get', ({ res, query }) => save(s, res, query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean)));
   r.post('/images/load', (ctx) => load(s, ctx));
 

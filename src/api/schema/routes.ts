@@ -43,6 +43,8 @@ export const ROUTES: { [route: string]: RouteSpec } = {
   'POST /images/create': { query: { fromImage: 'string', fromSrc: 'string', repo: 'string', tag: 'string', message: 'string', changes: 'string', platform: 'string' }, raw: true },
   'GET /images/json': { query: { all: 'bool', filters: 'filters', 'shared-size': 'bool', digests: 'bool', manifests: 'bool', identity: 'bool', filter: 'string' } },
   'GET /images/get': { query: { names: 'string', platform: 'string' } },
+  'GET /images/search': { query: { term: 'string', limit: 'int', filters: 'filters' } },
+  [`GET /distribution/${NAME}/json`]: {},
   'POST /images/load': { query: { quiet: 'bool', platform: 'string' }, raw: true },
   'POST /images/prune': { query: { filters: 'filters' } },
   [`GET /images/${NAME}/json`]: { query: { manifests: 'bool', platform: 'string' } },

@@ -8,6 +8,7 @@ import type { Op } from './encode.js';
 import { parseMountOptions, rootPropagation } from './mount-options.js';
 import { HOOK_POINT } from './tags.js';
 
+
 export interface CgroupMountInfo {
   /** v1: one entry per hierarchy, e.g. { name: 'cpu,cpuacct', hostDir: '/sys/fs/cgroup/cpu,cpuacct/berth/x', links: ['cpu', 'cpuacct'] } */
   v1?: Array<{ name: string; hostDir: string; links: string[] }>;
@@ -29,6 +30,8 @@ export interface InitContext extends ProcessContext {
   execFifo?: string;
   /** host facts for bind mounts: true = directory, false = file, undefined = missing */
   sourceIsDir: (source: string) => boolean | undefined;
+  /** host fact: the mount point holding a path (the rootfs's parent mount, made private for the pivot) */
+  mountPointOf?: (p: string) => string;
   cgroup: CgroupMountInfo;
   /** pause before pivot_root so the runtime can run prestart/createRuntime/createContainer hooks */
   hookSync: boolean;
@@ -247,6 +250,10 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   ops.push(op('SETSID'));
 
   ops.push(op('MOUNT', { flags: rootPropagation(spec.linux?.rootfsPropagation), inroot: 0, mkdir: 0, src: '', dst: '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
+  // pivot_root refuses a new root whose parent mount is shared; runc makes that parent private for the
+  // pivot only (the requested propagation is applied to "/" again after it)
+  if (rootPropagation(spec.linux?.rootfsPropagation) & MS.SHARED)
+    ops.push(op('MOUNT', { flags: MS.PRIVATE, inroot: 0, mkdir: 0, src: '', dst: ctx.mountPointOf?.(ctx.rootfs) ?? '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
   ops.push(op('MOUNT', { flags: MS.BIND | MS.REC, inroot: 0, mkdir: 0, src: ctx.rootfs, dst: ctx.rootfs, fstype: '', data: '' }, 'root.path'));
   ops.push(op('ROOT', { path: ctx.rootfs }, 'root.path'));
   ops.push(...mountOps(spec, ctx, newUserns));

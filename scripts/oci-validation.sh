@@ -1,0 +1,57 @@
+#!/bin/sh
+# Runs the OCI runtime-tools validation programs (validation/*.t) against runc and against `berth runtime`,
+# side by side, and prints per program the passed/failed TAP counts for each. Needs root, Go (Debian's
+# golang-go) and runc. The runtime-tools source is never committed: it is copied from a fetched mirror
+# (a bare git dir) into a work dir under /tmp and built there offline from its vendor/ dir.
+#   usage: sudo scripts/oci-validation.sh [PROGRAM-SUBSTRING]
+set -eu
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+MIRROR=${RUNTIME_TOOLS_MIRROR:-/work/.mirror/opencontainers+runtime-tools/repo}
+FILTER=${1:-}
+PER_TEST_TIMEOUT=${PER_TEST_TIMEOUT:-120}
+
+if [ ! -d "$MIRROR" ]; then
+  echo "no runtime-tools mirror at $MIRROR: fetch github:opencontainers/runtime-tools (the agent fetch tool) or set RUNTIME_TOOLS_MIRROR to a bare git dir of it" >&2
+  exit 2
+fi
+command -v go >/dev/null || { echo "needs Go: apt-get install -y golang-go" >&2; exit 2; }
+command -v runc >/dev/null || { echo "needs runc: scripts/install-deps.sh --test" >&2; exit 2; }
+[ -f "$REPO/bin/cli/berth.js" ] || { echo "build Berth first: npm run build" >&2; exit 2; }
+
+W=$(mktemp -d /tmp/oci-validation.XXXXXX)
+git --git-dir="$MIRROR" archive HEAD | tar -x -C "$W"
+cd "$W"
+export GOFLAGS=-mod=vendor GOPROXY=off GOCACHE="$W/.gocache" CGO_ENABLED=0
+go build -tags "netgo osusergo" -o runtimetest ./cmd/runtimetest
+for src in validation/*/*.go validation/*.go; do
+  [ -f "$src" ] || continue
+  case "$src" in *util*) continue ;; esac
+  case "$src" in *"$FILTER"*) ;; *) continue ;; esac
+  go build -o "${src%.go}.t" "$src"
+done
+
+# `berth runtime` with its own state root, as the RUNTIME the programs call
+cat > "$W/berth-runtime" <<WRAP
+#!/bin/sh
+exec node "$REPO/bin/cli/berth.js" runtime --root /run/berth-oci-validation "\$@"
+WRAP
+chmod +x "$W/berth-runtime"
+
+tally() { # RUNTIME PROGRAM -> "passed failed"
+  out=$(RUNTIME="$1" timeout "$PER_TEST_TIMEOUT" "./$2" 2>/dev/null) || true
+  p=$(printf '%s\n' "$out" | grep -c '^ok ' || true)
+  f=$(printf '%s\n' "$out" | grep -c '^not ok ' || true)
+  echo "$p $f"
+}
+
+printf '%-55s %12s %12s %s\n' program runc berth verdict
+worse=0
+for t in $(find validation -name '*.t' | sort); do
+  set -- $(tally runc "$t"); rp=$1 rf=$2
+  set -- $(tally "$W/berth-runtime" "$t"); bp=$1 bf=$2
+  v=ok
+  if [ "$bp" -lt "$rp" ] || [ "$bf" -gt "$rf" ]; then v=WORSE; worse=$((worse + 1)); fi
+  printf '%-55s %5s/%-6s %5s/%-6s %s\n' "$t" "$rp" "$rf" "$bp" "$bf" "$v"
+done
+echo "programs where berth does worse than runc: $worse (work dir: $W)"
+[ "$worse" -eq 0 ]

@@ -1,0 +1,57 @@
+// `berth runtime` where OCI runtime-tools validation found it doing worse than runc: rootfsPropagation
+// "shared" (pivot_root needs the rootfs's parent mount private for the pivot only), and a hostname set
+// while joining an existing uts namespace by path.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { after, describe, test } from 'node:test';
+import { isRoot, makeBundle, rmBundle, Runtime } from '../helpers/bundle.js';
+import type { Spec } from '../../src/runtime/spec-types.js';
+
+const skip = isRoot ? false : 'needs root';
+const rt = new Runtime();
+
+async function runIn(edit: (s: Spec) => void, script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const b = await makeBundle((s) => { s.process!.args = ['/bin/sh', '-c', script]; edit(s); });
+  try { return await rt.berth(['run', '--bundle', b.dir, b.id]); } finally { rmBundle(b); }
+}
+
+describe('runtime: OCI validation fixes', { skip }, () => {
+  after(() => rt.cleanup());
+
+  for (const prop of ['shared', 'rshared']) {
+    test(`rootfsPropagation "${prop}": create succeeds and "/" is shared inside`, async () => {
+      const r = await runIn((s) => { s.linux!.rootfsPropagation = prop; }, `awk '$5 == "/" { print }' /proc/self/mountinfo`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, / shared:\d+/, r.stdout);
+    });
+  }
+
+  test('rootfsPropagation "private" still gives a private "/"', async () => {
+    const r = await runIn((s) => { s.linux!.rootfsPropagation = 'private'; }, `awk '$5 == "/" { print }' /proc/self/mountinfo`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /shared:|master:/, r.stdout);
+  });
+
+  test('hostname is set in a uts namespace joined by path', async (t) => {
+    const holder = spawn('unshare', ['--uts', 'sleep', '600'], { stdio: 'ignore' });
+    t.after(() => { holder.kill('SIGKILL'); });
+    // the holder's uts namespace differs from ours once unshare has exec'd sleep
+    const mine = fs.readlinkSync('/proc/self/ns/uts');
+    let nsPath = '';
+    for (let i = 0; i < 500 && !nsPath; i++) {
+      const p = `/proc/${holder.pid}/ns/uts`;
+      if (fs.readlinkSync(p) !== mine && fs.readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep') nsPath = p;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(nsPath, 'the holder never got its own uts namespace');
+    const r = await runIn((s) => {
+      s.hostname = 'joined-uts';
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: nsPath } : n));
+    }, 'hostname');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'joined-uts');
+    assert.notEqual(os.hostname(), 'joined-uts');
+  });
+});
