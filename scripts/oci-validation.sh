@@ -16,7 +16,7 @@ if [ ! -d "$MIRROR" ]; then
 fi
 command -v go >/dev/null || { echo "needs Go: apt-get install -y golang-go" >&2; exit 2; }
 command -v runc >/dev/null || { echo "needs runc: scripts/install-deps.sh --test" >&2; exit 2; }
-[ -f "$REPO/bin/cli/berth.js" ] || { echo "build Berth first: npm run build" >&2; exit 2; }
+[ -f "$REPO/dist/bin/cli/berth.js" ] || { echo "build Berth first: npm run build" >&2; exit 2; }
 
 W=$(mktemp -d /tmp/oci-validation.XXXXXX)
 git --git-dir="$MIRROR" archive HEAD | tar -x -C "$W"
@@ -33,7 +33,7 @@ done
 # `berth runtime` with its own state root, as the RUNTIME the programs call
 cat > "$W/berth-runtime" <<WRAP
 #!/bin/sh
-exec node "$REPO/bin/cli/berth.js" runtime --root /run/berth-oci-validation "\$@"
+exec node "$REPO/dist/bin/cli/berth.js" runtime --root /run/berth-oci-validation "\$@"
 WRAP
 chmod +x "$W/berth-runtime"
 
