@@ -66,7 +66,8 @@ export class RegistryClient {
       const again = await this.request({ method: 'GET', url: '/v2/', scope: '' });
       await again.body?.cancel();
       // only a 2xx with the credentials is a login (moby loginV2); a 431 or a 404 is no acceptance
-      if (!again.ok) throw new BerthError('Unavailable', `login attempt to ${this.url('/v2/')} failed with status: ${again.status} ${STATUS_CODES[again.status] ?? again.statusText}`);
+      // a 4xx is the registry refusing these credentials (moby: errdefs.Unauthorized); a 5xx is the registry failing
+      if (!again.ok) throw new BerthError(again.status < 500 ? 'PermissionDenied' : 'Unavailable', `login attempt to ${this.url('/v2/')} failed with status: ${again.status} ${STATUS_CODES[again.status] ?? again.statusText}`);
     }
   }
 

@@ -185,7 +185,9 @@ describe('API fuzzing', { skip }, () => {
     const a = await request(d.socket, method, `/v1.50${pathOf(route)}${qs ? `?${qs}` : ''}`, body, contentType);
     sent++;
     (tally[route] ??= {})[a.status] = (tally[route]![a.status] ?? 0) + 1;
-    if (a.status >= 500 || a.status === 0) failures.push(`${route} ${what}: ${a.status} ${a.body.slice(0, 300)}`);
+    // swarm and plugins answer 501/503 on purpose, exactly as a dockerd without them (routes/absent.ts)
+    const absent = /^\w+ \/(swarm|services|nodes|tasks|secrets|configs|plugins)\b/.test(route) && (a.status === 501 || a.status === 503);
+    if ((a.status >= 500 && !absent) || a.status === 0) failures.push(`${route} ${what}: ${a.status} ${a.body.slice(0, 300)}`);
     return a;
   }
 
@@ -204,6 +206,8 @@ describe('API fuzzing', { skip }, () => {
 
   test('every route: malformed bodies and query values are never a 5xx', async (t) => {
     for (const [route, spec] of Object.entries(ROUTES) as Array<[string, RouteSpec]>) {
+      // both ask a remote registry (Docker Hub for a bare name): that traffic would leave this machine
+      if (route === 'GET /images/search' || route.startsWith('GET /distribution/')) continue;
       // query values of the wrong type: 400 before the handler acts
       for (const [param, kind] of Object.entries(spec.query ?? {})) {
         if (route === 'POST /images/create' && (param === 'fromImage' || param === 'fromSrc')) continue; // a pull or a fetch would leave this machine

@@ -135,7 +135,7 @@ export function systemRoutes(r: Router, s: ApiServices): void {
     try {
       await client.ping();
     } catch (e) {
-      if (e instanceof BerthError && e.kind === 'PermissionDenied') throw new BerthError('PermissionDenied', `login attempt to ${host} failed: unauthorized: incorrect username or password`);
+      if (e instanceof BerthError && e.kind === 'PermissionDenied' && !e.message.startsWith('login attempt')) throw new BerthError('PermissionDenied', `login attempt to ${host} failed: unauthorized: incorrect username or password`);
       throw e;
     }
     sendJson(res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
