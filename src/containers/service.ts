@@ -23,6 +23,8 @@ import { sleep } from '../util/timer.js';
 import { readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
+import type { VolumeStore } from '../volumes/store.js';
+import { ensureVolumes, volumePaths } from '../volumes/users.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
@@ -41,6 +43,8 @@ export interface ContainerServiceOptions {
   images: ImageService;
   events?: EventBus;
   log?: (msg: string) => void;
+  /** named volumes for `-v name:/path` */
+  volumes?: VolumeStore;
 }
 
 export class Containers implements ContainerService {
@@ -167,6 +171,7 @@ export class Containers implements ContainerService {
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
     checkMounts(config, isProcfs);
+    ensureVolumes(this.o.volumes, config);
     const id = newId();
     const dir = path.join(this.dir, id);
     fs.mkdirSync(dir, { mode: 0o710 });
@@ -204,6 +209,7 @@ export class Containers implements ContainerService {
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
+        volumePaths: volumePaths(this.o.volumes, c.config),
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });

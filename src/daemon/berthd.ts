@@ -89,13 +89,13 @@ async function main(argv: string[]): Promise<number> {
   let containers: Containers | undefined;
   const images = new ImageService({ root, credentials: requestCredentials, inUse: (id) => containers?.usingImage(id) });
   const events = new EventBus();
-  containers = new Containers({ root, execRoot, images, events, log });
-  await containers.restore();
   const volumes = new VolumeStore({
     root,
     inUse: (name) => containers!.list({ all: true }).filter((c) => volumeNamesOf(c.config).includes(name)).map((c) => c.id),
     publish: (action, name, attrs) => events.publish('volume', action, name, attrs),
   });
+  containers = new Containers({ root, execRoot, images, events, log, volumes });
+  await containers.restore();
   const services: ApiServices = { images, events, containers, volumes, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
