@@ -24,7 +24,7 @@ import { readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
 import type { VolumeStore } from '../volumes/store.js';
-import { ensureVolumes, volumePaths } from '../volumes/users.js';
+import { copyUp, ensureVolumes, removeAnonymous, volumePaths, withAnonymousVolumes } from '../volumes/users.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
@@ -170,8 +170,10 @@ export class Containers implements ContainerService {
     if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
+    const anon = withAnonymousVolumes(config, Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}));
+    config = anon.config;
     checkMounts(config, isProcfs);
-    ensureVolumes(this.o.volumes, config);
+    ensureVolumes(this.o.volumes, config, anon.anonymous);
     const id = newId();
     const dir = path.join(this.dir, id);
     fs.mkdirSync(dir, { mode: 0o710 });
@@ -205,6 +207,7 @@ export class Containers implements ContainerService {
     try {
       this.writeEtc(c, dir);
       makeBindSources(c.config.host.binds ?? []);
+      await copyUp(this.o.volumes, c.config, rootfs);
       const img = this.o.images.resolve(c.imageId);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
@@ -366,7 +369,7 @@ export class Containers implements ContainerService {
     return { exitCode: done.state.exitCode, error: done.state.error || undefined };
   }
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.find(ref);
     if (c.state.status === 'running' || c.state.status === 'paused') {
       if (!opts.force) throw new BerthError('Conflict', `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
@@ -382,6 +385,7 @@ export class Containers implements ContainerService {
     fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
     fs.rmSync(c.attachSocket, { force: true });
     this.event('destroy', c);
+    if (opts.volumes) removeAnonymous(this.o.volumes, c.config);
     for (const w of this.removeWaiters.get(c.id) ?? []) w();
     this.removeWaiters.delete(c.id);
   }

@@ -18,6 +18,8 @@ export interface VolumeMeta {
   options: Record<string, string>;
   /** made for an image VOLUME or `-v /path`: `rm -v` and prune take these */
   anonymous?: boolean;
+  /** the image's content was copied in on first mount (docker copies once, into an empty volume) */
+  populated?: boolean;
 }
 
 export interface Volume extends VolumeMeta { mountpoint: string }
@@ -129,6 +131,12 @@ export class VolumeStore {
       space += size;
     }
     return { VolumesDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  /** Records that the first-mount copy is done, so a later mount never copies again. */
+  markPopulated(name: string): void {
+    const { mountpoint: _, ...meta } = this.get(name);
+    writeFileAtomicSync(path.join(this.dir, name, 'opts.json'), JSON.stringify({ ...meta, populated: true }), 0o600);
   }
 
   private view(m: VolumeMeta): Volume {

@@ -25,6 +25,17 @@ describe('volumes (docker CLI)', { skip }, () => {
     const tarFile = path.join(d.dir, 'rootfs.tar');
     fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
     await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:vol');
+    // an image whose VOLUME /data has content: owner 1000:1000, mode 0640 on the file, 0750 on the dir
+    const rootfs = fs.mkdtempSync(path.join(d.dir, 'rootfs-'));
+    fs.cpSync(await busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+    fs.rmSync(path.join(rootfs, 'data'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(rootfs, 'data'), { mode: 0o750 });
+    fs.writeFileSync(path.join(rootfs, 'data', 'seed'), 'from image\n', { mode: 0o640 });
+    fs.chownSync(path.join(rootfs, 'data', 'seed'), 1000, 1000);
+    fs.chmodSync(path.join(rootfs, 'data'), 0o750);
+    const volTar = path.join(d.dir, 'rootfs-vol.tar');
+    fs.writeFileSync(volTar, await tarDir(rootfs, false));
+    await ok('import', '-c', 'CMD ["sh"]', '-c', 'VOLUME /data', volTar, 'bb:withvol');
   });
   after(async () => { await d?.stop(); });
 
@@ -59,5 +70,25 @@ describe('volumes (docker CLI)', { skip }, () => {
     assert.equal(await ok('run', '--rm', '-v', 'keep:/data', 'bb:vol', 'cat', '/data/f'), 'hello\n');
     await ok('volume', 'rm', 'keep');
     assert.equal((await ok('volume', 'ls', '-q')).trim(), '');
+  });
+
+  test('image VOLUME: an anonymous volume gets the image content with owner and modes; rm -v removes it', async () => {
+    await ok('run', '--name', 'anon', 'bb:withvol', 'sh', '-c', 'cat /data/seed; stat -c "%u:%g %a" /data/seed /data; echo more > /data/new');
+    const out = await ok('logs', 'anon');
+    assert.equal(out, 'from image\n1000:1000 640\n0:0 750\n');
+    const names = (await ok('volume', 'ls', '-q')).trim().split('\n');
+    assert.equal(names.length, 1);
+    assert.match(names[0]!, /^[0-9a-f]{64}$/);
+    const [info] = JSON.parse(await ok('volume', 'inspect', names[0]!));
+    assert.equal(fs.readFileSync(path.join(info.Mountpoint, 'new'), 'utf8'), 'more\n');
+    await ok('rm', '-v', 'anon');
+    assert.equal((await ok('volume', 'ls', '-q')).trim(), '');
+  });
+
+  test('a named volume is filled from the image once; nocopy leaves it empty', async () => {
+    await ok('run', '--rm', '-v', 'seeded:/data', 'bb:withvol', 'rm', '/data/seed');
+    assert.equal(await ok('run', '--rm', '-v', 'seeded:/data', 'bb:withvol', 'ls', '/data'), '');
+    assert.equal(await ok('run', '--rm', '-v', 'fresh:/data:nocopy', 'bb:withvol', 'ls', '/data'), '');
+    await ok('volume', 'rm', 'seeded', 'fresh');
   });
 });
