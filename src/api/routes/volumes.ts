@@ -46,7 +46,9 @@ export function volumeRoutes(r: Router, s: ApiServices): void {
     sendJson(res, 200, store().prune((v) => matches(store(), f, v), all));
   });
   r.get('/volumes/{name:.+}', ({ res, params }) => {
-    sendJson(res, 200, wire(store().get(params.name!)));
+    // `docker inspect X` asks here too: without volumes, X is simply not one
+    if (!s.volumes) throw new BerthError('NotFound', `get ${params.name}: no such volume`);
+    sendJson(res, 200, wire(s.volumes.get(params.name!)));
   });
   r.delete('/volumes/{name:.+}', ({ res, params, query }) => {
     store().remove(params.name!, boolValue(query, 'force'));
