@@ -19,6 +19,8 @@ import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
 import { checkQuery, ROUTES } from './schema/index.js';
 import { systemRoutes } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
+import type { VolumeStore } from '../volumes/store.js';
 import { API_VERSION, compareVersions, ENGINE_VERSION, MIN_API_VERSION } from './version.js';
 
 /** What containers/ will plug in; until then counts are zero. */
@@ -34,6 +36,8 @@ export interface ApiServices {
   /** the container service; a bare counter still feeds /info (tests without containers) */
   containers?: ContainerService | { counts(): ContainerCounts };
   log?: (msg: string) => void;
+  /** named volumes (volumes/) */
+  volumes?: VolumeStore;
 }
 
 export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
@@ -42,6 +46,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   imageRoutes(r, s);
   containerRoutes(r, s, hijack);
   execRoutes(r, s, hijack);
+  volumeRoutes(r, s);
   absentRoutes(r);
   return r;
 }

@@ -145,3 +145,10 @@ export interface ContainerSummary {
 
 /** POST /containers/{id}/wait (container.WaitResponse). */
 export interface ContainerWaitResponse { StatusCode: number; Error: { Message: string } | null }
+
+/** moby api/types/volume.Volume */
+export interface VolumeWire {
+  Name: string; Driver: string; Mountpoint: string; CreatedAt: string;
+  Labels: Record<string, string>; Scope: 'local'; Options: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+}

@@ -23,6 +23,8 @@ import { sleep } from '../util/timer.js';
 import { readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
+import type { VolumeStore } from '../volumes/store.js';
+import { copyUp, ensureVolumes, removeAnonymous, volumePaths, withAnonymousVolumes } from '../volumes/users.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
@@ -41,6 +43,8 @@ export interface ContainerServiceOptions {
   images: ImageService;
   events?: EventBus;
   log?: (msg: string) => void;
+  /** named volumes for `-v name:/path` */
+  volumes?: VolumeStore;
 }
 
 export class Containers implements ContainerService {
@@ -166,7 +170,10 @@ export class Containers implements ContainerService {
     if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
+    const anon = withAnonymousVolumes(config, Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}));
+    config = anon.config;
     checkMounts(config, isProcfs);
+    ensureVolumes(this.o.volumes, config, anon.anonymous);
     const id = newId();
     const dir = path.join(this.dir, id);
     fs.mkdirSync(dir, { mode: 0o710 });
@@ -200,10 +207,12 @@ export class Containers implements ContainerService {
     try {
       this.writeEtc(c, dir);
       makeBindSources(c.config.host.binds ?? []);
+      await copyUp(this.o.volumes, c.config, rootfs);
       const img = this.o.images.resolve(c.imageId);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
+        volumePaths: volumePaths(this.o.volumes, c.config),
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });
@@ -363,7 +372,7 @@ export class Containers implements ContainerService {
     return { exitCode: done.state.exitCode, error: done.state.error || undefined };
   }
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.find(ref);
     if (c.state.status === 'running' || c.state.status === 'paused') {
       if (!opts.force) throw new BerthError('Conflict', `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
@@ -379,6 +388,7 @@ export class Containers implements ContainerService {
     fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
     fs.rmSync(c.attachSocket, { force: true });
     this.event('destroy', c);
+    if (opts.volumes) removeAnonymous(this.o.volumes, c.config);
     for (const w of this.removeWaiters.get(c.id) ?? []) w();
     this.removeWaiters.delete(c.id);
   }

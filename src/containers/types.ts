@@ -47,7 +47,7 @@ export interface ContainerService {
   kill(ref: string, signal?: string): Promise<void>;
   /** Resolves when the condition holds; exitCode of the last run. */
   wait(ref: string, condition?: WaitCondition, signal?: AbortSignal): Promise<{ exitCode: number; error?: string }>;
-  remove(ref: string, opts?: { force?: boolean }): Promise<void>;
+  remove(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
   rename(ref: string, name: string): Promise<void>;
   list(opts?: ListOptions): Container[];
   /** NotFound "No such container: ref"; full id, name or unique id prefix. */

@@ -13,6 +13,8 @@ import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { hostFacts } from './host.js';
 import { privateDir } from '../util/dirs.js';
+import { VolumeStore } from '../volumes/store.js';
+import { volumeNamesOf } from '../volumes/users.js';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
 export const DEFAULT_ROOT = '/var/lib/berth';
@@ -87,9 +89,14 @@ async function main(argv: string[]): Promise<number> {
   let containers: Containers | undefined;
   const images = new ImageService({ root, credentials: requestCredentials, inUse: (id) => containers?.usingImage(id) });
   const events = new EventBus();
-  containers = new Containers({ root, execRoot, images, events, log });
+  const volumes = new VolumeStore({
+    root,
+    inUse: (name) => containers!.list({ all: true }).filter((c) => volumeNamesOf(c.config).includes(name)).map((c) => c.id),
+    publish: (action, name, attrs) => events.publish('volume', action, name, attrs),
+  });
+  containers = new Containers({ root, execRoot, images, events, log, volumes });
   await containers.restore();
-  const services: ApiServices = { images, events, containers, root, debug, host: () => hostFacts(root), log };
+  const services: ApiServices = { images, events, containers, volumes, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
     await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });

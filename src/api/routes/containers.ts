@@ -181,7 +181,7 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
 
   r.delete('/containers/{id}', async ({ res, params, query }) => {
     if (boolValue(query, 'link')) throw new BerthError('InvalidArgument', 'Conflict, cannot remove the default link name of the container');
-    await svc().remove(params.id!, { force: boolValue(query, 'force') });
+    await svc().remove(params.id!, { force: boolValue(query, 'force'), volumes: boolValue(query, 'v') });
     sendEmpty(res, 204);
   });
 

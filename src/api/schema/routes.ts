@@ -5,6 +5,7 @@
 import { containerCreate, containerUpdate } from './container.js';
 import { execCreate, execStart } from './exec.js';
 import { authConfig } from './system.js';
+import { volumeCreate } from './volume.js';
 
 /**
  * A query parameter's type. `bool`: moby's boolean words (1/0, true/false, yes/no, …); `int`: a decimal
@@ -13,7 +14,7 @@ import { authConfig } from './system.js';
  */
 export type QueryKind = 'bool' | 'int' | 'string' | 'filters' | 'timestamp' | 'tail' | readonly string[];
 
-export const BODIES = { containerCreate, containerUpdate, execCreate, execStart, authConfig } as const;
+export const BODIES = { containerCreate, containerUpdate, execCreate, execStart, authConfig, volumeCreate } as const;
 export type BodyName = keyof typeof BODIES;
 
 export interface RouteSpec {
@@ -84,6 +85,13 @@ export const ROUTES: { [route: string]: RouteSpec } = {
     ...['enable', 'disable', 'push', 'upgrade', 'set'].map((v) => `POST /plugins/{name:.*}/${v}`),
   ].map((r) => [r, { raw: true } as RouteSpec])),
   'GET /plugins': { query: { filters: 'filters' } },
+
+  // volumes
+  'POST /volumes/create': { body: 'volumeCreate' },
+  'GET /volumes': { query: { filters: 'filters' } },
+  'POST /volumes/prune': { query: { filters: 'filters' } },
+  [`GET /volumes/${NAME}`]: {},
+  [`DELETE /volumes/${NAME}`]: { query: { force: 'bool' } },
 };
 
 /** The hijacked (Upgrade: tcp) routes: same tables, served on the 'upgrade' event. */

@@ -28,6 +28,8 @@ export interface SpecContext {
   kernel?: string;
   /** the host's hostname, which a container on the host's network shares */
   hostHostname?: string;
+  /** named volumes of `-v name:/path`, resolved to their host directories by the service (volumes/) */
+  volumePaths?: Record<string, string>;
 }
 
 export type SpecOpt = (s: Spec, c: ContainerConfig, ctx: SpecContext) => void;
@@ -171,17 +173,19 @@ export const withTmpfs: SpecOpt = (s, c) => {
 };
 
 /** -v host:container[:ro|rw|z|Z|…] as rbind mounts (volumes by name come with volumes/). */
-export const withBinds: SpecOpt = (s, c) => {
+export const withBinds: SpecOpt = (s, c, ctx) => {
   for (const b of c.host.binds ?? []) {
     const [src, dst, mode = ''] = b.split(':');
     if (!src || !dst) throw new BerthError('InvalidArgument', `invalid volume specification: '${b}'`);
-    if (!src.startsWith('/')) throw new BerthError('NotImplemented', `named volumes are not supported yet: '${b}'`);
+    // a name is a volume; checkMounts (no context) judges the spec, start() passes the resolved path
+    const source = src.startsWith('/') ? src : ctx ? ctx.volumePaths?.[src] : src;
+    if (source === undefined) throw new BerthError('NotFound', `get ${src}: no such volume`);
     if (!dst.startsWith('/')) throw new BerthError('InvalidArgument', `invalid volume specification: '${b}': the container path must be absolute`);
     const opts = mode.split(',').filter(Boolean);
     for (const o of opts) if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o))
       throw new BerthError('InvalidArgument', `invalid mode: ${o}`);
     const prop = opts.find((o) => /^r?(private|shared|slave)$/.test(o)) ?? 'rprivate';
-    const m: Mount = { destination: dst, type: 'bind', source: src, options: ['rbind', opts.includes('ro') ? 'ro' : 'rw', prop] };
+    const m: Mount = { destination: dst, type: 'bind', source, options: ['rbind', opts.includes('ro') ? 'ro' : 'rw', prop] };
     s.mounts = [...s.mounts!.filter((x) => x.destination !== dst), m];
   }
 };
@@ -298,7 +302,7 @@ export const withMisc: SpecOpt = (s, c) => {
  */
 export function checkMounts(c: ContainerConfig, isProcfs: (source: string) => boolean): void {
   const s: Spec = { ociVersion: '', mounts: [] };
-  for (const o of [withTmpfs, withBinds]) o(s, c, undefined as unknown as SpecContext); // neither reads the context
+  for (const o of [withTmpfs, withBinds]) o(s, c, undefined as unknown as SpecContext); // no context: volume names stay names
   for (const m of s.mounts!) {
     const bind = m.type === 'bind';
     const why = mountRefusal({ destination: m.destination, type: m.type, bind, procfsSource: bind && isProcfs(m.source ?? '') }, c.host.privileged ? [] : MASKED);
