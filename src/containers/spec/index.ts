@@ -257,15 +257,27 @@ export const withDevices: SpecOpt = (s, c, ctx) => {
   if (devices.length) s.linux!.devices = devices;
 };
 
-/** --security-opt: no-new-privileges, seccomp=unconfined|<profile JSON>; Docker's default profile otherwise. */
+/** Go's strconv.ParseBool */
+const GO_BOOL: Record<string, boolean> = { 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false };
+
+/**
+ * --security-opt as moby parseSecurityOpt: no-new-privileges[=bool], seccomp=unconfined|<profile JSON>
+ * (Docker's default profile otherwise). label=… and apparmor=… are accepted and have no effect, as on a
+ * dockerd host without SELinux or AppArmor (this is such a host: Berth applies neither).
+ */
 export const withSecurity: SpecOpt = (s, c, ctx) => {
   let seccomp: string | undefined;
   for (const o of c.host.securityOpt ?? []) {
-    const [k, v] = o.includes('=') ? [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] : o.includes(':') ? [o.slice(0, o.indexOf(':')), o.slice(o.indexOf(':') + 1)] : [o, ''];
-    if (k === 'no-new-privileges') s.process!.noNewPrivileges = v === '' || v === 'true';
-    else if (k === 'seccomp') seccomp = v;
-    else if (k === 'apparmor' || k === 'label') throw new BerthError('NotImplemented', `security option "${o}": ${k === 'label' ? 'SELinux' : 'AppArmor'} is not supported`);
-    else throw new BerthError('InvalidArgument', `invalid --security-opt: "${o}"`);
+    if (o === 'no-new-privileges') { s.process!.noNewPrivileges = true; continue; }
+    if (o === 'disable') continue; // label disable
+    const sep = o.includes('=') ? '=' : o.includes(':') ? ':' : '';
+    if (!sep) throw new BerthError('InvalidArgument', `invalid --security-opt 1: ${JSON.stringify(o)}`);
+    const k = o.slice(0, o.indexOf(sep)), v = o.slice(o.indexOf(sep) + 1);
+    if (k === 'no-new-privileges') {
+      if (!(v in GO_BOOL)) throw new BerthError('InvalidArgument', `invalid --security-opt 2: ${JSON.stringify(o)}`);
+      s.process!.noNewPrivileges = GO_BOOL[v]!;
+    } else if (k === 'seccomp') seccomp = v;
+    else if (k !== 'label' && k !== 'apparmor') throw new BerthError('InvalidArgument', `invalid --security-opt 2: ${JSON.stringify(o)}`);
   }
   if (c.host.privileged) {
     s.linux!.maskedPaths = [];

@@ -1,0 +1,63 @@
+// Create refuses what dockerd refuses at create (moby validateContainerConfig / verifyPlatformContainerSettings),
+// with its wording, and nothing is left behind; before, these were accepted and failed (or were ignored) at start.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BERTH, isRoot, run } from '../helpers/bundle.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { busyboxRootfs } from '../helpers/rootfs.js';
+
+function call(socket: string, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path: p, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let b = '';
+      res.on('data', (c) => { b += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+describe('create: docker\'s refusals', { skip: !isRoot && 'needs root' }, () => {
+  let d: Daemon;
+  before(async () => {
+    d = await startDaemon();
+    const r = await run('sh', ['-c', `tar -C ${await busyboxRootfs()} -c . | ${process.execPath} ${BERTH} import - busybox`], { env: d.env });
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => { await d?.stop(); });
+
+  test('each bad setting is a 400 naming it, and no container, snapshot or volume is left', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ Env: ['=foo'] }, /^invalid environment variable: =foo$/],
+      [{ WorkingDir: 'relative' }, /the working directory 'relative' is invalid, it needs to be an absolute path/],
+      [{ StopSignal: 'SIGBOGUS' }, /Invalid signal: SIGBOGUS/],
+      [{ HostConfig: { Tmpfs: { '/': '' } } }, /destination can't be '\/'/],
+      [{ HostConfig: { CapAdd: ['NOPE'] } }, /^invalid CapAdd: unknown capability: "CAP_NOPE"$/],
+      [{ HostConfig: { CapDrop: ['NOPE'] } }, /^invalid CapDrop: unknown capability: "CAP_NOPE"$/],
+      [{ HostConfig: { SecurityOpt: ['foo'] } }, /^invalid --security-opt 1: "foo"$/],
+      [{ HostConfig: { SecurityOpt: ['foo=bar'] } }, /^invalid --security-opt 2: "foo=bar"$/],
+      [{ HostConfig: { CpusetCpus: '4096' } }, /^Requested CPUs are not available - requested 4096, available: /],
+      [{ HostConfig: { Binds: [`${d.dir}/vol-src:/data`], Tmpfs: { '/': '' } } }, /destination can't be '\/'/],
+    ];
+    for (const [extra, re] of cases) {
+      const body = { Image: 'busybox', Cmd: ['true'], ...extra };
+      const r = await call(d.socket, 'POST', '/v1.41/containers/create', body);
+      assert.equal(r.status, 400, `${JSON.stringify(extra)}: ${r.body}`);
+      assert.match(JSON.parse(r.body).message, re);
+    }
+    const list = await call(d.socket, 'GET', '/containers/json?all=1');
+    assert.deepEqual(JSON.parse(list.body), []);
+    assert.deepEqual(fs.readdirSync(path.join(d.root, 'containers')), []);
+    assert.ok(!fs.existsSync(`${d.dir}/vol-src`), 'a bind source is not made for a refused container');
+  });
+
+  test('what docker accepts on a host without SELinux/AppArmor still runs', async () => {
+    const r = await run(process.execPath, [BERTH, 'run', '--rm', '--security-opt', 'label=disable', '--security-opt', 'apparmor=unconfined', '--security-opt', 'no-new-privileges', 'busybox', 'sh', '-c', 'grep NoNewPrivs /proc/self/status'], { env: d.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /NoNewPrivs:\s+1/);
+  });
+});
