@@ -82,6 +82,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     binds: list(h.Binds), oomScoreAdj: num(h.OomScoreAdj), sysctls: obj(h.Sysctls), cgroupParent: h.CgroupParent || undefined,
     cgroupnsMode: h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? h.CgroupnsMode : undefined,
     ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
+    groupAdd: h.GroupAdd?.length ? [...h.GroupAdd] : undefined,
     autoRemove: h.AutoRemove || undefined,
     consoleSize: h.ConsoleSize && (h.ConsoleSize[0] || h.ConsoleSize[1]) ? h.ConsoleSize : undefined,
   };
@@ -156,7 +157,7 @@ export function hostConfigWire(c: Container): HostConfigWire {
     NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
-    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
+    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
     OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
     ReadonlyRootfs: !!h.readonlyRootfs, SecurityOpt: h.securityOpt ?? null, Tmpfs: h.tmpfs ?? undefined, UTSMode: h.utsMode ?? '', UsernsMode: '',
     ShmSize: h.shmSize ?? 64 * 1024 * 1024, Sysctls: h.sysctls ?? undefined, Runtime: 'runc', Isolation: '',

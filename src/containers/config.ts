@@ -50,6 +50,7 @@ export interface HostConfig {
   pidMode?: string;              // "" | host
   utsMode?: string;              // "" | host
   init?: boolean;
+  groupAdd?: string[];           // --group-add: supplementary groups, names or numbers
   autoRemove?: boolean;          // --rm: removed by the daemon when it exits
 }
 

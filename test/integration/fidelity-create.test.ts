@@ -60,4 +60,20 @@ describe('create: docker\'s refusals', { skip: !isRoot && 'needs root' }, () => 
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /NoNewPrivs:\s+1/);
   });
+
+  test('--group-add joins groups; a missing working directory is made, as runc makes it', async () => {
+    const r = await run(process.execPath, [BERTH, 'run', '--rm', '--group-add', '123', '--group-add', 'root', '-w', '/made/by/runtime', 'busybox', 'sh', '-c', 'id -G; pwd; stat -c %a /made/by/runtime'], { env: d.env });
+    assert.equal(r.code, 0, r.stderr);
+    const [groups, cwd, mode] = r.stdout.trim().split('\n');
+    assert.deepEqual(groups!.split(' ').sort(), ['0', '123']);
+    assert.equal(cwd, '/made/by/runtime');
+    assert.equal(mode, '755');
+    const inspect = await run(process.execPath, [BERTH, 'create', '--group-add', '55', 'busybox', 'true'], { env: d.env });
+    const hc = await call(d.socket, 'GET', `/containers/${inspect.stdout.trim()}/json`);
+    assert.deepEqual(JSON.parse(hc.body).HostConfig.GroupAdd, ['55']);
+    await run(process.execPath, [BERTH, 'rm', inspect.stdout.trim()], { env: d.env });
+    const bad = await run(process.execPath, [BERTH, 'run', '--rm', '--group-add', 'nosuchgroup', 'busybox', 'true'], { env: d.env });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Unable to find group nosuchgroup/);
+  });
 });

@@ -105,4 +105,8 @@ test('users: numbers, names, groups, supplementary groups', () => {
   assert.deepEqual(resolveUser('4242:4343', ctx.passwd, ctx.group), { uid: 4242, gid: 4343, additionalGids: [], home: '/' });
   assert.throws(() => resolveUser('nobody', ctx.passwd, ctx.group), /unable to find user nobody: no matching entries in passwd file/);
   assert.throws(() => resolveUser('berth:nogroup', ctx.passwd, ctx.group), /unable to find group nogroup/);
+  // --group-add: names from the image's group file or numbers, after the user's own groups, once each
+  assert.deepEqual(resolveUser('berth', ctx.passwd, ctx.group, ['extra', '77', 'root']).additionalGids, [1001, 77, 0]);
+  assert.deepEqual(resolveUser('', ctx.passwd, ctx.group, ['1000']).additionalGids, [1000]);
+  assert.throws(() => resolveUser('', ctx.passwd, ctx.group, ['nope']), /Unable to find group nope: no matching entries in group file/);
 });

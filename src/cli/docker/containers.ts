@@ -106,7 +106,7 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   'stop-signal': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'detach-keys': { type: 'string' }, 'sig-proxy': { type: 'bool' },
   attach: { short: 'a', type: 'list' }, pull: { type: 'string' }, platform: { type: 'string' }, init: { type: 'bool' }, 'shm-size': { type: 'string' },
   'oom-kill-disable': { type: 'bool' }, 'oom-score-adj': { type: 'string' }, quiet: { short: 'q', type: 'bool' }, 'cgroupns': { type: 'string' },
-  ipc: { type: 'string' }, pid: { type: 'string' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
+  ipc: { type: 'string' }, pid: { type: 'string' }, 'group-add': { type: 'list' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
 };
 
 function int(v: unknown, flag: string): number | undefined {
@@ -145,7 +145,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     Binds: (f.volume as string[] | undefined) ?? null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: '', Config: {} },
     ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
-    CapAdd: (f['cap-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
+    CapAdd: (f['cap-add'] as string[] | undefined) ?? null, GroupAdd: (f['group-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
     CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
     Privileged: !!f.privileged, ReadonlyRootfs: !!f['read-only'], SecurityOpt: f['security-opt'] ? securityOpts(f['security-opt'] as string[]) : null,
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined, Sysctls: Object.keys(sysctls).length ? sysctls : undefined,

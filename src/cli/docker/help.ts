@@ -30,6 +30,7 @@ const FLAGS: Record<string, string> = {
   filter: 'Filter output based on conditions provided',
   force: 'Force the removal',
   format: 'Pretty-print using a Go template',
+  'group-add': 'Add additional groups to join',
   hostname: 'Container host name',
   init: 'Run an init inside the container that forwards signals and reaps processes',
   interactive: 'Keep STDIN open even if not attached',

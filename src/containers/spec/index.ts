@@ -100,7 +100,7 @@ export const withArgs = (img: ImageRunConfig): SpecOpt => (s, c) => {
 };
 
 export const withUser = (img: ImageRunConfig): SpecOpt => (s, c, ctx) => {
-  const u = resolveUser(c.user || img.user, ctx.passwd, ctx.group);
+  const u = resolveUser(c.user || img.user, ctx.passwd, ctx.group, c.host.groupAdd);
   s.process!.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids.length ? u.additionalGids : undefined };
   if (!s.process!.env!.some((e) => e.startsWith('HOME='))) s.process!.env!.push(`HOME=${u.home}`);
 };
