@@ -6,6 +6,7 @@ import { BerthError } from '../errors.js';
 import { checkLimits, type Limits } from '../containers/validate.js';
 import type { ContainerConfig, HostConfig } from '../containers/config.js';
 import type { Container, ContainerState } from '../containers/types.js';
+import { MASKED, READONLY } from '../containers/spec/index.js';
 import type {
   ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
   EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
@@ -167,8 +168,12 @@ export function hostConfigWire(c: Container): HostConfigWire {
     Devices: (h.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer ?? d.pathOnHost, CgroupPermissions: d.cgroupPermissions ?? 'rwm' })),
     DeviceCgroupRules: null, MemoryReservation: h.memoryReservation ?? 0, MemorySwap: h.memorySwap ?? 0, MemorySwappiness: null,
     OomKillDisable: h.oomKillDisable ?? false, PidsLimit: h.pidsLimit ?? null,
-    Ulimits: (h.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), Init: h.init ?? null,
-    MaskedPaths: null, ReadonlyPaths: null,
+    Ulimits: (h.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), ...(h.init !== undefined ? { Init: h.init } : {}),
+    // what dockerd reports for settings Berth does not offer: their zero values, so clients see every field
+    BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
+    DeviceRequests: null, KernelMemory: 0, KernelMemoryTCP: 0, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    // moby create: the defaults are recorded unless privileged
+    MaskedPaths: h.privileged ? null : [...MASKED], ReadonlyPaths: h.privileged ? null : [...READONLY],
   };
 }
 

@@ -76,4 +76,31 @@ describe('create: docker\'s refusals', { skip: !isRoot && 'needs root' }, () => 
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /Unable to find group nosuchgroup/);
   });
+
+  test('inspect has every field dockerd 20.10 reports for a plain container, with its zero values', async () => {
+    // the keys Debian's dockerd 20.10.24 answers for `docker create busybox sleep 5`
+    const DOCKERD = {
+      top: 'AppArmorProfile Args Config Created Driver ExecIDs GraphDriver HostConfig HostnamePath HostsPath Id Image LogPath MountLabel Mounts Name NetworkSettings Path Platform ProcessLabel ResolvConfPath RestartCount State',
+      HostConfig: 'AutoRemove Binds BlkioDeviceReadBps BlkioDeviceReadIOps BlkioDeviceWriteBps BlkioDeviceWriteIOps BlkioWeight BlkioWeightDevice CapAdd CapDrop Cgroup CgroupParent CgroupnsMode ConsoleSize ContainerIDFile CpuCount CpuPercent CpuPeriod CpuQuota CpuRealtimePeriod CpuRealtimeRuntime CpuShares CpusetCpus CpusetMems DeviceCgroupRules DeviceRequests Devices Dns DnsOptions DnsSearch ExtraHosts GroupAdd IOMaximumBandwidth IOMaximumIOps IpcMode Isolation KernelMemory KernelMemoryTCP Links LogConfig MaskedPaths Memory MemoryReservation MemorySwap MemorySwappiness NanoCpus NetworkMode OomKillDisable OomScoreAdj PidMode PidsLimit PortBindings Privileged PublishAllPorts ReadonlyPaths ReadonlyRootfs RestartPolicy Runtime SecurityOpt ShmSize UTSMode Ulimits UsernsMode VolumeDriver VolumesFrom',
+      Config: 'AttachStderr AttachStdin AttachStdout Cmd Domainname Entrypoint Env Hostname Image Labels OnBuild OpenStdin StdinOnce Tty User Volumes WorkingDir',
+      State: 'Dead Error ExitCode FinishedAt OOMKilled Paused Pid Restarting Running StartedAt Status',
+    };
+    const created = await run(process.execPath, [BERTH, 'create', 'busybox', 'sleep', '5'], { env: d.env });
+    const id = created.stdout.trim();
+    try {
+      const j = JSON.parse((await call(d.socket, 'GET', `/containers/${id}/json`)).body) as Record<string, Record<string, unknown>>;
+      const missing = (have: object, want: string) => want.split(' ').filter((k) => !(k in have));
+      assert.deepEqual(missing(j, DOCKERD.top), []);
+      for (const part of ['HostConfig', 'Config', 'State'] as const) assert.deepEqual(missing(j[part]!, DOCKERD[part]), [], part);
+      assert.ok(!('Init' in j.HostConfig!), 'Init is left out unless set, as dockerd omits a nil *bool');
+      assert.ok((j.HostConfig!.MaskedPaths as string[]).includes('/proc/kcore'));
+      assert.deepEqual(j.HostConfig!.ReadonlyPaths, ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
+      assert.deepEqual(j.HostConfig!.BlkioDeviceReadBps, []);
+    } finally { await run(process.execPath, [BERTH, 'rm', id], { env: d.env }); }
+    const priv = await run(process.execPath, [BERTH, 'create', '--privileged', 'busybox', 'true'], { env: d.env });
+    const p = JSON.parse((await call(d.socket, 'GET', `/containers/${priv.stdout.trim()}/json`)).body) as { HostConfig: { MaskedPaths: unknown; ReadonlyPaths: unknown } };
+    assert.equal(p.HostConfig.MaskedPaths, null);
+    assert.equal(p.HostConfig.ReadonlyPaths, null);
+    await run(process.execPath, [BERTH, 'rm', priv.stdout.trim()], { env: d.env });
+  });
 });
