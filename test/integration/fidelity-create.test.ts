@@ -103,4 +103,34 @@ describe('create: docker\'s refusals', { skip: !isRoot && 'needs root' }, () => 
     assert.equal(p.HostConfig.ReadonlyPaths, null);
     await run(process.execPath, [BERTH, 'rm', priv.stdout.trim()], { env: d.env });
   });
+
+  test('older API versions get the answers dockerd 20.10 gives them', async () => {
+    const ids: string[] = [];
+    try {
+      const mk = async (v: string, extra: Record<string, unknown> = {}) => {
+        const r = await call(d.socket, 'POST', `/v${v}/containers/create`, { Image: 'busybox', Cmd: ['true'], HostConfig: { CpusetCpus: '0' }, ...extra });
+        assert.equal(r.status, 201, r.body);
+        ids.push(JSON.parse(r.body).Id);
+        return ids[ids.length - 1]!;
+      };
+      const ipc = async (id: string) => (JSON.parse((await call(d.socket, 'GET', `/containers/${id}/json`)).body) as { HostConfig: { IpcMode: string } }).HostConfig.IpcMode;
+      assert.equal(await ipc(await mk('1.39')), 'shareable');
+      const current = await mk('1.41');
+      assert.equal(await ipc(current), 'private');
+      // 1.19: kill of a container that is not running is no error; later versions say 409
+      assert.equal((await call(d.socket, 'POST', `/v1.19/containers/${current}/kill`)).status, 204);
+      assert.equal((await call(d.socket, 'POST', `/v1.41/containers/${current}/kill`)).status, 409);
+      const old = JSON.parse((await call(d.socket, 'GET', `/v1.19/containers/${current}/json`)).body) as { Config: Record<string, unknown>; Volumes?: object; Mounts?: unknown };
+      assert.equal(old.Config.Cpuset, '0');
+      assert.ok('Memory' in old.Config && 'Volumes' in old && !('Mounts' in old));
+      const now = JSON.parse((await call(d.socket, 'GET', `/v1.41/containers/${current}/json`)).body) as { Config: Record<string, unknown> };
+      assert.ok(!('Cpuset' in now.Config));
+      const tooOld = await call(d.socket, 'GET', '/v1.11/version');
+      assert.equal(tooOld.status, 400);
+      assert.match(JSON.parse(tooOld.body).message, /client version 1.11 is too old. Minimum supported API version is 1.12/);
+      assert.equal((await call(d.socket, 'GET', '/v1.12/version')).status, 200);
+    } finally {
+      for (const id of ids) await call(d.socket, 'DELETE', `/containers/${id}?force=1`);
+    }
+  });
 });

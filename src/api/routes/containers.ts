@@ -3,11 +3,12 @@
 // is always a clean 404 `No such container: x` — also on the streaming endpoints (wait, logs, attach).
 import type * as net from 'node:net';
 import type { Writable } from 'node:stream';
-import { BerthError } from '../../errors.js';
+import { BerthError, isBerthError } from '../../errors.js';
 import type { Container, ContainerService, WaitCondition } from '../../containers/types.js';
 import { checkStopTimeout } from '../../containers/validate.js';
 import { attachFrame } from '../../monitor/protocol.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
+import { killOfStoppedIsOk, legacyCreate, legacyInspect } from '../legacy.js';
 import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, type Hijack, type HijackRoutes } from '../hijack.js';
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
 import { boolValue, checkFilters, intValue, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
@@ -111,8 +112,9 @@ const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
 export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
   const svc = () => containerService(s);
 
-  r.post('/containers/create', async ({ req, res, query }) => {
+  r.post('/containers/create', async ({ req, res, query, version }) => {
     const body = await readJson<ContainerCreateRequest>(req, 'containerCreate');
+    if (body) legacyCreate(body, version, s.host().cgroupMode === 'v2');
     const warnings: string[] = [];
     const config = toContainerConfig(body, { ncpu: s.host().ncpu, warnings });
     const name = query.get('name') || undefined;
@@ -128,8 +130,8 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     sendJson(res, 200, list.map((c) => toSummary(c, { size, now })));
   });
 
-  r.get('/containers/{id}/json', ({ res, params, query }) => {
-    sendJson(res, 200, toInspect(svc().get(params.id!), { size: boolValue(query, 'size') }));
+  r.get('/containers/{id}/json', ({ res, params, query, version }) => {
+    sendJson(res, 200, legacyInspect(toInspect(svc().get(params.id!), { size: boolValue(query, 'size') }), version));
   });
 
   r.post('/containers/{id}/start', async ({ req, res, params }) => {
@@ -157,8 +159,12 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     sendEmpty(res, 204);
   });
 
-  r.post('/containers/{id}/kill', async ({ res, params, query }) => {
-    await svc().kill(params.id!, query.get('signal') || undefined);
+  r.post('/containers/{id}/kill', async ({ res, params, query, version }) => {
+    try {
+      await svc().kill(params.id!, query.get('signal') || undefined);
+    } catch (e) {
+      if (!(isBerthError(e) && e.kind === 'Conflict' && killOfStoppedIsOk(version))) throw e;
+    }
     sendEmpty(res, 204);
   });
 
