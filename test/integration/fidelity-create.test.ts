@@ -133,4 +133,30 @@ describe('create: docker\'s refusals', { skip: !isRoot && 'needs root' }, () => 
       for (const id of ids) await call(d.socket, 'DELETE', `/containers/${id}?force=1`);
     }
   });
+
+  test('platforms and tags: a mismatched platform is 404, a bad one 400 before any network, a digest-like tag 400', async () => {
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    const other = arch === 'amd64' ? 'arm64' : 'amd64';
+    const mismatch = await call(d.socket, 'POST', `/v1.41/containers/create?platform=linux/${other}`, { Image: 'busybox', Cmd: ['true'] });
+    assert.equal(mismatch.status, 404, mismatch.body);
+    assert.match(JSON.parse(mismatch.body).message, new RegExp(`^image with reference busybox was found but does not match the specified platform: wanted linux/${other}(/v8)?, actual: linux/${arch}$`));
+    const match = await call(d.socket, 'POST', `/v1.41/containers/create?platform=linux/${arch}`, { Image: 'busybox', Cmd: ['true'] });
+    assert.equal(match.status, 201, match.body);
+    await call(d.socket, 'DELETE', `/containers/${JSON.parse(match.body).Id}`);
+    // a platform that is no platform: 400 at once (the pull would otherwise go to Docker Hub)
+    const pull = await call(d.socket, 'POST', '/v1.41/images/create?fromImage=example.invalid/x&tag=latest&platform=foobar');
+    assert.equal(pull.status, 400, pull.body);
+    assert.equal(JSON.parse(pull.body).message, '"foobar": unknown operating system or architecture: invalid argument');
+    for (const repo of ['sha256:abc', 'sha256']) {
+      const t = await call(d.socket, 'POST', `/images/busybox/tag?repo=${encodeURIComponent(repo)}&tag=x`);
+      assert.equal(t.status, 400, `${repo}: ${t.body}`);
+      assert.equal(JSON.parse(t.body).message, 'refusing to create an ambiguous tag using digest algorithm as name');
+    }
+    const hex = 'a'.repeat(64);
+    const h = await call(d.socket, 'POST', `/images/busybox/tag?repo=${hex}`);
+    assert.equal(h.status, 400);
+    assert.match(JSON.parse(h.body).message, /cannot specify 64-byte hexadecimal strings/);
+    const images = JSON.parse((await call(d.socket, 'GET', '/images/json')).body) as Array<{ RepoTags: string[] }>;
+    assert.deepEqual(images.flatMap((i) => i.RepoTags), ['busybox:latest'], 'no tag was made');
+  });
 });

@@ -9,6 +9,9 @@ import { checkStopTimeout } from '../../containers/validate.js';
 import { attachFrame } from '../../monitor/protocol.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
 import { killOfStoppedIsOk, legacyCreate, legacyInspect } from '../legacy.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../../images/manifest.js';
+import type { Platform } from '../../content/store.js';
+import { compareVersions } from '../version.js';
 import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, type Hijack, type HijackRoutes } from '../hijack.js';
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
 import { boolValue, checkFilters, intValue, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
@@ -109,6 +112,15 @@ export function fixedNano(t: string): string {
 
 const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
 
+/** moby GetImage with a platform: the image must be made for it (404 otherwise, in moby's words). */
+function checkImagePlatform(s: ApiServices, ref: string, want: Platform): void {
+  const c = s.images.resolve(ref).config as { os?: string; architecture?: string; variant?: string };
+  const have: Platform = { os: c.os ?? 'linux', architecture: c.architecture ?? '', ...(c.variant ? { variant: c.variant } : {}) };
+  if (!platformMatches(have, want)) {
+    throw new BerthError('NotFound', `image with reference ${ref} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+  }
+}
+
 export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
   const svc = () => containerService(s);
 
@@ -118,6 +130,8 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const warnings: string[] = [];
     const config = toContainerConfig(body, { ncpu: s.host().ncpu, warnings });
     const name = query.get('name') || undefined;
+    const platform = query.get('platform');
+    if (platform && compareVersions(version, '1.41') >= 0) checkImagePlatform(s, config.image, parsePlatform(platform));
     const out = await svc().create(name, config);
     const reply: ContainerCreateResponse = { Id: out.id, Warnings: [...warnings, ...(out.warnings ?? [])] };
     sendJson(res, 201, reply);
