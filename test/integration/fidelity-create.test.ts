@@ -159,4 +159,13 @@ describe('create: docker\'s refusals', { skip: !isRoot && 'needs root' }, () => 
     const images = JSON.parse((await call(d.socket, 'GET', '/images/json')).body) as Array<{ RepoTags: string[] }>;
     assert.deepEqual(images.flatMap((i) => i.RepoTags), ['busybox:latest'], 'no tag was made');
   });
+
+  test('a container with its own network namespace gets docker\'s default network sysctls; --network host keeps the host\'s', async () => {
+    const own = await run(process.execPath, [BERTH, 'run', '--rm', '-u', '65534', 'busybox', 'sh', '-c', 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range; nc -l -p 80 & sleep 0.3; kill $! && echo bound'], { env: d.env });
+    assert.equal(own.code, 0, own.stderr);
+    assert.deepEqual(own.stdout.trim().split('\n').map((l) => l.replace(/\s+/g, ' ')), ['0', '0 2147483647', 'bound']);
+    const host = await run(process.execPath, [BERTH, 'run', '--rm', '--network', 'host', 'busybox', 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'], { env: d.env });
+    assert.equal(host.code, 0, host.stderr);
+    assert.equal(host.stdout.trim(), fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+  });
 });

@@ -303,7 +303,10 @@ export const withMisc: SpecOpt = (s, c) => {
     if (c.host.oomScoreAdj < -1000 || c.host.oomScoreAdj > 1000) throw new BerthError('InvalidArgument', `Invalid value ${c.host.oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     s.process!.oomScoreAdj = c.host.oomScoreAdj;
   }
-  if (c.host.sysctls && Object.keys(c.host.sysctls).length) s.linux!.sysctl = { ...c.host.sysctls };
+  // moby WithSysctls: a container with a network namespace of its own may bind low ports and ping unprivileged
+  const ownNetns = c.host.networkMode !== 'host' && !(c.host.networkMode ?? '').startsWith('container:');
+  const sysctl = { ...(ownNetns ? { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' } : {}), ...c.host.sysctls };
+  if (Object.keys(sysctl).length) s.linux!.sysctl = sysctl;
   if (c.host.init) throw new BerthError('NotImplemented', '--init is not supported yet');
 };
 
