@@ -436,6 +436,10 @@ static void run_op(const struct op *op)
 	case OP_CONSOLE:
 		do_console(op);
 		break;
+	case OP_CHROOT:
+		if (chroot(f[0].s) < 0 || chdir("/") < 0)
+			bail("chroot %s", f[0].s);
+		break;
 	case OP_BPF_DEVICES:
 		if (f[1].n % 8)
 			bail_errno(EINVAL, "device filter of %llu bytes", (unsigned long long)f[1].n);
