@@ -30,6 +30,8 @@ export interface SpecContext {
   hostHostname?: string;
   /** named volumes of `-v name:/path`, resolved to their host directories by the service (volumes/) */
   volumePaths?: Record<string, string>;
+  /** --init: the host's init binary (containers/init.ts), bind-mounted read-only as /sbin/docker-init */
+  initPath?: string;
 }
 
 export type SpecOpt = (s: Spec, c: ContainerConfig, ctx: SpecContext) => void;
@@ -292,7 +294,14 @@ export const withMisc: SpecOpt = (s, c) => {
     s.process!.oomScoreAdj = c.host.oomScoreAdj;
   }
   if (c.host.sysctls && Object.keys(c.host.sysctls).length) s.linux!.sysctl = { ...c.host.sysctls };
-  if (c.host.init) throw new BerthError('NotImplemented', '--init is not supported yet');
+};
+
+/** --init: the init runs the command as its child (moby WithInit: `/sbin/docker-init -- args`). */
+export const withInit: SpecOpt = (s, c, ctx) => {
+  if (!c.host.init) return;
+  if (!ctx.initPath) throw new BerthError('Internal', '--init: no init binary was given for the container');
+  s.process!.args = ['/sbin/docker-init', '--', ...s.process!.args!];
+  s.mounts!.push({ destination: '/sbin/docker-init', type: 'bind', source: ctx.initPath, options: ['bind', 'ro'] });
 };
 
 /**
@@ -315,7 +324,7 @@ export function buildContainerSpec(c: ContainerConfig, img: ImageRunConfig, ctx:
   const s = baseSpec(ctx);
   const opts: SpecOpt[] = [
     withHostname, withNamespaces, withArgs(img), withEnv(img), withCwd(img), withUser(img), withCapabilities,
-    withEtcFiles, withShm, withTmpfs, withBinds, withResources, withUlimits, withDevices, withMisc, withSecurity,
+    withEtcFiles, withShm, withTmpfs, withBinds, withResources, withUlimits, withDevices, withMisc, withInit, withSecurity,
   ];
   for (const o of opts) o(s, c, ctx);
   return s;
