@@ -165,3 +165,16 @@ export function restartsAtDaemonStart(c: Restartable, never: string): boolean {
   if (c.state.status !== 'exited' || c.state.startedAt === never) return false;
   return policyRestarts(c.config.host.restartPolicy, { exitCode: c.state.exitCode, restartCount: c.restartCount, manuallyStopped: !!c.manuallyStopped });
 }
+
+/**
+ * `docker update --restart` (moby Container.UpdateContainer): sets the stored policy, which the next exit
+ * reads (so a running container's next exit follows the new one, like moby's UpdateMonitor). A request
+ * without a policy name leaves it. For the update service: call it on the record, then save the record.
+ */
+export function applyRestartUpdate(host: { restartPolicy?: RestartPolicy; autoRemove?: boolean }, p: { Name?: string; MaximumRetryCount?: number } | null | undefined): void {
+  if (!p?.Name) return;
+  const policy = checkRestartPolicy(p);
+  if (host.autoRemove && policy) throw new BerthError('Conflict', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
+  if (policy) host.restartPolicy = policy;
+  else delete host.restartPolicy;
+}

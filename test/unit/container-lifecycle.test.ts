@@ -182,3 +182,16 @@ test('berth run --restart and --health-* send what the docker CLI sends', () => 
   assert.throws(() => createRequest(['--health-interval', '-1s', 'busybox'], true), /--health-interval cannot be negative/);
   assert.throws(() => createRequest(['--health-timeout', 'soon', 'busybox'], true), /invalid argument "soon" for "--health-timeout" flag/);
 });
+
+test('docker update --restart: the stored policy changes; AutoRemove refuses one; no name leaves it', async () => {
+  const { applyRestartUpdate } = await import('../../src/containers/restart.js');
+  const host: { restartPolicy?: { name: 'always' | 'no' | 'on-failure' | 'unless-stopped'; maximumRetryCount?: number }; autoRemove?: boolean } = {};
+  applyRestartUpdate(host, { Name: 'on-failure', MaximumRetryCount: 2 });
+  assert.deepEqual(host.restartPolicy, { name: 'on-failure', maximumRetryCount: 2 });
+  applyRestartUpdate(host, { Name: '' });
+  assert.deepEqual(host.restartPolicy, { name: 'on-failure', maximumRetryCount: 2 });
+  applyRestartUpdate(host, { Name: 'no' });
+  assert.equal(host.restartPolicy, undefined);
+  assert.throws(() => applyRestartUpdate({ autoRemove: true }, { Name: 'always' }), { message: 'Restart policy cannot be updated because AutoRemove is enabled for the container' });
+  assert.throws(() => applyRestartUpdate(host, { Name: 'bogus' }), /unknown policy 'bogus'/);
+});
