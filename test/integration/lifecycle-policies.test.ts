@@ -124,10 +124,10 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
   });
 
   test('a healthcheck that starts failing turns the container unhealthy with health_status events; probes go on after a berthd restart', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1); // events from here on, also those before `docker events` connects
     await ok('run', '-d', '--name', 'hc', '--health-cmd', 'head -c 5000 /dev/zero | tr "\\0" a; test ! -f /tmp/bad', '--health-interval', '200ms', '--health-retries', '2', IMG, 'sleep', '1000');
-    const events = spawnLines(DOCKER, ['events', '--filter', 'container=hc', '--filter', 'event=health_status', '--format', '{{.Action}}'], d.env);
+    const events = spawnLines(DOCKER, ['events', '--since', since, '--filter', 'container=hc', '--filter', 'event=health_status', '--format', '{{.Action}}'], d.env);
     try {
-      assert.equal((await state('hc')).Health?.Status, 'starting');
       const healthy = await until('hc healthy', () => state('hc'), (s) => s.Health?.Status === 'healthy');
       assert.equal(healthy.Health!.FailingStreak, 0);
       assert.equal(healthy.Health!.Log.at(-1)!.ExitCode, 0);
@@ -147,7 +147,8 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
 
     // a new berthd picks the probes up: the container turns healthy again once the cause is gone
     await d.crashAndRestart();
-    const events2 = spawnLines(DOCKER, ['events', '--filter', 'container=hc', '--filter', 'event=health_status', '--format', '{{.Action}}'], d.env);
+    const since2 = String(Math.floor(Date.now() / 1000) - 1);
+    const events2 = spawnLines(DOCKER, ['events', '--since', since2, '--filter', 'container=hc', '--filter', 'event=health_status', '--format', '{{.Action}}'], d.env);
     try {
       assert.equal((await state('hc')).Health?.Status, 'unhealthy');
       await ok('exec', 'hc', 'rm', '/tmp/bad');
@@ -164,10 +165,14 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
     const s = await until('slow unhealthy', () => state('slow'), (x) => x.Health?.Status === 'unhealthy');
     assert.equal(s.Health!.Log.at(-1)!.ExitCode, -1);
     assert.equal(s.Health!.Log.at(-1)!.Output, 'Health check exceeded timeout (300ms)');
+    // before its first probe (an hour away) a container is starting
+    await ok('run', '-d', '--name', 'later', '--health-cmd', 'true', '--health-interval', '1h', IMG, 'sleep', '1000');
+    assert.equal((await state('later')).Health?.Status, 'starting');
+    assert.match(await ok('ps', '--filter', 'name=later', '--format', '{{.Status}}'), /^Up .* \(health: starting\)\n$/);
     await ok('run', '-d', '--name', 'none', '--no-healthcheck', IMG, 'sleep', '1000');
     assert.equal((await state('none')).Health, undefined);
     assert.deepEqual(JSON.parse(await ok('inspect', '-f', '{{json .Config.Healthcheck}}', 'none')), { Test: ['NONE'] });
-    await ok('rm', '-f', 'slow', 'none');
+    await ok('rm', '-f', 'slow', 'later', 'none');
   });
 
   test('--init reaps the zombie that a plain PID 1 leaves, and forwards docker stop\'s SIGTERM', { skip: !haveTini ? 'needs tini-static (Debian tini)' : false }, async () => {
