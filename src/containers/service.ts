@@ -101,7 +101,7 @@ export class Containers implements ContainerService {
     }
     // probes go on where they were; restart policies bring back what they keep up
     for (const c of this.records.values()) {
-      if (c.state.status === 'running') this.health.start(c, true);
+      if (c.state.status === 'running' || c.state.status === 'paused') this.health.start(c, true);
       else if (restartsAtDaemonStart(c, NEVER)) this.restarts.schedule(c.id, 0);
     }
   }

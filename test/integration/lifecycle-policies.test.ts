@@ -198,6 +198,24 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
     await ok('rm', '-f', 'plain', 'inited');
   });
 
+  test('--init without an init binary: start fails with a clear error, the container stays', async () => {
+    const saved = process.env.BERTH_INIT_PATH;
+    process.env.BERTH_INIT_PATH = path.join(d.dir, 'no-such-init'); // the second daemon inherits it
+    let d2: Daemon | undefined;
+    try {
+      d2 = await startDaemon();
+      const tarFile = path.join(d.dir, 'rootfs.tar');
+      assert.equal((await run(DOCKER, ['import', tarFile, IMG], { env: d2.env })).code, 0);
+      const r = await run(DOCKER, ['run', '--init', '--name', 'noinit', IMG, 'true'], { env: d2.env });
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /--init: no init binary: .*no-such-init does not exist; install Debian's tini package/);
+      assert.equal((await run(DOCKER, ['inspect', '-f', '{{.State.Status}}', 'noinit'], { env: d2.env })).stdout, 'exited\n');
+    } finally {
+      if (saved === undefined) delete process.env.BERTH_INIT_PATH; else process.env.BERTH_INIT_PATH = saved;
+      await d2?.stop();
+    }
+  });
+
   test('berth run: --restart and --health-* reach the daemon', async () => {
     let r = await berth(['run', '-d', '--name', 'bcli', '--restart', 'on-failure:2', '--health-cmd', 'true', '--health-interval', '150ms', IMG, 'sleep', '1000'], d.env);
     assert.equal(r.code, 0, r.stderr);
