@@ -8,6 +8,7 @@ import { checkRestartPolicy, restartPolicyWire } from '../containers/restart.js'
 import { checkHealthConfig, healthConfigWire } from '../containers/health.js';
 import type { ContainerConfig, HostConfig } from '../containers/config.js';
 import type { Container, ContainerState } from '../containers/types.js';
+import { MASKED, READONLY } from '../containers/spec/index.js';
 import type {
   ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
   EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
@@ -86,6 +87,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     binds: list(h.Binds), oomScoreAdj: num(h.OomScoreAdj), sysctls: obj(h.Sysctls), cgroupParent: h.CgroupParent || undefined,
     cgroupnsMode: h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? h.CgroupnsMode : undefined,
     ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
+    groupAdd: h.GroupAdd?.length ? [...h.GroupAdd] : undefined,
     autoRemove: h.AutoRemove || undefined, restartPolicy,
     consoleSize: h.ConsoleSize && (h.ConsoleSize[0] || h.ConsoleSize[1]) ? h.ConsoleSize : undefined,
   };
@@ -161,7 +163,7 @@ export function hostConfigWire(c: Container): HostConfigWire {
     NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: restartPolicyWire(h.restartPolicy),
     AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
-    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
+    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
     OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
     ReadonlyRootfs: !!h.readonlyRootfs, SecurityOpt: h.securityOpt ?? null, Tmpfs: h.tmpfs ?? undefined, UTSMode: h.utsMode ?? '', UsernsMode: '',
     ShmSize: h.shmSize ?? 64 * 1024 * 1024, Sysctls: h.sysctls ?? undefined, Runtime: 'runc', Isolation: '',
@@ -171,8 +173,12 @@ export function hostConfigWire(c: Container): HostConfigWire {
     Devices: (h.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer ?? d.pathOnHost, CgroupPermissions: d.cgroupPermissions ?? 'rwm' })),
     DeviceCgroupRules: null, MemoryReservation: h.memoryReservation ?? 0, MemorySwap: h.memorySwap ?? 0, MemorySwappiness: null,
     OomKillDisable: h.oomKillDisable ?? false, PidsLimit: h.pidsLimit ?? null,
-    Ulimits: (h.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), Init: h.init ?? null,
-    MaskedPaths: null, ReadonlyPaths: null,
+    Ulimits: (h.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), ...(h.init !== undefined ? { Init: h.init } : {}),
+    // what dockerd reports for settings Berth does not offer: their zero values, so clients see every field
+    BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
+    DeviceRequests: null, KernelMemory: 0, KernelMemoryTCP: 0, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    // moby create: the defaults are recorded unless privileged
+    MaskedPaths: h.privileged ? null : [...MASKED], ReadonlyPaths: h.privileged ? null : [...READONLY],
   };
 }
 

@@ -96,6 +96,9 @@ export interface HostConfigWire {
   MemoryReservation?: number; MemorySwap?: number; MemorySwappiness?: number | null; OomKillDisable?: boolean | null;
   PidsLimit?: number | null; Ulimits?: UlimitWire[] | null; Init?: boolean | null;
   MaskedPaths?: string[] | null; ReadonlyPaths?: string[] | null; Mounts?: unknown[] | null;
+  BlkioWeightDevice?: unknown[] | null; BlkioDeviceReadBps?: unknown[] | null; BlkioDeviceWriteBps?: unknown[] | null;
+  BlkioDeviceReadIOps?: unknown[] | null; BlkioDeviceWriteIOps?: unknown[] | null; DeviceRequests?: unknown[] | null;
+  KernelMemory?: number; KernelMemoryTCP?: number; CpuCount?: number; CpuPercent?: number; IOMaximumIOps?: number; IOMaximumBandwidth?: number;
 }
 
 /** POST /containers/create body: Config with HostConfig and NetworkingConfig inline. */

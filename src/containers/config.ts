@@ -53,6 +53,7 @@ export interface HostConfig {
   pidMode?: string;              // "" | host
   utsMode?: string;              // "" | host
   init?: boolean;                // an init (tini) as PID 1: reaps zombies, forwards signals
+  groupAdd?: string[];           // --group-add: supplementary groups, names or numbers
   restartPolicy?: RestartPolicy; // absent: "no"
   autoRemove?: boolean;          // --rm: removed by the daemon when it exits
 }

@@ -13,6 +13,7 @@ import { create as runtimeCreate, type Created } from '../runtime/create.js';
 import { kill as runtimeKill, remove as runtimeRemove } from '../runtime/delete.js';
 import { detectCgroupMode } from '../runtime/cgroups/mode.js';
 import { parseSignal } from '../runtime/linux.js';
+import { checkConfig, hostSets } from './check.js';
 import { MSG } from '../runtime/plan/tags.js';
 import { startWith } from '../runtime/start.js';
 import { pidStartTime, StateStore } from '../runtime/state.js';
@@ -191,6 +192,7 @@ export class Containers implements ContainerService {
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
     checkMounts(config, isProcfs);
+    checkConfig(config, hostSets(), os.release());
     ensureVolumes(this.o.volumes, config, anon.anonymous);
     const id = newId();
     const dir = path.join(this.dir, id);

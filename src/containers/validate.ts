@@ -138,7 +138,7 @@ const HOST: Record<string, Field> = {
   cpuQuota: 'number', cpuPeriod: 'number', cpusetCpus: 'string', cpusetMems: 'string', pidsLimit: 'number', blkioWeight: 'number',
   privileged: 'boolean', capAdd: 'strings', capDrop: 'strings', securityOpt: 'strings', readonlyRootfs: 'boolean', tmpfs: 'stringMap',
   shmSize: 'number', ulimits: 'array', devices: 'array', networkMode: 'string', binds: 'strings', oomScoreAdj: 'number', sysctls: 'stringMap',
-  cgroupParent: 'string', cgroupnsMode: 'string', ipcMode: 'string', pidMode: 'string', utsMode: 'string', init: 'boolean', autoRemove: 'boolean',
+  cgroupParent: 'string', cgroupnsMode: 'string', ipcMode: 'string', pidMode: 'string', utsMode: 'string', init: 'boolean', autoRemove: 'boolean', groupAdd: 'strings',
   restartPolicy: 'object',
 };
 function fieldsProblem(o: Record<string, unknown>, table: Record<string, Field>, at: string): string | undefined {

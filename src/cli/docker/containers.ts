@@ -7,7 +7,7 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '.
 import { ApiError, demux, type Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
@@ -107,7 +107,7 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   'stop-signal': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'detach-keys': { type: 'string' }, 'sig-proxy': { type: 'bool' },
   attach: { short: 'a', type: 'list' }, pull: { type: 'string' }, platform: { type: 'string' }, init: { type: 'bool' }, 'shm-size': { type: 'string' },
   'oom-kill-disable': { type: 'bool' }, 'oom-score-adj': { type: 'string' }, quiet: { short: 'q', type: 'bool' }, 'cgroupns': { type: 'string' },
-  ipc: { type: 'string' }, pid: { type: 'string' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
+  ipc: { type: 'string' }, pid: { type: 'string' }, 'group-add': { type: 'list' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
   restart: { type: 'string' }, 'health-cmd': { type: 'string' }, 'health-interval': { type: 'string' }, 'health-timeout': { type: 'string' },
   'health-retries': { type: 'string' }, 'health-start-period': { type: 'string' }, 'health-start-interval': { type: 'string' }, 'no-healthcheck': { type: 'bool' },
 };
@@ -181,7 +181,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     Binds: (f.volume as string[] | undefined) ?? null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
     RestartPolicy: restartPolicy(f.restart as string | undefined), LogConfig: { Type: '', Config: {} },
     ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
-    CapAdd: (f['cap-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
+    CapAdd: (f['cap-add'] as string[] | undefined) ?? null, GroupAdd: (f['group-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
     CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
     Privileged: !!f.privileged, ReadonlyRootfs: !!f['read-only'], SecurityOpt: f['security-opt'] ? securityOpts(f['security-opt'] as string[]) : null,
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined, Sysctls: Object.keys(sysctls).length ? sysctls : undefined,
@@ -254,6 +254,7 @@ export function runErrorCode(msg: string): number {
 }
 
 function runError(e: unknown, cmd: string): number {
+  if (e instanceof HelpRequested) throw e;
   if (!(e instanceof ApiError)) {
     if (e instanceof BerthError && e.kind === 'Unavailable') return report(e) && 125;
     process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n\nRun 'berth ${cmd} --help' for more information\n`);

@@ -42,10 +42,10 @@ export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 export const DOCKER_DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
 
-// moby oci/defaults.go DefaultLinuxSpec
-const MASKED = ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+// moby oci/defaults.go DefaultLinuxSpec (inspect reports them as HostConfig.MaskedPaths/ReadonlyPaths)
+export const MASKED = ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
-const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 function baseSpec(ctx: SpecContext): Spec {
   return {
@@ -102,7 +102,7 @@ export const withArgs = (img: ImageRunConfig): SpecOpt => (s, c) => {
 };
 
 export const withUser = (img: ImageRunConfig): SpecOpt => (s, c, ctx) => {
-  const u = resolveUser(c.user || img.user, ctx.passwd, ctx.group);
+  const u = resolveUser(c.user || img.user, ctx.passwd, ctx.group, c.host.groupAdd);
   s.process!.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids.length ? u.additionalGids : undefined };
   if (!s.process!.env!.some((e) => e.startsWith('HOME='))) s.process!.env!.push(`HOME=${u.home}`);
 };
@@ -259,15 +259,27 @@ export const withDevices: SpecOpt = (s, c, ctx) => {
   if (devices.length) s.linux!.devices = devices;
 };
 
-/** --security-opt: no-new-privileges, seccomp=unconfined|<profile JSON>; Docker's default profile otherwise. */
+/** Go's strconv.ParseBool */
+const GO_BOOL: Record<string, boolean> = { 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false };
+
+/**
+ * --security-opt as moby parseSecurityOpt: no-new-privileges[=bool], seccomp=unconfined|<profile JSON>
+ * (Docker's default profile otherwise). label=… and apparmor=… are accepted and have no effect, as on a
+ * dockerd host without SELinux or AppArmor (this is such a host: Berth applies neither).
+ */
 export const withSecurity: SpecOpt = (s, c, ctx) => {
   let seccomp: string | undefined;
   for (const o of c.host.securityOpt ?? []) {
-    const [k, v] = o.includes('=') ? [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] : o.includes(':') ? [o.slice(0, o.indexOf(':')), o.slice(o.indexOf(':') + 1)] : [o, ''];
-    if (k === 'no-new-privileges') s.process!.noNewPrivileges = v === '' || v === 'true';
-    else if (k === 'seccomp') seccomp = v;
-    else if (k === 'apparmor' || k === 'label') throw new BerthError('NotImplemented', `security option "${o}": ${k === 'label' ? 'SELinux' : 'AppArmor'} is not supported`);
-    else throw new BerthError('InvalidArgument', `invalid --security-opt: "${o}"`);
+    if (o === 'no-new-privileges') { s.process!.noNewPrivileges = true; continue; }
+    if (o === 'disable') continue; // label disable
+    const sep = o.includes('=') ? '=' : o.includes(':') ? ':' : '';
+    if (!sep) throw new BerthError('InvalidArgument', `invalid --security-opt 1: ${JSON.stringify(o)}`);
+    const k = o.slice(0, o.indexOf(sep)), v = o.slice(o.indexOf(sep) + 1);
+    if (k === 'no-new-privileges') {
+      if (!(v in GO_BOOL)) throw new BerthError('InvalidArgument', `invalid --security-opt 2: ${JSON.stringify(o)}`);
+      s.process!.noNewPrivileges = GO_BOOL[v]!;
+    } else if (k === 'seccomp') seccomp = v;
+    else if (k !== 'label' && k !== 'apparmor') throw new BerthError('InvalidArgument', `invalid --security-opt 2: ${JSON.stringify(o)}`);
   }
   if (c.host.privileged) {
     s.linux!.maskedPaths = [];
