@@ -52,7 +52,7 @@ export function checkHealthConfig(h: HealthWire | null | undefined): HealthConfi
   };
   if ((out.retries ?? 0) < 0) throw new BerthError('InvalidArgument', 'Retries in Healthcheck cannot be negative');
   if (!out.retries) delete out.retries;
-  if (out.test?.length && !['NONE', 'CMD', 'CMD-SHELL'].includes(out.test[0]!)) throw new BerthError('InvalidArgument', `unknown Healthcheck type '${out.test[0]}': use one of "NONE", "CMD" or "CMD-SHELL"`);
+  // an unknown test type (not NONE, CMD or CMD-SHELL) is accepted, as dockerd does, and runs no probe
   for (const k of Object.keys(out) as Array<keyof HealthConfig>) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -143,6 +143,8 @@ export class HealthChecks {
   start(c: Checked, resume = false): void {
     this.stop(c.id);
     const cmd = probeCommand(c.config.healthcheck);
+    const type = c.config.healthcheck?.test?.[0];
+    if (!cmd && type && !['NONE', 'CMD', 'CMD-SHELL'].includes(type)) this.host.log?.(`container ${c.id}: unknown healthcheck type '${type}' (expected CMD or CMD-SHELL): no probes`);
     if (!cmd) return;
     if (!resume || !c.state.health) c.state.health = { status: 'starting', failingStreak: 0, log: c.state.health?.log ?? [] };
     const run: { stopped: boolean; timer?: NodeJS.Timeout } = { stopped: false };
