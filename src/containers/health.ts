@@ -5,6 +5,7 @@
 import { BerthError } from '../errors.js';
 import { attach } from '../monitor/index.js';
 import { formatGoDuration } from '../util/go-duration.js';
+import { sleep } from '../util/timer.js';
 import type { ExitStatus } from '../monitor/index.js';
 import type { ExecConfig, ExecInstance } from './exec.js';
 
@@ -132,7 +133,7 @@ export interface HealthHost {
 }
 
 export class HealthChecks {
-  private readonly runs = new Map<string, { stopped: boolean; timer?: NodeJS.Timeout }>();
+  private readonly runs = new Map<string, { stopped: boolean; wake: AbortController }>();
 
   constructor(private readonly host: HealthHost) {}
 
@@ -147,12 +148,13 @@ export class HealthChecks {
     if (!cmd && type && !['NONE', 'CMD', 'CMD-SHELL'].includes(type)) this.host.log?.(`container ${c.id}: unknown healthcheck type '${type}' (expected CMD or CMD-SHELL): no probes`);
     if (!cmd) return;
     if (!resume || !c.state.health) c.state.health = { status: 'starting', failingStreak: 0, log: c.state.health?.log ?? [] };
-    const run: { stopped: boolean; timer?: NodeJS.Timeout } = { stopped: false };
+    const run = { stopped: false, wake: new AbortController() };
     this.runs.set(c.id, run);
     const schedule = () => {
       const now = this.host.get(c.id);
       if (run.stopped || !now) return;
-      run.timer = setTimeout(() => void tick(), probeDelayMs(now.config.healthcheck, now.state.health, now.state.startedAt));
+      // sleep(): an interval past setTimeout's 24.8 days must not fire at once
+      void sleep(probeDelayMs(now.config.healthcheck, now.state.health, now.state.startedAt), run.wake.signal).then(() => { if (!run.stopped) void tick(); });
     };
     const tick = async () => {
       const now = this.host.get(c.id);
@@ -175,7 +177,7 @@ export class HealthChecks {
     const run = this.runs.get(id);
     if (!run) return;
     run.stopped = true;
-    if (run.timer) clearTimeout(run.timer);
+    run.wake.abort();
     this.runs.delete(id);
   }
 
@@ -195,10 +197,10 @@ export class HealthChecks {
         // the monitor hangs up after the last output: wait for it, so no output is lost to the race with the exit
         hungUp = new Promise((r) => a.once('close', () => r()));
       });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutNs / MS); });
+      const done = new AbortController();
+      const timedOut = sleep(timeoutNs / MS, done.signal).then(() => 'timeout' as const);
       const first = await Promise.race([exited, timedOut]);
-      clearTimeout(timer);
+      done.abort();
       if (first === 'timeout') {
         const pid = this.host.execInspect(execId).pid;
         try { if (pid) process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
