@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -158,6 +159,32 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
       events2.child.kill();
     }
     await ok('rm', '-f', 'hc');
+  });
+
+  test('the image\'s HEALTHCHECK runs; the container\'s settings override it, --no-healthcheck turns it off', async () => {
+    // a `docker save` layout by hand: one layer (the busybox root) and a config with a Healthcheck
+    const w = path.join(d.dir, 'hcimg');
+    fs.mkdirSync(w, { recursive: true });
+    const layer = await tarDir(await busyboxRootfs(), false);
+    const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+    fs.writeFileSync(path.join(w, 'layer.tar'), layer);
+    const config = JSON.stringify({
+      architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] },
+      config: { Cmd: ['sleep', '1000'], Healthcheck: { Test: ['CMD-SHELL', 'echo from-image'], Interval: 1e9, Retries: 2 } },
+    });
+    fs.writeFileSync(path.join(w, `${sha(config)}.json`), config);
+    fs.writeFileSync(path.join(w, 'manifest.json'), JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: ['bb:hc'], Layers: ['layer.tar'] }]));
+    const tar = path.join(d.dir, 'hcimg.tar');
+    assert.equal((await run('tar', ['-C', w, '-cf', tar, '.'])).code, 0);
+    await ok('load', '-i', tar);
+    // the container's interval wins, the image's command and retries stay (moby's merge)
+    await ok('run', '-d', '--name', 'fromimg', '--health-interval', '150ms', 'bb:hc');
+    assert.deepEqual(JSON.parse(await ok('inspect', '-f', '{{json .Config.Healthcheck}}', 'fromimg')), { Test: ['CMD-SHELL', 'echo from-image'], Interval: 150_000_000, Retries: 2 });
+    const s = await until('fromimg healthy', () => state('fromimg'), (x) => x.Health?.Status === 'healthy');
+    assert.equal(s.Health!.Log.at(-1)!.Output, 'from-image\n');
+    await ok('run', '-d', '--name', 'offimg', '--no-healthcheck', 'bb:hc');
+    assert.equal((await state('offimg')).Health, undefined);
+    await ok('rm', '-f', 'fromimg', 'offimg');
   });
 
   test('a probe past its timeout fails with docker\'s message; --no-healthcheck has none', async () => {
