@@ -177,6 +177,7 @@ test('berth run --restart and --health-* send what the docker CLI sends', () => 
   assert.equal(createRequest(['busybox'], true).body.Healthcheck, undefined);
   assert.deepEqual(createRequest(['--no-healthcheck', 'busybox'], true).body.Healthcheck, { Test: ['NONE'] });
   assert.throws(() => createRequest(['--restart', ':3', 'busybox'], true), /no policy provided before colon/);
+  assert.throws(() => createRequest(['--rm', '--restart', 'always', 'busybox'], true), { message: 'conflicting options: cannot specify both --restart and --rm' });
   assert.throws(() => createRequest(['--restart', 'on-failure:x', 'busybox'], true), /maximum retry count must be an integer/);
   assert.throws(() => createRequest(['--no-healthcheck', '--health-retries', '1', 'busybox'], true), /--no-healthcheck conflicts with --health-\* options/);
   assert.throws(() => createRequest(['--health-interval', '-1s', 'busybox'], true), /--health-interval cannot be negative/);

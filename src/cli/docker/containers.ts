@@ -200,6 +200,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   };
   const entrypoint = f.entrypoint !== undefined ? [String(f.entrypoint)] : null;
   const health = healthcheck(f);
+  if (f.rm && host.RestartPolicy!.Name !== 'no') throw new BerthError('InvalidArgument', 'conflicting options: cannot specify both --restart and --rm');
   const body: ContainerCreateRequest = {
     Hostname: (f.hostname as string | undefined) ?? '', Domainname: (f.domainname as string | undefined) ?? '', User: (f.user as string | undefined) ?? '',
     AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
