@@ -112,6 +112,7 @@ export interface ContainerCreateResponse { Id: string; Warnings: string[] }
 export interface ContainerStateWire {
   Status: string; Running: boolean; Paused: boolean; Restarting: boolean; OOMKilled: boolean; Dead: boolean;
   Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string;
+  Health?: { Status: string; FailingStreak: number; Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }> };
 }
 
 export interface MountPointWire { Type: string; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string }

@@ -53,6 +53,7 @@ export function filterContainers(s: ApiServices, list: Container[], q: URLSearch
   const f: Filters = parseFilters(q.get('filters'));
   checkFilters(f, PS_FILTERS);
   for (const v of f.get('status') ?? []) if (!STATES.includes(v)) throw new BerthError('InvalidArgument', `invalid filter 'status=${v}'`);
+  for (const v of f.get('health') ?? []) if (!['none', 'starting', 'healthy', 'unhealthy'].includes(v)) throw new BerthError('InvalidArgument', `invalid filter 'health=${v}': invalid value for health (${v}): must be one of none, starting, healthy, unhealthy`);
   const exited = [...(f.get('exited') ?? [])].map((v) => {
     const n = Number(v);
     if (!Number.isInteger(n)) throw new BerthError('InvalidArgument', `invalid filter 'exited=${v}'`);
@@ -80,10 +81,8 @@ export function filterContainers(s: ApiServices, list: Container[], q: URLSearch
       if (!f.get('network')!.has(net)) continue;
     }
     if (f.has('is-task') && f.get('is-task')!.has('true')) continue;
-    if (f.has('health') || f.has('volume') || f.has('publish') || f.has('expose')) {
-      // no healthchecks, volumes or published ports yet: only "none" health matches
-      if (f.has('health') && f.get('health')!.has('none')) { /* keep */ } else continue;
-    }
+    if (f.has('health') && !f.get('health')!.has(c.state.health?.status ?? 'none')) continue;
+    if (f.has('volume') || f.has('publish') || f.has('expose')) continue; // no volumes or published ports yet
     const t = Date.parse(c.created);
     if (before !== undefined && !(t < before)) continue;
     if (since !== undefined && !(t > since)) continue;

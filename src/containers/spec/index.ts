@@ -30,6 +30,8 @@ export interface SpecContext {
   hostHostname?: string;
   /** named volumes of `-v name:/path`, resolved to their host directories by the service (volumes/) */
   volumePaths?: Record<string, string>;
+  /** --init: the host's init binary (containers/init.ts), bind-mounted read-only as /sbin/docker-init */
+  initPath?: string;
 }
 
 export type SpecOpt = (s: Spec, c: ContainerConfig, ctx: SpecContext) => void;
@@ -307,7 +309,14 @@ export const withMisc: SpecOpt = (s, c) => {
   const ownNetns = c.host.networkMode !== 'host' && !(c.host.networkMode ?? '').startsWith('container:');
   const sysctl = { ...(ownNetns ? { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' } : {}), ...c.host.sysctls };
   if (Object.keys(sysctl).length) s.linux!.sysctl = sysctl;
-  if (c.host.init) throw new BerthError('NotImplemented', '--init is not supported yet');
+};
+
+/** --init: the init runs the command as its child (moby WithInit: `/sbin/docker-init -- args`). */
+export const withInit: SpecOpt = (s, c, ctx) => {
+  if (!c.host.init) return;
+  if (!ctx.initPath) throw new BerthError('Internal', '--init: no init binary was given for the container');
+  s.process!.args = ['/sbin/docker-init', '--', ...s.process!.args!];
+  s.mounts!.push({ destination: '/sbin/docker-init', type: 'bind', source: ctx.initPath, options: ['bind', 'ro'] });
 };
 
 /**
@@ -330,7 +339,7 @@ export function buildContainerSpec(c: ContainerConfig, img: ImageRunConfig, ctx:
   const s = baseSpec(ctx);
   const opts: SpecOpt[] = [
     withHostname, withNamespaces, withArgs(img), withEnv(img), withCwd(img), withUser(img), withCapabilities,
-    withEtcFiles, withShm, withTmpfs, withBinds, withResources, withUlimits, withDevices, withMisc, withSecurity,
+    withEtcFiles, withShm, withTmpfs, withBinds, withResources, withUlimits, withDevices, withMisc, withInit, withSecurity,
   ];
   for (const o of opts) o(s, c, ctx);
   return s;
