@@ -1,4 +1,4 @@
-// monitor/log: reads the json-file log the monitor writes (LOG.1 then LOG), optionally following it
+// monitor/log: reads the json-file log the monitor writes (LOG.N … LOG.1, then LOG), optionally following it
 // across rotation — what `docker logs [-f] [--tail N] [--since] [--until]` needs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,6 +42,8 @@ export function parseLogLine(s: string): LogEntry | undefined {
  * (never the monitor's) is skipped rather than held in memory.
  */
 const MAX_ENTRY = LOG_LINE_MAX * 6 + 128;
+/** More rotated files than any max-file asks for in practice; bounds the open handles. */
+const MAX_ROTATED = 100;
 
 /** Reads complete lines from an open file, from where it left off, a chunk at a time. */
 class LineReader {
@@ -84,8 +86,14 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
   const since = opts.since !== undefined ? toNs(opts.since) : undefined;
   const until = opts.until !== undefined ? toNs(opts.until) : undefined;
   let cur = await open(file);
-  const old = await open(`${file}.1`);
-  const handles = new Set([cur, old]);
+  // rotated files, oldest first; opened before reading, so a rotation meanwhile loses no entry we had
+  const old: fs.promises.FileHandle[] = [];
+  for (let k = 1; k <= MAX_ROTATED; k++) {
+    const h = await open(`${file}.${k}`);
+    if (!h) break;
+    old.unshift(h);
+  }
+  const handles = new Set([cur, ...old]);
   // Follow: one watch on the directory sees both appends and the rename of a rotation.
   let wake: (() => void) | undefined;
   let dirty = false;
@@ -110,7 +118,7 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
     // What is written already streams through: a log is as large as the container made it.
     const reader = cur ? new LineReader(cur) : undefined;
     const written = async function* () {
-      if (old) yield* new LineReader(old).entries();
+      for (const h of old) yield* new LineReader(h).entries();
       if (reader) yield* reader.entries();
     };
     if (opts.tail === undefined) yield* pass(written());

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 import { privateDir } from '../util/dirs.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { mountPoints } from '../util/mountinfo.js';
+import { mountAll, unmount, type Mount } from '../snapshots/mount.js';
 
 export interface VolumeMeta {
   name: string;
@@ -27,6 +29,17 @@ export interface Volume extends VolumeMeta { mountpoint: string }
 // moby volume/local/local.go validName: [a-zA-Z0-9][a-zA-Z0-9_.-]+
 const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const LOCAL_OPTS = new Set(['type', 'device', 'o', 'size']);
+
+/**
+ * The local driver's own mount (moby volume/local/local_unix.go): `type`, `device`, `o` as mount(8)
+ * takes them; `o=bind` (with type none) binds the device path. Undefined when the volume is a plain directory.
+ */
+export function localMount(options: Record<string, string>): Mount | undefined {
+  if (!options.type && !options.device) return undefined;
+  const o = (options.o ?? '').split(',').filter(Boolean);
+  const bind = o.includes('bind') || o.includes('rbind');
+  return { type: bind ? 'bind' : options.type!, source: options.device ?? options.type!, options: o };
+}
 
 export interface VolumeStoreOptions {
   root: string;
@@ -102,7 +115,7 @@ export class VolumeStore {
   usedBy(name: string): string[] { return this.o.inUse?.(name) ?? []; }
 
   /** Removes a volume no container uses; `force` only makes a missing one not an error (docker's -f). */
-  remove(name: string, force = false): void {
+  async remove(name: string, force = false): Promise<void> {
     const v = this.find(name);
     if (!v) {
       if (force) return;
@@ -111,6 +124,8 @@ export class VolumeStore {
     const users = this.usedBy(name);
     // moby daemon/volumes.go + volume/service: errVolumeInUse wording
     if (users.length) throw new BerthError('Conflict', `remove ${name}: volume is in use - [${users.join(', ')}]`);
+    // a mount left by a killed daemon (its containers are gone): never delete through it
+    if (mountPoints().has(v.mountpoint)) await unmount(v.mountpoint, true);
     // renamed out first: a crash mid-delete leaves a dot-directory, never a volume with half its data
     const gone = path.join(this.dir, `.${name}.${process.pid}.rm`);
     fs.renameSync(path.join(this.dir, name), gone);
@@ -119,18 +134,42 @@ export class VolumeStore {
   }
 
   /** Unused volumes matching `keep`; docker (API >= 1.42) prunes only anonymous ones unless all=true. */
-  prune(match: (v: Volume) => boolean, all: boolean): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+  async prune(match: (v: Volume) => boolean, all: boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     let space = 0;
     for (const v of this.list()) {
       if (!all && !v.anonymous) continue;
       if (!match(v) || this.usedBy(v.name).length) continue;
       const size = duBytes(v.mountpoint);
-      try { this.remove(v.name); } catch (e) { if (!(e instanceof BerthError)) throw e; continue; }
+      try { await this.remove(v.name); } catch (e) { if (!(e instanceof BerthError)) throw e; continue; }
       deleted.push(v.name);
       space += size;
     }
     return { VolumesDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  /**
+   * A container is about to use the volume: a volume with the local driver's type/device/o is mounted
+   * on its first use (docker mounts it then, and a bad option surfaces there); a `mount` event either way.
+   */
+  async mount(name: string, attrs: Record<string, string>): Promise<void> {
+    const v = this.get(name);
+    const m = localMount(v.options);
+    if (m && !mountPoints().has(v.mountpoint)) {
+      try {
+        await mountAll([m], v.mountpoint);
+      } catch (e) {
+        throw new BerthError('Internal', `error while mounting volume '${v.mountpoint}': failed to mount local volume: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    this.o.publish?.('mount', name, { driver: v.driver, ...attrs });
+  }
+
+  /** A container stopped using it: an `unmount` event, and its own mount undone when `last`. */
+  async release(name: string, attrs: Record<string, string>, last: boolean): Promise<void> {
+    const v = this.get(name);
+    if (last && localMount(v.options) && mountPoints().has(v.mountpoint)) await unmount(v.mountpoint, true);
+    this.o.publish?.('unmount', name, { driver: v.driver, ...attrs });
   }
 
   /** Records that the first-mount copy is done, so a later mount never copies again. */

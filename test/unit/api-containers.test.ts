@@ -215,7 +215,7 @@ describe('container wire mapping (pure)', () => {
     assert.equal(i.Config.Hostname, 'aaaaaaaaaaaa');
     assert.equal(i.Driver, 'overlay2');
     assert.equal(i.Image, `sha256:${'b'.repeat(64)}`);
-    assert.deepEqual(i.Mounts, [{ Type: 'bind', Source: '/tmp', Destination: '/data', Mode: '', RW: false, Propagation: 'rprivate' }]);
+    assert.deepEqual(i.Mounts, [{ Type: 'bind', Source: '/tmp', Destination: '/data', Mode: 'ro', RW: false, Propagation: 'rprivate' }]); // docker's Mode is the -v mode string as given
     assert.ok(i.NetworkSettings.Networks.bridge);
     const s = toSummary(base());
     assert.deepEqual(s.Names, ['/web']);

@@ -7,6 +7,7 @@ import { BerthError } from '../../errors.js';
 import type { Container, ContainerService, WaitCondition } from '../../containers/types.js';
 import { checkStopTimeout } from '../../containers/validate.js';
 import { attachFrame } from '../../monitor/protocol.js';
+import { checkReadable } from '../../containers/log-config.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
 import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, type Hijack, type HijackRoutes } from '../hijack.js';
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
@@ -224,7 +225,9 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const until = untilRaw && untilRaw !== '0' ? parseTimestamp(untilRaw, now) / 1000 : undefined;
     const follow = boolValue(query, 'follow');
     const timestamps = boolValue(query, 'timestamps');
+    const details = boolValue(query, 'details');
     const c = svc().get(params.id!);
+    checkReadable(c.config.host.logConfig);
     const tty = !!c.config.tty;
     const ac = new AbortController();
     res.on('close', () => ac.abort());
@@ -233,7 +236,9 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     try {
       for await (const l of svc().logs(c.id, { follow, tail, since, until, stdout, stderr, signal: ac.signal })) {
         if (ac.signal.aborted) break;
-        const text = timestamps ? `${fixedNano(l.time)} ${l.line}` : l.line;
+        // moby httputils.WriteLogStream: --details puts the entry's attributes (none recorded here) and a space first
+        const line = details ? ` ${l.line}` : l.line;
+        const text = timestamps ? `${fixedNano(l.time)} ${line}` : line;
         const payload = Buffer.from(text);
         await writeAll(res, tty ? payload : attachFrame(l.stream === 'stderr' ? 2 : 1, payload));
       }

@@ -12,6 +12,7 @@ import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
 import { ago, progressPrinter } from './output.js';
+import { parseLogOpts, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
 
 // ---- flag values (go-units, docker opts) ----
 
@@ -107,6 +108,7 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   attach: { short: 'a', type: 'list' }, pull: { type: 'string' }, platform: { type: 'string' }, init: { type: 'bool' }, 'shm-size': { type: 'string' },
   'oom-kill-disable': { type: 'bool' }, 'oom-score-adj': { type: 'string' }, quiet: { short: 'q', type: 'bool' }, 'cgroupns': { type: 'string' },
   ipc: { type: 'string' }, pid: { type: 'string' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
+  mount: { type: 'list' }, 'volumes-from': { type: 'list' }, 'log-driver': { type: 'string' }, 'log-opt': { type: 'list' },
 };
 
 function int(v: unknown, flag: string): number | undefined {
@@ -139,11 +141,15 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   const sysctls: Record<string, string> = {};
   for (const s of (f.sysctl as string[] | undefined) ?? []) { const i = s.indexOf('='); if (i <= 0) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
   const network = (f.network ?? f.net) as string | undefined;
+  const vols = splitVolumeFlags((f.volume as string[] | undefined) ?? []);
+  const mounts = ((f.mount as string[] | undefined) ?? []).map(parseMountFlag);
   const cols = process.stdout.columns;
   const rows = process.stdout.rows;
   const host: HostConfigWire = {
-    Binds: (f.volume as string[] | undefined) ?? null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
-    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: '', Config: {} },
+    Binds: vols.binds.length ? vols.binds : null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    LogConfig: { Type: (f['log-driver'] as string | undefined) ?? '', Config: parseLogOpts((f['log-opt'] as string[] | undefined) ?? []) },
+    ...(mounts.length ? { Mounts: mounts } : {}), VolumesFrom: (f['volumes-from'] as string[] | undefined) ?? null,
     ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
     CapAdd: (f['cap-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
     CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
@@ -167,7 +173,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     Hostname: (f.hostname as string | undefined) ?? '', Domainname: (f.domainname as string | undefined) ?? '', User: (f.user as string | undefined) ?? '',
     AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
     Tty: tty, OpenStdin: interactive, StdinOnce: interactive && attachStdin,
-    Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: {}, WorkingDir: (f.workdir as string | undefined) ?? '',
+    Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: vols.volumes, WorkingDir: (f.workdir as string | undefined) ?? '',
     Entrypoint: entrypoint, OnBuild: null, Labels: labelsOf(f.label as string[] | undefined),
     ...(f['stop-signal'] ? { StopSignal: String(f['stop-signal']) } : {}),
     ...(f['stop-timeout'] !== undefined ? { StopTimeout: int(f['stop-timeout'], 'stop-timeout') } : {}),
