@@ -193,7 +193,10 @@ export function planMounts(c: ContainerConfig, input: PlanInput): { points: Moun
   for (const spec of c.host.volumesFrom ?? []) {
     const { ref, rw } = parseVolumesFrom(spec);
     if (!input.mountsOf) throw new BerthError('NotImplemented', '--volumes-from is not available');
-    for (const m of input.mountsOf(ref)) {
+    let theirs: MountPoint[];
+    // moby: an unknown container here is a bad parameter of this create (400), not a missing resource
+    try { theirs = input.mountsOf(ref); } catch (e) { throw e instanceof BerthError && e.kind === 'NotFound' ? bad(e.message) : e; }
+    for (const m of theirs) {
       // the source container's volumes, never copied into again; tmpfs is its own (docker shares MountPoints only)
       if (m.type === 'tmpfs') continue;
       const { anonymous: _a, ...shared } = m;
