@@ -426,7 +426,9 @@ __attribute__((noreturn)) static void finish(int status)
 		struct pollfd pf[3];
 		for (int i = 0; i < 3; i++)
 			pf[i] = (struct pollfd){.fd = src[i].fd, .events = POLLIN};
-		if ((src[0].fd | src[1].fd | src[2].fd) < 0 || poll(pf, 3, 100) <= 0) /* a pipe some surviving process holds open must not keep us here */
+		/* all three closed (fds are -1 then: AND keeps the sign bit only if every one has it), or nothing more
+		 * within 100 ms: a pipe some surviving process holds open must not keep us here */
+		if ((src[0].fd & src[1].fd & src[2].fd) < 0 || poll(pf, 3, 100) <= 0)
 			break;
 		for (int i = 0; i < 3; i++)
 			if (pf[i].revents)
