@@ -72,7 +72,9 @@ export class VolumeStore {
     for (const k of Object.keys(options)) if (!LOCAL_OPTS.has(k)) throw new BerthError('InvalidArgument', `create ${name}: invalid option key: "${k}"`);
     if (options.type && !options.device && options.type !== 'tmpfs') throw new BerthError('InvalidArgument', `create ${name}: missing required option: "device"`);
     if (options.device && !options.type) throw new BerthError('InvalidArgument', `create ${name}: missing required option: "type"`);
-    const meta: VolumeMeta = { name, driver: 'local', createdAt: new Date().toISOString(), labels: req.labels ?? {}, options, ...(req.anonymous ? { anonymous: true } : {}) };
+    // moby volume/service Create: a volume made without a name is anonymous (prune without --all takes it)
+    const anonymous = req.anonymous || !req.name;
+    const meta: VolumeMeta = { name, driver: 'local', createdAt: new Date().toISOString(), labels: req.labels ?? {}, options, ...(anonymous ? { anonymous: true } : {}) };
     // made under a temp name and renamed in: a crash leaves a dot-directory restore removes, never half a volume
     const tmp = path.join(this.dir, `.${name}.${process.pid}.tmp`);
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -9,7 +9,8 @@ import type { VolumeWire } from '../types.js';
 
 const wire = (v: Volume): VolumeWire => ({
   Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt,
-  Labels: v.labels, Scope: 'local', Options: Object.keys(v.options).length ? v.options : null,
+  // moby marks an anonymous volume with this label; clients (compose, prune) read it
+  Labels: v.anonymous ? { 'com.docker.volume.anonymous': '', ...v.labels } : v.labels, Scope: 'local', Options: Object.keys(v.options).length ? v.options : null,
 });
 
 /** moby volume/service/convert.go filtersToBy: dangling, name (substring), label, driver. */
