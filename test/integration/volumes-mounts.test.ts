@@ -75,6 +75,9 @@ describe('mounts (docker CLI)', { skip }, () => {
     const [vol] = JSON.parse(await ok('volume', 'inspect', 'mv1'));
     assert.deepEqual(vol.Labels, { team: 'a' }, '--mount volume-label made the volume with it');
     assert.equal(fs.readFileSync(path.join(vol.Mountpoint, 'x'), 'utf8'), 'v\n');
+    assert.equal(await ok('ps', '-a', '--filter', 'volume=mv1', '--format', '{{.Names}}'), 'm1\n');
+    assert.equal(await ok('ps', '-a', '--filter', 'volume=/anon', '--format', '{{.Names}}'), 'm1\n');
+    assert.equal(await ok('ps', '-a', '--filter', 'volume=other', '--format', '{{.Names}}'), '');
     const busy = await docker('volume', 'rm', 'mv1');
     assert.notEqual(busy.code, 0);
     assert.match(busy.stderr, /volume is in use/);

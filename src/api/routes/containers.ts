@@ -8,6 +8,7 @@ import type { Container, ContainerService, WaitCondition } from '../../container
 import { checkStopTimeout } from '../../containers/validate.js';
 import { attachFrame } from '../../monitor/protocol.js';
 import { checkReadable } from '../../containers/log-config.js';
+import { mountPointsOf } from '../../volumes/users.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
 import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, type Hijack, type HijackRoutes } from '../hijack.js';
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
@@ -77,7 +78,9 @@ export function filterContainers(s: ApiServices, list: Container[], q: URLSearch
       if (!f.get('network')!.has(net)) continue;
     }
     if (f.has('is-task') && f.get('is-task')!.has('true')) continue;
-    if (f.has('health') || f.has('volume') || f.has('publish') || f.has('expose')) {
+    // moby daemon/list.go: a volume filter names a mount point's volume or its destination
+    if (f.has('volume') && !mountPointsOf(c).some((m) => f.get('volume')!.has(m.name ?? '') || f.get('volume')!.has(m.destination))) continue;
+    if (f.has('health') || f.has('publish') || f.has('expose')) {
       // no healthchecks, volumes or published ports yet: only "none" health matches
       if (f.has('health') && f.get('health')!.has('none')) { /* keep */ } else continue;
     }
