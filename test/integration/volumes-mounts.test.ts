@@ -157,6 +157,34 @@ describe('mounts (docker CLI)', { skip }, () => {
     await ok('volume', 'rm', 'tv');
   });
 
+  test('copy-up keeps extended attributes (security.capability, user.*), owner and mode; nocopy opts out', async () => {
+    const rootfs = fs.mkdtempSync(path.join(d.dir, 'xattr-'));
+    fs.cpSync(await busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+    fs.mkdirSync(path.join(rootfs, 'caps'));
+    const tool = path.join(rootfs, 'caps', 'tool');
+    fs.writeFileSync(tool, 'x', { mode: 0o4750 });
+    fs.chownSync(tool, 0, 1000);
+    fs.chmodSync(tool, 0o4750);
+    // VFS_CAP_REVISION_2 with the effective bit: cap_net_bind_service (10) permitted
+    const cap = '01000002' + '00040000' + '00000000' + '00000000' + '00000000';
+    execFileSync('/usr/bin/python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "security.capability", bytes.fromhex(sys.argv[2])); os.setxattr(sys.argv[1], "user.berth", b"kept")', tool, cap]);
+    const tarFile = path.join(d.dir, 'xattr.tar');
+    fs.writeFileSync(tarFile, await tarDir(rootfs, false));
+    await ok('import', '-c', 'CMD ["sh"]', '-c', 'VOLUME /caps', tarFile, 'bb:caps');
+    await ok('run', '--rm', '-v', 'capvol:/caps', 'bb:caps', 'true');
+    const [v] = JSON.parse(await ok('volume', 'inspect', 'capvol'));
+    const copied = path.join(v.Mountpoint, 'tool');
+    const xattr = (name: string) => execFileSync('/usr/bin/python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2]).hex())', copied, name], { encoding: 'utf8' }).trim();
+    assert.equal(xattr('security.capability'), cap);
+    assert.equal(Buffer.from(xattr('user.berth'), 'hex').toString(), 'kept');
+    const st = fs.statSync(copied);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [0, 1000, 0o4750]);
+    await ok('run', '--rm', '--mount', 'type=volume,src=capnocopy,dst=/caps,volume-nocopy', 'bb:caps', 'true');
+    const [n] = JSON.parse(await ok('volume', 'inspect', 'capnocopy'));
+    assert.deepEqual(fs.readdirSync(n.Mountpoint), [], 'volume-nocopy leaves the volume empty');
+    await ok('volume', 'rm', 'capvol', 'capnocopy');
+  });
+
   test('bad mount specs are 400 with docker\'s message, and nothing is created', async () => {
     const before = { ctrs: await ok('ps', '-aq'), vols: await ok('volume', 'ls', '-q') };
     const cases: Array<[unknown, RegExp]> = [
