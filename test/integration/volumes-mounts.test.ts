@@ -185,6 +185,22 @@ describe('mounts (docker CLI)', { skip }, () => {
     await ok('volume', 'rm', 'capvol', 'capnocopy');
   });
 
+  test('berthd kill -9 while a container uses volumes: data kept, the tmpfs volume unmounted when it stops after the restart', async () => {
+    await ok('volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=2m', 'tv9');
+    const [v] = JSON.parse(await ok('volume', 'inspect', 'tv9'));
+    await ok('run', '-d', '--name', 'k9', '--mount', 'type=volume,src=kept9,dst=/k', '-v', 'tv9:/m', 'bb:mnt', 'sh', '-c', 'echo durable > /k/f; echo t > /m/f; sleep 300');
+    assert.equal(await ok('exec', 'k9', 'cat', '/k/f'), 'durable\n');
+    await d.crashAndRestart();
+    assert.ok(mounted(v.Mountpoint), 'the volume stays mounted for the container that outlived berthd');
+    assert.equal(await ok('exec', 'k9', 'cat', '/m/f'), 't\n');
+    const busy = await docker('volume', 'rm', 'kept9');
+    assert.match(busy.stderr, /volume is in use/, 'in use is read from the record after a restart');
+    await ok('rm', '-f', 'k9');
+    assert.ok(!mounted(v.Mountpoint), 'unmounted once its container is gone');
+    assert.equal(await ok('run', '--rm', '-v', 'kept9:/k', 'bb:mnt', 'cat', '/k/f'), 'durable\n');
+    await ok('volume', 'rm', 'kept9', 'tv9');
+  });
+
   test('bad mount specs are 400 with docker\'s message, and nothing is created', async () => {
     const before = { ctrs: await ok('ps', '-aq'), vols: await ok('volume', 'ls', '-q') };
     const cases: Array<[unknown, RegExp]> = [
