@@ -29,6 +29,7 @@ export interface Volume extends VolumeMeta { mountpoint: string }
 // moby volume/local/local.go validName: [a-zA-Z0-9][a-zA-Z0-9_.-]+
 const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const LOCAL_OPTS = new Set(['type', 'device', 'o', 'size']);
+const MAX_NAME = 200;
 
 /**
  * The local driver's own mount (moby volume/local/local_unix.go): `type`, `device`, `o` as mount(8)
@@ -66,6 +67,8 @@ export class VolumeStore {
     if (driver !== 'local') throw new BerthError('NotFound', `plugin "${driver}" not found`);
     const name = req.name || crypto.randomBytes(32).toString('hex');
     if (!VALID_NAME.test(name)) throw new BerthError('InvalidArgument', `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    // its directory (and the temp name it is made under) must fit NAME_MAX (255)
+    if (Buffer.byteLength(name) > MAX_NAME) throw new BerthError('InvalidArgument', `create ${name.slice(0, 64)}…: volume name is too long (maximum ${MAX_NAME} bytes)`);
     const existing = this.find(name);
     if (existing) return existing;
     const options = req.options ?? {};
@@ -97,7 +100,7 @@ export class VolumeStore {
     if (!VALID_NAME.test(name)) return undefined;
     let text: string;
     try { text = fs.readFileSync(path.join(this.dir, name, 'opts.json'), 'utf8'); } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR' || errnoCode(e) === 'ENAMETOOLONG') return undefined;
       throw e;
     }
     return this.view(JSON.parse(text) as VolumeMeta);

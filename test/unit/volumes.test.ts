@@ -47,6 +47,8 @@ test('volumes: bad names, options and drivers are 4xx kinds and create nothing',
     const kind = async (f: () => unknown) => { try { await f(); } catch (e) { return (e as BerthError).kind; } return 'ok'; };
     assert.equal(await kind(() => s.create({ name: '../x' })), 'InvalidArgument');
     assert.equal(await kind(() => s.create({ name: 'a' })), 'InvalidArgument');
+    assert.equal(await kind(() => s.create({ name: 'x'.repeat(300) })), 'InvalidArgument');
+    assert.equal(s.find('x'.repeat(300)), undefined);
     assert.equal(await kind(() => s.create({ name: 'ok1', options: { bogus: '1' } })), 'InvalidArgument');
     assert.equal(await kind(() => s.create({ name: 'ok2', driver: 'nfs' })), 'NotFound');
     assert.equal(await kind(() => s.get('nope')), 'NotFound');
