@@ -34,7 +34,7 @@ export interface Container {
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-export interface LogOptions { follow?: boolean; tail?: number; since?: number; until?: number; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }
+export interface LogOptions { follow?: boolean; tail?: number; since?: number | string; until?: number | string; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }
 export interface LogLine { stream: 'stdout' | 'stderr'; line: string; time: string }
 
 export interface ListOptions { all?: boolean; filters?: Record<string, string[]>; limit?: number }

@@ -9,8 +9,8 @@ export interface LogEntry { stream: 'stdout' | 'stderr'; line: string; time: str
 export interface ReadLogOptions {
   follow?: boolean;
   tail?: number;          // the last N entries of what is already written
-  since?: number | Date;  // unix seconds (fractions allowed) or a Date; entries at or after
-  until?: number | Date;  // entries at or before; with follow, reading stops at the first later entry
+  since?: number | Date | string;  // unix seconds (fractions allowed; as a "secs.nanos" string, exact) or a Date; entries at or after
+  until?: number | Date | string;  // entries at or before; with follow, reading stops at the first later entry
   signal?: AbortSignal;   // ends a follow, after reading what was written up to then
 }
 
@@ -21,7 +21,13 @@ export function timeNs(t: string): bigint {
   return BigInt(Date.parse(m[1]! + m[3]!)) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0').slice(0, 9) || '0');
 }
 
-function toNs(v: number | Date): bigint {
+function toNs(v: number | Date | string): bigint {
+  // "secs.nanos" (docker's timestamp form) to the nanosecond: a double holds only about a tenth of a microsecond
+  if (typeof v === 'string') {
+    const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+    if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+    v = Number(v);
+  }
   return v instanceof Date ? BigInt(v.getTime()) * 1_000_000n : BigInt(Math.round(v * 1e6)) * 1000n;
 }
 
@@ -123,10 +129,18 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
     };
     if (opts.tail === undefined) yield* pass(written());
     else if (opts.tail > 0) {
-      let last: LogEntry[] = []; // at most twice `tail` entries are held
-      for await (const e of written()) { last.push(e); if (last.length >= 2 * opts.tail) last = last.slice(-opts.tail); }
-      yield* pass(last.slice(-opts.tail));
-    } else for await (const e of written()) void e; // skip to the end, where a follow starts
+      // newest file first, older ones only while the tail is not full: a short tail of a long rotated log
+      // reads the current file alone; at most twice `tail` entries are held per file
+      const tail = opts.tail;
+      const lastOf = async (r: LineReader) => {
+        let last: LogEntry[] = [];
+        for await (const e of r.entries()) { last.push(e); if (last.length >= 2 * tail) last = last.slice(-tail); }
+        return last;
+      };
+      let got = reader ? (await lastOf(reader)).slice(-tail) : [];
+      for (let i = old.length - 1; i >= 0 && got.length < tail; i--) got = [...(await lastOf(new LineReader(old[i]!))).slice(-(tail - got.length)), ...got];
+      yield* pass(got);
+    } else if (reader) for await (const e of reader.entries()) void e; // skip to the end, where a follow starts
     if (stopped || !opts.follow) return;
     let r = reader;
     for (let last = false; !last;) {

@@ -138,7 +138,7 @@ class FakeService implements ContainerService {
       for (; i < f.lines.length; i++) {
         const l = f.lines[i]!;
         if ((l.stream === 'stdout' && o.stdout === false) || (l.stream === 'stderr' && o.stderr === false)) continue;
-        if (o.since !== undefined && Date.parse(l.time) / 1000 < o.since) continue;
+        if (o.since !== undefined && Date.parse(l.time) / 1000 < Number(o.since)) continue;
         yield l;
       }
       if (!o.follow || f.c.state.status !== 'running' || o.signal?.aborted) return;

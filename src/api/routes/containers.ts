@@ -224,8 +224,10 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const now = Date.now();
     const sinceRaw = query.get('since');
     const untilRaw = query.get('until');
-    const since = sinceRaw && sinceRaw !== '0' ? parseTimestamp(sinceRaw, now) / 1000 : undefined;
-    const until = untilRaw && untilRaw !== '0' ? parseTimestamp(untilRaw, now) / 1000 : undefined;
+    // docker's "secs.nanos" goes through as it is: entries are compared to the nanosecond, as moby's reader does
+    const exact = (v: string) => (/^\d+\.\d{1,9}$/.test(v) ? v : parseTimestamp(v, now) / 1000);
+    const since = sinceRaw && sinceRaw !== '0' ? exact(sinceRaw) : undefined;
+    const until = untilRaw && untilRaw !== '0' ? exact(untilRaw) : undefined;
     const follow = boolValue(query, 'follow');
     const timestamps = boolValue(query, 'timestamps');
     const details = boolValue(query, 'details');
