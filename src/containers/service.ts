@@ -252,7 +252,7 @@ export class Containers implements ContainerService {
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
       this.save(c);
       // moby removes an --rm container whose start failed; `docker run --rm` waits for that
-      if (c.config.host.autoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      if (c.config.host.autoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw e;
     }
   }
@@ -321,7 +321,8 @@ export class Containers implements ContainerService {
     this.event('die', c, { exitCode: String(st.exitCode) });
     for (const w of this.exitWaiters.get(id) ?? []) w(c);
     this.exitWaiters.delete(id);
-    if (c.config.host.autoRemove) await this.remove(id, { force: true }).catch((e) => this.o.log?.(`container ${id}: auto-remove: ${(e as Error).message}`));
+    // moby: --rm removes the container with its anonymous volumes (RemoveVolume), named ones stay
+    if (c.config.host.autoRemove) await this.remove(id, { force: true, volumes: true }).catch((e) => this.o.log?.(`container ${id}: auto-remove: ${(e as Error).message}`));
   }
 
   /** Whether a running container other than `except` uses the volume (its own mount stays while one does). */

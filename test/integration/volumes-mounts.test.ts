@@ -82,8 +82,9 @@ describe('mounts (docker CLI)', { skip }, () => {
     assert.notEqual(busy.code, 0);
     assert.match(busy.stderr, /volume is in use/);
     await ok('rm', '-v', 'm1');
-    assert.deepEqual((await ok('volume', 'ls', '-q')).trim().split('\n'), ['mv1'], 'rm -v took the anonymous volume, not the named one');
-    await ok('volume', 'rm', 'mv1');
+    await ok('run', '--rm', '-v', '/gone', '-v', 'stays:/s', 'bb:mnt', 'true'); // --rm takes its anonymous volumes, as docker's
+    assert.deepEqual((await ok('volume', 'ls', '-q')).trim().split('\n'), ['mv1', 'stays'], 'rm -v and --rm took the anonymous volumes, not the named ones');
+    await ok('volume', 'rm', 'mv1', 'stays');
   });
 
   test('--mount tmpfs: size is a limit, mode is kept; readonly tmpfs', async () => {
