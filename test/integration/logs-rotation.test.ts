@@ -56,6 +56,15 @@ describe('log rotation (docker CLI)', { skip }, () => {
     assert.deepEqual(JSON.parse(await ok('inspect', 'rot'))[0].HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '10k', 'max-file': '3' } });
   });
 
+  test('logs -f follows across rotations to the end', async () => {
+    // paced so that a follower sees each file before the next-but-one rotation removes it, as with docker's json-file
+    await ok('run', '-d', '--name', 'fol', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'bb:log', 'sh', '-c',
+      'sleep 1; i=1; while [ $i -le 300 ]; do echo line-$i; i=$((i+1)); [ $((i % 10)) = 0 ] && sleep 0.05; done');
+    const out = (await ok('logs', '-f', 'fol')).trim().split('\n');
+    assert.deepEqual(out, Array.from({ length: 300 }, (_, i) => `line-${i + 1}`), 'every line, in order, none twice');
+    assert.ok((await logFiles('fol')).length === 3, 'it did rotate');
+  });
+
   test('rotated by default at 10m: a log past it rotates and the tail is whole', async () => {
     await ok('run', '-d', '--name', 'big', 'bb:log', 'sh', '-c', 'seq 1 200000 | sed "s/$/ padding-to-make-the-entry-longer/"');
     assert.equal(await ok('wait', 'big'), '0\n');
