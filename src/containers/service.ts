@@ -25,7 +25,8 @@ import { readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
 import type { VolumeStore } from '../volumes/store.js';
-import { copyUp, ensureVolumes, removeAnonymous, volumePaths, withAnonymousVolumes } from '../volumes/users.js';
+import { createMounts, mountPointsOf, prepareMounts, releaseMounts, removeAnonymous, removeVolumes, volumeNamesOf } from '../volumes/users.js';
+import { mountPoints } from '../util/mountinfo.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
@@ -34,6 +35,7 @@ import { recordProblem } from './validate.js';
 import { Restarts, restartsAtDaemonStart } from './restart.js';
 import { HealthChecks, imageHealthConfig, mergeHealthConfig } from './health.js';
 import { initBinary } from './init.js';
+import { monitorLogOptions } from './log-config.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
 import { privateDir } from '../util/dirs.js';
 
@@ -187,13 +189,14 @@ export class Containers implements ContainerService {
     if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
-    const anon = withAnonymousVolumes(config, Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}));
-    config = anon.config;
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
-    checkMounts(config, isProcfs);
     checkConfig(config, hostSets(), os.release());
-    ensureVolumes(this.o.volumes, config, anon.anonymous);
+    const { points, made } = await createMounts(this.o.volumes, config, {
+      exists: (p) => fs.existsSync(p), mountsOf: (ref) => mountPointsOf(this.find(ref)),
+      imageVolumes: Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}),
+    });
+    try { checkMounts(config, isProcfs, points); } catch (e) { await removeVolumes(this.o.volumes, made); throw e; }
     const id = newId();
     const dir = path.join(this.dir, id);
     fs.mkdirSync(dir, { mode: 0o710 });
@@ -203,7 +206,7 @@ export class Containers implements ContainerService {
         id, name: wanted, created: new Date().toISOString(), image: config.image, imageId: img.record.id, config,
         state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: NEVER, finishedAt: NEVER },
         path: cmd0!, args, logPath: path.join(dir, 'json.log'), attachSocket: path.join(this.o.execRoot, 'attach', `${id.slice(0, 12)}.sock`),
-        restartCount: 0, mounts,
+        restartCount: 0, mounts, mountPoints: points,
       };
       this.save(c);
       this.records.set(id, c);
@@ -212,6 +215,7 @@ export class Containers implements ContainerService {
     } catch (e) {
       await this.o.images.snapshots.remove(snapshotKey(id)).catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
+      await removeVolumes(this.o.volumes, made);
       throw e;
     }
   }
@@ -228,21 +232,21 @@ export class Containers implements ContainerService {
     const made: { mon?: Monitor; created?: Created } = {}; // what a failed start must undo
     try {
       this.writeEtc(c, dir);
-      makeBindSources(c.config.host.binds ?? []);
-      await copyUp(this.o.volumes, c.config, rootfs);
+      const points = await prepareMounts(this.o.volumes, c, rootfs);
       const img = this.o.images.resolve(c.imageId);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
-        volumePaths: volumePaths(this.o.volumes, c.config), initPath: c.config.host.init ? initBinary() : undefined,
+        mountPoints: points, initPath: c.config.host.init ? initBinary() : undefined,
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
       const tty = !!c.config.tty;
+      const logTo = monitorLogOptions(c.config.host.logConfig);
       const mon = made.mon = await startMonitor({
         dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin,
-        paths: { attach: c.attachSocket }, stderr: 'ignore',
+        paths: { attach: c.attachSocket, ...logTo.paths }, stderr: 'ignore', logMaxSize: logTo.logMaxSize, logMaxFiles: logTo.logMaxFiles,
       });
       const created = made.created = await runtimeCreate(this.runtime, {
         id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
@@ -266,11 +270,12 @@ export class Containers implements ContainerService {
         await runtimeRemove(new RuntimeContainer(this.runtime, made.created.record), true).catch(() => undefined);
       }
       made.mon?.abort();
+      await releaseMounts(this.o.volumes, c, (n) => this.volumeRunning(n, c.id)).catch(() => undefined);
       await unmount(rootfs, true).catch(() => undefined);
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
       this.save(c);
       // moby removes an --rm container whose start failed; `docker run --rm` waits for that
-      if (c.config.host.autoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      if (c.config.host.autoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw e;
     }
   }
@@ -331,6 +336,7 @@ export class Containers implements ContainerService {
       if (!(e instanceof BerthError && e.kind === 'NotFound')) this.o.log?.(`container ${id}: runtime cleanup: ${(e as Error).message}`);
     }
     await unmount(path.join(this.dir, id, 'rootfs'), true).catch(() => undefined);
+    await releaseMounts(this.o.volumes, c, (n) => this.volumeRunning(n, id)).catch((e) => this.o.log?.(`container ${id}: release volumes: ${(e as Error).message}`));
     const restarting = this.restarts.afterExit(c, st.exitCode, Date.parse(st.finishedAt) - Date.parse(c.state.startedAt));
     c.state = { ...c.state, status: restarting ? 'restarting' : 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
     this.finishing.delete(id);
@@ -340,7 +346,13 @@ export class Containers implements ContainerService {
     this.event('die', c, { exitCode: String(st.exitCode) });
     for (const w of this.exitWaiters.get(id) ?? []) w(c);
     this.exitWaiters.delete(id);
-    if (c.config.host.autoRemove) await this.remove(id, { force: true }).catch((e) => this.o.log?.(`container ${id}: auto-remove: ${(e as Error).message}`));
+    // moby: --rm removes the container with its anonymous volumes (RemoveVolume), named ones stay
+    if (c.config.host.autoRemove) await this.remove(id, { force: true, volumes: true }).catch((e) => this.o.log?.(`container ${id}: auto-remove: ${(e as Error).message}`));
+  }
+
+  /** Whether a running container other than `except` uses the volume (its own mount stays while one does). */
+  private volumeRunning(name: string, except: string): boolean {
+    return [...this.records.values()].some((x) => x.id !== except && (x.state.status === 'running' || x.state.status === 'paused') && volumeNamesOf(x).includes(name));
   }
 
   private nextExit(id: string): Promise<Record> {
@@ -435,7 +447,7 @@ export class Containers implements ContainerService {
     fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
     fs.rmSync(c.attachSocket, { force: true });
     this.event('destroy', c);
-    if (opts.volumes) removeAnonymous(this.o.volumes, c.config);
+    if (opts.volumes) await removeAnonymous(this.o.volumes, c);
     for (const w of this.removeWaiters.get(c.id) ?? []) w();
     this.removeWaiters.delete(c.id);
   }
@@ -498,29 +510,6 @@ export class Containers implements ContainerService {
 
 /** A container's writable snapshot (64-hex names are the layers'). */
 export const snapshotKey = (id: string) => `ctr-${id}`;
-
-/** Mount points now (mountinfo field 5, octal escapes undone). */
-function mountPoints(): Set<string> {
-  const out = new Set<string>();
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const p = line.split(' ')[4];
-    if (p) out.add(p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
-}
-
-/** A missing `-v` source becomes a directory, as docker does (for -v only: --mount refuses it). */
-function makeBindSources(binds: string[]): void {
-  for (const b of binds) {
-    const src = b.split(':')[0]!;
-    if (!src.startsWith('/') || fs.existsSync(src)) continue;
-    try {
-      fs.mkdirSync(src, { recursive: true, mode: 0o755 });
-    } catch (e) {
-      throw new BerthError('InvalidArgument', `error while creating mount source path '${src}': ${(e as Error).message}`, { cause: e });
-    }
-  }
-}
 
 function view(c: Record): Container {
   const { mounts: _m, monitorPid: _p, manuallyStopped: _s, ...rest } = c;

@@ -2,6 +2,7 @@
 // api/types.ts maps them to Docker's wire shapes.
 import type { ContainerConfig } from './config.js';
 import type { Health } from './health.js';
+import type { MountPoint } from '../volumes/mounts.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -29,11 +30,13 @@ export interface Container {
   logPath: string;        // json-file log (docker format, one JSON object per line)
   attachSocket: string;   // the monitor's attach socket (stdcopy-framed, see src/monitor)
   restartCount: number;
+  /** resolved at create (volumes/mounts.ts); absent in records older than it (then read from binds) */
+  mountPoints?: MountPoint[];
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-export interface LogOptions { follow?: boolean; tail?: number; since?: number; until?: number; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }
+export interface LogOptions { follow?: boolean; tail?: number; since?: number | string; until?: number | string; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }
 export interface LogLine { stream: 'stdout' | 'stderr'; line: string; time: string }
 
 export interface ListOptions { all?: boolean; filters?: Record<string, string[]>; limit?: number }

@@ -8,6 +8,7 @@ import * as ctr from './containers.js';
 import * as img from './images.js';
 import * as sys from './system.js';
 import { exec } from './exec.js';
+import { volume } from './volumes.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -23,6 +24,7 @@ const IMAGE_SUB: Record<string, Cmd> = {
   save: img.save, load: img.load, import: img.importImage, inspect: img.inspect, history: img.history, prune: img.prune,
 };
 COMMANDS.history = img.history;
+COMMANDS.volume = volume;
 
 const CONTAINER_SUB: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, remove: ctr.rm,
