@@ -8,7 +8,7 @@ import * as ctr from './containers.js';
 import * as img from './images.js';
 import * as sys from './system.js';
 import { exec } from './exec.js';
-import { volume } from './volumes.js';
+import { VOLUME_SUB } from './volumes.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -24,7 +24,6 @@ const IMAGE_SUB: Record<string, Cmd> = {
   save: img.save, load: img.load, import: img.importImage, inspect: img.inspect, history: img.history, prune: img.prune,
 };
 COMMANDS.history = img.history;
-COMMANDS.volume = volume;
 
 const CONTAINER_SUB: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, remove: ctr.rm,
@@ -32,7 +31,7 @@ const CONTAINER_SUB: Record<string, Cmd> = {
   wait: ctr.wait, rename: ctr.rename, exec,
 };
 /** Commands with subcommands (`berth image ls`); `system` dispatches its own. */
-export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB };
+export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, volume: VOLUME_SUB };
 for (const [name, subs] of Object.entries(GROUPS)) {
   COMMANDS[name] = (g, args) => {
     const [sub, ...rest] = args;

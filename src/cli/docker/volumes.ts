@@ -108,12 +108,5 @@ const prune: Cmd = async (g, args) => {
   } finally { c.close(); }
 };
 
-const SUB: Record<string, Cmd> = { create, ls, list: ls, inspect, rm, remove: rm, prune };
-
-/** `volume SUBCOMMAND …` */
-export const volume: Cmd = (g, args) => {
-  const [sub, ...rest] = args;
-  const f = sub ? SUB[sub] : undefined;
-  if (!f) throw new BerthError('InvalidArgument', `unknown volume command ${JSON.stringify(sub ?? '')}; one of: ${Object.keys(SUB).join(', ')}`);
-  return f(g, rest);
-};
+/** `volume SUBCOMMAND …` (registered as a group in cli/docker/index.ts) */
+export const VOLUME_SUB: Record<string, Cmd> = { create, ls, list: ls, inspect, rm, remove: rm, prune };
