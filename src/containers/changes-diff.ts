@@ -33,12 +33,20 @@ const list = (p: string): string[] => {
 };
 const isWhiteout = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
 
+/**
+ * Mount points the runtime makes in a fresh root (docker keeps these in its "-init" layer, so neither
+ * diff nor commit shows them): left out while they are empty and were not in the image.
+ */
+const INIT_PATHS = new Set(['/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/console', '/proc', '/sys', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv']);
+
 /** Walks the writable layer in path order, calling visit for every change (parents before children). */
 export async function walkChanges(r: ContainerRoot, visit: (v: Visit) => Promise<void> | void): Promise<void> {
-  await walkDir(r, '', r.lowers, visit);
+  // collected first (metadata only): a directory is a change only when something below it is, or itself
+  for (const v of walkDir(r, '', r.lowers)) await visit(v);
 }
 
-async function walkDir(r: ContainerRoot, rel: string, lowers: string[], visit: (v: Visit) => Promise<void> | void): Promise<void> {
+function walkDir(r: ContainerRoot, rel: string, lowers: string[]): Visit[] {
+  const out: Visit[] = [];
   const upperDir = path.join(r.upper, rel);
   for (const name of list(upperDir).sort()) {
     const childRel = rel ? `${rel}/${name}` : name;
@@ -46,10 +54,15 @@ async function walkDir(r: ContainerRoot, rel: string, lowers: string[], visit: (
     const st = lstat(upper);
     if (!st) continue;
     const ctrPath = `/${childRel}`;
-    if (isWhiteout(st)) { await visit({ path: ctrPath, upper, st, kind: 2, whiteout: true }); continue; }
+    if (isWhiteout(st)) { out.push({ path: ctrPath, upper, st, kind: 2, whiteout: true }); continue; }
     const below = lowers.map((l) => path.join(l, name));
-    const inLower = below.some((l) => lstat(l) !== undefined);
-    if (!st.isDirectory()) { await visit({ path: ctrPath, upper, st, kind: inLower ? 0 : 1 }); continue; }
+    const lowerSt = below.map(lstat).find((x) => x !== undefined);
+    const inLower = lowerSt !== undefined;
+    if (!inLower && INIT_PATHS.has(ctrPath) && (st.isDirectory() || (st.isFile() && st.size === 0))) {
+      if (st.isDirectory()) out.push(...walkDir(r, childRel, []));
+      continue;
+    }
+    if (!st.isDirectory()) { out.push({ path: ctrPath, upper, st, kind: inLower ? 0 : 1 }); continue; }
     let lowerDirs = below.filter((l) => lstat(l)?.isDirectory());
     // opaque: a name the layers below hold that neither the merged view shows nor a whiteout explains
     const hidden = new Set<string>();
@@ -66,13 +79,17 @@ async function walkDir(r: ContainerRoot, rel: string, lowers: string[], visit: (
       }
     }
     const opaque = hidden.size > 0;
-    await visit({ path: ctrPath, upper, st, kind: inLower ? 0 : 1, opaque });
+    const below2: Visit[] = [];
     if (opaque) {
-      for (const n of [...hidden].sort()) await visit({ path: `${ctrPath}/${n}`, kind: 2 });
+      for (const n of [...hidden].sort()) below2.push({ path: `${ctrPath}/${n}`, kind: 2 });
       lowerDirs = [];
     }
-    await walkDir(r, childRel, lowerDirs, visit);
+    below2.push(...walkDir(r, childRel, lowerDirs));
+    // a directory copied up only to hold a change below it is reported for that change (moby's rule)
+    const self = !inLower || opaque || !lowerSt!.isDirectory() || (lowerSt!.mode !== st.mode || lowerSt!.uid !== st.uid || lowerSt!.gid !== st.gid);
+    if (self || below2.length > 0) out.push({ path: ctrPath, upper, st, kind: inLower ? 0 : 1, opaque }, ...below2);
   }
+  return out;
 }
 
 /** `docker diff`: every change, sorted by path. */

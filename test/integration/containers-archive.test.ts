@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isRoot, run } from '../helpers/bundle.js';
+import { BERTH, isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { haveTool, tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -145,6 +145,10 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     const lines = (await ok('diff', id)).trim().split('\n');
     for (const l of ['A /newdir', 'A /newdir/f', 'C /etc', 'C /etc/passwd', 'D /etc/group']) assert.ok(lines.includes(l), `${l} in ${JSON.stringify(lines)}`);
     assert.ok(!lines.some((l) => l.endsWith('/bin/busybox')), 'unchanged files are not listed');
+    assert.ok(!lines.includes('A /etc/hosts') && !lines.includes('A /proc'), `the runtime's mount points are not changes: ${JSON.stringify(lines)}`);
+    const quiet = await runDetached('bb:cp', 'sleep', '1000');
+    assert.equal(await ok('diff', quiet), '', 'a container that changed nothing has no changes');
+    await ok('rm', '-f', quiet);
     await ok('stop', '-t', '0', id);
     assert.ok((await ok('diff', id)).includes('D /etc/group'), 'diff of a stopped container');
     const out = path.join(work, 'export.tar');
@@ -225,6 +229,41 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     // docker system prune calls every prune route and stops at the first error
     assert.match(await ok('system', 'prune', '-f'), /Total reclaimed space/);
     await ok('rm', '-f', running);
+  });
+
+  test('berth cp / diff / export / commit / container prune / system df / system prune', async () => {
+    const berth = async (...args: string[]) => {
+      const r = await run(process.execPath, [BERTH, ...args], { env: d.env });
+      assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const id = await runDetached('bb:cp', 'sh', '-c', 'echo inside > /etc/shadow; ln -s /etc/shadow /lnk; rm /etc/group; touch /ready; sleep 1000');
+    await waitFor(() => docker('exec', id, 'test', '-e', '/ready').then((r) => r.code === 0));
+    await berth('cp', '-L', `${id}:/lnk`, path.join(work, 'bl'));
+    assert.equal(fs.readFileSync(path.join(work, 'bl'), 'utf8'), 'inside\n');
+    const dir = path.join(work, 'bdir');
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'sub', 'f'), 'F\n');
+    fs.symlinkSync('sub/f', path.join(dir, 'link'));
+    await berth('cp', dir, `${id}:/bdir`);
+    assert.equal(await ok('exec', id, 'cat', '/bdir/sub/f', '/bdir/link'), 'F\nF\n');
+    await berth('cp', `${id}:/bdir`, path.join(work, 'bback'));
+    assert.equal(fs.readFileSync(path.join(work, 'bback', 'sub', 'f'), 'utf8'), 'F\n');
+    assert.equal(fs.readlinkSync(path.join(work, 'bback', 'link')), 'sub/f');
+    const miss = await run(process.execPath, [BERTH, 'cp', `${id}:/nope`, path.join(work, 'n')], { env: d.env });
+    assert.notEqual(miss.code, 0);
+    assert.match(miss.stderr, /Could not find the file \/nope in container/);
+    const lines = (await berth('diff', id)).split('\n');
+    for (const l of ['A /bdir', 'A /bdir/sub/f', 'C /etc', 'A /etc/shadow', 'D /etc/group']) assert.ok(lines.includes(l), `${l} in ${JSON.stringify(lines)}`);
+    await berth('export', '-o', path.join(work, 'b.tar'), id);
+    assert.ok((await run('tar', ['-tf', path.join(work, 'b.tar')])).stdout.split('\n').includes('bdir/sub/f'));
+    const img = (await berth('commit', '-c', 'CMD ["cat", "/bdir/sub/f"]', '-m', 'via berth', id, 'berthcommit:1')).trim();
+    assert.match(img, /^sha256:/);
+    assert.equal(await ok('run', '--rm', 'berthcommit:1'), 'F\n');
+    await ok('stop', '-t', '0', id);
+    assert.match(await berth('system', 'df'), /Containers\s+1\s+0\s+\S+\s+\S+/);
+    assert.match(await berth('container', 'prune', '-f'), new RegExp(`Deleted Containers:\n${id}`));
+    assert.match(await berth('system', 'prune', '-f'), /Total reclaimed space/);
   });
 
   test('docker-py: commit, put_archive, get_archive', { skip: noPy }, async () => {
