@@ -17,7 +17,16 @@ const O_PATH = 0o10000000;
 const { O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_NOCTTY, O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
 const self = (h: Handle) => `/proc/self/fd/${h.fd}`;
 const at = (dir: Handle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
-const CHUNK = 1 << 20;
+/**
+ * Read size of a fresh buffer: under glibc's mmap threshold (128 KiB), so freed chunks come back warm
+ * from the heap; a fresh 1 MiB buffer is a fresh mmap each time, and faulting its pages in made reading
+ * 100 MB three times slower. A sink that is done with each chunk when it returns gets one reused buffer.
+ */
+const CHUNK = 64 << 10;
+const SCRATCH = 1 << 20;
+
+/** Where a tar goes; `consumed`: the sink is done with a chunk when its promise resolves (the buffer may be reused). */
+export interface TarSink { write: (c: Buffer) => void | Promise<void>; consumed?: boolean }
 
 /** moby's container.PathStat, the X-Docker-Container-Path-Stat header (mode as Go's os.FileMode). */
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
@@ -81,14 +90,14 @@ function toStat(p: string, f: Found): PathStat {
  * GET archive: the stat (for the header, sent before any byte of the tar) and then the tar of `p`,
  * rooted at its base name, through `sink`. A symlink as the last element is archived as a link.
  */
-export async function archivePath(r: ContainerRoot, p: string, ref: string, onStat: (s: PathStat) => void | Promise<void>, sink: (c: Buffer) => void | Promise<void>): Promise<void> {
+export async function archivePath(r: ContainerRoot, p: string, ref: string, onStat: (s: PathStat) => void | Promise<void>, sink: TarSink): Promise<void> {
   const f = await find(r, p, ref);
   try {
     await onStat(toStat(p, f));
-    const w = new TarWriter(sink);
+    const w = new TarWriter(sink.write);
     const top = archiveBase(p);
-    const tree = new TreeTar(w, r.mounts);
-    await tree.entry(top, f.handle, f.st, f.resolved, f.linkText);
+    const tree = new TreeTar(w, r.mounts, sink.consumed);
+    await tree.entry(top, f.handle.fd, f.st, f.resolved, f.linkText);
     await w.finish();
   } finally {
     await f.handle.close();
@@ -96,38 +105,45 @@ export async function archivePath(r: ContainerRoot, p: string, ref: string, onSt
 }
 
 /** GET export: the whole root filesystem as one tar (bind mounts are not part of it, as docker's). */
-export async function exportRoot(r: ContainerRoot, sink: (c: Buffer) => void | Promise<void>): Promise<void> {
-  const w = new TarWriter(sink);
+export async function exportRoot(r: ContainerRoot, sink: TarSink): Promise<void> {
+  const w = new TarWriter(sink.write);
   const root = await fs.promises.open(r.rootfs, O_PATH | O_DIRECTORY);
   try {
-    await new TreeTar(w, new Map()).children('', root, '/');
+    await new TreeTar(w, new Map(), sink.consumed).children('', root.fd, '/');
   } finally {
     await root.close();
   }
   await w.finish();
 }
 
-/** Writes a tree of O_PATH handles as tar entries; never follows a link, reads regular files only. */
+/**
+ * Writes a tree of O_PATH fds as tar entries; never follows a link, reads regular files only. The
+ * metadata calls are synchronous: each is short, and a thread-pool hop per call is what made a tree of
+ * small files slow on a loaded host. The tar's sink awaits the client, which gives the loop its turns.
+ */
 class TreeTar {
   private readonly links = new Map<string, string>();
-  constructor(private readonly w: TarWriter, private readonly mounts: ReadonlyMap<string, string>) {}
+  private readonly scratch: Buffer | undefined;
+  constructor(private readonly w: TarWriter, private readonly mounts: ReadonlyMap<string, string>, reuse = false) {
+    this.scratch = reuse ? Buffer.allocUnsafe(SCRATCH) : undefined;
+  }
 
-  async entry(name: string, h: Handle, st: fs.Stats, ctrPath: string, linkText?: string): Promise<void> {
+  async entry(name: string, fd: number, st: fs.Stats, ctrPath: string, linkText?: string): Promise<void> {
     const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
     if (st.isDirectory()) {
       if (name !== '.' && name !== '') await this.w.entry({ ...base, name: `${name}/`, type: 'dir' });
-      await this.children(name === '.' ? '' : name, h, ctrPath);
+      await this.children(name === '.' ? '' : name, fd, ctrPath);
     } else if (st.isSymbolicLink()) {
       await this.w.entry({ ...base, type: 'symlink', linkname: linkText ?? '' });
     } else if (st.isFile()) {
       const key = `${st.dev}:${st.ino}`;
       if (st.nlink > 1 && this.links.has(key)) { await this.w.entry({ ...base, type: 'link', linkname: this.links.get(key)! }); return; }
       if (st.nlink > 1) this.links.set(key, name);
-      const fh = await fs.promises.open(self(h), O_RDONLY | O_NONBLOCK | O_NOCTTY);
+      const rfd = fs.openSync(`/proc/self/fd/${fd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
       try {
-        const size = (await fh.stat()).size;
-        await this.w.entry({ ...base, type: 'file', size }, readExactly(fh, size));
-      } finally { await fh.close(); }
+        const size = fs.fstatSync(rfd).size;
+        await this.w.entry({ ...base, type: 'file', size }, readExactly(rfd, size, this.scratch));
+      } finally { fs.closeSync(rfd); }
     } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       const dev = BigInt(st.rdev);
       const devmajor = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
@@ -136,34 +152,38 @@ class TreeTar {
     } // sockets are not archived (Go's archive/tar cannot either)
   }
 
-  async children(prefix: string, dir: Handle, ctrPath: string): Promise<void> {
-    const names = (await fs.promises.readdir(self(dir))).sort();
+  async children(prefix: string, dir: number, ctrPath: string): Promise<void> {
+    const names = fs.readdirSync(`/proc/self/fd/${dir}`).sort();
     for (const n of names) {
       const childPath = ctrPath === '/' ? `/${n}` : `${ctrPath}/${n}`;
       const mounted = this.mounts.get(childPath);
-      let h: Handle;
+      let fd: number | undefined;
+      if (mounted !== undefined) { try { fd = fs.openSync(mounted, O_PATH); } catch { /* not made yet: the root's own */ } }
       try {
-        h = (mounted !== undefined ? await fs.promises.open(mounted, O_PATH).catch(() => undefined) : undefined) ?? await fs.promises.open(at(dir, n), O_PATH | O_NOFOLLOW);
+        fd ??= fs.openSync(`/proc/self/fd/${dir}/${n}`, O_PATH | O_NOFOLLOW);
       } catch (e) {
         if (errnoCode(e) === 'ENOENT') continue; // removed while we walked
         throw e;
       }
       try {
-        const st = await h.stat();
-        const link = st.isSymbolicLink() ? await fs.promises.readlink(at(dir, n)) : undefined;
-        await this.entry(prefix ? `${prefix}/${n}` : n, h, st, childPath, link);
-      } finally { await h.close(); }
+        const st = fs.fstatSync(fd);
+        const link = st.isSymbolicLink() ? fs.readlinkSync(`/proc/self/fd/${dir}/${n}`) : undefined;
+        await this.entry(prefix ? `${prefix}/${n}` : n, fd, st, childPath, link);
+      } finally { fs.closeSync(fd); }
     }
   }
 }
 
-/** Exactly `size` bytes of a file: a file that shrank meanwhile is padded with zeros, one that grew is cut. */
-async function* readExactly(fh: Handle, size: number): AsyncGenerator<Uint8Array> {
+/**
+ * Exactly `size` bytes of a file: a file that shrank meanwhile is padded with zeros, one that grew is cut.
+ * Read with pread(2) on the event loop: a page-cache read of 64 KiB is shorter than a thread-pool round trip.
+ */
+export async function* readExactly(fd: number, size: number, scratch?: Buffer): AsyncGenerator<Uint8Array> {
   let left = size;
   let pos = 0;
   while (left > 0) {
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    const buf = scratch ? scratch.subarray(0, Math.min(scratch.length, left)) : Buffer.allocUnsafe(Math.min(CHUNK, left));
+    const bytesRead = fs.readSync(fd, buf, 0, buf.length, pos);
     if (bytesRead === 0) { yield Buffer.alloc(left); return; }
     left -= bytesRead;
     pos += bytesRead;
@@ -230,7 +250,8 @@ class Extractor {
 
   private async apply(e: Event): Promise<void> {
     if (e.t === 'data') {
-      if (this.file) { await this.file.write(e.b, 0, e.b.length, this.pos); this.pos += e.b.length; }
+      // written on the event loop, as snapshots/unpack does: no thread-pool hop per chunk
+      if (this.file) { for (let off = 0; off < e.b.length;) off += fs.writeSync(this.file.fd, e.b, off, e.b.length - off, this.pos + off); this.pos += e.b.length; }
       return;
     }
     if (e.t === 'end') {

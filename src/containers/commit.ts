@@ -14,11 +14,11 @@ import type { ImageService } from '../images/service.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { chainIds } from '../snapshots/chain.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
+import { readExactly } from './archive.js';
 import { walkChanges } from './changes-diff.js';
 import type { ContainerRoot } from './root.js';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
-const CHUNK = 1 << 20;
 
 export interface CommitOptions {
   repo?: string;
@@ -55,7 +55,7 @@ export async function writeLayer(r: ContainerRoot, sink: (c: Buffer) => void | P
       try {
         const fst = await fh.stat();
         if (!fst.isFile()) return; // swapped since the walk: never read a device
-        await w.entry({ ...base, name, type: 'file', size: fst.size }, readExactly(fh, fst.size));
+        await w.entry({ ...base, name, type: 'file', size: fst.size }, readExactly(fh.fd, fst.size));
       } finally { await fh.close(); }
     } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       const dev = BigInt(st.rdev);
@@ -65,19 +65,6 @@ export async function writeLayer(r: ContainerRoot, sink: (c: Buffer) => void | P
     }
   });
   await w.finish();
-}
-
-async function* readExactly(fh: fs.promises.FileHandle, size: number): AsyncGenerator<Uint8Array> {
-  let left = size;
-  let pos = 0;
-  while (left > 0) {
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-    if (bytesRead === 0) { yield Buffer.alloc(left); return; }
-    left -= bytesRead;
-    pos += bytesRead;
-    yield buf.subarray(0, bytesRead);
-  }
 }
 
 /** The container's run config in the image config's words (what `docker commit` keeps). */

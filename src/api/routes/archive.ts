@@ -1,13 +1,14 @@
 // api/routes/archive: `docker cp` (GET/HEAD/PUT /containers/{id}/archive), `docker diff` (changes),
 // `docker export` and `docker commit` (POST /commit) — translated to containers/archive, changes-diff and
 // commit over the service's withRoot. Errors go out before any header, so a missing path is a clean 404.
-import { archivePath, exportRoot, extractToDir, statPath, type PathStat } from '../../containers/archive.js';
+import type { ServerResponse } from 'node:http';
+import { archivePath, exportRoot, extractToDir, statPath, type PathStat, type TarSink } from '../../containers/archive.js';
 import { containerChanges } from '../../containers/changes-diff.js';
 import { commitContainer, containerImageConfig, mergeChanges } from '../../containers/commit.js';
 import type { ContainerRoot } from '../../containers/root.js';
 import type { Container, ContainerService } from '../../containers/types.js';
 import { BerthError } from '../../errors.js';
-import { readJson, sendEmpty, sendJson, writeAll } from '../http.js';
+import { readJson, sendEmpty, sendJson } from '../http.js';
 import { boolValue } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
@@ -27,6 +28,20 @@ function pathParam(q: URLSearchParams): string {
   // moby router/container/copy.go: the path is required
   if (!p) throw new BerthError('InvalidArgument', 'Path cannot be empty');
   return p;
+}
+
+/**
+ * A tar sink that resolves once each chunk is handed to the kernel, so the reader can refill one buffer
+ * (containers/archive's reuse; http.ServerResponse keeps a chunk until its write callback).
+ */
+function flushed(res: ServerResponse, signal: AbortSignal): TarSink {
+  return {
+    consumed: true,
+    write: (chunk) => new Promise<void>((resolve, reject) => {
+      if (signal.aborted || res.destroyed) { reject(new BerthError('Unavailable', 'the client went away')); return; }
+      res.write(chunk, (e) => (e ? reject(e) : resolve()));
+    }),
+  };
 }
 
 const statHeader = (st: PathStat) => Buffer.from(JSON.stringify(st)).toString('base64');
@@ -55,7 +70,7 @@ export function archiveRoutes(r: Router, s: ApiServices): void {
       root = rt;
       await archivePath(rt, p, params.id!, (st) => {
         res.writeHead(200, { 'X-Docker-Container-Path-Stat': statHeader(st), 'Content-Type': 'application/x-tar' });
-      }, (chunk) => { if (ac.signal.aborted) throw new BerthError('Unavailable', 'the client went away'); return writeAll(res, chunk); });
+      }, flushed(res, ac.signal));
     });
     if (root) event(root.container, 'archive-path');
     if (!res.destroyed) res.end();
@@ -88,7 +103,7 @@ export function archiveRoutes(r: Router, s: ApiServices): void {
     res.on('close', () => { if (!res.writableFinished) ac.abort(); });
     const c = await withRoot(params.id!, async (root) => {
       res.writeHead(200, { 'Content-Type': 'application/x-tar' });
-      await exportRoot(root, (chunk) => { if (ac.signal.aborted) throw new BerthError('Unavailable', 'the client went away'); return writeAll(res, chunk); });
+      await exportRoot(root, flushed(res, ac.signal));
       return root.container;
     });
     event(c, 'export');

@@ -181,8 +181,8 @@ async function* readAll(fh: fs.promises.FileHandle, size: number): AsyncGenerato
   let left = size;
   let pos = 0;
   while (left > 0) {
-    const buf = Buffer.allocUnsafe(Math.min(1 << 20, left));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    const buf = Buffer.allocUnsafe(Math.min(64 << 10, left)); // under the mmap threshold: warm heap pages
+    const bytesRead = fs.readSync(fh.fd, buf, 0, buf.length, pos);
     if (bytesRead === 0) { yield Buffer.alloc(left); return; }
     left -= bytesRead; pos += bytesRead;
     yield buf.subarray(0, bytesRead);
