@@ -213,15 +213,23 @@ export async function extractToDir(r: ContainerRoot, p: string, ref: string, src
 
 type Event = { t: 'entry'; h: TarHeader } | { t: 'data'; b: Buffer } | { t: 'end' };
 
+/** An O_PATH directory fd: ours (opened here) or a FileHandle from the confined walk. */
+interface Dir { fd: number; close(): void }
+const ownDir = (fd: number): Dir => ({ fd, close: () => fs.closeSync(fd) });
+const walkedDir = (h: Handle): Dir => ({ fd: h.fd, close: () => { void h.close().catch(() => undefined); } });
+
+/**
+ * The syscalls per entry are synchronous, as snapshots/unpack's: each is short, and a thread-pool hop per
+ * call (lstat, open, fchown, fchmod, write, futimes, close) dominated a copy of many files on a busy host.
+ */
 class Extractor {
   /** directories by their path relative to the destination ('' is the destination itself) */
-  private readonly dirs = new Map<string, Handle>();
-  private readonly dirTimes: Array<[Handle, number]> = [];
-  private file: Handle | undefined;
-  private pos = 0;
+  private readonly dirs = new Map<string, Dir>();
+  private readonly dirTimes: Array<[number, number]> = [];
+  private file: { fd: number; mtime: number; pos: number } | undefined;
 
   constructor(private readonly r: ContainerRoot, dest: Handle, private readonly destPath: string, private readonly o: ExtractOptions) {
-    this.dirs.set('', dest);
+    this.dirs.set('', walkedDir(dest));
   }
 
   async run(src: AsyncIterable<Uint8Array>): Promise<void> {
@@ -240,22 +248,22 @@ class Extractor {
     }
     parser.close();
     for (const e of q) await this.apply(e);
-    for (const [h, t] of this.dirTimes.reverse()) await fs.promises.utimes(self(h), t, t).catch(() => undefined);
+    for (const [fd, t] of this.dirTimes.reverse()) { try { fs.utimesSync(`/proc/self/fd/${fd}`, t, t); } catch { /* gone */ } }
   }
 
   async close(): Promise<void> {
-    await this.file?.close().catch(() => undefined);
-    for (const h of this.dirs.values()) await h.close().catch(() => undefined);
+    if (this.file) { try { fs.closeSync(this.file.fd); } catch { /* closed */ } this.file = undefined; }
+    for (const d of new Set([...this.dirs.values(), ...this.stale])) { try { d.close(); } catch { /* closed */ } }
   }
 
   private async apply(e: Event): Promise<void> {
+    const f = this.file;
     if (e.t === 'data') {
-      // written on the event loop, as snapshots/unpack does: no thread-pool hop per chunk
-      if (this.file) { for (let off = 0; off < e.b.length;) off += fs.writeSync(this.file.fd, e.b, off, e.b.length - off, this.pos + off); this.pos += e.b.length; }
+      if (f) { for (let off = 0; off < e.b.length;) off += fs.writeSync(f.fd, e.b, off, e.b.length - off, f.pos + off); f.pos += e.b.length; }
       return;
     }
     if (e.t === 'end') {
-      if (this.file) { const f = this.file; this.file = undefined; await f.close(); }
+      if (f) { this.file = undefined; try { fs.futimesSync(f.fd, f.mtime, f.mtime); } finally { fs.closeSync(f.fd); } }
       return;
     }
     await this.entry(e.h);
@@ -273,50 +281,52 @@ class Extractor {
     }
     const base = parts.pop()!;
     const parent = await this.dir(parts);
-    const target = at(parent, base);
+    const target = `/proc/self/fd/${parent.fd}/${base}`;
     const [uid, gid] = this.owner(h);
     let existing: fs.Stats | undefined;
-    try { existing = await fs.promises.lstat(target); } catch (e) { if (errnoCode(e) !== 'ENOENT') throw e; }
+    try { existing = fs.lstatSync(target); } catch (e) { if (errnoCode(e) !== 'ENOENT') throw e; }
     if (existing) {
       const dir = existing.isDirectory();
       if (this.o.noOverwriteDirNonDir && dir && h.type !== 'dir') throw new BerthError('InvalidArgument', `cannot overwrite directory ${JSON.stringify(this.ctr(parts, base))} with non-directory ${JSON.stringify(h.name)}`);
       if (this.o.noOverwriteDirNonDir && !dir && h.type === 'dir') throw new BerthError('InvalidArgument', `cannot overwrite non-directory ${JSON.stringify(this.ctr(parts, base))} with directory ${JSON.stringify(h.name)}`);
-      if (!(dir && h.type === 'dir')) await fs.promises.rm(target, { recursive: true, force: true });
+      if (!(dir && h.type === 'dir')) {
+        if (dir) fs.rmSync(target, { recursive: true, force: true }); else fs.unlinkSync(target);
+      }
     }
     const mtime = h.mtime;
     switch (h.type) {
       case 'dir': {
-        if (!existing?.isDirectory()) await fs.promises.mkdir(target, { mode: 0o700 });
-        const dh = await fs.promises.open(target, O_PATH | O_NOFOLLOW | O_DIRECTORY);
-        this.cacheDir([...parts, base].join('/'), dh);
-        await fs.promises.chown(self(dh), uid, gid);
-        await fs.promises.chmod(self(dh), h.mode & 0o7777);
-        this.dirTimes.push([dh, mtime]);
+        if (!existing?.isDirectory()) fs.mkdirSync(target, { mode: 0o700 });
+        const fd = fs.openSync(target, O_PATH | O_NOFOLLOW | O_DIRECTORY);
+        this.cacheDir([...parts, base].join('/'), ownDir(fd));
+        // through the O_PATH fd's magic link: the very directory, even if a name was swapped meanwhile
+        fs.chownSync(`/proc/self/fd/${fd}`, uid, gid);
+        fs.chmodSync(`/proc/self/fd/${fd}`, h.mode & 0o7777);
+        this.dirTimes.push([fd, mtime]);
         return;
       }
       case 'file': {
-        const fh = await fs.promises.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-        await fh.chown(uid, gid);
-        await fh.chmod(h.mode & 0o7777);
-        if (h.size === 0) { await fh.utimes(mtime, mtime); await fh.close(); return; }
+        const fd = fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+        try {
+          fs.fchownSync(fd, uid, gid);
+          fs.fchmodSync(fd, h.mode & 0o7777);
+        } catch (e) { fs.closeSync(fd); throw e; }
         // times are set once written: the data comes after this header
-        this.file = fh;
-        this.pos = 0;
-        const orig = fh.close.bind(fh);
-        fh.close = async () => { await fh.utimes(mtime, mtime).catch(() => undefined); return orig(); };
+        if (h.size === 0) { try { fs.futimesSync(fd, mtime, mtime); } finally { fs.closeSync(fd); } return; }
+        this.file = { fd, mtime, pos: 0 };
         return;
       }
       case 'symlink':
-        await fs.promises.symlink(h.linkname, target);
-        await fs.promises.lchown(target, uid, gid);
-        await fs.promises.lutimes(target, mtime, mtime).catch(() => undefined);
+        fs.symlinkSync(h.linkname, target);
+        fs.lchownSync(target, uid, gid);
+        try { fs.lutimesSync(target, mtime, mtime); } catch { /* kept */ }
         return;
       case 'link': {
         const lp = relParts(h.linkname);
         if (lp.length === 0) throw new BerthError('InvalidArgument', `invalid hardlink ${JSON.stringify(h.linkname)} in the archive`);
         const lbase = lp.pop()!;
         const lparent = await this.dir(lp, false);
-        await fs.promises.link(at(lparent, lbase), target);
+        fs.linkSync(`/proc/self/fd/${lparent.fd}/${lbase}`, target);
         return;
       }
       default:
@@ -329,33 +339,37 @@ class Extractor {
     return path.posix.join(this.destPath, ...parts, base);
   }
 
-  private cacheDir(rel: string, h: Handle): void {
+  private cacheDir(rel: string, d: Dir): void {
     const old = this.dirs.get(rel);
-    if (old && old !== h) void old.close().catch(() => undefined);
-    this.dirs.set(rel, h);
+    this.dirs.set(rel, d);
+    // the old fd stays open while dirTimes may still name it; it is closed with the rest
+    if (old) this.stale.push(old);
   }
+
+  private readonly stale: Dir[] = [];
 
   /**
    * The directory `parts` below the destination: from the cache, or resolved inside the container's root
    * (a symlinked component leads where the container would go, never out), missing ones made 0755.
    */
-  private async dir(parts: string[], make = true): Promise<Handle> {
+  private async dir(parts: string[], make = true): Promise<Dir> {
     const rel = parts.join('/');
     const hit = this.dirs.get(rel);
     if (hit) return hit;
     const got = await lookupInRoot(this.r.rootfs, `${path.posix.join(this.destPath, rel)}/`, { mounts: this.r.mounts });
     if (got) {
       if (!(await got.handle.stat()).isDirectory()) { await got.handle.close(); throw new BerthError('InvalidArgument', `cannot extract into ${path.posix.join(this.destPath, rel)}: not a directory`); }
-      this.dirs.set(rel, got.handle);
-      return got.handle;
+      const d = walkedDir(got.handle);
+      this.dirs.set(rel, d);
+      return d;
     }
     if (!make || parts.length === 0) throw fileNotFound(path.posix.join(this.destPath, rel), this.r.container.name);
     const parent = await this.dir(parts.slice(0, -1));
     const name = parts[parts.length - 1]!;
-    await fs.promises.mkdir(at(parent, name), { mode: 0o755 }).catch((e) => { if (errnoCode(e) !== 'EEXIST') throw e; });
-    const h = await fs.promises.open(at(parent, name), O_PATH | O_NOFOLLOW | O_DIRECTORY);
-    this.dirs.set(rel, h);
-    return h;
+    try { fs.mkdirSync(`/proc/self/fd/${parent.fd}/${name}`, { mode: 0o755 }); } catch (e) { if (errnoCode(e) !== 'EEXIST') throw e; }
+    const d = ownDir(fs.openSync(`/proc/self/fd/${parent.fd}/${name}`, O_PATH | O_NOFOLLOW | O_DIRECTORY));
+    this.dirs.set(rel, d);
+    return d;
   }
 }
 
