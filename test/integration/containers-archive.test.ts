@@ -66,6 +66,8 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
       await ok('cp', '-L', `${id}:${src}`, path.join(work, name));
       assert.equal(fs.readFileSync(path.join(work, name), 'utf8'), 'container-shadow\n', `cp ${src}`);
     }
+    const actions = (await ok('events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}')).split('\n');
+    assert.ok(actions.includes('archive-path'), `copy events: ${JSON.stringify(actions)}`);
     // without -L the link itself is copied (docker's behaviour), never what it names on the host
     await ok('cp', `${id}:/lnk`, path.join(work, 'd'));
     assert.equal(fs.readlinkSync(path.join(work, 'd')), '/etc/shadow');
@@ -85,6 +87,8 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     assert.equal(await ok('exec', id, 'cat', `/tmp/${name}`, `/tmp/${name}.2`), 'payload\npayload\n');
     // a tar entry climbing out with `..` is refused, nothing is written
     const evil = await tarOf([{ name: `../../../../../../tmp/${name}.3`, body: 'evil\n' }]);
+    const actions = (await ok('events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}')).split('\n');
+    assert.ok(actions.includes('extract-to-dir'), `copy events: ${JSON.stringify(actions)}`);
     const r = await raw(d.socket, 'PUT', `/containers/${id}/archive?path=/tmp`, evil);
     assert.equal(r.status, 400, r.body);
     assert.match(r.body, /climbs out/);
@@ -160,6 +164,8 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     fs.mkdirSync(x);
     await run('tar', ['-xf', out, '-C', x, 'newdir/f']);
     assert.equal(fs.readFileSync(path.join(x, 'newdir', 'f'), 'utf8'), 'hi\n');
+    const actions = (await ok('events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}')).split('\n');
+    assert.ok(actions.includes('export'), `export event: ${JSON.stringify(actions)}`);
     await ok('rm', id);
   });
 
@@ -170,6 +176,8 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     const imgId = (await ok('commit', '--change', 'CMD ["cat", "/hello.txt"]', '--change', 'ENV FOO=bar', '-m', 'a message', '-a', 'me', id, 'committed:v1')).trim();
     assert.match(imgId, /^sha256:[0-9a-f]{64}$/);
     assert.equal((await ok('inspect', '-f', '{{.State.Status}}', id)).trim(), 'running');
+    const ev = (await ok('events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--filter', 'event=commit', '--format', '{{.Actor.Attributes.imageID}}')).trim();
+    assert.equal(ev, imgId, 'a commit event naming the image');
     const [img] = JSON.parse(await ok('image', 'inspect', 'committed:v1'));
     assert.deepEqual(img.Config.Cmd, ['cat', '/hello.txt']);
     assert.ok(img.Config.Env.includes('FOO=bar'));
