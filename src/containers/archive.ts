@@ -15,8 +15,6 @@ import type { ContainerRoot } from './root.js';
 type Handle = fs.promises.FileHandle;
 const O_PATH = 0o10000000;
 const { O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_NOCTTY, O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
-const self = (h: Handle) => `/proc/self/fd/${h.fd}`;
-const at = (dir: Handle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
 /**
  * Read size of a fresh buffer: under glibc's mmap threshold (128 KiB), so freed chunks come back warm
  * from the heap; a fresh 1 MiB buffer is a fresh mmap each time, and faulting its pages in made reading

@@ -15,10 +15,11 @@ import { formatReference, parseReference } from '../registry/reference.js';
 import { chainIds } from '../snapshots/chain.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { readExactly } from './archive.js';
-import { walkChanges } from './changes-diff.js';
+import { openBeneath, walkChanges } from './changes-diff.js';
 import type { ContainerRoot } from './root.js';
 
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fs.constants;
+const { O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
+const O_PATH = 0o10000000;
 
 export interface CommitOptions {
   repo?: string;
@@ -46,17 +47,23 @@ export async function writeLayer(r: ContainerRoot, sink: (c: Buffer) => void | P
       await w.entry({ ...base, name: `${name}/`, type: 'dir' });
       if (v.opaque) await w.entry({ name: `${name}/.wh..wh..opq`, type: 'file', mode: 0o600 });
     } else if (st.isSymbolicLink()) {
-      await w.entry({ ...base, name, type: 'symlink', linkname: fs.readlinkSync(v.upper!) });
+      const parent = openBeneath(r.upper, path.posix.dirname(v.upper!), O_PATH | fs.constants.O_DIRECTORY);
+      if (parent === undefined) return; // gone (or swapped) since the walk
+      let linkname: string;
+      try { linkname = fs.readlinkSync(`/proc/self/fd/${parent}/${path.posix.basename(v.upper!)}`); } catch { return; } finally { fs.closeSync(parent); }
+      await w.entry({ ...base, name, type: 'symlink', linkname });
     } else if (st.isFile()) {
       const key = `${st.dev}:${st.ino}`;
       if (st.nlink > 1 && links.has(key)) { await w.entry({ ...base, name, type: 'link', linkname: links.get(key)! }); return; }
       if (st.nlink > 1) links.set(key, name);
-      const fh = await fs.promises.open(v.upper!, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+      // opened beneath the upper dir through fds: a running container cannot lead this read out of it
+      const fd = openBeneath(r.upper, v.upper!, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+      if (fd === undefined) return; // gone since the walk
       try {
-        const fst = await fh.stat();
+        const fst = fs.fstatSync(fd);
         if (!fst.isFile()) return; // swapped since the walk: never read a device
-        await w.entry({ ...base, name, type: 'file', size: fst.size }, readExactly(fh.fd, fst.size));
-      } finally { await fh.close(); }
+        await w.entry({ ...base, name, type: 'file', size: fst.size }, readExactly(fd, fst.size));
+      } finally { fs.closeSync(fd); }
     } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       const dev = BigInt(st.rdev);
       const devmajor = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
