@@ -229,6 +229,11 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     assert.ok(insp.SizeRw >= 2 << 20);
     assert.match(await ok('ps', '-s', '--filter', `id=${running}`, '--format', '{{.Size}}'), /^2\.\d+MB \(virtual /);
     assert.match(await ok('system', 'df'), /Containers\s+\d+\s+\d+\s+\S+/);
+    await ok('volume', 'create', 'dfvol');
+    const verbose = await ok('system', 'df', '-v');
+    assert.match(verbose, /Local Volumes space usage:[\s\S]*dfvol\s+0\s+0B/);
+    assert.match(verbose, new RegExp(`${running.slice(0, 12)}\\s+bb:cp[\\s\\S]*?2\\.\\d+MB`));
+    await ok('volume', 'rm', 'dfvol');
     const out = await ok('container', 'prune', '-f');
     assert.match(out, new RegExp(exited));
     assert.doesNotMatch(out, new RegExp(running));
@@ -270,6 +275,7 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     assert.equal(await ok('run', '--rm', 'berthcommit:1'), 'F\n');
     await ok('stop', '-t', '0', id);
     assert.match(await berth('system', 'df'), /Containers\s+1\s+0\s+\S+\s+\S+/);
+    assert.match(await berth('system', 'df', '-v'), new RegExp(`Containers space usage:[\\s\\S]*${id.slice(0, 12)}\\s+bb:cp`));
     assert.match(await berth('container', 'prune', '-f'), new RegExp(`Deleted Containers:\n${id}`));
     assert.match(await berth('system', 'prune', '-f'), /Total reclaimed space/);
   });

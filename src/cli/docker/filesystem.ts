@@ -13,7 +13,8 @@ import { TarWriter } from '../../snapshots/tar-writer.js';
 import { parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { confirm } from './images.js';
-import { humanSize } from './output.js';
+import { tabulate } from './format.js';
+import { ago, humanSize } from './output.js';
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 const GO_DIR = 2 ** 31;
@@ -293,4 +294,23 @@ export async function systemPrune(g: Globals, args: string[]): Promise<number> {
     process.stdout.write(`Total reclaimed space: ${humanSize(total)}\n`);
     return 0;
   } finally { c.close(); }
+}
+
+/** `system df -v`: per image, container and volume, as the docker CLI's verbose tables. */
+export function dfVerbose(d: { Images: unknown[]; Containers: unknown[]; Volumes: unknown[] }): string {
+  type Img = { Id: string; RepoTags?: string[] | null; Created: number; Size: number; SharedSize: number; Containers: number };
+  type Ctr = { Id: string; Image: string; Command: string; Created: number; Status: string; Names: string[]; SizeRw?: number; Mounts?: Array<{ Type?: string }> };
+  type Vol = { Name: string; UsageData?: { Size: number; RefCount: number } };
+  const imgs = (d.Images as Img[]).flatMap((i) => ((i.RepoTags?.length ? i.RepoTags : ['<none>:<none>']).map((t) => {
+    const c = t.lastIndexOf(':');
+    const shared = i.SharedSize > 0 ? i.SharedSize : 0;
+    return [t.slice(0, c), t.slice(c + 1), i.Id.replace(/^sha256:/, '').slice(0, 12), ago(i.Created), humanSize(i.Size), humanSize(shared), humanSize(i.Size - shared), String(i.Containers)].join('\t');
+  })));
+  const ctrs = (d.Containers as Ctr[]).map((c) => [c.Id.slice(0, 12), c.Image, JSON.stringify(c.Command.length > 19 ? `${c.Command.slice(0, 19)}…` : c.Command),
+    String((c.Mounts ?? []).filter((m) => m.Type === 'volume').length), humanSize(c.SizeRw ?? 0), ago(c.Created), c.Status, c.Names.map((n) => n.replace(/^\//, '')).join(',')].join('\t'));
+  const vols = (d.Volumes as Vol[]).map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0))].join('\t'));
+  return `Images space usage:\n\n${tabulate(['REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS', ...imgs])}\n`
+    + `Containers space usage:\n\n${tabulate(['CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES', ...ctrs])}\n`
+    + `Local Volumes space usage:\n\n${tabulate(['VOLUME NAME\tLINKS\tSIZE', ...vols])}\n`
+    + 'Build cache usage: 0B\n';
 }

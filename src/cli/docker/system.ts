@@ -1,6 +1,6 @@
 // cli/docker/system: `version`, `info`, `login`, `logout`, `events`, `system df` against the daemon.
 import { BerthError } from '../../errors.js';
-import { systemPrune } from './filesystem.js';
+import { dfVerbose, systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { parseFlags } from '../args.js';
@@ -125,6 +125,7 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   const c = connect(g);
   try {
     const d = await c.df();
+    if (rest.includes('-v') || rest.includes('--verbose')) { process.stdout.write(dfVerbose(d)); return 0; }
     const images = d.Images as Array<{ Size?: number; Containers?: number }>;
     const ctrs = d.Containers as Array<{ SizeRw?: number; State?: string }>;
     const vols = d.Volumes as Array<{ UsageData?: { Size: number; RefCount: number } }>;
