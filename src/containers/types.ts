@@ -2,6 +2,7 @@
 // api/types.ts maps them to Docker's wire shapes.
 import type { ContainerConfig } from './config.js';
 import type { ContainerRoot } from './root.js';
+import type { Health } from './health.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -13,6 +14,7 @@ export interface ContainerState {
   error: string;
   startedAt: string;      // RFC 3339 with nanoseconds; "0001-01-01T00:00:00Z" when never
   finishedAt: string;
+  health?: Health;        // with a healthcheck, from its first start
 }
 
 export interface Container {

@@ -85,7 +85,7 @@ export async function login(g: Globals, args: string[]): Promise<number> {
 }
 
 export async function logout(_g: Globals, args: string[]): Promise<number> {
-  const host = serverHost(args[0]);
+  const host = serverHost(parseFlags(args, {}).positionals[0]);
   if (removeCredentials(host)) process.stdout.write(`Removing login credentials for ${host === DEFAULT_DOMAIN ? 'https://index.docker.io/v1/' : host}\n`);
   else process.stdout.write(`Not logged in to ${host}\n`);
   return 0;
@@ -122,10 +122,11 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   if (sub === 'events') return events(g, rest);
   if (sub === 'prune') return systemPrune(g, rest);
   if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events, prune`);
+  const df = parseFlags(rest, { verbose: { short: 'v', type: 'bool' } });
   const c = connect(g);
   try {
     const d = await c.df();
-    if (rest.includes('-v') || rest.includes('--verbose')) { process.stdout.write(dfVerbose(d)); return 0; }
+    if (df.flags.verbose) { process.stdout.write(dfVerbose(d)); return 0; }
     const images = d.Images as Array<{ Size?: number; Containers?: number }>;
     const ctrs = d.Containers as Array<{ SizeRw?: number; State?: string }>;
     const vols = d.Volumes as Array<{ UsageData?: { Size: number; RefCount: number } }>;
