@@ -42,7 +42,7 @@ for (const [name, subs] of Object.entries(GROUPS)) {
     return f(g, rest);
   };
 }
-const SYSTEM_SUBS = ['df', 'info', 'events'];
+const SYSTEM_SUBS = ['df', 'info', 'events', 'prune'];
 
 /** The name help is filed under: the command, with its subcommand for groups. */
 function helpName(cmd: string, args: string[]): { name: string; subs: string[] } {
