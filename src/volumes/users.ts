@@ -62,6 +62,11 @@ export async function removeAnonymous(store: VolumeStore | undefined, c: HasMoun
  * (the local driver's type/device/o) done, an empty volume filled from the image once (docker's
  * copy-up, not with nocopy or --volumes-from) — and the points with their sources as they are now.
  */
+/** The mount points with each volume's directory as its source, without mounting anything (cp, diff). */
+export function resolvedMountPoints(store: VolumeStore | undefined, c: HasMounts): MountPoint[] {
+  return mountPointsOf(c).map((p) => (p.type === 'volume' && store ? { ...p, source: store.get(p.name!).mountpoint } : p));
+}
+
 export async function prepareMounts(store: VolumeStore | undefined, c: HasMounts & { id: string }, rootfs: string): Promise<MountPoint[]> {
   const out: MountPoint[] = [];
   const mounted = mountInfo();
