@@ -6,6 +6,7 @@ import { BerthError } from '../errors.js';
 import { checkLimits, type Limits } from '../containers/validate.js';
 import type { ContainerConfig, HostConfig } from '../containers/config.js';
 import type { Container, ContainerState } from '../containers/types.js';
+import { mergeExposed, parsePortKey, portMapWire, validatePortBindings, type PortMap } from '../network/ports.js';
 import type {
   ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
   EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
@@ -49,6 +50,21 @@ function obj<T>(v: Record<string, T> | null | undefined): Record<string, T> | un
   return v === null || v === undefined || Object.keys(v).length === 0 ? undefined : v;
 }
 
+/** HostConfig.PortBindings → PortMap; a malformed one is InvalidArgument in the daemon's words. */
+function portBindingsOf(v: Record<string, unknown> | null | undefined): PortMap | undefined {
+  if (v === null || v === undefined) return undefined;
+  const out: PortMap = {};
+  for (const [key, list] of Object.entries(v)) {
+    if (list !== null && !Array.isArray(list)) throw new BerthError('InvalidArgument', `invalid JSON: cannot unmarshal ${JSON.stringify(list)} into HostConfig.PortBindings of type []nat.PortBinding`);
+    out[key] = ((list ?? []) as Array<{ HostIp?: unknown; HostPort?: unknown } | null>).map((b) => ({
+      hostIp: typeof b?.HostIp === 'string' ? b.HostIp : '', hostPort: typeof b?.HostPort === 'string' ? b.HostPort : '',
+    }));
+  }
+  validatePortBindings(out);
+  return Object.keys(out).length ? out : undefined;
+}
+
+
 /** The wire's resources and settings in the terms of containers/validate.ts (the one place of those checks). */
 function limitsOf(body: ContainerCreateRequest, h: HostConfigWire): Limits {
   return {
@@ -84,6 +100,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
     autoRemove: h.AutoRemove || undefined,
     consoleSize: h.ConsoleSize && (h.ConsoleSize[0] || h.ConsoleSize[1]) ? h.ConsoleSize : undefined,
+    portBindings: portBindingsOf(h.PortBindings), publishAllPorts: h.PublishAllPorts || undefined,
   };
   if (h.CgroupnsMode && host.cgroupnsMode === undefined) throw new BerthError('InvalidArgument', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
   const entrypoint = strSlice(body.Entrypoint, 'Config.Entrypoint');
@@ -98,6 +115,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     labels: obj(body.Labels), stopSignal: body.StopSignal || undefined,
     stdinOnce: body.StdinOnce || undefined, stopTimeout: body.StopTimeout ?? undefined,
     attachStdin: body.AttachStdin || undefined, attachStdout: body.AttachStdout || undefined, attachStderr: body.AttachStderr || undefined,
+    exposedPorts: mergeExposed(Object.keys(body.ExposedPorts ?? {})),
     host,
   };
   // drop the undefined keys, so the stored config reads as what was asked for
@@ -135,10 +153,30 @@ function endpoint(c: Container): EndpointSettingsWire {
 function networkSettings(c: Container): NetworkSettingsWire {
   return {
     Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
+    Ports: running(c) ? portMapWire(c.config.exposedPorts ?? [], c.ports ?? []) : {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
     Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) },
   };
+}
+
+function running(c: Container): boolean {
+  return c.state.status === 'running' || c.state.status === 'paused';
+}
+
+function portBindingsWire(m: PortMap | undefined): Record<string, Array<{ HostIp: string; HostPort: string }>> {
+  return Object.fromEntries(Object.entries(m ?? {}).map(([k, l]) => [k, l.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))]));
+}
+
+/** The list's Ports: published ones, and exposed ones with no host port (moby's container list). */
+function summaryPorts(c: Container): ContainerSummary['Ports'] {
+  if (!running(c)) return [];
+  const pub = c.ports ?? [];
+  const out: ContainerSummary['Ports'] = pub.map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
+  for (const k of c.config.exposedPorts ?? []) {
+    const [proto, port] = parsePortKey(k);
+    if (!pub.some((p) => p.proto === proto && p.containerPort === port)) out.push({ PrivatePort: port, Type: proto });
+  }
+  return out;
 }
 
 export function stateWire(s: ContainerState): ContainerStateWire {
@@ -153,11 +191,11 @@ export function hostConfigWire(c: Container): HostConfigWire {
   const h = c.config.host as HostConfig & HostExtras;
   return {
     Binds: h.binds ?? null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} },
-    NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    NetworkMode: h.networkMode ?? 'default', PortBindings: portBindingsWire(h.portBindings), RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
     Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
-    OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
+    OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: !!h.publishAllPorts,
     ReadonlyRootfs: !!h.readonlyRootfs, SecurityOpt: h.securityOpt ?? null, Tmpfs: h.tmpfs ?? undefined, UTSMode: h.utsMode ?? '', UsernsMode: '',
     ShmSize: h.shmSize ?? 64 * 1024 * 1024, Sysctls: h.sysctls ?? undefined, Runtime: 'runc', Isolation: '',
     CpuShares: h.cpuShares ?? 0, Memory: h.memory ?? 0, NanoCpus: h.nanoCpus ?? 0, CgroupParent: h.cgroupParent ?? '', BlkioWeight: h.blkioWeight ?? 0,
@@ -177,6 +215,7 @@ export function configWire(c: Container): ContainerConfigWire {
     Hostname: x.hostname ?? c.id.slice(0, 12), Domainname: x.domainname ?? '', User: x.user ?? '',
     AttachStdin: !!x.attachStdin, AttachStdout: !!x.attachStdout, AttachStderr: !!x.attachStderr,
     Tty: !!x.tty, OpenStdin: !!x.openStdin, StdinOnce: !!x.stdinOnce,
+    ...(x.exposedPorts?.length ? { ExposedPorts: Object.fromEntries(x.exposedPorts.map((k) => [k, {}])) } : {}),
     Env: x.env ?? null, Cmd: x.cmd ?? null, Image: x.image, Volumes: null, WorkingDir: x.workingDir ?? '',
     Entrypoint: x.entrypoint ?? null, OnBuild: null, Labels: x.labels ?? {},
     ...(x.stopSignal ? { StopSignal: x.stopSignal } : {}), ...(x.stopTimeout !== undefined ? { StopTimeout: x.stopTimeout } : {}),
@@ -237,7 +276,7 @@ export function toSummary(c: Container, o: { size?: boolean; now?: number } = {}
   return {
     Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId,
     Command: c.args.length ? `${c.path} ${c.args.join(' ')}` : c.path,
-    Created: Math.floor(Date.parse(c.created) / 1000), Ports: [],
+    Created: Math.floor(Date.parse(c.created) / 1000), Ports: summaryPorts(c),
     ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
     Labels: c.config.labels ?? {}, State: c.state.status, Status: statusText(c.state, o.now),
     HostConfig: { NetworkMode: c.config.host.networkMode ?? 'default' },

@@ -1,5 +1,6 @@
 // containers/config: a container's configuration as Berth keeps it (camelCase); api/ maps Docker's
 // PascalCase Config + HostConfig onto it, and spec/ turns it into an OCI spec.
+import type { PortMap } from '../network/ports.js';
 
 export interface ContainerConfig {
   image: string;                 // the image reference as the user gave it
@@ -15,6 +16,7 @@ export interface ContainerConfig {
   labels?: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;          // seconds `stop` waits before SIGKILL (docker: 10)
+  exposedPorts?: string[];       // "80/tcp" keys: Config.ExposedPorts with the image's EXPOSE merged at create
   host: HostConfig;
 }
 
@@ -51,6 +53,8 @@ export interface HostConfig {
   utsMode?: string;              // "" | host
   init?: boolean;
   autoRemove?: boolean;          // --rm: removed by the daemon when it exits
+  portBindings?: PortMap;        // -p: container port key -> host bindings
+  publishAllPorts?: boolean;     // -P: every exposed port on a free host port
 }
 
 /** The parts of an image's config (its `config` object) a container starts from. */

@@ -32,6 +32,7 @@ import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js'
 import { recordProblem } from './validate.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
 import { privateDir } from '../util/dirs.js';
+import { mergeExposed } from '../network/ports.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
@@ -172,6 +173,9 @@ export class Containers implements ContainerService {
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
     const anon = withAnonymousVolumes(config, Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}));
     config = anon.config;
+    // docker merges the image's EXPOSE into the container's config at create (inspect shows both; -P uses both)
+    config = { ...config, exposedPorts: mergeExposed(config.exposedPorts, Object.keys((img.config.config?.ExposedPorts as object | null | undefined) ?? {})) };
+    if (!config.exposedPorts) delete config.exposedPorts;
     checkMounts(config, isProcfs);
     ensureVolumes(this.o.volumes, config, anon.anonymous);
     const id = newId();

@@ -189,6 +189,13 @@ export function validatePortBindings(map: PortMap): void {
   }
 }
 
+/** Exposed port keys from several sources (the request, the image's EXPOSE) as one normalised list. */
+export function mergeExposed(...lists: Array<string[] | undefined>): string[] | undefined {
+  const out = new Set<string>();
+  for (const k of lists.flatMap((l) => l ?? [])) { const [proto, port] = parsePortKey(k); out.add(`${port}/${proto}`); }
+  return out.size ? [...out] : undefined;
+}
+
 /** "80/tcp" keys, ascending by protocol then port, so -P picks ports in a stable order. */
 function sortKeys(keys: Iterable<string>): string[] {
   return [...new Set(keys)].sort((a, b) => {

@@ -12,6 +12,7 @@ import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
 import { ago, progressPrinter } from './output.js';
+import { mergeExposed, parseExpose, parsePortSpecs } from '../../network/ports.js';
 
 // ---- flag values (go-units, docker opts) ----
 
@@ -107,7 +108,18 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   attach: { short: 'a', type: 'list' }, pull: { type: 'string' }, platform: { type: 'string' }, init: { type: 'bool' }, 'shm-size': { type: 'string' },
   'oom-kill-disable': { type: 'bool' }, 'oom-score-adj': { type: 'string' }, quiet: { short: 'q', type: 'bool' }, 'cgroupns': { type: 'string' },
   ipc: { type: 'string' }, pid: { type: 'string' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
+  publish: { short: 'p', type: 'list' }, 'publish-all': { short: 'P', type: 'bool' }, expose: { type: 'list' },
 };
+
+/** -p and --expose → ExposedPorts and PortBindings, as the docker CLI sends them (nat.ParsePortSpecs). */
+function portsOf(f: Record<string, unknown>): { ExposedPorts: Record<string, object>; PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> } {
+  const p = parsePortSpecs((f.publish as string[] | undefined) ?? []);
+  const exposed = mergeExposed(p.exposed, parseExpose((f.expose as string[] | undefined) ?? [])) ?? [];
+  return {
+    ExposedPorts: Object.fromEntries(exposed.map((k) => [k, {}])),
+    PortBindings: Object.fromEntries(Object.entries(p.bindings).map(([k, l]) => [k, l.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
+  };
+}
 
 function int(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -139,10 +151,12 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   const sysctls: Record<string, string> = {};
   for (const s of (f.sysctl as string[] | undefined) ?? []) { const i = s.indexOf('='); if (i <= 0) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
   const network = (f.network ?? f.net) as string | undefined;
+  const ports = portsOf(f);
   const cols = process.stdout.columns;
   const rows = process.stdout.rows;
   const host: HostConfigWire = {
     Binds: (f.volume as string[] | undefined) ?? null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
+    PortBindings: ports.PortBindings, PublishAllPorts: !!f['publish-all'],
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: '', Config: {} },
     ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
     CapAdd: (f['cap-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
@@ -165,7 +179,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   const entrypoint = f.entrypoint !== undefined ? [String(f.entrypoint)] : null;
   const body: ContainerCreateRequest = {
     Hostname: (f.hostname as string | undefined) ?? '', Domainname: (f.domainname as string | undefined) ?? '', User: (f.user as string | undefined) ?? '',
-    AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
+    AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr, ExposedPorts: ports.ExposedPorts,
     Tty: tty, OpenStdin: interactive, StdinOnce: interactive && attachStdin,
     Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: {}, WorkingDir: (f.workdir as string | undefined) ?? '',
     Entrypoint: entrypoint, OnBuild: null, Labels: labelsOf(f.label as string[] | undefined),
@@ -446,6 +460,28 @@ function ellipsis(s: string, n: number): string {
   return r.length <= n ? s : `${r.slice(0, n - 1).join('')}…`;
 }
 
+/**
+ * ps's PORTS column like docker's DisplayablePorts: "0.0.0.0:8080->80/tcp"; ports exposed or published
+ * to the same number run together as ranges ("8000-8002/tcp", "0.0.0.0:7000-7001->7000-7001/tcp").
+ */
+export function displayPorts(ports: ContainerSummary['Ports']): string {
+  const sorted = [...ports].sort((a, b) => a.PrivatePort - b.PrivatePort || (a.IP ?? '').localeCompare(b.IP ?? '') || (a.PublicPort ?? 0) - (b.PublicPort ?? 0) || a.Type.localeCompare(b.Type));
+  const groups: Array<{ key: string; ip?: string; type: string; first: number; last: number }> = [];
+  const mapped: string[] = [];
+  for (const p of sorted) {
+    if (p.IP && p.PublicPort !== p.PrivatePort) { mapped.push(`${p.IP.includes(':') ? `[${p.IP}]` : p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`); continue; }
+    const key = `${p.IP ?? ''}/${p.Type}`;
+    const g = groups.findLast((x) => x.key === key);
+    if (g && g.last + 1 === p.PrivatePort) { g.last = p.PrivatePort; continue; }
+    groups.push({ key, ip: p.IP, type: p.Type, first: p.PrivatePort, last: p.PrivatePort });
+  }
+  const shown = groups.map((g) => {
+    const r = g.first === g.last ? String(g.first) : `${g.first}-${g.last}`;
+    return g.ip ? `${g.ip}:${r}->${r}/${g.type}` : `${r}/${g.type}`;
+  });
+  return [...shown, ...mapped].join(', ');
+}
+
 export interface PsRow {
   ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; Ports: string; State: string; Status: string;
   Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string;
@@ -459,7 +495,7 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     Command: JSON.stringify(trunc ? ellipsis(x.Command, 20) : x.Command),
     CreatedAt: new Date(x.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
     RunningFor: ago(x.Created, o.now),
-    Ports: '', State: x.State, Status: x.Status,
+    Ports: displayPorts(x.Ports ?? []), State: x.State, Status: x.Status,
     Size: x.SizeRw !== undefined ? '0B' : '0B',
     Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
     Labels: Object.entries(x.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
@@ -584,3 +620,26 @@ export async function rename(g: Globals, args: string[]): Promise<number> {
   try { await c.renameContainer(oldName, newName); return 0; } finally { c.close(); }
 }
 
+
+/** `port CONTAINER [PRIVATE_PORT[/PROTO]]`: from inspect's NetworkSettings.Ports, like docker's. */
+export async function port(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, {});
+  if (p.positionals.length < 1 || p.positionals.length > 2) throw new BerthError('InvalidArgument', `"port" requires at least 1 and at most 2 arguments.\nSee 'berth port --help'.`);
+  const [name, want] = p.positionals as [string, string | undefined];
+  const c = connect(g);
+  let info;
+  try { info = await c.inspectContainer(name); } finally { c.close(); }
+  const map = (info.NetworkSettings.Ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+  const hostPort = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
+  if (want) {
+    const [num, proto = 'tcp'] = want.split('/');
+    const key = `${num}/${proto}`;
+    const list = map[key];
+    if (!list?.length) throw new BerthError('NotFound', `No public port '${key}' published for ${name}`);
+    process.stdout.write(list.map((b) => `${hostPort(b)}\n`).join(''));
+    return 0;
+  }
+  const keys = Object.keys(map).sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));
+  for (const k of keys) for (const b of map[k] ?? []) process.stdout.write(`${k} -> ${hostPort(b)}\n`);
+  return 0;
+}
