@@ -1,8 +1,7 @@
 // network/ports-publisher: the executor for published ports — chooses and bind-tests host ports,
 // reserves them in <root>/network/ports.json (so two containers never get the same one, and a
-// restarted daemon knows what it forwards), and applies the port chains of Berth's nft table in one
-// transaction. Never touches containers/: callers hand it a container id, its address and bridge.
-import { spawn } from 'node:child_process';
+// restarted daemon knows what it forwards), and hands the port chains to the network manager, the one
+// writer of Berth's nft table. Never touches containers/: callers hand it a container id, its address and bridge.
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -10,31 +9,18 @@ import * as path from 'node:path';
 import { BerthError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import {
-  candidatePorts, clashes, parseLocalPortRange, planPortChains, planPortsTransaction,
+  candidatePorts, clashes, parseLocalPortRange, planPortChains,
   type PortRequest, type PortRule, type PortTarget, type Proto, type PublishedPort,
 } from './ports.js';
 
 export interface PortPublisherOptions {
   root: string;                 // the daemon's root; the store is <root>/network/ports.json
-  table: string;                // Berth's nft table (family ip)
   log?: (msg: string) => void;
   /** where free ports are picked; the kernel's ephemeral range by default (docker's portallocator does the same) */
   portRange?: [number, number];
 }
 
 interface Store { last: number; containers: Record<string, PortRule[]> }
-
-/** `nft -f -` with the text on stdin; async so the daemon's event loop (and its listeners) keep going. */
-export function nft(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('nft', ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('error', (e) => reject(new BerthError('Internal', `nft: ${e.message}`, { cause: e })));
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new BerthError('Internal', `nft -f: ${err.trim() || `exit ${code}`}`))));
-    p.stdin.end(text);
-  });
-}
 
 /** Can this host port be bound now? undefined when it can, else the errno code (EADDRINUSE, EADDRNOTAVAIL, …). */
 export function bindTest(proto: Proto, ip: string, port: number): Promise<string | undefined> {
@@ -152,8 +138,13 @@ export class PortPublisher {
     });
   }
 
+  /** Writes the chains into Berth's table in one transaction: NetworkManager.setChains, set once it exists (it takes chains() for its first ruleset). */
+  setChains?: (lines: string[]) => Promise<void>;
+
   private apply(): Promise<void> {
-    return nft(planPortsTransaction(this.o.table, this.rules()));
+    const set = this.setChains;
+    if (!set) return Promise.reject(new BerthError('Unavailable', 'published ports need networking, and this daemon runs without it'));
+    return set(this.rules().length ? this.chains() : []); // no ports: no chains of ours in the table
   }
 
   /**

@@ -255,7 +255,7 @@ export function parseLocalPortRange(text: string | undefined): [number, number] 
   return lo > 0 && hi <= 65535 && lo <= hi ? [lo, hi] : [49153, 60999];
 }
 
-/** The chains in Berth's nft table that forward published ports; netcore's ruleset embeds planPortChains. */
+/** The chains in Berth's nft table that forward published ports; the network manager's ruleset embeds them. */
 export const PORT_CHAINS = { prerouting: 'ports-prerouting', output: 'ports-output', dnat: 'ports-dnat', postrouting: 'ports-postrouting' } as const;
 
 function ruleLine(r: PortRule): string {
@@ -264,7 +264,7 @@ function ruleLine(r: PortRule): string {
 }
 
 /**
- * The chain blocks (to sit inside `table ip T { … }`). Published ports are DNAT, no proxy process:
+ * The chain blocks, to sit inside `table ip T { … }` (NetworkManager.setChains). Published ports are DNAT, no proxy process:
  * - prerouting: traffic from other hosts (and from containers) to one of this host's addresses;
  * - output: the host itself, to its own addresses and to 127.0.0.1 (the DNAT of a loopback destination
  *   needs route_localnet on the bridge, set by the publisher, and masquerade, below, so the container
@@ -284,7 +284,7 @@ export function planPortChains(rules: PortRule[]): string[] {
       `oifname "${b}" iifname "${b}" ct status dnat masquerade`,
     ]),
   };
-  return chainNames().flatMap((k) => [`  chain ${PORT_CHAINS[k]} {`, ...head(k), ...body[k].map((l) => `    ${l}`), '  }']);
+  return chainNames().flatMap((k) => [`chain ${PORT_CHAINS[k]} {`, ...head(k), ...body[k].map((l) => `  ${l}`), '}']);
 }
 
 function chainNames(): Array<keyof typeof PORT_CHAINS> {
@@ -294,24 +294,7 @@ function chainNames(): Array<keyof typeof PORT_CHAINS> {
 /** Base chains' hooks; the output hook has no named nat priority, -100 is dstnat's number. */
 function head(k: keyof typeof PORT_CHAINS): string[] {
   const hooks = { prerouting: 'prerouting priority dstnat', output: 'output priority -100', postrouting: 'postrouting priority srcnat', dnat: '' };
-  return hooks[k] ? [`    type nat hook ${hooks[k]}; policy accept;`] : [];
-}
-
-/**
- * One `nft -f` transaction that replaces only the port chains (creating the table and chains when
- * absent): the rest of Berth's table, and every other table, is left as it is.
- */
-export function planPortsTransaction(table: string, rules: PortRule[]): string {
-  return [
-    `table ip ${table} {`,
-    ...chainNames().flatMap((k) => [`  chain ${PORT_CHAINS[k]} {`, ...head(k), '  }']),
-    '}',
-    ...chainNames().map((k) => `flush chain ip ${table} ${PORT_CHAINS[k]}`),
-    `table ip ${table} {`,
-    ...planPortChains(rules),
-    '}',
-    '',
-  ].join('\n');
+  return hooks[k] ? [`  type nat hook ${hooks[k]}; policy accept;`] : [];
 }
 
 /** NetworkSettings.Ports: every exposed or bound port; null where nothing is published (docker's shape). */
