@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Networking, Berth beside Debian's docker.io daemon in one run, on the same busybox image:
+#  1. what the default bridge adds to `run --rm IMG true` (bridge minus --network none), for both;
+#  2. a published port through 127.0.0.1 with wrk: throughput (1 MiB responses) and connection rate (a new
+#     connection per request) to a busybox httpd. dockerd runs as users run it (default bridge, iptables on),
+#     so its loopback traffic goes through docker-proxy; then once more with --userland-proxy=false, which
+#     forwards with DNAT in the output path + route_localnet like Berth: proxy against DNAT, same engine.
+# Everything runs inside a network namespace of its own: both engines start from the same empty stack and
+# the host's bridges, iptables and nft rules are never touched. As root: bash bench/network.sh [RUNS] [SECONDS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-20}
+secs=${2:-10}
+WORK=$(mktemp -d /tmp/berth-bench-net-XXXX)
+NS=berthbench$$
+BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
+# nsenter, not `ip netns exec`: that one remounts /sys, and the daemons need the host's cgroup mounts
+inns() { nsenter --net="/run/netns/$NS" "$@"; }
+
+for t in hyperfine docker dockerd containerd node; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install hyperfine docker.io containerd)" >&2; exit 1; }; done
+if ! command -v wrk >/dev/null; then apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; fi
+
+cleanup() {
+  for s in "$BS" "$DS"; do docker -H "unix://$s" rm -f $(docker -H "unix://$s" ps -aq 2>/dev/null) >/dev/null 2>&1 || true; done
+  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null || true
+  [ -n "${DOCKERD:-}" ] && kill "$DOCKERD" 2>/dev/null || true
+  [ -n "${CONTAINERD:-}" ] && kill "$CONTAINERD" 2>/dev/null || true
+  sleep 2
+  umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true # its bridges, veths and rules go with it
+  rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+ip netns add "$NS"
+inns ip link set lo up
+mkdir -p "$WORK/containerd" "$WORK/docker"
+inns containerd --root "$WORK/containerd/root" --state "$WORK/containerd/state" --address "$WORK/containerd/sock" >"$WORK/containerd.log" 2>&1 &
+CONTAINERD=$!
+start_dockerd() { # $@: extra flags
+  inns dockerd --containerd "$WORK/containerd/sock" --data-root "$WORK/docker/root" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
+    -H "unix://$DS" --storage-driver=overlay2 "$@" >>"$WORK/dockerd.log" 2>&1 &
+  DOCKERD=$!
+  for _ in $(seq 150); do docker -H "unix://$DS" version >/dev/null 2>&1 && return; sleep 0.2; done
+  echo "bench: dockerd did not start: $(tail -5 "$WORK/dockerd.log")" >&2; exit 1
+}
+stop_dockerd() { kill "$DOCKERD"; wait "$DOCKERD" 2>/dev/null || true; DOCKERD=; }
+for _ in $(seq 50); do [ -S "$WORK/containerd/sock" ] && break; sleep 0.2; done
+start_dockerd # docker0 and iptables as users have them; berthd comes second and picks a subnet beside docker0's
+inns node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
+for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
+
+bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
+mkdir -p "$WORK/bundle/rootfs/www"
+echo ok >"$WORK/bundle/rootfs/www/small"
+head -c 1048576 /dev/zero >"$WORK/bundle/rootfs/www/big"
+tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
+for s in "$BS" "$DS"; do docker -H "unix://$s" import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null; done
+
+# 1. start time, bridge against none
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$WORK/start.json" \
+  -n 'berthd bridge' "docker -H unix://$BS run --rm bb:bench true" \
+  -n 'berthd none' "docker -H unix://$BS run --rm --network none bb:bench true" \
+  -n 'dockerd bridge' "docker -H unix://$DS run --rm bb:bench true" \
+  -n 'dockerd none' "docker -H unix://$DS run --rm --network none bb:bench true" >"$WORK/hyperfine.out"
+
+# 2. wrk through 127.0.0.1 into a published port
+serve() { # host socket, host port
+  docker -H "unix://$1" run -d --name web -p "127.0.0.1:$2:80" bb:bench httpd -f -p 80 -h /www >/dev/null
+  for _ in $(seq 100); do inns busybox wget -q -O /dev/null "http://127.0.0.1:$2/small" 2>/dev/null && return; sleep 0.1; done
+  echo "bench: the published port $2 does not answer" >&2; exit 1
+}
+unserve() { docker -H "unix://$1" rm -f web >/dev/null; }
+measure() { # label, port → "label bytes/s conn/s"
+  local tput conns
+  tput=$(inns wrk -t2 -c8 -d"${secs}s" "http://127.0.0.1:$2/big" | awk '/^Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); n = v + 0;
+    m = (u == "GB") ? 1073741824 : (u == "MB") ? 1048576 : (u == "KB") ? 1024 : 1; print n * m }')
+  conns=$(inns wrk -t2 -c16 -d"${secs}s" -H 'Connection: close' "http://127.0.0.1:$2/small" | awk '/^Requests\/sec/ { print $2 }')
+  echo "$1 $tput $conns" >>"$WORK/wrk.txt"
+}
+serve "$BS" 18080; measure berthd 18080; unserve "$BS"
+serve "$DS" 18081; measure dockerd 18081; unserve "$DS"
+stop_dockerd
+start_dockerd --userland-proxy=false
+serve "$DS" 18081; measure dockerd-no-proxy 18081; unserve "$DS"
+
+node -e '
+const fs = require("fs");
+const r = JSON.parse(fs.readFileSync(process.argv[1])).results;
+const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
+for (const k of Object.keys(m)) console.log(`${k.padEnd(16)} run --rm true  median ${m[k].toFixed(1)} ms`);
+const b = m["berthd bridge"] - m["berthd none"], d = m["dockerd bridge"] - m["dockerd none"];
+console.log(`bridge adds: berthd ${b.toFixed(1)} ms, dockerd ${d.toFixed(1)} ms (berthd/dockerd ${(b / d).toFixed(2)}x; goals: < 20 ms and < 0.5x)`);
+const w = Object.fromEntries(fs.readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => { const [k, t, c] = l.split(" "); return [k, { t: +t, c: +c }]; }));
+for (const [k, v] of Object.entries(w)) console.log(`${k.padEnd(16)} 127.0.0.1 published port: ${(v.t / 1048576).toFixed(1)} MiB/s, ${v.c.toFixed(0)} connections/s`);
+console.log(`berthd/dockerd: throughput ${(w.berthd.t / w.dockerd.t).toFixed(2)}x, connection rate ${(w.berthd.c / w.dockerd.c).toFixed(2)}x (dockerd through docker-proxy; goal: throughput >= 1x)`);
+console.log(`berthd/dockerd --userland-proxy=false (DNAT both): throughput ${(w.berthd.t / w["dockerd-no-proxy"].t).toFixed(2)}x, connection rate ${(w.berthd.c / w["dockerd-no-proxy"].c).toFixed(2)}x`);
+console.log(`dockerd DNAT/proxy: throughput ${(w["dockerd-no-proxy"].t / w.dockerd.t).toFixed(2)}x, connection rate ${(w["dockerd-no-proxy"].c / w.dockerd.c).toFixed(2)}x`);
+' "$WORK/start.json" "$WORK/wrk.txt"
