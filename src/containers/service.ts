@@ -304,9 +304,10 @@ export class Containers implements ContainerService {
     const primary = Object.keys(c.config.networks ?? {})[0];
     if (!this.o.ports || !this.o.networks || !primary || reqs.length === 0) return;
     const ep = this.o.networks.containerEndpoints(c.id).find((e) => e.networkName === primary);
-    const bridge = this.o.networks.get(primary).bridge;
-    if (!ep || !bridge) return;
-    c.ports = await this.o.ports.publish(c.id, `${c.name} (${ep.endpointId})`, reqs, { containerIp: ep.ipv4Address, bridge });
+    const net = this.o.networks.get(primary);
+    const subnet = net.ipam.config[0]?.subnet;
+    if (!ep || !net.bridge || !subnet) return;
+    c.ports = await this.o.ports.publish(c.id, `${c.name} (${ep.endpointId})`, reqs, { containerIp: ep.ipv4Address, bridge: net.bridge, subnet, hostLink: ep.hostVeth });
   }
 
   /** --network container:X: X must be running; its namespace, files and hostname are shared. */

@@ -427,5 +427,6 @@ function endpointView(e: EndpointRecord): Endpoint {
   return {
     networkId: e.networkId, networkName: e.networkName, endpointId: e.endpointId, containerId: e.containerId, containerName: e.containerName,
     aliases: [...e.aliases], ipv4Address: e.ipv4Address, prefixLen: e.prefixLen, gateway: e.gateway, macAddress: e.macAddress,
+    hostVeth: e.hostVeth,
   };
 }

@@ -30,8 +30,8 @@ export interface PortRequest {
   hostPortEnd: number;
 }
 
-/** Where a container's published ports lead: its address and the bridge it sits on. */
-export interface PortTarget { containerIp: string; bridge: string }
+/** Where a container's published ports lead: its address, the bridge it sits on and that network's subnet. */
+export interface PortTarget { containerIp: string; bridge: string; subnet: string }
 export type PortRule = PublishedPort & PortTarget;
 
 const invalid = (msg: string) => new BerthError('InvalidArgument', msg);
@@ -269,20 +269,19 @@ function ruleLine(r: PortRule): string {
  * - output: the host itself, to its own addresses and to 127.0.0.1 (the DNAT of a loopback destination
  *   needs route_localnet on the bridge, set by the publisher, and masquerade, below, so the container
  *   can answer: 127.0.0.1 means nothing in its namespace);
- * - postrouting: that masquerade, and hairpin (a container reaching a published port of its own bridge
- *   through a host address would get answers from the wrong source without it).
+ * - postrouting: that masquerade, and hairpin: a container reaching a published port on its own bridge
+ *   through a host address would get the answer straight from the other container, from the wrong
+ *   source, without it (postrouting knows no input device, hence the subnet).
  * Rules leave with the container, and stay in the kernel while berthd is down.
  */
 export function planPortChains(rules: PortRule[]): string[] {
-  const bridges = [...new Set(rules.map((r) => r.bridge))].sort();
+  const bridges = [...new Map(rules.map((r) => [`${r.bridge} ${r.subnet}`, r])).values()].sort((a, b) => a.bridge.localeCompare(b.bridge) || a.subnet.localeCompare(b.subnet));
   const body: Record<keyof typeof PORT_CHAINS, string[]> = {
     prerouting: [`fib daddr type local jump ${PORT_CHAINS.dnat}`],
     output: [`fib daddr type local jump ${PORT_CHAINS.dnat}`],
     dnat: rules.map(ruleLine),
-    postrouting: bridges.flatMap((b) => [
-      `oifname "${b}" ip saddr 127.0.0.0/8 ct status dnat masquerade`,
-      `oifname "${b}" iifname "${b}" ct status dnat masquerade`,
-    ]),
+    postrouting: [...new Set(bridges.map((b) => b.bridge))].map((b) => `oifname "${b}" ip saddr 127.0.0.0/8 ct status dnat masquerade`)
+      .concat(bridges.map((b) => `oifname "${b.bridge}" ip saddr ${b.subnet} ct status dnat masquerade`)),
   };
   return chainNames().flatMap((k) => [`chain ${PORT_CHAINS[k]} {`, ...head(k), ...body[k].map((l) => `  ${l}`), '}']);
 }

@@ -51,6 +51,7 @@ export interface Endpoint {
   prefixLen: number;
   gateway: string;
   macAddress: string;
+  hostVeth?: string;             // the host end of its veth (published ports set hairpin on it)
 }
 
 export interface NetworkService {

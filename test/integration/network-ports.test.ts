@@ -76,7 +76,7 @@ describe('published ports', { skip }, () => {
   });
   after(async () => { await d?.stop(); });
 
-  test('-p 127.0.0.1::80 answers on 127.0.0.1 only; -p 80 on 127.0.0.1 and on the host\'s own address', async (t) => {
+  test('-p 127.0.0.1::80 answers on 127.0.0.1 only; -p 80 on 127.0.0.1, the host\'s own address and, hairpinned, to containers', async (t) => {
     assert.equal((await docker('run', '-d', '--name', 'lo-only', '-p', '127.0.0.1::80', 'bb:ports', ...HTTPD('local'))).code, 0);
     assert.equal((await docker('run', '-d', '--name', 'everywhere', '-p', '80', 'bb:ports', ...HTTPD('all'))).code, 0);
     const a = await portOf('lo-only', '80');
@@ -92,6 +92,11 @@ describe('published ports', { skip }, () => {
     const ins = JSON.parse((await docker('inspect', 'everywhere')).stdout)[0];
     assert.deepEqual(ins.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: String(b.port) }] });
     assert.deepEqual(ins.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '' }] });
+    // hairpin: through the bridge's gateway (an address of this host) from another container and from itself
+    const gw = ins.NetworkSettings.Gateway as string;
+    const get = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${gw} ${b.port} | tail -n 1`;
+    assert.equal((await docker('run', '--rm', 'bb:ports', 'sh', '-c', get)).stdout, 'all\n');
+    assert.equal((await docker('exec', 'everywhere', 'sh', '-c', get)).stdout, 'all\n');
     const own = await ownAddress(d);
     if (!own) { t.diagnostic('this host has no global IPv4 address besides the daemon\'s bridges: own-address checks skipped'); } else {
       assert.equal(await fetchText(own, b.port), 'all\n');
