@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Networking, Berth beside Debian's docker.io daemon in one run, on the same busybox image:
 #  1. what the default bridge adds to `run --rm IMG true` (bridge minus --network none), for both;
-#  2. a published port through 127.0.0.1 with wrk: throughput (1 MiB responses) and connection rate (a new
+#  2. a published port through 127.0.0.1 with wrk: throughput (1 MiB and 16 MiB responses) and connection rate (a new
 #     connection per request) to a busybox httpd. dockerd runs as users run it (default bridge, iptables on),
 #     so its loopback traffic goes through docker-proxy; then once more with --userland-proxy=false, which
 #     forwards with DNAT in the output path + route_localnet like Berth: proxy against DNAT, same engine.
@@ -53,7 +53,8 @@ for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
 mkdir -p "$WORK/bundle/rootfs/www"
 echo ok >"$WORK/bundle/rootfs/www/small"
-head -c 1048576 /dev/zero >"$WORK/bundle/rootfs/www/big"
+head -c 1048576 /dev/zero >"$WORK/bundle/rootfs/www/1m"
+head -c 16777216 /dev/zero >"$WORK/bundle/rootfs/www/16m"
 tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
 for s in "$BS" "$DS"; do docker -H "unix://$s" import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null; done
 
@@ -71,12 +72,16 @@ serve() { # host socket, host port
   echo "bench: the published port $2 does not answer" >&2; exit 1
 }
 unserve() { docker -H "unix://$1" rm -f web >/dev/null; }
-measure() { # label, port → "label bytes/s conn/s"
-  local tput conns
-  tput=$(inns wrk -t2 -c8 -d"${secs}s" "http://127.0.0.1:$2/big" | awk '/^Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); n = v + 0;
-    m = (u == "GB") ? 1073741824 : (u == "MB") ? 1048576 : (u == "KB") ? 1024 : 1; print n * m }')
+bytes() { # wrk's Transfer/sec in bytes/s
+  inns wrk -t2 -c8 -d"${secs}s" "$1" | awk '/^Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); n = v + 0;
+    m = (u == "GB") ? 1073741824 : (u == "MB") ? 1048576 : (u == "KB") ? 1024 : 1; print n * m }'
+}
+measure() { # label, port → "label bytes/s(1 MiB) bytes/s(16 MiB) conn/s"
+  local t1 t16 conns
+  t1=$(bytes "http://127.0.0.1:$2/1m")
+  t16=$(bytes "http://127.0.0.1:$2/16m")
   conns=$(inns wrk -t2 -c16 -d"${secs}s" -H 'Connection: close' "http://127.0.0.1:$2/small" | awk '/^Requests\/sec/ { print $2 }')
-  echo "$1 $tput $conns" >>"$WORK/wrk.txt"
+  echo "$1 $t1 $t16 $conns" >>"$WORK/wrk.txt"
 }
 serve "$BS" 18080; measure berthd 18080; unserve "$BS"
 serve "$DS" 18081; measure dockerd 18081; unserve "$DS"
@@ -91,9 +96,11 @@ const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 for (const k of Object.keys(m)) console.log(`${k.padEnd(16)} run --rm true  median ${m[k].toFixed(1)} ms`);
 const b = m["berthd bridge"] - m["berthd none"], d = m["dockerd bridge"] - m["dockerd none"];
 console.log(`bridge adds: berthd ${b.toFixed(1)} ms, dockerd ${d.toFixed(1)} ms (berthd/dockerd ${(b / d).toFixed(2)}x; goals: < 20 ms and < 0.5x)`);
-const w = Object.fromEntries(fs.readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => { const [k, t, c] = l.split(" "); return [k, { t: +t, c: +c }]; }));
-for (const [k, v] of Object.entries(w)) console.log(`${k.padEnd(16)} 127.0.0.1 published port: ${(v.t / 1048576).toFixed(1)} MiB/s, ${v.c.toFixed(0)} connections/s`);
-console.log(`berthd/dockerd: throughput ${(w.berthd.t / w.dockerd.t).toFixed(2)}x, connection rate ${(w.berthd.c / w.dockerd.c).toFixed(2)}x (dockerd through docker-proxy; goal: throughput >= 1x)`);
-console.log(`berthd/dockerd --userland-proxy=false (DNAT both): throughput ${(w.berthd.t / w["dockerd-no-proxy"].t).toFixed(2)}x, connection rate ${(w.berthd.c / w["dockerd-no-proxy"].c).toFixed(2)}x`);
-console.log(`dockerd DNAT/proxy: throughput ${(w["dockerd-no-proxy"].t / w.dockerd.t).toFixed(2)}x, connection rate ${(w["dockerd-no-proxy"].c / w.dockerd.c).toFixed(2)}x`);
+const w = Object.fromEntries(fs.readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => { const [k, a, b, c] = l.split(" "); return [k, { t1: +a, t16: +b, c: +c }]; }));
+const mib = (x) => (x / 1048576).toFixed(1);
+for (const [k, v] of Object.entries(w)) console.log(`${k.padEnd(16)} 127.0.0.1 published port: ${mib(v.t1)} MiB/s (1 MiB responses), ${mib(v.t16)} MiB/s (16 MiB), ${v.c.toFixed(0)} connections/s`);
+const ratio = (a, b, what) => `${what}: throughput ${(a.t1 / b.t1).toFixed(2)}x (1 MiB) ${(a.t16 / b.t16).toFixed(2)}x (16 MiB), connection rate ${(a.c / b.c).toFixed(2)}x`;
+console.log(ratio(w.berthd, w.dockerd, "berthd/dockerd (dockerd through docker-proxy; goal: throughput >= 1x)"));
+console.log(ratio(w.berthd, w["dockerd-no-proxy"], "berthd/dockerd --userland-proxy=false (DNAT both)"));
+console.log(ratio(w["dockerd-no-proxy"], w.dockerd, "dockerd DNAT/proxy"));
 ' "$WORK/start.json" "$WORK/wrk.txt"

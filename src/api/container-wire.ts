@@ -65,7 +65,6 @@ function portBindingsOf(v: Record<string, unknown> | null | undefined): PortMap 
   return Object.keys(out).length ? out : undefined;
 }
 
-
 /** The wire's resources and settings in the terms of containers/validate.ts (the one place of those checks). */
 function limitsOf(body: ContainerCreateRequest, h: HostConfigWire): Limits {
   return {

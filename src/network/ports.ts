@@ -264,7 +264,14 @@ function ruleLine(r: PortRule): string {
 }
 
 /**
- * The chain blocks, to sit inside `table ip T { … }` (NetworkManager.setChains). Published ports are DNAT, no proxy process:
+ * The chain blocks, to sit inside `table ip T { … }` (NetworkManager.setChains).
+ *
+ * Published ports are DNAT in the kernel, loopback included, and no proxy process (docker-proxy's job):
+ * kernel rules keep forwarding while berthd is down or restarting (a proxy inside berthd would die with
+ * it; one process per port, as dockerd runs, costs megabytes per port where Berth's monitor costs
+ * kilobytes), the container sees the real client of other hosts' connections, and bench/network.sh
+ * measures the two ways side by side (dockerd with and without its proxy) without a clear winner on
+ * throughput or connection rate, so the proxy buys nothing worth its process.
  * - prerouting: traffic from other hosts (and from containers) to one of this host's addresses;
  * - output: the host itself, to its own addresses and to 127.0.0.1 (the DNAT of a loopback destination
  *   needs route_localnet on the bridge, set by the publisher, and masquerade, below, so the container

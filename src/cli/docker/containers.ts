@@ -633,7 +633,6 @@ export async function rename(g: Globals, args: string[]): Promise<number> {
   try { await c.renameContainer(oldName, newName); return 0; } finally { c.close(); }
 }
 
-
 /** `port CONTAINER [PRIVATE_PORT[/PROTO]]`: from inspect's NetworkSettings.Ports, like docker's. */
 export async function port(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {});
