@@ -104,6 +104,11 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     portBindings: portBindingsOf(h.PortBindings), publishAllPorts: h.PublishAllPorts || undefined,
   };
   if (host.portBindings && host.networkMode === 'host') o.warnings?.push('Published ports are discarded when using host network mode');
+  // moby runconfig: a container in another's network namespace has no ports of its own
+  if (host.networkMode?.startsWith('container:')) {
+    if (host.portBindings || host.publishAllPorts) throw new BerthError('InvalidArgument', 'conflicting options: port publishing and the container type network mode');
+    if (Object.keys(body.ExposedPorts ?? {}).length) throw new BerthError('InvalidArgument', 'conflicting options: port exposing and the container type network mode');
+  }
   if (h.CgroupnsMode && host.cgroupnsMode === undefined) throw new BerthError('InvalidArgument', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
   const entrypoint = strSlice(body.Entrypoint, 'Config.Entrypoint');
   const cfg: WireContainerConfig = {

@@ -34,6 +34,11 @@ test('create: PortBindings, PublishAllPorts and ExposedPorts kept; bad ones are 
   bad({ PortBindings: { '80/tcp': [{ HostIp: '1.2.3', HostPort: '1' }] } }, /invalid host IP address: 1.2.3/);
   bad({ PortBindings: { '80/tcp': 'x' } }, /cannot unmarshal/);
   assert.throws(() => toContainerConfig({ Image: 'x', ExposedPorts: { 'x/tcp': {} } }), /invalid port specification: "x"/);
+  bad({ NetworkMode: 'container:web', PortBindings: { '80/tcp': [] } }, /^conflicting options: port publishing and the container type network mode$/);
+  assert.throws(() => toContainerConfig({ Image: 'x', ExposedPorts: { '80/tcp': {} }, HostConfig: { NetworkMode: 'container:web' } }), /port exposing and the container type network mode/);
+  const warnings: string[] = [];
+  toContainerConfig({ Image: 'x', HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [] } } }, { warnings });
+  assert.deepEqual(warnings, ['Published ports are discarded when using host network mode']);
 });
 
 test('inspect and list: the published ports while running, nothing once stopped', () => {
