@@ -6,11 +6,14 @@
 #     so its loopback traffic goes through docker-proxy; then once more with --userland-proxy=false, which
 #     forwards with DNAT in the output path + route_localnet like Berth: proxy against DNAT, same engine.
 # Everything runs inside a network namespace of its own: both engines start from the same empty stack and
-# the host's bridges, iptables and nft rules are never touched. As root: bash bench/network.sh [RUNS] [SECONDS]
+# the host's bridges, iptables and nft rules are never touched. wrk rounds alternate between the engines and
+# the medians are compared: a 2-core box shared with other work is noisy.
+# As root: bash bench/network.sh [RUNS] [SECONDS per wrk run] [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-20}
 secs=${2:-10}
+rounds=${3:-3}
 WORK=$(mktemp -d /tmp/berth-bench-net-XXXX)
 NS=berthbench$$
 BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
@@ -67,11 +70,10 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$WORK/start.json" \
 
 # 2. wrk through 127.0.0.1 into a published port
 serve() { # host socket, host port
-  docker -H "unix://$1" run -d --name web -p "127.0.0.1:$2:80" bb:bench httpd -f -p 80 -h /www >/dev/null
+  docker -H "unix://$1" run -d --name "web$2" -p "127.0.0.1:$2:80" bb:bench httpd -f -p 80 -h /www >/dev/null
   for _ in $(seq 100); do inns busybox wget -q -O /dev/null "http://127.0.0.1:$2/small" 2>/dev/null && return; sleep 0.1; done
   echo "bench: the published port $2 does not answer" >&2; exit 1
 }
-unserve() { docker -H "unix://$1" rm -f web >/dev/null; }
 bytes() { # wrk's Transfer/sec in bytes/s
   inns wrk -t2 -c8 -d"${secs}s" "$1" | awk '/^Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); n = v + 0;
     m = (u == "GB") ? 1073741824 : (u == "MB") ? 1048576 : (u == "KB") ? 1024 : 1; print n * m }'
@@ -83,11 +85,13 @@ measure() { # label, port → "label bytes/s(1 MiB) bytes/s(16 MiB) conn/s"
   conns=$(inns wrk -t2 -c16 -d"${secs}s" -H 'Connection: close' "http://127.0.0.1:$2/small" | awk '/^Requests\/sec/ { print $2 }')
   echo "$1 $t1 $t16 $conns" >>"$WORK/wrk.txt"
 }
-serve "$BS" 18080; measure berthd 18080; unserve "$BS"
-serve "$DS" 18081; measure dockerd 18081; unserve "$DS"
+serve "$BS" 18080; serve "$DS" 18081
+for _ in $(seq "$rounds"); do measure berthd 18080; measure dockerd 18081; done
+docker -H "unix://$DS" rm -f web18081 >/dev/null
 stop_dockerd
 start_dockerd --userland-proxy=false
-serve "$DS" 18081; measure dockerd-no-proxy 18081; unserve "$DS"
+serve "$DS" 18081
+for _ in $(seq "$rounds"); do measure berthd 18080; measure dockerd-no-proxy 18081; done
 
 node -e '
 const fs = require("fs");
@@ -96,9 +100,12 @@ const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 for (const k of Object.keys(m)) console.log(`${k.padEnd(16)} run --rm true  median ${m[k].toFixed(1)} ms`);
 const b = m["berthd bridge"] - m["berthd none"], d = m["dockerd bridge"] - m["dockerd none"];
 console.log(`bridge adds: berthd ${b.toFixed(1)} ms, dockerd ${d.toFixed(1)} ms (berthd/dockerd ${(b / d).toFixed(2)}x; goals: < 20 ms and < 0.5x)`);
-const w = Object.fromEntries(fs.readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => { const [k, a, b, c] = l.split(" "); return [k, { t1: +a, t16: +b, c: +c }]; }));
+const samples = {};
+for (const l of fs.readFileSync(process.argv[2], "utf8").trim().split("\n")) { const [k, a, b, c] = l.split(" "); (samples[k] ??= []).push({ t1: +a, t16: +b, c: +c }); }
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const w = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, { n: v.length, t1: median(v.map((x) => x.t1)), t16: median(v.map((x) => x.t16)), c: median(v.map((x) => x.c)) }]));
 const mib = (x) => (x / 1048576).toFixed(1);
-for (const [k, v] of Object.entries(w)) console.log(`${k.padEnd(16)} 127.0.0.1 published port: ${mib(v.t1)} MiB/s (1 MiB responses), ${mib(v.t16)} MiB/s (16 MiB), ${v.c.toFixed(0)} connections/s`);
+for (const [k, v] of Object.entries(w)) console.log(`${k.padEnd(16)} 127.0.0.1 published port, median of ${v.n}: ${mib(v.t1)} MiB/s (1 MiB responses), ${mib(v.t16)} MiB/s (16 MiB), ${v.c.toFixed(0)} connections/s`);
 const ratio = (a, b, what) => `${what}: throughput ${(a.t1 / b.t1).toFixed(2)}x (1 MiB) ${(a.t16 / b.t16).toFixed(2)}x (16 MiB), connection rate ${(a.c / b.c).toFixed(2)}x`;
 console.log(ratio(w.berthd, w.dockerd, "berthd/dockerd (dockerd through docker-proxy; goal: throughput >= 1x)"));
 console.log(ratio(w.berthd, w["dockerd-no-proxy"], "berthd/dockerd --userland-proxy=false (DNAT both)"));
