@@ -459,6 +459,8 @@ export class NetworkManager implements ContainerNetworks {
 
   /** Deleting the host end removes the pair; gone already (the netns died with the container) is fine. */
   private async unlink(ep: EndpointRecord): Promise<void> {
+    // the usual case after an exit: the netns went and took the pair along; no need to spawn ip (slow here)
+    if (!fs.existsSync(`/sys/class/net/${ep.hostVeth}`)) return;
     await run('ip', ['link', 'del', ep.hostVeth]).catch((e: Error) => {
       if (!/Cannot find device/.test(e.message)) this.o.log?.(`network ${ep.networkId}: ${e.message}`);
     });

@@ -19,8 +19,8 @@ export interface Daemon {
   env: NodeJS.ProcessEnv;
   log(): string;
   stop(): Promise<void>;
-  /** kill -9 the daemon (its containers keep running), then start a new one on the same socket and root */
-  crashAndRestart(): Promise<void>;
+  /** kill -9 the daemon (its containers keep running), run `whileDown`, then start a new one on the same socket and root */
+  crashAndRestart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 export interface DaemonNet { bridge: string; table: string; prefix: string }
@@ -79,10 +79,11 @@ export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
   const host = `unix://${socket}`;
   return {
     dir, socket, root, host, net, get pid() { return child.pid!; }, log,
-    async crashAndRestart() {
+    async crashAndRestart(whileDown?: () => Promise<void>) {
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await gone;
+      await whileDown?.();
       fs.rmSync(socket, { force: true });
       child = await launch();
     },

@@ -159,15 +159,30 @@ describe('default bridge network (docker CLI)', { skip: missing }, () => {
     await ok('rm', 'victim');
   });
 
-  test('berthd kill -9 and restart: a running container keeps its address and link', async () => {
+  test('berthd kill -9 and restart: a running container keeps its address and link; one that died meanwhile gives them back', async () => {
     const j = await inspect('web1');
     const ip = j.NetworkSettings.IPAddress as string;
     const before = await veths();
-    await d.crashAndRestart();
+    await ok('run', '-d', '--name', 'dies-while-down', 'bb:net', 'sleep', '1000');
+    const dying = await inspect('dies-while-down');
+    assert.equal((await veths()).length, before.length + 1);
+    await d.crashAndRestart(async () => {
+      process.kill(dying.State.Pid, 'SIGKILL');
+      // no daemon to ask: wait for the process itself to be gone (or a zombie)
+      for (let i = 0; i < 200; i++) {
+        let st = '';
+        try { st = fs.readFileSync(`/proc/${dying.State.Pid}/stat`, 'utf8'); } catch { break; }
+        if (/\) Z /.test(st)) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    });
     const after = await inspect('web1');
     assert.equal(after.State.Running, true);
     assert.equal(after.NetworkSettings.IPAddress, ip);
+    assert.equal((await inspect('dies-while-down')).State.Running, false);
     assert.deepEqual(await veths(), before);
+    assert.ok(!leases().some((l) => l.containerId === dying.Id), 'the dead container\'s lease is released');
+    assert.ok(leases().some((l) => l.containerId === j.Id && l.ipv4Address === ip), 'the running one keeps its lease');
     // the address is still taken: a new container gets another, and reaches the old one
     const out = await ok('run', '--rm', 'bb:net', 'sh', '-c', `ping -c 1 -W 5 ${ip} >/dev/null && ip -4 -o addr show dev eth0`);
     assert.ok(!out.includes(`inet ${ip}/`), 'the restarted daemon did not hand the address out again');
