@@ -127,6 +127,15 @@ describe('default bridge network (docker CLI)', { skip: missing }, () => {
     assert.match(u.stderr, /No such container: nosuch/);
   });
 
+  test('--network host sees the host\'s links; info names the firewall backend', async () => {
+    const links = (await ok('run', '--rm', '--network', 'host', 'bb:net', 'ls', '/sys/class/net')).trim().split(/\s+/);
+    assert.ok(links.includes(d.net.bridge), links.join(' '));
+    const j = await inspect((await ok('create', '--network', 'host', 'bb:net', 'true')).trim());
+    assert.deepEqual(Object.keys(j.NetworkSettings.Networks), ['host']);
+    assert.equal(j.NetworkSettings.IPAddress, '');
+    assert.equal((await new Client(d.host).info()).FirewallBackend?.Driver, 'nftables');
+  });
+
   test('--mac-address and --dns are honoured', async () => {
     const out = await ok('run', '--rm', '--mac-address', '02:42:ac:99:00:07', '--dns', '10.9.8.7', 'bb:net', 'sh', '-c', 'cat /sys/class/net/eth0/address /etc/resolv.conf');
     assert.match(out, /^02:42:ac:99:00:07$/m);
