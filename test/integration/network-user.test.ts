@@ -131,6 +131,21 @@ describe('user-defined networks (network manager + container service)', { skip }
     assert.ok(!nets.endpoints('beta').some((e) => e.containerId === id));
   });
 
+  test('a start that fails on its second network undoes the first: no veth, no lease', async () => {
+    const { id: holder } = await svc.create('holder', { image: 'busybox:test', cmd: ['sleep', '1000'], host: { networkMode: 'beta' }, networks: { beta: { ipv4Address: '10.213.0.10' } } });
+    await svc.start(holder);
+    const links = await ours();
+    const { id } = await svc.create('loser', { image: 'busybox:test', cmd: ['sleep', '1000'], host: { networkMode: 'alpha' } });
+    await svc.connect('loser', 'beta', { ipv4Address: '10.213.0.10' });
+    await assert.rejects(svc.start(id), /Address already in use: 10\.213\.0\.10/);
+    assert.equal(svc.get(id).state.status, 'exited');
+    assert.deepEqual(await ours(), links, 'the veth on alpha was taken down again');
+    assert.ok(!nets.endpoints('alpha').some((e) => e.containerId === id) && !nets.endpoints('beta').some((e) => e.containerId === id), 'no lease left');
+    assert.equal(addressOn('holder', 'beta'), '10.213.0.10');
+    await svc.remove(id, { force: true });
+    await svc.remove(holder, { force: true });
+  });
+
   test('after every container and network is gone, nothing of them is left', async () => {
     for (const c of svc.list({ all: true })) await svc.remove(c.id, { force: true });
     for (const n of nets.list({ type: ['custom'] })) await nets.remove(n.id);
