@@ -436,6 +436,15 @@ export class NetworkManager implements ContainerNetworks {
     });
   }
 
+  renameContainer(containerId: string, name: string): Promise<void> {
+    return this.locked(async () => {
+      const mine = this.s.endpoints.filter((e) => e.containerId === containerId);
+      if (!mine.length) return;
+      for (const e of mine) e.containerName = name;
+      this.save();
+    });
+  }
+
   /** Daemon start: endpoints of containers no longer running go (their veths, if a netns still holds them, too). */
   reconcile(running: Map<string, number>): Promise<void> {
     return this.locked(async () => {

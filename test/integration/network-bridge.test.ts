@@ -165,7 +165,13 @@ describe('default bridge network (docker CLI)', { skip: missing }, () => {
     await ok('wait', 'victim');
     assert.equal((await veths()).length, 1);
     assert.ok(!leases().some((l) => l.containerId === j.Id), 'lease released');
-    await ok('rm', 'victim');
+    // started again, it is wired again
+    await ok('start', 'victim');
+    const again = await inspect('victim');
+    assert.match(again.NetworkSettings.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.equal((await veths()).length, 2);
+    await ok('rm', '-f', 'victim');
+    assert.equal((await veths()).length, 1);
   });
 
   test('berthd kill -9 and restart: a running container keeps its address and link; one that died meanwhile gives them back', async () => {

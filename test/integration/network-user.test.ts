@@ -123,6 +123,9 @@ describe('user-defined networks (network manager + container service)', { skip }
     // now reachable from beta
     assert.equal(await runIn('beta', `ping -c 1 -W 5 ${b.ipv4Address} >/dev/null && echo reached`), 'reached\n');
     const before = (await ours()).length;
+    await svc.rename('srv', 'srv2');
+    assert.ok(nets.endpoints('alpha').some((e) => e.containerName === 'srv2'), 'the DNS server sees the new name');
+    await svc.rename('srv2', 'srv');
     await svc.disconnect('srv', 'beta');
     assert.equal(await srvBeta(), undefined);
     assert.equal((await ours()).length, before - 1, 'its veth is gone');
