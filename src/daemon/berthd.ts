@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
     publish: (action, name, attrs) => events.publish('volume', action, name, attrs),
   });
   const networks = await NetworkManager.open({
-    root, log, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
+    root, log, debug: debug ? log : undefined, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
   });
   containers = new Containers({ root, execRoot, images, events, log, volumes, networks });
   await containers.restore();

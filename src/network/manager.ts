@@ -22,7 +22,10 @@ export interface NetworkManagerOptions {
   table?: string;
   /** user networks' bridges are <prefix><id…> (docker: br-), cut to 15 bytes */
   bridgePrefix?: string;
+  /** problems (a veth that would not go) */
   log?: (msg: string) => void;
+  /** one line per kernel step (berthd --debug) */
+  debug?: (msg: string) => void;
 }
 
 /** An endpoint as the manager keeps it: which veth and interface it owns. */
@@ -333,7 +336,7 @@ export class NetworkManager implements ContainerNetworks {
       throw e;
     }
     this.save();
-    this.o.log?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
+    this.o.debug?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
     return { id, warning: '' };
   }
 
@@ -347,7 +350,7 @@ export class NetworkManager implements ContainerNetworks {
       this.save();
       if ((await links()).some((l) => l.ifname === n.bridge)) await ipBatch([`link del ${n.bridge}`]);
       await this.applyRules();
-      this.o.log?.(`network ${n.id}: removed ${n.name}`);
+      this.o.debug?.(`network ${n.id}: removed ${n.name}`);
     });
   }
 
@@ -403,7 +406,7 @@ export class NetworkManager implements ContainerNetworks {
         this.save();
         throw e;
       }
-      this.o.log?.(`network ${n.id}: container ${container.id} attached as ${ep.ifname} ${address} (veth ${ep.hostVeth})`);
+      this.o.debug?.(`network ${n.id}: container ${container.id} attached as ${ep.ifname} ${address} (veth ${ep.hostVeth})`);
       return endpointView(ep);
     });
   }
@@ -463,7 +466,7 @@ export class NetworkManager implements ContainerNetworks {
     await this.unlink(ep);
     this.s.endpoints = this.s.endpoints.filter((x) => x !== ep);
     this.save();
-    this.o.log?.(`network ${ep.networkId}: container ${ep.containerId} detached (${ep.ipv4Address})`);
+    this.o.debug?.(`network ${ep.networkId}: container ${ep.containerId} detached (${ep.ipv4Address})`);
   }
 
   /** Deleting the host end removes the pair; gone already (the netns died with the container) is fine. */
