@@ -101,9 +101,9 @@ async function main(argv: string[]): Promise<number> {
     publish: (action, name, attrs) => events.publish('volume', action, name, attrs),
   });
   // published ports stay in the first ruleset: a restarted daemon never drops a running container's ports
-  const ports = new PortPublisher({ root, log });
+  const ports = new PortPublisher({ root, log, debug: debug ? log : undefined });
   const networks = await NetworkManager.open({
-    root, log, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
+    root, log, debug: debug ? log : undefined, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
     chains: { ports: ports.rules().length ? ports.chains() : [] },
   });
   ports.setChains = (lines) => networks.setChains('ports', lines);

@@ -22,7 +22,10 @@ export interface NetworkManagerOptions {
   table?: string;
   /** user networks' bridges are <prefix><id…> (docker: br-), cut to 15 bytes */
   bridgePrefix?: string;
+  /** problems (a veth that would not go) */
   log?: (msg: string) => void;
+  /** one line per kernel step (berthd --debug) */
+  debug?: (msg: string) => void;
   /** chains other owners keep in the table from the first ruleset on (published ports after a restart) */
   chains?: Record<string, string[]>;
 }
@@ -336,7 +339,7 @@ export class NetworkManager implements ContainerNetworks {
       throw e;
     }
     this.save();
-    this.o.log?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
+    this.o.debug?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
     return { id, warning: '' };
   }
 
@@ -350,7 +353,7 @@ export class NetworkManager implements ContainerNetworks {
       this.save();
       if ((await links()).some((l) => l.ifname === n.bridge)) await ipBatch([`link del ${n.bridge}`]);
       await this.applyRules();
-      this.o.log?.(`network ${n.id}: removed ${n.name}`);
+      this.o.debug?.(`network ${n.id}: removed ${n.name}`);
     });
   }
 
@@ -406,7 +409,7 @@ export class NetworkManager implements ContainerNetworks {
         this.save();
         throw e;
       }
-      this.o.log?.(`network ${n.id}: container ${container.id} attached as ${ep.ifname} ${address} (veth ${ep.hostVeth})`);
+      this.o.debug?.(`network ${n.id}: container ${container.id} attached as ${ep.ifname} ${address} (veth ${ep.hostVeth})`);
       return endpointView(ep);
     });
   }
@@ -439,6 +442,15 @@ export class NetworkManager implements ContainerNetworks {
     });
   }
 
+  renameContainer(containerId: string, name: string): Promise<void> {
+    return this.locked(async () => {
+      const mine = this.s.endpoints.filter((e) => e.containerId === containerId);
+      if (!mine.length) return;
+      for (const e of mine) e.containerName = name;
+      this.save();
+    });
+  }
+
   /** Daemon start: endpoints of containers no longer running go (their veths, if a netns still holds them, too). */
   reconcile(running: Map<string, number>): Promise<void> {
     return this.locked(async () => {
@@ -457,11 +469,13 @@ export class NetworkManager implements ContainerNetworks {
     await this.unlink(ep);
     this.s.endpoints = this.s.endpoints.filter((x) => x !== ep);
     this.save();
-    this.o.log?.(`network ${ep.networkId}: container ${ep.containerId} detached (${ep.ipv4Address})`);
+    this.o.debug?.(`network ${ep.networkId}: container ${ep.containerId} detached (${ep.ipv4Address})`);
   }
 
   /** Deleting the host end removes the pair; gone already (the netns died with the container) is fine. */
   private async unlink(ep: EndpointRecord): Promise<void> {
+    // the usual case after an exit: the netns went and took the pair along; no need to spawn ip (slow here)
+    if (!fs.existsSync(`/sys/class/net/${ep.hostVeth}`)) return;
     await run('ip', ['link', 'del', ep.hostVeth]).catch((e: Error) => {
       if (!/Cannot find device/.test(e.message)) this.o.log?.(`network ${ep.networkId}: ${e.message}`);
     });

@@ -16,6 +16,8 @@ import {
 export interface PortPublisherOptions {
   root: string;                 // the daemon's root; the store is <root>/network/ports.json
   log?: (msg: string) => void;
+  /** one line per change of the forwarded ports (berthd --debug) */
+  debug?: (msg: string) => void;
   /** where free ports are picked; the kernel's ephemeral range by default (docker's portallocator does the same) */
   portRange?: [number, number];
 }
@@ -112,7 +114,7 @@ export class PortPublisher {
         await this.apply().catch(() => undefined);
         throw e;
       }
-      this.o.log?.(`container ${containerId}: published ${chosen.map((c) => `${c.hostIp}:${c.hostPort}->${c.containerPort}/${c.proto}`).join(', ')}`);
+      this.o.debug?.(`container ${containerId}: published ${chosen.map((c) => `${c.hostIp}:${c.hostPort}->${c.containerPort}/${c.proto}`).join(', ')}`);
       return this.published(containerId);
     });
   }
@@ -125,6 +127,7 @@ export class PortPublisher {
       const { [containerId]: _gone, ...rest } = this.store.containers;
       this.save({ ...this.store, containers: rest });
       await this.apply();
+      this.o.debug?.(`container ${containerId}: its published ports are gone`);
     });
   }
 
