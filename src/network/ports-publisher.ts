@@ -60,6 +60,9 @@ export class PortPublisher {
     let text: string | undefined;
     try { text = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'); } catch { /* not Linux */ }
     this.range = o.portRange ?? parseLocalPortRange(text);
+    // A new daemon starts its walk at a random point of the range, not at its start: two daemons on one
+    // host (tests run side by side) hold no socket on their ports and cannot see each other's rules.
+    if (this.store.last === 0) this.store.last = this.range[0] + Math.floor(Math.random() * (this.range[1] - this.range[0] + 1));
   }
 
   /** Every container's forwarded ports, for a whole-table ruleset (the network manager's). */

@@ -95,8 +95,10 @@ describe('published ports', { skip }, () => {
     // hairpin: through the bridge's gateway (an address of this host) from another container and from itself
     const gw = ins.NetworkSettings.Gateway as string;
     const get = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${gw} ${b.port} | tail -n 1`;
-    assert.equal((await docker('run', '--rm', 'bb:ports', 'sh', '-c', get)).stdout, 'all\n');
-    assert.equal((await docker('exec', 'everywhere', 'sh', '-c', get)).stdout, 'all\n');
+    const fromOther = await docker('run', '--rm', 'bb:ports', 'sh', '-c', get);
+    assert.equal(fromOther.stdout, 'all\n', `another container through ${gw}:${b.port}: ${fromOther.stderr}`);
+    const fromSelf = await docker('exec', 'everywhere', 'sh', '-c', get);
+    assert.equal(fromSelf.stdout, 'all\n', `the container itself through ${gw}:${b.port}: ${fromSelf.stderr}`);
     const own = await ownAddress(d);
     if (!own) { t.diagnostic('this host has no global IPv4 address besides the daemon\'s bridges: own-address checks skipped'); } else {
       assert.equal(await fetchText(own, b.port), 'all\n');
