@@ -12,6 +12,8 @@ import { MASKED, READONLY } from '../containers/spec/index.js';
 import { mountPointsOf } from '../volumes/users.js';
 import { checkLogConfig, logConfigWire } from '../containers/log-config.js';
 import { fromMountSpec, mountPointWire, toMountSpec, type MountWire } from './mount-wire.js';
+import type { EndpointRequest } from '../network/types.js';
+import { mergeExposed, parsePortKey, portMapWire, validatePortBindings, type PortMap } from '../network/ports.js';
 import type {
   ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
   EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
@@ -55,6 +57,20 @@ function obj<T>(v: Record<string, T> | null | undefined): Record<string, T> | un
   return v === null || v === undefined || Object.keys(v).length === 0 ? undefined : v;
 }
 
+/** HostConfig.PortBindings → PortMap; a malformed one is InvalidArgument in the daemon's words. */
+function portBindingsOf(v: Record<string, unknown> | null | undefined): PortMap | undefined {
+  if (v === null || v === undefined) return undefined;
+  const out: PortMap = {};
+  for (const [key, list] of Object.entries(v)) {
+    if (list !== null && !Array.isArray(list)) throw new BerthError('InvalidArgument', `invalid JSON: cannot unmarshal ${JSON.stringify(list)} into HostConfig.PortBindings of type []nat.PortBinding`);
+    out[key] = ((list ?? []) as Array<{ HostIp?: unknown; HostPort?: unknown } | null>).map((b) => ({
+      hostIp: typeof b?.HostIp === 'string' ? b.HostIp : '', hostPort: typeof b?.HostPort === 'string' ? b.HostPort : '',
+    }));
+  }
+  validatePortBindings(out);
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** The wire's resources and settings in the terms of containers/validate.ts (the one place of those checks). */
 function limitsOf(body: ContainerCreateRequest, h: HostConfigWire): Limits {
   return {
@@ -93,8 +109,16 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
     groupAdd: h.GroupAdd?.length ? [...h.GroupAdd] : undefined,
     autoRemove: h.AutoRemove || undefined, restartPolicy,
+    dns: list(h.Dns), dnsSearch: list(h.DnsSearch), dnsOptions: list(h.DnsOptions), extraHosts: list(h.ExtraHosts),
     consoleSize: h.ConsoleSize && (h.ConsoleSize[0] || h.ConsoleSize[1]) ? h.ConsoleSize : undefined,
+    portBindings: portBindingsOf(h.PortBindings), publishAllPorts: h.PublishAllPorts || undefined,
   };
+  if (host.portBindings && host.networkMode === 'host') o.warnings?.push('Published ports are discarded when using host network mode');
+  // moby runconfig: a container in another's network namespace has no ports of its own
+  if (host.networkMode?.startsWith('container:')) {
+    if (host.portBindings || host.publishAllPorts) throw new BerthError('InvalidArgument', 'conflicting options: port publishing and the container type network mode');
+    if (Object.keys(body.ExposedPorts ?? {}).length) throw new BerthError('InvalidArgument', 'conflicting options: port exposing and the container type network mode');
+  }
   if (h.CgroupnsMode && host.cgroupnsMode === undefined) throw new BerthError('InvalidArgument', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
   const entrypoint = strSlice(body.Entrypoint, 'Config.Entrypoint');
   const cfg: WireContainerConfig = {
@@ -107,8 +131,10 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     hostname: body.Hostname || undefined, domainname: body.Domainname || undefined,
     labels: obj(body.Labels), stopSignal: body.StopSignal || undefined,
     volumes: body.Volumes && Object.keys(body.Volumes).length ? Object.keys(body.Volumes) : undefined,
+    networks: endpointsConfig(body, host.networkMode!),
     stdinOnce: body.StdinOnce || undefined, stopTimeout: body.StopTimeout ?? undefined, healthcheck,
     attachStdin: body.AttachStdin || undefined, attachStdout: body.AttachStdout || undefined, attachStderr: body.AttachStderr || undefined,
+    exposedPorts: mergeExposed(Object.keys(body.ExposedPorts ?? {})),
     host,
   };
   // drop the undefined keys, so the stored config reads as what was asked for
@@ -117,28 +143,95 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
   return cfg;
 }
 
+/** NetworkingConfig.EndpointsConfig (and the older Config.MacAddress) as endpoint requests by network. */
+function endpointsConfig(body: ContainerCreateRequest, mode: string): Record<string, EndpointRequest> | undefined {
+  const raw = body.NetworkingConfig?.EndpointsConfig ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new BerthError('InvalidArgument', 'invalid JSON: NetworkingConfig.EndpointsConfig must be an object');
+  const out: Record<string, EndpointRequest> = {};
+  for (const [name, v] of Object.entries(raw)) {
+    const e = (v ?? {}) as { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string };
+    const r: EndpointRequest = {};
+    if (e.Aliases?.length) r.aliases = e.Aliases;
+    if (e.IPAMConfig?.IPv4Address) r.ipv4Address = e.IPAMConfig.IPv4Address;
+    if (e.MacAddress) r.macAddress = e.MacAddress;
+    out[name] = r;
+  }
+  if (body.MacAddress) {
+    const key = mode === 'default' ? (out.default ? 'default' : 'bridge') : mode;
+    out[key] = { ...(out[key] ?? {}), macAddress: out[key]?.macAddress || body.MacAddress };
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 export function mountsOf(c: Container): MountPointWire[] {
   return mountPointsOf(c).map(mountPointWire).sort((a, b) => a.Destination.localeCompare(b.Destination));
 }
 
-function networkName(mode: string | undefined): string {
-  return !mode || mode === 'default' ? 'bridge' : mode;
-}
+const EMPTY_ENDPOINT: EndpointSettingsWire = {
+  IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', EndpointID: '',
+  Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+};
 
-function endpoint(c: Container): EndpointSettingsWire {
-  return {
-    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', EndpointID: '',
-    Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: [c.name, c.id.slice(0, 12)],
-  };
+/**
+ * The container's networks as docker shows them: every network it is configured for, filled from its live
+ * endpoint while it runs (moby's container.NetworkSettings.Networks). `container:` mode shows none.
+ */
+function endpoints(c: Container): Record<string, EndpointSettingsWire> {
+  const mode = c.config.host.networkMode || 'default';
+  if (mode.startsWith('container:')) return {};
+  const names = mode === 'host' || mode === 'none' ? [mode] : Object.keys(c.config.networks ?? {});
+  if (!c.network && names.length === 0) names.push(mode === 'default' ? 'bridge' : mode); // a daemon without networking
+  const out: Record<string, EndpointSettingsWire> = {};
+  for (const name of names) {
+    const req = c.config.networks?.[name] ?? {};
+    const ep = c.network?.endpoints.find((e) => e.networkName === name);
+    const user = name !== 'bridge' && name !== 'host' && name !== 'none';
+    // docker adds the short id as an alias on user networks, where names resolve
+    const aliases = user ? [...(req.aliases ?? []), ...(ep ? [c.id.slice(0, 12)] : [])] : [];
+    out[name] = {
+      ...EMPTY_ENDPOINT,
+      IPAMConfig: req.ipv4Address ? { IPv4Address: req.ipv4Address } : null,
+      Aliases: aliases.length ? aliases : null,
+      MacAddress: ep?.macAddress ?? '', NetworkID: c.network?.networkIds[name] ?? '', EndpointID: ep?.endpointId ?? '',
+      Gateway: ep?.gateway ?? '', IPAddress: ep?.ipv4Address ?? '', IPPrefixLen: ep?.prefixLen ?? 0,
+      DNSNames: user && ep ? [c.name, ...(req.aliases ?? []), c.id.slice(0, 12)] : null,
+    };
+  }
+  return out;
 }
 
 function networkSettings(c: Container): NetworkSettingsWire {
+  const running = c.state.status === 'running' || c.state.status === 'paused';
+  const nets = endpoints(c);
+  // the top-level fields are the default bridge's (docker's legacy view)
+  const b = nets.bridge;
   return {
-    Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-    Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) },
+    Bridge: '', SandboxID: running && c.network ? c.id : '', SandboxKey: running && c.network ? `/proc/${c.state.pid}/ns/net` : '',
+    HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: running ? portMapWire(c.config.exposedPorts ?? [], c.ports ?? []) : {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: b?.EndpointID ?? '', Gateway: b?.Gateway ?? '', GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0, IPAddress: b?.IPAddress ?? '', IPPrefixLen: b?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: b?.MacAddress ?? '',
+    Networks: nets,
   };
+}
+
+function running(c: Container): boolean {
+  return c.state.status === 'running' || c.state.status === 'paused';
+}
+
+function portBindingsWire(m: PortMap | undefined): Record<string, Array<{ HostIp: string; HostPort: string }>> {
+  return Object.fromEntries(Object.entries(m ?? {}).map(([k, l]) => [k, l.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))]));
+}
+
+/** The list's Ports: published ones, and exposed ones with no host port (moby's container list). */
+function summaryPorts(c: Container): ContainerSummary['Ports'] {
+  if (!running(c)) return [];
+  const pub = c.ports ?? [];
+  const out: ContainerSummary['Ports'] = pub.map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
+  for (const k of c.config.exposedPorts ?? []) {
+    const [proto, port] = parsePortKey(k);
+    if (!pub.some((p) => p.proto === proto && p.containerPort === port)) out.push({ PrivatePort: port, Type: proto });
+  }
+  return out;
 }
 
 export function stateWire(s: ContainerState): ContainerStateWire {
@@ -154,11 +247,11 @@ export function hostConfigWire(c: Container): HostConfigWire {
   const h = c.config.host as HostConfig & HostExtras;
   return {
     Binds: h.binds ?? null, ContainerIDFile: '', LogConfig: logConfigWire(h.logConfig),
-    NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: restartPolicyWire(h.restartPolicy),
+    NetworkMode: h.networkMode ?? 'default', PortBindings: portBindingsWire(h.portBindings), RestartPolicy: restartPolicyWire(h.restartPolicy),
     AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: h.volumesFrom ?? null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
-    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
-    OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
+    Dns: h.dns ?? [], DnsOptions: h.dnsOptions ?? [], DnsSearch: h.dnsSearch ?? [], ExtraHosts: h.extraHosts ?? null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
+    OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: !!h.publishAllPorts,
     ReadonlyRootfs: !!h.readonlyRootfs, SecurityOpt: h.securityOpt ?? null, Tmpfs: h.tmpfs ?? undefined, UTSMode: h.utsMode ?? '', UsernsMode: '',
     ShmSize: h.shmSize ?? 64 * 1024 * 1024, Sysctls: h.sysctls ?? undefined, Runtime: 'runc', Isolation: '',
     CpuShares: h.cpuShares ?? 0, Memory: h.memory ?? 0, NanoCpus: h.nanoCpus ?? 0, CgroupParent: h.cgroupParent ?? '', BlkioWeight: h.blkioWeight ?? 0,
@@ -183,18 +276,27 @@ export function configWire(c: Container): ContainerConfigWire {
     Hostname: x.hostname ?? c.id.slice(0, 12), Domainname: x.domainname ?? '', User: x.user ?? '',
     AttachStdin: !!x.attachStdin, AttachStdout: !!x.attachStdout, AttachStderr: !!x.attachStderr,
     Tty: !!x.tty, OpenStdin: !!x.openStdin, StdinOnce: !!x.stdinOnce,
+    ...(x.exposedPorts?.length ? { ExposedPorts: Object.fromEntries(x.exposedPorts.map((k) => [k, {}])) } : {}),
     Env: x.env ?? null, Cmd: x.cmd ?? null, Image: x.image, Volumes: x.volumes ? Object.fromEntries(x.volumes.map((v) => [v, {}])) : null, WorkingDir: x.workingDir ?? '',
     Entrypoint: x.entrypoint ?? null, OnBuild: null, Labels: x.labels ?? {},
     ...(x.healthcheck ? { Healthcheck: healthConfigWire(x.healthcheck) } : {}),
+    ...(primaryMac(c) ? { MacAddress: primaryMac(c) } : {}),
     ...(x.stopSignal ? { StopSignal: x.stopSignal } : {}), ...(x.stopTimeout !== undefined ? { StopTimeout: x.stopTimeout } : {}),
   };
+}
+
+function primaryMac(c: Container): string | undefined {
+  const first = Object.values(c.config.networks ?? {})[0];
+  return first?.macAddress;
 }
 
 /** GET /containers/{id}/json */
 export function toInspect(c: Container, o: { size?: boolean | ContainerSizes } = {}): ContainerInspect {
   return {
     Id: c.id, Created: c.created, Path: c.path, Args: c.args, State: stateWire(c.state), Image: c.imageId,
-    ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: c.logPath, Name: `/${c.name}`, RestartCount: c.restartCount,
+    // written by the service next to the log, bind-mounted into the container
+    ResolvConfPath: c.logPath.replace(/json\.log$/, 'resolv.conf'), HostnamePath: c.logPath.replace(/json\.log$/, 'hostname'),
+    HostsPath: c.logPath.replace(/json\.log$/, 'hosts'), LogPath: c.logPath, Name: `/${c.name}`, RestartCount: c.restartCount,
     Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
     HostConfig: hostConfigWire(c), GraphDriver: { Name: 'overlay2', Data: null },
     ...(o.size ? { SizeRw: typeof o.size === 'object' ? o.size.rw : 0, SizeRootFs: typeof o.size === 'object' ? o.size.rootFs : 0 } : {}),
@@ -248,11 +350,11 @@ export function toSummary(c: Container, o: { size?: boolean | ContainerSizes; no
   return {
     Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId,
     Command: c.args.length ? `${c.path} ${c.args.join(' ')}` : c.path,
-    Created: Math.floor(Date.parse(c.created) / 1000), Ports: [],
+    Created: Math.floor(Date.parse(c.created) / 1000), Ports: summaryPorts(c),
     ...(o.size ? { SizeRw: typeof o.size === 'object' ? o.size.rw : 0, SizeRootFs: typeof o.size === 'object' ? o.size.rootFs : 0 } : {}),
     Labels: c.config.labels ?? {}, State: c.state.status, Status: statusText(c.state, o.now),
     HostConfig: { NetworkMode: c.config.host.networkMode ?? 'default' },
-    NetworkSettings: { Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) } },
+    NetworkSettings: { Networks: endpoints(c) },
     Mounts: mountsOf(c),
   };
 }

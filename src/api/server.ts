@@ -10,6 +10,7 @@ import type { EventBus } from '../daemon/events.js';
 import type { HostFacts } from '../daemon/host.js';
 import type { ImageService } from '../images/index.js';
 import type { ContainerService } from '../containers/types.js';
+import type { NetworkService } from '../network/types.js';
 import { HijackRoutes, upgradeListener } from './hijack.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
@@ -40,6 +41,8 @@ export interface ApiServices {
   log?: (msg: string) => void;
   /** named volumes (volumes/) */
   volumes?: VolumeStore;
+  /** networks, IPAM and endpoints (network/) */
+  networks?: NetworkService;
 }
 
 export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {

@@ -2,6 +2,8 @@
 // PascalCase Config + HostConfig onto it, and spec/ turns it into an OCI spec.
 import type { HealthConfig } from './health.js';
 import type { RestartPolicy } from './restart.js';
+import type { EndpointRequest } from '../network/types.js';
+import type { PortMap } from '../network/ports.js';
 
 export interface ContainerConfig {
   image: string;                 // the image reference as the user gave it
@@ -19,6 +21,12 @@ export interface ContainerConfig {
   stopTimeout?: number;          // seconds `stop` waits before SIGKILL (docker: 10)
   healthcheck?: HealthConfig;    // the request's merged over the image's at create
   volumes?: string[];            // Config.Volumes: container paths that get an anonymous volume (`-v /path`)
+  /**
+   * The networks the container joins when it starts, by network name, with what it asks of each
+   * (NetworkingConfig.EndpointsConfig at create, then connect/disconnect); the network mode's first.
+   */
+  networks?: Record<string, EndpointRequest>;
+  exposedPorts?: string[];       // "80/tcp" keys: Config.ExposedPorts with the image's EXPOSE merged at create
   host: HostConfig;
 }
 
@@ -59,7 +67,11 @@ export interface HostConfig {
   shmSize?: number;
   ulimits?: Array<{ name: string; soft: number; hard: number }>;
   devices?: Array<{ pathOnHost: string; pathInContainer?: string; cgroupPermissions?: string }>;
-  networkMode?: string;          // none | host | default | bridge (bridge comes with networking)
+  networkMode?: string;          // default | bridge | none | host | container:<name|id> | a network's name or id
+  dns?: string[];                // --dns: nameservers for resolv.conf
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  extraHosts?: string[];         // --add-host name:ip (ip may be host-gateway)
   binds?: string[];              // host:container[:options], as the user gave them
   mounts?: MountSpec[];          // --mount
   volumesFrom?: string[];        // --volumes-from ctr[:ro|:rw]
@@ -75,6 +87,8 @@ export interface HostConfig {
   groupAdd?: string[];           // --group-add: supplementary groups, names or numbers
   restartPolicy?: RestartPolicy; // absent: "no"
   autoRemove?: boolean;          // --rm: removed by the daemon when it exits
+  portBindings?: PortMap;        // -p: container port key -> host bindings
+  publishAllPorts?: boolean;     // -P: every exposed port on a free host port
 }
 
 /** The parts of an image's config (its `config` object) a container starts from. */

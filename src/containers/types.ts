@@ -4,6 +4,8 @@ import type { ContainerConfig } from './config.js';
 import type { ContainerRoot } from './root.js';
 import type { Health } from './health.js';
 import type { MountPoint } from '../volumes/mounts.js';
+import type { Endpoint, EndpointRequest } from '../network/types.js';
+import type { PublishedPort } from '../network/ports.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -33,6 +35,9 @@ export interface Container {
   restartCount: number;
   /** resolved at create (volumes/mounts.ts); absent in records older than it (then read from binds) */
   mountPoints?: MountPoint[];
+  /** live endpoints (while running) and the ids of the networks it names, for inspect; absent without networking */
+  network?: { endpoints: Endpoint[]; networkIds: Record<string, string> };
+  ports?: PublishedPort[]; // the host ports forwarded to it while it runs
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -63,4 +68,8 @@ export interface ContainerService {
   counts(): { running: number; paused: number; stopped: number };
   /** cp, diff, export, commit: fn gets the container's root (mounted for the call when stopped); pause freezes it meanwhile */
   withRoot?<T>(ref: string, fn: (r: ContainerRoot) => Promise<T>, o?: { pause?: boolean }): Promise<T>;
+  /** `network connect`: recorded on a created container, attached now on a running one; twice is PermissionDenied (docker's 403). */
+  connect?(ref: string, network: string, req?: EndpointRequest): Promise<void>;
+  /** `network disconnect`; force also leaves a network that is gone. */
+  disconnect?(ref: string, network: string, force?: boolean): Promise<void>;
 }

@@ -51,6 +51,7 @@ export interface Endpoint {
   prefixLen: number;
   gateway: string;
   macAddress: string;
+  hostVeth?: string;             // the host end of its veth (published ports set hairpin on it)
 }
 
 export interface NetworkService {
@@ -67,4 +68,21 @@ export interface NetworkService {
   attach(ref: string, container: { id: string; name: string; pid: number }, req: EndpointRequest): Promise<Endpoint>;
   /** Removes the container's link and lease on that network; safe when already gone. */
   detach(ref: string, containerId: string): Promise<void>;
+  /** which firewall the rules go to, for `info` */
+  firewallBackend?(): { driver: string; table: string };
+}
+
+/** What containers/ needs beyond NetworkService: a container's endpoints, and teardown when it stops. */
+export interface ContainerNetworks extends NetworkService {
+  /** A container's endpoints on every network (inspect's NetworkSettings.Networks). */
+  containerEndpoints(containerId: string): Endpoint[];
+  /** Every endpoint of a container that stopped; safe when there is none. */
+  detachAll(containerId: string): Promise<void>;
+  /** Daemon start: endpoints of containers not running (id -> pid) any more go. */
+  reconcile(running: Map<string, number>): Promise<void>;
+  /** Throws what attach() would for this request, except for an address taken meanwhile (checked at create). */
+  checkRequest(ref: string, req: EndpointRequest): void;
+  firewallBackend(): { driver: 'nftables'; table: string };
+  /** A renamed container: its endpoints carry the new name (the DNS server answers it). */
+  renameContainer(containerId: string, name: string): Promise<void>;
 }

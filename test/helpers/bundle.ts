@@ -24,6 +24,7 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
     child.on('close', done);
     // A detached container keeps our pipes as its stdio (as with runc): after exit, give output a moment, then go on.
     child.on('exit', (code, sig) => setTimeout(() => done(code, sig), 200).unref());
+    child.stdin!.on('error', () => { /* EPIPE: it exited before reading its input (a quick failure); its exit says how */ });
     child.stdin!.end(opts.input ?? '');
   });
 }

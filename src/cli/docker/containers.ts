@@ -14,6 +14,7 @@ import { authFor } from './images.js';
 import { ago, humanSize, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 import { parseLogOpts, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
+import { mergeExposed, parseExpose, parsePortSpecs } from '../../network/ports.js';
 
 // ---- flag values (go-units, docker opts) ----
 
@@ -112,6 +113,9 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   restart: { type: 'string' }, 'health-cmd': { type: 'string' }, 'health-interval': { type: 'string' }, 'health-timeout': { type: 'string' },
   'health-retries': { type: 'string' }, 'health-start-period': { type: 'string' }, 'health-start-interval': { type: 'string' }, 'no-healthcheck': { type: 'bool' },
   mount: { type: 'list' }, 'volumes-from': { type: 'list' }, 'log-driver': { type: 'string' }, 'log-opt': { type: 'list' },
+  ip: { type: 'string' }, 'network-alias': { type: 'list' }, 'mac-address': { type: 'string' }, 'add-host': { type: 'list' },
+  dns: { type: 'list' }, 'dns-search': { type: 'list' }, 'dns-option': { type: 'list' }, 'dns-opt': { type: 'list' },
+  publish: { short: 'p', type: 'list' }, 'publish-all': { short: 'P', type: 'bool' }, expose: { type: 'list' },
 };
 
 /** docker opts.ParseRestartPolicy: "name[:count]"; the name itself is checked by the daemon. */
@@ -147,6 +151,24 @@ function healthcheck(f: Record<string, unknown>): ContainerCreateRequest['Health
   return { Test: cmd ? ['CMD-SHELL', cmd] : [], ...h };
 }
 
+/** --ip, --network-alias, --mac-address go to the endpoint of the --network (docker CLI parseNetworkOpts). */
+function endpointsOf(f: Record<string, unknown>, network: string | undefined): Record<string, unknown> {
+  const ip = f.ip as string | undefined, aliases = f['network-alias'] as string[] | undefined, mac = f['mac-address'] as string | undefined;
+  if (!ip && !aliases?.length && !mac) return {};
+  const name = !network || network === 'default' ? 'bridge' : network;
+  return { [name]: { ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}), ...(aliases?.length ? { Aliases: aliases } : {}), ...(mac ? { MacAddress: mac } : {}) } };
+}
+
+/** -p and --expose → ExposedPorts and PortBindings, as the docker CLI sends them (nat.ParsePortSpecs). */
+function portsOf(f: Record<string, unknown>): { ExposedPorts: Record<string, object>; PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>> } {
+  const p = parsePortSpecs((f.publish as string[] | undefined) ?? []);
+  const exposed = mergeExposed(p.exposed, parseExpose((f.expose as string[] | undefined) ?? [])) ?? [];
+  return {
+    ExposedPorts: Object.fromEntries(exposed.map((k) => [k, {}])),
+    PortBindings: Object.fromEntries(Object.entries(p.bindings).map(([k, l]) => [k, l.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
+  };
+}
+
 function int(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -177,12 +199,14 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   const sysctls: Record<string, string> = {};
   for (const s of (f.sysctl as string[] | undefined) ?? []) { const i = s.indexOf('='); if (i <= 0) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
   const network = (f.network ?? f.net) as string | undefined;
+  const ports = portsOf(f);
   const vols = splitVolumeFlags((f.volume as string[] | undefined) ?? []);
   const mounts = ((f.mount as string[] | undefined) ?? []).map(parseMountFlag);
   const cols = process.stdout.columns;
   const rows = process.stdout.rows;
   const host: HostConfigWire = {
     Binds: vols.binds.length ? vols.binds : null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
+    PortBindings: ports.PortBindings, PublishAllPorts: !!f['publish-all'],
     RestartPolicy: restartPolicy(f.restart as string | undefined),
     LogConfig: { Type: (f['log-driver'] as string | undefined) ?? '', Config: parseLogOpts((f['log-opt'] as string[] | undefined) ?? []) },
     ...(mounts.length ? { Mounts: mounts } : {}), VolumesFrom: (f['volumes-from'] as string[] | undefined) ?? null,
@@ -203,13 +227,16 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     PidsLimit: int(f['pids-limit'], 'pids-limit') ?? 0,
     Ulimits: ((f.ulimit as string[] | undefined) ?? []).map(parseUlimit),
     ...(f.init !== undefined ? { Init: !!f.init } : {}),
+    Dns: (f.dns as string[] | undefined) ?? [], DnsSearch: (f['dns-search'] as string[] | undefined) ?? [],
+    DnsOptions: [...((f['dns-option'] as string[] | undefined) ?? []), ...((f['dns-opt'] as string[] | undefined) ?? [])],
+    ExtraHosts: (f['add-host'] as string[] | undefined) ?? null,
   };
   const entrypoint = f.entrypoint !== undefined ? [String(f.entrypoint)] : null;
   const health = healthcheck(f);
   if (f.rm && host.RestartPolicy!.Name !== 'no') throw new BerthError('InvalidArgument', 'conflicting options: cannot specify both --restart and --rm');
   const body: ContainerCreateRequest = {
     Hostname: (f.hostname as string | undefined) ?? '', Domainname: (f.domainname as string | undefined) ?? '', User: (f.user as string | undefined) ?? '',
-    AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
+    AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr, ExposedPorts: ports.ExposedPorts,
     Tty: tty, OpenStdin: interactive, StdinOnce: interactive && attachStdin,
     Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: vols.volumes, WorkingDir: (f.workdir as string | undefined) ?? '',
     Entrypoint: entrypoint, OnBuild: null, Labels: labelsOf(f.label as string[] | undefined),
@@ -217,7 +244,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     ...(f['stop-signal'] ? { StopSignal: String(f['stop-signal']) } : {}),
     ...(f['stop-timeout'] !== undefined ? { StopTimeout: int(f['stop-timeout'], 'stop-timeout') } : {}),
     HostConfig: host,
-    NetworkingConfig: { EndpointsConfig: {} },
+    NetworkingConfig: { EndpointsConfig: endpointsOf(f, network) },
   };
   const pull = (f.pull as string | undefined) ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) throw new BerthError('InvalidArgument', `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
@@ -492,6 +519,28 @@ function ellipsis(s: string, n: number): string {
   return r.length <= n ? s : `${r.slice(0, n - 1).join('')}…`;
 }
 
+/**
+ * ps's PORTS column like docker's DisplayablePorts: "0.0.0.0:8080->80/tcp"; ports exposed or published
+ * to the same number run together as ranges ("8000-8002/tcp", "0.0.0.0:7000-7001->7000-7001/tcp").
+ */
+export function displayPorts(ports: ContainerSummary['Ports']): string {
+  const sorted = [...ports].sort((a, b) => a.PrivatePort - b.PrivatePort || (a.IP ?? '').localeCompare(b.IP ?? '') || (a.PublicPort ?? 0) - (b.PublicPort ?? 0) || a.Type.localeCompare(b.Type));
+  const groups: Array<{ key: string; ip?: string; type: string; first: number; last: number }> = [];
+  const mapped: string[] = [];
+  for (const p of sorted) {
+    if (p.IP && p.PublicPort !== p.PrivatePort) { mapped.push(`${p.IP.includes(':') ? `[${p.IP}]` : p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`); continue; }
+    const key = `${p.IP ?? ''}/${p.Type}`;
+    const g = groups.findLast((x) => x.key === key);
+    if (g && g.last + 1 === p.PrivatePort) { g.last = p.PrivatePort; continue; }
+    groups.push({ key, ip: p.IP, type: p.Type, first: p.PrivatePort, last: p.PrivatePort });
+  }
+  const shown = groups.map((g) => {
+    const r = g.first === g.last ? String(g.first) : `${g.first}-${g.last}`;
+    return g.ip ? `${g.ip}:${r}->${r}/${g.type}` : `${r}/${g.type}`;
+  });
+  return [...shown, ...mapped].join(', ');
+}
+
 export interface PsRow {
   ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; Ports: string; State: string; Status: string;
   Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string;
@@ -505,7 +554,7 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     Command: JSON.stringify(trunc ? ellipsis(x.Command, 20) : x.Command),
     CreatedAt: new Date(x.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
     RunningFor: ago(x.Created, o.now),
-    Ports: '', State: x.State, Status: x.Status,
+    Ports: displayPorts(x.Ports ?? []), State: x.State, Status: x.Status,
     Size: x.SizeRw !== undefined ? `${humanSize(x.SizeRw)} (virtual ${humanSize(x.SizeRootFs ?? 0)})` : '0B',
     Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
     Labels: Object.entries(x.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
@@ -630,3 +679,25 @@ export async function rename(g: Globals, args: string[]): Promise<number> {
   try { await c.renameContainer(oldName, newName); return 0; } finally { c.close(); }
 }
 
+/** `port CONTAINER [PRIVATE_PORT[/PROTO]]`: from inspect's NetworkSettings.Ports, like docker's. */
+export async function port(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, {});
+  if (p.positionals.length < 1 || p.positionals.length > 2) throw new BerthError('InvalidArgument', `"port" requires at least 1 and at most 2 arguments.\nSee 'berth port --help'.`);
+  const [name, want] = p.positionals as [string, string | undefined];
+  const c = connect(g);
+  let info;
+  try { info = await c.inspectContainer(name); } finally { c.close(); }
+  const map = (info.NetworkSettings.Ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+  const hostPort = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
+  if (want) {
+    const [num, proto = 'tcp'] = want.split('/');
+    const key = `${num}/${proto}`;
+    const list = map[key];
+    if (!list?.length) throw new BerthError('NotFound', `No public port '${key}' published for ${name}`);
+    process.stdout.write(list.map((b) => `${hostPort(b)}\n`).join(''));
+    return 0;
+  }
+  const keys = Object.keys(map).sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));
+  for (const k of keys) for (const b of map[k] ?? []) process.stdout.write(`${k} -> ${hostPort(b)}\n`);
+  return 0;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Networking, Berth beside Debian's docker.io daemon in one run, on the same busybox image:
+#  1. what the default bridge adds to `run --rm IMG true` (bridge minus --network none), for both;
+#  2. a published port through 127.0.0.1 with wrk: throughput (1 MiB and 16 MiB responses) and connection rate (a new
+#     connection per request) to a busybox httpd. dockerd runs as users run it (default bridge, iptables on),
+#     so its loopback traffic goes through docker-proxy; then once more with --userland-proxy=false, which
+#     forwards with DNAT in the output path + route_localnet like Berth: proxy against DNAT, same engine.
+# Everything runs inside a network namespace of its own: both engines start from the same empty stack and
+# the host's bridges, iptables and nft rules are never touched. wrk rounds alternate between the engines and
+# the medians are compared: a 2-core box shared with other work is noisy.
+# As root: bash bench/network.sh [RUNS] [SECONDS per wrk run] [ROUNDS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-20}
+secs=${2:-10}
+rounds=${3:-3}
+WORK=$(mktemp -d /tmp/berth-bench-net-XXXX)
+NS=berthbench$$
+BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
+# nsenter, not `ip netns exec`: that one remounts /sys, and the daemons need the host's cgroup mounts
+inns() { nsenter --net="/run/netns/$NS" "$@"; }
+
+for t in hyperfine docker dockerd containerd node; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install hyperfine docker.io containerd)" >&2; exit 1; }; done
+if ! command -v wrk >/dev/null; then apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; fi
+
+cleanup() {
+  for s in "$BS" "$DS"; do docker -H "unix://$s" rm -f $(docker -H "unix://$s" ps -aq 2>/dev/null) >/dev/null 2>&1 || true; done
+  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null || true
+  [ -n "${DOCKERD:-}" ] && kill "$DOCKERD" 2>/dev/null || true
+  [ -n "${CONTAINERD:-}" ] && kill "$CONTAINERD" 2>/dev/null || true
+  sleep 2
+  umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true # its bridges, veths and rules go with it
+  rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+ip netns add "$NS"
+inns ip link set lo up
+mkdir -p "$WORK/containerd" "$WORK/docker"
+inns containerd --root "$WORK/containerd/root" --state "$WORK/containerd/state" --address "$WORK/containerd/sock" >"$WORK/containerd.log" 2>&1 &
+CONTAINERD=$!
+start_dockerd() { # $@: extra flags
+  inns dockerd --containerd "$WORK/containerd/sock" --data-root "$WORK/docker/root" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
+    -H "unix://$DS" --storage-driver=overlay2 "$@" >>"$WORK/dockerd.log" 2>&1 &
+  DOCKERD=$!
+  for _ in $(seq 150); do docker -H "unix://$DS" version >/dev/null 2>&1 && return; sleep 0.2; done
+  echo "bench: dockerd did not start: $(tail -5 "$WORK/dockerd.log")" >&2; exit 1
+}
+stop_dockerd() { kill "$DOCKERD"; wait "$DOCKERD" 2>/dev/null || true; DOCKERD=; }
+for _ in $(seq 50); do [ -S "$WORK/containerd/sock" ] && break; sleep 0.2; done
+start_dockerd # docker0 and iptables as users have them; berthd comes second and picks a subnet beside docker0's
+inns node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
+for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
+
+bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
+mkdir -p "$WORK/bundle/rootfs/www"
+echo ok >"$WORK/bundle/rootfs/www/small"
+head -c 1048576 /dev/zero >"$WORK/bundle/rootfs/www/1m"
+head -c 16777216 /dev/zero >"$WORK/bundle/rootfs/www/16m"
+tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
+for s in "$BS" "$DS"; do docker -H "unix://$s" import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null; done
+
+# 1. start time, bridge against none
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$WORK/start.json" \
+  -n 'berthd bridge' "docker -H unix://$BS run --rm bb:bench true" \
+  -n 'berthd none' "docker -H unix://$BS run --rm --network none bb:bench true" \
+  -n 'dockerd bridge' "docker -H unix://$DS run --rm bb:bench true" \
+  -n 'dockerd none' "docker -H unix://$DS run --rm --network none bb:bench true" >"$WORK/hyperfine.out"
+
+# 2. wrk through 127.0.0.1 into a published port
+serve() { # host socket, host port
+  docker -H "unix://$1" run -d --name "web$2" -p "127.0.0.1:$2:80" bb:bench httpd -f -p 80 -h /www >/dev/null
+  for _ in $(seq 100); do inns busybox wget -q -O /dev/null "http://127.0.0.1:$2/small" 2>/dev/null && return; sleep 0.1; done
+  echo "bench: the published port $2 does not answer" >&2; exit 1
+}
+bytes() { # wrk's Transfer/sec in bytes/s
+  inns wrk -t2 -c8 -d"${secs}s" "$1" | awk '/^Transfer\/sec/ { v = $2; u = substr(v, length(v) - 1); n = v + 0;
+    m = (u == "GB") ? 1073741824 : (u == "MB") ? 1048576 : (u == "KB") ? 1024 : 1; print n * m }'
+}
+measure() { # label, port → "label bytes/s(1 MiB) bytes/s(16 MiB) conn/s"
+  local t1 t16 conns
+  t1=$(bytes "http://127.0.0.1:$2/1m")
+  t16=$(bytes "http://127.0.0.1:$2/16m")
+  conns=$(inns wrk -t2 -c16 -d"${secs}s" -H 'Connection: close' "http://127.0.0.1:$2/small" | awk '/^Requests\/sec/ { print $2 }')
+  echo "$1 $t1 $t16 $conns" >>"$WORK/wrk.txt"
+}
+serve "$BS" 18080; serve "$DS" 18081
+for _ in $(seq "$rounds"); do measure berthd 18080; measure dockerd 18081; done
+docker -H "unix://$DS" rm -f web18081 >/dev/null
+stop_dockerd
+start_dockerd --userland-proxy=false
+serve "$DS" 18081
+for _ in $(seq "$rounds"); do measure berthd 18080; measure dockerd-no-proxy 18081; done
+
+node -e '
+const fs = require("fs");
+const r = JSON.parse(fs.readFileSync(process.argv[1])).results;
+const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
+for (const k of Object.keys(m)) console.log(`${k.padEnd(16)} run --rm true  median ${m[k].toFixed(1)} ms`);
+const b = m["berthd bridge"] - m["berthd none"], d = m["dockerd bridge"] - m["dockerd none"];
+console.log(`bridge adds: berthd ${b.toFixed(1)} ms, dockerd ${d.toFixed(1)} ms (berthd/dockerd ${(b / d).toFixed(2)}x; goals: < 20 ms and < 0.5x)`);
+const samples = {};
+for (const l of fs.readFileSync(process.argv[2], "utf8").trim().split("\n")) { const [k, a, b, c] = l.split(" "); (samples[k] ??= []).push({ t1: +a, t16: +b, c: +c }); }
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const w = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, { n: v.length, t1: median(v.map((x) => x.t1)), t16: median(v.map((x) => x.t16)), c: median(v.map((x) => x.c)) }]));
+const mib = (x) => (x / 1048576).toFixed(1);
+for (const [k, v] of Object.entries(w)) console.log(`${k.padEnd(16)} 127.0.0.1 published port, median of ${v.n}: ${mib(v.t1)} MiB/s (1 MiB responses), ${mib(v.t16)} MiB/s (16 MiB), ${v.c.toFixed(0)} connections/s`);
+const ratio = (a, b, what) => `${what}: throughput ${(a.t1 / b.t1).toFixed(2)}x (1 MiB) ${(a.t16 / b.t16).toFixed(2)}x (16 MiB), connection rate ${(a.c / b.c).toFixed(2)}x`;
+console.log(ratio(w.berthd, w.dockerd, "berthd/dockerd (dockerd through docker-proxy; goal: throughput >= 1x)"));
+console.log(ratio(w.berthd, w["dockerd-no-proxy"], "berthd/dockerd --userland-proxy=false (DNAT both)"));
+console.log(ratio(w["dockerd-no-proxy"], w.dockerd, "dockerd DNAT/proxy"));
+' "$WORK/start.json" "$WORK/wrk.txt"
