@@ -87,4 +87,23 @@ describe('exec start without an upgrade', { skip: missing }, () => {
     assert.equal(r.type, 'application/vnd.docker.raw-stream');
     assert.match(r.body.toString(), /out\r?\n/);
   });
+
+  test('a program that cannot be started: 126 when not runnable, 127 when missing, like docker exec', async () => {
+    // x bit but no format the kernel knows: execve fails with ENOEXEC after the process was released
+    const prep = await run(['exec', 'ex1', 'sh', '-c', 'printf "\\001\\002garbage" > /tmp/notprog && chmod +x /tmp/notprog'], d.env);
+    assert.equal(prep.code, 0, prep.stderr);
+    for (const [cmd, code] of [['/tmp/notprog', 126], ['/etc', 126], ['/etc/passwd', 126], ['no-such-program', 127], ['/no/such/file', 127]] as const) {
+      const r = await run(['exec', 'ex1', cmd], d.env);
+      assert.equal(r.code, code, `${cmd}: ${r.code} ${r.stderr}`);
+      const id = (await call(d.socket, 'POST', '/containers/ex1/exec', { AttachStdout: true, AttachStderr: true, Cmd: [cmd] }));
+      const execId = JSON.parse(id.body.toString()).Id as string;
+      await call(d.socket, 'POST', `/exec/${execId}/start`, { Detach: false, Tty: false });
+      for (let i = 0; i < 100; i++) {
+        const info = JSON.parse((await call(d.socket, 'GET', `/exec/${execId}/json`)).body.toString()) as { Running: boolean; ExitCode: number | null };
+        if (!info.Running && info.ExitCode !== null) { assert.equal(info.ExitCode, code, `${cmd}: inspect ExitCode`); break; }
+        await new Promise((r) => setTimeout(r, 50));
+        assert.ok(i < 99, `${cmd}: exec never ended`);
+      }
+    }
+  });
 });

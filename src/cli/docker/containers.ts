@@ -7,7 +7,7 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '.
 import { ApiError, demux, type Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
@@ -216,6 +216,7 @@ export function runErrorCode(msg: string): number {
 }
 
 function runError(e: unknown, cmd: string): number {
+  if (e instanceof HelpRequested) throw e;
   if (!(e instanceof ApiError)) {
     if (e instanceof BerthError && e.kind === 'Unavailable') return report(e) && 125;
     process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n\nRun 'berth ${cmd} --help' for more information\n`);
