@@ -10,6 +10,7 @@ import type { EventBus } from '../daemon/events.js';
 import type { HostFacts } from '../daemon/host.js';
 import type { ImageService } from '../images/index.js';
 import type { ContainerService } from '../containers/types.js';
+import type { NetworkService } from '../network/types.js';
 import { HijackRoutes, upgradeListener } from './hijack.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
@@ -18,7 +19,6 @@ import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
-import type { NetworkService } from '../network/types.js';
 import { checkQuery, ROUTES } from './schema/index.js';
 import { systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -40,7 +40,7 @@ export interface ApiServices {
   log?: (msg: string) => void;
   /** named volumes (volumes/) */
   volumes?: VolumeStore;
-  /** user-defined and default networks (network/) */
+  /** networks, IPAM and endpoints (network/) */
   networks?: NetworkService;
 }
 

@@ -29,6 +29,8 @@ export interface SystemInfo {
   LiveRestoreEnabled: boolean; Isolation: string; InitBinary: string;
   ContainerdCommit: { ID: string }; RuncCommit: { ID: string }; InitCommit: { ID: string };
   SecurityOptions: string[]; CDISpecDirs: string[]; Warnings: string[];
+  /** API 1.49: which firewall the daemon programs (docker: iptables or nftables) */
+  FirewallBackend?: { Driver: string; Info: Array<[string, string]> };
 }
 
 export interface DiskUsage {
@@ -114,7 +116,8 @@ export interface ContainerStateWire {
 export interface MountPointWire { Type: string; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string }
 
 export interface EndpointSettingsWire {
-  IPAMConfig: null; Links: null; Aliases: string[] | null; MacAddress: string; DriverOpts: null; GwPriority: number;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null; Links: string[] | null;
+  Aliases: string[] | null; MacAddress: string; DriverOpts: Record<string, string> | null; GwPriority: number;
   NetworkID: string; EndpointID: string; Gateway: string; IPAddress: string; IPPrefixLen: number;
   IPv6Gateway: string; GlobalIPv6Address: string; GlobalIPv6PrefixLen: number; DNSNames: string[] | null;
 }

@@ -1,6 +1,7 @@
 // containers/types: the container service as api/ and cli/ see it. Domain types, camelCase;
 // api/types.ts maps them to Docker's wire shapes.
 import type { ContainerConfig } from './config.js';
+import type { Endpoint } from '../network/types.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -27,6 +28,8 @@ export interface Container {
   logPath: string;        // json-file log (docker format, one JSON object per line)
   attachSocket: string;   // the monitor's attach socket (stdcopy-framed, see src/monitor)
   restartCount: number;
+  /** live endpoints (while running) and the ids of the networks it names, for inspect; absent without networking */
+  network?: { endpoints: Endpoint[]; networkIds: Record<string, string> };
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';

@@ -9,6 +9,7 @@ import { requestCredentials } from '../api/auth.js';
 import { createApiServer, listenSystemd, listenUnix, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
+import { NetworkManager } from '../network/manager.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { hostFacts } from './host.js';
@@ -30,6 +31,9 @@ Options:
       --exec-root DIR       Runtime state and attach sockets (default /run/berth, or <root>/run with --root)
       --pidfile FILE        Pid file (default /run/berth/berthd.pid, or next to a -H socket)
       --group GID           Group owning the socket (default: root's)
+      --bridge NAME         Linux bridge of the default network (default berth0)
+      --nft-table NAME      nftables table (family ip) of Berth's rules (default berth)
+      --bridge-prefix P     Prefix of user networks' bridges (default br-)
   -D, --debug               Log every request
   -v, --version             Print the version
 `;
@@ -72,6 +76,7 @@ function lockPidFile(pidfile: string): boolean {
 async function main(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, {
     host: { short: 'H', type: 'string' }, root: { type: 'string' }, 'exec-root': { type: 'string' }, pidfile: { type: 'string' }, group: { type: 'string' },
+    bridge: { type: 'string' }, 'nft-table': { type: 'string' }, 'bridge-prefix': { type: 'string' },
     debug: { short: 'D', type: 'bool' }, version: { short: 'v', type: 'bool' }, help: { short: 'h', type: 'bool' },
   });
   if (flags.help) { process.stdout.write(USAGE); return 0; }
@@ -98,9 +103,12 @@ async function main(argv: string[]): Promise<number> {
     inUse: (name) => containers!.list({ all: true }).filter((c) => volumeNamesOf(c.config).includes(name)).map((c) => c.id),
     publish: (action, name, attrs) => events.publish('volume', action, name, attrs),
   });
-  containers = new Containers({ root, execRoot, images, events, log, volumes });
+  const networks = await NetworkManager.open({
+    root, log, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
+  });
+  containers = new Containers({ root, execRoot, images, events, log, volumes, networks });
   await containers.restore();
-  const services: ApiServices = { images, events, containers, volumes, root, debug, host: () => hostFacts(root), log };
+  const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
     if (listen === 'fd://') await listenSystemd(server);
