@@ -306,7 +306,7 @@ export class DnsServers {
 
   /** Starts a server for each user network without one and stops those of removed networks (serialized). */
   sync(): Promise<void> {
-    this.chain = this.chain.then(() => this.doSync());
+    this.chain = this.chain.then(() => this.doSync()).catch((e: unknown) => this.o.log?.(`dns: ${(e as Error).message}`));
     return this.chain;
   }
 

@@ -82,12 +82,16 @@ describe('network routes in process', () => {
         if (ref !== 'web' && ref !== CID) throw new BerthError('NotFound', `No such container: ${ref}`);
         return { id: CID, name: 'web' };
       },
-      connect: async (container: string, network: string, req: EndpointRequest) => {
+      connect: async (ref: string, netRef: string, req: EndpointRequest) => {
+        const container = containers.get(ref).id;
+        const network = nets.get(netRef).id;
         if (nets.eps.some((e) => e.containerId === container && e.networkId === network)) throw new BerthError('PermissionDenied', `endpoint with name web already exists in network ${nets.get(network).name}`);
         connects.push([container, network, req]);
         nets.eps.push({ networkId: network, networkName: nets.get(network).name, endpointId: 'e'.repeat(64), containerId: container, containerName: 'web', aliases: req.aliases ?? [], ipv4Address: req.ipv4Address ?? '10.1.0.2', prefixLen: 24, gateway: '10.1.0.1', macAddress: '02:42:0a:01:00:02' });
       },
-      disconnect: async (container: string, network: string, force?: boolean) => {
+      disconnect: async (ref: string, netRef: string, force?: boolean) => {
+        const container = containers.get(ref).id;
+        const network = nets.get(netRef).id;
         connects.push([container, network, !!force]);
         nets.eps = nets.eps.filter((e) => !(e.containerId === container && e.networkId === network));
       },
@@ -154,11 +158,10 @@ describe('network routes in process', () => {
     await status(c.json('GET', '/networks', { query: { filters: JSON.stringify({ dangling: ['maybe'] }) } }), 400, /invalid value for filter 'dangling'/);
   });
 
-  test('connect passes aliases and the address; inspect lists the container; connect twice is refused', async () => {
+  test('connect passes the refs, aliases and the address; inspect lists the container; connect twice is refused', async () => {
     await c.request('POST', '/networks/front/connect', { body: { Container: 'web', EndpointConfig: { Aliases: ['www'], IPAMConfig: { IPv4Address: '10.1.0.9' } } } });
     const id = nets.get('front').id;
     assert.deepEqual(connects, [[CID, id, { aliases: ['www'], ipv4Address: '10.1.0.9' }]]);
-    assert.deepEqual(events.map((e) => [e.Action, e.Actor.ID, e.Actor.Attributes]), [['connect', id, { container: CID, name: 'front', type: 'bridge' }]]);
     const n = await c.json<NetworkWire>('GET', `/networks/${id}`);
     assert.deepEqual(n.Containers, { [CID]: { Name: 'web', EndpointID: 'e'.repeat(64), MacAddress: '02:42:0a:01:00:02', IPv4Address: '10.1.0.9/24', IPv6Address: '' } });
     await status(c.json('POST', '/networks/front/connect', { body: { Container: 'web' } }), 403, /already exists in network front/);
@@ -174,10 +177,8 @@ describe('network routes in process', () => {
     kept.res.resume();
     const pr = await c.json<{ NetworksDeleted: string[] }>('POST', '/networks/prune');
     assert.deepEqual(pr, { NetworksDeleted: ['kept'] }); // front has a container; builtins never go
-    events = [];
     await c.request('POST', '/networks/front/disconnect', { body: { Container: 'web', Force: true } });
     assert.deepEqual(connects.at(-1), [CID, nets.get('front').id, true]);
-    assert.deepEqual(events.map((e) => e.Action), ['disconnect']);
     const labelled = await c.json<{ NetworksDeleted: string[] }>('POST', '/networks/prune', { query: { filters: JSON.stringify({ label: ['team=b'] }) } });
     assert.deepEqual(labelled, { NetworksDeleted: [] });
     await status(c.json('POST', '/networks/prune', { query: { filters: JSON.stringify({ dangling: ['true'] }) } }), 400, "invalid filter 'dangling'");

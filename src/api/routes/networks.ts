@@ -1,6 +1,7 @@
 // api/routes/networks: /networks over network/'s NetworkService (moby api/server/router/network), and
 // connect/disconnect through the container service, which owns what a container is attached to.
-// Publishes the network events (create, destroy, connect, disconnect) with moby's attributes.
+// Publishes the network events create and destroy with moby's attributes (connect and disconnect come
+// from the container service).
 import { BerthError } from '../../errors.js';
 import type { EndpointRequest, NetworkInfo, NetworkService } from '../../network/types.js';
 import { isPredefined, toCreateSpec, toEndpointRequest, toNetworkWire } from '../network-wire.js';
@@ -130,23 +131,19 @@ export function networkRoutes(r: Router, s: ApiServices): void {
     sendEmpty(res, 204);
   });
 
+  // moby passes both names on as given: the container service resolves them, checks the modes, and
+  // publishes connect/disconnect (it also connects at create/start, where these routes are not involved)
   r.post('/networks/{id}/connect', async ({ req, res, params }) => {
     const b = await readJson<{ Container?: string | null; EndpointConfig?: EndpointConfigWire | null }>(req, 'networkConnect');
     if (!b?.Container) throw new BerthError('InvalidArgument', 'no container specified to connect to the network');
-    const n = svc().get(params.id!);
-    const c = containerService(s).get(b.Container);
-    await connector().connect(c.id, n.id, toEndpointRequest(b.EndpointConfig));
-    s.events.publish('network', 'connect', n.id, attrs(n, { container: c.id }));
+    await connector().connect(b.Container, params.id!, toEndpointRequest(b.EndpointConfig));
     sendEmpty(res, 200);
   });
 
   r.post('/networks/{id}/disconnect', async ({ req, res, params }) => {
     const b = await readJson<{ Container?: string | null; Force?: boolean | null }>(req, 'networkDisconnect');
     if (!b?.Container) throw new BerthError('InvalidArgument', 'no container specified to disconnect from the network');
-    const n = svc().get(params.id!);
-    const c = containerService(s).get(b.Container);
-    await connector().disconnect(c.id, n.id, !!b.Force);
-    s.events.publish('network', 'disconnect', n.id, attrs(n, { container: c.id }));
+    await connector().disconnect(b.Container, params.id!, !!b.Force);
     sendEmpty(res, 200);
   });
 }

@@ -121,7 +121,8 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-  for (const e of errs) process.stderr.write(`Error: ${e}\n`);
+  // unlike image inspect, docker/cli prints the daemon's answer as is here
+  for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   return rc;
 }
 
@@ -154,7 +155,7 @@ export async function prune(g: Globals, args: string[]): Promise<number> {
   const c = connect(g);
   try {
     const r = await c.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', { query: { filters: filters && JSON.stringify(filters) } });
-    if (r.NetworksDeleted?.length) process.stdout.write(`Deleted Networks:\n${r.NetworksDeleted.map((n) => `${n}\n`).join('')}`);
+    if (r.NetworksDeleted?.length) process.stdout.write(`Deleted Networks:\n${r.NetworksDeleted.map((n) => `${n}\n`).join('')}\n`);
     return 0;
   } finally { c.close(); }
 }
