@@ -9,6 +9,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import dnsPacket from 'dns-packet';
+import { overlaps, parseCidr, parseIp } from './plan.js';
 import type { Endpoint, NetworkInfo } from './types.js';
 
 /** TTL of local answers (docker's respTTL is 600 s). */
@@ -159,6 +160,11 @@ export interface DnsServerOptions {
   /** the host's resolvers, asked at each forwarded query; none (or an internal network) means SERVFAIL */
   upstreams: () => Upstream[];
   upstreamTimeoutMs?: number;
+  /**
+   * Which clients are served. The server listens on a host address, which containers of other networks
+   * can reach too (the host, not the forward path): they must not learn this network's names.
+   */
+  allow?: (client: string) => boolean;
   log?: (msg: string) => void;
 }
 
@@ -181,6 +187,7 @@ export class DnsServer {
     });
     udp.on('error', (e) => this.o.log?.(`dns ${this.o.address}: udp: ${e.message}`));
     udp.on('message', (m, rinfo) => {
+      if (this.o.allow && !this.o.allow(rinfo.address)) return; // dropped: no answer to send anywhere
       void this.handle(m, 'udp').then((r) => { if (r && this.udp === udp) udp.send(r, rinfo.port, rinfo.address); });
     });
     this.udp = udp;
@@ -215,6 +222,7 @@ export class DnsServer {
   }
 
   private serveTcp(s: net.Socket): void {
+    if (this.o.allow && !this.o.allow(s.remoteAddress ?? '')) { s.destroy(); return; }
     this.conns.add(s);
     s.setTimeout(TCP_IDLE_MS, () => s.destroy());
     s.on('close', () => this.conns.delete(s));
@@ -323,7 +331,7 @@ export class DnsServers {
       const address = gatewayOf(n);
       // Internal networks have no way out: their server answers its own names and forwards nothing
       const server = new DnsServer({
-        address, port: this.o.port, names: namesOf(n.name, () => this.o.endpoints(n.id)),
+        address, port: this.o.port, names: namesOf(n.name, () => this.o.endpoints(n.id)), allow: inSubnets(n),
         upstreams: n.internal ? () => [] : this.o.upstreams, log: this.o.log,
       });
       try {
@@ -346,6 +354,15 @@ export class DnsServers {
     for (const s of this.servers.values()) await s.server.close();
     this.servers.clear();
   }
+}
+
+/** Clients inside the network's own subnets (IPv4-mapped IPv6, as TCP may report them, included). */
+export function inSubnets(n: NetworkInfo): (client: string) => boolean {
+  const cidrs = n.ipam.config.map((c) => parseCidr(c.subnet));
+  return (client) => {
+    const a = client.replace(/^::ffff:/, '');
+    return net.isIPv4(a) && cidrs.some((c) => overlaps(c, { base: parseIp(a), prefix: 32 }));
+  };
 }
 
 function gatewayOf(n: NetworkInfo): string {

@@ -104,6 +104,9 @@ describe('user networks through berthd', { skip: missing }, () => {
     // the container on netB is neither named nor reachable from netA
     const across = await docker('run', '--rm', '--network', 'netA', IMG, 'ping', '-c1', '-W1', otherIp);
     assert.notEqual(across.code, 0, `netA reached ${otherIp} on netB: ${across.stdout}`);
+    // netA's DNS server listens on a host address netB's containers can reach: it must not answer them
+    const peek = await docker('run', '--rm', '--network', 'netB', IMG, 'timeout', '3', 'nslookup', 'web', cfg.Gateway);
+    assert.doesNotMatch(peek.stdout, new RegExp(`Address(?: \\d+)?:\\s+${webIp.replace(/\./g, '\\.')}`), `netB learnt web's address from netA's server: ${peek.stdout}`);
     // the default bridge has no embedded DNS (like docker's): its containers use the host's servers
     const resolv = await ok('run', '--rm', IMG, 'cat', '/etc/resolv.conf');
     assert.doesNotMatch(resolv, new RegExp(`nameserver ${cfg.Gateway.replace(/\./g, '\\.')}\\n`));

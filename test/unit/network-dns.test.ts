@@ -5,7 +5,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import { answer, DnsServer, DnsServers, namesOf, parseResolvConf, type Upstream } from '../../src/network/dns.js';
+import { answer, DnsServer, DnsServers, inSubnets, namesOf, parseResolvConf, type Upstream } from '../../src/network/dns.js';
 import type { Endpoint, NetworkInfo } from '../../src/network/types.js';
 
 const ID1 = 'a1b2c3d4e5f6'.padEnd(64, '0');
@@ -194,11 +194,24 @@ describe('dns server on 127.0.0.1', () => {
 });
 
 describe('dns servers follow the network list', () => {
+  const mk = (id: string, name: string, internal = false, subnet = '127.0.0.0/8'): NetworkInfo => ({
+    id: id.repeat(64), name, driver: 'bridge', created: '', internal, attachable: false,
+    ipam: { driver: 'default', config: [{ subnet, gateway: '127.0.0.1' }], options: {} }, options: {}, labels: {},
+  });
+  test('only clients inside the network\'s subnet are served: other networks reach the gateway address too', async () => {
+    const allow = inSubnets(mk('x', 'n', false, '10.9.0.0/24'));
+    assert.deepEqual(['10.9.0.7', '::ffff:10.9.0.7', '10.9.1.7', '127.0.0.1', 'fe80::1'].map(allow), [true, true, false, false, false]);
+    const d = new DnsServers({ networks: () => [mk('d', 'far', false, '10.9.0.0/24')], endpoints: () => EPS, upstreams: () => [], port: 0 });
+    try {
+      await d.sync();
+      const port = d.portOf('d'.repeat(64))!;
+      assert.ok(port);
+      assert.equal(await udpAsk(port, query('web'), 300), undefined);
+      assert.equal(await tcpAsk(port, framed(query('web'))), 'closed');
+    } finally { await d.close(); }
+  });
+
   test('a server per user network with a gateway; none for the default bridge; stopped when the network goes', async () => {
-    const mk = (id: string, name: string, internal = false): NetworkInfo => ({
-      id: id.repeat(64), name, driver: 'bridge', created: '', internal, attachable: false,
-      ipam: { driver: 'default', config: [{ subnet: '127.0.0.0/8', gateway: '127.0.0.1' }], options: {} }, options: {}, labels: {},
-    });
     let nets = [mk('a', 'bridge'), mk('b', 'mynet')];
     const up = new FakeUpstream();
     const u = await up.start();
