@@ -356,6 +356,16 @@ export class Containers implements ContainerService {
    * verifyNetworkingConfig): an unknown network, a bad address or alias is refused here, before anything exists.
    */
   private resolveNetworking(config: ContainerConfig): ContainerConfig {
+    try {
+      return this.resolveNetworkingOf(config);
+    } catch (e) {
+      // a 404 at create makes the docker CLI think the image is missing and pull it: the request is what is wrong
+      if (e instanceof BerthError && e.kind === 'NotFound') throw new BerthError('InvalidArgument', e.message, { cause: e });
+      throw e;
+    }
+  }
+
+  private resolveNetworkingOf(config: ContainerConfig): ContainerConfig {
     const n = this.o.networks;
     const h = config.host;
     const mode = h.networkMode || 'default';

@@ -1,7 +1,7 @@
 // containers/types: the container service as api/ and cli/ see it. Domain types, camelCase;
 // api/types.ts maps them to Docker's wire shapes.
 import type { ContainerConfig } from './config.js';
-import type { Endpoint } from '../network/types.js';
+import type { Endpoint, EndpointRequest } from '../network/types.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -58,4 +58,8 @@ export interface ContainerService {
   logs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   resize(ref: string, height: number, width: number): Promise<void>;
   counts(): { running: number; paused: number; stopped: number };
+  /** `network connect`: recorded on a created container, attached now on a running one; twice is PermissionDenied (docker's 403). */
+  connect?(ref: string, network: string, req?: EndpointRequest): Promise<void>;
+  /** `network disconnect`; force also leaves a network that is gone. */
+  disconnect?(ref: string, network: string, force?: boolean): Promise<void>;
 }
