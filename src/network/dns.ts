@@ -154,7 +154,7 @@ function queryTcp(u: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer |
 export interface DnsServerOptions {
   /** address to listen on (the network's gateway) */
   address: string;
-  /** 53; tests use 0 (an ephemeral port, see ports()) */
+  /** 53; tests use 0 (an ephemeral port; see `port`) */
   port?: number;
   names: Names;
   /** the host's resolvers, asked at each forwarded query; none (or an internal network) means SERVFAIL */
