@@ -20,6 +20,7 @@ import { execRoutes } from './routes/exec.js';
 import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
+import { networkRoutes } from './routes/networks.js';
 import { checkQuery, ROUTES } from './schema/index.js';
 import { systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -54,6 +55,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   diskUsageRoutes(r, s);
   execRoutes(r, s, hijack);
   volumeRoutes(r, s);
+  networkRoutes(r, s);
   absentRoutes(r);
   return r;
 }

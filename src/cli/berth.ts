@@ -36,6 +36,7 @@ Commands through berthd (docker's grammar; -H/--host, BERTH_HOST or DOCKER_HOST 
   cp, diff, export, commit, container prune, system df|prune,
   images, pull, push, tag, rmi, save, load, import, history, login, logout, info, version, events, system df,
   container …, image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
+  network create|ls|inspect|rm|prune|connect|disconnect
 
 \`berth COMMAND --help\` or \`berth help COMMAND\` describes a command and its flags.
 

@@ -9,6 +9,7 @@ import { requestCredentials } from '../api/auth.js';
 import { createApiServer, listenSystemd, listenUnix, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
+import { DnsServers, hostResolvers } from '../network/dns.js';
 import { NetworkManager } from '../network/manager.js';
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
@@ -113,6 +114,10 @@ async function main(argv: string[]): Promise<number> {
   ports.setChains = (lines) => networks.setChains('ports', lines);
   containers = new Containers({ root, execRoot, images, events, log, volumes, networks, ports });
   await containers.restore();
+  // the embedded DNS server of every user network, again after a restart; kept in step with create/destroy
+  const dns = new DnsServers({ networks: () => networks.list(), endpoints: (id) => networks.endpoints(id), upstreams: hostResolvers(), log });
+  events.subscribe((e) => { if (e.Type === 'network' && (e.Action === 'create' || e.Action === 'destroy')) void dns.sync(); });
+  await dns.sync();
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {

@@ -88,12 +88,6 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     sendJson(res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
 
-  // `docker system prune` calls these too and stops at the first error: Berth has no builder cache, and
-  // its predefined networks (bridge, host, none) are never pruned
+  // `docker system prune` calls this too and stops at the first error (networks/prune is routes/networks.ts)
   r.post('/build/prune', ({ req, res }) => { req.resume(); sendJson(res, 200, { CachesDeleted: null, SpaceReclaimed: 0 }); });
-  r.post('/networks/prune', ({ req, res, query }) => {
-    req.resume();
-    checkFilters(parseFilters(query.get('filters')), ['until', 'label', 'label!']);
-    sendJson(res, 200, { NetworksDeleted: null });
-  });
 }
