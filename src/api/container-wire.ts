@@ -153,7 +153,7 @@ export function hostConfigWire(c: Container): HostConfigWire {
   const h = c.config.host as HostConfig & HostExtras;
   return {
     Binds: h.binds ?? null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} },
-    NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: h.restartPolicy ? { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount } : { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
     Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,

@@ -14,6 +14,7 @@ import { HijackRoutes, upgradeListener } from './hijack.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
+import { statsRoutes } from './routes/stats.js';
 import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
@@ -46,6 +47,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   imageRoutes(r, s);
   containerRoutes(r, s, hijack);
   execRoutes(r, s, hijack);
+  statsRoutes(r, s);
   volumeRoutes(r, s);
   absentRoutes(r);
   return r;

@@ -152,3 +152,13 @@ export interface VolumeWire {
   Labels: Record<string, string>; Scope: 'local'; Options: Record<string, string> | null;
   UsageData?: { Size: number; RefCount: number } | null;
 }
+
+/** POST /containers/{id}/update (container.UpdateConfig: Resources + RestartPolicy) */
+export interface ContainerUpdateRequest {
+  Memory?: number; MemorySwap?: number; MemoryReservation?: number; NanoCpus?: number; CpuShares?: number; CpuQuota?: number; CpuPeriod?: number;
+  CpusetCpus?: string; CpusetMems?: string; PidsLimit?: number | null; BlkioWeight?: number;
+  RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+  [other: string]: unknown;
+}
+export interface ContainerUpdateResponse { Warnings: string[] }
+export interface ContainerTopResponse { Titles: string[]; Processes: string[][] }

@@ -51,6 +51,7 @@ export interface HostConfig {
   utsMode?: string;              // "" | host
   init?: boolean;
   autoRemove?: boolean;          // --rm: removed by the daemon when it exits
+  restartPolicy?: { name: string; maximumRetryCount: number };
 }
 
 /** The parts of an image's config (its `config` object) a container starts from. */

@@ -135,7 +135,7 @@ const CONFIG: Record<string, Field> = {
 };
 const HOST: Record<string, Field> = {
   memory: 'number', memorySwap: 'number', memoryReservation: 'number', oomKillDisable: 'boolean', nanoCpus: 'number', cpuShares: 'number',
-  cpuQuota: 'number', cpuPeriod: 'number', cpusetCpus: 'string', cpusetMems: 'string', pidsLimit: 'number', blkioWeight: 'number',
+  cpuQuota: 'number', cpuPeriod: 'number', restartPolicy: 'object', cpusetCpus: 'string', cpusetMems: 'string', pidsLimit: 'number', blkioWeight: 'number',
   privileged: 'boolean', capAdd: 'strings', capDrop: 'strings', securityOpt: 'strings', readonlyRootfs: 'boolean', tmpfs: 'stringMap',
   shmSize: 'number', ulimits: 'array', devices: 'array', networkMode: 'string', binds: 'strings', oomScoreAdj: 'number', sysctls: 'stringMap',
   cgroupParent: 'string', cgroupnsMode: 'string', ipcMode: 'string', pidMode: 'string', utsMode: 'string', init: 'boolean', autoRemove: 'boolean',

@@ -69,6 +69,11 @@ export const ROUTES: { [route: string]: RouteSpec } = {
   'POST /containers/{id}/wait': { query: { condition: ['', 'not-running', 'next-exit', 'removed'] } },
   'GET /containers/{id}/logs': { query: logsQuery },
   'POST /containers/{id}/attach': { query: attachQuery },
+  'GET /containers/{id}/stats': { query: { stream: 'bool', 'one-shot': 'bool' } },
+  'GET /containers/{id}/top': { query: { ps_args: 'string' } },
+  'POST /containers/{id}/pause': {},
+  'POST /containers/{id}/unpause': {},
+  'POST /containers/{id}/update': { body: 'containerUpdate' },
 
   // exec
   'POST /containers/{id}/exec': { body: 'execCreate' },

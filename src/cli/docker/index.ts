@@ -6,6 +6,7 @@ import * as ctr from './containers.js';
 import * as img from './images.js';
 import * as sys from './system.js';
 import { exec } from './exec.js';
+import * as st from './stats.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -13,6 +14,7 @@ export const COMMANDS: Record<string, Cmd> = {
   version: sys.version, info: sys.info, login: sys.login, logout: sys.logout, events: sys.events, system: sys.system,
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
   logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec,
+  stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
   images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
 };
 
@@ -32,6 +34,7 @@ const CONTAINER_SUB: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, remove: ctr.rm,
   ls: ctr.ps, list: ctr.ps, ps: ctr.ps, logs: ctr.logs, attach: ctr.attach, inspect: (g, a) => ctr.inspect(g, ['--type', 'container', ...a]),
   wait: ctr.wait, rename: ctr.rename, exec,
+  stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
 };
 COMMANDS.container = (g, args) => {
   const [sub, ...rest] = args;
