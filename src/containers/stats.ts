@@ -5,7 +5,7 @@
 // none, from a first sample taken PAIR_GAP_MS earlier, so `docker stats --no-stream` never waits a second.
 import * as fs from 'node:fs';
 import type { CgroupManager, CgroupMetrics } from '../runtime/cgroups/index.js';
-import { sleep } from '../util/timer.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface NetDev { rxBytes: number; rxPackets: number; rxErrors: number; rxDropped: number; txBytes: number; txPackets: number; txErrors: number; txDropped: number }
 
@@ -90,7 +90,7 @@ export class StatsSampler {
     if (pre && nowMs() - pre.readMs > MAX_PRE_AGE_MS) pre = undefined;
     if (!pre && withPre) {
       pre = takeSample(t);
-      await sleep(PAIR_GAP_MS);
+      await delay(PAIR_GAP_MS);
     }
     const cur = takeSample(t);
     this.last.set(t.id, cur);
@@ -107,7 +107,7 @@ export class StatsSampler {
       this.last.set(t.id, cur);
       yield { cur, ...(pre ? { pre } : {}) };
       pre = cur;
-      await sleep(intervalMs, signal);
+      await delay(intervalMs, undefined, { signal }).catch(() => undefined); // aborted: the loop ends
     }
   }
 
