@@ -3,6 +3,7 @@
 // the previous one, `docker top` lists the process, a paused counter stops and resumes, `docker update`
 // rewrites the live cgroup (and a refused update changes nothing), `docker events --filter` picks them out.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -68,8 +69,8 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
     await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:stats');
     // 48 MiB in /dev/shm (a tmpfs): charged to the container's memory cgroup and never reclaimable as page cache
-    await ok('run', '-d', '--name', 'mem', 'bb:stats', 'sh', '-c', 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null && echo filled && exec sleep 1000');
-    await ok('run', '-d', '--name', 'idle', 'bb:stats', 'sleep', '1000');
+    await ok('run', '-d', '--name', 'mem', 'bb:stats', 'sh', '-c', 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null && echo filled && exec sleep 100000');
+    await ok('run', '-d', '--name', 'idle', 'bb:stats', 'sleep', '100000');
     await until(async () => (await docker('logs', 'mem')).stdout.includes('filled'), 'mem filled /dev/shm');
   });
   after(async () => { await d?.stop(); });
@@ -86,6 +87,21 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     const table = await ok('stats', '--no-stream', 'mem');
     assert.match(table, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n/);
     assert.match(table, /\n[0-9a-f]{12} +mem +\d+\.\d\d% +[\d.]+MiB \/ [\d.]+GiB/);
+  });
+
+  test('docker stats (streaming) redraws the table with each new sample', async () => {
+    const child = spawn(DOCKER, ['stats', '--format', '{{.Name}} {{.MemUsage}}', 'mem'], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    const closed = new Promise((r) => child.once('close', r));
+    try {
+      // each redraw starts with the cursor-home escape on a terminal-less stdout too
+      await until(() => (out.match(/mem [\d.]+MiB \//g) ?? []).length >= 3, `three redraws: ${out}`);
+    } finally {
+      // the CLI (28.x) keeps drawing "--" rows after a SIGINT when not on a terminal; the redraws are what is tested
+      child.kill('SIGKILL');
+      await closed;
+    }
   });
 
   test('stream=false carries a previous sample; the stream yields successive samples, each with the one before', async () => {
@@ -117,7 +133,7 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     const [head, ...rows] = out.trim().split('\n');
     assert.match(head!, /^UID +PID +PPID +C +STIME +TTY +TIME +CMD$/);
     assert.equal(rows.length, 1, out);
-    assert.match(rows[0]!, /sleep 1000$/);
+    assert.match(rows[0]!, /sleep 100000$/);
     const pid = (await inspect('idle')).State.Pid;
     assert.match(rows[0]!, new RegExp(`^\\S+ +${pid} `));
     const custom = await ok('top', 'idle', '-o', 'pid,comm');
@@ -204,13 +220,14 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     await ok('rm', '-f', 'upd');
   });
 
-  test('events: pause, unpause, update, top with --filter type/event/container/label and --since/--until', async () => {
+  test('events: pause, unpause, update, top, image save with --filter type/event/container/label and --since/--until', async () => {
     const since = String(Math.floor(Date.now() / 1000) - 1);
     await ok('run', '-d', '--name', 'ev', '--label', 'team=blue', 'bb:stats', 'sleep', '1000');
     await ok('pause', 'ev');
     await ok('unpause', 'ev');
     await ok('update', '--cpu-shares', '512', 'ev');
     await ok('top', 'ev');
+    await ok('save', '-o', path.join(d.dir, 'saved.tar'), 'bb:stats');
     const untilT = String(Math.floor(Date.now() / 1000) + 1);
     await new Promise((r) => setTimeout(r, 1100)); // --until must have passed, or the CLI waits for it
     const evs = async (...f: string[]) => (await ok('events', '--since', since, '--until', untilT, '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}', ...f)).trim().split('\n').filter(Boolean);
@@ -218,6 +235,7 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
       ['container pause ev', 'container unpause ev', 'container update ev', 'container top ev']);
     assert.deepEqual(await evs('--filter', 'label=team=blue', '--filter', 'event=update'), ['container update ev']);
     assert.deepEqual(await evs('--filter', 'type=image', '--filter', 'event=pause'), []);
+    assert.deepEqual(await evs('--filter', 'type=image', '--filter', 'event=save'), ['image save bb:stats']);
     await ok('rm', '-f', 'ev');
   });
 
@@ -228,7 +246,7 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     assert.match(s.stdout, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n[0-9a-f]{12} +mem +\d+\.\d\d% +(4[89]|[5-9]\d)(\.\d+)?MiB \//);
     const t = await berth(['top', 'idle'], env);
     assert.equal(t.code, 0, t.stderr);
-    assert.match(t.stdout, /sleep 1000\n$/);
+    assert.match(t.stdout, /sleep 100000\n$/);
     assert.equal((await berth(['pause', 'idle'], env)).code, 0);
     assert.equal((await inspect('idle')).State.Paused, true);
     assert.equal((await berth(['unpause', 'idle'], env)).code, 0);
@@ -263,7 +281,7 @@ print(json.dumps({'usage': s['memory_stats']['usage'], 'pre': s['precpu_stats'].
     assert.ok(j.pre > 0);
     assert.equal(j.b_pre, j.a_read);
     assert.ok(j.titles.includes('PID') && j.titles.includes('CMD'));
-    assert.ok(j.procs.some((p: string[]) => p[p.length - 1].startsWith('sleep 1000')));
+    assert.ok(j.procs.some((p: string[]) => p[p.length - 1].startsWith('sleep 100000')));
     assert.equal(j.paused, 'paused');
     assert.deepEqual(j.update, { Warnings: [] });
     assert.equal(j.mem, 32 * MiB);
