@@ -40,10 +40,13 @@ export function parsePsOutput(out: string, pids: number[]): TopResult {
   return { titles, processes };
 }
 
-function ps(args: string[]): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
+/** ok: ps's output; refused: ps ran and rejected the arguments (the user's ps_args); else ps could not run. */
+type PsOutcome = { ok: true; out: string } | { ok: false; refused: boolean; err: string };
+
+function ps(args: string[]): Promise<PsOutcome> {
   return new Promise((resolve) => {
     execFile('ps', args, { maxBuffer: 64 << 20, env: { ...process.env, LC_ALL: 'C' } }, (e, stdout, stderr) => {
-      if (e) resolve({ ok: false, err: String(stderr).split('\n')[0] || e.message });
+      if (e) resolve({ ok: false, refused: typeof e.code === 'number', err: String(stderr).split('\n')[0] || e.message });
       else resolve({ ok: true, out: String(stdout) });
     });
   });
@@ -54,8 +57,9 @@ export async function top(pids: number[], psArgs = ''): Promise<TopResult> {
   const argStr = psArgs || '-ef';
   checkPsArgs(argStr);
   const args = argStr.split(' ');
-  let r = pids.length ? await ps([...args, `-q${pids.join(',')}`]) : { ok: false as const, err: '' };
+  let r: PsOutcome = pids.length ? await ps([...args, `-q${pids.join(',')}`]) : { ok: false, refused: false, err: '' };
   if (!r.ok) r = await ps(args);
-  if (!r.ok) throw new BerthError('Internal', `ps: ${r.err}`);
+  // docker answers 500 for both; arguments ps refuses are the client's to fix, so they are a 400 here
+  if (!r.ok) throw new BerthError(r.refused ? 'InvalidArgument' : 'Internal', `ps: ${r.err}`);
   return parsePsOutput(r.out, pids);
 }

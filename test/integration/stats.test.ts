@@ -138,6 +138,8 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     assert.match(rows[0]!, new RegExp(`^\\S+ +${pid} `));
     const custom = await ok('top', 'idle', '-o', 'pid,comm');
     assert.deepEqual(custom.trim().split('\n').map((l) => l.trim().split(/\s+/)), [['PID', 'COMMAND'], [String(pid), 'sleep']]);
+    const badArgs = await run('/usr/bin/curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', d.socket, 'http://x/containers/idle/top?ps_args=--no-such-option']);
+    assert.equal(badArgs.stdout, '400', 'arguments ps refuses are the client\'s');
     await ok('create', '--name', 'stopped', 'bb:stats', 'true');
     const r = await docker('top', 'stopped');
     assert.notEqual(r.code, 0);
