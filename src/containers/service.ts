@@ -204,7 +204,8 @@ export class Containers implements ContainerService {
 
   async start(ref: string): Promise<boolean> {
     const c = this.find(ref);
-    if (c.state.status === 'running' || c.state.status === 'paused') return false;
+    if (c.state.status === 'paused') throw new BerthError('Conflict', 'cannot start a paused container, try unpause instead'); // moby daemon/start.go
+    if (c.state.status === 'running') return false;
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true });

@@ -166,6 +166,8 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     assert.match(ex.stderr, /is paused, unpause the container before exec/);
     const again = await docker('pause', 'count');
     assert.match(again.stderr, /is already paused/);
+    const start = await docker('start', 'count');
+    assert.match(start.stderr, /cannot start a paused container, try unpause instead/);
     const rm = await docker('rm', 'count');
     assert.match(rm.stderr, /container is paused and must be unpaused first/);
     await ok('unpause', 'count');
