@@ -18,6 +18,7 @@
 
 int sync_fd = SYNC_FD;
 long cur_op = -1;
+int bail_status = 1;
 
 /* write(2) until done; send(MSG_NOSIGNAL) on sockets, so a gone reader is EPIPE, not SIGPIPE */
 int write_full(int fd, const void *buf, size_t len)
@@ -112,7 +113,7 @@ __attribute__((noreturn)) static void vbail(int err, const char *fmt, va_list ap
 	memcpy(out + 8, buf, (size_t)n + 9);
 	if (write_full(sync_fd, out, 8 + (size_t)n + 9) < 0)
 		dprintf(2, "berth-helper: %s: %s\n", msg, strerror(err));
-	_exit(1);
+	_exit(bail_status);
 }
 
 void bail(const char *fmt, ...)

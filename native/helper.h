@@ -37,6 +37,8 @@ void print_op(FILE *out, const struct op *op);
 /* helper.c */
 extern int sync_fd;
 extern long cur_op;
+/* exit status of bail(); the exec op sets 126/127 for a program that could not be started */
+extern int bail_status;
 int write_full(int fd, const void *buf, size_t len);
 void send_msg(uint32_t type, const void *payload, uint32_t len);
 int recv_msg(uint32_t *type, uint8_t **payload, uint32_t *len);

@@ -317,8 +317,12 @@ static void do_lookup(const char *pathenv, const char *name)
 		if (strlen(name) >= sizeof exec_path)
 			bail_errno(ENAMETOOLONG, "exec: %s", name);
 		strcpy(exec_path, name);
+		struct stat st;
 		if (faccessat(AT_FDCWD, exec_path, X_OK, AT_EACCESS) < 0)
 			bail("exec: \"%s\"", name);
+		/* as Go's LookPath: a directory is not a program (root may "execute" one) */
+		if (stat(exec_path, &st) == 0 && S_ISDIR(st.st_mode))
+			bail_errno(EACCES, "exec: \"%s\": is a directory", name);
 		return;
 	}
 	for (const char *p = pathenv;; p++) {
@@ -432,6 +436,10 @@ static void run_op(const struct op *op)
 	case OP_CONSOLE:
 		do_console(op);
 		break;
+	case OP_CHROOT:
+		if (chroot(f[0].s) < 0 || chdir("/") < 0)
+			bail("chroot %s", f[0].s);
+		break;
 	case OP_BPF_DEVICES:
 		if (f[1].n % 8)
 			bail_errno(EINVAL, "device filter of %llu bytes", (unsigned long long)f[1].n);
@@ -541,6 +549,8 @@ static void run_op(const struct op *op)
 		if (f[0].n == 0)
 			bail_errno(EINVAL, "exec: no args");
 		execve(exec_path[0] ? exec_path : f[0].v[0], f[0].v, f[1].v);
+		/* past READY nobody reads the error: the status tells it, in the shell's words */
+		bail_status = errno == ENOENT ? 127 : 126;
 		bail("exec %s", exec_path[0] ? exec_path : f[0].v[0]);
 	case OP_CLOEXEC_FROM:
 		if (syscall(SYS_close_range, (unsigned)f[0].n, ~0U, CLOSE_RANGE_CLOEXEC) < 0)

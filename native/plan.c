@@ -53,6 +53,7 @@ static const struct op_format formats[] = {
 	[OP_SIGRESET] = {"SIGRESET", ""},
 	[OP_LCHOWN] = {"LCHOWN", "u:uid u:gid u:inroot s:path"},
 	[OP_BPF_DEVICES] = {"BPF_DEVICES", "s:cgroup r:insns"},
+	[OP_CHROOT] = {"CHROOT", "s:path"},
 };
 
 const struct op_format *op_format(uint32_t tag)

@@ -49,6 +49,7 @@ enum plan_tag {
 	OP_SIGRESET = 41,     /* unblock and default every signal */
 	OP_LCHOWN = 42,       /* u32 uid, u32 gid, u32 inroot, str path */
 	OP_BPF_DEVICES = 43,  /* str cgroup dir, bytes: eBPF insns of a BPF_PROG_TYPE_CGROUP_DEVICE program to attach */
+	OP_CHROOT = 44,       /* str path: chroot there and chdir / (a container without a mount namespace) */
 };
 
 #endif

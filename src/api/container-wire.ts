@@ -4,8 +4,11 @@
 import { availableParallelism } from 'node:os';
 import { BerthError } from '../errors.js';
 import { checkLimits, type Limits } from '../containers/validate.js';
+import { checkRestartPolicy, restartPolicyWire } from '../containers/restart.js';
+import { checkHealthConfig, healthConfigWire } from '../containers/health.js';
 import type { ContainerConfig, HostConfig } from '../containers/config.js';
 import type { Container, ContainerState } from '../containers/types.js';
+import { MASKED, READONLY } from '../containers/spec/index.js';
 import type {
   ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
   EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
@@ -68,6 +71,8 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
   const warnings = checkLimits(limitsOf(body, h), { ncpu: o.ncpu ?? availableParallelism() });
   o.warnings?.push(...warnings);
   if (h.RestartPolicy?.Name && h.RestartPolicy.Name !== 'no' && h.AutoRemove) throw new BerthError('InvalidArgument', `can't create 'AutoRemove' container with restart policy`);
+  const restartPolicy = checkRestartPolicy(h.RestartPolicy);
+  const healthcheck = checkHealthConfig(body.Healthcheck as Parameters<typeof checkHealthConfig>[0]);
   const host: HostConfig & HostExtras = {
     memory: num(h.Memory), memorySwap: num(h.MemorySwap), memoryReservation: num(h.MemoryReservation),
     oomKillDisable: h.OomKillDisable ?? undefined, nanoCpus: num(h.NanoCpus), cpuShares: num(h.CpuShares),
@@ -82,7 +87,8 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     binds: list(h.Binds), oomScoreAdj: num(h.OomScoreAdj), sysctls: obj(h.Sysctls), cgroupParent: h.CgroupParent || undefined,
     cgroupnsMode: h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? h.CgroupnsMode : undefined,
     ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
-    autoRemove: h.AutoRemove || undefined,
+    groupAdd: h.GroupAdd?.length ? [...h.GroupAdd] : undefined,
+    autoRemove: h.AutoRemove || undefined, restartPolicy,
     consoleSize: h.ConsoleSize && (h.ConsoleSize[0] || h.ConsoleSize[1]) ? h.ConsoleSize : undefined,
   };
   if (h.CgroupnsMode && host.cgroupnsMode === undefined) throw new BerthError('InvalidArgument', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
@@ -96,7 +102,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     tty: body.Tty || undefined, openStdin: body.OpenStdin || undefined,
     hostname: body.Hostname || undefined, domainname: body.Domainname || undefined,
     labels: obj(body.Labels), stopSignal: body.StopSignal || undefined,
-    stdinOnce: body.StdinOnce || undefined, stopTimeout: body.StopTimeout ?? undefined,
+    stdinOnce: body.StdinOnce || undefined, stopTimeout: body.StopTimeout ?? undefined, healthcheck,
     attachStdin: body.AttachStdin || undefined, attachStdout: body.AttachStdout || undefined, attachStderr: body.AttachStderr || undefined,
     host,
   };
@@ -146,6 +152,7 @@ export function stateWire(s: ContainerState): ContainerStateWire {
     Status: s.status, Running: s.status === 'running' || s.status === 'paused' || s.status === 'restarting', Paused: s.status === 'paused',
     Restarting: s.status === 'restarting', OOMKilled: s.oomKilled, Dead: s.status === 'dead',
     Pid: s.pid, ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt || ZERO_TIME, FinishedAt: s.finishedAt || ZERO_TIME,
+    ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log.map((l) => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })) } } : {}),
   };
 }
 
@@ -153,10 +160,10 @@ export function hostConfigWire(c: Container): HostConfigWire {
   const h = c.config.host as HostConfig & HostExtras;
   return {
     Binds: h.binds ?? null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} },
-    NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: h.restartPolicy ? { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount } : { Name: 'no', MaximumRetryCount: 0 },
+    NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: restartPolicyWire(h.restartPolicy),
     AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
-    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
+    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
     OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
     ReadonlyRootfs: !!h.readonlyRootfs, SecurityOpt: h.securityOpt ?? null, Tmpfs: h.tmpfs ?? undefined, UTSMode: h.utsMode ?? '', UsernsMode: '',
     ShmSize: h.shmSize ?? 64 * 1024 * 1024, Sysctls: h.sysctls ?? undefined, Runtime: 'runc', Isolation: '',
@@ -166,8 +173,12 @@ export function hostConfigWire(c: Container): HostConfigWire {
     Devices: (h.devices ?? []).map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer ?? d.pathOnHost, CgroupPermissions: d.cgroupPermissions ?? 'rwm' })),
     DeviceCgroupRules: null, MemoryReservation: h.memoryReservation ?? 0, MemorySwap: h.memorySwap ?? 0, MemorySwappiness: null,
     OomKillDisable: h.oomKillDisable ?? false, PidsLimit: h.pidsLimit ?? null,
-    Ulimits: (h.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), Init: h.init ?? null,
-    MaskedPaths: null, ReadonlyPaths: null,
+    Ulimits: (h.ulimits ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })), ...(h.init !== undefined ? { Init: h.init } : {}),
+    // what dockerd reports for settings Berth does not offer: their zero values, so clients see every field
+    BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
+    DeviceRequests: null, KernelMemory: 0, KernelMemoryTCP: 0, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    // moby create: the defaults are recorded unless privileged
+    MaskedPaths: h.privileged ? null : [...MASKED], ReadonlyPaths: h.privileged ? null : [...READONLY],
   };
 }
 
@@ -179,6 +190,7 @@ export function configWire(c: Container): ContainerConfigWire {
     Tty: !!x.tty, OpenStdin: !!x.openStdin, StdinOnce: !!x.stdinOnce,
     Env: x.env ?? null, Cmd: x.cmd ?? null, Image: x.image, Volumes: null, WorkingDir: x.workingDir ?? '',
     Entrypoint: x.entrypoint ?? null, OnBuild: null, Labels: x.labels ?? {},
+    ...(x.healthcheck ? { Healthcheck: healthConfigWire(x.healthcheck) } : {}),
     ...(x.stopSignal ? { StopSignal: x.stopSignal } : {}), ...(x.stopTimeout !== undefined ? { StopTimeout: x.stopTimeout } : {}),
   };
 }
@@ -220,7 +232,8 @@ function isZero(t: string): boolean {
 /** moby container.State.String(): the list's human Status. */
 export function statusText(s: ContainerState, now = Date.now()): string {
   switch (s.status) {
-    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    // moby State.String: "(health: starting)", "(healthy)", "(unhealthy)"
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.startedAt))}${s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : ''}`;
     case 'paused': return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'restarting': return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case 'removing': return 'Removal In Progress';

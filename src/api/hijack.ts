@@ -165,6 +165,8 @@ export class StreamBridge {
   private pending: Buffer[] = [];
   private stdinEnded = false;
   private matched = 0;
+  /** the client typed the detach keys: the stream ends now, whatever the process does */
+  detached = false;
   private held: Buffer[] = [];
   private reader = new FrameReader(true);
 
@@ -249,6 +251,7 @@ export class StreamBridge {
           // detach: the container keeps running and keeps its stdin
           this.held = [];
           this.matched = 0;
+          this.detached = true;
           this.stdinEnded = true;
           this.end();
           return Buffer.alloc(0);

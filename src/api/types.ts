@@ -96,6 +96,9 @@ export interface HostConfigWire {
   MemoryReservation?: number; MemorySwap?: number; MemorySwappiness?: number | null; OomKillDisable?: boolean | null;
   PidsLimit?: number | null; Ulimits?: UlimitWire[] | null; Init?: boolean | null;
   MaskedPaths?: string[] | null; ReadonlyPaths?: string[] | null; Mounts?: unknown[] | null;
+  BlkioWeightDevice?: unknown[] | null; BlkioDeviceReadBps?: unknown[] | null; BlkioDeviceWriteBps?: unknown[] | null;
+  BlkioDeviceReadIOps?: unknown[] | null; BlkioDeviceWriteIOps?: unknown[] | null; DeviceRequests?: unknown[] | null;
+  KernelMemory?: number; KernelMemoryTCP?: number; CpuCount?: number; CpuPercent?: number; IOMaximumIOps?: number; IOMaximumBandwidth?: number;
 }
 
 /** POST /containers/create body: Config with HostConfig and NetworkingConfig inline. */
@@ -109,6 +112,7 @@ export interface ContainerCreateResponse { Id: string; Warnings: string[] }
 export interface ContainerStateWire {
   Status: string; Running: boolean; Paused: boolean; Restarting: boolean; OOMKilled: boolean; Dead: boolean;
   Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string;
+  Health?: { Status: string; FailingStreak: number; Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }> };
 }
 
 export interface MountPointWire { Type: string; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string }

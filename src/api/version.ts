@@ -3,7 +3,8 @@
 // (shared/reference/docker-engine-api.md §1). 1.50 satisfies all three with no downgrade: advertising 1.44
 // would only make CLI 28 drop to /v1.44 paths for no gain.
 export const API_VERSION = '1.50';
-export const MIN_API_VERSION = '1.24';
+// as dockerd 20.10: clients down to 1.12 are served, with the answers of their version (api/legacy.ts)
+export const MIN_API_VERSION = '1.12';
 /** The engine version clients see: tools compare it with Docker releases, so it names the Docker release whose API we serve. */
 export const ENGINE_VERSION = '28.2.2';
 export const BERTH_VERSION = '0.1.0';

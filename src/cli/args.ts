@@ -14,6 +14,11 @@ export interface Parsed {
   rest: string[];
 }
 
+/** Thrown by parseFlags on --help: the command's flag table reaches the help printer without moving it. */
+export class HelpRequested extends Error {
+  constructor(readonly specs: Record<string, FlagSpec>) { super('help requested'); }
+}
+
 /** `stopAfter`: after that many positionals, the remaining words are `rest` (flags included). */
 export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, stopAfter = Infinity): Parsed {
   const flags: Parsed['flags'] = {};
@@ -27,6 +32,7 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, stop
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (positionals.length >= stopAfter) return { flags, positionals, rest: argv.slice(i) };
+    if (a === '--help' && !specs.help) throw new HelpRequested(specs);
     if (a === '--') { positionals.push(...argv.slice(i + 1, i + 1 + (stopAfter - positionals.length))); return { flags, positionals, rest: argv.slice(i + 1 + positionals.length) }; }
     if (a.startsWith('--') && a.length > 2) {
       const eq = a.indexOf('=');

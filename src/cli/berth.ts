@@ -12,7 +12,7 @@ const groups: Record<string, () => Promise<{ main(argv: string[]): Promise<numbe
 
 async function main(argv: string[]): Promise<number> {
   const [group, ...rest] = argv;
-  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
+  if (group === undefined || group === '--help' || group === '-h' || (group === 'help' && rest.length === 0)) {
     process.stdout.write(usage());
     return group === undefined ? 1 : 0;
   }
@@ -35,6 +35,8 @@ Commands through berthd (docker's grammar; -H/--host, BERTH_HOST or DOCKER_HOST 
   run, create, start, stop, restart, kill, rm, ps, logs, exec, attach, inspect, wait, rename,
   images, pull, push, tag, rmi, save, load, import, history, login, logout, info, version, events, system df,
   container …, image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
+
+\`berth COMMAND --help\` or \`berth help COMMAND\` describes a command and its flags.
 
 Commands without a daemon:
   runtime     OCI runtime (runc's command set: spec, create, start, state, kill, delete, run, exec, ps, pause, resume, list)

@@ -1,5 +1,7 @@
 // containers/config: a container's configuration as Berth keeps it (camelCase); api/ maps Docker's
 // PascalCase Config + HostConfig onto it, and spec/ turns it into an OCI spec.
+import type { HealthConfig } from './health.js';
+import type { RestartPolicy } from './restart.js';
 
 export interface ContainerConfig {
   image: string;                 // the image reference as the user gave it
@@ -15,6 +17,7 @@ export interface ContainerConfig {
   labels?: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;          // seconds `stop` waits before SIGKILL (docker: 10)
+  healthcheck?: HealthConfig;    // the request's merged over the image's at create
   host: HostConfig;
 }
 
@@ -49,9 +52,10 @@ export interface HostConfig {
   ipcMode?: string;              // private | host | shareable (default private)
   pidMode?: string;              // "" | host
   utsMode?: string;              // "" | host
-  init?: boolean;
+  init?: boolean;                // an init (tini) as PID 1: reaps zombies, forwards signals
+  groupAdd?: string[];           // --group-add: supplementary groups, names or numbers
+  restartPolicy?: RestartPolicy; // absent: "no"
   autoRemove?: boolean;          // --rm: removed by the daemon when it exits
-  restartPolicy?: { name: string; maximumRetryCount: number };
 }
 
 /** The parts of an image's config (its `config` object) a container starts from. */

@@ -129,6 +129,9 @@ export class Execs {
     a.close();
   }
 
+  /** An instance nobody will inspect (a healthcheck probe's, once it ended) is forgotten. */
+  drop(id: string): void { this.all.delete(id); }
+
   /** Exec instances of a container that is gone are forgotten with it. */
   forget(containerId: string): void {
     for (const [id, e] of this.all) if (e.containerId === containerId) this.all.delete(id);

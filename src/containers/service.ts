@@ -13,6 +13,7 @@ import { create as runtimeCreate, type Created } from '../runtime/create.js';
 import { kill as runtimeKill, remove as runtimeRemove } from '../runtime/delete.js';
 import { detectCgroupMode } from '../runtime/cgroups/mode.js';
 import { parseSignal } from '../runtime/linux.js';
+import { checkConfig, hostSets } from './check.js';
 import { MSG } from '../runtime/plan/tags.js';
 import { startWith } from '../runtime/start.js';
 import { pidStartTime, StateStore } from '../runtime/state.js';
@@ -30,6 +31,9 @@ import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './ex
 import { checkName, newId, randomName, resolveRef } from './names.js';
 import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
 import { recordProblem } from './validate.js';
+import { Restarts, restartsAtDaemonStart } from './restart.js';
+import { HealthChecks, imageHealthConfig, mergeHealthConfig } from './health.js';
+import { initBinary } from './init.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
 import { privateDir } from '../util/dirs.js';
 import { checkPause, checkUnpause, thawsAfterSignal } from './pause.js';
@@ -39,7 +43,7 @@ import { planUpdate, resourcesOf, type ResourceUpdate } from './update.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
-interface Record extends Container { mounts: Array<{ type: string; source: string; options: string[] }>; monitorPid?: number }
+interface Record extends Container { mounts: Array<{ type: string; source: string; options: string[] }>; monitorPid?: number; manuallyStopped?: boolean }
 
 export interface ContainerServiceOptions {
   root: string;          // <root>/containers/<id>
@@ -62,6 +66,8 @@ export class Containers implements ContainerService {
   readonly execs: Execs;
   /** docker stats' samples (containers/stats.ts) */
   readonly sampler = new StatsSampler();
+  private readonly restarts: Restarts;
+  private readonly health: HealthChecks;
 
   constructor(private readonly o: ContainerServiceOptions) {
     this.dir = path.join(o.root, 'containers');
@@ -69,6 +75,12 @@ export class Containers implements ContainerService {
     privateDir(path.join(o.execRoot, 'attach'));
     this.runtime = new StateStore(path.join(o.execRoot, 'runtime'));
     this.execs = new Execs(this.runtime, o.execRoot);
+    this.restarts = new Restarts({ start: (id) => this.start(id, true), log: o.log, still: (id) => this.records.has(id) });
+    this.health = new HealthChecks({
+      get: (id) => this.records.get(id), execCreate: (id, cfg) => this.execCreate(id, cfg), execStart: (id, before) => this.execStart(id, before),
+      execInspect: (id) => this.execs.get(id), execDone: (id) => this.execs.drop(id),
+      save: (c) => this.save(c as Record), event: (c, action) => this.event(action, c as Record), log: o.log,
+    });
     for (const id of fs.readdirSync(this.dir)) {
       let r: unknown;
       try { r = JSON.parse(fs.readFileSync(this.file(id), 'utf8')); } catch { continue; /* not a container */ }
@@ -93,6 +105,11 @@ export class Containers implements ContainerService {
       if (st) await this.finish(c.id, st);
       else if (c.monitorPid && monitors.get(this.exitFile(c.id)) === c.monitorPid) this.watchExitFile(c.id);
       else await this.monitorGone(c.id);
+    }
+    // probes go on where they were; restart policies bring back what they keep up
+    for (const c of this.records.values()) {
+      if (c.state.status === 'running' || c.state.status === 'paused') this.health.start(c, true);
+      else if (restartsAtDaemonStart(c, NEVER)) this.restarts.schedule(c.id, 0);
     }
   }
 
@@ -135,7 +152,7 @@ export class Containers implements ContainerService {
 
   list(opts: ListOptions = {}): Container[] {
     const f = opts.filters ?? {};
-    let out = [...this.records.values()].filter((c) => opts.all || c.state.status === 'running' || c.state.status === 'paused');
+    let out = [...this.records.values()].filter((c) => opts.all || c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting');
     if (f.id?.length) out = out.filter((c) => f.id!.some((v) => c.id.startsWith(v)));
     if (f.name?.length) out = out.filter((c) => f.name!.some((v) => new RegExp(v).test(c.name)));
     if (f.status?.length) out = out.filter((c) => f.status!.includes(c.state.status));
@@ -178,7 +195,10 @@ export class Containers implements ContainerService {
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
     const anon = withAnonymousVolumes(config, Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}));
     config = anon.config;
+    const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
+    if (healthcheck) config = { ...config, healthcheck };
     checkMounts(config, isProcfs);
+    checkConfig(config, hostSets(), os.release());
     ensureVolumes(this.o.volumes, config, anon.anonymous);
     const id = newId();
     const dir = path.join(this.dir, id);
@@ -202,10 +222,12 @@ export class Containers implements ContainerService {
     }
   }
 
-  async start(ref: string): Promise<boolean> {
+  /** `byPolicy`: a restart policy's start, which keeps RestartCount (a user's start resets it, as docker's). */
+  async start(ref: string, byPolicy = false): Promise<boolean> {
     const c = this.find(ref);
     if (c.state.status === 'paused') throw new BerthError('Conflict', 'cannot start a paused container, try unpause instead'); // moby daemon/start.go
-    if (c.state.status === 'running') return false;
+    if (c.state.status === 'running' || (c.state.status === 'restarting' && !byPolicy)) return false;
+    if (!byPolicy) this.restarts.userStart(c);
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true });
@@ -219,7 +241,7 @@ export class Containers implements ContainerService {
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
-        volumePaths: volumePaths(this.o.volumes, c.config),
+        volumePaths: volumePaths(this.o.volumes, c.config), initPath: c.config.host.init ? initBinary() : undefined,
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });
@@ -239,6 +261,7 @@ export class Containers implements ContainerService {
       created.session.close();
       c.monitorPid = mon.monitorPid;
       c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: NEVER };
+      this.health.start(c);
       this.save(c);
       this.event('start', c);
       mon.exited.then((st) => this.finish(c.id, st), () => this.monitorGone(c.id));
@@ -305,6 +328,7 @@ export class Containers implements ContainerService {
     const c = this.records.get(id);
     if (!c || (c.state.status !== 'running' && c.state.status !== 'paused') || this.finishing.has(id)) return;
     this.finishing.add(id); // one run ends once: the control socket, the exit-file watch and kill() may all notice
+    this.health.stop(id);
     let oomKilled = false;
     try {
       const rc = RuntimeContainer.load(this.runtime, id);
@@ -314,7 +338,8 @@ export class Containers implements ContainerService {
       if (!(e instanceof BerthError && e.kind === 'NotFound')) this.o.log?.(`container ${id}: runtime cleanup: ${(e as Error).message}`);
     }
     await unmount(path.join(this.dir, id, 'rootfs'), true).catch(() => undefined);
-    c.state = { ...c.state, status: 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
+    const restarting = this.restarts.afterExit(c, st.exitCode, Date.parse(st.finishedAt) - Date.parse(c.state.startedAt));
+    c.state = { ...c.state, status: restarting ? 'restarting' : 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
     this.finishing.delete(id);
     delete c.monitorPid;
     this.save(c);
@@ -331,9 +356,13 @@ export class Containers implements ContainerService {
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.find(ref);
-    if (c.state.status !== 'running' && c.state.status !== 'paused') throw new BerthError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    await this.restarts.settled(c.id); // a user's kill comes after a policy start under way, and ends what it started
+    if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting') throw new BerthError('Conflict', `Cannot kill container: ${ref}: Container ${c.id} is not running`);
     const sig = parseSignal(signal);
     if (sig === undefined) throw new BerthError('InvalidArgument', `Invalid signal: ${signal}`);
+    if (this.endRestarting(c)) { this.event('kill', c, { signal: String(sig) }); return; }
+    this.restarts.userKill(c, sig, c.config.stopSignal ? parseSignal(c.config.stopSignal) : undefined);
+    this.save(c);
     // without its monitor nothing would record the exit: end the container for good, whatever the signal
     if (!this.monitorAlive(c)) { await this.monitorGone(c.id); this.event('kill', c, { signal: String(sig) }); return; }
     // dockerd answers a SIGKILL only once the container is gone: a following inspect or rm sees it exited
@@ -344,8 +373,20 @@ export class Containers implements ContainerService {
     await exited;
   }
 
+  /** A stop, kill or rm -f of a container waiting for its policy's restart: no restart, it stays exited. */
+  private endRestarting(c: Record): boolean {
+    if (c.state.status !== 'restarting') return false;
+    this.restarts.cancel(c.id);
+    c.manuallyStopped = true;
+    c.state = { ...c.state, status: 'exited' };
+    this.save(c);
+    return true;
+  }
+
   async stop(ref: string, timeoutSec?: number, signal?: string): Promise<boolean> {
     const c = this.find(ref);
+    await this.restarts.settled(c.id);
+    if (this.endRestarting(c)) { this.event('stop', c); return true; }
     if (c.state.status !== 'running' && c.state.status !== 'paused') return false;
     const exited = this.nextExit(c.id);
     const t = timeoutSec ?? c.config.stopTimeout ?? 10;
@@ -362,8 +403,7 @@ export class Containers implements ContainerService {
   async restart(ref: string, timeoutSec?: number): Promise<void> {
     const c = this.find(ref);
     await this.stop(c.id, timeoutSec);
-    c.restartCount++;
-    await this.start(c.id);
+    await this.start(c.id); // a user's start: RestartCount starts over (moby containerRestart)
     this.event('restart', c);
   }
 
@@ -382,6 +422,11 @@ export class Containers implements ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.find(ref);
+    await this.restarts.settled(c.id);
+    if (c.state.status === 'restarting') {
+      if (!opts.force) throw new BerthError('Conflict', `You cannot remove a restarting container ${c.id}. Stop the container before attempting removal or force remove`);
+      this.endRestarting(c);
+    }
     if (c.state.status === 'running' || c.state.status === 'paused') {
       if (!opts.force && c.state.status === 'paused') throw new BerthError('Conflict', `cannot remove container "/${c.name}": container is paused and must be unpaused first`);
       if (!opts.force) throw new BerthError('Conflict', `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
@@ -391,6 +436,8 @@ export class Containers implements ContainerService {
     }
     if (!this.records.has(c.id)) return; // --rm got there first
     this.records.delete(c.id);
+    this.restarts.forget(c.id);
+    this.health.stop(c.id);
     this.execs.forget(c.id);
     this.sampler.forget(c.id);
     await unmount(path.join(this.dir, c.id, 'rootfs'), true).catch(() => undefined);
@@ -495,7 +542,14 @@ export class Containers implements ContainerService {
   /** `docker update`: checked whole first (containers/update.ts), written to a live cgroup (undone on failure), then stored. */
   async update(ref: string, u: ResourceUpdate, host: { ncpu: number; cpus: string; mems: string }): Promise<{ warnings: string[] }> {
     const c = this.find(ref);
-    const plan = planUpdate(c.config.host, u, host);
+    let plan: ReturnType<typeof planUpdate>;
+    try {
+      plan = planUpdate(c.config.host, u, host);
+    } catch (e) {
+      // moby errCannotUpdate: the conflicts with what is set name the container
+      if (e instanceof BerthError && e.kind === 'Conflict') throw new BerthError('Conflict', `Cannot update container ${c.id}: ${e.message}`, { cause: e });
+      throw e;
+    }
     if (plan.resources && (c.state.status === 'running' || c.state.status === 'paused')) {
       const cg = RuntimeContainer.load(this.runtime, c.id).cgroup();
       try {
@@ -548,7 +602,7 @@ function makeBindSources(binds: string[]): void {
 }
 
 function view(c: Record): Container {
-  const { mounts: _m, monitorPid: _p, ...rest } = c;
+  const { mounts: _m, monitorPid: _p, manuallyStopped: _s, ...rest } = c;
   return structuredClone(rest);
 }
 

@@ -4,6 +4,7 @@ import type { ContainerConfig } from './config.js';
 import type { StatsSampler, StatsTarget } from './stats.js';
 import type { TopResult } from './top.js';
 import type { ResourceUpdate } from './update.js';
+import type { Health } from './health.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -15,6 +16,7 @@ export interface ContainerState {
   error: string;
   startedAt: string;      // RFC 3339 with nanoseconds; "0001-01-01T00:00:00Z" when never
   finishedAt: string;
+  health?: Health;        // with a healthcheck, from its first start
 }
 
 export interface Container {

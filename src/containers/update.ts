@@ -5,9 +5,9 @@ import { BerthError } from '../errors.js';
 import type { LinuxResources, Spec } from '../runtime/spec-types.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import { withResources } from './spec/index.js';
+import { applyRestartUpdate } from './restart.js';
 import { checkLimits } from './validate.js';
 
-export interface RestartPolicy { name: string; maximumRetryCount: number }
 
 /** The fields of POST /containers/{id}/update; absent or 0 means "leave as is" (moby), pidsLimit 0 or -1 means unlimited. */
 export interface ResourceUpdate {
@@ -22,28 +22,15 @@ export interface ResourceUpdate {
   cpusetMems?: string;
   pidsLimit?: number;
   blkioWeight?: number;
-  restartPolicy?: RestartPolicy;
+  /** the wire's RestartPolicy, checked by containers/restart.ts */
+  restartPolicy?: { Name?: string; MaximumRetryCount?: number };
 }
 
-type Host = HostConfig & { restartPolicy?: RestartPolicy };
+type Host = HostConfig;
 
-const conflict = (msg: string) => new BerthError('InvalidArgument', msg);
-
-/** moby api/types/container ValidateRestartPolicy */
-export function checkRestartPolicy(p: RestartPolicy): void {
-  switch (p.name) {
-    case 'always': case 'unless-stopped': case 'no':
-      if (p.maximumRetryCount !== 0) throw conflict(`invalid restart policy: maximum retry count can only be used with 'on-failure'${p.maximumRetryCount < 0 ? ' and cannot be negative' : ''}`);
-      return;
-    case 'on-failure':
-      if (p.maximumRetryCount < 0) throw conflict('invalid restart policy: maximum retry count cannot be negative');
-      return;
-    case '':
-      return;
-    default:
-      throw conflict(`invalid restart policy: unknown policy '${p.name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-  }
-}
+const bad = (msg: string) => new BerthError('InvalidArgument', msg);
+// moby container.UpdateContainer's refusals are conflictingUpdateOptions: 409 (the service names the container)
+const conflict = (msg: string) => new BerthError('Conflict', msg);
 
 /** "0-2,4" -> [0,1,2,4]; undefined when malformed. */
 export function parseCpuList(s: string): number[] | undefined {
@@ -61,9 +48,9 @@ export function parseCpuList(s: string): number[] | undefined {
 function checkCpuset(want: string | undefined, available: string, what: 'CPUs' | 'memory nodes'): void {
   if (!want) return;
   const w = parseCpuList(want);
-  if (!w) throw conflict(`Invalid value ${want} for cpuset ${what === 'CPUs' ? 'cpus' : 'mems'}`);
+  if (!w) throw bad(`Invalid value ${want} for cpuset ${what === 'CPUs' ? 'cpus' : 'mems'}`);
   const have = new Set(parseCpuList(available) ?? []);
-  if (w.some((x) => !have.has(x))) throw conflict(`Requested ${what} are not available - requested ${want}, available: ${available}`);
+  if (w.some((x) => !have.has(x))) throw bad(`Requested ${what} are not available - requested ${want}, available: ${available}`);
 }
 
 /** Docker's stored MemorySwap: what create made of an unset one (twice the memory) when a memory limit is set. */
@@ -101,11 +88,6 @@ export function planUpdate(cur: Host, u: ResourceUpdate, host: { ncpu: number; c
   if (u.memory && u.memory > swap && !u.memorySwap) {
     throw conflict('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
   }
-  if (u.restartPolicy) {
-    checkRestartPolicy(u.restartPolicy);
-    if (cur.autoRemove && u.restartPolicy.name !== 'no' && u.restartPolicy.name !== '') throw conflict('Restart policy cannot be updated because AutoRemove is enabled for the container');
-  }
-
   const next: Host = { ...cur };
   // the swap docker stored at create stays what it was when only the memory changes
   if (u.memory && !u.memorySwap && cur.memory && !cur.memorySwap) next.memorySwap = swap;
@@ -114,7 +96,7 @@ export function planUpdate(cur: Host, u: ResourceUpdate, host: { ncpu: number; c
     if (given(k)) (next as Record<string, unknown>)[k] = u[k];
   }
   if (u.pidsLimit !== undefined) next.pidsLimit = u.pidsLimit > 0 ? u.pidsLimit : undefined;
-  if (u.restartPolicy?.name) next.restartPolicy = u.restartPolicy;
+  applyRestartUpdate(next, u.restartPolicy);
   // the merged limits must hold together as at create (a new reservation above the kept memory, …)
   checkLimits({ memory: next.memory, memorySwap: next.memorySwap, memoryReservation: next.memoryReservation }, { ncpu: host.ncpu });
 

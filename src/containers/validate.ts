@@ -131,14 +131,15 @@ const RECORD: Record<string, Field> = { id: 'string!', name: 'string!', created:
 const STATE: Record<string, Field> = { status: 'string!', pid: 'number', exitCode: 'number', error: 'string', startedAt: 'string', finishedAt: 'string' };
 const CONFIG: Record<string, Field> = {
   image: 'string!', cmd: 'strings', entrypoint: 'strings', env: 'strings', workingDir: 'string', user: 'string', tty: 'boolean', openStdin: 'boolean',
-  hostname: 'string', domainname: 'string', labels: 'stringMap', stopSignal: 'string', stopTimeout: 'number', host: 'object!',
+  hostname: 'string', domainname: 'string', labels: 'stringMap', stopSignal: 'string', stopTimeout: 'number', healthcheck: 'object', host: 'object!',
 };
 const HOST: Record<string, Field> = {
   memory: 'number', memorySwap: 'number', memoryReservation: 'number', oomKillDisable: 'boolean', nanoCpus: 'number', cpuShares: 'number',
-  cpuQuota: 'number', cpuPeriod: 'number', restartPolicy: 'object', cpusetCpus: 'string', cpusetMems: 'string', pidsLimit: 'number', blkioWeight: 'number',
+  cpuQuota: 'number', cpuPeriod: 'number', cpusetCpus: 'string', cpusetMems: 'string', pidsLimit: 'number', blkioWeight: 'number',
   privileged: 'boolean', capAdd: 'strings', capDrop: 'strings', securityOpt: 'strings', readonlyRootfs: 'boolean', tmpfs: 'stringMap',
   shmSize: 'number', ulimits: 'array', devices: 'array', networkMode: 'string', binds: 'strings', oomScoreAdj: 'number', sysctls: 'stringMap',
-  cgroupParent: 'string', cgroupnsMode: 'string', ipcMode: 'string', pidMode: 'string', utsMode: 'string', init: 'boolean', autoRemove: 'boolean',
+  cgroupParent: 'string', cgroupnsMode: 'string', ipcMode: 'string', pidMode: 'string', utsMode: 'string', init: 'boolean', autoRemove: 'boolean', groupAdd: 'strings',
+  restartPolicy: 'object',
 };
 function fieldsProblem(o: Record<string, unknown>, table: Record<string, Field>, at: string): string | undefined {
   for (const [k, f] of Object.entries(table)) {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseFlags } from '../cli/args.js';
 import { requestCredentials } from '../api/auth.js';
-import { createApiServer, listenUnix, type ApiServices } from '../api/server.js';
+import { createApiServer, listenSystemd, listenUnix, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
 import { ImageService } from '../images/index.js';
@@ -24,7 +24,8 @@ const USAGE = `Usage: berthd [OPTIONS]
 The Berth daemon: serves the Docker Engine API (v${API_VERSION}) on a unix socket.
 
 Options:
-  -H, --host unix:///PATH   Socket to listen on (default unix://${DEFAULT_SOCKET})
+  -H, --host unix:///PATH   Socket to listen on (default unix://${DEFAULT_SOCKET});
+                            fd:// serves the socket systemd passes (berth.socket)
       --root DIR            State root (default ${DEFAULT_ROOT}, or $BERTH_ROOT)
       --exec-root DIR       Runtime state and attach sockets (default /run/berth, or <root>/run with --root)
       --pidfile FILE        Pid file (default /run/berth/berthd.pid, or next to a -H socket)
@@ -34,6 +35,7 @@ Options:
 `;
 
 export function parseHost(h: string): string {
+  if (h === 'fd://') return h;
   if (h.startsWith('unix://')) return h.slice('unix://'.length);
   if (h.startsWith('/')) return h;
   throw new Error(`unsupported host ${JSON.stringify(h)}: berthd listens on unix sockets only (unix:///path)`);
@@ -74,7 +76,9 @@ async function main(argv: string[]): Promise<number> {
   });
   if (flags.help) { process.stdout.write(USAGE); return 0; }
   if (flags.version) { process.stdout.write(`berthd version ${BERTH_VERSION} (Docker Engine API ${API_VERSION}, engine ${ENGINE_VERSION})\n`); return 0; }
-  const socket = path.resolve(parseHost((flags.host as string | undefined) ?? `unix://${DEFAULT_SOCKET}`));
+  const listen = parseHost((flags.host as string | undefined) ?? `unix://${DEFAULT_SOCKET}`);
+  // systemd's socket unit uses the default path; pid file and exec root follow from it
+  const socket = listen === 'fd://' ? DEFAULT_SOCKET : path.resolve(listen);
   const root = path.resolve((flags.root as string | undefined) ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT);
   const pidfile = (flags.pidfile as string | undefined) ?? (socket === DEFAULT_SOCKET ? '/run/berth/berthd.pid' : path.join(path.dirname(socket), 'berthd.pid'));
   const debug = !!flags.debug;
@@ -99,12 +103,13 @@ async function main(argv: string[]): Promise<number> {
   const services: ApiServices = { images, events, containers, volumes, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
-    await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });
+    if (listen === 'fd://') await listenSystemd(server);
+    else await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });
   } catch (e) {
     try { fs.unlinkSync(pidfile); } catch { /* gone */ }
     throw e;
   }
-  log(`API listening on ${socket} (root ${root}, pid ${process.pid})`);
+  log(`API listening on ${listen === 'fd://' ? 'the socket systemd passed' : socket} (root ${root}, pid ${process.pid})`);
 
   let stopping = false;
   const stop = (sig: string) => {

@@ -111,13 +111,27 @@ export function hostPlatform(): Platform {
   return p;
 }
 
-/** "linux/arm64/v8" -> platform; os defaults to linux when only an architecture is given. */
+// containerd platforms: the names a lone specifier may be (database.go isKnownOS/isKnownArch)
+const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
+const KNOWN_ARCH = new Set(['386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le',
+  'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm']);
+const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', x86: '386', i386: '386', aarch64: 'arm64', armhf: 'arm', armel: 'arm' };
+
+/** containerd platforms.Parse: "os", "arch", "os/arch" or "os/arch/variant"; InvalidArgument (400) before any network. */
 export function parsePlatform(s: string): Platform {
   const parts = s.toLowerCase().split('/');
-  if (parts.length > 3 || parts.some((x) => x === '')) throw new BerthError('InvalidArgument', `invalid platform ${JSON.stringify(s)}: expected os/arch[/variant]`);
+  for (const part of parts) {
+    if (!/^[a-z0-9_-]+$/.test(part)) throw new BerthError('InvalidArgument', `${JSON.stringify(part)} is an invalid component of ${JSON.stringify(s)}: platform specifier component must match "^[A-Za-z0-9_-]+$": invalid argument`);
+  }
+  if (parts.length > 3) throw new BerthError('InvalidArgument', `${JSON.stringify(s)}: cannot parse platform specifier: invalid argument`);
+  if (parts.length === 1) {
+    // a lone word is an OS (with this host's architecture) or an architecture (on linux), or nothing
+    if (KNOWN_OS.has(parts[0]!)) return { ...hostPlatform(), os: parts[0]! };
+    if (!KNOWN_ARCH.has(ARCH_ALIASES[parts[0]!] ?? parts[0]!)) throw new BerthError('InvalidArgument', `${JSON.stringify(s)}: unknown operating system or architecture: invalid argument`);
+  }
   let [os, architecture, variant] = parts.length === 1 ? ['linux', parts[0]!] : parts;
-  architecture = ({ x86_64: 'amd64', x86: '386', aarch64: 'arm64', armhf: 'arm', armel: 'arm' } as Record<string, string>)[architecture!] ?? architecture;
-  if (parts[1] === 'armel' && !variant) variant = 'v6';
+  architecture = ARCH_ALIASES[architecture!] ?? architecture;
+  if (parts[parts.length === 1 ? 0 : 1] === 'armel' && !variant) variant = 'v6';
   if (architecture === 'arm64' && !variant) variant = 'v8';
   if (architecture === 'arm' && !variant) variant = 'v7';
   return { os: os!, architecture: architecture!, ...(variant ? { variant } : {}) };
@@ -131,6 +145,11 @@ function normVariant(p: Platform): string {
   if (p.architecture === 'arm64') return p.variant ?? 'v8';
   if (p.architecture === 'arm') return p.variant ?? 'v7';
   return p.variant ?? '';
+}
+
+/** Whether an image made for `have` runs as `want` asks (os, architecture, variant normalized). */
+export function platformMatches(have: Platform, want: Platform): boolean {
+  return have.os === want.os && have.architecture === want.architecture && (!want.variant || normVariant(have) === normVariant(want));
 }
 
 /** Picks the index entry for `want` (containerd platforms.Only, without fallbacks to older arm variants). */

@@ -150,7 +150,11 @@ export function validateSpec(raw: Json, opts: ValidateOptions = {}): Spec {
     str(o.path, `${f}.path`);
   });
   const nsNew = (t: string) => (linux.namespaces as Array<{ type: string; path?: string }> | undefined)?.some((n) => n.type === t && !n.path) ?? false;
-  if (!types.has('mount')) throw bad('linux.namespaces', 'a mount namespace is required');
+  // as runc's validator: no mount namespace is allowed (the process runs in the caller's filesystem), but then
+  // nothing of it can be masked or made read-only
+  if (!types.has('mount') && ((linux.maskedPaths as unknown[] | undefined)?.length || (linux.readonlyPaths as unknown[] | undefined)?.length))
+    throw bad('linux.namespaces', 'unable to restrict sys entries without a private MNT namespace');
+  if (!types.has('mount') && (s.root as { readonly?: boolean } | undefined)?.readonly) throw bad('root.readonly', 'a read-only root needs a mount namespace');
   // as runc: a uts namespace joined by path is the container's own too, so its hostname may be set
   if (s.hostname !== undefined && s.hostname !== '' && !types.has('uts')) throw bad('hostname', 'setting the hostname needs a uts namespace');
   if (s.domainname !== undefined && s.domainname !== '' && !nsNew('uts')) throw bad('domainname', 'setting the domainname needs a new uts namespace');

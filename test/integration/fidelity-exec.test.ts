@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -86,5 +87,47 @@ describe('exec start without an upgrade', { skip: missing }, () => {
     assert.equal(r.status, 200, r.body.toString());
     assert.equal(r.type, 'application/vnd.docker.raw-stream');
     assert.match(r.body.toString(), /out\r?\n/);
+  });
+
+  test('a program that cannot be started: 126 when not runnable, 127 when missing, like docker exec', async () => {
+    // x bit but no format the kernel knows: execve fails with ENOEXEC after the process was released
+    const prep = await run(['exec', 'ex1', 'sh', '-c', 'printf "\\001\\002garbage" > /tmp/notprog && chmod +x /tmp/notprog'], d.env);
+    assert.equal(prep.code, 0, prep.stderr);
+    for (const [cmd, code] of [['/tmp/notprog', 126], ['/etc', 126], ['/etc/passwd', 126], ['no-such-program', 127], ['/no/such/file', 127]] as const) {
+      const r = await run(['exec', 'ex1', cmd], d.env);
+      assert.equal(r.code, code, `${cmd}: ${r.code} ${r.stderr}`);
+      const id = (await call(d.socket, 'POST', '/containers/ex1/exec', { AttachStdout: true, AttachStderr: true, Cmd: [cmd] }));
+      const execId = JSON.parse(id.body.toString()).Id as string;
+      await call(d.socket, 'POST', `/exec/${execId}/start`, { Detach: false, Tty: false });
+      for (let i = 0; i < 100; i++) {
+        const info = JSON.parse((await call(d.socket, 'GET', `/exec/${execId}/json`)).body.toString()) as { Running: boolean; ExitCode: number | null };
+        if (!info.Running && info.ExitCode !== null) { assert.equal(info.ExitCode, code, `${cmd}: inspect ExitCode`); break; }
+        await new Promise((r) => setTimeout(r, 50));
+        assert.ok(i < 99, `${cmd}: exec never ended`);
+      }
+    }
+  });
+
+  test('DetachKeys of the exec config detach the client and leave the process running', async () => {
+    const c = await call(d.socket, 'POST', '/containers/ex1/exec', { AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true, DetachKeys: 'ctrl-x', Cmd: ['sh'] });
+    assert.equal(c.status, 201, c.body.toString());
+    const execId = JSON.parse(c.body.toString()).Id as string;
+    const sock = net.connect(d.socket);
+    const body = JSON.stringify({ Detach: false, Tty: true });
+    sock.write(`POST /exec/${execId}/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    let out = '';
+    const ended = new Promise<void>((resolve) => { sock.on('end', resolve); sock.on('close', () => resolve()); });
+    sock.on('data', (b) => { out += b.toString('latin1'); });
+    for (let i = 0; i < 100 && !out.includes('101'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(out, /^HTTP\/1\.1 101/);
+    sock.write('echo mark-$((6*7))\n');
+    for (let i = 0; i < 200 && !out.includes('mark-42'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(out, /mark-42/, 'the shell answers before the detach');
+    sock.write(Buffer.of(0x18)); // ctrl-x
+    await Promise.race([ended, new Promise((_, rej) => setTimeout(() => rej(new Error('the stream did not end on the detach keys')), 5000))]);
+    sock.destroy();
+    const info = JSON.parse((await call(d.socket, 'GET', `/exec/${execId}/json`)).body.toString()) as { Running: boolean; Pid: number };
+    assert.equal(info.Running, true, 'the exec process keeps running after the client detached');
+    process.kill(info.Pid, 'SIGKILL');
   });
 });

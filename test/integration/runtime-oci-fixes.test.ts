@@ -54,4 +54,20 @@ describe('runtime: OCI validation fixes', { skip }, () => {
     assert.equal(r.stdout.trim(), 'joined-uts');
     assert.notEqual(os.hostname(), 'joined-uts');
   });
+
+  test('no mount namespace: runs chrooted in root.path, as runc, and mounts nothing on the host', async () => {
+    const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    const r = await runIn((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+      delete s.linux!.maskedPaths;
+      delete s.linux!.readonlyPaths;
+      s.root!.readonly = false;
+    }, 'ls /bin/busybox && echo "$(readlink /proc/self/ns/mnt 2>/dev/null || echo no-proc)"');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\/bin\/busybox\nno-proc\n$/, 'the bundle root, without the spec\'s mounts');
+    assert.equal(fs.readFileSync('/proc/self/mountinfo', 'utf8'), before, 'nothing mounted in our namespace');
+    const masked = await runIn((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); s.root!.readonly = false; }, 'true');
+    assert.notEqual(masked.code, 0);
+    assert.match(masked.stderr, /unable to restrict sys entries without a private MNT namespace/);
+  });
 });

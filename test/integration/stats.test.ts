@@ -202,7 +202,7 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
     assert.deepEqual(h.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 2 });
     // bad values: docker's words, a 400, the cgroup and the record as they were
     for (const [args, msg] of [
-      [['--memory', '256m'], /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/],
+      [['--memory', '256m'], /Cannot update container [0-9a-f]{64}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/],
       [['--memory', '1m'], /Minimum memory limit allowed is 6MB/],
       [['--cpuset-cpus', '4096'], /Requested CPUs are not available - requested 4096/],
       [['--blkio-weight', '5'], /Range of blkio weight is from 10 to 1000/],

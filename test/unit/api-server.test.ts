@@ -74,9 +74,9 @@ describe('api server in process', () => {
     assert.deepEqual([nf.status, nf.headers['content-type'], JSON.parse(nf.body)], [404, 'application/json', { message: 'page not found' }]);
     const neu = await raw(socket, 'GET', '/v1.99/version');
     assert.deepEqual([neu.status, JSON.parse(neu.body)], [400, { message: 'client version 1.99 is too new. Maximum supported API version is 1.50' }]);
-    const old = await raw(socket, 'GET', '/v1.20/version');
+    const old = await raw(socket, 'GET', '/v1.11/version');
     assert.equal(old.status, 400);
-    assert.match(JSON.parse(old.body).message, /client version 1.20 is too old. Minimum supported API version is 1.24/);
+    assert.match(JSON.parse(old.body).message, /client version 1.11 is too old. Minimum supported API version is 1.12/);
     const img = await raw(socket, 'GET', '/v1.50/images/localhost:5000/a/b:t/json');
     assert.deepEqual([img.status, img.headers['content-type'], JSON.parse(img.body)], [404, 'application/json', { message: 'No such image: localhost:5000/a/b:t' }]);
     const bad = await raw(socket, 'POST', '/auth', '{"username": tru', { 'Content-Type': 'application/json' });
@@ -96,7 +96,7 @@ describe('api server in process', () => {
   test('version and info carry the host facts and container counts', async () => {
     const v = await c.versionInfo();
     assert.equal(v.ApiVersion, '1.50');
-    assert.equal(v.MinAPIVersion, '1.24');
+    assert.equal(v.MinAPIVersion, '1.12');
     assert.equal(v.KernelVersion, '6.1.0');
     assert.equal(v.Components[0]!.Name, 'Engine');
     const i = await c.info();

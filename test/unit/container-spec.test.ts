@@ -87,7 +87,13 @@ test('bad input gets docker\'s wording', () => {
   assert.throws(build({ ulimits: [{ name: 'nofile', soft: 10, hard: 5 }] }), /soft limit must be less than or equal to hard limit/);
   assert.throws(build({ ulimits: [{ name: 'bogus', soft: 1, hard: 1 }] }), /invalid ulimit type: bogus/);
   assert.throws(build({ devices: [{ pathOnHost: '/dev/nope' }] }), /error gathering device information while adding custom device "\/dev\/nope"/);
-  assert.throws(build({ securityOpt: ['label=disable'] }), /SELinux is not supported/);
+  // as dockerd on a host without SELinux/AppArmor: accepted, no effect; moby parseSecurityOpt's wording otherwise
+  for (const ok of ['label=disable', 'label:disable', 'disable', 'apparmor=unconfined', 'no-new-privileges', 'no-new-privileges=false']) build({ securityOpt: [ok] })();
+  assert.equal(build({ securityOpt: ['no-new-privileges=TRUE'] })().process!.noNewPrivileges, true);
+  assert.equal(build({ securityOpt: ['no-new-privileges=0'] })().process!.noNewPrivileges, false);
+  assert.throws(build({ securityOpt: ['foo'] }), /invalid --security-opt 1: "foo"/);
+  assert.throws(build({ securityOpt: ['foo=bar'] }), /invalid --security-opt 2: "foo=bar"/);
+  assert.throws(build({ securityOpt: ['no-new-privileges=maybe'] }), /invalid --security-opt 2: "no-new-privileges=maybe"/);
   assert.throws(build({}, { workingDir: 'rel' }), /the working directory 'rel' is invalid, it needs to be an absolute path/);
   assert.throws(build({ securityOpt: ['seccomp={"defaultAction":"SCMP_ACT_BOGUS"}'] }), /SCMP_ACT_BOGUS/);
 });
@@ -99,4 +105,8 @@ test('users: numbers, names, groups, supplementary groups', () => {
   assert.deepEqual(resolveUser('4242:4343', ctx.passwd, ctx.group), { uid: 4242, gid: 4343, additionalGids: [], home: '/' });
   assert.throws(() => resolveUser('nobody', ctx.passwd, ctx.group), /unable to find user nobody: no matching entries in passwd file/);
   assert.throws(() => resolveUser('berth:nogroup', ctx.passwd, ctx.group), /unable to find group nogroup/);
+  // --group-add: names from the image's group file or numbers, after the user's own groups, once each
+  assert.deepEqual(resolveUser('berth', ctx.passwd, ctx.group, ['extra', '77', 'root']).additionalGids, [1001, 77, 0]);
+  assert.deepEqual(resolveUser('', ctx.passwd, ctx.group, ['1000']).additionalGids, [1000]);
+  assert.throws(() => resolveUser('', ctx.passwd, ctx.group, ['nope']), /Unable to find group nope: no matching entries in group file/);
 });

@@ -22,7 +22,13 @@ test('platform selection picks os/arch/variant', () => {
   assert.equal(selectPlatform(index, parsePlatform('linux/arm/v6')).digest, d('1'));
   assert.equal(selectPlatform(index, parsePlatform('arm')).digest, d('2'));
   assert.throws(() => selectPlatform(index, parsePlatform('linux/s390x')), /no matching manifest for linux\/s390x/);
-  assert.throws(() => parsePlatform('linux//x'), /invalid platform/);
+  assert.throws(() => parsePlatform('linux//x'), /"" is an invalid component of "linux\/\/x"/);
+  // containerd platforms.Parse: a lone word must be a known OS or architecture
+  assert.throws(() => parsePlatform('foobar'), /"foobar": unknown operating system or architecture: invalid argument$/);
+  assert.deepEqual(parsePlatform('x86_64'), { os: 'linux', architecture: 'amd64' });
+  assert.equal(parsePlatform('linux').os, 'linux');
+  assert.throws(() => parsePlatform('linux/amd64/v1/x'), /cannot parse platform specifier/);
+  assert.throws(() => parsePlatform('linux/am d64'), /is an invalid component/);
 });
 
 test('manifests, indexes and configs are validated', () => {

@@ -24,7 +24,9 @@ function tree(files: Record<string, string>): string {
   return d;
 }
 
-const throwsBad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof BerthError && e.kind === 'InvalidArgument' && re.test(e.message));
+const throwsKind = (kind: string) => (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof BerthError && e.kind === kind && re.test(e.message));
+const throwsBad = throwsKind('InvalidArgument');
+const throwsConflict = throwsKind('Conflict');
 
 describe('cgroup v2 metrics from a cgroupfs-shaped directory', () => {
   const root = tree({
@@ -203,21 +205,21 @@ describe('update', () => {
     assert.deepEqual(unlimited.resources, { pids: { limit: -1 } });
     const cpu = planUpdate({}, { nanoCpus: 1.5e9, cpusetCpus: '1' }, host);
     assert.deepEqual(cpu.resources, { cpu: { period: 100000, quota: 150000, cpus: '1' } });
-    assert.equal(planUpdate({}, { restartPolicy: { name: 'always', maximumRetryCount: 0 } }, host).resources, undefined);
+    assert.equal(planUpdate({}, { restartPolicy: { Name: 'always', MaximumRetryCount: 0 } }, host).resources, undefined);
   });
 
   test('docker\'s refusals', () => {
-    throwsBad(() => planUpdate({ memory: 64 << 20 }, { memory: 256 << 20 }, host), /^Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time$/);
-    throwsBad(() => planUpdate({}, { memory: 64 << 20 }, host), /Memory limit should be smaller than already set memoryswap limit/);
+    throwsConflict(() => planUpdate({ memory: 64 << 20 }, { memory: 256 << 20 }, host), /^Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time$/);
+    throwsConflict(() => planUpdate({}, { memory: 64 << 20 }, host), /Memory limit should be smaller than already set memoryswap limit/);
     throwsBad(() => planUpdate({}, { memory: 1 << 20 }, host), /^Minimum memory limit allowed is 6MB$/);
-    throwsBad(() => planUpdate({ cpuPeriod: 50000 }, { nanoCpus: 1e9 }, host), /^Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set$/);
-    throwsBad(() => planUpdate({ nanoCpus: 1e9 }, { cpuQuota: 50000 }, host), /^Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set$/);
+    throwsConflict(() => planUpdate({ cpuPeriod: 50000 }, { nanoCpus: 1e9 }, host), /^Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set$/);
+    throwsConflict(() => planUpdate({ nanoCpus: 1e9 }, { cpuQuota: 50000 }, host), /^Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set$/);
     throwsBad(() => planUpdate({}, { cpusetCpus: '0-3' }, host), /^Requested CPUs are not available - requested 0-3, available: 0-1$/);
     throwsBad(() => planUpdate({}, { cpusetMems: '1' }, host), /^Requested memory nodes are not available - requested 1, available: 0$/);
     throwsBad(() => planUpdate({}, { blkioWeight: 5 }, host), /^Range of blkio weight is from 10 to 1000$/);
-    throwsBad(() => planUpdate({}, { restartPolicy: { name: 'sometimes', maximumRetryCount: 0 } }, host), /^invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'$/);
-    throwsBad(() => planUpdate({}, { restartPolicy: { name: 'always', maximumRetryCount: 3 } }, host), /maximum retry count can only be used with 'on-failure'$/);
-    throwsBad(() => planUpdate({ autoRemove: true }, { restartPolicy: { name: 'always', maximumRetryCount: 0 } }, host), /^Restart policy cannot be updated because AutoRemove is enabled for the container$/);
+    throwsBad(() => planUpdate({}, { restartPolicy: { Name: 'sometimes', MaximumRetryCount: 0 } }, host), /^invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'$/);
+    throwsBad(() => planUpdate({}, { restartPolicy: { Name: 'always', MaximumRetryCount: 3 } }, host), /maximum retry count can only be used with 'on-failure'$/);
+    throwsConflict(() => planUpdate({ autoRemove: true }, { restartPolicy: { Name: 'always', MaximumRetryCount: 0 } }, host), /^Restart policy cannot be updated because AutoRemove is enabled for the container$/);
     throwsBad(() => planUpdate({ memory: 64 << 20 }, { memoryReservation: 100 << 20 }, host), /^Minimum memory limit can not be less than memory reservation limit, see usage$/);
     const cur = { memory: 64 << 20 };
     assert.throws(() => planUpdate(cur, { memory: 256 << 20 }, host));

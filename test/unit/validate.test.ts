@@ -30,7 +30,7 @@ test('refusals name the field', () => {
   check((s) => { s.linux!.namespaces!.push({ type: 'pid' }); }, /linux\.namespaces\[6\]\.type: namespace "pid" is listed twice/);
   check((s) => { (s.linux!.namespaces![0] as unknown as Record<string, unknown>).type = 'pidd'; }, /linux\.namespaces\[0\]\.type: unknown namespace type "pidd"/);
   check((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts'); }, /hostname: setting the hostname needs a uts namespace/);
-  check((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /linux\.namespaces: a mount namespace is required/);
+  check((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }, /linux\.namespaces: unable to restrict sys entries without a private MNT namespace/);
   check((s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /linux\.uidMappings: a new user namespace needs uidMappings and gidMappings/);
   check((s) => { s.linux!.sysctl = { 'vm.swappiness': '10' }; }, /linux\.sysctl\["vm\.swappiness"\]: is not namespaced: it would change the host/);
   check((s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' }; s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network'); }, /needs a network namespace/);

@@ -3,11 +3,15 @@
 // is always a clean 404 `No such container: x` — also on the streaming endpoints (wait, logs, attach).
 import type * as net from 'node:net';
 import type { Writable } from 'node:stream';
-import { BerthError } from '../../errors.js';
+import { BerthError, isBerthError } from '../../errors.js';
 import type { Container, ContainerService, WaitCondition } from '../../containers/types.js';
 import { checkStopTimeout } from '../../containers/validate.js';
 import { attachFrame } from '../../monitor/protocol.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
+import { killOfStoppedIsOk, legacyCreate, legacyInspect } from '../legacy.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../../images/manifest.js';
+import type { Platform } from '../../content/store.js';
+import { compareVersions } from '../version.js';
 import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, type Hijack, type HijackRoutes } from '../hijack.js';
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
 import { boolValue, checkFilters, intValue, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
@@ -49,6 +53,7 @@ export function filterContainers(s: ApiServices, list: Container[], q: URLSearch
   const f: Filters = parseFilters(q.get('filters'));
   checkFilters(f, PS_FILTERS);
   for (const v of f.get('status') ?? []) if (!STATES.includes(v)) throw new BerthError('InvalidArgument', `invalid filter 'status=${v}'`);
+  for (const v of f.get('health') ?? []) if (!['none', 'starting', 'healthy', 'unhealthy'].includes(v)) throw new BerthError('InvalidArgument', `invalid filter 'health=${v}': invalid value for health (${v}): must be one of none, starting, healthy, unhealthy`);
   const exited = [...(f.get('exited') ?? [])].map((v) => {
     const n = Number(v);
     if (!Number.isInteger(n)) throw new BerthError('InvalidArgument', `invalid filter 'exited=${v}'`);
@@ -76,10 +81,8 @@ export function filterContainers(s: ApiServices, list: Container[], q: URLSearch
       if (!f.get('network')!.has(net)) continue;
     }
     if (f.has('is-task') && f.get('is-task')!.has('true')) continue;
-    if (f.has('health') || f.has('volume') || f.has('publish') || f.has('expose')) {
-      // no healthchecks, volumes or published ports yet: only "none" health matches
-      if (f.has('health') && f.get('health')!.has('none')) { /* keep */ } else continue;
-    }
+    if (f.has('health') && !f.get('health')!.has(c.state.health?.status ?? 'none')) continue;
+    if (f.has('volume') || f.has('publish') || f.has('expose')) continue; // no volumes or published ports yet
     const t = Date.parse(c.created);
     if (before !== undefined && !(t < before)) continue;
     if (since !== undefined && !(t > since)) continue;
@@ -108,14 +111,26 @@ export function fixedNano(t: string): string {
 
 const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'];
 
+/** moby GetImage with a platform: the image must be made for it (404 otherwise, in moby's words). */
+function checkImagePlatform(s: ApiServices, ref: string, want: Platform): void {
+  const c = s.images.resolve(ref).config as { os?: string; architecture?: string; variant?: string };
+  const have: Platform = { os: c.os ?? 'linux', architecture: c.architecture ?? '', ...(c.variant ? { variant: c.variant } : {}) };
+  if (!platformMatches(have, want)) {
+    throw new BerthError('NotFound', `image with reference ${ref} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+  }
+}
+
 export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
   const svc = () => containerService(s);
 
-  r.post('/containers/create', async ({ req, res, query }) => {
+  r.post('/containers/create', async ({ req, res, query, version }) => {
     const body = await readJson<ContainerCreateRequest>(req, 'containerCreate');
+    if (body) legacyCreate(body, version, s.host().cgroupMode === 'v2');
     const warnings: string[] = [];
     const config = toContainerConfig(body, { ncpu: s.host().ncpu, warnings });
     const name = query.get('name') || undefined;
+    const platform = query.get('platform');
+    if (platform && compareVersions(version, '1.41') >= 0) checkImagePlatform(s, config.image, parsePlatform(platform));
     const out = await svc().create(name, config);
     const reply: ContainerCreateResponse = { Id: out.id, Warnings: [...warnings, ...(out.warnings ?? [])] };
     sendJson(res, 201, reply);
@@ -128,8 +143,8 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     sendJson(res, 200, list.map((c) => toSummary(c, { size, now })));
   });
 
-  r.get('/containers/{id}/json', ({ res, params, query }) => {
-    sendJson(res, 200, toInspect(svc().get(params.id!), { size: boolValue(query, 'size') }));
+  r.get('/containers/{id}/json', ({ res, params, query, version }) => {
+    sendJson(res, 200, legacyInspect(toInspect(svc().get(params.id!), { size: boolValue(query, 'size') }), version));
   });
 
   r.post('/containers/{id}/start', async ({ req, res, params }) => {
@@ -157,8 +172,12 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     sendEmpty(res, 204);
   });
 
-  r.post('/containers/{id}/kill', async ({ res, params, query }) => {
-    await svc().kill(params.id!, query.get('signal') || undefined);
+  r.post('/containers/{id}/kill', async ({ res, params, query, version }) => {
+    try {
+      await svc().kill(params.id!, query.get('signal') || undefined);
+    } catch (e) {
+      if (!(isBerthError(e) && e.kind === 'Conflict' && killOfStoppedIsOk(version))) throw e;
+    }
     sendEmpty(res, 204);
   });
 

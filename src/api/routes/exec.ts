@@ -115,7 +115,8 @@ async function streamExec(s: ApiServices, x: Hijack, start: ExecStartRequest): P
     let exitKnown: Promise<unknown> = Promise.resolve();
     const out = new Writable({
       write: (chunk, _enc, cb) => { x.socket.write(chunk, cb); },
-      final: (cb) => { void exitKnown.finally(() => { x.socket.end(); cb(); }); },
+      // a detach ends the stream at once; the process runs on
+      final: (cb) => { void (bridge.detached ? Promise.resolve() : exitKnown).finally(() => { x.socket.end(); cb(); }); },
     });
     const bridge = new StreamBridge(out, x.socket, {
       tty, stdin: !!cfg.AttachStdin, stdout: cfg.AttachStdout !== false, stderr: cfg.AttachStderr !== false,
@@ -135,6 +136,6 @@ async function streamExec(s: ApiServices, x: Hijack, start: ExecStartRequest): P
     }
     exitKnown = exited.catch(() => undefined);
     await bridge.done;
-    await exitKnown;
+    if (!bridge.detached) await exitKnown;
     attached.delete(e.id);
 }

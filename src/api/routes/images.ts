@@ -245,7 +245,12 @@ export function imageRoutes(r: Router, s: ApiServices): void {
     const repo = query.get('repo') ?? '';
     if (!repo) throw new BerthError('InvalidArgument', 'repository name must have at least one component');
     const tag = query.get('tag') ?? '';
-    const target = parseReference(tag ? `${repo}:${tag}` : repo);
+    // reference.ParseNormalizedNamed: a 64-hex name would read as an image ID
+    if (/^[a-f0-9]{64}$/.test(repo)) throw new BerthError('InvalidArgument', `invalid repository name (${repo}), cannot specify 64-byte hexadecimal strings`);
+    // httputils.RepoTagReference: the repo parses alone, then the tag replaces its own
+    const parsed = parseReference(repo);
+    const target = tag ? { ...parseReference(`${formatReference({ domain: parsed.domain, path: parsed.path })}:${tag}`), digest: parsed.digest } : parsed;
+    if (familiarName(repoName(target)) === 'sha256') throw new BerthError('InvalidArgument', 'refusing to create an ambiguous tag using digest algorithm as name');
     const id = s.images.resolveId(params.name!); // after the target parsed: a bad name is 400 first, as moby
     await s.images.tag(params.name!, formatReference(target));
     s.events.publish('image', 'tag', id, imageAttrs(s, id, familiarString(formatReference(target))));

@@ -27,7 +27,7 @@ function toUpdate(b: ContainerUpdateRequest): ResourceUpdate {
     // moby: PidsLimit null = unchanged, 0 or negative = unlimited
     pidsLimit: typeof b.PidsLimit === 'number' ? b.PidsLimit : undefined,
     blkioWeight: n(b.BlkioWeight),
-    ...(b.RestartPolicy?.Name !== undefined && b.RestartPolicy.Name !== '' ? { restartPolicy: { name: b.RestartPolicy.Name, maximumRetryCount: b.RestartPolicy.MaximumRetryCount ?? 0 } } : {}),
+    ...(b.RestartPolicy ? { restartPolicy: b.RestartPolicy } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // daemon errors as the docker CLI prints them, an unreachable daemon with how to start one.
 import { ApiError, Client, DaemonUnreachable, resolveHost } from '../../client/index.js';
 import { isBerthError } from '../../errors.js';
+import { HelpRequested } from '../args.js';
 
 export interface Globals { host?: string }
 
@@ -11,6 +12,7 @@ export function connect(g: Globals): Client {
 
 /** Prints an error as docker does and returns the exit code. */
 export function report(e: unknown): number {
+  if (e instanceof HelpRequested) throw e; // the dispatcher prints the command's help
   if (e instanceof DaemonUnreachable) {
     process.stderr.write(`${e.message}\nStart one with \`berthd &\` (as root; it listens on unix:///run/berth/berth.sock), or point -H, BERTH_HOST or DOCKER_HOST at a running daemon.\n`);
     return 1;

@@ -7,11 +7,12 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '.
 import { ApiError, demux, type Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
 import { ago, progressPrinter } from './output.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 
 // ---- flag values (go-units, docker opts) ----
 
@@ -106,8 +107,43 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   'stop-signal': { type: 'string' }, 'stop-timeout': { type: 'string' }, 'detach-keys': { type: 'string' }, 'sig-proxy': { type: 'bool' },
   attach: { short: 'a', type: 'list' }, pull: { type: 'string' }, platform: { type: 'string' }, init: { type: 'bool' }, 'shm-size': { type: 'string' },
   'oom-kill-disable': { type: 'bool' }, 'oom-score-adj': { type: 'string' }, quiet: { short: 'q', type: 'bool' }, 'cgroupns': { type: 'string' },
-  ipc: { type: 'string' }, pid: { type: 'string' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
+  ipc: { type: 'string' }, pid: { type: 'string' }, 'group-add': { type: 'list' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
+  restart: { type: 'string' }, 'health-cmd': { type: 'string' }, 'health-interval': { type: 'string' }, 'health-timeout': { type: 'string' },
+  'health-retries': { type: 'string' }, 'health-start-period': { type: 'string' }, 'health-start-interval': { type: 'string' }, 'no-healthcheck': { type: 'bool' },
 };
+
+/** docker opts.ParseRestartPolicy: "name[:count]"; the name itself is checked by the daemon. */
+function restartPolicy(v: string | undefined): { Name: string; MaximumRetryCount: number } {
+  if (!v) return { Name: 'no', MaximumRetryCount: 0 };
+  const i = v.indexOf(':');
+  const [name, count] = i < 0 ? [v, ''] : [v.slice(0, i), v.slice(i + 1)];
+  if (i >= 0 && name === '') throw new BerthError('InvalidArgument', 'invalid restart policy format: no policy provided before colon');
+  if (count !== '' && !/^[-+]?\d+$/.test(count)) throw new BerthError('InvalidArgument', 'invalid restart policy format: maximum retry count must be an integer');
+  return { Name: name, MaximumRetryCount: count === '' ? 0 : Number(count) };
+}
+
+/** docker cli/command/container/opts.go: the --health-* flags and --no-healthcheck → Config.Healthcheck. */
+function healthcheck(f: Record<string, unknown>): ContainerCreateRequest['Healthcheck'] {
+  const dur = (flag: string): number => {
+    const v = f[flag] as string | undefined;
+    if (v === undefined) return 0;
+    const ns = parseGoDuration(v);
+    if (ns === undefined) throw new BerthError('InvalidArgument', `invalid argument "${v}" for "--${flag}" flag: time: invalid duration "${v}"`);
+    if (ns < 0) throw new BerthError('InvalidArgument', `--${flag} cannot be negative`);
+    return ns;
+  };
+  const retries = int(f['health-retries'], 'health-retries') ?? 0;
+  const h = { Interval: dur('health-interval'), Timeout: dur('health-timeout'), StartPeriod: dur('health-start-period'), StartInterval: dur('health-start-interval'), Retries: retries };
+  const cmd = (f['health-cmd'] as string | undefined) ?? '';
+  const any = cmd !== '' || h.Interval || h.Timeout || h.StartPeriod || h.StartInterval || retries;
+  if (f['no-healthcheck']) {
+    if (any) throw new BerthError('InvalidArgument', '--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  if (retries < 0) throw new BerthError('InvalidArgument', '--health-retries cannot be negative');
+  return { Test: cmd ? ['CMD-SHELL', cmd] : [], ...h };
+}
 
 function int(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -143,9 +179,9 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   const rows = process.stdout.rows;
   const host: HostConfigWire = {
     Binds: (f.volume as string[] | undefined) ?? null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
-    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: '', Config: {} },
+    RestartPolicy: restartPolicy(f.restart as string | undefined), LogConfig: { Type: '', Config: {} },
     ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
-    CapAdd: (f['cap-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
+    CapAdd: (f['cap-add'] as string[] | undefined) ?? null, GroupAdd: (f['group-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
     CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
     Privileged: !!f.privileged, ReadonlyRootfs: !!f['read-only'], SecurityOpt: f['security-opt'] ? securityOpts(f['security-opt'] as string[]) : null,
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined, Sysctls: Object.keys(sysctls).length ? sysctls : undefined,
@@ -163,12 +199,15 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     ...(f.init !== undefined ? { Init: !!f.init } : {}),
   };
   const entrypoint = f.entrypoint !== undefined ? [String(f.entrypoint)] : null;
+  const health = healthcheck(f);
+  if (f.rm && host.RestartPolicy!.Name !== 'no') throw new BerthError('InvalidArgument', 'conflicting options: cannot specify both --restart and --rm');
   const body: ContainerCreateRequest = {
     Hostname: (f.hostname as string | undefined) ?? '', Domainname: (f.domainname as string | undefined) ?? '', User: (f.user as string | undefined) ?? '',
     AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
     Tty: tty, OpenStdin: interactive, StdinOnce: interactive && attachStdin,
     Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: {}, WorkingDir: (f.workdir as string | undefined) ?? '',
     Entrypoint: entrypoint, OnBuild: null, Labels: labelsOf(f.label as string[] | undefined),
+    ...(health ? { Healthcheck: health } : {}),
     ...(f['stop-signal'] ? { StopSignal: String(f['stop-signal']) } : {}),
     ...(f['stop-timeout'] !== undefined ? { StopTimeout: int(f['stop-timeout'], 'stop-timeout') } : {}),
     HostConfig: host,
@@ -216,6 +255,7 @@ export function runErrorCode(msg: string): number {
 }
 
 function runError(e: unknown, cmd: string): number {
+  if (e instanceof HelpRequested) throw e;
   if (!(e instanceof ApiError)) {
     if (e instanceof BerthError && e.kind === 'Unavailable') return report(e) && 125;
     process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n\nRun 'berth ${cmd} --help' for more information\n`);

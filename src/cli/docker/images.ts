@@ -105,7 +105,8 @@ export async function push(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
-export async function tag(g: Globals, args: string[]): Promise<number> {
+export async function tag(g: Globals, argv: string[]): Promise<number> {
+  const args = parseFlags(argv, {}).positionals;
   if (args.length !== 2) throw new BerthError('InvalidArgument', '"tag" requires exactly 2 arguments');
   const t = parseReference(args[1]!, false);
   if (t.digest) throw new BerthError('InvalidArgument', 'refusing to create a tag with a digest reference');

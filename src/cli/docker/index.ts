@@ -1,6 +1,8 @@
 // cli/docker: the docker-grammar commands that talk to berthd (version, info, images, pull, push, tag,
 // rmi, save, load, import, login, logout, image …). Translation only: flags → API requests → docker's output.
 import { BerthError } from '../../errors.js';
+import { HelpRequested } from '../args.js';
+import { formatHelp } from './help.js';
 import { report, type Globals } from './connect.js';
 import * as ctr from './containers.js';
 import * as img from './images.js';
@@ -22,12 +24,6 @@ const IMAGE_SUB: Record<string, Cmd> = {
   ls: img.images, list: img.images, pull: img.pull, push: img.push, tag: img.tag, rm: img.rmi, remove: img.rmi,
   save: img.save, load: img.load, import: img.importImage, inspect: img.inspect, history: img.history, prune: img.prune,
 };
-COMMANDS.image = (g, args) => {
-  const [sub, ...rest] = args;
-  const f = sub ? IMAGE_SUB[sub] : undefined;
-  if (!f) throw new BerthError('InvalidArgument', `unknown image command ${JSON.stringify(sub ?? '')}; one of: ${Object.keys(IMAGE_SUB).join(', ')}`);
-  return f(g, rest);
-};
 COMMANDS.history = img.history;
 
 const CONTAINER_SUB: Record<string, Cmd> = {
@@ -36,12 +32,25 @@ const CONTAINER_SUB: Record<string, Cmd> = {
   wait: ctr.wait, rename: ctr.rename, exec,
   stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
 };
-COMMANDS.container = (g, args) => {
-  const [sub, ...rest] = args;
-  const f = sub ? CONTAINER_SUB[sub] : undefined;
-  if (!f) throw new BerthError('InvalidArgument', `unknown container command ${JSON.stringify(sub ?? '')}; one of: ${Object.keys(CONTAINER_SUB).join(', ')}`);
-  return f(g, rest);
-};
+/** Commands with subcommands (`berth image ls`); `system` dispatches its own. */
+export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB };
+for (const [name, subs] of Object.entries(GROUPS)) {
+  COMMANDS[name] = (g, args) => {
+    const [sub, ...rest] = args;
+    const f = sub ? subs[sub] : undefined;
+    if (!f) throw new BerthError('InvalidArgument', `unknown ${name} command ${JSON.stringify(sub ?? '')}; one of: ${Object.keys(subs).join(', ')}`);
+    return f(g, rest);
+  };
+}
+const SYSTEM_SUBS = ['df', 'info', 'events'];
+
+/** The name help is filed under: the command, with its subcommand for groups. */
+function helpName(cmd: string, args: string[]): { name: string; subs: string[] } {
+  const subs = GROUPS[cmd] ? Object.keys(GROUPS[cmd]) : cmd === 'system' ? SYSTEM_SUBS : [];
+  const sub = args[0];
+  if (subs.length && sub && !sub.startsWith('-') && subs.includes(sub)) return { name: `${cmd} ${sub}`, subs: [] };
+  return { name: cmd, subs };
+}
 
 /** The docker-grammar command names this module serves (for berth's dispatcher). */
 export const COMMAND_NAMES = Object.keys(COMMANDS);
@@ -60,11 +69,31 @@ export function parseGlobals(argv: string[]): { g: Globals; rest: string[] } {
   return { g, rest: argv.slice(i) };
 }
 
+/** For contrib/completion/berth.bash: `__complete commands` and `__complete subcommands GROUP`, one per line. */
+function complete(args: string[]): number {
+  const [what, group] = args;
+  const names = what === 'commands' ? [...COMMAND_NAMES, 'runtime', 'store', 'help']
+    : what === 'subcommands' && group ? (GROUPS[group] ? Object.keys(GROUPS[group]) : group === 'system' ? SYSTEM_SUBS : []) : [];
+  process.stdout.write(names.map((n) => `${n}\n`).join(''));
+  return 0;
+}
+
 /** `argv`: [global flags] COMMAND [args]. Returns the exit code; prints errors as the docker CLI does. */
 export async function main(argv: string[]): Promise<number> {
   const { g, rest } = parseGlobals(argv);
-  const [cmd, ...args] = rest;
+  let [cmd, ...args] = rest;
+  if (cmd === '__complete') return complete(args);
+  if (cmd === 'help' && args.length) { cmd = args[0]; args = [...args.slice(1), '--help']; }
   const f = cmd ? COMMANDS[cmd] : undefined;
   if (!f) { process.stderr.write(`berth: '${cmd ?? ''}' is not a docker command served by berth (${COMMAND_NAMES.join(', ')})\n`); return 1; }
-  try { return await f(g, args); } catch (e) { return report(e); }
+  const { name, subs } = helpName(cmd!, args);
+  // a group's own --help (`berth image --help`) lists its subcommands
+  if (subs.length && (args.length === 0 || args[0] === '--help')) {
+    process.stdout.write(formatHelp(name, {}, subs));
+    return args.length === 0 ? 1 : 0;
+  }
+  try { return await f(g, args); } catch (e) {
+    if (e instanceof HelpRequested) { process.stdout.write(formatHelp(name, e.specs)); return 0; }
+    return report(e);
+  }
 }

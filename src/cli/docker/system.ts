@@ -84,7 +84,7 @@ export async function login(g: Globals, args: string[]): Promise<number> {
 }
 
 export async function logout(_g: Globals, args: string[]): Promise<number> {
-  const host = serverHost(args[0]);
+  const host = serverHost(parseFlags(args, {}).positionals[0]);
   if (removeCredentials(host)) process.stdout.write(`Removing login credentials for ${host === DEFAULT_DOMAIN ? 'https://index.docker.io/v1/' : host}\n`);
   else process.stdout.write(`Not logged in to ${host}\n`);
   return 0;
@@ -120,6 +120,7 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   if (sub === 'info') return info(g, rest);
   if (sub === 'events') return events(g, rest);
   if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events`);
+  parseFlags(rest, {});
   const c = connect(g);
   try {
     const d = await c.df();

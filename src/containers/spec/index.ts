@@ -30,6 +30,8 @@ export interface SpecContext {
   hostHostname?: string;
   /** named volumes of `-v name:/path`, resolved to their host directories by the service (volumes/) */
   volumePaths?: Record<string, string>;
+  /** --init: the host's init binary (containers/init.ts), bind-mounted read-only as /sbin/docker-init */
+  initPath?: string;
 }
 
 export type SpecOpt = (s: Spec, c: ContainerConfig, ctx: SpecContext) => void;
@@ -40,10 +42,10 @@ export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 export const DOCKER_DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
 
-// moby oci/defaults.go DefaultLinuxSpec
-const MASKED = ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+// moby oci/defaults.go DefaultLinuxSpec (inspect reports them as HostConfig.MaskedPaths/ReadonlyPaths)
+export const MASKED = ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
-const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 function baseSpec(ctx: SpecContext): Spec {
   return {
@@ -100,7 +102,7 @@ export const withArgs = (img: ImageRunConfig): SpecOpt => (s, c) => {
 };
 
 export const withUser = (img: ImageRunConfig): SpecOpt => (s, c, ctx) => {
-  const u = resolveUser(c.user || img.user, ctx.passwd, ctx.group);
+  const u = resolveUser(c.user || img.user, ctx.passwd, ctx.group, c.host.groupAdd);
   s.process!.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids.length ? u.additionalGids : undefined };
   if (!s.process!.env!.some((e) => e.startsWith('HOME='))) s.process!.env!.push(`HOME=${u.home}`);
 };
@@ -257,15 +259,27 @@ export const withDevices: SpecOpt = (s, c, ctx) => {
   if (devices.length) s.linux!.devices = devices;
 };
 
-/** --security-opt: no-new-privileges, seccomp=unconfined|<profile JSON>; Docker's default profile otherwise. */
+/** Go's strconv.ParseBool */
+const GO_BOOL: Record<string, boolean> = { 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false };
+
+/**
+ * --security-opt as moby parseSecurityOpt: no-new-privileges[=bool], seccomp=unconfined|<profile JSON>
+ * (Docker's default profile otherwise). label=… and apparmor=… are accepted and have no effect, as on a
+ * dockerd host without SELinux or AppArmor (this is such a host: Berth applies neither).
+ */
 export const withSecurity: SpecOpt = (s, c, ctx) => {
   let seccomp: string | undefined;
   for (const o of c.host.securityOpt ?? []) {
-    const [k, v] = o.includes('=') ? [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)] : o.includes(':') ? [o.slice(0, o.indexOf(':')), o.slice(o.indexOf(':') + 1)] : [o, ''];
-    if (k === 'no-new-privileges') s.process!.noNewPrivileges = v === '' || v === 'true';
-    else if (k === 'seccomp') seccomp = v;
-    else if (k === 'apparmor' || k === 'label') throw new BerthError('NotImplemented', `security option "${o}": ${k === 'label' ? 'SELinux' : 'AppArmor'} is not supported`);
-    else throw new BerthError('InvalidArgument', `invalid --security-opt: "${o}"`);
+    if (o === 'no-new-privileges') { s.process!.noNewPrivileges = true; continue; }
+    if (o === 'disable') continue; // label disable
+    const sep = o.includes('=') ? '=' : o.includes(':') ? ':' : '';
+    if (!sep) throw new BerthError('InvalidArgument', `invalid --security-opt 1: ${JSON.stringify(o)}`);
+    const k = o.slice(0, o.indexOf(sep)), v = o.slice(o.indexOf(sep) + 1);
+    if (k === 'no-new-privileges') {
+      if (!(v in GO_BOOL)) throw new BerthError('InvalidArgument', `invalid --security-opt 2: ${JSON.stringify(o)}`);
+      s.process!.noNewPrivileges = GO_BOOL[v]!;
+    } else if (k === 'seccomp') seccomp = v;
+    else if (k !== 'label' && k !== 'apparmor') throw new BerthError('InvalidArgument', `invalid --security-opt 2: ${JSON.stringify(o)}`);
   }
   if (c.host.privileged) {
     s.linux!.maskedPaths = [];
@@ -291,8 +305,18 @@ export const withMisc: SpecOpt = (s, c) => {
     if (c.host.oomScoreAdj < -1000 || c.host.oomScoreAdj > 1000) throw new BerthError('InvalidArgument', `Invalid value ${c.host.oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
     s.process!.oomScoreAdj = c.host.oomScoreAdj;
   }
-  if (c.host.sysctls && Object.keys(c.host.sysctls).length) s.linux!.sysctl = { ...c.host.sysctls };
-  if (c.host.init) throw new BerthError('NotImplemented', '--init is not supported yet');
+  // moby WithSysctls: a container with a network namespace of its own may bind low ports and ping unprivileged
+  const ownNetns = c.host.networkMode !== 'host' && !(c.host.networkMode ?? '').startsWith('container:');
+  const sysctl = { ...(ownNetns ? { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' } : {}), ...c.host.sysctls };
+  if (Object.keys(sysctl).length) s.linux!.sysctl = sysctl;
+};
+
+/** --init: the init runs the command as its child (moby WithInit: `/sbin/docker-init -- args`). */
+export const withInit: SpecOpt = (s, c, ctx) => {
+  if (!c.host.init) return;
+  if (!ctx.initPath) throw new BerthError('Internal', '--init: no init binary was given for the container');
+  s.process!.args = ['/sbin/docker-init', '--', ...s.process!.args!];
+  s.mounts!.push({ destination: '/sbin/docker-init', type: 'bind', source: ctx.initPath, options: ['bind', 'ro'] });
 };
 
 /**
@@ -315,7 +339,7 @@ export function buildContainerSpec(c: ContainerConfig, img: ImageRunConfig, ctx:
   const s = baseSpec(ctx);
   const opts: SpecOpt[] = [
     withHostname, withNamespaces, withArgs(img), withEnv(img), withCwd(img), withUser(img), withCapabilities,
-    withEtcFiles, withShm, withTmpfs, withBinds, withResources, withUlimits, withDevices, withMisc, withSecurity,
+    withEtcFiles, withShm, withTmpfs, withBinds, withResources, withUlimits, withDevices, withMisc, withInit, withSecurity,
   ];
   for (const o of opts) o(s, c, ctx);
   return s;

@@ -23,8 +23,11 @@ function groups(text = ''): GrEntry[] {
 
 const isNum = (s: string) => /^\d+$/.test(s);
 
-/** "", "uid", "uid:gid", "name", "name:group" (and mixes). Numbers need no entry; names must exist. */
-export function resolveUser(spec: string | undefined, passwdText?: string, groupText?: string): ResolvedUser {
+/**
+ * "", "uid", "uid:gid", "name", "name:group" (and mixes). Numbers need no entry; names must exist.
+ * `groupAdd` (--group-add: names or numbers) joins the supplementary groups, as moby's getUser does.
+ */
+export function resolveUser(spec: string | undefined, passwdText?: string, groupText?: string, groupAdd: string[] = []): ResolvedUser {
   const [u = '', g] = (spec ?? '').split(':', 2);
   const pw = passwd(passwdText);
   const gr = groups(groupText);
@@ -49,5 +52,12 @@ export function resolveUser(spec: string | undefined, passwdText?: string, group
   if (uid > 0xfffffffe || gid > 0xfffffffe) throw new BerthError('InvalidArgument', `user ${spec}: id out of range`);
   // supplementary groups: every group that lists the user by name (not when a group was given explicitly)
   const additionalGids = name && (g === undefined || g === '') ? gr.filter((x) => x.members.includes(name!) && x.gid !== gid).map((x) => x.gid) : [];
+  for (const a of groupAdd) {
+    const e = gr.find((x) => x.name === a);
+    if (!e && !isNum(a)) throw new BerthError('InvalidArgument', `Unable to find group ${a}: no matching entries in group file`);
+    const n = e ? e.gid : Number(a);
+    if (n > 0xfffffffe) throw new BerthError('InvalidArgument', `group ${a}: id out of range`);
+    if (!additionalGids.includes(n)) additionalGids.push(n);
+  }
   return { uid, gid, additionalGids, home };
 }

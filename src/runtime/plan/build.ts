@@ -249,33 +249,43 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   if (newUserns) ops.push(op('SYNC_GO'), op('SETRESID', { uid: 0, gid: 0 }, 'linux.uidMappings'));
   ops.push(op('SETSID'));
 
-  ops.push(op('MOUNT', { flags: rootPropagation(spec.linux?.rootfsPropagation), inroot: 0, mkdir: 0, src: '', dst: '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
-  // pivot_root refuses a new root whose parent mount is shared; runc makes that parent private for the
-  // pivot only (the requested propagation is applied to "/" again after it)
-  if (rootPropagation(spec.linux?.rootfsPropagation) & MS.SHARED)
-    ops.push(op('MOUNT', { flags: MS.PRIVATE, inroot: 0, mkdir: 0, src: '', dst: ctx.mountPointOf?.(ctx.rootfs) ?? '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
-  ops.push(op('MOUNT', { flags: MS.BIND | MS.REC, inroot: 0, mkdir: 0, src: ctx.rootfs, dst: ctx.rootfs, fstype: '', data: '' }, 'root.path'));
-  ops.push(op('ROOT', { path: ctx.rootfs }, 'root.path'));
-  ops.push(...mountOps(spec, ctx, newUserns));
+  // Without a mount namespace runc still chroots into root.path, but also mounts the spec's mounts in the
+  // caller's namespace, where they stay after the container is gone. Berth only chroots: nothing is mounted
+  // on the host (validate refuses masked and read-only paths, which would need mounts).
+  const ownMounts = ns.some((n) => n.type === 'mount');
+  if (!ownMounts) ops.push(op('CHROOT', { path: ctx.rootfs }, 'root.path'));
+  if (ownMounts) {
+    ops.push(op('MOUNT', { flags: rootPropagation(spec.linux?.rootfsPropagation), inroot: 0, mkdir: 0, src: '', dst: '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
+    // pivot_root refuses a new root whose parent mount is shared; runc makes that parent private for the
+    // pivot only (the requested propagation is applied to "/" again after it)
+    if (rootPropagation(spec.linux?.rootfsPropagation) & MS.SHARED)
+      ops.push(op('MOUNT', { flags: MS.PRIVATE, inroot: 0, mkdir: 0, src: '', dst: ctx.mountPointOf?.(ctx.rootfs) ?? '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
+    ops.push(op('MOUNT', { flags: MS.BIND | MS.REC, inroot: 0, mkdir: 0, src: ctx.rootfs, dst: ctx.rootfs, fstype: '', data: '' }, 'root.path'));
+    ops.push(op('ROOT', { path: ctx.rootfs }, 'root.path'));
+    ops.push(...mountOps(spec, ctx, newUserns));
 
-  const listed = new Set((spec.linux?.devices ?? []).map((d) => d.path));
-  ops.push(...deviceOps(spec.linux?.devices ?? [], newUserns, 'linux.devices'));
-  ops.push(...deviceOps(DEFAULT_DEVICES.filter((d) => !listed.has(d.path)), newUserns, 'default devices'));
-  const devpts = (spec.mounts ?? []).some((m) => m.destination === '/dev/pts');
-  if (devpts) ops.push(op('SYMLINK', { inroot: 1, target: 'pts/ptmx', path: '/dev/ptmx' }, 'mounts (/dev/pts)'));
-  for (const [target, path] of DEV_SYMLINKS) ops.push(op('SYMLINK', { inroot: 1, target, path }, 'default /dev links'));
+    const listed = new Set((spec.linux?.devices ?? []).map((d) => d.path));
+    ops.push(...deviceOps(spec.linux?.devices ?? [], newUserns, 'linux.devices'));
+    ops.push(...deviceOps(DEFAULT_DEVICES.filter((d) => !listed.has(d.path)), newUserns, 'default devices'));
+    const devpts = (spec.mounts ?? []).some((m) => m.destination === '/dev/pts');
+    if (devpts) ops.push(op('SYMLINK', { inroot: 1, target: 'pts/ptmx', path: '/dev/ptmx' }, 'mounts (/dev/pts)'));
+    for (const [target, path] of DEV_SYMLINKS) ops.push(op('SYMLINK', { inroot: 1, target, path }, 'default /dev links'));
 
-  if (ctx.hookSync) ops.push(op('SYNC_HOOK', { point: HOOK_POINT.createContainer }, 'hooks'));
-  ops.push(op('PIVOT', {}, 'root.path'));
-  if (spec.linux?.rootfsPropagation)
-    ops.push(op('MOUNT', { flags: rootPropagation(spec.linux.rootfsPropagation), inroot: 0, mkdir: 0, src: '', dst: '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
-
+    if (ctx.hookSync) ops.push(op('SYNC_HOOK', { point: HOOK_POINT.createContainer }, 'hooks'));
+    ops.push(op('PIVOT', {}, 'root.path'));
+    if (spec.linux?.rootfsPropagation)
+      ops.push(op('MOUNT', { flags: rootPropagation(spec.linux.rootfsPropagation), inroot: 0, mkdir: 0, src: '', dst: '/', fstype: '', data: '' }, 'linux.rootfsPropagation'));
+  }
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
     ops.push(op('WRITE', { optional: 0, path: `/proc/sys/${key.replace(/\./g, '/')}`, value }, `linux.sysctl["${key}"]`));
-  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => ops.push(op('READONLY', { path: p }, `linux.readonlyPaths[${i}]`)));
-  (spec.linux?.maskedPaths ?? []).forEach((p, i) => ops.push(op('MASK', { path: p }, `linux.maskedPaths[${i}]`)));
-  if (spec.root?.readonly)
-    ops.push(op('MOUNT', { flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inroot: 0, mkdir: 0, src: '', dst: '/', fstype: '', data: '' }, 'root.readonly'));
+  if (ownMounts) {
+    // runc: the working directory is made (0755, parents too) inside the jail, before the root goes read-only
+    if (proc.cwd && proc.cwd !== '/') ops.push(op('MKDIR', { mode: 0o755, inroot: 0, path: proc.cwd }, 'process.cwd'));
+    (spec.linux?.readonlyPaths ?? []).forEach((p, i) => ops.push(op('READONLY', { path: p }, `linux.readonlyPaths[${i}]`)));
+    (spec.linux?.maskedPaths ?? []).forEach((p, i) => ops.push(op('MASK', { path: p }, `linux.maskedPaths[${i}]`)));
+    if (spec.root?.readonly)
+      ops.push(op('MOUNT', { flags: MS.BIND | MS.REMOUNT | MS.RDONLY, inroot: 0, mkdir: 0, src: '', dst: '/', fstype: '', data: '' }, 'root.readonly'));
+  }
   if (spec.hostname !== undefined) ops.push(op('HOSTNAME', { name: spec.hostname }, 'hostname'));
   if (spec.domainname !== undefined) ops.push(op('DOMAINNAME', { name: spec.domainname }, 'domainname'));
 

@@ -48,6 +48,7 @@ export const OPS = {
   SIGRESET: [41, ''],
   LCHOWN: [42, 'u:uid u:gid u:inroot s:path'],
   BPF_DEVICES: [43, 's:cgroup r:insns'],
+  CHROOT: [44, 's:path'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OpName = keyof typeof OPS;

@@ -1,0 +1,160 @@
+// cli/docker/help: `berth COMMAND --help` and `berth help COMMAND`, in the docker CLI's layout. The flag
+// tables stay with their commands (parseFlags throws HelpRequested with them); this module holds only
+// the words: each command's usage line and summary, and what each flag means.
+import type { FlagSpec } from '../args.js';
+
+export interface CommandHelp { usage: string; summary: string; flags?: Record<string, string> }
+
+/** What a flag means wherever it appears; COMMANDS[…].flags overrides a name for one command. */
+const FLAGS: Record<string, string> = {
+  all: 'Show all (default hides some)',
+  attach: 'Attach to STDIN, STDOUT or STDERR',
+  'cap-add': 'Add Linux capabilities',
+  'cap-drop': 'Drop Linux capabilities',
+  cgroupns: 'Cgroup namespace to use (host|private)',
+  'cgroup-parent': 'Optional parent cgroup for the container',
+  'cpu-period': 'Limit CPU CFS (Completely Fair Scheduler) period',
+  'cpu-quota': 'Limit CPU CFS (Completely Fair Scheduler) quota',
+  'cpu-shares': 'CPU shares (relative weight)',
+  cpus: 'Number of CPUs',
+  'cpuset-cpus': 'CPUs in which to allow execution (0-3, 0,1)',
+  'cpuset-mems': 'MEMs in which to allow execution (0-3, 0,1)',
+  detach: 'Run container in background and print container ID',
+  'detach-keys': 'Override the key sequence for detaching a container',
+  device: 'Add a host device to the container',
+  digests: 'Show digests',
+  domainname: 'Container NIS domain name',
+  entrypoint: 'Overwrite the default ENTRYPOINT of the image',
+  env: 'Set environment variables',
+  'env-file': 'Read in a file of environment variables',
+  filter: 'Filter output based on conditions provided',
+  force: 'Force the removal',
+  format: 'Pretty-print using a Go template',
+  'group-add': 'Add additional groups to join',
+  'health-cmd': 'Command to run to check health',
+  'health-interval': 'Time between running the check (ms|s|m|h) (default 0s)',
+  'health-retries': 'Consecutive failures needed to report unhealthy',
+  'health-start-interval': 'Time between running the check during the start period (ms|s|m|h) (default 0s)',
+  'health-start-period': 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)',
+  'health-timeout': 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)',
+  hostname: 'Container host name',
+  init: 'Run an init inside the container that forwards signals and reaps processes',
+  interactive: 'Keep STDIN open even if not attached',
+  ipc: 'IPC mode to use',
+  label: 'Set meta data on a container',
+  memory: 'Memory limit',
+  'memory-reservation': 'Memory soft limit',
+  'memory-swap': "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+  name: 'Assign a name to the container',
+  net: 'Connect a container to a network (same as --network)',
+  network: 'Connect a container to a network',
+  'no-healthcheck': 'Disable any container-specified HEALTHCHECK',
+  'no-trunc': "Don't truncate output",
+  'oom-kill-disable': 'Disable OOM Killer',
+  'oom-score-adj': "Tune host's OOM preferences (-1000 to 1000)",
+  pid: 'PID namespace to use',
+  'pids-limit': 'Tune container pids limit (set -1 for unlimited)',
+  platform: 'Set platform if server is multi-platform capable',
+  privileged: 'Give extended privileges to this container',
+  pull: 'Pull image before running ("always"|"missing"|"never")',
+  quiet: 'Suppress the pull output',
+  'read-only': "Mount the container's root filesystem as read only",
+  restart: 'Restart policy to apply when a container exits (default "no")',
+  rm: 'Automatically remove the container when it exits',
+  'security-opt': 'Security Options',
+  'shm-size': 'Size of /dev/shm',
+  'sig-proxy': 'Proxy received signals to the process',
+  'stop-signal': 'Signal to stop a container',
+  'stop-timeout': 'Timeout (in seconds) to stop a container',
+  sysctl: 'Sysctl options',
+  tmpfs: 'Mount a tmpfs directory',
+  tty: 'Allocate a pseudo-TTY',
+  ulimit: 'Ulimit options',
+  user: 'Username or UID (format: <name|uid>[:<group|gid>])',
+  uts: 'UTS namespace to use',
+  volume: 'Bind mount a volume',
+  workdir: 'Working directory inside the container',
+};
+
+/** Usage and summary per command, keyed as typed: "run", "image ls", "container rm". */
+export const COMMANDS: Record<string, CommandHelp> = {
+  run: { usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Run a command in a new container' },
+  create: { usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', flags: { quiet: 'Suppress the pull output' } },
+  start: { usage: 'start [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Start one or more stopped containers', flags: { attach: "Attach STDOUT/STDERR and forward signals", interactive: "Attach container's STDIN" } },
+  stop: { usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Stop one or more running containers', flags: { time: 'Seconds to wait before killing the container', timeout: 'Seconds to wait before killing the container', signal: 'Signal to send to the container' } },
+  restart: { usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Restart one or more containers', flags: { time: 'Seconds to wait before killing the container', timeout: 'Seconds to wait before killing the container', signal: 'Signal to send to the container' } },
+  kill: { usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Kill one or more running containers', flags: { signal: 'Signal to send to the container' } },
+  rm: { usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Remove one or more containers', flags: { force: 'Force the removal of a running container (uses SIGKILL)', volumes: 'Remove anonymous volumes associated with the container', link: 'Remove the specified link' } },
+  ps: { usage: 'ps [OPTIONS]', summary: 'List containers', flags: { all: 'Show all containers (default shows just running)', quiet: 'Only display container IDs', last: 'Show n last created containers (includes all states)', latest: 'Show the latest created container (includes all states)', size: 'Display total file sizes' } },
+  logs: { usage: 'logs [OPTIONS] CONTAINER', summary: 'Fetch the logs of a container', flags: { follow: 'Follow log output', tail: 'Number of lines to show from the end of the logs', timestamps: 'Show timestamps', since: 'Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)', until: 'Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)', details: 'Show extra details provided to logs' } },
+  attach: { usage: 'attach [OPTIONS] CONTAINER', summary: "Attach local standard input, output, and error streams to a running container", flags: { 'no-stdin': 'Do not attach STDIN' } },
+  inspect: { usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', summary: 'Return low-level information on Docker objects', flags: { type: 'Return JSON for specified type', size: 'Display total file sizes if the type is container' } },
+  wait: { usage: 'wait CONTAINER [CONTAINER...]', summary: 'Block until one or more containers stop, then print their exit codes' },
+  rename: { usage: 'rename CONTAINER NEW_NAME', summary: 'Rename a container' },
+  exec: { usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', summary: 'Run a command in a running container', flags: { detach: 'Detached mode: run command in the background', env: 'Set environment variables', privileged: 'Give extended privileges to the command' } },
+  images: { usage: 'images [OPTIONS] [REPOSITORY[:TAG]]', summary: 'List images', flags: { all: 'Show all images (default hides intermediate images)', quiet: 'Only show image IDs' } },
+  pull: { usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', summary: 'Pull an image or a repository from a registry', flags: { 'all-tags': 'Download all tagged images in the repository', quiet: 'Suppress verbose output' } },
+  push: { usage: 'push [OPTIONS] NAME[:TAG]', summary: 'Push an image or a repository to a registry', flags: { 'all-tags': 'Push all tagged images in the repository', quiet: 'Suppress verbose output' } },
+  tag: { usage: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE' },
+  rmi: { usage: 'rmi [OPTIONS] IMAGE [IMAGE...]', summary: 'Remove one or more images', flags: { force: 'Force removal of the image', 'no-prune': 'Do not delete untagged parents' } },
+  save: { usage: 'save [OPTIONS] IMAGE [IMAGE...]', summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', flags: { output: 'Write to a file, instead of STDOUT' } },
+  load: { usage: 'load [OPTIONS]', summary: 'Load an image from a tar archive or STDIN', flags: { input: 'Read from tar archive file, instead of STDIN', quiet: 'Suppress the load output' } },
+  import: { usage: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', summary: 'Import the contents from a tarball to create a filesystem image', flags: { message: 'Set commit message for imported image', change: 'Apply Dockerfile instruction to the created image' } },
+  history: { usage: 'history [OPTIONS] IMAGE', summary: 'Show the history of an image', flags: { human: 'Print sizes and dates in human readable format', quiet: 'Only show image IDs' } },
+  login: { usage: 'login [OPTIONS] [SERVER]', summary: 'Log in to a registry', flags: { username: 'Username', password: 'Password', 'password-stdin': 'Take the password from stdin' } },
+  logout: { usage: 'logout [SERVER]', summary: 'Log out from a registry' },
+  version: { usage: 'version [OPTIONS]', summary: 'Show the Berth version information' },
+  info: { usage: 'info [OPTIONS]', summary: 'Display system-wide information' },
+  events: { usage: 'events [OPTIONS]', summary: 'Get real time events from the server', flags: { since: 'Show all events created since timestamp', until: 'Stream events until this timestamp' } },
+  system: { usage: 'system COMMAND', summary: 'Manage Berth' },
+  'system df': { usage: 'system df [OPTIONS]', summary: 'Show docker disk usage' },
+  'system info': { usage: 'system info [OPTIONS]', summary: 'Display system-wide information' },
+  'system events': { usage: 'system events [OPTIONS]', summary: 'Get real time events from the server', flags: { since: 'Show all events created since timestamp', until: 'Stream events until this timestamp' } },
+  image: { usage: 'image COMMAND', summary: 'Manage images' },
+  'image ls': { usage: 'image ls [OPTIONS] [REPOSITORY[:TAG]]', summary: 'List images', flags: { all: 'Show all images (default hides intermediate images)', quiet: 'Only show image IDs' } },
+  'image inspect': { usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]', summary: 'Display detailed information on one or more images' },
+  'image prune': { usage: 'image prune [OPTIONS]', summary: 'Remove unused images', flags: { all: 'Remove all unused images, not just dangling ones', force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "until=<timestamp>")' } },
+  container: { usage: 'container COMMAND', summary: 'Manage containers' },
+};
+
+/** The same help under the group's other names: `image rm` is `rmi`, `container ls` is `ps`. */
+const ALIASES: Record<string, string> = {
+  'image list': 'image ls', 'image pull': 'pull', 'image push': 'push', 'image tag': 'tag', 'image rm': 'rmi', 'image remove': 'rmi',
+  'image save': 'save', 'image load': 'load', 'image import': 'import', 'image history': 'history',
+  'container ls': 'ps', 'container list': 'ps', 'container ps': 'ps', 'container remove': 'rm',
+};
+
+export function commandHelp(name: string): CommandHelp | undefined {
+  const direct = COMMANDS[name];
+  if (direct) return direct;
+  const alias = ALIASES[name] ?? (name.startsWith('container ') ? name.slice('container '.length) : undefined);
+  const h = alias ? COMMANDS[alias] : undefined;
+  return h && { ...h, usage: `${name} ${h.usage.split(' ').slice(alias!.split(' ').length).join(' ')}`.trim() };
+}
+
+export function flagHelp(command: string, flag: string): string {
+  return commandHelp(command)?.flags?.[flag] ?? FLAGS[flag] ?? '';
+}
+
+/** docker's layout: usage, summary, then the flags sorted by name, descriptions in one column. */
+export function formatHelp(command: string, specs: Record<string, FlagSpec>, subcommands: string[] = []): string {
+  const h = commandHelp(command);
+  const out = [`\nUsage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`];
+  if (subcommands.length) {
+    out.push('\nCommands:\n');
+    const w = Math.max(...subcommands.map((s) => s.length));
+    for (const s of subcommands) out.push(`  ${s.padEnd(w)}  ${commandHelp(`${command} ${s}`)?.summary ?? ''}\n`);
+  }
+  const names = Object.keys(specs).sort();
+  if (names.length) {
+    out.push('\nOptions:\n');
+    const left = names.map((n) => {
+      const s = specs[n]!;
+      return `${s.short ? `-${s.short}, ` : '    '}--${n}${s.type === 'bool' ? '' : ` ${s.type}`}`;
+    });
+    const w = Math.max(...left.map((l) => l.length));
+    names.forEach((n, i) => out.push(`  ${left[i]!.padEnd(w)}   ${flagHelp(command, n)}\n`));
+  }
+  if (subcommands.length) out.push(`\nRun 'berth ${command} COMMAND --help' for more information on a command.\n`);
+  return out.join('');
+}

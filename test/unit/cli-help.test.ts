@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { COMMANDS, GROUPS, main } from '../../src/cli/docker/index.js';
+
+/** Runs the CLI in-process with stdout captured; a daemon is never reached (help comes before connecting). */
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stdout.write;
+  const host = process.env.BERTH_HOST;
+  process.env.BERTH_HOST = 'unix:///nonexistent/berth-help-test.sock';
+  try { return { code: await main(argv), out }; } finally {
+    process.stdout.write = write;
+    if (host === undefined) delete process.env.BERTH_HOST; else process.env.BERTH_HOST = host;
+  }
+}
+
+const every = [
+  ...Object.keys(COMMANDS).filter((c) => !GROUPS[c]).map((c) => [c]),
+  ...Object.entries(GROUPS).flatMap(([g, subs]) => Object.keys(subs).map((s) => [g, s])),
+  ['system', 'df'], ['system', 'info'], ['system', 'events'],
+];
+
+test('every command answers --help with its usage, a summary and a description for each flag', async () => {
+  for (const words of every) {
+    const { code, out } = await run([...words, '--help']);
+    assert.equal(code, 0, `${words.join(' ')} --help exits 0`);
+    const lines = out.split('\n');
+    assert.ok(lines.some((l) => l.startsWith(`Usage:  berth ${words.join(' ')}`)), `${words.join(' ')}: usage line in\n${out}`);
+    assert.ok(lines[3]?.trim(), `${words.join(' ')}: a summary`);
+    const opts = lines.slice(lines.indexOf('Options:') + 1).filter((l) => /^\s+(-\w, )?--/.test(l));
+    if (lines.includes('Options:')) assert.ok(opts.length > 0);
+    for (const l of opts) assert.match(l, /--[\w-]+( \w+)?\s{3,}\S/, `${words.join(' ')}: flag without a description: ${l}`);
+  }
+});
+
+test('`help COMMAND` is `COMMAND --help`; a group lists its subcommands', async () => {
+  const a = await run(['help', 'run']);
+  const b = await run(['run', '--help']);
+  assert.equal(a.out, b.out);
+  assert.match(b.out, /-d, --detach\s+Run container in background/);
+  assert.match(b.out, /-e, --env list\s+Set environment variables/);
+  const g = await run(['image', '--help']);
+  assert.equal(g.code, 0);
+  assert.match(g.out, /Commands:\n {2}ls\s+List images/);
+});
+
+test('--help after the command of run/exec belongs to that command', async () => {
+  // `berth run busybox sh --help` must not print berth's help: the words after IMAGE are the container's
+  const { parseFlags } = await import('../../src/cli/args.js');
+  const p = parseFlags(['-d', 'busybox', 'sh', '--help'], { detach: { short: 'd', type: 'bool' } }, 1);
+  assert.deepEqual(p.rest, ['sh', '--help']);
+});
