@@ -1,4 +1,4 @@
-/* monitor.c — `berth-helper monitor --log LOG --exit EXITFILE --attach SOCK [--tty] [--no-stdin] [--log-max-size N]`:
+/* monitor.c — `berth-helper monitor --log LOG --exit EXITFILE --attach SOCK [--tty] [--no-stdin] [--log-max-size N] [--log-max-files N]`:
  * the per-container monitor (conmon's job). It outlives the daemon, holds the container's stdio or PTY master,
  * writes docker's json-file log, serves the attach socket, reaps children and writes the exit status
  * atomically. One poll() loop, no threads; the protocol is in monitor.h. It decides nothing. */
@@ -42,7 +42,7 @@ struct client {
 };
 
 static const char *log_path, *exit_path, *sock_path;
-static char log_old[PATH_MAX];
+static int log_files = 2;
 static int tty, no_stdin, log_fd = -1, ctl = MON_CTL_FD, lsn = -1, cons = -1, in_fd = -1, stdin_blocked;
 static long long log_max, log_size;
 static struct source src[3]; /* stdout pipe, stderr pipe, PTY master */
@@ -97,6 +97,31 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* json-file rotation (moby loggerutils rotate): LOG.N-2 -> LOG.N-1 ... LOG -> LOG.1, then a new LOG; with one
+ * file, LOG is unlinked and started again. Readers keep the file they have open and reopen LOG when its inode
+ * changes. */
+static void rotate_log(void)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	for (int k = log_files - 1; k >= 1; k--) {
+		if (k == 1)
+			snprintf(from, sizeof from, "%s", log_path);
+		else
+			snprintf(from, sizeof from, "%s.%d", log_path, k - 1);
+		snprintf(to, sizeof to, "%s.%d", log_path, k);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return;
+	}
+	if (log_files < 2 && unlink(log_path) < 0)
+		return;
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd >= 0) {
+		close(log_fd);
+		log_fd = fd;
+		log_size = 0;
+	}
+}
+
 /* One json-file entry: {"log":"...","stream":"stdout","time":"..."}; invalid UTF-8 becomes U+FFFD like docker. */
 static void log_entry(int stream, const char *line, size_t n)
 {
@@ -133,17 +158,8 @@ static void log_entry(int stream, const char *line, size_t n)
 	rfc3339(ts, sizeof ts);
 	o += (size_t)snprintf(buf + o, sizeof buf - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
 			      stream == ATTACH_STDERR ? "stderr" : "stdout", ts);
-	if (log_max > 0 && log_size > 0 && log_size + (long long)o > log_max) {
-		/* keep one old file, like json-file with max-file=2; readers reopen LOG when its inode changes */
-		if (rename(log_path, log_old) == 0) {
-			int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-			if (fd >= 0) {
-				close(log_fd);
-				log_fd = fd;
-				log_size = 0;
-			}
-		}
-	}
+	if (log_max > 0 && log_size > 0 && log_size + (long long)o > log_max)
+		rotate_log();
 	if (write_full(log_fd, buf, o) == 0)
 		log_size += (long long)o;
 }
@@ -410,7 +426,9 @@ __attribute__((noreturn)) static void finish(int status)
 		struct pollfd pf[3];
 		for (int i = 0; i < 3; i++)
 			pf[i] = (struct pollfd){.fd = src[i].fd, .events = POLLIN};
-		if ((src[0].fd | src[1].fd | src[2].fd) < 0 || poll(pf, 3, 100) <= 0) /* a pipe some surviving process holds open must not keep us here */
+		/* all three closed (fds are -1 then: AND keeps the sign bit only if every one has it), or nothing more
+		 * within 100 ms: a pipe some surviving process holds open must not keep us here */
+		if ((src[0].fd & src[1].fd & src[2].fd) < 0 || poll(pf, 3, 100) <= 0)
 			break;
 		for (int i = 0; i < 3; i++)
 			if (pf[i].revents)
@@ -493,14 +511,15 @@ int monitor_main(int argc, char **argv)
 			sock_path = val;
 		else if (val && strcmp(a, "--log-max-size") == 0 && ++i)
 			log_max = atoll(val);
+		else if (val && strcmp(a, "--log-max-files") == 0 && ++i)
+			log_files = atoi(val);
 		else
 			log_path = NULL, i = argc;
 	}
 	if (!log_path || !exit_path || !sock_path || log_path[0] != '/' || exit_path[0] != '/' || sock_path[0] != '/') {
-		dprintf(2, "usage: berth-helper monitor --log LOG --exit FILE --attach SOCK [--tty] [--no-stdin] [--log-max-size N] (absolute paths)\n");
+		dprintf(2, "usage: berth-helper monitor --log LOG --exit FILE --attach SOCK [--tty] [--no-stdin] [--log-max-size N] [--log-max-files N] (absolute paths)\n");
 		return 2;
 	}
-	snprintf(log_old, sizeof log_old, "%s.1", log_path);
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

@@ -9,6 +9,9 @@ import { checkHealthConfig, healthConfigWire } from '../containers/health.js';
 import type { ContainerConfig, HostConfig } from '../containers/config.js';
 import type { Container, ContainerState } from '../containers/types.js';
 import { MASKED, READONLY } from '../containers/spec/index.js';
+import { mountPointsOf } from '../volumes/users.js';
+import { checkLogConfig, logConfigWire } from '../containers/log-config.js';
+import { fromMountSpec, mountPointWire, toMountSpec, type MountWire } from './mount-wire.js';
 import type {
   ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
   EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
@@ -84,7 +87,8 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     devices: h.Devices?.length ? h.Devices.map((d) => ({ pathOnHost: d.PathOnHost, ...(d.PathInContainer ? { pathInContainer: d.PathInContainer } : {}), ...(d.CgroupPermissions ? { cgroupPermissions: d.CgroupPermissions } : {}) })) : undefined,
     // "" and "default" both mean the daemon's default network (bridge in docker)
     networkMode: h.NetworkMode || 'default',
-    binds: list(h.Binds), oomScoreAdj: num(h.OomScoreAdj), sysctls: obj(h.Sysctls), cgroupParent: h.CgroupParent || undefined,
+    binds: list(h.Binds), mounts: h.Mounts?.length ? (h.Mounts as MountWire[]).map(toMountSpec) : undefined,
+    volumesFrom: list(h.VolumesFrom), logConfig: checkLogConfig(h.LogConfig, o.warnings), oomScoreAdj: num(h.OomScoreAdj), sysctls: obj(h.Sysctls), cgroupParent: h.CgroupParent || undefined,
     cgroupnsMode: h.CgroupnsMode === 'host' || h.CgroupnsMode === 'private' ? h.CgroupnsMode : undefined,
     ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
     groupAdd: h.GroupAdd?.length ? [...h.GroupAdd] : undefined,
@@ -102,6 +106,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     tty: body.Tty || undefined, openStdin: body.OpenStdin || undefined,
     hostname: body.Hostname || undefined, domainname: body.Domainname || undefined,
     labels: obj(body.Labels), stopSignal: body.StopSignal || undefined,
+    volumes: body.Volumes && Object.keys(body.Volumes).length ? Object.keys(body.Volumes) : undefined,
     stdinOnce: body.StdinOnce || undefined, stopTimeout: body.StopTimeout ?? undefined, healthcheck,
     attachStdin: body.AttachStdin || undefined, attachStdout: body.AttachStdout || undefined, attachStderr: body.AttachStderr || undefined,
     host,
@@ -112,19 +117,8 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
   return cfg;
 }
 
-function bindMount(b: string): MountPointWire {
-  const [src = '', dst = '', opts = ''] = b.split(':');
-  const o = opts.split(',').filter(Boolean);
-  const propagation = o.find((x) => /^r?(private|shared|slave)$/.test(x)) ?? 'rprivate';
-  const named = !src.startsWith('/');
-  return {
-    Type: named ? 'volume' : 'bind', ...(named ? { Name: src, Driver: 'local' } : {}), Source: src, Destination: dst,
-    Mode: o.filter((x) => x !== 'ro' && x !== 'rw').join(','), RW: !o.includes('ro'), Propagation: named ? '' : propagation,
-  };
-}
-
 export function mountsOf(c: Container): MountPointWire[] {
-  return (c.config.host.binds ?? []).map(bindMount);
+  return mountPointsOf(c).map(mountPointWire).sort((a, b) => a.Destination.localeCompare(b.Destination));
 }
 
 function networkName(mode: string | undefined): string {
@@ -159,9 +153,9 @@ export function stateWire(s: ContainerState): ContainerStateWire {
 export function hostConfigWire(c: Container): HostConfigWire {
   const h = c.config.host as HostConfig & HostExtras;
   return {
-    Binds: h.binds ?? null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} },
+    Binds: h.binds ?? null, ContainerIDFile: '', LogConfig: logConfigWire(h.logConfig),
     NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: restartPolicyWire(h.restartPolicy),
-    AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
+    AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: h.volumesFrom ?? null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
     Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
     OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
@@ -179,6 +173,7 @@ export function hostConfigWire(c: Container): HostConfigWire {
     DeviceRequests: null, KernelMemory: 0, KernelMemoryTCP: 0, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
     // moby create: the defaults are recorded unless privileged
     MaskedPaths: h.privileged ? null : [...MASKED], ReadonlyPaths: h.privileged ? null : [...READONLY],
+    ...(h.mounts ? { Mounts: h.mounts.map(fromMountSpec) } : {}),
   };
 }
 
@@ -188,7 +183,7 @@ export function configWire(c: Container): ContainerConfigWire {
     Hostname: x.hostname ?? c.id.slice(0, 12), Domainname: x.domainname ?? '', User: x.user ?? '',
     AttachStdin: !!x.attachStdin, AttachStdout: !!x.attachStdout, AttachStderr: !!x.attachStderr,
     Tty: !!x.tty, OpenStdin: !!x.openStdin, StdinOnce: !!x.stdinOnce,
-    Env: x.env ?? null, Cmd: x.cmd ?? null, Image: x.image, Volumes: null, WorkingDir: x.workingDir ?? '',
+    Env: x.env ?? null, Cmd: x.cmd ?? null, Image: x.image, Volumes: x.volumes ? Object.fromEntries(x.volumes.map((v) => [v, {}])) : null, WorkingDir: x.workingDir ?? '',
     Entrypoint: x.entrypoint ?? null, OnBuild: null, Labels: x.labels ?? {},
     ...(x.healthcheck ? { Healthcheck: healthConfigWire(x.healthcheck) } : {}),
     ...(x.stopSignal ? { StopSignal: x.stopSignal } : {}), ...(x.stopTimeout !== undefined ? { StopTimeout: x.stopTimeout } : {}),
@@ -196,13 +191,13 @@ export function configWire(c: Container): ContainerConfigWire {
 }
 
 /** GET /containers/{id}/json */
-export function toInspect(c: Container, o: { size?: boolean } = {}): ContainerInspect {
+export function toInspect(c: Container, o: { size?: boolean | ContainerSizes } = {}): ContainerInspect {
   return {
     Id: c.id, Created: c.created, Path: c.path, Args: c.args, State: stateWire(c.state), Image: c.imageId,
     ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: c.logPath, Name: `/${c.name}`, RestartCount: c.restartCount,
     Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
     HostConfig: hostConfigWire(c), GraphDriver: { Name: 'overlay2', Data: null },
-    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    ...(o.size ? { SizeRw: typeof o.size === 'object' ? o.size.rw : 0, SizeRootFs: typeof o.size === 'object' ? o.size.rootFs : 0 } : {}),
     Mounts: mountsOf(c), Config: configWire(c), NetworkSettings: networkSettings(c),
   };
 }
@@ -246,12 +241,15 @@ export function statusText(s: ContainerState, now = Date.now()): string {
 }
 
 /** GET /containers/json item. */
-export function toSummary(c: Container, o: { size?: boolean; now?: number } = {}): ContainerSummary {
+/** SizeRw (the writable layer) and SizeRootFs (it and the image), as `size=1` reports them. */
+export interface ContainerSizes { rw: number; rootFs: number }
+
+export function toSummary(c: Container, o: { size?: boolean | ContainerSizes; now?: number } = {}): ContainerSummary {
   return {
     Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId,
     Command: c.args.length ? `${c.path} ${c.args.join(' ')}` : c.path,
     Created: Math.floor(Date.parse(c.created) / 1000), Ports: [],
-    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    ...(o.size ? { SizeRw: typeof o.size === 'object' ? o.size.rw : 0, SizeRootFs: typeof o.size === 'object' ? o.size.rootFs : 0 } : {}),
     Labels: c.config.labels ?? {}, State: c.state.status, Status: statusText(c.state, o.now),
     HostConfig: { NetworkMode: c.config.host.networkMode ?? 'default' },
     NetworkSettings: { Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) } },

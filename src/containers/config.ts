@@ -18,8 +18,24 @@ export interface ContainerConfig {
   stopSignal?: string;
   stopTimeout?: number;          // seconds `stop` waits before SIGKILL (docker: 10)
   healthcheck?: HealthConfig;    // the request's merged over the image's at create
+  volumes?: string[];            // Config.Volumes: container paths that get an anonymous volume (`-v /path`)
   host: HostConfig;
 }
+
+/** docker's mount.Mount (HostConfig.Mounts, `--mount`), camelCase; checked by volumes/mounts.ts. */
+export interface MountSpec {
+  type: string;                  // bind | volume | tmpfs
+  source?: string;
+  target?: string;
+  readOnly?: boolean;
+  consistency?: string;
+  bindOptions?: { propagation?: string; nonRecursive?: boolean; createMountpoint?: boolean };
+  volumeOptions?: { noCopy?: boolean; labels?: Record<string, string>; driverConfig?: { name?: string; options?: Record<string, string> }; subpath?: string };
+  tmpfsOptions?: { sizeBytes?: number; mode?: number; options?: string[][] };
+}
+
+/** HostConfig.LogConfig: json-file (default), none; `local` is taken as json-file (see containers/log-config.ts). */
+export interface LogConfig { type: string; config: Record<string, string> }
 
 export interface HostConfig {
   memory?: number;               // bytes; 0 = unlimited
@@ -44,7 +60,10 @@ export interface HostConfig {
   ulimits?: Array<{ name: string; soft: number; hard: number }>;
   devices?: Array<{ pathOnHost: string; pathInContainer?: string; cgroupPermissions?: string }>;
   networkMode?: string;          // none | host | default | bridge (bridge comes with networking)
-  binds?: string[];              // host:container[:options]
+  binds?: string[];              // host:container[:options], as the user gave them
+  mounts?: MountSpec[];          // --mount
+  volumesFrom?: string[];        // --volumes-from ctr[:ro|:rw]
+  logConfig?: LogConfig;
   oomScoreAdj?: number;
   sysctls?: Record<string, string>;
   cgroupParent?: string;

@@ -25,15 +25,18 @@ import { readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
 import type { VolumeStore } from '../volumes/store.js';
-import { copyUp, ensureVolumes, removeAnonymous, volumePaths, withAnonymousVolumes } from '../volumes/users.js';
+import { createMounts, mountPointsOf, prepareMounts, releaseMounts, removeAnonymous, removeVolumes, resolvedMountPoints, volumeNamesOf } from '../volumes/users.js';
+import { mountPoints } from '../util/mountinfo.js';
 import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
+import { bindSources, type ContainerRoot } from './root.js';
 import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
 import { recordProblem } from './validate.js';
 import { Restarts, restartsAtDaemonStart } from './restart.js';
 import { HealthChecks, imageHealthConfig, mergeHealthConfig } from './health.js';
 import { initBinary } from './init.js';
+import { monitorLogOptions } from './log-config.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
 import { privateDir } from '../util/dirs.js';
 import { checkPause, checkUnpause, thawsAfterSignal } from './pause.js';
@@ -63,6 +66,8 @@ export class Containers implements ContainerService {
   private readonly removeWaiters = new Map<string, Array<() => void>>();
   private readonly finishing = new Set<string>();
   private readonly cgroupMode = detectCgroupMode();
+  /** a stopped container's root mounted for cp/diff/export/commit (withRoot): start waits for it */
+  private readonly rootBusy = new Map<string, Promise<void>>();
   readonly execs: Execs;
   /** docker stats' samples (containers/stats.ts) */
   readonly sampler = new StatsSampler();
@@ -193,13 +198,14 @@ export class Containers implements ContainerService {
     if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
-    const anon = withAnonymousVolumes(config, Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}));
-    config = anon.config;
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
-    checkMounts(config, isProcfs);
     checkConfig(config, hostSets(), os.release());
-    ensureVolumes(this.o.volumes, config, anon.anonymous);
+    const { points, made } = await createMounts(this.o.volumes, config, {
+      exists: (p) => fs.existsSync(p), mountsOf: (ref) => mountPointsOf(this.find(ref)),
+      imageVolumes: Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}),
+    });
+    try { checkMounts(config, isProcfs, points); } catch (e) { await removeVolumes(this.o.volumes, made); throw e; }
     const id = newId();
     const dir = path.join(this.dir, id);
     fs.mkdirSync(dir, { mode: 0o710 });
@@ -209,7 +215,7 @@ export class Containers implements ContainerService {
         id, name: wanted, created: new Date().toISOString(), image: config.image, imageId: img.record.id, config,
         state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: NEVER, finishedAt: NEVER },
         path: cmd0!, args, logPath: path.join(dir, 'json.log'), attachSocket: path.join(this.o.execRoot, 'attach', `${id.slice(0, 12)}.sock`),
-        restartCount: 0, mounts,
+        restartCount: 0, mounts, mountPoints: points,
       };
       this.save(c);
       this.records.set(id, c);
@@ -218,6 +224,7 @@ export class Containers implements ContainerService {
     } catch (e) {
       await this.o.images.snapshots.remove(snapshotKey(id)).catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
+      await removeVolumes(this.o.volumes, made);
       throw e;
     }
   }
@@ -225,6 +232,7 @@ export class Containers implements ContainerService {
   /** `byPolicy`: a restart policy's start, which keeps RestartCount (a user's start resets it, as docker's). */
   async start(ref: string, byPolicy = false): Promise<boolean> {
     const c = this.find(ref);
+    while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
     if (c.state.status === 'paused') throw new BerthError('Conflict', 'cannot start a paused container, try unpause instead'); // moby daemon/start.go
     if (c.state.status === 'running' || (c.state.status === 'restarting' && !byPolicy)) return false;
     if (!byPolicy) this.restarts.userStart(c);
@@ -235,21 +243,21 @@ export class Containers implements ContainerService {
     const made: { mon?: Monitor; created?: Created } = {}; // what a failed start must undo
     try {
       this.writeEtc(c, dir);
-      makeBindSources(c.config.host.binds ?? []);
-      await copyUp(this.o.volumes, c.config, rootfs);
+      const points = await prepareMounts(this.o.volumes, c, rootfs);
       const img = this.o.images.resolve(c.imageId);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
-        volumePaths: volumePaths(this.o.volumes, c.config), initPath: c.config.host.init ? initBinary() : undefined,
+        mountPoints: points, initPath: c.config.host.init ? initBinary() : undefined,
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
       const tty = !!c.config.tty;
+      const logTo = monitorLogOptions(c.config.host.logConfig);
       const mon = made.mon = await startMonitor({
         dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin,
-        paths: { attach: c.attachSocket }, stderr: 'ignore',
+        paths: { attach: c.attachSocket, ...logTo.paths }, stderr: 'ignore', logMaxSize: logTo.logMaxSize, logMaxFiles: logTo.logMaxFiles,
       });
       const created = made.created = await runtimeCreate(this.runtime, {
         id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
@@ -273,11 +281,12 @@ export class Containers implements ContainerService {
         await runtimeRemove(new RuntimeContainer(this.runtime, made.created.record), true).catch(() => undefined);
       }
       made.mon?.abort();
+      await releaseMounts(this.o.volumes, c, (n) => this.volumeRunning(n, c.id)).catch(() => undefined);
       await unmount(rootfs, true).catch(() => undefined);
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
       this.save(c);
       // moby removes an --rm container whose start failed; `docker run --rm` waits for that
-      if (c.config.host.autoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      if (c.config.host.autoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw e;
     }
   }
@@ -338,6 +347,7 @@ export class Containers implements ContainerService {
       if (!(e instanceof BerthError && e.kind === 'NotFound')) this.o.log?.(`container ${id}: runtime cleanup: ${(e as Error).message}`);
     }
     await unmount(path.join(this.dir, id, 'rootfs'), true).catch(() => undefined);
+    await releaseMounts(this.o.volumes, c, (n) => this.volumeRunning(n, id)).catch((e) => this.o.log?.(`container ${id}: release volumes: ${(e as Error).message}`));
     const restarting = this.restarts.afterExit(c, st.exitCode, Date.parse(st.finishedAt) - Date.parse(c.state.startedAt));
     c.state = { ...c.state, status: restarting ? 'restarting' : 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
     this.finishing.delete(id);
@@ -347,7 +357,13 @@ export class Containers implements ContainerService {
     this.event('die', c, { exitCode: String(st.exitCode) });
     for (const w of this.exitWaiters.get(id) ?? []) w(c);
     this.exitWaiters.delete(id);
-    if (c.config.host.autoRemove) await this.remove(id, { force: true }).catch((e) => this.o.log?.(`container ${id}: auto-remove: ${(e as Error).message}`));
+    // moby: --rm removes the container with its anonymous volumes (RemoveVolume), named ones stay
+    if (c.config.host.autoRemove) await this.remove(id, { force: true, volumes: true }).catch((e) => this.o.log?.(`container ${id}: auto-remove: ${(e as Error).message}`));
+  }
+
+  /** Whether a running container other than `except` uses the volume (its own mount stays while one does). */
+  private volumeRunning(name: string, except: string): boolean {
+    return [...this.records.values()].some((x) => x.id !== except && (x.state.status === 'running' || x.state.status === 'paused') && volumeNamesOf(x).includes(name));
   }
 
   private nextExit(id: string): Promise<Record> {
@@ -445,7 +461,7 @@ export class Containers implements ContainerService {
     fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
     fs.rmSync(c.attachSocket, { force: true });
     this.event('destroy', c);
-    if (opts.volumes) removeAnonymous(this.o.volumes, c.config);
+    if (opts.volumes) await removeAnonymous(this.o.volumes, c);
     for (const w of this.removeWaiters.get(c.id) ?? []) w();
     this.removeWaiters.delete(c.id);
   }
@@ -566,6 +582,39 @@ export class Containers implements ContainerService {
     return { warnings: plan.warnings };
   }
 
+  /**
+   * cp, diff, export, commit (containers/archive.ts, commit.ts): fn gets the container's root — the
+   * running container's merged rootfs, or its snapshot mounted for the call (start waits) — its
+   * writable layer and the host sources of its bind mounts. `pause` freezes a running container meanwhile.
+   */
+  async withRoot<T>(ref: string, fn: (r: ContainerRoot) => Promise<T>, o: { pause?: boolean } = {}): Promise<T> {
+    const c = this.find(ref);
+    const dir = path.join(this.dir, c.id);
+    const rootfs = path.join(dir, 'rootfs');
+    while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
+    const root: ContainerRoot = {
+      container: view(c), rootfs, upper: this.o.images.snapshots.fsPath(snapshotKey(c.id)),
+      lowers: (() => { const p = this.o.images.snapshots.stat(snapshotKey(c.id)).parent; return p ? this.o.images.snapshots.lowers(p) : []; })(),
+      parent: this.o.images.snapshots.stat(snapshotKey(c.id)).parent,
+      mounts: bindSources(c.config, dir, resolvedMountPoints(this.o.volumes, c)),
+    };
+    if (c.state.status === 'running' || c.state.status === 'paused') {
+      const cg = o.pause && c.state.status === 'running' ? RuntimeContainer.load(this.runtime, c.id).cgroup() : undefined;
+      await cg?.freeze();
+      try { return await fn(root); } finally { if (cg) cg.thaw(); }
+    }
+    let done!: () => void;
+    this.rootBusy.set(c.id, new Promise<void>((r) => { done = r; }));
+    try {
+      fs.mkdirSync(rootfs, { recursive: true });
+      await mountAll(c.mounts, rootfs);
+      try { return await fn(root); } finally { await unmount(rootfs, true).catch(() => undefined); }
+    } finally {
+      this.rootBusy.delete(c.id);
+      done();
+    }
+  }
+
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.find(ref);
     if (c.state.status !== 'running') throw new BerthError('Conflict', `Container ${c.id} is not running`);
@@ -577,29 +626,6 @@ export class Containers implements ContainerService {
 
 /** A container's writable snapshot (64-hex names are the layers'). */
 export const snapshotKey = (id: string) => `ctr-${id}`;
-
-/** Mount points now (mountinfo field 5, octal escapes undone). */
-function mountPoints(): Set<string> {
-  const out = new Set<string>();
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const p = line.split(' ')[4];
-    if (p) out.add(p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
-}
-
-/** A missing `-v` source becomes a directory, as docker does (for -v only: --mount refuses it). */
-function makeBindSources(binds: string[]): void {
-  for (const b of binds) {
-    const src = b.split(':')[0]!;
-    if (!src.startsWith('/') || fs.existsSync(src)) continue;
-    try {
-      fs.mkdirSync(src, { recursive: true, mode: 0o755 });
-    } catch (e) {
-      throw new BerthError('InvalidArgument', `error while creating mount source path '${src}': ${(e as Error).message}`, { cause: e });
-    }
-  }
-}
 
 function view(c: Record): Container {
   const { mounts: _m, monitorPid: _p, manuallyStopped: _s, ...rest } = c;

@@ -4,7 +4,9 @@ import type { ContainerConfig } from './config.js';
 import type { StatsSampler, StatsTarget } from './stats.js';
 import type { TopResult } from './top.js';
 import type { ResourceUpdate } from './update.js';
+import type { ContainerRoot } from './root.js';
 import type { Health } from './health.js';
+import type { MountPoint } from '../volumes/mounts.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -32,11 +34,13 @@ export interface Container {
   logPath: string;        // json-file log (docker format, one JSON object per line)
   attachSocket: string;   // the monitor's attach socket (stdcopy-framed, see src/monitor)
   restartCount: number;
+  /** resolved at create (volumes/mounts.ts); absent in records older than it (then read from binds) */
+  mountPoints?: MountPoint[];
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-export interface LogOptions { follow?: boolean; tail?: number; since?: number; until?: number; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }
+export interface LogOptions { follow?: boolean; tail?: number; since?: number | string; until?: number | string; stdout?: boolean; stderr?: boolean; signal?: AbortSignal }
 export interface LogLine { stream: 'stdout' | 'stderr'; line: string; time: string }
 
 export interface ListOptions { all?: boolean; filters?: Record<string, string[]>; limit?: number }
@@ -69,4 +73,6 @@ export interface ContainerService {
   unpause(ref: string): Promise<void>;
   /** InvalidArgument (docker's wording) before anything changes; host: the CPUs and memory nodes there are. */
   update(ref: string, u: ResourceUpdate, host: { ncpu: number; cpus: string; mems: string }): Promise<{ warnings: string[] }>;
+  /** cp, diff, export, commit: fn gets the container's root (mounted for the call when stopped); pause freezes it meanwhile */
+  withRoot?<T>(ref: string, fn: (r: ContainerRoot) => Promise<T>, o?: { pause?: boolean }): Promise<T>;
 }

@@ -131,13 +131,13 @@ const RECORD: Record<string, Field> = { id: 'string!', name: 'string!', created:
 const STATE: Record<string, Field> = { status: 'string!', pid: 'number', exitCode: 'number', error: 'string', startedAt: 'string', finishedAt: 'string' };
 const CONFIG: Record<string, Field> = {
   image: 'string!', cmd: 'strings', entrypoint: 'strings', env: 'strings', workingDir: 'string', user: 'string', tty: 'boolean', openStdin: 'boolean',
-  hostname: 'string', domainname: 'string', labels: 'stringMap', stopSignal: 'string', stopTimeout: 'number', healthcheck: 'object', host: 'object!',
+  hostname: 'string', domainname: 'string', labels: 'stringMap', stopSignal: 'string', stopTimeout: 'number', healthcheck: 'object', volumes: 'strings', host: 'object!',
 };
 const HOST: Record<string, Field> = {
   memory: 'number', memorySwap: 'number', memoryReservation: 'number', oomKillDisable: 'boolean', nanoCpus: 'number', cpuShares: 'number',
   cpuQuota: 'number', cpuPeriod: 'number', cpusetCpus: 'string', cpusetMems: 'string', pidsLimit: 'number', blkioWeight: 'number',
   privileged: 'boolean', capAdd: 'strings', capDrop: 'strings', securityOpt: 'strings', readonlyRootfs: 'boolean', tmpfs: 'stringMap',
-  shmSize: 'number', ulimits: 'array', devices: 'array', networkMode: 'string', binds: 'strings', oomScoreAdj: 'number', sysctls: 'stringMap',
+  shmSize: 'number', ulimits: 'array', devices: 'array', networkMode: 'string', binds: 'strings', mounts: 'array', volumesFrom: 'strings', logConfig: 'object', oomScoreAdj: 'number', sysctls: 'stringMap',
   cgroupParent: 'string', cgroupnsMode: 'string', ipcMode: 'string', pidMode: 'string', utsMode: 'string', init: 'boolean', autoRemove: 'boolean', groupAdd: 'strings',
   restartPolicy: 'object',
 };
@@ -164,5 +164,6 @@ export function recordProblem(r: unknown): string | undefined {
   for (const u of (host.ulimits as unknown[] | undefined) ?? []) if (!isObject(u) || typeof u.name !== 'string' || typeof u.soft !== 'number' || typeof u.hard !== 'number') return 'config.host.ulimits holds a malformed entry';
   for (const d of (host.devices as unknown[] | undefined) ?? []) if (!isObject(d) || typeof d.pathOnHost !== 'string') return 'config.host.devices holds a malformed entry';
   if (r.mounts !== undefined && !Array.isArray(r.mounts)) return 'mounts is not a list';
+  if (r.mountPoints !== undefined && !(Array.isArray(r.mountPoints) && r.mountPoints.every((m) => isObject(m) && typeof m.destination === 'string' && typeof m.type === 'string'))) return 'mountPoints is not a list of mount points';
   return undefined;
 }

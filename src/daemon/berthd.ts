@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
   const events = new EventBus();
   const volumes = new VolumeStore({
     root,
-    inUse: (name) => containers!.list({ all: true }).filter((c) => volumeNamesOf(c.config).includes(name)).map((c) => c.id),
+    inUse: (name) => containers!.list({ all: true }).filter((c) => volumeNamesOf(c).includes(name)).map((c) => c.id),
     publish: (action, name, attrs) => events.publish('volume', action, name, attrs),
   });
   containers = new Containers({ root, execRoot, images, events, log, volumes });

@@ -1,4 +1,4 @@
-// monitor/log: reads the json-file log the monitor writes (LOG.1 then LOG), optionally following it
+// monitor/log: reads the json-file log the monitor writes (LOG.N … LOG.1, then LOG), optionally following it
 // across rotation — what `docker logs [-f] [--tail N] [--since] [--until]` needs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,8 +9,8 @@ export interface LogEntry { stream: 'stdout' | 'stderr'; line: string; time: str
 export interface ReadLogOptions {
   follow?: boolean;
   tail?: number;          // the last N entries of what is already written
-  since?: number | Date;  // unix seconds (fractions allowed) or a Date; entries at or after
-  until?: number | Date;  // entries at or before; with follow, reading stops at the first later entry
+  since?: number | Date | string;  // unix seconds (fractions allowed; as a "secs.nanos" string, exact) or a Date; entries at or after
+  until?: number | Date | string;  // entries at or before; with follow, reading stops at the first later entry
   signal?: AbortSignal;   // ends a follow, after reading what was written up to then
 }
 
@@ -21,7 +21,13 @@ export function timeNs(t: string): bigint {
   return BigInt(Date.parse(m[1]! + m[3]!)) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0').slice(0, 9) || '0');
 }
 
-function toNs(v: number | Date): bigint {
+function toNs(v: number | Date | string): bigint {
+  // "secs.nanos" (docker's timestamp form) to the nanosecond: a double holds only about a tenth of a microsecond
+  if (typeof v === 'string') {
+    const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+    if (m) return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+    v = Number(v);
+  }
   return v instanceof Date ? BigInt(v.getTime()) * 1_000_000n : BigInt(Math.round(v * 1e6)) * 1000n;
 }
 
@@ -42,6 +48,8 @@ export function parseLogLine(s: string): LogEntry | undefined {
  * (never the monitor's) is skipped rather than held in memory.
  */
 const MAX_ENTRY = LOG_LINE_MAX * 6 + 128;
+/** More rotated files than any max-file asks for in practice; bounds the open handles. */
+const MAX_ROTATED = 100;
 
 /** Reads complete lines from an open file, from where it left off, a chunk at a time. */
 class LineReader {
@@ -84,8 +92,14 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
   const since = opts.since !== undefined ? toNs(opts.since) : undefined;
   const until = opts.until !== undefined ? toNs(opts.until) : undefined;
   let cur = await open(file);
-  const old = await open(`${file}.1`);
-  const handles = new Set([cur, old]);
+  // rotated files, oldest first; opened before reading, so a rotation meanwhile loses no entry we had
+  const old: fs.promises.FileHandle[] = [];
+  for (let k = 1; k <= MAX_ROTATED; k++) {
+    const h = await open(`${file}.${k}`);
+    if (!h) break;
+    old.unshift(h);
+  }
+  const handles = new Set([cur, ...old]);
   // Follow: one watch on the directory sees both appends and the rename of a rotation.
   let wake: (() => void) | undefined;
   let dirty = false;
@@ -110,15 +124,23 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
     // What is written already streams through: a log is as large as the container made it.
     const reader = cur ? new LineReader(cur) : undefined;
     const written = async function* () {
-      if (old) yield* new LineReader(old).entries();
+      for (const h of old) yield* new LineReader(h).entries();
       if (reader) yield* reader.entries();
     };
     if (opts.tail === undefined) yield* pass(written());
     else if (opts.tail > 0) {
-      let last: LogEntry[] = []; // at most twice `tail` entries are held
-      for await (const e of written()) { last.push(e); if (last.length >= 2 * opts.tail) last = last.slice(-opts.tail); }
-      yield* pass(last.slice(-opts.tail));
-    } else for await (const e of written()) void e; // skip to the end, where a follow starts
+      // newest file first, older ones only while the tail is not full: a short tail of a long rotated log
+      // reads the current file alone; at most twice `tail` entries are held per file
+      const tail = opts.tail;
+      const lastOf = async (r: LineReader) => {
+        let last: LogEntry[] = [];
+        for await (const e of r.entries()) { last.push(e); if (last.length >= 2 * tail) last = last.slice(-tail); }
+        return last;
+      };
+      let got = reader ? (await lastOf(reader)).slice(-tail) : [];
+      for (let i = old.length - 1; i >= 0 && got.length < tail; i--) got = [...(await lastOf(new LineReader(old[i]!))).slice(-(tail - got.length)), ...got];
+      yield* pass(got);
+    } else if (reader) for await (const e of reader.entries()) void e; // skip to the end, where a follow starts
     if (stopped || !opts.follow) return;
     let r = reader;
     for (let last = false; !last;) {

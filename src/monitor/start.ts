@@ -25,6 +25,7 @@ export interface StartMonitorOptions {
   fds?: (number | net.Socket | 'pipe')[];
   stdin?: boolean;           // false: the child's stdin is /dev/null (non-TTY only); default true
   logMaxSize?: number;       // bytes; the log rotates to LOG.1
+  logMaxFiles?: number;      // files kept, LOG included (default 2: LOG and LOG.1); 1 starts LOG again
   paths?: Partial<MonitorPaths>;
   stderr?: 'ignore' | 'inherit' | number; // the monitor's own diagnostics
   timeoutMs?: number;
@@ -88,6 +89,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   if (opts.tty) args.push('--tty');
   if (opts.stdin === false) args.push('--no-stdin');
   if (opts.logMaxSize) args.push('--log-max-size', String(opts.logMaxSize));
+  if (opts.logMaxFiles) args.push('--log-max-files', String(opts.logMaxFiles));
   const stdio = ['ignore', 'ignore', opts.stderr ?? 'ignore', 'pipe', ...fds] as StdioOptions;
   const child = spawn(HELPER_PATH, args, { stdio });
   const sock = child.stdio[3] as net.Socket;

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 import { privateDir } from '../util/dirs.js';
 import { writeFileAtomicSync } from '../util/fs.js';
+import { mountPoints } from '../util/mountinfo.js';
+import { mountAll, unmount, type Mount } from '../snapshots/mount.js';
 
 export interface VolumeMeta {
   name: string;
@@ -27,6 +29,18 @@ export interface Volume extends VolumeMeta { mountpoint: string }
 // moby volume/local/local.go validName: [a-zA-Z0-9][a-zA-Z0-9_.-]+
 const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const LOCAL_OPTS = new Set(['type', 'device', 'o', 'size']);
+const MAX_NAME = 200;
+
+/**
+ * The local driver's own mount (moby volume/local/local_unix.go): `type`, `device`, `o` as mount(8)
+ * takes them; `o=bind` (with type none) binds the device path. Undefined when the volume is a plain directory.
+ */
+export function localMount(options: Record<string, string>): Mount | undefined {
+  if (!options.type && !options.device) return undefined;
+  const o = (options.o ?? '').split(',').filter(Boolean);
+  const bind = o.includes('bind') || o.includes('rbind');
+  return { type: bind ? 'bind' : options.type!, source: options.device ?? options.type!, options: o };
+}
 
 export interface VolumeStoreOptions {
   root: string;
@@ -53,13 +67,17 @@ export class VolumeStore {
     if (driver !== 'local') throw new BerthError('NotFound', `plugin "${driver}" not found`);
     const name = req.name || crypto.randomBytes(32).toString('hex');
     if (!VALID_NAME.test(name)) throw new BerthError('InvalidArgument', `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    // its directory (and the temp name it is made under) must fit NAME_MAX (255)
+    if (Buffer.byteLength(name) > MAX_NAME) throw new BerthError('InvalidArgument', `create ${name.slice(0, 64)}…: volume name is too long (maximum ${MAX_NAME} bytes)`);
     const existing = this.find(name);
     if (existing) return existing;
     const options = req.options ?? {};
     for (const k of Object.keys(options)) if (!LOCAL_OPTS.has(k)) throw new BerthError('InvalidArgument', `create ${name}: invalid option key: "${k}"`);
     if (options.type && !options.device && options.type !== 'tmpfs') throw new BerthError('InvalidArgument', `create ${name}: missing required option: "device"`);
     if (options.device && !options.type) throw new BerthError('InvalidArgument', `create ${name}: missing required option: "type"`);
-    const meta: VolumeMeta = { name, driver: 'local', createdAt: new Date().toISOString(), labels: req.labels ?? {}, options, ...(req.anonymous ? { anonymous: true } : {}) };
+    // moby volume/service Create: a volume made without a name is anonymous (prune without --all takes it)
+    const anonymous = req.anonymous || !req.name;
+    const meta: VolumeMeta = { name, driver: 'local', createdAt: new Date().toISOString(), labels: req.labels ?? {}, options, ...(anonymous ? { anonymous: true } : {}) };
     // made under a temp name and renamed in: a crash leaves a dot-directory restore removes, never half a volume
     const tmp = path.join(this.dir, `.${name}.${process.pid}.tmp`);
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -82,7 +100,7 @@ export class VolumeStore {
     if (!VALID_NAME.test(name)) return undefined;
     let text: string;
     try { text = fs.readFileSync(path.join(this.dir, name, 'opts.json'), 'utf8'); } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR' || errnoCode(e) === 'ENAMETOOLONG') return undefined;
       throw e;
     }
     return this.view(JSON.parse(text) as VolumeMeta);
@@ -102,7 +120,7 @@ export class VolumeStore {
   usedBy(name: string): string[] { return this.o.inUse?.(name) ?? []; }
 
   /** Removes a volume no container uses; `force` only makes a missing one not an error (docker's -f). */
-  remove(name: string, force = false): void {
+  async remove(name: string, force = false): Promise<void> {
     const v = this.find(name);
     if (!v) {
       if (force) return;
@@ -111,6 +129,8 @@ export class VolumeStore {
     const users = this.usedBy(name);
     // moby daemon/volumes.go + volume/service: errVolumeInUse wording
     if (users.length) throw new BerthError('Conflict', `remove ${name}: volume is in use - [${users.join(', ')}]`);
+    // a mount left by a killed daemon (its containers are gone): never delete through it
+    if (mountPoints().has(v.mountpoint)) await unmount(v.mountpoint, true);
     // renamed out first: a crash mid-delete leaves a dot-directory, never a volume with half its data
     const gone = path.join(this.dir, `.${name}.${process.pid}.rm`);
     fs.renameSync(path.join(this.dir, name), gone);
@@ -119,18 +139,42 @@ export class VolumeStore {
   }
 
   /** Unused volumes matching `keep`; docker (API >= 1.42) prunes only anonymous ones unless all=true. */
-  prune(match: (v: Volume) => boolean, all: boolean): { VolumesDeleted: string[]; SpaceReclaimed: number } {
+  async prune(match: (v: Volume) => boolean, all: boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     let space = 0;
     for (const v of this.list()) {
       if (!all && !v.anonymous) continue;
       if (!match(v) || this.usedBy(v.name).length) continue;
       const size = duBytes(v.mountpoint);
-      try { this.remove(v.name); } catch (e) { if (!(e instanceof BerthError)) throw e; continue; }
+      try { await this.remove(v.name); } catch (e) { if (!(e instanceof BerthError)) throw e; continue; }
       deleted.push(v.name);
       space += size;
     }
     return { VolumesDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  /**
+   * A container is about to use the volume: a volume with the local driver's type/device/o is mounted
+   * on its first use (docker mounts it then, and a bad option surfaces there); a `mount` event either way.
+   */
+  async mount(name: string, attrs: Record<string, string>): Promise<void> {
+    const v = this.get(name);
+    const m = localMount(v.options);
+    if (m && !mountPoints().has(v.mountpoint)) {
+      try {
+        await mountAll([m], v.mountpoint);
+      } catch (e) {
+        throw new BerthError('Internal', `error while mounting volume '${v.mountpoint}': failed to mount local volume: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    this.o.publish?.('mount', name, { driver: v.driver, ...attrs });
+  }
+
+  /** A container stopped using it: an `unmount` event, and its own mount undone when `last`. */
+  async release(name: string, attrs: Record<string, string>, last: boolean): Promise<void> {
+    const v = this.get(name);
+    if (last && localMount(v.options) && mountPoints().has(v.mountpoint)) await unmount(v.mountpoint, true);
+    this.o.publish?.('unmount', name, { driver: v.driver, ...attrs });
   }
 
   /** Records that the first-mount copy is done, so a later mount never copies again. */

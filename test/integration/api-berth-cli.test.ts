@@ -34,7 +34,7 @@ describe('berth CLI against berthd', { skip: missing }, () => {
 
   test('version and info', async () => {
     assert.equal(await ok('version', '--format', '{{.Server.APIVersion}}'), '1.50\n');
-    assert.match(await ok('version'), /API version:\s+1\.50 \(minimum version 1\.24\)/);
+    assert.match(await ok('version'), /API version:\s+1\.50 \(minimum version 1\.12\)/);
     const info = await ok('info');
     assert.match(info, /Storage Driver: overlay2/);
     assert.match(info, /Cgroup Version: [12]/);

@@ -139,7 +139,7 @@ class FakeService implements ContainerService {
       for (; i < f.lines.length; i++) {
         const l = f.lines[i]!;
         if ((l.stream === 'stdout' && o.stdout === false) || (l.stream === 'stderr' && o.stderr === false)) continue;
-        if (o.since !== undefined && Date.parse(l.time) / 1000 < o.since) continue;
+        if (o.since !== undefined && Date.parse(l.time) / 1000 < Number(o.since)) continue;
         yield l;
       }
       if (!o.follow || f.c.state.status !== 'running' || o.signal?.aborted) return;
@@ -223,7 +223,7 @@ describe('container wire mapping (pure)', () => {
     assert.equal(i.Config.Hostname, 'aaaaaaaaaaaa');
     assert.equal(i.Driver, 'overlay2');
     assert.equal(i.Image, `sha256:${'b'.repeat(64)}`);
-    assert.deepEqual(i.Mounts, [{ Type: 'bind', Source: '/tmp', Destination: '/data', Mode: '', RW: false, Propagation: 'rprivate' }]);
+    assert.deepEqual(i.Mounts, [{ Type: 'bind', Source: '/tmp', Destination: '/data', Mode: 'ro', RW: false, Propagation: 'rprivate' }]); // docker's Mode is the -v mode string as given
     assert.ok(i.NetworkSettings.Networks.bridge);
     const s = toSummary(base());
     assert.deepEqual(s.Names, ['/web']);

@@ -18,7 +18,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string }> {
 const every = [
   ...Object.keys(COMMANDS).filter((c) => !GROUPS[c]).map((c) => [c]),
   ...Object.entries(GROUPS).flatMap(([g, subs]) => Object.keys(subs).map((s) => [g, s])),
-  ['system', 'df'], ['system', 'info'], ['system', 'events'],
+  ['system', 'df'], ['system', 'info'], ['system', 'events'], ['system', 'prune'],
 ];
 
 test('every command answers --help with its usage, a summary and a description for each flag', async () => {

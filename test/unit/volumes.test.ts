@@ -40,23 +40,25 @@ test('volumes: a half-made volume (no metadata) is removed at start', () => {
   } finally { fs.rmSync(root, { recursive: true, force: true }); }
 });
 
-test('volumes: bad names, options and drivers are 4xx kinds and create nothing', () => {
+test('volumes: bad names, options and drivers are 4xx kinds and create nothing', async () => {
   const root = tmpRoot();
   try {
     const s = new VolumeStore({ root });
-    const kind = (f: () => unknown) => { try { f(); } catch (e) { return (e as BerthError).kind; } return 'ok'; };
-    assert.equal(kind(() => s.create({ name: '../x' })), 'InvalidArgument');
-    assert.equal(kind(() => s.create({ name: 'a' })), 'InvalidArgument');
-    assert.equal(kind(() => s.create({ name: 'ok1', options: { bogus: '1' } })), 'InvalidArgument');
-    assert.equal(kind(() => s.create({ name: 'ok2', driver: 'nfs' })), 'NotFound');
-    assert.equal(kind(() => s.get('nope')), 'NotFound');
-    assert.equal(kind(() => s.remove('nope')), 'NotFound');
-    assert.equal(kind(() => s.remove('nope', true)), 'ok');
+    const kind = async (f: () => unknown) => { try { await f(); } catch (e) { return (e as BerthError).kind; } return 'ok'; };
+    assert.equal(await kind(() => s.create({ name: '../x' })), 'InvalidArgument');
+    assert.equal(await kind(() => s.create({ name: 'a' })), 'InvalidArgument');
+    assert.equal(await kind(() => s.create({ name: 'x'.repeat(300) })), 'InvalidArgument');
+    assert.equal(s.find('x'.repeat(300)), undefined);
+    assert.equal(await kind(() => s.create({ name: 'ok1', options: { bogus: '1' } })), 'InvalidArgument');
+    assert.equal(await kind(() => s.create({ name: 'ok2', driver: 'nfs' })), 'NotFound');
+    assert.equal(await kind(() => s.get('nope')), 'NotFound');
+    assert.equal(await kind(() => s.remove('nope')), 'NotFound');
+    assert.equal(await kind(() => s.remove('nope', true)), 'ok');
     assert.deepEqual(fs.readdirSync(path.join(root, 'volumes')), []);
   } finally { fs.rmSync(root, { recursive: true, force: true }); }
 });
 
-test('volumes: a volume in use is not removed or pruned (409 wording); unused ones are', () => {
+test('volumes: a volume in use is not removed or pruned (409 wording); unused ones are', async () => {
   const root = tmpRoot();
   try {
     const users: Record<string, string[]> = { busy: ['c1'] };
@@ -65,18 +67,18 @@ test('volumes: a volume in use is not removed or pruned (409 wording); unused on
     s.create({ name: 'busy' });
     s.create({ name: 'idle' });
     const anon = s.create({ anonymous: true });
-    assert.throws(() => s.remove('busy'), (e: BerthError) => e.kind === 'Conflict' && e.message === 'remove busy: volume is in use - [c1]');
+    await assert.rejects(() => s.remove('busy'), (e: BerthError) => e.kind === 'Conflict' && e.message === 'remove busy: volume is in use - [c1]');
     assert.ok(s.find('busy'));
-    assert.deepEqual(s.prune(() => true, false).VolumesDeleted, [anon.name]);
-    assert.deepEqual(s.prune(() => true, true).VolumesDeleted, ['idle']);
+    assert.deepEqual((await s.prune(() => true, false)).VolumesDeleted, [anon.name]);
+    assert.deepEqual((await s.prune(() => true, true)).VolumesDeleted, ['idle']);
     assert.deepEqual(s.list().map((v) => v.name), ['busy']);
     users.busy = [];
-    s.remove('busy');
+    await s.remove('busy');
     assert.deepEqual(s.list(), []);
     assert.ok(events.includes('destroy busy'));
   } finally { fs.rmSync(root, { recursive: true, force: true }); }
 });
 
-test('volumes: names used by a container config are the non-absolute -v sources', () => {
-  assert.deepEqual(volumeNamesOf({ host: { binds: ['data:/d', '/host:/h:ro', 'cache:/c:ro'] } } as never), ['data', 'cache']);
+test('volumes: names used by an older record (no mountPoints) are the non-absolute -v sources', () => {
+  assert.deepEqual(volumeNamesOf({ config: { host: { binds: ['data:/d', '/host:/h:ro', 'cache:/c:ro'] } } } as never), ['data', 'cache']);
 });

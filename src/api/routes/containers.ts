@@ -7,6 +7,8 @@ import { BerthError, isBerthError } from '../../errors.js';
 import type { Container, ContainerService, WaitCondition } from '../../containers/types.js';
 import { checkStopTimeout } from '../../containers/validate.js';
 import { attachFrame } from '../../monitor/protocol.js';
+import { checkReadable } from '../../containers/log-config.js';
+import { mountPointsOf } from '../../volumes/users.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
 import { killOfStoppedIsOk, legacyCreate, legacyInspect } from '../legacy.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../../images/manifest.js';
@@ -16,6 +18,7 @@ import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, ty
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
 import { boolValue, checkFilters, intValue, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
 import type { Router } from '../router.js';
+import { containerSizes } from './disk-usage.js';
 import type { ApiServices } from '../server.js';
 import type { ContainerCreateRequest, ContainerCreateResponse, ContainerWaitResponse } from '../types.js';
 
@@ -82,7 +85,9 @@ export function filterContainers(s: ApiServices, list: Container[], q: URLSearch
     }
     if (f.has('is-task') && f.get('is-task')!.has('true')) continue;
     if (f.has('health') && !f.get('health')!.has(c.state.health?.status ?? 'none')) continue;
-    if (f.has('volume') || f.has('publish') || f.has('expose')) continue; // no volumes or published ports yet
+    // moby daemon/list.go: a volume filter names a mount point's volume or its destination
+    if (f.has('volume') && !mountPointsOf(c).some((m) => f.get('volume')!.has(m.name ?? '') || f.get('volume')!.has(m.destination))) continue;
+    if (f.has('publish') || f.has('expose')) continue; // no published ports yet
     const t = Date.parse(c.created);
     if (before !== undefined && !(t < before)) continue;
     if (since !== undefined && !(t > since)) continue;
@@ -140,11 +145,12 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const list = filterContainers(s, svc().list({ all: true }), query);
     const size = boolValue(query, 'size');
     const now = Date.now();
-    sendJson(res, 200, list.map((c) => toSummary(c, { size, now })));
+    sendJson(res, 200, list.map((c) => toSummary(c, { size: size && containerSizes(s, c), now })));
   });
 
   r.get('/containers/{id}/json', ({ res, params, query, version }) => {
-    sendJson(res, 200, legacyInspect(toInspect(svc().get(params.id!), { size: boolValue(query, 'size') }), version));
+    const c = svc().get(params.id!);
+    sendJson(res, 200, legacyInspect(toInspect(c, { size: boolValue(query, 'size') && containerSizes(s, c) }), version));
   });
 
   r.post('/containers/{id}/start', async ({ req, res, params }) => {
@@ -239,11 +245,15 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const now = Date.now();
     const sinceRaw = query.get('since');
     const untilRaw = query.get('until');
-    const since = sinceRaw && sinceRaw !== '0' ? parseTimestamp(sinceRaw, now) / 1000 : undefined;
-    const until = untilRaw && untilRaw !== '0' ? parseTimestamp(untilRaw, now) / 1000 : undefined;
+    // docker's "secs.nanos" goes through as it is: entries are compared to the nanosecond, as moby's reader does
+    const exact = (v: string) => (/^\d+\.\d{1,9}$/.test(v) ? v : parseTimestamp(v, now) / 1000);
+    const since = sinceRaw && sinceRaw !== '0' ? exact(sinceRaw) : undefined;
+    const until = untilRaw && untilRaw !== '0' ? exact(untilRaw) : undefined;
     const follow = boolValue(query, 'follow');
     const timestamps = boolValue(query, 'timestamps');
+    const details = boolValue(query, 'details');
     const c = svc().get(params.id!);
+    checkReadable(c.config.host.logConfig);
     const tty = !!c.config.tty;
     const ac = new AbortController();
     res.on('close', () => ac.abort());
@@ -252,7 +262,9 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     try {
       for await (const l of svc().logs(c.id, { follow, tail, since, until, stdout, stderr, signal: ac.signal })) {
         if (ac.signal.aborted) break;
-        const text = timestamps ? `${fixedNano(l.time)} ${l.line}` : l.line;
+        // moby httputils.WriteLogStream: --details puts the entry's attributes (none recorded here) and a space first
+        const line = details ? ` ${l.line}` : l.line;
+        const text = timestamps ? `${fixedNano(l.time)} ${line}` : line;
         const payload = Buffer.from(text);
         await writeAll(res, tty ? payload : attachFrame(l.stream === 'stderr' ? 2 : 1, payload));
       }

@@ -9,7 +9,8 @@ import type { VolumeWire } from '../types.js';
 
 const wire = (v: Volume): VolumeWire => ({
   Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt,
-  Labels: v.labels, Scope: 'local', Options: Object.keys(v.options).length ? v.options : null,
+  // moby marks an anonymous volume with this label; clients (compose, prune) read it
+  Labels: v.anonymous ? { 'com.docker.volume.anonymous': '', ...v.labels } : v.labels, Scope: 'local', Options: Object.keys(v.options).length ? v.options : null,
 });
 
 /** moby volume/service/convert.go filtersToBy: dangling, name (substring), label, driver. */
@@ -37,21 +38,21 @@ export function volumeRoutes(r: Router, s: ApiServices): void {
     checkFilters(f, ['dangling', 'name', 'label', 'driver']);
     sendJson(res, 200, { Volumes: store().list().filter((v) => matches(store(), f, v)).map(wire), Warnings: null });
   });
-  r.post('/volumes/prune', ({ req, res, query }) => {
+  r.post('/volumes/prune', async ({ req, res, query }) => {
     req.resume();
     const f = parseFilters(query.get('filters'));
     checkFilters(f, ['label', 'all']);
     const all = filterBool(f, 'all') ?? false;
     f.delete('all');
-    sendJson(res, 200, store().prune((v) => matches(store(), f, v), all));
+    sendJson(res, 200, await store().prune((v) => matches(store(), f, v), all));
   });
   r.get('/volumes/{name:.+}', ({ res, params }) => {
     // `docker inspect X` asks here too: without volumes, X is simply not one
     if (!s.volumes) throw new BerthError('NotFound', `get ${params.name}: no such volume`);
     sendJson(res, 200, wire(s.volumes.get(params.name!)));
   });
-  r.delete('/volumes/{name:.+}', ({ res, params, query }) => {
-    store().remove(params.name!, boolValue(query, 'force'));
+  r.delete('/volumes/{name:.+}', async ({ res, params, query }) => {
+    await store().remove(params.name!, boolValue(query, 'force'));
     sendEmpty(res, 204);
   });
 }

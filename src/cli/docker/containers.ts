@@ -11,8 +11,9 @@ import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
-import { ago, progressPrinter } from './output.js';
+import { ago, humanSize, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
+import { parseLogOpts, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
 
 // ---- flag values (go-units, docker opts) ----
 
@@ -110,6 +111,7 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   ipc: { type: 'string' }, pid: { type: 'string' }, 'group-add': { type: 'list' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
   restart: { type: 'string' }, 'health-cmd': { type: 'string' }, 'health-interval': { type: 'string' }, 'health-timeout': { type: 'string' },
   'health-retries': { type: 'string' }, 'health-start-period': { type: 'string' }, 'health-start-interval': { type: 'string' }, 'no-healthcheck': { type: 'bool' },
+  mount: { type: 'list' }, 'volumes-from': { type: 'list' }, 'log-driver': { type: 'string' }, 'log-opt': { type: 'list' },
 };
 
 /** docker opts.ParseRestartPolicy: "name[:count]"; the name itself is checked by the daemon. */
@@ -175,11 +177,15 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   const sysctls: Record<string, string> = {};
   for (const s of (f.sysctl as string[] | undefined) ?? []) { const i = s.indexOf('='); if (i <= 0) throw new BerthError('InvalidArgument', `invalid argument "${s}" for "--sysctl" flag: sysctl '${s}' is not allowed`); sysctls[s.slice(0, i)] = s.slice(i + 1); }
   const network = (f.network ?? f.net) as string | undefined;
+  const vols = splitVolumeFlags((f.volume as string[] | undefined) ?? []);
+  const mounts = ((f.mount as string[] | undefined) ?? []).map(parseMountFlag);
   const cols = process.stdout.columns;
   const rows = process.stdout.rows;
   const host: HostConfigWire = {
-    Binds: (f.volume as string[] | undefined) ?? null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
-    RestartPolicy: restartPolicy(f.restart as string | undefined), LogConfig: { Type: '', Config: {} },
+    Binds: vols.binds.length ? vols.binds : null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
+    RestartPolicy: restartPolicy(f.restart as string | undefined),
+    LogConfig: { Type: (f['log-driver'] as string | undefined) ?? '', Config: parseLogOpts((f['log-opt'] as string[] | undefined) ?? []) },
+    ...(mounts.length ? { Mounts: mounts } : {}), VolumesFrom: (f['volumes-from'] as string[] | undefined) ?? null,
     ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
     CapAdd: (f['cap-add'] as string[] | undefined) ?? null, GroupAdd: (f['group-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
     CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
@@ -205,7 +211,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     Hostname: (f.hostname as string | undefined) ?? '', Domainname: (f.domainname as string | undefined) ?? '', User: (f.user as string | undefined) ?? '',
     AttachStdin: attachStdin, AttachStdout: attachStdout, AttachStderr: attachStderr,
     Tty: tty, OpenStdin: interactive, StdinOnce: interactive && attachStdin,
-    Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: {}, WorkingDir: (f.workdir as string | undefined) ?? '',
+    Env: env, Cmd: p.rest.length ? p.rest : null, Image: image, Volumes: vols.volumes, WorkingDir: (f.workdir as string | undefined) ?? '',
     Entrypoint: entrypoint, OnBuild: null, Labels: labelsOf(f.label as string[] | undefined),
     ...(health ? { Healthcheck: health } : {}),
     ...(f['stop-signal'] ? { StopSignal: String(f['stop-signal']) } : {}),
@@ -500,7 +506,7 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     CreatedAt: new Date(x.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
     RunningFor: ago(x.Created, o.now),
     Ports: '', State: x.State, Status: x.Status,
-    Size: x.SizeRw !== undefined ? '0B' : '0B',
+    Size: x.SizeRw !== undefined ? `${humanSize(x.SizeRw)} (virtual ${humanSize(x.SizeRootFs ?? 0)})` : '0B',
     Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
     Labels: Object.entries(x.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
     Mounts: (x.Mounts ?? []).map((m) => (m.Name ?? m.Source)).join(','),

@@ -42,6 +42,10 @@ const FLAGS: Record<string, string> = {
   interactive: 'Keep STDIN open even if not attached',
   ipc: 'IPC mode to use',
   label: 'Set meta data on a container',
+  'log-driver': 'Logging driver for the container',
+  'log-opt': 'Log driver options',
+  mount: 'Attach a filesystem mount to the container',
+  'volumes-from': 'Mount volumes from the specified container(s)',
   memory: 'Memory limit',
   'memory-reservation': 'Memory soft limit',
   'memory-swap': "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
@@ -111,8 +115,14 @@ export const COMMANDS: Record<string, CommandHelp> = {
   version: { usage: 'version [OPTIONS]', summary: 'Show the Berth version information' },
   info: { usage: 'info [OPTIONS]', summary: 'Display system-wide information' },
   events: { usage: 'events [OPTIONS]', summary: 'Get real time events from the server', flags: { since: 'Show all events created since timestamp', until: 'Stream events until this timestamp' } },
+  cp: { usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-', summary: 'Copy files/folders between a container and the local filesystem', flags: { archive: 'Archive mode (copy all uid/gid information)', 'follow-link': 'Always follow symbol link in SRC_PATH', quiet: 'Suppress progress output during copy' } },
+  diff: { usage: 'diff CONTAINER', summary: "Inspect changes to files or directories on a container's filesystem" },
+  export: { usage: 'export [OPTIONS] CONTAINER', summary: "Export a container's filesystem as a tar archive", flags: { output: 'Write to a file, instead of STDOUT' } },
+  commit: { usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]', summary: "Create a new image from a container's changes", flags: { author: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")', change: 'Apply Dockerfile instruction to the created image', message: 'Commit message', pause: 'Pause container during commit (default true)' } },
+  'container prune': { usage: 'container prune [OPTIONS]', summary: 'Remove all stopped containers', flags: { force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "until=<timestamp>")' } },
+  'system prune': { usage: 'system prune [OPTIONS]', summary: 'Remove unused data', flags: { all: 'Remove all unused images not just dangling ones', force: 'Do not prompt for confirmation', volumes: 'Prune anonymous volumes', filter: 'Provide filter values (e.g. "label=<key>=<value>")' } },
   system: { usage: 'system COMMAND', summary: 'Manage Berth' },
-  'system df': { usage: 'system df [OPTIONS]', summary: 'Show docker disk usage' },
+  'system df': { usage: 'system df [OPTIONS]', summary: 'Show docker disk usage', flags: { verbose: 'Show detailed information on space usage' } },
   'system info': { usage: 'system info [OPTIONS]', summary: 'Display system-wide information' },
   'system events': { usage: 'system events [OPTIONS]', summary: 'Get real time events from the server', flags: { since: 'Show all events created since timestamp', until: 'Stream events until this timestamp' } },
   image: { usage: 'image COMMAND', summary: 'Manage images' },
@@ -120,12 +130,19 @@ export const COMMANDS: Record<string, CommandHelp> = {
   'image inspect': { usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]', summary: 'Display detailed information on one or more images' },
   'image prune': { usage: 'image prune [OPTIONS]', summary: 'Remove unused images', flags: { all: 'Remove all unused images, not just dangling ones', force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "until=<timestamp>")' } },
   container: { usage: 'container COMMAND', summary: 'Manage containers' },
+  volume: { usage: 'volume COMMAND', summary: 'Manage volumes' },
+  'volume create': { usage: 'volume create [OPTIONS] [VOLUME]', summary: 'Create a volume', flags: { driver: 'Specify volume driver name', label: 'Set metadata for a volume', opt: 'Set driver specific options', name: 'Specify volume name' } },
+  'volume ls': { usage: 'volume ls [OPTIONS]', summary: 'List volumes', flags: { quiet: 'Only display volume names', filter: "Provide filter values (e.g. 'dangling=true')", cluster: 'Display only cluster volumes, and use cluster volume list formatting' } },
+  'volume inspect': { usage: 'volume inspect [OPTIONS] VOLUME [VOLUME...]', summary: 'Display detailed information on one or more volumes' },
+  'volume rm': { usage: 'volume rm [OPTIONS] VOLUME [VOLUME...]', summary: 'Remove one or more volumes. You cannot remove a volume that is in use by a container.', flags: { force: 'Force the removal of one or more volumes' } },
+  'volume prune': { usage: 'volume prune [OPTIONS]', summary: 'Remove unused local volumes', flags: { all: 'Remove all unused volumes, not just anonymous ones', force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "label=<label>")' } },
 };
 
 /** The same help under the group's other names: `image rm` is `rmi`, `container ls` is `ps`. */
 const ALIASES: Record<string, string> = {
   'image list': 'image ls', 'image pull': 'pull', 'image push': 'push', 'image tag': 'tag', 'image rm': 'rmi', 'image remove': 'rmi',
   'image save': 'save', 'image load': 'load', 'image import': 'import', 'image history': 'history',
+  'volume list': 'volume ls', 'volume remove': 'volume rm',
   'container ls': 'ps', 'container list': 'ps', 'container ps': 'ps', 'container remove': 'rm',
 };
 

@@ -54,7 +54,7 @@ export function imageRows(list: ImageSummary[], o: { noTrunc?: boolean; all?: bo
 const IMAGE_HEADERS: Record<string, string> = { ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE' };
 
 /** -f k=v flags → the filters JSON map form. */
-function filterMap(f: string[] | undefined, extra: Record<string, string[]> = {}): Record<string, string[]> | undefined {
+export function filterMap(f: string[] | undefined, extra: Record<string, string[]> = {}): Record<string, string[]> | undefined {
   const out: Record<string, string[]> = { ...extra };
   for (const x of f ?? []) {
     const i = x.indexOf('=');
@@ -206,7 +206,7 @@ export async function history(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
-async function confirm(q: string): Promise<boolean> {
+export async function confirm(q: string): Promise<boolean> {
   process.stdout.write(`${q} [y/N] `);
   const line = await new Promise<string>((resolve) => {
     let buf = '';

@@ -9,6 +9,8 @@ import * as img from './images.js';
 import * as sys from './system.js';
 import { exec } from './exec.js';
 import * as st from './stats.js';
+import { VOLUME_SUB } from './volumes.js';
+import * as files from './filesystem.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -17,6 +19,7 @@ export const COMMANDS: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
   logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec,
   stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
+  cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit,
   images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
 };
 
@@ -31,9 +34,10 @@ const CONTAINER_SUB: Record<string, Cmd> = {
   ls: ctr.ps, list: ctr.ps, ps: ctr.ps, logs: ctr.logs, attach: ctr.attach, inspect: (g, a) => ctr.inspect(g, ['--type', 'container', ...a]),
   wait: ctr.wait, rename: ctr.rename, exec,
   stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
+  cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit, prune: files.containerPrune,
 };
 /** Commands with subcommands (`berth image ls`); `system` dispatches its own. */
-export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB };
+export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, volume: VOLUME_SUB };
 for (const [name, subs] of Object.entries(GROUPS)) {
   COMMANDS[name] = (g, args) => {
     const [sub, ...rest] = args;
@@ -42,7 +46,7 @@ for (const [name, subs] of Object.entries(GROUPS)) {
     return f(g, rest);
   };
 }
-const SYSTEM_SUBS = ['df', 'info', 'events'];
+const SYSTEM_SUBS = ['df', 'info', 'events', 'prune'];
 
 /** The name help is filed under: the command, with its subcommand for groups. */
 function helpName(cmd: string, args: string[]): { name: string; subs: string[] } {

@@ -7,6 +7,7 @@ import { mountRefusal } from '../../runtime/mount-rules.js';
 import type { Device, LinuxSeccomp, Mount, Spec } from '../../runtime/spec-types.js';
 import type { ContainerConfig, ImageRunConfig } from '../config.js';
 import { resolveUser } from './user.js';
+import { planMounts, type MountPoint } from '../../volumes/mounts.js';
 
 export interface HostDevice { type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number }
 
@@ -28,10 +29,10 @@ export interface SpecContext {
   kernel?: string;
   /** the host's hostname, which a container on the host's network shares */
   hostHostname?: string;
-  /** named volumes of `-v name:/path`, resolved to their host directories by the service (volumes/) */
-  volumePaths?: Record<string, string>;
   /** --init: the host's init binary (containers/init.ts), bind-mounted read-only as /sbin/docker-init */
   initPath?: string;
+  /** the container's mount points with their host sources, resolved by the service (volumes/users.ts) */
+  mountPoints?: MountPoint[];
 }
 
 export type SpecOpt = (s: Spec, c: ContainerConfig, ctx: SpecContext) => void;
@@ -174,21 +175,30 @@ export const withTmpfs: SpecOpt = (s, c) => {
   }
 };
 
-/** -v host:container[:ro|rw|z|Z|…] as rbind mounts (volumes by name come with volumes/). */
+/** The points a config alone gives (-v, --mount; no volumes-from, volume sources unresolved): for checks and tests. */
+function configMountPoints(c: ContainerConfig): MountPoint[] {
+  return planMounts(c, { exists: () => true, mountsOf: () => [], freshName: () => '' }).points;
+}
+
+/** A mount point as an OCI mount (moby daemon/oci_linux.go withMounts): binds and volumes rbind, tmpfs with docker's defaults. */
+export function ociMount(p: MountPoint): Mount {
+  if (p.type === 'tmpfs') return { destination: p.destination, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...(p.tmpfsData ? p.tmpfsData.split(',') : [])] };
+  if (p.type === 'volume' && !p.source) throw new BerthError('NotFound', `get ${p.name}: no such volume`);
+  return { destination: p.destination, type: 'bind', source: p.source, options: [p.nonRecursive ? 'bind' : 'rbind', p.rw ? 'rw' : 'ro', p.propagation || 'rprivate'] };
+}
+
+/**
+ * -v, --mount, --volumes-from as mounts, each replacing one at its destination. A shared or slave
+ * mount point needs the root to propagate too (moby: rootfs propagation shared, else rslave).
+ */
 export const withBinds: SpecOpt = (s, c, ctx) => {
-  for (const b of c.host.binds ?? []) {
-    const [src, dst, mode = ''] = b.split(':');
-    if (!src || !dst) throw new BerthError('InvalidArgument', `invalid volume specification: '${b}'`);
-    // a name is a volume; checkMounts (no context) judges the spec, start() passes the resolved path
-    const source = src.startsWith('/') ? src : ctx ? ctx.volumePaths?.[src] : src;
-    if (source === undefined) throw new BerthError('NotFound', `get ${src}: no such volume`);
-    if (!dst.startsWith('/')) throw new BerthError('InvalidArgument', `invalid volume specification: '${b}': the container path must be absolute`);
-    const opts = mode.split(',').filter(Boolean);
-    for (const o of opts) if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o))
-      throw new BerthError('InvalidArgument', `invalid mode: ${o}`);
-    const prop = opts.find((o) => /^r?(private|shared|slave)$/.test(o)) ?? 'rprivate';
-    const m: Mount = { destination: dst, type: 'bind', source, options: ['rbind', opts.includes('ro') ? 'ro' : 'rw', prop] };
-    s.mounts = [...s.mounts!.filter((x) => x.destination !== dst), m];
+  const points = ctx?.mountPoints ?? configMountPoints(c);
+  for (const p of points) {
+    const m = ociMount(p);
+    s.mounts = [...s.mounts!.filter((x) => x.destination !== p.destination), m];
+    if (!s.linux) continue;
+    if (/^r?shared$/.test(p.propagation)) s.linux.rootfsPropagation = 'shared';
+    else if (/^r?slave$/.test(p.propagation) && s.linux.rootfsPropagation !== 'shared') s.linux.rootfsPropagation = 'rslave';
   }
 };
 
@@ -324,9 +334,10 @@ export const withInit: SpecOpt = (s, c, ctx) => {
  * on a masked path — are refused now, so nothing is created. The mounts come from the same options
  * that build the spec; `isProcfs` is the host fact for a bind onto /proc.
  */
-export function checkMounts(c: ContainerConfig, isProcfs: (source: string) => boolean): void {
+export function checkMounts(c: ContainerConfig, isProcfs: (source: string) => boolean, points?: MountPoint[]): void {
   const s: Spec = { ociVersion: '', mounts: [] };
-  for (const o of [withTmpfs, withBinds]) o(s, c, undefined as unknown as SpecContext); // no context: volume names stay names
+  withTmpfs(s, c, undefined as unknown as SpecContext);
+  for (const p of points ?? configMountPoints(c)) s.mounts!.push(p.type === 'volume' ? { destination: p.destination, type: 'bind', source: p.source || p.name } : ociMount(p));
   for (const m of s.mounts!) {
     const bind = m.type === 'bind';
     const why = mountRefusal({ destination: m.destination, type: m.type, bind, procfsSource: bind && isProcfs(m.source ?? '') }, c.host.privileged ? [] : MASKED);

@@ -1,0 +1,112 @@
+// cli/docker/volumes: `volume create/ls/inspect/rm/prune` in docker's grammar and output (docker/cli
+// cli/command/volume), over /volumes.
+import type { VolumeWire } from '../../api/types.js';
+import { ApiError } from '../../client/index.js';
+import { BerthError } from '../../errors.js';
+import { parseFlags } from '../args.js';
+import { connect, type Globals } from './connect.js';
+import { formatRows, render } from './format.js';
+import { confirm, filterMap } from './images.js';
+import { humanSize } from './output.js';
+
+type Cmd = (g: Globals, args: string[]) => Promise<number>;
+
+function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const x of list ?? []) {
+    const i = x.indexOf('=');
+    if (flag === 'opt' && i <= 0) throw new BerthError('InvalidArgument', `invalid argument "${x}" for "-o, --opt" flag: invalid key value pair format in driver options`);
+    if (i < 0) out[x] = ''; else out[x.slice(0, i)] = x.slice(i + 1);
+  }
+  return out;
+}
+
+const create: Cmd = async (g, args) => {
+  const p = parseFlags(args, { driver: { short: 'd', type: 'string' }, label: { type: 'list' }, opt: { short: 'o', type: 'list' }, name: { type: 'string' } });
+  if (p.positionals.length > 1) throw new BerthError('InvalidArgument', '"volume create" requires at most 1 argument');
+  const name = p.positionals[0] ?? (p.flags.name as string | undefined) ?? '';
+  if (p.positionals[0] && p.flags.name && p.flags.name !== p.positionals[0]) throw new BerthError('InvalidArgument', `conflicting options: either specify --name or provide positional arg, not both`);
+  const c = connect(g);
+  try {
+    const v = await c.json<VolumeWire>('POST', '/volumes/create', {
+      body: { Name: name, Driver: (p.flags.driver as string | undefined) ?? 'local', DriverOpts: keyValues(p.flags.opt as string[] | undefined, 'opt'), Labels: keyValues(p.flags.label as string[] | undefined, 'label') },
+    });
+    process.stdout.write(`${v.Name}\n`);
+    return 0;
+  } finally { c.close(); }
+};
+
+const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', CreatedAt: 'CREATED', Links: 'LINKS', Size: 'SIZE' };
+
+const ls: Cmd = async (g, args) => {
+  const p = parseFlags(args, { quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' }, cluster: { type: 'bool' } });
+  if (p.positionals.length) throw new BerthError('InvalidArgument', '"volume ls" accepts no arguments');
+  const c = connect(g);
+  try {
+    const r = await c.json<{ Volumes: VolumeWire[] | null }>('GET', '/volumes', { query: { filters: JSON.stringify(filterMap(p.flags.filter as string[] | undefined) ?? {}) } });
+    const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
+    if (p.flags.quiet) { process.stdout.write(vols.map((v) => `${v.Name}\n`).join('')); return 0; }
+    const rows = vols.map((v) => ({
+      Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt ?? '',
+      Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A',
+    }));
+    process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
+    return 0;
+  } finally { c.close(); }
+};
+
+const inspect: Cmd = async (g, args) => {
+  const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
+  if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume inspect" requires at least 1 argument');
+  const c = connect(g);
+  const out: unknown[] = [];
+  const errs: string[] = [];
+  try {
+    for (const n of p.positionals) {
+      try { out.push(await c.json('GET', `/volumes/${encodeURIComponent(n)}`)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); }
+    }
+  } finally { c.close(); }
+  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
+  else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
+  return errs.length ? 1 : 0;
+};
+
+const rm: Cmd = async (g, args) => {
+  const p = parseFlags(args, { force: { short: 'f', type: 'bool' } });
+  if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume rm" requires at least 1 argument');
+  const c = connect(g);
+  let rc = 0;
+  try {
+    for (const n of p.positionals) {
+      try {
+        await c.drain('DELETE', `/volumes/${encodeURIComponent(n)}`, { query: { force: p.flags.force ? true : undefined } });
+        process.stdout.write(`${n}\n`);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        process.stderr.write(`Error response from daemon: ${e.message}\n`);
+        rc = 1;
+      }
+    }
+  } finally { c.close(); }
+  return rc;
+};
+
+const prune: Cmd = async (g, args) => {
+  const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  if (!p.flags.force) {
+    const what = p.flags.all ? 'all local volumes not used by at least one container' : 'anonymous local volumes not used by at least one container';
+    if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return 0;
+  }
+  const filters = filterMap(p.flags.filter as string[] | undefined, p.flags.all ? { all: ['true'] } : {}) ?? {};
+  const c = connect(g);
+  try {
+    const r = await c.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', { query: { filters: JSON.stringify(filters) } });
+    if (r.VolumesDeleted?.length) process.stdout.write(`Deleted Volumes:\n${r.VolumesDeleted.map((n) => `${n}\n`).join('')}\n`);
+    process.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    return 0;
+  } finally { c.close(); }
+};
+
+/** `volume SUBCOMMAND …` (registered as a group in cli/docker/index.ts) */
+export const VOLUME_SUB: Record<string, Cmd> = { create, ls, list: ls, inspect, rm, remove: rm, prune };
