@@ -17,6 +17,7 @@ import { containerRoutes } from './routes/containers.js';
 import { archiveRoutes } from './routes/archive.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
 import { execRoutes } from './routes/exec.js';
+import { statsRoutes } from './routes/stats.js';
 import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
@@ -54,6 +55,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   archiveRoutes(r, s);
   diskUsageRoutes(r, s);
   execRoutes(r, s, hijack);
+  statsRoutes(r, s);
   volumeRoutes(r, s);
   networkRoutes(r, s);
   absentRoutes(r);

@@ -188,3 +188,12 @@ export interface EndpointConfigWire {
   IPAMConfig?: { IPv4Address?: string | null; IPv6Address?: string | null; LinkLocalIPs?: string[] | null } | null;
   Links?: string[] | null; Aliases?: string[] | null; MacAddress?: string | null; DriverOpts?: Record<string, string> | null;
 }
+/** POST /containers/{id}/update (container.UpdateConfig: Resources + RestartPolicy) */
+export interface ContainerUpdateRequest {
+  Memory?: number; MemorySwap?: number; MemoryReservation?: number; NanoCpus?: number; CpuShares?: number; CpuQuota?: number; CpuPeriod?: number;
+  CpusetCpus?: string; CpusetMems?: string; PidsLimit?: number | null; BlkioWeight?: number;
+  RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+  [other: string]: unknown;
+}
+export interface ContainerUpdateResponse { Warnings: string[] }
+export interface ContainerTopResponse { Titles: string[]; Processes: string[][] }

@@ -43,6 +43,10 @@ import type { ContainerNetworks, EndpointRequest } from '../network/types.js';
 import { hostResolv, hostsFile, parseExtraHost, resolvConf } from './etc-files.js';
 import { mergeExposed, portRequests } from '../network/ports.js';
 import type { PortPublisher } from '../network/ports-publisher.js';
+import { checkPause, checkUnpause, thawsAfterSignal } from './pause.js';
+import { StatsSampler, type StatsTarget } from './stats.js';
+import { top, type TopResult } from './top.js';
+import { planUpdate, resourcesOf, type ResourceUpdate } from './update.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
@@ -73,6 +77,8 @@ export class Containers implements ContainerService {
   /** a stopped container's root mounted for cp/diff/export/commit (withRoot): start waits for it */
   private readonly rootBusy = new Map<string, Promise<void>>();
   readonly execs: Execs;
+  /** docker stats' samples (containers/stats.ts) */
+  readonly sampler = new StatsSampler();
   private readonly restarts: Restarts;
   private readonly health: HealthChecks;
 
@@ -256,7 +262,8 @@ export class Containers implements ContainerService {
   async start(ref: string, byPolicy = false): Promise<boolean> {
     const c = this.find(ref);
     while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
-    if (c.state.status === 'running' || c.state.status === 'paused' || (c.state.status === 'restarting' && !byPolicy)) return false;
+    if (c.state.status === 'paused') throw new BerthError('Conflict', 'cannot start a paused container, try unpause instead'); // moby daemon/start.go
+    if (c.state.status === 'running' || (c.state.status === 'restarting' && !byPolicy)) return false;
     if (!byPolicy) this.restarts.userStart(c);
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
@@ -589,6 +596,7 @@ export class Containers implements ContainerService {
     const exited = sig === 9 ? this.nextExit(c.id) : undefined;
     runtimeKill(RuntimeContainer.load(this.runtime, c.id), sig, sig === 9);
     this.event('kill', c, { signal: String(sig) });
+    if (thawsAfterSignal(c, sig, c.config.stopSignal ? parseSignal(c.config.stopSignal) : undefined)) await this.thaw(c);
     await exited;
   }
 
@@ -647,6 +655,7 @@ export class Containers implements ContainerService {
       this.endRestarting(c);
     }
     if (c.state.status === 'running' || c.state.status === 'paused') {
+      if (!opts.force && c.state.status === 'paused') throw new BerthError('Conflict', `cannot remove container "/${c.name}": container is paused and must be unpaused first`);
       if (!opts.force) throw new BerthError('Conflict', `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`);
       const exited = this.nextExit(c.id);
       await this.kill(c.id, 'SIGKILL').catch(() => undefined);
@@ -657,6 +666,7 @@ export class Containers implements ContainerService {
     this.restarts.forget(c.id);
     this.health.stop(c.id);
     this.execs.forget(c.id);
+    this.sampler.forget(c.id);
     await unmount(path.join(this.dir, c.id, 'rootfs'), true).catch(() => undefined);
     await this.o.images.snapshots.remove(snapshotKey(c.id)).catch(() => undefined);
     fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
@@ -696,6 +706,7 @@ export class Containers implements ContainerService {
   /** `docker exec`: an instance to start later (Conflict when the container is not running). */
   async execCreate(ref: string, cfg: ExecConfig): Promise<string> {
     const c = this.find(ref);
+    if (c.state.status === 'paused') throw new BerthError('Conflict', `Container ${c.id} is paused, unpause the container before exec`);
     if (c.state.status !== 'running') throw new BerthError('Conflict', `Container ${c.id} is not running`);
     const id = this.execs.create(c.id, cfg);
     this.event('exec_create', c, { execID: id });
@@ -714,6 +725,74 @@ export class Containers implements ContainerService {
   }
 
   execInspect(execId: string): ExecInstance { return this.execs.get(execId); }
+
+  /** What stats needs of a running or paused container; no target when it is not running. */
+  statsTarget(ref: string): { container: Container; target?: StatsTarget } {
+    const c = this.find(ref);
+    if (c.state.status !== 'running' && c.state.status !== 'paused') return { container: view(c) };
+    const rc = RuntimeContainer.load(this.runtime, c.id);
+    const mode = c.config.host.networkMode ?? '';
+    return { container: view(c), target: { id: c.id, pid: c.state.pid, cgroup: () => rc.cgroup(), ownNetwork: mode !== 'host' && !mode.startsWith('container:') } };
+  }
+
+  async top(ref: string, psArgs?: string): Promise<TopResult> {
+    const c = this.find(ref);
+    if (c.state.status !== 'running' && c.state.status !== 'paused') throw new BerthError('Conflict', `container ${c.id} is not running`);
+    const r = await top(RuntimeContainer.load(this.runtime, c.id).cgroup().pids(), psArgs);
+    this.event('top', c);
+    return r;
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.find(ref);
+    checkPause(c);
+    await RuntimeContainer.load(this.runtime, c.id).cgroup().freeze();
+    if (c.state.status !== 'running') return; // it ended while freezing
+    c.state = { ...c.state, status: 'paused' };
+    this.save(c);
+    this.event('pause', c);
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.find(ref);
+    checkUnpause(c);
+    await this.thaw(c);
+  }
+
+  private async thaw(c: Record): Promise<void> {
+    try { RuntimeContainer.load(this.runtime, c.id).cgroup().thaw(); } catch (e) { if (!(e instanceof BerthError && e.kind === 'NotFound')) throw e; }
+    if (c.state.status !== 'paused') return;
+    c.state = { ...c.state, status: 'running' };
+    this.save(c);
+    this.event('unpause', c);
+  }
+
+  /** `docker update`: checked whole first (containers/update.ts), written to a live cgroup (undone on failure), then stored. */
+  async update(ref: string, u: ResourceUpdate, host: { ncpu: number; cpus: string; mems: string }): Promise<{ warnings: string[] }> {
+    const c = this.find(ref);
+    let plan: ReturnType<typeof planUpdate>;
+    try {
+      plan = planUpdate(c.config.host, u, host);
+    } catch (e) {
+      // moby errCannotUpdate: the conflicts with what is set name the container
+      if (e instanceof BerthError && e.kind === 'Conflict') throw new BerthError('Conflict', `Cannot update container ${c.id}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    if (plan.resources && (c.state.status === 'running' || c.state.status === 'paused')) {
+      const cg = RuntimeContainer.load(this.runtime, c.id).cgroup();
+      try {
+        cg.apply(plan.resources);
+      } catch (e) {
+        try { cg.apply(resourcesOf(c.config.host, plan.touched)); } catch (e2) { this.o.log?.(`container ${c.id}: update rollback: ${(e2 as Error).message}`); }
+        const kind = e instanceof BerthError ? e.kind : 'Internal';
+        throw new BerthError(kind, `Cannot update container ${c.id}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    c.config = { ...c.config, host: plan.host };
+    this.save(c);
+    this.event('update', c);
+    return { warnings: plan.warnings };
+  }
 
   /**
    * cp, diff, export, commit (containers/archive.ts, commit.ts): fn gets the container's root — the

@@ -1,6 +1,9 @@
 // containers/types: the container service as api/ and cli/ see it. Domain types, camelCase;
 // api/types.ts maps them to Docker's wire shapes.
 import type { ContainerConfig } from './config.js';
+import type { StatsSampler, StatsTarget } from './stats.js';
+import type { TopResult } from './top.js';
+import type { ResourceUpdate } from './update.js';
 import type { ContainerRoot } from './root.js';
 import type { Health } from './health.js';
 import type { MountPoint } from '../volumes/mounts.js';
@@ -66,6 +69,15 @@ export interface ContainerService {
   logs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   resize(ref: string, height: number, width: number): Promise<void>;
   counts(): { running: number; paused: number; stopped: number };
+  readonly sampler: StatsSampler;
+  /** The container, and what stats samples of it when it runs (containers/stats.ts). */
+  statsTarget(ref: string): { container: Container; target?: StatsTarget };
+  /** ps over its processes (Conflict when not running). */
+  top(ref: string, psArgs?: string): Promise<TopResult>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+  /** InvalidArgument (docker's wording) before anything changes; host: the CPUs and memory nodes there are. */
+  update(ref: string, u: ResourceUpdate, host: { ncpu: number; cpus: string; mems: string }): Promise<{ warnings: string[] }>;
   /** cp, diff, export, commit: fn gets the container's root (mounted for the call when stopped); pause freezes it meanwhile */
   withRoot?<T>(ref: string, fn: (r: ContainerRoot) => Promise<T>, o?: { pause?: boolean }): Promise<T>;
   /** `network connect`: recorded on a created container, attached now on a running one; twice is PermissionDenied (docker's 403). */

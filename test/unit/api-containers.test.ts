@@ -1,6 +1,7 @@
 // The container endpoints in process against a fake ContainerService whose "monitor" is a real unix
 // socket speaking the attach protocol (stdcopy frames, STDIN/CLOSE_STDIN/RESIZE): create/start/wait/
 // logs/attach/list/inspect/rm through the typed client, raw HTTP, and the real docker CLI when present.
+import { StatsSampler } from '../../src/containers/stats.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -147,6 +148,13 @@ class FakeService implements ContainerService {
   }
   async resize(ref: string, h: number, w: number) { this.find(ref).resized = [h, w]; }
   counts() { const l = this.list(); return { running: l.filter((c) => c.state.status === 'running').length, paused: 0, stopped: l.filter((c) => c.state.status !== 'running').length }; }
+  // stats, top, pause, update: tested against the real service (integration/stats.test.ts)
+  readonly sampler = new StatsSampler();
+  statsTarget(ref: string) { return { container: this.get(ref) }; }
+  async top(): Promise<never> { throw new BerthError('NotImplemented', 'fake'); }
+  async pause(): Promise<void> { throw new BerthError('NotImplemented', 'fake'); }
+  async unpause(): Promise<void> { throw new BerthError('NotImplemented', 'fake'); }
+  async update(): Promise<never> { throw new BerthError('NotImplemented', 'fake'); }
   close() { for (const f of this.all.values()) f.server.close(); }
 }
 

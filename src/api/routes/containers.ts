@@ -162,7 +162,7 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
       // moby daemon/start.go: a --rm container whose start failed is removed; `docker run --rm` waits
       // for that removal (condition=removed) before it reports the error, and would hang otherwise
       const c = (() => { try { return svc().get(params.id!); } catch { return undefined; } })();
-      if (c && c.config.host.autoRemove && c.state.status !== 'running') await svc().remove(c.id, { force: true }).catch(() => undefined);
+      if (c && c.config.host.autoRemove && c.state.status !== 'running' && c.state.status !== 'paused') await svc().remove(c.id, { force: true }).catch(() => undefined);
       throw e;
     }
     sendEmpty(res, started ? 204 : 304);

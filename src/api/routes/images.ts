@@ -161,6 +161,8 @@ async function save(s: ApiServices, res: http.ServerResponse, names: string[]): 
     });
     if (!started) res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     res.end();
+    // moby image_exporter: one "save" event per image saved
+    for (const n of names) { const id = s.images.resolveId(n); s.events.publish('image', 'save', id, imageAttrs(s, id, n)); }
   } catch (e) {
     if (!started) throw e;
     res.destroy(e as Error); // a half-written tar must not look complete

@@ -109,7 +109,8 @@ export function systemRoutes(r: Router, s: ApiServices): void {
     stream.start();
     const sinceNs = since === undefined ? undefined : since * 1e6;
     const untilNs = until === undefined ? Infinity : until * 1e6;
-    if (sinceNs !== undefined) for (const e of s.events.replay(sinceNs, untilNs)) if (eventMatches(e, f)) stream.write(e);
+    // moby loadBufferedEvents: `until` alone replays the kept history up to it as well
+    if (sinceNs !== undefined || until !== undefined) for (const e of s.events.replay(sinceNs ?? 0, untilNs)) if (eventMatches(e, f)) stream.write(e);
     if (until !== undefined && until <= Date.now()) { stream.end(); return; }
     await new Promise<void>((resolve) => {
       const unsubscribe = s.events.subscribe((e) => { if (e.timeNano <= untilNs && eventMatches(e, f)) stream.write(e); });

@@ -13,3 +13,4 @@ export { compileDeviceFilter } from './device-bpf.js';
 export { validateResources, type PlanOptions } from './validate.js';
 export { V1Manager } from './v1.js';
 export { V2Manager, V2_CONTROLLERS } from './v2.js';
+export { readV1Metrics, readV2Metrics, parseFlatKeyed, parseV1Blkio, parseIoStat, type CgroupMetrics, type BlkioEntry } from './metrics.js';

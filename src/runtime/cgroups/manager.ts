@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, errnoCode, type ErrorKind } from '../../errors.js';
 import type { LinuxResources } from '../spec-types.js';
 import { sleepSync } from '../../util/fs.js';
+import type { CgroupMetrics } from './metrics.js';
 
 export interface CgroupStats {
   /** Limits are -1 when unlimited. */
@@ -27,6 +28,8 @@ export interface CgroupManager {
   /** Every process in the cgroup and its descendants. */
   pids(): number[];
   stats(): CgroupStats;
+  /** Every usage counter `docker stats` reports (cpu, memory.stat, pids, blkio). */
+  metrics(): CgroupMetrics;
   oomKillCount(): number;
   /** Kills what is left, then removes the directories leaf-first; fine if already gone. */
   destroy(): Promise<void>;

@@ -10,6 +10,7 @@ import {
 } from './manager.js';
 import { readHugePageSizes, resolveCgroupsPath, V1_CONTROLLERS } from './mode.js';
 import { planV1, type V1Write } from './plan-v1.js';
+import { readV1Metrics, type CgroupMetrics } from './metrics.js';
 
 // Why a file can be missing on a v1 kernel; appended to the "does not support" error.
 const HINTS: Record<string, string> = {
@@ -184,6 +185,10 @@ export class V1Manager implements CgroupManager {
       pids: pids ? { current: readNumber(pids, 'pids.current'), limit: readNumber(pids, 'pids.max', -1) } : { current: 0, limit: -1 },
       cpu: { usageNs: acct ? readNumber(acct, 'cpuacct.usage') : 0 },
     };
+  }
+
+  metrics(): CgroupMetrics {
+    return readV1Metrics((c) => this.dirs.get(c));
   }
 
   /** The oom_kill line of memory.oom_control (Linux 4.13+); 0 when the kernel lacks it. */

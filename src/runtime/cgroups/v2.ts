@@ -10,6 +10,7 @@ import {
 } from './manager.js';
 import { readHugePageSizes, resolveCgroupsPath } from './mode.js';
 import { planV2, type V2Write } from './plan-v2.js';
+import { readV2Metrics, type CgroupMetrics } from './metrics.js';
 
 /** Controllers Berth enables for its cgroups; devices and freezer are built into every v2 cgroup. */
 export const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'pids', 'hugetlb', 'rdma', 'misc'];
@@ -142,6 +143,10 @@ export class V2Manager implements CgroupManager {
       pids: { current: readNumber(d, 'pids.current'), limit: readNumber(d, 'pids.max', -1) },
       cpu: { usageNs: (readKeyed(d, 'cpu.stat', 'usage_usec') ?? 0) * 1000 },
     };
+  }
+
+  metrics(): CgroupMetrics {
+    return readV2Metrics(this.dir);
   }
 
   /** oom_kill of memory.events (hierarchical: includes descendants). */
