@@ -196,13 +196,13 @@ export function configWire(c: Container): ContainerConfigWire {
 }
 
 /** GET /containers/{id}/json */
-export function toInspect(c: Container, o: { size?: boolean } = {}): ContainerInspect {
+export function toInspect(c: Container, o: { size?: boolean | ContainerSizes } = {}): ContainerInspect {
   return {
     Id: c.id, Created: c.created, Path: c.path, Args: c.args, State: stateWire(c.state), Image: c.imageId,
     ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: c.logPath, Name: `/${c.name}`, RestartCount: c.restartCount,
     Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
     HostConfig: hostConfigWire(c), GraphDriver: { Name: 'overlay2', Data: null },
-    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    ...(o.size ? { SizeRw: typeof o.size === 'object' ? o.size.rw : 0, SizeRootFs: typeof o.size === 'object' ? o.size.rootFs : 0 } : {}),
     Mounts: mountsOf(c), Config: configWire(c), NetworkSettings: networkSettings(c),
   };
 }
@@ -246,12 +246,15 @@ export function statusText(s: ContainerState, now = Date.now()): string {
 }
 
 /** GET /containers/json item. */
-export function toSummary(c: Container, o: { size?: boolean; now?: number } = {}): ContainerSummary {
+/** SizeRw (the writable layer) and SizeRootFs (it and the image), as `size=1` reports them. */
+export interface ContainerSizes { rw: number; rootFs: number }
+
+export function toSummary(c: Container, o: { size?: boolean | ContainerSizes; now?: number } = {}): ContainerSummary {
   return {
     Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId,
     Command: c.args.length ? `${c.path} ${c.args.join(' ')}` : c.path,
     Created: Math.floor(Date.parse(c.created) / 1000), Ports: [],
-    ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
+    ...(o.size ? { SizeRw: typeof o.size === 'object' ? o.size.rw : 0, SizeRootFs: typeof o.size === 'object' ? o.size.rootFs : 0 } : {}),
     Labels: c.config.labels ?? {}, State: c.state.status, Status: statusText(c.state, o.now),
     HostConfig: { NetworkMode: c.config.host.networkMode ?? 'default' },
     NetworkSettings: { Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) } },

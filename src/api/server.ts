@@ -13,6 +13,8 @@ import type { ContainerService } from '../containers/types.js';
 import { HijackRoutes, upgradeListener } from './hijack.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
+import { archiveRoutes } from './routes/archive.js';
+import { diskUsageRoutes } from './routes/disk-usage.js';
 import { execRoutes } from './routes/exec.js';
 import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
@@ -45,6 +47,8 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   systemRoutes(r, s);
   imageRoutes(r, s);
   containerRoutes(r, s, hijack);
+  archiveRoutes(r, s);
+  diskUsageRoutes(r, s);
   execRoutes(r, s, hijack);
   volumeRoutes(r, s);
   absentRoutes(r);

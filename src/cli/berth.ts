@@ -33,6 +33,7 @@ A Docker-compatible container engine.
 
 Commands through berthd (docker's grammar; -H/--host, BERTH_HOST or DOCKER_HOST pick the daemon):
   run, create, start, stop, restart, kill, rm, ps, logs, exec, attach, inspect, wait, rename,
+  cp, diff, export, commit, container prune, system df|prune,
   images, pull, push, tag, rmi, save, load, import, history, login, logout, info, version, events, system df,
   container …, image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
 

@@ -29,6 +29,7 @@ import { copyUp, ensureVolumes, removeAnonymous, volumePaths, withAnonymousVolum
 import { imageRunConfig, type ContainerConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
+import { bindSources, type ContainerRoot } from './root.js';
 import { buildContainerSpec, commandOf, type HostDevice } from './spec/index.js';
 import { recordProblem } from './validate.js';
 import { Restarts, restartsAtDaemonStart } from './restart.js';
@@ -59,6 +60,8 @@ export class Containers implements ContainerService {
   private readonly removeWaiters = new Map<string, Array<() => void>>();
   private readonly finishing = new Set<string>();
   private readonly cgroupMode = detectCgroupMode();
+  /** a stopped container's root mounted for cp/diff/export/commit (withRoot): start waits for it */
+  private readonly rootBusy = new Map<string, Promise<void>>();
   readonly execs: Execs;
   private readonly restarts: Restarts;
   private readonly health: HealthChecks;
@@ -219,8 +222,13 @@ export class Containers implements ContainerService {
   /** `byPolicy`: a restart policy's start, which keeps RestartCount (a user's start resets it, as docker's). */
   async start(ref: string, byPolicy = false): Promise<boolean> {
     const c = this.find(ref);
+<<<<<<< HEAD
     if (c.state.status === 'running' || c.state.status === 'paused' || (c.state.status === 'restarting' && !byPolicy)) return false;
     if (!byPolicy) this.restarts.userStart(c);
+=======
+    while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
+    if (c.state.status === 'running' || c.state.status === 'paused') return false;
+>>>>>>> h/cp
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true });
@@ -486,6 +494,39 @@ export class Containers implements ContainerService {
   }
 
   execInspect(execId: string): ExecInstance { return this.execs.get(execId); }
+
+  /**
+   * cp, diff, export, commit (containers/archive.ts, commit.ts): fn gets the container's root — the
+   * running container's merged rootfs, or its snapshot mounted for the call (start waits) — its
+   * writable layer and the host sources of its bind mounts. `pause` freezes a running container meanwhile.
+   */
+  async withRoot<T>(ref: string, fn: (r: ContainerRoot) => Promise<T>, o: { pause?: boolean } = {}): Promise<T> {
+    const c = this.find(ref);
+    const dir = path.join(this.dir, c.id);
+    const rootfs = path.join(dir, 'rootfs');
+    while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
+    const root: ContainerRoot = {
+      container: view(c), rootfs, upper: this.o.images.snapshots.fsPath(snapshotKey(c.id)),
+      lowers: (() => { const p = this.o.images.snapshots.stat(snapshotKey(c.id)).parent; return p ? this.o.images.snapshots.lowers(p) : []; })(),
+      parent: this.o.images.snapshots.stat(snapshotKey(c.id)).parent,
+      mounts: bindSources(c.config, dir, volumePaths(this.o.volumes, c.config)),
+    };
+    if (c.state.status === 'running' || c.state.status === 'paused') {
+      const cg = o.pause && c.state.status === 'running' ? RuntimeContainer.load(this.runtime, c.id).cgroup() : undefined;
+      await cg?.freeze();
+      try { return await fn(root); } finally { if (cg) cg.thaw(); }
+    }
+    let done!: () => void;
+    this.rootBusy.set(c.id, new Promise<void>((r) => { done = r; }));
+    try {
+      fs.mkdirSync(rootfs, { recursive: true });
+      await mountAll(c.mounts, rootfs);
+      try { return await fn(root); } finally { await unmount(rootfs, true).catch(() => undefined); }
+    } finally {
+      this.rootBusy.delete(c.id);
+      done();
+    }
+  }
 
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.find(ref);

@@ -2,6 +2,7 @@
 // api/types.ts maps them to Docker's wire shapes.
 import type { ContainerConfig } from './config.js';
 import type { Health } from './health.js';
+import type { ContainerRoot } from './root.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -57,4 +58,6 @@ export interface ContainerService {
   logs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   resize(ref: string, height: number, width: number): Promise<void>;
   counts(): { running: number; paused: number; stopped: number };
+  /** cp, diff, export, commit: fn gets the container's root (mounted for the call when stopped); pause freezes it meanwhile */
+  withRoot?<T>(ref: string, fn: (r: ContainerRoot) => Promise<T>, o?: { pause?: boolean }): Promise<T>;
 }

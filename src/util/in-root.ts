@@ -41,6 +41,11 @@ const at = (dir: Handle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
 export interface WalkHooks {
   /** called after each component is opened; tests use it to race a rename against the walk */
   afterStep?: (done: string[]) => Promise<void>;
+  /**
+   * The container's bind mounts (volumes, binds, /etc/hosts …) by destination: reaching one of these
+   * container paths continues in its host source, as the container sees it (`cp` into a volume).
+   */
+  mounts?: ReadonlyMap<string, string>;
 }
 
 interface Walked {
@@ -76,7 +81,14 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
         if (errnoCode(e) === 'ENOENT') return { resolved: names, rest: [name, ...parts] };
         throw refuse(p, (e as Error).message, e, verb);
       }
-      const st = await h.stat();
+      let st = await h.stat();
+      const mounted = hooks.mounts?.get(`/${[...names, name].join('/')}`);
+      if (mounted !== undefined && !st.isSymbolicLink()) {
+        // the source is the host path the runtime mounted there: trusted, chosen by the admin
+        // (one not made yet — a container's hosts file before its first start — leaves the root's own)
+        const src = await fs.promises.open(mounted, O_PATH).catch(() => undefined);
+        if (src) { await h.close(); h = src; st = await h.stat(); }
+      }
       if (st.isSymbolicLink()) {
         let target: string;
         try { target = await fs.promises.readlink(at(dir, name)); } finally { await h.close(); }
@@ -104,13 +116,55 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
  * the part from the first missing component on is kept as written. Runtimes resolve a mount's
  * destination so before judging it (runc: securejoin before checkProcMount).
  */
-export async function resolveInRoot(root: string, p: string): Promise<string> {
-  const w = await walk(root, p, {}, 'resolve');
+export async function resolveInRoot(root: string, p: string, hooks: WalkHooks = {}): Promise<string> {
+  const w = await walk(root, p, hooks, 'resolve');
   await w.handle?.close();
   return path.posix.normalize(`/${[...w.resolved, ...w.rest].join('/')}`);
 }
 
 export interface OpenedInRoot { handle: Handle; size: number }
+
+export interface PathInRoot {
+  /** O_PATH fd of what `p` names (its last component not followed when it is a symlink); the caller closes it */
+  handle: Handle;
+  /** the container's path of `handle`, symlinks before the last component resolved */
+  resolved: string;
+  /** the text of the symlink `handle` is, when it is one */
+  link?: string;
+}
+
+/**
+ * What `p` names inside `root`, for `cp`: the parent resolved as the container sees it, the last
+ * component itself (a symlink is not followed, as lstat); undefined when it does not exist. A path
+ * ending in `/` or `/.` follows the last component too (moby's container.ResolvePath).
+ */
+export async function lookupInRoot(root: string, p: string, hooks: WalkHooks = {}): Promise<PathInRoot | undefined> {
+  const clean = path.posix.normalize(`/${p}`);
+  const follow = /\/\.?$/.test(p) || clean === '/';
+  const dir = follow ? clean : path.posix.dirname(clean);
+  const w = await walk(root, dir, hooks, 'resolve');
+  if (w.rest.length > 0) { await w.handle?.close(); return undefined; }
+  const base = follow ? undefined : path.posix.basename(clean);
+  const parent = w.handle ?? await fs.promises.open(root, O_PATH | O_DIRECTORY);
+  if (!base) return { handle: parent, resolved: `/${w.resolved.join('/')}` };
+  try {
+    if (!(await parent.stat()).isDirectory()) return undefined;
+    const resolved = `/${[...w.resolved, base].join('/')}`;
+    const mounted = hooks.mounts?.get(resolved);
+    try {
+      const src = mounted === undefined ? undefined : await fs.promises.open(mounted, O_PATH).catch(() => undefined);
+      const handle = src ?? await fs.promises.open(at(parent, base), O_PATH | O_NOFOLLOW);
+      // a symlink's text is read through its parent (readlink of the fd's magic link would name the fd)
+      const link = !src && (await handle.stat()).isSymbolicLink() ? await fs.promises.readlink(at(parent, base)) : undefined;
+      return { handle, resolved, ...(link !== undefined ? { link } : {}) };
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+      throw refuse(p, (e as Error).message, e, 'resolve');
+    }
+  } finally {
+    await parent.close();
+  }
+}
 
 /**
  * Opens `p` inside `root` for reading: a regular file no larger than `maxBytes`, opened O_NONBLOCK

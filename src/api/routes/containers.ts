@@ -16,6 +16,7 @@ import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, ty
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
 import { boolValue, checkFilters, intValue, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
 import type { Router } from '../router.js';
+import { containerSizes } from './disk-usage.js';
 import type { ApiServices } from '../server.js';
 import type { ContainerCreateRequest, ContainerCreateResponse, ContainerWaitResponse } from '../types.js';
 
@@ -140,11 +141,17 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const list = filterContainers(s, svc().list({ all: true }), query);
     const size = boolValue(query, 'size');
     const now = Date.now();
-    sendJson(res, 200, list.map((c) => toSummary(c, { size, now })));
+    sendJson(res, 200, list.map((c) => toSummary(c, { size: size && containerSizes(s, c), now })));
   });
 
+<<<<<<< HEAD
   r.get('/containers/{id}/json', ({ res, params, query, version }) => {
     sendJson(res, 200, legacyInspect(toInspect(svc().get(params.id!), { size: boolValue(query, 'size') }), version));
+=======
+  r.get('/containers/{id}/json', ({ res, params, query }) => {
+    const c = svc().get(params.id!);
+    sendJson(res, 200, toInspect(c, { size: boolValue(query, 'size') && containerSizes(s, c) }));
+>>>>>>> h/cp
   });
 
   r.post('/containers/{id}/start', async ({ req, res, params }) => {

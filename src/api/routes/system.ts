@@ -7,7 +7,7 @@ import { readJson, sendJson, JsonStream } from '../http.js';
 import { checkFilters, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
-import type { AuthConfig, DiskUsage, SystemInfo, SystemVersion } from '../types.js';
+import type { AuthConfig, SystemInfo, SystemVersion } from '../types.js';
 import { API_VERSION, BERTH_VERSION, ENGINE_VERSION, MIN_API_VERSION } from '../version.js';
 
 const BUILD_TIME = '2026-01-01T00:00:00.000000000+00:00';
@@ -93,12 +93,7 @@ export function systemRoutes(r: Router, s: ApiServices): void {
   r.get('/version', ({ res }) => sendJson(res, 200, versionBody(s)));
   r.get('/info', ({ res }) => sendJson(res, 200, infoBody(s)));
 
-  r.get('/system/df', async ({ res }) => {
-    const images = s.images.list({ all: true });
-    const layers = s.images.snapshots.list().filter((x) => x.kind === 'layer').reduce((n, x) => n + x.size, 0);
-    const body: DiskUsage = { LayersSize: layers, Images: images.map((i) => ({ ...i, Containers: 0 })), Containers: [], Volumes: [], BuildCache: [] };
-    sendJson(res, 200, body);
-  });
+  // GET /system/df: routes/disk-usage.ts
 
   r.get('/events', async ({ req, res, query }) => {
     const f = parseFilters(query.get('filters'));

@@ -69,6 +69,15 @@ export const ROUTES: { [route: string]: RouteSpec } = {
   'POST /containers/{id}/wait': { query: { condition: ['', 'not-running', 'next-exit', 'removed'] } },
   'GET /containers/{id}/logs': { query: logsQuery },
   'POST /containers/{id}/attach': { query: attachQuery },
+  'GET /containers/{id}/archive': { query: { path: 'string' } },
+  'HEAD /containers/{id}/archive': { query: { path: 'string' } },
+  'PUT /containers/{id}/archive': { query: { path: 'string', noOverwriteDirNonDir: 'bool', copyUIDGID: 'bool' }, raw: true },
+  'GET /containers/{id}/changes': {},
+  'GET /containers/{id}/export': {},
+  'POST /commit': { query: { container: 'string', repo: 'string', tag: 'string', comment: 'string', author: 'string', pause: 'bool', changes: 'string' }, raw: true },
+  'POST /containers/prune': { query: { filters: 'filters' } },
+  'POST /build/prune': { query: { 'keep-storage': 'int', 'reserved-space': 'int', 'max-used-space': 'int', 'min-free-space': 'int', all: 'bool', filters: 'filters' } },
+  'POST /networks/prune': { query: { filters: 'filters' } },
 
   // exec
   'POST /containers/{id}/exec': { body: 'execCreate' },

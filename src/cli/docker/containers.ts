@@ -11,8 +11,12 @@ import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
+<<<<<<< HEAD
 import { ago, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
+=======
+import { ago, humanSize, progressPrinter } from './output.js';
+>>>>>>> h/cp
 
 // ---- flag values (go-units, docker opts) ----
 
@@ -500,7 +504,7 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     CreatedAt: new Date(x.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
     RunningFor: ago(x.Created, o.now),
     Ports: '', State: x.State, Status: x.Status,
-    Size: x.SizeRw !== undefined ? '0B' : '0B',
+    Size: x.SizeRw !== undefined ? `${humanSize(x.SizeRw)} (virtual ${humanSize(x.SizeRootFs ?? 0)})` : '0B',
     Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
     Labels: Object.entries(x.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
     Mounts: (x.Mounts ?? []).map((m) => (m.Name ?? m.Source)).join(','),

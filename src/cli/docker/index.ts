@@ -8,6 +8,7 @@ import * as ctr from './containers.js';
 import * as img from './images.js';
 import * as sys from './system.js';
 import { exec } from './exec.js';
+import * as files from './filesystem.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -15,6 +16,7 @@ export const COMMANDS: Record<string, Cmd> = {
   version: sys.version, info: sys.info, login: sys.login, logout: sys.logout, events: sys.events, system: sys.system,
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
   logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec,
+  cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit,
   images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
 };
 
@@ -28,6 +30,7 @@ const CONTAINER_SUB: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, remove: ctr.rm,
   ls: ctr.ps, list: ctr.ps, ps: ctr.ps, logs: ctr.logs, attach: ctr.attach, inspect: (g, a) => ctr.inspect(g, ['--type', 'container', ...a]),
   wait: ctr.wait, rename: ctr.rename, exec,
+  cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit, prune: files.containerPrune,
 };
 /** Commands with subcommands (`berth image ls`); `system` dispatches its own. */
 export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB };

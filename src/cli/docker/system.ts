@@ -1,5 +1,6 @@
 // cli/docker/system: `version`, `info`, `login`, `logout`, `events`, `system df` against the daemon.
 import { BerthError } from '../../errors.js';
+import { systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { parseFlags } from '../args.js';
@@ -119,20 +120,28 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'info') return info(g, rest);
   if (sub === 'events') return events(g, rest);
+<<<<<<< HEAD
   if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events`);
   parseFlags(rest, {});
+=======
+  if (sub === 'prune') return systemPrune(g, rest);
+  if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events, prune`);
+>>>>>>> h/cp
   const c = connect(g);
   try {
     const d = await c.df();
     const images = d.Images as Array<{ Size?: number; Containers?: number }>;
     const ctrs = d.Containers as Array<{ SizeRw?: number; State?: string }>;
+    const vols = d.Volumes as Array<{ UsageData?: { Size: number; RefCount: number } }>;
+    const volSize = (v: typeof vols) => v.reduce((n, x) => n + Math.max(0, x.UsageData?.Size ?? 0), 0);
+    const stopped = ctrs.filter((x) => x.State !== 'running' && x.State !== 'paused');
     const imgSize = images.reduce((n, i) => n + (i.Size ?? 0), 0);
     const activeImgs = images.filter((i) => (i.Containers ?? 0) > 0).length;
     const rows = [
       ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
       ['Images', String(images.length), String(activeImgs), humanSize(d.LayersSize || imgSize), humanSize(images.filter((i) => !(i.Containers ?? 0)).reduce((n, i) => n + (i.Size ?? 0), 0))],
-      ['Containers', String(ctrs.length), String(ctrs.filter((x) => x.State === 'running').length), humanSize(ctrs.reduce((n, x) => n + (x.SizeRw ?? 0), 0)), '0B'],
-      ['Local Volumes', String(d.Volumes.length), '0', '0B', '0B'],
+      ['Containers', String(ctrs.length), String(ctrs.length - stopped.length), humanSize(ctrs.reduce((n, x) => n + (x.SizeRw ?? 0), 0)), humanSize(stopped.reduce((n, x) => n + (x.SizeRw ?? 0), 0))],
+      ['Local Volumes', String(vols.length), String(vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), humanSize(volSize(vols)), humanSize(volSize(vols.filter((v) => !(v.UsageData?.RefCount ?? 0))))],
       ['Build Cache', String(d.BuildCache.length), '0', '0B', '0B'],
     ];
     const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));

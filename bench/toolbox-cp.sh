@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# `docker cp` of a 100 MB directory both ways and `docker commit` of a container with 100 MB of changes,
+# through Berth and through Debian's docker.io daemon on the same machine, the same busybox image and the
+# same docker CLI, in one hyperfine run. containerd, then dockerd on its own socket and data root.
+# As root: bash bench/toolbox-cp.sh [RUNS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-5}
+WORK=$(mktemp -d /tmp/berth-bench-cp-XXXX)
+BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
+cleanup() {
+  DOCKER_HOST=unix://$BS docker rm -f $(DOCKER_HOST=unix://$BS docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+  DOCKER_HOST=unix://$DS docker rm -f $(DOCKER_HOST=unix://$DS docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null || true
+  [ -n "${DOCKERD:-}" ] && kill "$DOCKERD" 2>/dev/null || true
+  [ -n "${CONTAINERD:-}" ] && kill "$CONTAINERD" 2>/dev/null || true
+  sleep 1
+  umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
+  rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+for t in hyperfine docker dockerd containerd; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install hyperfine docker.io containerd)" >&2; exit 1; }; done
+
+mkdir -p "$WORK/containerd" "$WORK/docker"
+containerd --root "$WORK/containerd/root" --state "$WORK/containerd/state" --address "$WORK/containerd/sock" >"$WORK/containerd.log" 2>&1 &
+CONTAINERD=$!
+sleep 1
+dockerd --containerd "$WORK/containerd/sock" --data-root "$WORK/docker/root" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
+  -H "unix://$DS" --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 >"$WORK/dockerd.log" 2>&1 &
+DOCKERD=$!
+node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
+for _ in $(seq 100); do [ -S "$BS" ] && [ -S "$DS" ] && break; sleep 0.2; done
+
+# the same image in both: a busybox rootfs imported as bb:bench
+bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
+tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
+
+# 100 MB in 4 directories of 25 files of 1 MB (random: nothing compresses or dedups)
+DATA=$WORK/data
+for d in 1 2 3 4; do mkdir -p "$DATA/d$d"; for f in $(seq 25); do head -c 1048576 /dev/urandom >"$DATA/d$d/f$f"; done; done
+
+for S in "$BS" "$DS"; do
+  export DOCKER_HOST=unix://$S
+  docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
+  # cp target (running) and source: /in/data holds the 100 MB once the first copy is in
+  docker run -d --name cpbox bb:bench sh -c 'mkdir /in; sleep 100000' >/dev/null
+  docker cp "$DATA" cpbox:/in/
+  # a container with 100 MB of changes in its writable layer
+  docker run -d --name changed bb:bench sh -c 'for d in 1 2 3 4; do mkdir -p /big/d$d; for f in $(seq 25); do dd if=/dev/urandom of=/big/d$d/f$f bs=1048576 count=1 2>/dev/null; done; done; touch /done; sleep 100000' >/dev/null
+  until docker exec changed test -e /done; do sleep 0.2; done
+done
+unset DOCKER_HOST
+
+# one --prepare per command, in order: the copy out goes to a fresh path each run
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$WORK/h.json" \
+  --prepare true --prepare true --prepare "rm -rf $WORK/out" --prepare "rm -rf $WORK/out" --prepare true --prepare true \
+  -n 'cp in: berthd' "docker -H unix://$BS cp $DATA cpbox:/in/" \
+  -n 'cp in: dockerd' "docker -H unix://$DS cp $DATA cpbox:/in/" \
+  -n 'cp out: berthd' "docker -H unix://$BS cp cpbox:/in/data $WORK/out" \
+  -n 'cp out: dockerd' "docker -H unix://$DS cp cpbox:/in/data $WORK/out" \
+  -n 'commit: berthd' "docker -H unix://$BS commit changed bench:commit" \
+  -n 'commit: dockerd' "docker -H unix://$DS commit changed bench:commit"
+
+node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results;
+const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
+for (const k of ["cp in", "cp out", "commit"]) {
+  const b = m[`${k}: berthd`], d = m[`${k}: dockerd`];
+  console.log(`${k.padEnd(7)} berthd ${b.toFixed(0)} ms, dockerd ${d.toFixed(0)} ms: berthd / dockerd = ${(b / d).toFixed(2)} (dockerd / berthd = ${(d / b).toFixed(2)})`);
+}
+' "$WORK/h.json"

@@ -1,0 +1,99 @@
+// api/routes/disk-usage: real sizes for `size=1` (ps, inspect), `system df`, and the prune routes
+// `docker system prune` calls (containers here; images and volumes have their own). Translation only.
+import type { Container } from '../../containers/types.js';
+import { treeSize } from '../../containers/changes-diff.js';
+import { snapshotKey } from '../../containers/service.js';
+import { BerthError } from '../../errors.js';
+import type { ContainerSizes } from '../container-wire.js';
+import { toSummary } from '../container-wire.js';
+import { sendJson } from '../http.js';
+import { checkFilters, matchLabels, parseFilters, parseTimestamp } from '../query.js';
+import type { Router } from '../router.js';
+import type { ApiServices } from '../server.js';
+import type { DiskUsage } from '../types.js';
+import { containerService } from './containers.js';
+
+function imageSize(s: ApiServices, imageId: string): number {
+  try {
+    return s.images.resolve(imageId).chainIds.reduce((n, ch) => { try { return n + s.images.snapshots.stat(ch).size; } catch { return n; } }, 0);
+  } catch { return 0; }
+}
+
+/** SizeRw: the bytes in the container's writable layer; SizeRootFs: those and its image's. */
+export function containerSizes(s: ApiServices, c: Container): ContainerSizes {
+  let rw = 0;
+  try { rw = treeSize(s.images.snapshots.fsPath(snapshotKey(c.id))); } catch { /* no snapshot (removed meanwhile) */ }
+  return { rw, rootFs: rw + imageSize(s, c.imageId) };
+}
+
+/** moby daemon/prune.go: until (created before) and label / label! filters. */
+function pruneMatch(f: Map<string, Set<string>>, created: string, labels: Record<string, string> | undefined): boolean {
+  if (f.has('until')) {
+    const now = Date.now();
+    const until = Math.min(...[...f.get('until')!].map((v) => parseTimestamp(v, now)));
+    if (!(Date.parse(created) < until)) return false;
+  }
+  if (f.has('label') && !matchLabels(f.get('label'), labels)) return false;
+  if (f.has('label!')) {
+    const neg = f.get('label!')!;
+    for (const l of neg) if (matchLabels(new Set([l]), labels)) return false;
+  }
+  return true;
+}
+
+export function diskUsageRoutes(r: Router, s: ApiServices): void {
+  r.get('/system/df', async ({ res }) => {
+    const svc = s.containers && 'create' in s.containers ? s.containers : undefined;
+    const containers = svc?.list({ all: true }) ?? [];
+    const images = s.images.list({ all: true });
+    const layers = s.images.snapshots.list().filter((x) => x.kind === 'layer').reduce((n, x) => n + x.size, 0);
+    const using = new Map<string, number>();
+    for (const c of containers) using.set(c.imageId, (using.get(c.imageId) ?? 0) + 1);
+    const volumes = (s.volumes?.list() ?? []).map((v) => ({
+      Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local',
+      Options: Object.keys(v.options).length ? v.options : null,
+      UsageData: { Size: treeSize(v.mountpoint), RefCount: s.volumes!.usedBy(v.name).length },
+    }));
+    const body: DiskUsage = {
+      LayersSize: layers,
+      Images: images.map((i) => ({ ...i, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
+      Containers: containers.map((c) => toSummary(c, { size: containerSizes(s, c) })),
+      Volumes: volumes,
+      BuildCache: [],
+    };
+    sendJson(res, 200, body);
+  });
+
+  r.post('/containers/prune', async ({ req, res, query }) => {
+    req.resume();
+    const f = parseFilters(query.get('filters'));
+    checkFilters(f, ['until', 'label', 'label!']);
+    const svc = containerService(s);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of svc.list({ all: true })) {
+      if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting') continue;
+      if (!pruneMatch(f, c.created, c.config.labels)) continue;
+      const size = containerSizes(s, c).rw;
+      try {
+        await svc.remove(c.id);
+      } catch (e) {
+        if (e instanceof BerthError && (e.kind === 'NotFound' || e.kind === 'Conflict')) continue; // gone or started meanwhile
+        throw e;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    s.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+    sendJson(res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+  });
+
+  // `docker system prune` calls these too and stops at the first error: Berth has no builder cache, and
+  // its predefined networks (bridge, host, none) are never pruned
+  r.post('/build/prune', ({ req, res }) => { req.resume(); sendJson(res, 200, { CachesDeleted: null, SpaceReclaimed: 0 }); });
+  r.post('/networks/prune', ({ req, res, query }) => {
+    req.resume();
+    checkFilters(parseFilters(query.get('filters')), ['until', 'label', 'label!']);
+    sendJson(res, 200, { NetworksDeleted: null });
+  });
+}
