@@ -222,13 +222,9 @@ export class Containers implements ContainerService {
   /** `byPolicy`: a restart policy's start, which keeps RestartCount (a user's start resets it, as docker's). */
   async start(ref: string, byPolicy = false): Promise<boolean> {
     const c = this.find(ref);
-<<<<<<< HEAD
+    while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
     if (c.state.status === 'running' || c.state.status === 'paused' || (c.state.status === 'restarting' && !byPolicy)) return false;
     if (!byPolicy) this.restarts.userStart(c);
-=======
-    while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
-    if (c.state.status === 'running' || c.state.status === 'paused') return false;
->>>>>>> h/cp
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true });

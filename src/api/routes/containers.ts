@@ -144,14 +144,9 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     sendJson(res, 200, list.map((c) => toSummary(c, { size: size && containerSizes(s, c), now })));
   });
 
-<<<<<<< HEAD
   r.get('/containers/{id}/json', ({ res, params, query, version }) => {
-    sendJson(res, 200, legacyInspect(toInspect(svc().get(params.id!), { size: boolValue(query, 'size') }), version));
-=======
-  r.get('/containers/{id}/json', ({ res, params, query }) => {
     const c = svc().get(params.id!);
-    sendJson(res, 200, toInspect(c, { size: boolValue(query, 'size') && containerSizes(s, c) }));
->>>>>>> h/cp
+    sendJson(res, 200, legacyInspect(toInspect(c, { size: boolValue(query, 'size') && containerSizes(s, c) }), version));
   });
 
   r.post('/containers/{id}/start', async ({ req, res, params }) => {

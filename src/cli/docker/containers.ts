@@ -11,12 +11,8 @@ import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { authFor } from './images.js';
-<<<<<<< HEAD
-import { ago, progressPrinter } from './output.js';
-import { parseGoDuration } from '../../util/go-duration.js';
-=======
 import { ago, humanSize, progressPrinter } from './output.js';
->>>>>>> h/cp
+import { parseGoDuration } from '../../util/go-duration.js';
 
 // ---- flag values (go-units, docker opts) ----
 

@@ -120,13 +120,9 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'info') return info(g, rest);
   if (sub === 'events') return events(g, rest);
-<<<<<<< HEAD
-  if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events`);
-  parseFlags(rest, {});
-=======
   if (sub === 'prune') return systemPrune(g, rest);
   if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events, prune`);
->>>>>>> h/cp
+  parseFlags(rest, {});
   const c = connect(g);
   try {
     const d = await c.df();
