@@ -14,6 +14,7 @@ import { HijackRoutes, upgradeListener } from './hijack.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
 import { archiveRoutes } from './routes/archive.js';
+import { buildRoutes } from './routes/build.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
 import { execRoutes } from './routes/exec.js';
 import { errorBody, sendError } from './errors.js';
@@ -48,6 +49,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   imageRoutes(r, s);
   containerRoutes(r, s, hijack);
   archiveRoutes(r, s);
+  buildRoutes(r, s);
   diskUsageRoutes(r, s);
   execRoutes(r, s, hijack);
   volumeRoutes(r, s);

@@ -9,6 +9,7 @@ import * as img from './images.js';
 import * as sys from './system.js';
 import { exec } from './exec.js';
 import * as files from './filesystem.js';
+import { build } from './build.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -17,12 +18,12 @@ export const COMMANDS: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
   logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec,
   cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit,
-  images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
+  images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage, build,
 };
 
 const IMAGE_SUB: Record<string, Cmd> = {
   ls: img.images, list: img.images, pull: img.pull, push: img.push, tag: img.tag, rm: img.rmi, remove: img.rmi,
-  save: img.save, load: img.load, import: img.importImage, inspect: img.inspect, history: img.history, prune: img.prune,
+  save: img.save, load: img.load, import: img.importImage, build, inspect: img.inspect, history: img.history, prune: img.prune,
 };
 COMMANDS.history = img.history;
 
