@@ -31,6 +31,8 @@ export interface BuildOptions {
   rm?: boolean;
   labels?: Record<string, string>;
   pull?: boolean;
+  /** RUN steps' network (networkmode): until the default bridge is merged here, `default` means none */
+  networkMode?: string;
 }
 
 export interface BuildDeps {
@@ -387,7 +389,7 @@ export class Build {
       image: parent, cmd, entrypoint: [], env,
       workingDir: (st.config.WorkingDir as string | undefined) || undefined,
       user: (st.config.User as string | undefined) || undefined,
-      labels: {}, host: { networkMode: 'none' },
+      labels: {}, host: { networkMode: !this.o.networkMode || this.o.networkMode === 'default' ? 'none' : this.o.networkMode },
     });
     let ok = false;
     try {

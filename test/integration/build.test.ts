@@ -9,6 +9,32 @@ import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { mountsUnder } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
+import * as http from 'node:http';
+import { TarWriter } from '../../src/snapshots/tar-writer.js';
+
+/** POST /build with a raw body over the socket: status and the JSON lines. */
+function postBuild(socket: string, body: Buffer, query = ''): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method: 'POST', path: `/v1.41/build${query}`, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function tarOf(entries: Array<{ name: string; type?: 'file' | 'symlink' | 'dir'; body?: string; linkname?: string }>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const w = new TarWriter((c) => { parts.push(Buffer.from(c)); });
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    await w.entry({ name: e.name, type: e.type ?? 'file', mode: 0o644, size: e.type && e.type !== 'file' ? 0 : body.length, linkname: e.linkname ?? '' }, e.type && e.type !== 'file' ? undefined : body);
+  }
+  await w.finish();
+  return Buffer.concat(parts);
+}
 
 const haveDocker = fs.existsSync('/usr/local/bin/docker');
 const skip = !isRoot ? 'needs root' : !haveDocker ? 'needs the docker CLI at /usr/local/bin/docker' : false;
@@ -174,6 +200,68 @@ describe('builds against berthd', { skip }, () => {
     const again = await docker(['build', dir]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /Step 2\/2 : RUN echo once > \/f\n ---> Using cache\n/);
+  });
+
+  test('docker-py images.build: tag, buildargs, the aux ID and the step lines', async () => {
+    const dir = ctx({ Dockerfile: 'FROM bb:build\nARG WHO\nRUN echo "hello $WHO" > /greeting\nCMD ["cat", "/greeting"]\n' });
+    const py = [
+      'import docker, sys',
+      'c = docker.DockerClient(base_url=sys.argv[1], version="1.41")',
+      'img, logs = c.images.build(path=sys.argv[2], tag="built:py", buildargs={"WHO": "py"}, rm=True)',
+      'print(img.id)',
+      'print("".join(l.get("stream", "") for l in logs))',
+    ].join('\n');
+    const r = await run('/usr/bin/python3', ['-c', py, d.host, dir], { env: env() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n/);
+    assert.match(r.stdout, /Step 3\/4 : RUN echo "hello \$WHO" > \/greeting/);
+    assert.equal(await runImage('built:py'), 'hello py\n');
+  });
+
+  test('berth build: -t, -f, --build-arg, --target, -q, --iidfile, --label, a tar and - as context', async () => {
+    const dir = ctx({
+      'build/Custom.df': 'FROM bb:build AS one\nARG V=dflt\nRUN echo "v=$V" > /v\nFROM one AS two\nRUN echo never-built-with-target-one\n',
+      'ignored.txt': 'x',
+    });
+    const iid = path.join(d.dir, 'iid');
+    const r = await berth(['build', '-t', 'built:berth', '-f', path.join(dir, 'build/Custom.df'), '--build-arg', 'V=given', '--target', 'one', '--iidfile', iid, '--label', 'k=v', dir], env());
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /Step 1\/4 : FROM bb:build AS one\n/);
+    assert.doesNotMatch(r.stdout, /never-built/);
+    assert.match(fs.readFileSync(iid, 'utf8'), /^sha256:[0-9a-f]{64}$/);
+    assert.equal(await runImage('built:berth', ['cat', '/v']), 'v=given\n');
+    const label = await docker(['image', 'inspect', '--format', '{{index .Config.Labels "k"}}', 'built:berth']);
+    assert.equal(label.stdout.trim(), 'v');
+    const q = await berth(['build', '-q', '-t', 'built:quiet', '-f', path.join(dir, 'build/Custom.df'), '--target', 'one', dir], env());
+    assert.equal(q.code, 0, q.stderr);
+    assert.match(q.stdout, /^sha256:[0-9a-f]{64}\n$/, 'quiet prints only the ID');
+    const tarFile = path.join(d.dir, 'ctx.tar');
+    fs.writeFileSync(tarFile, await tarOf([{ name: 'Dockerfile', body: 'FROM bb:build\nCOPY f /f\nCMD ["cat", "/f"]\n' }, { name: 'f', body: 'from-tar\n' }]));
+    const t = await berth(['build', '-t', 'built:tar', tarFile], env());
+    assert.equal(t.code, 0, t.stderr + t.stdout);
+    assert.equal(await runImage('built:tar'), 'from-tar\n');
+    const stdin = await berth(['build', '-t', 'built:stdin', '-'], env(), Buffer.from('FROM bb:build\nCMD ["echo", "from-stdin"]\n'));
+    assert.equal(stdin.code, 0, stdin.stderr + stdin.stdout);
+    assert.equal(await runImage('built:stdin'), 'from-stdin\n');
+    const bad = await berth(['build', '-t', 'bad:berth', '-'], env(), Buffer.from('FROM bb:build\nRUN exit 4\n'));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /The command '\/bin\/sh -c exit 4' returned a non-zero code: 4/);
+    await leftovers();
+  });
+
+  test('hostile context tars: climbing out with .. or through a symlink is refused, nothing is written outside', async () => {
+    const outside = path.join(d.dir, 'outside');
+    fs.mkdirSync(outside);
+    const climb = await postBuild(d.socket, await tarOf([{ name: 'Dockerfile', body: 'FROM bb:build\n' }, { name: '../../../../escaped', body: 'x' }]));
+    assert.equal(climb.status, 400, climb.text);
+    assert.match(climb.text, /leaves the context/);
+    const viaLink = await postBuild(d.socket, await tarOf([
+      { name: 'Dockerfile', body: 'FROM bb:build\n' }, { name: 'link', type: 'symlink', linkname: outside }, { name: 'link/escaped', body: 'x' },
+    ]));
+    assert.equal(viaLink.status, 400, viaLink.text);
+    assert.deepEqual(fs.readdirSync(outside), []);
+    const left = fs.readdirSync(path.join(d.root, 'tmp')).filter((f) => f.startsWith('build-'));
+    assert.deepEqual(left, [], `no context directory left: ${left.map((f) => fs.readdirSync(path.join(d.root, 'tmp', f)).join(',')).join(' | ')}`);
   });
 
   test('bad input: clear errors, nothing left behind', async () => {

@@ -2,6 +2,8 @@
 // the context is the request body, options are query parameters, progress is a JSON stream of
 // `stream` lines, an `aux` record with the image ID, and `errorDetail` on failure. Translation only:
 // build/ does the work.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BerthError } from '../../errors.js';
 import { Build, StepError } from '../../build/builder.js';
 import { BuildCache } from '../../build/cache.js';
@@ -19,6 +21,10 @@ function jsonParam<T>(q: URLSearchParams, name: string): T | undefined {
 }
 
 export function buildRoutes(r: Router, s: ApiServices): void {
+  // contexts a crashed daemon left behind (no build runs before the routes exist)
+  try {
+    for (const f of fs.readdirSync(s.images.tmp)) if (f.startsWith('build-')) fs.rmSync(path.join(s.images.tmp, f), { recursive: true, force: true });
+  } catch { /* no tmp yet */ }
   let cache: BuildCache | undefined;
   const cacheOf = () => (cache ??= new BuildCache(s.root));
 
@@ -35,6 +41,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
       target: query.get('target') || undefined,
       noCache: boolValue(query, 'nocache'),
       pull: boolValue(query, 'pull'),
+      networkMode: query.get('networkmode') || undefined,
       rm: query.get('rm') === null ? true : boolValue(query, 'rm') || boolValue(query, 'forcerm'),
     };
     const quiet = boolValue(query, 'q');
