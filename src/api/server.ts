@@ -15,6 +15,7 @@ import { HijackRoutes, upgradeListener } from './hijack.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
 import { archiveRoutes } from './routes/archive.js';
+import { buildRoutes } from './routes/build.js';
 import { diskUsageRoutes } from './routes/disk-usage.js';
 import { execRoutes } from './routes/exec.js';
 import { statsRoutes } from './routes/stats.js';
@@ -53,6 +54,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   imageRoutes(r, s);
   containerRoutes(r, s, hijack);
   archiveRoutes(r, s);
+  buildRoutes(r, s);
   diskUsageRoutes(r, s);
   execRoutes(r, s, hijack);
   statsRoutes(r, s);

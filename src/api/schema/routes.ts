@@ -82,6 +82,15 @@ export const ROUTES: { [route: string]: RouteSpec } = {
   'GET /containers/{id}/export': {},
   'POST /commit': { query: { container: 'string', repo: 'string', tag: 'string', comment: 'string', author: 'string', pause: 'bool', changes: 'string' }, raw: true },
   'POST /containers/prune': { query: { filters: 'filters' } },
+  'POST /build': {
+    query: {
+      dockerfile: 'string', t: 'string', extrahosts: 'string', remote: 'string', q: 'bool', nocache: 'bool', cachefrom: 'string', pull: 'string',
+      rm: 'bool', forcerm: 'bool', memory: 'int', memswap: 'int', cpushares: 'int', cpusetcpus: 'string', cpuperiod: 'int', cpuquota: 'int',
+      buildargs: 'string', shmsize: 'int', squash: 'bool', labels: 'string', networkmode: 'string', platform: 'string', target: 'string', outputs: 'string', version: ['1', '2'],
+    },
+    raw: true,
+  },
+  'POST /build/cancel': { query: { id: 'string' } },
   'POST /build/prune': { query: { 'keep-storage': 'int', 'reserved-space': 'int', 'max-used-space': 'int', 'min-free-space': 'int', all: 'bool', filters: 'filters' } },
 
   // exec

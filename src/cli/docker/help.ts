@@ -120,6 +120,16 @@ export const COMMANDS: Record<string, CommandHelp> = {
   save: { usage: 'save [OPTIONS] IMAGE [IMAGE...]', summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', flags: { output: 'Write to a file, instead of STDOUT' } },
   load: { usage: 'load [OPTIONS]', summary: 'Load an image from a tar archive or STDIN', flags: { input: 'Read from tar archive file, instead of STDIN', quiet: 'Suppress the load output' } },
   import: { usage: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', summary: 'Import the contents from a tarball to create a filesystem image', flags: { message: 'Set commit message for imported image', change: 'Apply Dockerfile instruction to the created image' } },
+  build: {
+    usage: 'build [OPTIONS] PATH | URL | -', summary: 'Build an image from a Dockerfile',
+    flags: {
+      tag: 'Name and optionally a tag in the "name:tag" format', file: 'Name of the Dockerfile (Default is "PATH/Dockerfile")',
+      'build-arg': 'Set build-time variables', target: 'Set the target build stage to build', 'no-cache': 'Do not use cache when building the image',
+      quiet: 'Suppress the build output and print image ID on success', label: 'Set metadata for an image', iidfile: 'Write the image ID to the file',
+      pull: 'Always attempt to pull a newer version of the image', rm: 'Remove intermediate containers after a successful build (default true)',
+      'force-rm': 'Always remove intermediate containers', network: 'Set the networking mode for the RUN instructions during build (default "default")',
+    },
+  },
   history: { usage: 'history [OPTIONS] IMAGE', summary: 'Show the history of an image', flags: { human: 'Print sizes and dates in human readable format', quiet: 'Only show image IDs' } },
   login: { usage: 'login [OPTIONS] [SERVER]', summary: 'Log in to a registry', flags: { username: 'Username', password: 'Password', 'password-stdin': 'Take the password from stdin' } },
   logout: { usage: 'logout [SERVER]', summary: 'Log out from a registry' },
@@ -167,7 +177,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
 /** The same help under the group's other names: `image rm` is `rmi`, `container ls` is `ps`. */
 const ALIASES: Record<string, string> = {
   'image list': 'image ls', 'image pull': 'pull', 'image push': 'push', 'image tag': 'tag', 'image rm': 'rmi', 'image remove': 'rmi',
-  'image save': 'save', 'image load': 'load', 'image import': 'import', 'image history': 'history',
+  'image build': 'build', 'image save': 'save', 'image load': 'load', 'image import': 'import', 'image history': 'history',
   'volume list': 'volume ls', 'volume remove': 'volume rm',
   'network list': 'network ls', 'network remove': 'network rm',
   'container ls': 'ps', 'container list': 'ps', 'container ps': 'ps', 'container remove': 'rm',

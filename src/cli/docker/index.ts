@@ -12,6 +12,7 @@ import { exec } from './exec.js';
 import * as st from './stats.js';
 import { VOLUME_SUB } from './volumes.js';
 import * as files from './filesystem.js';
+import { build } from './build.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -21,12 +22,12 @@ export const COMMANDS: Record<string, Cmd> = {
   logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec, port: ctr.port,
   stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
   cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit,
-  images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage,
+  images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage, build,
 };
 
 const IMAGE_SUB: Record<string, Cmd> = {
   ls: img.images, list: img.images, pull: img.pull, push: img.push, tag: img.tag, rm: img.rmi, remove: img.rmi,
-  save: img.save, load: img.load, import: img.importImage, inspect: img.inspect, history: img.history, prune: img.prune,
+  save: img.save, load: img.load, import: img.importImage, build, inspect: img.inspect, history: img.history, prune: img.prune,
 };
 COMMANDS.history = img.history;
 

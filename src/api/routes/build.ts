@@ -1,0 +1,69 @@
+// api/routes/build: POST /build as docker's classic builder speaks it (moby api/server/router/build):
+// the context is the request body, options are query parameters, progress is a JSON stream of
+// `stream` lines, an `aux` record with the image ID, and `errorDetail` on failure. Translation only:
+// build/ does the work.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError } from '../../errors.js';
+import { Build, StepError } from '../../build/builder.js';
+import { BuildCache } from '../../build/cache.js';
+import { receiveContext } from '../../build/context.js';
+import { JsonStream } from '../http.js';
+import { boolValue } from '../query.js';
+import type { Router } from '../router.js';
+import type { ApiServices } from '../server.js';
+import { containerService } from './containers.js';
+
+function jsonParam<T>(q: URLSearchParams, name: string): T | undefined {
+  const v = q.get(name);
+  if (!v) return undefined;
+  try { return JSON.parse(v) as T; } catch { throw new BerthError('InvalidArgument', `invalid ${name} value: ${JSON.stringify(v)}`); }
+}
+
+export function buildRoutes(r: Router, s: ApiServices): void {
+  // contexts a crashed daemon left behind (no build runs before the routes exist)
+  try {
+    for (const f of fs.readdirSync(s.images.tmp)) if (f.startsWith('build-')) fs.rmSync(path.join(s.images.tmp, f), { recursive: true, force: true });
+  } catch { /* no tmp yet */ }
+  let cache: BuildCache | undefined;
+  const cacheOf = () => (cache ??= new BuildCache(s.root));
+
+  r.post('/build', async ({ req, res, query }) => {
+    // moby's build route: version=2 asks for BuildKit, which this daemon is not
+    if (query.get('version') === '2') { req.resume(); throw new BerthError('InvalidArgument', 'BuildKit (version=2) is not supported by Berth; use the classic builder (version=1)'); }
+    if (query.get('remote')) { req.resume(); throw new BerthError('NotImplemented', 'remote build contexts are not supported by Berth yet'); }
+    const svc = containerService(s);
+    const o = {
+      dockerfile: query.get('dockerfile') || undefined,
+      tags: query.getAll('t').filter(Boolean),
+      buildArgs: jsonParam<Record<string, string | null>>(query, 'buildargs'),
+      labels: jsonParam<Record<string, string>>(query, 'labels'),
+      target: query.get('target') || undefined,
+      noCache: boolValue(query, 'nocache'),
+      pull: boolValue(query, 'pull'),
+      networkMode: query.get('networkmode') || undefined,
+      rm: query.get('rm') === null ? true : boolValue(query, 'rm') || boolValue(query, 'forcerm'),
+    };
+    const quiet = boolValue(query, 'q');
+    const ctx = await receiveContext(req, s.images.tmp, o.dockerfile ?? 'Dockerfile');
+    const out = new JsonStream(res);
+    try {
+      const id = await new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, o, (m) => {
+        if (m.aux) out.write({ aux: m.aux });
+        else if (!quiet) out.write(m);
+      }).run();
+      if (quiet) out.write({ stream: `${id}\n` });
+      out.end();
+    } catch (e) {
+      s.log?.(`build: ${e instanceof Error ? e.message : String(e)}`);
+      if (e instanceof StepError && out.committed) {
+        out.write({ errorDetail: { code: e.code, message: e.message }, error: e.message });
+        res.end();
+      } else if (!out.end(e)) throw e;
+    } finally {
+      ctx.remove();
+    }
+  });
+
+  r.post('/build/cancel', ({ req, res }) => { req.resume(); res.writeHead(200).end(); });
+}

@@ -1,0 +1,178 @@
+// build/context: the build context as POST /build receives it (a tar, gzipped or not, or a Dockerfile
+// alone: moby builder/remotecontext/detect.go) unpacked into a private directory. Entries that climb out
+// (`..`, absolute after cleaning) or go through a symlink are refused; nothing is ever followed, so a
+// hostile context cannot write outside its directory. .dockerignore (docker's rules, `!` exceptions and
+// `**`, by @balena/dockerignore, a port of moby's fileutils matcher) drops what it excludes.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import ignoreModule from '@balena/dockerignore';
+import { BerthError } from '../errors.js';
+import { TarParser } from '../snapshots/tar-reader.js';
+import type { TarHeader } from '../snapshots/tar-header.js';
+
+export interface Context { dir: string; remove(): void }
+
+/** moby's ReadDockerignore: one pattern a line, comments and blanks dropped, cleaned. */
+export function ignorePatterns(text: string): string[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** A predicate for context-relative paths (no leading '/'); the Dockerfile and .dockerignore always stay. */
+// a CommonJS module whose typings declare an ES default export: under Node's ESM interop the default is module.exports
+const ignore = ((ignoreModule as unknown as { default?: typeof ignoreModule }).default ?? ignoreModule) as unknown as (o?: { ignorecase?: boolean }) => { add(p: string[]): { ignores(p: string): boolean } };
+
+export function ignoreMatcher(patterns: string[], keep: string[] = []): (rel: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const ig = ignore({ ignorecase: false }).add(patterns);
+  const always = new Set(['.dockerignore', ...keep.map((k) => path.posix.normalize(k))]);
+  return (rel) => !always.has(rel) && ig.ignores(rel);
+}
+
+const hostile = (name: string) => new BerthError('InvalidArgument', `invalid build context: path ${JSON.stringify(name)} leaves the context`);
+
+/** Unpacks the request body into a fresh directory under tmp. */
+export async function receiveContext(body: AsyncIterable<Uint8Array>, tmp: string, dockerfile: string): Promise<Context> {
+  const dir = fs.mkdtempSync(path.join(tmp, 'build-'));
+  const ctx = { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  try {
+    const it = body[Symbol.asyncIterator]();
+    const chunks: Buffer[] = [];
+    let have = 0;
+    let done = false;
+    while (have < 512 && !done) {
+      const r = await it.next();
+      if (r.done) done = true;
+      else { chunks.push(Buffer.from(r.value)); have += r.value.length; }
+    }
+    const head = Buffer.concat(chunks);
+    const rest = async function* (): AsyncGenerator<Uint8Array> {
+      if (head.length) yield head;
+      if (done) return;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    };
+    if (head.length === 0) throw new BerthError('InvalidArgument', 'Cannot locate specified Dockerfile: ' + dockerfile);
+    let src: AsyncIterable<Uint8Array> = rest();
+    if (head[0] === 0x1f && head[1] === 0x8b) src = Readable.from(rest()).pipe(createGunzip());
+    else if (!looksLikeTar(head)) {
+      // a Dockerfile alone (docker build - < Dockerfile)
+      const parts: Buffer[] = [];
+      for await (const c of rest()) parts.push(Buffer.from(c));
+      fs.writeFileSync(path.join(dir, 'Dockerfile'), Buffer.concat(parts), { mode: 0o644 });
+      return ctx;
+    }
+    await extract(src, dir);
+    return ctx;
+  } catch (e) {
+    ctx.remove();
+    throw e;
+  }
+}
+
+function looksLikeTar(b: Buffer): boolean {
+  if (b.length < 512) return false;
+  if (b.toString('latin1', 257, 262) === 'ustar') return true;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : b[i]!;
+  return parseInt(b.toString('latin1', 148, 156).replace(/\0.*$/, '').trim(), 8) === sum;
+}
+
+/** Relative, cleaned entry name; undefined for the root itself; hostile names throw. */
+export function cleanEntryName(name: string): string | undefined {
+  const n = path.posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
+  if (n === '..' || n.startsWith('../')) throw hostile(name);
+  return n === '' || n === '.' ? undefined : n;
+}
+
+async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<void> {
+  const dirs = new Set<string>(['']);
+  let fd: number | undefined;
+  let err: unknown;
+  const times: Array<[string, number]> = [];
+  const ensureParent = (rel: string) => {
+    const parts = rel.split('/').slice(0, -1);
+    let cur = '';
+    for (const p of parts) {
+      cur = cur ? `${cur}/${p}` : p;
+      if (dirs.has(cur)) continue;
+      const full = path.join(dir, cur);
+      let st: fs.Stats | undefined;
+      try { st = fs.lstatSync(full); } catch { /* absent */ }
+      if (st && !st.isDirectory()) throw hostile(rel);
+      if (!st) fs.mkdirSync(full, { mode: 0o755 });
+      dirs.add(cur);
+    }
+  };
+  const entry = (h: TarHeader) => {
+    const rel = cleanEntryName(h.name);
+    if (rel === undefined) return;
+    ensureParent(rel);
+    const full = path.join(dir, rel);
+    const mode = h.mode & 0o7777;
+    let st: fs.Stats | undefined;
+    try { st = fs.lstatSync(full); } catch { /* absent */ }
+    if (h.type === 'dir') {
+      if (st && !st.isDirectory()) fs.rmSync(full, { force: true });
+      if (!st || !st.isDirectory()) fs.mkdirSync(full, { mode });
+      fs.chmodSync(full, mode);
+      dirs.add(rel);
+      times.push([full, h.mtime]);
+      return;
+    }
+    if (st) fs.rmSync(full, { recursive: true, force: true });
+    dirs.delete(rel);
+    if (h.type === 'file') {
+      fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      fs.fchmodSync(fd, mode);
+    } else if (h.type === 'symlink') fs.symlinkSync(h.linkname, full);
+    else if (h.type === 'link') {
+      const target = cleanEntryName(h.linkname);
+      if (!target) throw hostile(h.linkname);
+      const tst = fs.lstatSync(path.join(dir, target));
+      if (!tst.isFile()) throw hostile(h.linkname);
+      fs.linkSync(path.join(dir, target), full);
+    }
+    // devices and fifos have no place in a build context: skipped
+  };
+  const parser = new TarParser({
+    entry: (h) => {
+      if (err) return;
+      try {
+        if (fd !== undefined) { fs.closeSync(fd); fd = undefined; }
+        entry(h);
+      } catch (e) { err = e; }
+    },
+    data: (b) => { if (!err && fd !== undefined) fs.writeSync(fd, b); },
+    end: () => { if (fd !== undefined) { fs.closeSync(fd); fd = undefined; } },
+  });
+  try {
+    for await (const c of src) {
+      parser.push(Buffer.from(c.buffer, c.byteOffset, c.length));
+      if (err) throw err;
+      if (parser.finished) break;
+    }
+    parser.close();
+    if (err) throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Applies .dockerignore to an unpacked context: what it excludes is removed (the Dockerfile stays). */
+export function applyDockerignore(dir: string, dockerfile: string): void {
+  let text: string;
+  try { text = fs.readFileSync(path.join(dir, '.dockerignore'), 'utf8'); } catch { return; }
+  const ignored = ignoreMatcher(ignorePatterns(text), [dockerfile]);
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(dir, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = fs.lstatSync(path.join(dir, r));
+      if (ignored(r)) {
+        // an excluded directory may still hold exceptions (`!dir/keep`): walk it, drop what stays excluded
+        if (st.isDirectory()) { walk(r); if (fs.readdirSync(path.join(dir, r)).length === 0) fs.rmdirSync(path.join(dir, r)); } else fs.rmSync(path.join(dir, r), { force: true });
+      } else if (st.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+}

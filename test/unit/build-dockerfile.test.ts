@@ -1,0 +1,99 @@
+// Dockerfile parsing, the builder's word expansion, .dockerignore matching, COPY globs, stage selection
+// and context entry names: pure pieces of build/, checked against what docker's classic builder does.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { healthcheck, neededStages, splitStages } from '../../src/build/builder.js';
+import { cleanEntryName, ignoreMatcher, ignorePatterns } from '../../src/build/context.js';
+import { segmentRegex } from '../../src/build/copy.js';
+import { parseDockerfile, parseInstruction } from '../../src/build/dockerfile.js';
+import { expandWord, expandWords, keyValues } from '../../src/build/shell-words.js';
+
+test('parser: directives, continuations with comments between, flags, JSON and shell forms', () => {
+  const df = parseDockerfile([
+    '# syntax=docker/dockerfile:1',
+    '# escape=`',
+    '',
+    'FROM --platform=linux/amd64 busybox AS base',
+    '# a comment',
+    'RUN echo a && `',
+    '  # dropped inside a continuation',
+    '  echo b',
+    'COPY --from=base --chown=1:2 ["a b", "/dst/"]',
+    'CMD [not json',
+    'run lower-case works',
+  ].join('\n'));
+  assert.equal(df.escape, '`');
+  assert.deepEqual(df.instructions.map((i) => i.cmd), ['from', 'run', 'copy', 'cmd', 'run']);
+  assert.deepEqual(df.instructions[0]!.flags, [{ name: 'platform', value: 'linux/amd64' }]);
+  assert.equal(df.instructions[0]!.args, 'busybox AS base');
+  assert.equal(df.instructions[1]!.args, 'echo a &&   echo b');
+  assert.equal(df.instructions[1]!.line, 6);
+  assert.deepEqual(df.instructions[2]!.json, ['a b', '/dst/']);
+  assert.deepEqual(df.instructions[2]!.flags.map((f) => f.name), ['from', 'chown']);
+  assert.equal(df.instructions[3]!.json, undefined, 'not JSON: shell form');
+});
+
+test('parser: unknown instruction and missing arguments name the line, as dockerd', () => {
+  assert.throws(() => parseDockerfile('FROM x\n\nFROBNICATE y\n'), /dockerfile parse error line 3: unknown instruction: FROBNICATE/);
+  assert.throws(() => parseDockerfile('FROM x\nCOPY\n'), /line 2: COPY requires at least one argument/);
+});
+
+test('expansion: ${VAR:-x}, ${VAR:+x}, $VAR, quotes and escapes', () => {
+  const v = new Map([['A', 'one'], ['E', '']]);
+  assert.equal(expandWord('${A:-def}/${B:-def}/${E:-empty}/${E-unset}', v), 'one/def/empty/');
+  assert.equal(expandWord('${A:+set}|${B:+set}|${E:+set}', v), 'set||');
+  assert.equal(expandWord("$A-'$A'-\"$A\"-\\$A", v), "one-$A-one-$A");
+  assert.deepEqual(expandWords('a "b c" $A d\\ e', v), ['a', 'b c', 'one', 'd e']);
+  assert.deepEqual(keyValues('X=1 Y="two words" Z=${A}', v, '\\', 'env'), [['X', '1'], ['Y', 'two words'], ['Z', 'one']]);
+  assert.deepEqual(keyValues('LEGACY some value $A', v, '\\', 'env'), [['LEGACY', 'some value one']]);
+  assert.deepEqual(keyValues('NAME', v, '\\', 'arg'), [['NAME', undefined]]);
+});
+
+test('.dockerignore: exclusions, ** and ! exceptions (docker\'s order: the last match wins)', () => {
+  const ig = ignoreMatcher(ignorePatterns('# comment\n**/*.log\n!keep.log\nsecret\ndocs\n!docs/README.md\n'), ['Dockerfile']);
+  assert.equal(ig('a.log'), true);
+  assert.equal(ig('deep/er/b.log'), true);
+  assert.equal(ig('keep.log'), false);
+  assert.equal(ig('secret'), true);
+  assert.equal(ig('docs/x.md'), true);
+  assert.equal(ig('docs/README.md'), false);
+  assert.equal(ig('main.c'), false);
+  assert.equal(ig('.dockerignore'), false);
+  assert.equal(ignoreMatcher(['*'], ['Dockerfile'])('Dockerfile'), false, 'the Dockerfile always goes');
+});
+
+test('context entry names: cleaned; climbing out is refused', () => {
+  assert.equal(cleanEntryName('./a/b/'), 'a/b');
+  assert.equal(cleanEntryName('/abs/x'), 'abs/x');
+  assert.equal(cleanEntryName('./'), undefined);
+  assert.equal(cleanEntryName('a/../b'), 'b');
+  assert.throws(() => cleanEntryName('../evil'), /leaves the context/);
+  assert.throws(() => cleanEntryName('a/../../evil'), /leaves the context/);
+});
+
+test('COPY globs: Go filepath.Match per segment', () => {
+  assert.ok(segmentRegex('*.txt').test('a.txt'));
+  assert.ok(!segmentRegex('*.txt').test('a.txt.bak'));
+  assert.ok(segmentRegex('file?').test('file1'));
+  assert.ok(segmentRegex('[a-c]x').test('bx'));
+  assert.ok(!segmentRegex('[^a-c]x').test('bx'));
+});
+
+test('stages: --target builds what it needs (FROM a stage, COPY --from) and skips the rest', () => {
+  const { meta, stages } = splitStages(parseDockerfile([
+    'ARG BASE=busybox', 'FROM $BASE AS a', 'RUN a', 'FROM busybox AS unused', 'RUN u', 'FROM a AS b', 'COPY --from=1 /x /x', 'FROM busybox AS c', 'COPY --from=b /y /y', 'FROM c',
+  ].join('\n')).instructions);
+  assert.equal(meta.length, 1);
+  assert.deepEqual(stages.map((s) => s.name), ['a', 'unused', 'b', 'c', undefined]);
+  assert.deepEqual(neededStages(stages, stages[3]!, new Map([['BASE', 'busybox']])).map((s) => s.name), ['a', 'unused', 'b', 'c']);
+  assert.deepEqual(neededStages(stages, stages[0]!, new Map()).map((s) => s.name), ['a']);
+  assert.throws(() => splitStages(parseDockerfile('RUN x\nFROM y\n').instructions), /no build stage in current context/);
+});
+
+test('HEALTHCHECK: CMD shell and exec forms, durations in nanoseconds, NONE', () => {
+  assert.deepEqual(healthcheck(parseInstruction('HEALTHCHECK --interval=1m30s --timeout=3s --retries=3 CMD curl -f http://x/ || exit 1', 1)),
+    { Test: ['CMD-SHELL', 'curl -f http://x/ || exit 1'], Interval: 90e9, Timeout: 3e9, Retries: 3 });
+  assert.deepEqual(healthcheck(parseInstruction('HEALTHCHECK CMD ["true"]', 1)), { Test: ['CMD', 'true'] });
+  assert.deepEqual(healthcheck(parseInstruction('HEALTHCHECK NONE', 1)), { Test: ['NONE'] });
+  assert.throws(() => healthcheck(parseInstruction('HEALTHCHECK --bogus=1 CMD x', 1)), /Unknown flag: bogus/);
+});
