@@ -9,6 +9,7 @@ import { checkHealthConfig, healthConfigWire } from '../containers/health.js';
 import type { ContainerConfig, HostConfig } from '../containers/config.js';
 import type { Container, ContainerState } from '../containers/types.js';
 import { MASKED, READONLY } from '../containers/spec/index.js';
+import type { EndpointRequest } from '../network/types.js';
 import type {
   ContainerConfigWire, ContainerCreateRequest, ContainerInspect, ContainerStateWire, ContainerSummary,
   EndpointSettingsWire, HostConfigWire, MountPointWire, NetworkSettingsWire, StrSlice,
@@ -89,6 +90,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     ipcMode: h.IpcMode || undefined, pidMode: h.PidMode || undefined, utsMode: h.UTSMode || undefined, init: h.Init ?? undefined,
     groupAdd: h.GroupAdd?.length ? [...h.GroupAdd] : undefined,
     autoRemove: h.AutoRemove || undefined, restartPolicy,
+    dns: list(h.Dns), dnsSearch: list(h.DnsSearch), dnsOptions: list(h.DnsOptions), extraHosts: list(h.ExtraHosts),
     consoleSize: h.ConsoleSize && (h.ConsoleSize[0] || h.ConsoleSize[1]) ? h.ConsoleSize : undefined,
   };
   if (h.CgroupnsMode && host.cgroupnsMode === undefined) throw new BerthError('InvalidArgument', `invalid cgroup namespace mode: ${h.CgroupnsMode}`);
@@ -102,6 +104,7 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     tty: body.Tty || undefined, openStdin: body.OpenStdin || undefined,
     hostname: body.Hostname || undefined, domainname: body.Domainname || undefined,
     labels: obj(body.Labels), stopSignal: body.StopSignal || undefined,
+    networks: endpointsConfig(body, host.networkMode!),
     stdinOnce: body.StdinOnce || undefined, stopTimeout: body.StopTimeout ?? undefined, healthcheck,
     attachStdin: body.AttachStdin || undefined, attachStdout: body.AttachStdout || undefined, attachStderr: body.AttachStderr || undefined,
     host,
@@ -110,6 +113,26 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
   for (const k of Object.keys(host) as Array<keyof typeof host>) if (host[k] === undefined) delete host[k];
   for (const k of Object.keys(cfg) as Array<keyof typeof cfg>) if (cfg[k] === undefined) delete cfg[k];
   return cfg;
+}
+
+/** NetworkingConfig.EndpointsConfig (and the older Config.MacAddress) as endpoint requests by network. */
+function endpointsConfig(body: ContainerCreateRequest, mode: string): Record<string, EndpointRequest> | undefined {
+  const raw = body.NetworkingConfig?.EndpointsConfig ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new BerthError('InvalidArgument', 'invalid JSON: NetworkingConfig.EndpointsConfig must be an object');
+  const out: Record<string, EndpointRequest> = {};
+  for (const [name, v] of Object.entries(raw)) {
+    const e = (v ?? {}) as { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string };
+    const r: EndpointRequest = {};
+    if (e.Aliases?.length) r.aliases = e.Aliases;
+    if (e.IPAMConfig?.IPv4Address) r.ipv4Address = e.IPAMConfig.IPv4Address;
+    if (e.MacAddress) r.macAddress = e.MacAddress;
+    out[name] = r;
+  }
+  if (body.MacAddress) {
+    const key = mode === 'default' ? (out.default ? 'default' : 'bridge') : mode;
+    out[key] = { ...(out[key] ?? {}), macAddress: out[key]?.macAddress || body.MacAddress };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function bindMount(b: string): MountPointWire {
@@ -127,23 +150,50 @@ export function mountsOf(c: Container): MountPointWire[] {
   return (c.config.host.binds ?? []).map(bindMount);
 }
 
-function networkName(mode: string | undefined): string {
-  return !mode || mode === 'default' ? 'bridge' : mode;
-}
+const EMPTY_ENDPOINT: EndpointSettingsWire = {
+  IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', EndpointID: '',
+  Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+};
 
-function endpoint(c: Container): EndpointSettingsWire {
-  return {
-    IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', EndpointID: '',
-    Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: [c.name, c.id.slice(0, 12)],
-  };
+/**
+ * The container's networks as docker shows them: every network it is configured for, filled from its live
+ * endpoint while it runs (moby's container.NetworkSettings.Networks). `container:` mode shows none.
+ */
+function endpoints(c: Container): Record<string, EndpointSettingsWire> {
+  const mode = c.config.host.networkMode || 'default';
+  if (mode.startsWith('container:')) return {};
+  const names = mode === 'host' || mode === 'none' ? [mode] : Object.keys(c.config.networks ?? {});
+  if (!c.network && names.length === 0) names.push(mode === 'default' ? 'bridge' : mode); // a daemon without networking
+  const out: Record<string, EndpointSettingsWire> = {};
+  for (const name of names) {
+    const req = c.config.networks?.[name] ?? {};
+    const ep = c.network?.endpoints.find((e) => e.networkName === name);
+    const user = name !== 'bridge' && name !== 'host' && name !== 'none';
+    // docker adds the short id as an alias on user networks, where names resolve
+    const aliases = user ? [...(req.aliases ?? []), ...(ep ? [c.id.slice(0, 12)] : [])] : [];
+    out[name] = {
+      ...EMPTY_ENDPOINT,
+      IPAMConfig: req.ipv4Address ? { IPv4Address: req.ipv4Address } : null,
+      Aliases: aliases.length ? aliases : null,
+      MacAddress: ep?.macAddress ?? '', NetworkID: c.network?.networkIds[name] ?? '', EndpointID: ep?.endpointId ?? '',
+      Gateway: ep?.gateway ?? '', IPAddress: ep?.ipv4Address ?? '', IPPrefixLen: ep?.prefixLen ?? 0,
+      DNSNames: user && ep ? [c.name, ...(req.aliases ?? []), c.id.slice(0, 12)] : null,
+    };
+  }
+  return out;
 }
 
 function networkSettings(c: Container): NetworkSettingsWire {
+  const running = c.state.status === 'running' || c.state.status === 'paused';
+  const nets = endpoints(c);
+  // the top-level fields are the default bridge's (docker's legacy view)
+  const b = nets.bridge;
   return {
-    Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-    Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) },
+    Bridge: '', SandboxID: running && c.network ? c.id : '', SandboxKey: running && c.network ? `/proc/${c.state.pid}/ns/net` : '',
+    HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: b?.EndpointID ?? '', Gateway: b?.Gateway ?? '', GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0, IPAddress: b?.IPAddress ?? '', IPPrefixLen: b?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: b?.MacAddress ?? '',
+    Networks: nets,
   };
 }
 
@@ -163,7 +213,7 @@ export function hostConfigWire(c: Container): HostConfigWire {
     NetworkMode: h.networkMode ?? 'default', PortBindings: {}, RestartPolicy: restartPolicyWire(h.restartPolicy),
     AutoRemove: !!h.autoRemove, VolumeDriver: '', VolumesFrom: null, ConsoleSize: h.consoleSize ?? [0, 0],
     CapAdd: h.capAdd ?? null, CapDrop: h.capDrop ?? null, CgroupnsMode: h.cgroupnsMode ?? 'private',
-    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
+    Dns: h.dns ?? [], DnsOptions: h.dnsOptions ?? [], DnsSearch: h.dnsSearch ?? [], ExtraHosts: h.extraHosts ?? null, GroupAdd: h.groupAdd ?? null, IpcMode: h.ipcMode ?? 'private', Cgroup: '', Links: null,
     OomScoreAdj: h.oomScoreAdj ?? 0, PidMode: h.pidMode ?? '', Privileged: !!h.privileged, PublishAllPorts: false,
     ReadonlyRootfs: !!h.readonlyRootfs, SecurityOpt: h.securityOpt ?? null, Tmpfs: h.tmpfs ?? undefined, UTSMode: h.utsMode ?? '', UsernsMode: '',
     ShmSize: h.shmSize ?? 64 * 1024 * 1024, Sysctls: h.sysctls ?? undefined, Runtime: 'runc', Isolation: '',
@@ -191,15 +241,23 @@ export function configWire(c: Container): ContainerConfigWire {
     Env: x.env ?? null, Cmd: x.cmd ?? null, Image: x.image, Volumes: null, WorkingDir: x.workingDir ?? '',
     Entrypoint: x.entrypoint ?? null, OnBuild: null, Labels: x.labels ?? {},
     ...(x.healthcheck ? { Healthcheck: healthConfigWire(x.healthcheck) } : {}),
+    ...(primaryMac(c) ? { MacAddress: primaryMac(c) } : {}),
     ...(x.stopSignal ? { StopSignal: x.stopSignal } : {}), ...(x.stopTimeout !== undefined ? { StopTimeout: x.stopTimeout } : {}),
   };
+}
+
+function primaryMac(c: Container): string | undefined {
+  const first = Object.values(c.config.networks ?? {})[0];
+  return first?.macAddress;
 }
 
 /** GET /containers/{id}/json */
 export function toInspect(c: Container, o: { size?: boolean } = {}): ContainerInspect {
   return {
     Id: c.id, Created: c.created, Path: c.path, Args: c.args, State: stateWire(c.state), Image: c.imageId,
-    ResolvConfPath: '', HostnamePath: '', HostsPath: '', LogPath: c.logPath, Name: `/${c.name}`, RestartCount: c.restartCount,
+    // written by the service next to the log, bind-mounted into the container
+    ResolvConfPath: c.logPath.replace(/json\.log$/, 'resolv.conf'), HostnamePath: c.logPath.replace(/json\.log$/, 'hostname'),
+    HostsPath: c.logPath.replace(/json\.log$/, 'hosts'), LogPath: c.logPath, Name: `/${c.name}`, RestartCount: c.restartCount,
     Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
     HostConfig: hostConfigWire(c), GraphDriver: { Name: 'overlay2', Data: null },
     ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
@@ -254,7 +312,7 @@ export function toSummary(c: Container, o: { size?: boolean; now?: number } = {}
     ...(o.size ? { SizeRw: 0, SizeRootFs: 0 } : {}),
     Labels: c.config.labels ?? {}, State: c.state.status, Status: statusText(c.state, o.now),
     HostConfig: { NetworkMode: c.config.host.networkMode ?? 'default' },
-    NetworkSettings: { Networks: { [networkName(c.config.host.networkMode)]: endpoint(c) } },
+    NetworkSettings: { Networks: endpoints(c) },
     Mounts: mountsOf(c),
   };
 }

@@ -10,6 +10,7 @@ import type { EventBus } from '../daemon/events.js';
 import type { HostFacts } from '../daemon/host.js';
 import type { ImageService } from '../images/index.js';
 import type { ContainerService } from '../containers/types.js';
+import type { NetworkService } from '../network/types.js';
 import { HijackRoutes, upgradeListener } from './hijack.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
@@ -17,6 +18,7 @@ import { execRoutes } from './routes/exec.js';
 import { errorBody, sendError } from './errors.js';
 import { Router, splitVersion, type Context } from './router.js';
 import { imageRoutes } from './routes/images.js';
+import { networkRoutes } from './routes/networks.js';
 import { checkQuery, ROUTES } from './schema/index.js';
 import { systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -38,6 +40,8 @@ export interface ApiServices {
   log?: (msg: string) => void;
   /** named volumes (volumes/) */
   volumes?: VolumeStore;
+  /** networks, IPAM and endpoints (network/) */
+  networks?: NetworkService;
 }
 
 export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
@@ -47,6 +51,7 @@ export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {
   containerRoutes(r, s, hijack);
   execRoutes(r, s, hijack);
   volumeRoutes(r, s);
+  networkRoutes(r, s);
   absentRoutes(r);
   return r;
 }

@@ -29,6 +29,8 @@ export interface SystemInfo {
   LiveRestoreEnabled: boolean; Isolation: string; InitBinary: string;
   ContainerdCommit: { ID: string }; RuncCommit: { ID: string }; InitCommit: { ID: string };
   SecurityOptions: string[]; CDISpecDirs: string[]; Warnings: string[];
+  /** API 1.49: which firewall the daemon programs (docker: iptables or nftables) */
+  FirewallBackend?: { Driver: string; Info: Array<[string, string]> };
 }
 
 export interface DiskUsage {
@@ -118,7 +120,8 @@ export interface ContainerStateWire {
 export interface MountPointWire { Type: string; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string }
 
 export interface EndpointSettingsWire {
-  IPAMConfig: null; Links: null; Aliases: string[] | null; MacAddress: string; DriverOpts: null; GwPriority: number;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null; Links: string[] | null;
+  Aliases: string[] | null; MacAddress: string; DriverOpts: Record<string, string> | null; GwPriority: number;
   NetworkID: string; EndpointID: string; Gateway: string; IPAddress: string; IPPrefixLen: number;
   IPv6Gateway: string; GlobalIPv6Address: string; GlobalIPv6PrefixLen: number; DNSNames: string[] | null;
 }
@@ -155,4 +158,33 @@ export interface VolumeWire {
   Name: string; Driver: string; Mountpoint: string; CreatedAt: string;
   Labels: Record<string, string>; Scope: 'local'; Options: Record<string, string> | null;
   UsageData?: { Size: number; RefCount: number } | null;
+}
+
+/** moby api/types/network.IPAMConfig; empty fields are omitted, as Go's omitempty does */
+export interface IpamConfigWire { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }
+
+/** moby api/types/network.EndpointResource (an entry of a network's Containers) */
+export interface NetworkContainerWire { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }
+
+/** GET /networks and /networks/{id} (moby api/types/network.Inspect, once NetworkResource) */
+export interface NetworkWire {
+  Name: string; Id: string; Created: string; Scope: 'local'; Driver: string; EnableIPv4: boolean; EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: IpamConfigWire[] };
+  Internal: boolean; Attachable: boolean; Ingress: boolean; ConfigFrom: { Network: string }; ConfigOnly: boolean;
+  Containers: Record<string, NetworkContainerWire>; Options: Record<string, string>; Labels: Record<string, string>;
+}
+
+/** POST /networks/create (moby api/types/network.CreateRequest) */
+export interface NetworkCreateRequest {
+  Name?: string | null; CheckDuplicate?: boolean | null; Driver?: string | null; Scope?: string | null;
+  EnableIPv4?: boolean | null; EnableIPv6?: boolean | null;
+  IPAM?: { Driver?: string | null; Config?: IpamConfigWire[] | null; Options?: Record<string, string> | null } | null;
+  Internal?: boolean | null; Attachable?: boolean | null; Ingress?: boolean | null; ConfigOnly?: boolean | null;
+  ConfigFrom?: { Network?: string | null } | null; Options?: Record<string, string> | null; Labels?: Record<string, string> | null;
+}
+
+/** EndpointSettings as a client sends it (connect, NetworkingConfig.EndpointsConfig) */
+export interface EndpointConfigWire {
+  IPAMConfig?: { IPv4Address?: string | null; IPv6Address?: string | null; LinkLocalIPs?: string[] | null } | null;
+  Links?: string[] | null; Aliases?: string[] | null; MacAddress?: string | null; DriverOpts?: Record<string, string> | null;
 }

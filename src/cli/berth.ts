@@ -35,6 +35,7 @@ Commands through berthd (docker's grammar; -H/--host, BERTH_HOST or DOCKER_HOST 
   run, create, start, stop, restart, kill, rm, ps, logs, exec, attach, inspect, wait, rename,
   images, pull, push, tag, rmi, save, load, import, history, login, logout, info, version, events, system df,
   container …, image ls|pull|push|tag|rm|save|load|import|inspect|history|prune
+  network create|ls|inspect|rm|prune|connect|disconnect
 
 \`berth COMMAND --help\` or \`berth help COMMAND\` describes a command and its flags.
 

@@ -2,6 +2,7 @@
 // PascalCase Config + HostConfig onto it, and spec/ turns it into an OCI spec.
 import type { HealthConfig } from './health.js';
 import type { RestartPolicy } from './restart.js';
+import type { EndpointRequest } from '../network/types.js';
 
 export interface ContainerConfig {
   image: string;                 // the image reference as the user gave it
@@ -18,6 +19,11 @@ export interface ContainerConfig {
   stopSignal?: string;
   stopTimeout?: number;          // seconds `stop` waits before SIGKILL (docker: 10)
   healthcheck?: HealthConfig;    // the request's merged over the image's at create
+  /**
+   * The networks the container joins when it starts, by network name, with what it asks of each
+   * (NetworkingConfig.EndpointsConfig at create, then connect/disconnect); the network mode's first.
+   */
+  networks?: Record<string, EndpointRequest>;
   host: HostConfig;
 }
 
@@ -43,7 +49,11 @@ export interface HostConfig {
   shmSize?: number;
   ulimits?: Array<{ name: string; soft: number; hard: number }>;
   devices?: Array<{ pathOnHost: string; pathInContainer?: string; cgroupPermissions?: string }>;
-  networkMode?: string;          // none | host | default | bridge (bridge comes with networking)
+  networkMode?: string;          // default | bridge | none | host | container:<name|id> | a network's name or id
+  dns?: string[];                // --dns: nameservers for resolv.conf
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  extraHosts?: string[];         // --add-host name:ip (ip may be host-gateway)
   binds?: string[];              // host:container[:options]
   oomScoreAdj?: number;
   sysctls?: Record<string, string>;

@@ -36,6 +36,8 @@ import { HealthChecks, imageHealthConfig, mergeHealthConfig } from './health.js'
 import { initBinary } from './init.js';
 import type { Container, ContainerService, ListOptions, LogLine, LogOptions, WaitCondition } from './types.js';
 import { privateDir } from '../util/dirs.js';
+import type { ContainerNetworks, EndpointRequest } from '../network/types.js';
+import { hostResolv, hostsFile, parseExtraHost, resolvConf } from './etc-files.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
@@ -49,6 +51,8 @@ export interface ContainerServiceOptions {
   log?: (msg: string) => void;
   /** named volumes for `-v name:/path` */
   volumes?: VolumeStore;
+  /** networks: without it every container gets only lo (tests of other parts) */
+  networks?: ContainerNetworks;
 }
 
 export class Containers implements ContainerService {
@@ -105,6 +109,9 @@ export class Containers implements ContainerService {
       if (c.state.status === 'running' || c.state.status === 'paused') this.health.start(c, true);
       else if (restartsAtDaemonStart(c, NEVER)) this.restarts.schedule(c.id, 0);
     }
+    // running containers keep their addresses; leases and veths of the rest go
+    const running = new Map([...this.records.values()].filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => [c.id, c.state.pid]));
+    await this.o.networks?.reconcile(running).catch((e) => this.o.log?.(`network reconcile: ${(e as Error).message}`));
   }
 
   /** A daemon killed inside create() leaves a directory (and a snapshot) without a record: no container. */
@@ -142,7 +149,20 @@ export class Containers implements ContainerService {
     return resolveRef(ref, [...this.records.values()]);
   }
 
-  get(ref: string): Container { return view(this.find(ref)); }
+  get(ref: string): Container { return this.viewOf(this.find(ref)); }
+
+  /** The record as callers see it, with its live endpoints (inspect's NetworkSettings). */
+  private viewOf(c: Record): Container {
+    const v = view(c);
+    const n = this.o.networks;
+    if (!n) return v;
+    const ids: { [name: string]: string } = {};
+    for (const name of [...Object.keys(c.config.networks ?? {}), ...(['host', 'none'].includes(c.config.host.networkMode ?? '') ? [c.config.host.networkMode!] : [])]) {
+      try { ids[name] = n.get(name).id; } catch { /* removed since */ }
+    }
+    v.network = { endpoints: n.containerEndpoints(c.id), networkIds: ids };
+    return v;
+  }
 
   list(opts: ListOptions = {}): Container[] {
     const f = opts.filters ?? {};
@@ -158,7 +178,7 @@ export class Containers implements ContainerService {
     }));
     out.sort((a, b) => b.created.localeCompare(a.created));
     if (opts.limit && opts.limit > 0) out = out.slice(0, opts.limit);
-    return out.map(view);
+    return out.map((c) => this.viewOf(c));
   }
 
   private sameImage(ref: string, imageId: string): boolean {
@@ -192,6 +212,7 @@ export class Containers implements ContainerService {
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
     checkMounts(config, isProcfs);
+    config = this.resolveNetworking(config);
     checkConfig(config, hostSets(), os.release());
     ensureVolumes(this.o.volumes, config, anon.anonymous);
     const id = newId();
@@ -225,9 +246,10 @@ export class Containers implements ContainerService {
     const rootfs = path.join(dir, 'rootfs');
     fs.mkdirSync(rootfs, { recursive: true });
     await mountAll(c.mounts, rootfs);
-    const made: { mon?: Monitor; created?: Created } = {}; // what a failed start must undo
+    const made: { mon?: Monitor; created?: Created; networked?: boolean } = {}; // what a failed start must undo
     try {
-      this.writeEtc(c, dir);
+      const join = this.networkToJoin(c);
+      this.writeEtc(c, dir, join?.dir);
       makeBindSources(c.config.host.binds ?? []);
       await copyUp(this.o.volumes, c.config, rootfs);
       const img = this.o.images.resolve(c.imageId);
@@ -235,6 +257,7 @@ export class Containers implements ContainerService {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
         volumePaths: volumePaths(this.o.volumes, c.config), initPath: c.config.host.init ? initBinary() : undefined,
+        joinNetwork: join && { netns: join.netns, hostname: join.hostname },
       });
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });
@@ -249,6 +272,12 @@ export class Containers implements ContainerService {
         spawnHelper: async () => monitoredHelper(mon.childPid, mon.sockets[0]!),
       });
       mon.containerPid(created.record.pid);
+      // the network is in place before the go-ahead: the user's process never sees a netns without it
+      if (this.o.networks && c.config.networks) {
+        made.networked = true;
+        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid }, req);
+        this.writeHosts(c);
+      }
       const rc = new RuntimeContainer(this.runtime, created.record);
       await startWith(rc, () => created.session.send(MSG.GO));
       created.session.close();
@@ -266,6 +295,7 @@ export class Containers implements ContainerService {
         await runtimeRemove(new RuntimeContainer(this.runtime, made.created.record), true).catch(() => undefined);
       }
       made.mon?.abort();
+      if (made.networked) await this.o.networks!.detachAll(c.id).catch((err) => this.o.log?.(`container ${c.id}: network cleanup: ${(err as Error).message}`));
       await unmount(rootfs, true).catch(() => undefined);
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
       this.save(c);
@@ -275,13 +305,163 @@ export class Containers implements ContainerService {
     }
   }
 
-  private writeEtc(c: Record, dir: string): void {
-    const hostname = c.config.hostname || c.id.slice(0, 12);
-    writeFileAtomicSync(path.join(dir, 'hostname'), `${hostname}\n`);
-    writeFileAtomicSync(path.join(dir, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
-    let resolv = '';
-    try { resolv = fs.readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none on the host */ }
-    writeFileAtomicSync(path.join(dir, 'resolv.conf'), resolv);
+  /** --network container:X: X must be running; its namespace, files and hostname are shared. */
+  private networkToJoin(c: Record): { netns: string; dir: string; hostname: string } | undefined {
+    const mode = c.config.host.networkMode ?? '';
+    if (!mode.startsWith('container:')) return undefined;
+    const ref = mode.slice('container:'.length);
+    const x = this.find(ref);
+    if (x.id === c.id) throw new BerthError('InvalidArgument', 'cannot join own network');
+    if (x.state.status !== 'running' && x.state.status !== 'paused') throw new BerthError('Conflict', `cannot join network of a non running container: ${ref}`);
+    const dir = path.join(this.dir, x.id);
+    let hostname = x.config.hostname || x.id.slice(0, 12);
+    try { hostname = fs.readFileSync(path.join(dir, 'hostname'), 'utf8').trim() || hostname; } catch { /* not written */ }
+    return { netns: `/proc/${x.state.pid}/ns/net`, dir, hostname };
+  }
+
+  /** hostname, hosts and resolv.conf, bind-mounted by the spec; written before every start. */
+  private writeEtc(c: Record, dir: string, joinDir?: string): void {
+    if (joinDir) {
+      for (const f of ['hostname', 'hosts', 'resolv.conf']) {
+        let text = '';
+        try { text = fs.readFileSync(path.join(joinDir, f), 'utf8'); } catch { /* not written */ }
+        writeFileAtomicSync(path.join(dir, f), text);
+      }
+      return;
+    }
+    writeFileAtomicSync(path.join(dir, 'hostname'), `${c.config.hostname || c.id.slice(0, 12)}\n`);
+    writeFileAtomicSync(path.join(dir, 'hosts'), this.hostsText(c));
+    writeFileAtomicSync(path.join(dir, 'resolv.conf'), this.resolvText(c));
+  }
+
+  /** After a network change: in place, since the running container has the file's inode bind-mounted. */
+  private writeHosts(c: Record): void {
+    const mode = c.config.host.networkMode ?? '';
+    if (mode.startsWith('container:')) return;
+    try { fs.writeFileSync(path.join(this.dir, c.id, 'hosts'), this.hostsText(c)); } catch (e) { this.o.log?.(`container ${c.id}: hosts: ${(e as Error).message}`); }
+  }
+
+  private hostGateway(): string | undefined {
+    try { return this.o.networks?.get('bridge').ipam.config[0]?.gateway; } catch { return undefined; }
+  }
+
+  private hostsText(c: Record): string {
+    const extra = (c.config.host.extraHosts ?? []).map((e) => parseExtraHost(e, this.hostGateway()));
+    if (c.config.host.networkMode === 'host') {
+      let text = '';
+      try { text = fs.readFileSync('/etc/hosts', 'utf8'); } catch { /* none on the host */ }
+      return text + (text && !text.endsWith('\n') ? '\n' : '') + extra.map((h) => `${h.ip}\t${h.name}\n`).join('');
+    }
+    const eps = this.o.networks?.containerEndpoints(c.id) ?? [];
+    return hostsFile({
+      hostname: c.config.hostname || c.id.slice(0, 12), domainname: c.config.domainname, extraHosts: extra,
+      // the default bridge has no network-scoped aliases (docker refuses them there)
+      addresses: eps.map((e) => ({ ip: e.ipv4Address, aliases: e.networkName === 'bridge' ? [] : e.aliases })),
+    });
+  }
+
+  private resolvText(c: Record): string {
+    const read = (f: string) => { try { return fs.readFileSync(f, 'utf8'); } catch { return undefined; } };
+    const etc = read('/etc/resolv.conf') ?? '';
+    const h = c.config.host;
+    const host = hostResolv(etc, read('/run/systemd/resolve/resolv.conf'));
+    if (h.networkMode === 'host' && !h.dns?.length && !h.dnsSearch?.length && !h.dnsOptions?.length) return etc;
+    // on a user network the embedded DNS server on the gateway answers names and forwards the rest
+    const primary = Object.keys(c.config.networks ?? {})[0];
+    let embedded: string | undefined;
+    if (primary && primary !== 'bridge' && this.o.networks) {
+      try { embedded = this.o.networks.get(primary).ipam.config[0]?.gateway; } catch { /* removed since */ }
+    }
+    return resolvConf(host, { embedded, dns: h.dns, dnsSearch: h.dnsSearch, dnsOptions: h.dnsOptions });
+  }
+
+  /**
+   * The network mode and EndpointsConfig checked and keyed by network name (moby daemon/create.go
+   * verifyNetworkingConfig): an unknown network, a bad address or alias is refused here, before anything exists.
+   */
+  private resolveNetworking(config: ContainerConfig): ContainerConfig {
+    try {
+      return this.resolveNetworkingOf(config);
+    } catch (e) {
+      // a 404 at create makes the docker CLI think the image is missing and pull it: the request is what is wrong
+      if (e instanceof BerthError && e.kind === 'NotFound') throw new BerthError('InvalidArgument', e.message, { cause: e });
+      throw e;
+    }
+  }
+
+  private resolveNetworkingOf(config: ContainerConfig): ContainerConfig {
+    const n = this.o.networks;
+    const h = config.host;
+    const mode = h.networkMode || 'default';
+    const { networks: asked = {}, ...rest } = config;
+    for (const e of h.extraHosts ?? []) parseExtraHost(e, '0.0.0.0');
+    if (mode.startsWith('container:')) {
+      this.find(mode.slice('container:'.length));
+      if (config.hostname) throw new BerthError('InvalidArgument', 'conflicting options: hostname and the network mode');
+      if (h.dns?.length || h.dnsSearch?.length || h.dnsOptions?.length) throw new BerthError('InvalidArgument', 'conflicting options: dns and the network mode');
+      if (h.extraHosts?.length) throw new BerthError('InvalidArgument', 'conflicting options: custom host-to-IP mapping and the network mode');
+      return rest;
+    }
+    if (!n || mode === 'host' || mode === 'none') return rest;
+    const primary = n.get(mode === 'default' ? 'bridge' : mode);
+    if (primary.driver !== 'bridge') throw new BerthError('InvalidArgument', `network mode ${mode}: use --network ${primary.name === 'none' ? 'none' : 'host'}`);
+    const out: { [name: string]: EndpointRequest } = { [primary.name]: cleanRequest(asked[mode] ?? asked[primary.name] ?? asked[primary.id] ?? {}) };
+    for (const [k, req] of Object.entries(asked)) {
+      if (k === mode || k === 'default') continue;
+      const net = n.get(k);
+      if (net.id === primary.id) continue;
+      if (net.driver !== 'bridge') throw new BerthError('InvalidArgument', `container cannot be connected to network ${net.name} and ${primary.name} at once`);
+      out[net.name] = cleanRequest(req);
+    }
+    for (const [k, req] of Object.entries(out)) n.checkRequest(k, req);
+    return { ...rest, networks: out };
+  }
+
+  /** `network connect`: recorded on a created container (joined at start), attached now on a running one. */
+  async connect(ref: string, network: string, req: EndpointRequest = {}): Promise<void> {
+    const c = this.find(ref);
+    const n = this.networksOrFail();
+    const net = n.get(network);
+    const mode = c.config.host.networkMode || 'default';
+    if (mode === 'host' || net.driver === 'host') throw new BerthError('PermissionDenied', 'container cannot be disconnected from host network or connected to host network');
+    if (mode === 'none' || net.driver === 'null') throw new BerthError('PermissionDenied', 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
+    if (mode.startsWith('container:')) throw new BerthError('PermissionDenied', 'conflicting options: container type network can\'t be used with other networks');
+    if (c.config.networks?.[net.name]) throw new BerthError('PermissionDenied', `endpoint with name ${c.name} already exists in network ${net.name}`);
+    const clean = cleanRequest(req);
+    n.checkRequest(net.id, clean);
+    const running = c.state.status === 'running' || c.state.status === 'paused';
+    if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid }, clean);
+    c.config.networks = { ...(c.config.networks ?? {}), [net.name]: clean };
+    this.save(c);
+    if (running) this.writeHosts(c);
+    this.o.events?.publish('network', 'connect', net.id, { container: c.id, name: net.name, type: net.driver });
+  }
+
+  /** `network disconnect`; force lets a container leave a network that no longer exists. */
+  async disconnect(ref: string, network: string, force = false): Promise<void> {
+    const c = this.find(ref);
+    const n = this.networksOrFail();
+    let name = network, id: string | undefined, driver = 'bridge';
+    try {
+      const net = n.get(network);
+      ({ name, id, driver } = net);
+    } catch (e) {
+      if (!force || !(e instanceof BerthError && e.kind === 'NotFound')) throw e;
+    }
+    if (driver === 'host' || c.config.host.networkMode === 'host') throw new BerthError('PermissionDenied', 'container cannot be disconnected from host network or connected to host network');
+    if (!c.config.networks?.[name]) throw new BerthError('InvalidArgument', `container ${c.id} is not connected to network ${network}`);
+    const running = c.state.status === 'running' || c.state.status === 'paused';
+    if (running && id) await n.detach(id, c.id);
+    const { [name]: _gone, ...left } = c.config.networks;
+    c.config.networks = left;
+    this.save(c);
+    if (running) this.writeHosts(c);
+    if (id) this.o.events?.publish('network', 'disconnect', id, { container: c.id, name, type: driver });
+  }
+
+  private networksOrFail(): ContainerNetworks {
+    if (!this.o.networks) throw new BerthError('NotImplemented', 'this daemon runs without networking');
+    return this.o.networks;
   }
 
   /** When the control socket is gone (a restarted daemon), the exit file tells, or the monitor's death. */
@@ -330,6 +510,7 @@ export class Containers implements ContainerService {
     } catch (e) {
       if (!(e instanceof BerthError && e.kind === 'NotFound')) this.o.log?.(`container ${id}: runtime cleanup: ${(e as Error).message}`);
     }
+    await this.o.networks?.detachAll(id).catch((e) => this.o.log?.(`container ${id}: network cleanup: ${(e as Error).message}`));
     await unmount(path.join(this.dir, id, 'rootfs'), true).catch(() => undefined);
     const restarting = this.restarts.afterExit(c, st.exitCode, Date.parse(st.finishedAt) - Date.parse(c.state.startedAt));
     c.state = { ...c.state, status: restarting ? 'restarting' : 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
@@ -494,6 +675,15 @@ export class Containers implements ContainerService {
     a.resize(height, width);
     a.close();
   }
+}
+
+/** An endpoint request as stored: only what was given (docker sends empty strings and nulls). */
+function cleanRequest(r: EndpointRequest): EndpointRequest {
+  const out: EndpointRequest = {};
+  if (r.aliases?.length) out.aliases = [...new Set(r.aliases)];
+  if (r.ipv4Address) out.ipv4Address = r.ipv4Address;
+  if (r.macAddress) out.macAddress = r.macAddress;
+  return out;
 }
 
 /** A container's writable snapshot (64-hex names are the layers'). */

@@ -2,6 +2,7 @@
 // api/types.ts maps them to Docker's wire shapes.
 import type { ContainerConfig } from './config.js';
 import type { Health } from './health.js';
+import type { Endpoint, EndpointRequest } from '../network/types.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -29,6 +30,8 @@ export interface Container {
   logPath: string;        // json-file log (docker format, one JSON object per line)
   attachSocket: string;   // the monitor's attach socket (stdcopy-framed, see src/monitor)
   restartCount: number;
+  /** live endpoints (while running) and the ids of the networks it names, for inspect; absent without networking */
+  network?: { endpoints: Endpoint[]; networkIds: Record<string, string> };
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -57,4 +60,8 @@ export interface ContainerService {
   logs(ref: string, opts?: LogOptions): AsyncIterable<LogLine>;
   resize(ref: string, height: number, width: number): Promise<void>;
   counts(): { running: number; paused: number; stopped: number };
+  /** `network connect`: recorded on a created container, attached now on a running one; twice is PermissionDenied (docker's 403). */
+  connect?(ref: string, network: string, req?: EndpointRequest): Promise<void>;
+  /** `network disconnect`; force also leaves a network that is gone. */
+  disconnect?(ref: string, network: string, force?: boolean): Promise<void>;
 }

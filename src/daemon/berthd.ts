@@ -9,6 +9,8 @@ import { requestCredentials } from '../api/auth.js';
 import { createApiServer, listenSystemd, listenUnix, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
+import { DnsServers, hostResolvers } from '../network/dns.js';
+import { NetworkManager } from '../network/manager.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { hostFacts } from './host.js';
@@ -30,6 +32,9 @@ Options:
       --exec-root DIR       Runtime state and attach sockets (default /run/berth, or <root>/run with --root)
       --pidfile FILE        Pid file (default /run/berth/berthd.pid, or next to a -H socket)
       --group GID           Group owning the socket (default: root's)
+      --bridge NAME         Linux bridge of the default network (default berth0)
+      --nft-table NAME      nftables table (family ip) of Berth's rules (default berth)
+      --bridge-prefix P     Prefix of user networks' bridges (default br-)
   -D, --debug               Log every request
   -v, --version             Print the version
 `;
@@ -72,6 +77,7 @@ function lockPidFile(pidfile: string): boolean {
 async function main(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, {
     host: { short: 'H', type: 'string' }, root: { type: 'string' }, 'exec-root': { type: 'string' }, pidfile: { type: 'string' }, group: { type: 'string' },
+    bridge: { type: 'string' }, 'nft-table': { type: 'string' }, 'bridge-prefix': { type: 'string' },
     debug: { short: 'D', type: 'bool' }, version: { short: 'v', type: 'bool' }, help: { short: 'h', type: 'bool' },
   });
   if (flags.help) { process.stdout.write(USAGE); return 0; }
@@ -98,9 +104,16 @@ async function main(argv: string[]): Promise<number> {
     inUse: (name) => containers!.list({ all: true }).filter((c) => volumeNamesOf(c.config).includes(name)).map((c) => c.id),
     publish: (action, name, attrs) => events.publish('volume', action, name, attrs),
   });
-  containers = new Containers({ root, execRoot, images, events, log, volumes });
+  const networks = await NetworkManager.open({
+    root, log, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
+  });
+  containers = new Containers({ root, execRoot, images, events, log, volumes, networks });
   await containers.restore();
-  const services: ApiServices = { images, events, containers, volumes, root, debug, host: () => hostFacts(root), log };
+  // the embedded DNS server of every user network, again after a restart; kept in step with create/destroy
+  const dns = new DnsServers({ networks: () => networks.list(), endpoints: (id) => networks.endpoints(id), upstreams: hostResolvers(), log });
+  events.subscribe((e) => { if (e.Type === 'network' && (e.Action === 'create' || e.Action === 'destroy')) void dns.sync(); });
+  await dns.sync();
+  const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
     if (listen === 'fd://') await listenSystemd(server);

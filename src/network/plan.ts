@@ -16,6 +16,13 @@ export interface Endpoint {
   containerId: string;
   pid: number;
   address: string; // without prefix
+  /** host end of the veth pair (default: vethName(containerId)); one per container per network */
+  hostVeth?: string;
+  /** name inside the container: eth0 for the first network, eth1 for the next … */
+  ifname?: string;
+  mac?: string;
+  /** the first non-internal network of a container carries its default route */
+  defaultRoute?: boolean;
 }
 
 /** IPAM leases of one network: address -> container id. */
@@ -122,18 +129,32 @@ export function planBridge(net: Network): string[] {
   ];
 }
 
-/** One nft transaction for Berth's own table: delete+create so re-applying is idempotent and atomic. */
-export function planRuleset(table: string, nets: Network[]): string {
+/**
+ * One nft transaction for Berth's own table: delete+create so re-applying is idempotent and atomic, and
+ * nothing outside the table is touched (docker's chains may sit beside it). Forward rules: traffic stays
+ * inside its own bridge or leaves to the uplink, never crosses to another Berth bridge (docker's
+ * isolation stages); an internal network talks only inside its bridge. `extra` is more chains other
+ * parts of network/ (published ports) keep in the same table.
+ */
+export function planRuleset(table: string, nets: Network[], extra: string[] = []): string {
   const lines = [`table ip ${table} {}`, `delete table ip ${table}`, `table ip ${table} {`];
   lines.push('  chain postrouting {', '    type nat hook postrouting priority srcnat; policy accept;');
   for (const n of nets) if (!n.internal) lines.push(`    ip saddr ${n.subnet} oifname != "${n.bridge}" masquerade`);
   lines.push('  }', '  chain forward {', '    type filter hook forward priority filter; policy accept;');
   for (const n of nets) {
-    if (n.internal) continue;
+    lines.push(`    iifname "${n.bridge}" oifname "${n.bridge}" accept`);
+    if (n.internal) {
+      lines.push(`    iifname "${n.bridge}" drop`, `    oifname "${n.bridge}" drop`);
+      continue;
+    }
+    const others = nets.filter((o) => o.bridge !== n.bridge).map((o) => `"${o.bridge}"`);
+    if (others.length) lines.push(`    iifname "${n.bridge}" oifname { ${others.join(', ')} } drop`);
     lines.push(`    iifname "${n.bridge}" accept`);
     lines.push(`    oifname "${n.bridge}" ct state established,related accept`);
   }
-  lines.push('  }', '}');
+  lines.push('  }');
+  for (const l of extra) lines.push(`  ${l}`);
+  lines.push('}');
   return lines.join('\n') + '\n';
 }
 
@@ -144,11 +165,13 @@ export interface AttachPlan {
   netns: string[];
 }
 
-/** Veth pair, one end moved into the container's netns and named eth0, address, default route. */
+/** Veth pair, one end moved into the container's netns and named eth0 (ethN), address, default route. */
 export function planAttach(net: Network, ep: Endpoint): AttachPlan {
-  const host = vethName(ep.containerId);
+  const host = ep.hostVeth ?? vethName(ep.containerId);
   const peer = `${host.slice(0, 13)}_c`;
+  const ifname = ep.ifname ?? 'eth0';
   const prefix = parseCidr(net.subnet).prefix;
+  const route = ep.defaultRoute ?? !net.internal;
   return {
     host: [
       `link add ${host} mtu ${net.mtu} type veth peer name ${peer} mtu ${net.mtu}`,
@@ -157,12 +180,12 @@ export function planAttach(net: Network, ep: Endpoint): AttachPlan {
       `link set ${peer} netns ${ep.pid}`,
     ],
     netns: [
-      `link set ${peer} name eth0`,
-      `link set eth0 address ${macFor(ep.address)}`,
-      `addr add ${ep.address}/${prefix} dev eth0`,
+      `link set ${peer} name ${ifname}`,
+      `link set ${ifname} address ${ep.mac ?? macFor(ep.address)}`,
+      `addr add ${ep.address}/${prefix} dev ${ifname}`,
       'link set lo up',
-      'link set eth0 up',
-      ...(net.internal ? [] : [`route add default via ${net.gateway}`]),
+      `link set ${ifname} up`,
+      ...(route && !net.internal ? [`route add default via ${net.gateway}`] : []),
     ],
   };
 }
@@ -170,4 +193,83 @@ export function planAttach(net: Network, ep: Endpoint): AttachPlan {
 /** Deleting the host end removes the pair; gone already (netns died with the container) is fine. */
 export function planDetach(ep: Pick<Endpoint, 'containerId'>): string[] {
   return [`link del ${vethName(ep.containerId)}`];
+}
+
+export function contains(c: Cidr, ip: number): boolean {
+  return ((ip & mask(c.prefix)) >>> 0) === c.base;
+}
+
+/**
+ * An IPAM pool of a new network, checked: subnet given or picked from the default pools (skipping
+ * `taken`, the host's routes and the other networks' subnets), gateway inside the subnet, range inside
+ * it. Docker's wording where clients see it (libnetwork ipam and bridge driver).
+ */
+export function planPool(req: { subnet?: string; gateway?: string; ipRange?: string }, others: string[], host: string[]): { subnet: string; gateway: string; ipRange?: string } {
+  let subnet: Cidr;
+  if (req.subnet) {
+    if (req.subnet.includes(':')) throw new BerthError('NotImplemented', `IPv6 subnets are not supported: ${req.subnet}`);
+    subnet = parseCidr(req.subnet);
+    if (!req.subnet.includes('/')) throw new BerthError('InvalidArgument', `invalid CIDR address: ${req.subnet}`);
+    if (subnet.prefix > 30) throw new BerthError('InvalidArgument', `subnet ${req.subnet} is too small: it leaves no address for a container`);
+    if (others.some((o) => overlaps(parseCidr(o), subnet))) throw new BerthError('PermissionDenied', 'Pool overlaps with other one on this address space');
+    const route = host.filter((t) => t !== 'default' && !t.endsWith('/0')).find((t) => overlaps(parseCidr(t), subnet));
+    if (route) throw new BerthError('InvalidArgument', `subnet ${formatCidr(subnet)} overlaps with the host's route or address ${route}`);
+  } else {
+    if (req.gateway || req.ipRange) throw new BerthError('InvalidArgument', 'a gateway or an IP range needs a subnet (--subnet)');
+    subnet = pickSubnet(defaultPools(), [...others, ...host]);
+  }
+  const size = 2 ** (32 - subnet.prefix);
+  let range: Cidr | undefined;
+  if (req.ipRange) {
+    range = parseCidr(req.ipRange);
+    if (range.prefix < subnet.prefix || !contains(subnet, range.base)) throw new BerthError('InvalidArgument', `invalid ip-range ${req.ipRange}: it is not inside subnet ${formatCidr(subnet)}`);
+  }
+  let gateway: string;
+  if (req.gateway) {
+    const g = parseIp(req.gateway);
+    if (!contains(subnet, g)) throw new BerthError('InvalidArgument', `no matching subnet for gateway ${req.gateway}: it is not inside subnet ${formatCidr(subnet)}`);
+    if (g === subnet.base || g === subnet.base + size - 1) throw new BerthError('InvalidArgument', `invalid gateway ${req.gateway}: it is the network or broadcast address of ${formatCidr(subnet)}`);
+    gateway = req.gateway;
+  } else gateway = formatIp(subnet.base + 1);
+  return { subnet: formatCidr(subnet), gateway, ...(range ? { ipRange: formatCidr(range) } : {}) };
+}
+
+/**
+ * An address for an endpoint: the one asked for (inside the subnet, not the gateway, free), or the lowest
+ * free one of the range (or subnet), skipping network, gateway and broadcast.
+ */
+export function pickAddress(pool: { subnet: string; gateway: string; ipRange?: string }, used: Set<string>, wanted?: string): string {
+  const c = parseCidr(pool.subnet);
+  const size = 2 ** (32 - c.prefix);
+  const gw = parseIp(pool.gateway);
+  if (wanted) {
+    const n = parseIp(wanted);
+    if (!contains(c, n) || n === c.base || n === c.base + size - 1) throw new BerthError('InvalidArgument', `invalid address ${wanted}: it is not a host address of subnet ${pool.subnet}`);
+    if (n === gw || used.has(wanted)) throw new BerthError('Conflict', `Address already in use: ${wanted}`);
+    return wanted;
+  }
+  const r = pool.ipRange ? parseCidr(pool.ipRange) : c;
+  const rsize = 2 ** (32 - r.prefix);
+  for (let n = r.base; n < r.base + rsize; n++) {
+    if (n === c.base || n === c.base + size - 1 || n === gw) continue;
+    const a = formatIp(n);
+    if (!used.has(a)) return a;
+  }
+  throw new BerthError('Unavailable', `no available IPv4 addresses on network with subnet ${pool.subnet}`);
+}
+
+/** The interface name of a container's next network: eth0, eth1, … the lowest not in use. */
+export function nextIfname(inUse: string[]): string {
+  for (let i = 0; ; i++) if (!inUse.includes(`eth${i}`)) return `eth${i}`;
+}
+
+/** Linux interface names: at most 15 bytes, no '/', ':' or whitespace. */
+export function checkIfname(name: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new BerthError('InvalidArgument', `invalid bridge name ${JSON.stringify(name)}: at most 15 letters, digits, '.', '-' or '_'`);
+}
+
+export function checkMac(mac: string): string {
+  if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw new BerthError('InvalidArgument', `invalid MAC address: ${mac}`);
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw new BerthError('InvalidArgument', `invalid MAC address: ${mac}: a multicast address`);
+  return mac.toLowerCase();
 }

@@ -67,4 +67,19 @@ export interface NetworkService {
   attach(ref: string, container: { id: string; name: string; pid: number }, req: EndpointRequest): Promise<Endpoint>;
   /** Removes the container's link and lease on that network; safe when already gone. */
   detach(ref: string, containerId: string): Promise<void>;
+  /** which firewall the rules go to, for `info` */
+  firewallBackend?(): { driver: string; table: string };
+}
+
+/** What containers/ needs beyond NetworkService: a container's endpoints, and teardown when it stops. */
+export interface ContainerNetworks extends NetworkService {
+  /** A container's endpoints on every network (inspect's NetworkSettings.Networks). */
+  containerEndpoints(containerId: string): Endpoint[];
+  /** Every endpoint of a container that stopped; safe when there is none. */
+  detachAll(containerId: string): Promise<void>;
+  /** Daemon start: endpoints of containers not running (id -> pid) any more go. */
+  reconcile(running: Map<string, number>): Promise<void>;
+  /** Throws what attach() would for this request, except for an address taken meanwhile (checked at create). */
+  checkRequest(ref: string, req: EndpointRequest): void;
+  firewallBackend(): { driver: 'nftables'; table: string };
 }

@@ -1,22 +1,45 @@
 // test/helpers/daemon: starts the compiled berthd on a temp socket with a temp --root, waits for
 // /_ping, and stops it (SIGTERM, then SIGKILL) and removes everything it made.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { BERTH } from './bundle.js';
 import { Client } from '../../src/client/index.js';
 
 export interface Daemon {
   dir: string; socket: string; root: string; host: string; pid: number;
+  /** this daemon's own network names: its default bridge, nft table and user networks' bridge prefix */
+  net: DaemonNet;
   /** DOCKER_HOST/BERTH_HOST env for child processes */
   env: NodeJS.ProcessEnv;
   log(): string;
   stop(): Promise<void>;
   /** kill -9 the daemon (its containers keep running), then start a new one on the same socket and root */
   crashAndRestart(): Promise<void>;
+}
+
+export interface DaemonNet { bridge: string; table: string; prefix: string }
+
+const exec = promisify(execFile);
+
+/** Links that belong to a daemon: its bridges and whatever is enslaved to them (veths). */
+export async function daemonLinks(net: DaemonNet): Promise<Array<{ ifname: string; master?: string }>> {
+  const all = JSON.parse((await exec('ip', ['-j', 'link'])).stdout) as Array<{ ifname: string; master?: string }>;
+  const ours = (n: string | undefined) => !!n && (n === net.bridge || n.startsWith(net.prefix));
+  return all.filter((l) => ours(l.ifname) || ours(l.master));
+}
+
+/** Removes a daemon's bridges, veths and nft table; returns the veths that were still there (leaks). */
+async function removeDaemonNet(net: DaemonNet): Promise<string[]> {
+  const links = await daemonLinks(net);
+  for (const l of links) await exec('ip', ['link', 'del', l.ifname]).catch(() => undefined);
+  await exec('nft', ['delete', 'table', 'ip', net.table]).catch(() => undefined);
+  return links.filter((l) => l.master).map((l) => l.ifname);
 }
 
 /** The shipped bundle dist/bin/daemon/berthd.js, found from dist/test/helpers. */
@@ -38,20 +61,24 @@ export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
   const root = path.join(dir, 'root');
   const logFile = path.join(dir, 'berthd.log');
   const log = () => { try { return fs.readFileSync(logFile, 'utf8'); } catch { return ''; } };
+  // never berth0 or another test's: every daemon has its own bridge, table and user-bridge prefix
+  const tag = randomBytes(3).toString('hex');
+  const net: DaemonNet = { bridge: `bt${tag}`, table: `berth_t${tag}`, prefix: `u${tag}` };
+  const netArgs = ['--bridge', net.bridge, '--nft-table', net.table, '--bridge-prefix', net.prefix];
   const launch = async (): Promise<ChildProcess> => {
     const out = fs.openSync(logFile, 'a');
-    const c: ChildProcess = spawn(process.execPath, [berthdPath(), '-H', `unix://${socket}`, '--root', root, '--debug', ...extraArgs], { stdio: ['ignore', out, out] });
+    const c: ChildProcess = spawn(process.execPath, [berthdPath(), '-H', `unix://${socket}`, '--root', root, '--debug', ...netArgs, ...extraArgs], { stdio: ['ignore', out, out] });
     fs.closeSync(out);
     for (let i = 0; ; i++) {
       if ((await pingSocket(socket)) === 200) return c;
-      if (c.exitCode !== null || i > 200) { c.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); throw new Error(`berthd did not start: ${l}`); }
+      if (c.exitCode !== null || i > 200) { c.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); await removeDaemonNet(net); throw new Error(`berthd did not start: ${l}`); }
       await new Promise((r) => setTimeout(r, 25));
     }
   };
   let child = await launch();
   const host = `unix://${socket}`;
   return {
-    dir, socket, root, host, get pid() { return child.pid!; }, log,
+    dir, socket, root, host, net, get pid() { return child.pid!; }, log,
     async crashAndRestart() {
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
@@ -74,7 +101,11 @@ export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
         await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await gone; }
       }
+      const leaked = await removeDaemonNet(net);
+      const daemonLog = log();
       fs.rmSync(dir, { recursive: true, force: true });
+      // every container is gone: a veth still on the daemon's bridges is a leak
+      if (leaked.length) throw new Error(`berthd left veths on its bridges: ${leaked.join(', ')}\n${daemonLog.slice(-2000)}`);
     },
   };
 }

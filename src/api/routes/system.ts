@@ -30,6 +30,7 @@ export function infoBody(s: ApiServices): SystemInfo {
   const h = s.host();
   const c = s.containers?.counts() ?? { running: 0, paused: 0, stopped: 0 };
   const v2 = h.cgroupMode === 'v2';
+  const fw = s.networks?.firewallBackend?.();
   return {
     ID: h.engineId, Containers: c.running + c.paused + c.stopped, ContainersRunning: c.running, ContainersPaused: c.paused, ContainersStopped: c.stopped,
     Images: s.images.store.list().length,
@@ -50,6 +51,7 @@ export function infoBody(s: ApiServices): SystemInfo {
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '',
     ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
     SecurityOptions: ['name=seccomp,profile=builtin', ...(v2 ? ['name=cgroupns'] : [])], CDISpecDirs: [], Warnings: [],
+    ...(fw ? { FirewallBackend: { Driver: fw.driver, Info: [['Table', `ip ${fw.table}`]] } } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import { containerCreate, containerUpdate } from './container.js';
 import { execCreate, execStart } from './exec.js';
 import { authConfig } from './system.js';
+import { networkConnect, networkCreate, networkDisconnect } from './network.js';
 import { volumeCreate } from './volume.js';
 
 /**
@@ -14,7 +15,7 @@ import { volumeCreate } from './volume.js';
  */
 export type QueryKind = 'bool' | 'int' | 'string' | 'filters' | 'timestamp' | 'tail' | readonly string[];
 
-export const BODIES = { containerCreate, containerUpdate, execCreate, execStart, authConfig, volumeCreate } as const;
+export const BODIES = { containerCreate, containerUpdate, execCreate, execStart, authConfig, volumeCreate, networkCreate, networkConnect, networkDisconnect } as const;
 export type BodyName = keyof typeof BODIES;
 
 export interface RouteSpec {
@@ -92,6 +93,15 @@ export const ROUTES: { [route: string]: RouteSpec } = {
   'POST /volumes/prune': { query: { filters: 'filters' } },
   [`GET /volumes/${NAME}`]: {},
   [`DELETE /volumes/${NAME}`]: { query: { force: 'bool' } },
+
+  // networks
+  'POST /networks/create': { body: 'networkCreate' },
+  'GET /networks': { query: { filters: 'filters' } },
+  'POST /networks/prune': { query: { filters: 'filters' } },
+  'GET /networks/{id}': { query: { verbose: 'bool', scope: 'string' } },
+  'DELETE /networks/{id}': {},
+  'POST /networks/{id}/connect': { body: 'networkConnect' },
+  'POST /networks/{id}/disconnect': { body: 'networkDisconnect' },
 };
 
 /** The hijacked (Upgrade: tcp) routes: same tables, served on the 'upgrade' event. */

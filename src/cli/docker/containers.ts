@@ -110,6 +110,8 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   ipc: { type: 'string' }, pid: { type: 'string' }, 'group-add': { type: 'list' }, uts: { type: 'string' }, sysctl: { type: 'list' }, 'cgroup-parent': { type: 'string' },
   restart: { type: 'string' }, 'health-cmd': { type: 'string' }, 'health-interval': { type: 'string' }, 'health-timeout': { type: 'string' },
   'health-retries': { type: 'string' }, 'health-start-period': { type: 'string' }, 'health-start-interval': { type: 'string' }, 'no-healthcheck': { type: 'bool' },
+  ip: { type: 'string' }, 'network-alias': { type: 'list' }, 'mac-address': { type: 'string' }, 'add-host': { type: 'list' },
+  dns: { type: 'list' }, 'dns-search': { type: 'list' }, 'dns-option': { type: 'list' }, 'dns-opt': { type: 'list' },
 };
 
 /** docker opts.ParseRestartPolicy: "name[:count]"; the name itself is checked by the daemon. */
@@ -143,6 +145,14 @@ function healthcheck(f: Record<string, unknown>): ContainerCreateRequest['Health
   if (!any) return undefined;
   if (retries < 0) throw new BerthError('InvalidArgument', '--health-retries cannot be negative');
   return { Test: cmd ? ['CMD-SHELL', cmd] : [], ...h };
+}
+
+/** --ip, --network-alias, --mac-address go to the endpoint of the --network (docker CLI parseNetworkOpts). */
+function endpointsOf(f: Record<string, unknown>, network: string | undefined): Record<string, unknown> {
+  const ip = f.ip as string | undefined, aliases = f['network-alias'] as string[] | undefined, mac = f['mac-address'] as string | undefined;
+  if (!ip && !aliases?.length && !mac) return {};
+  const name = !network || network === 'default' ? 'bridge' : network;
+  return { [name]: { ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}), ...(aliases?.length ? { Aliases: aliases } : {}), ...(mac ? { MacAddress: mac } : {}) } };
 }
 
 function int(v: unknown, flag: string): number | undefined {
@@ -197,6 +207,9 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     PidsLimit: int(f['pids-limit'], 'pids-limit') ?? 0,
     Ulimits: ((f.ulimit as string[] | undefined) ?? []).map(parseUlimit),
     ...(f.init !== undefined ? { Init: !!f.init } : {}),
+    Dns: (f.dns as string[] | undefined) ?? [], DnsSearch: (f['dns-search'] as string[] | undefined) ?? [],
+    DnsOptions: [...((f['dns-option'] as string[] | undefined) ?? []), ...((f['dns-opt'] as string[] | undefined) ?? [])],
+    ExtraHosts: (f['add-host'] as string[] | undefined) ?? null,
   };
   const entrypoint = f.entrypoint !== undefined ? [String(f.entrypoint)] : null;
   const health = healthcheck(f);
@@ -211,7 +224,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     ...(f['stop-signal'] ? { StopSignal: String(f['stop-signal']) } : {}),
     ...(f['stop-timeout'] !== undefined ? { StopTimeout: int(f['stop-timeout'], 'stop-timeout') } : {}),
     HostConfig: host,
-    NetworkingConfig: { EndpointsConfig: {} },
+    NetworkingConfig: { EndpointsConfig: endpointsOf(f, network) },
   };
   const pull = (f.pull as string | undefined) ?? 'missing';
   if (!['always', 'missing', 'never'].includes(pull)) throw new BerthError('InvalidArgument', `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);

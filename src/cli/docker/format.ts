@@ -68,12 +68,12 @@ export function render(tpl: string, data: unknown): string {
   return parse(tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n')).map((p) => evalPart(p, data)).join('');
 }
 
-/** Aligns tab-separated lines as Go's tabwriter with padding 3 (the docker CLI's tables). */
-export function tabulate(lines: string[]): string {
+/** Aligns tab-separated lines as Go's tabwriter with padding 3 and a minimum cell width (the docker CLI's tables use 10). */
+export function tabulate(lines: string[], minWidth = 0): string {
   const rows = lines.map((l) => l.split('\t'));
   const w: number[] = [];
   for (const r of rows) r.forEach((c, i) => { if (i < r.length - 1) w[i] = Math.max(w[i] ?? 0, c.length); });
-  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]! + 3) : c)).join('').trimEnd()).join('\n') + (rows.length ? '\n' : '');
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(Math.max(w[i]! + 3, minWidth)) : c)).join('').trimEnd()).join('\n') + (rows.length ? '\n' : '');
 }
 
 /**
@@ -86,7 +86,8 @@ export function formatRows(rows: object[], format: string | undefined, def: stri
   if (tpl.startsWith('table')) {
     const body = tpl.slice(5).trim() || def.slice(5).trim();
     const head = render(body.replace(/\{\{\s*(?:json\s+)?\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase()), {});
-    return tabulate([head, ...rows.map((r) => render(body, r))]);
+    // docker/cli formatter.Context: tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)
+    return tabulate([head, ...rows.map((r) => render(body, r))], 10);
   }
   return rows.map((r) => `${render(tpl, r)}\n`).join('');
 }

@@ -24,6 +24,13 @@ const FLAGS: Record<string, string> = {
   device: 'Add a host device to the container',
   digests: 'Show digests',
   domainname: 'Container NIS domain name',
+  'add-host': 'Add a custom host-to-IP mapping (host:ip)',
+  dns: 'Set custom DNS servers',
+  'dns-opt': 'Set DNS options',
+  'dns-option': 'Set DNS options',
+  'dns-search': 'Set custom DNS search domains',
+  'mac-address': 'Container MAC address (e.g., 92:d0:c6:0a:29:33)',
+  'network-alias': 'Add network-scoped alias for the container',
   entrypoint: 'Overwrite the default ENTRYPOINT of the image',
   env: 'Set environment variables',
   'env-file': 'Read in a file of environment variables',
@@ -40,6 +47,7 @@ const FLAGS: Record<string, string> = {
   hostname: 'Container host name',
   init: 'Run an init inside the container that forwards signals and reaps processes',
   interactive: 'Keep STDIN open even if not attached',
+  ip: 'IPv4 address (e.g., 172.30.100.104)',
   ipc: 'IPC mode to use',
   label: 'Set meta data on a container',
   memory: 'Memory limit',
@@ -115,12 +123,27 @@ export const COMMANDS: Record<string, CommandHelp> = {
   'image inspect': { usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]', summary: 'Display detailed information on one or more images' },
   'image prune': { usage: 'image prune [OPTIONS]', summary: 'Remove unused images', flags: { all: 'Remove all unused images, not just dangling ones', force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "until=<timestamp>")' } },
   container: { usage: 'container COMMAND', summary: 'Manage containers' },
+  network: { usage: 'network COMMAND', summary: 'Manage networks' },
+  'network create': { usage: 'network create [OPTIONS] NETWORK', summary: 'Create a network', flags: {
+    driver: 'Driver to manage the Network (default "bridge")', internal: 'Restrict external access to the network', attachable: 'Enable manual container attachment',
+    label: 'Set metadata on a network', opt: 'Set driver specific options', subnet: 'Subnet in CIDR format that represents a network segment',
+    gateway: 'IPv4 or IPv6 Gateway for the master subnet', 'ip-range': 'Allocate container ip from a sub-range', 'ipam-driver': 'IP Address Management Driver (default "default")',
+    'ipam-opt': 'Set IPAM driver specific options', ipv6: 'Enable IPv6 networking (not supported by Berth)', scope: "Control the network's scope" } },
+  'network ls': { usage: 'network ls [OPTIONS]', summary: 'List networks', flags: { filter: 'Provide filter values (e.g. "driver=bridge")', 'no-trunc': 'Do not truncate the output', quiet: 'Only display network IDs' } },
+  'network inspect': { usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]', summary: 'Display detailed information on one or more networks', flags: { verbose: 'Verbose output for diagnostics' } },
+  'network rm': { usage: 'network rm NETWORK [NETWORK...]', summary: 'Remove one or more networks', flags: { force: 'Do not error if the network does not exist' } },
+  'network prune': { usage: 'network prune [OPTIONS]', summary: 'Remove all unused networks', flags: { force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "until=<timestamp>")' } },
+  'network connect': { usage: 'network connect [OPTIONS] NETWORK CONTAINER', summary: 'Connect a container to a network', flags: {
+    alias: 'Add network-scoped alias for the container', ip: 'IPv4 address (e.g., "172.30.100.104")', ip6: 'IPv6 address (not supported by Berth)',
+    'driver-opt': 'driver options for the network', link: 'Add link to another container (ignored)', 'link-local-ip': 'Add a link-local address for the container (ignored)' } },
+  'network disconnect': { usage: 'network disconnect [OPTIONS] NETWORK CONTAINER', summary: 'Disconnect a container from a network', flags: { force: 'Force the container to disconnect from a network' } },
 };
 
 /** The same help under the group's other names: `image rm` is `rmi`, `container ls` is `ps`. */
 const ALIASES: Record<string, string> = {
   'image list': 'image ls', 'image pull': 'pull', 'image push': 'push', 'image tag': 'tag', 'image rm': 'rmi', 'image remove': 'rmi',
   'image save': 'save', 'image load': 'load', 'image import': 'import', 'image history': 'history',
+  'network list': 'network ls', 'network remove': 'network rm',
   'container ls': 'ps', 'container list': 'ps', 'container ps': 'ps', 'container remove': 'rm',
 };
 

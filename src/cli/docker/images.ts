@@ -206,7 +206,7 @@ export async function history(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
-async function confirm(q: string): Promise<boolean> {
+export async function confirm(q: string): Promise<boolean> {
   process.stdout.write(`${q} [y/N] `);
   const line = await new Promise<string>((resolve) => {
     let buf = '';

@@ -6,6 +6,7 @@ import { formatHelp } from './help.js';
 import { report, type Globals } from './connect.js';
 import * as ctr from './containers.js';
 import * as img from './images.js';
+import * as netw from './networks.js';
 import * as sys from './system.js';
 import { exec } from './exec.js';
 
@@ -30,7 +31,11 @@ const CONTAINER_SUB: Record<string, Cmd> = {
   wait: ctr.wait, rename: ctr.rename, exec,
 };
 /** Commands with subcommands (`berth image ls`); `system` dispatches its own. */
-export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB };
+const NETWORK_SUB: Record<string, Cmd> = {
+  create: netw.create, ls: netw.ls, list: netw.ls, inspect: netw.inspect, rm: netw.rm, remove: netw.rm, prune: netw.prune,
+  connect: netw.connectCmd, disconnect: netw.disconnect,
+};
+export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, network: NETWORK_SUB };
 for (const [name, subs] of Object.entries(GROUPS)) {
   COMMANDS[name] = (g, args) => {
     const [sub, ...rest] = args;

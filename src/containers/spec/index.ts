@@ -32,6 +32,8 @@ export interface SpecContext {
   volumePaths?: Record<string, string>;
   /** --init: the host's init binary (containers/init.ts), bind-mounted read-only as /sbin/docker-init */
   initPath?: string;
+  /** --network container:X: X's network namespace (/proc/<pid>/ns/net) and hostname, which the container shares */
+  joinNetwork?: { netns: string; hostname: string };
 }
 
 export type SpecOpt = (s: Spec, c: ContainerConfig, ctx: SpecContext) => void;
@@ -115,7 +117,8 @@ export const withCwd = (img: ImageRunConfig): SpecOpt => (s, c) => {
 
 export const withHostname: SpecOpt = (s, c, ctx) => {
   if (c.host.networkMode === 'host' || c.host.utsMode === 'host') return;
-  s.hostname = c.hostname || ctx.id.slice(0, 12);
+  s.hostname = c.hostname || ctx.joinNetwork?.hostname || ctx.id.slice(0, 12);
+  if (c.domainname) s.domainname = c.domainname;
   if (c.domainname) s.domainname = c.domainname;
 };
 
@@ -142,8 +145,12 @@ export const withCapabilities: SpecOpt = (s, c, ctx) => {
 export const withNamespaces: SpecOpt = (s, c, ctx) => {
   const drop = new Set<string>();
   const mode = c.host.networkMode || 'default';
+  // default, bridge, none and a user network's name all mean a new network namespace network/ wires up
   if (mode === 'host') drop.add('network');
-  else if (mode !== 'none' && mode !== 'default' && mode !== 'bridge') throw new BerthError('NotImplemented', `network mode "${mode}" is not supported yet`);
+  else if (mode.startsWith('container:')) {
+    if (!ctx.joinNetwork) throw new BerthError('InvalidArgument', `network mode ${mode}: the container to join is not known`);
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: ctx.joinNetwork!.netns } : n));
+  }
   if (c.host.utsMode === 'host' || mode === 'host') drop.add('uts');
   if (c.host.pidMode === 'host') drop.add('pid');
   if (c.host.ipcMode === 'host') drop.add('ipc');

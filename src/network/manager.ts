@@ -1,0 +1,428 @@
+// network/manager: the NetworkService — built-in networks (bridge, host, none), user bridge networks,
+// IPAM and endpoint records persisted under <root>/network/, Berth's one nft table, veths per endpoint.
+// Decisions come from plan.ts; this file only runs them (ip -batch, nft -f) and keeps the records.
+// Never reaches into containers/: callers hand it a container id, name and pid.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BerthError } from '../errors.js';
+import { writeFileAtomicSync } from '../util/fs.js';
+import {
+  checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planPool, planRuleset, pickAddress,
+  type Network,
+} from './plan.js';
+import type { ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, NetworkInfo } from './types.js';
+
+export interface NetworkManagerOptions {
+  root: string;
+  /** the default network's Linux bridge (docker0's role); tests give each daemon its own */
+  bridge?: string;
+  /** Berth's nft table (family ip) */
+  table?: string;
+  /** user networks' bridges are <prefix><id…> (docker: br-), cut to 15 bytes */
+  bridgePrefix?: string;
+  log?: (msg: string) => void;
+}
+
+/** An endpoint as the manager keeps it: which veth and interface it owns. */
+export interface EndpointRecord extends Endpoint {
+  ifname: string;
+  hostVeth: string;
+  pid: number;
+}
+
+interface NetRecord extends NetworkInfo {
+  /** the subnet came from the user: only then may a container ask for its address (docker's rule) */
+  userSubnet?: boolean;
+}
+
+interface StoreFile { networks: NetRecord[]; endpoints: EndpointRecord[] }
+
+export const OPT_BRIDGE_NAME = 'com.docker.network.bridge.name';
+export const OPT_MTU = 'com.docker.network.driver.mtu';
+
+const newId = () => randomBytes(32).toString('hex');
+
+function run(cmd: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    c.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    c.on('error', (e) => reject(new BerthError('Internal', `${cmd}: ${e.message}`, { cause: e })));
+    c.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new BerthError('Internal', `${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`));
+    });
+    c.stdin.on('error', () => undefined); // a command that exits early closes its stdin
+    c.stdin.end(input);
+  });
+}
+
+async function ipBatch(lines: string[], netnsPid?: number): Promise<void> {
+  if (lines.length === 0) return;
+  const input = lines.join('\n') + '\n';
+  if (netnsPid === undefined) await run('ip', ['-batch', '-'], input);
+  else await run('nsenter', [`--net=/proc/${netnsPid}/ns/net`, 'ip', '-batch', '-'], input);
+}
+
+interface LinkJson { ifname: string; master?: string; mtu?: number; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }
+
+async function links(): Promise<LinkJson[]> {
+  return JSON.parse(await run('ip', ['-j', 'addr'])) as LinkJson[];
+}
+
+/** Routes and addresses on the host, except those of `own` bridges: a new subnet must overlap none. */
+async function hostCidrs(own: Set<string>): Promise<string[]> {
+  const routes = JSON.parse(await run('ip', ['-j', 'route', 'show', 'table', 'all'])) as Array<{ dst: string; dev?: string }>;
+  const out = routes.filter((r) => !r.dev || !own.has(r.dev)).map((r) => r.dst).filter((d) => d && /^\d/.test(d))
+    .map((d) => (d.includes('/') ? d : `${d}/32`));
+  for (const l of await links()) {
+    if (own.has(l.ifname)) continue;
+    for (const i of l.addr_info ?? []) if (i.family === 'inet') out.push(`${i.local}/${i.prefixlen}`);
+  }
+  return out;
+}
+
+/** MTU of the uplink (the default route's device), 1500 when there is none. */
+async function uplinkMtu(): Promise<number> {
+  const def = (JSON.parse(await run('ip', ['-j', 'route', 'show', 'default'])) as Array<{ dev?: string }>)[0];
+  if (!def?.dev) return 1500;
+  const link = (JSON.parse(await run('ip', ['-j', 'link', 'show', 'dev', def.dev])) as Array<{ mtu?: number }>)[0];
+  return link?.mtu ?? 1500;
+}
+
+function asPlanNetwork(n: NetRecord): Network {
+  const pool = n.ipam.config[0]!;
+  return { name: n.name, bridge: n.bridge!, subnet: pool.subnet, gateway: pool.gateway, internal: n.internal, mtu: n.mtu ?? 1500 };
+}
+
+function publicView(n: NetRecord): NetworkInfo {
+  const { userSubnet: _u, ...rest } = n;
+  return structuredClone(rest);
+}
+
+export class NetworkManager implements ContainerNetworks {
+  private readonly file: string;
+  private s: StoreFile = { networks: [], endpoints: [] };
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly extras = new Map<string, string[]>();
+  readonly bridgeName: string;
+  readonly table: string;
+  readonly bridgePrefix: string;
+
+  private constructor(private readonly o: NetworkManagerOptions) {
+    this.file = path.join(o.root, 'network', 'networks.json');
+    this.bridgeName = o.bridge ?? 'berth0';
+    this.table = o.table ?? 'berth';
+    this.bridgePrefix = o.bridgePrefix ?? 'br-';
+    checkIfname(this.bridgeName);
+    if (!/^[A-Za-z0-9_]{1,32}$/.test(this.table)) throw new BerthError('InvalidArgument', `invalid nft table name ${JSON.stringify(this.table)}`);
+    if (this.bridgePrefix.length > 8) throw new BerthError('InvalidArgument', `bridge prefix ${JSON.stringify(this.bridgePrefix)} is too long (at most 8 bytes)`);
+  }
+
+  /** Loads the records, makes the built-in networks, and puts every bridge, rule and sysctl in place. */
+  static async open(o: NetworkManagerOptions): Promise<NetworkManager> {
+    const m = new NetworkManager(o);
+    await m.init();
+    return m;
+  }
+
+  /** Which firewall Berth drives, for `info`. */
+  firewallBackend(): { driver: 'nftables'; table: string } {
+    return { driver: 'nftables', table: this.table };
+  }
+
+  private locked<T>(f: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(f, f);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private load(): void {
+    try {
+      const s = JSON.parse(fs.readFileSync(this.file, 'utf8')) as StoreFile;
+      if (Array.isArray(s.networks) && Array.isArray(s.endpoints)) this.s = s;
+    } catch { /* first start */ }
+  }
+
+  private save(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    writeFileAtomicSync(this.file, JSON.stringify(this.s), 0o600);
+  }
+
+  private bridges(): NetRecord[] {
+    return this.s.networks.filter((n) => n.driver === 'bridge');
+  }
+
+  private async init(): Promise<void> {
+    this.load();
+    const builtin = (name: string, driver: NetworkInfo['driver']): NetRecord => ({
+      id: newId(), name, driver, created: new Date().toISOString(), internal: false, attachable: false,
+      ipam: { driver: 'default', config: [], options: {} }, options: {}, labels: {},
+    });
+    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const)
+      if (!this.s.networks.some((n) => n.name === name)) this.s.networks.push(builtin(name, driver));
+    const mtu = await uplinkMtu();
+    let def = this.s.networks.find((n) => n.name === 'bridge');
+    if (def && def.bridge !== this.bridgeName) { // --bridge changed: the old device is not ours any more
+      this.s.networks = this.s.networks.filter((n) => n !== def);
+      def = undefined;
+    }
+    if (!def) {
+      const own = new Set([this.bridgeName, ...this.bridges().map((n) => n.bridge!)]);
+      const pool = planPool({}, this.bridges().map((n) => n.ipam.config[0]!.subnet), await hostCidrs(own));
+      def = {
+        ...builtin('bridge', 'bridge'), bridge: this.bridgeName, mtu,
+        ipam: { driver: 'default', config: [{ subnet: pool.subnet, gateway: pool.gateway }], options: {} },
+        options: {
+          'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
+          'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+          [OPT_BRIDGE_NAME]: this.bridgeName, [OPT_MTU]: String(mtu),
+        },
+      };
+      this.s.networks.unshift(def);
+    }
+    this.save();
+    const have = new Set((await links()).map((l) => l.ifname));
+    for (const n of this.bridges()) await this.ensureBridge(n, have.has(n.bridge!));
+    await this.applyRules();
+    // docker sets this too; without it nothing leaves a bridge
+    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  }
+
+  private async ensureBridge(n: NetRecord, exists: boolean): Promise<void> {
+    const lines = planBridge(asPlanNetwork(n));
+    await ipBatch(exists ? lines.slice(1) : lines);
+  }
+
+  private async applyRules(): Promise<void> {
+    const extra = [...this.extras.values()].flat();
+    await run('nft', ['-f', '-'], planRuleset(this.table, this.bridges().map(asPlanNetwork), extra));
+  }
+
+  /** More chains kept inside Berth's table (e.g. published ports), written again with every change. */
+  setChains(owner: string, lines: string[]): Promise<void> {
+    return this.locked(async () => {
+      if (lines.length) this.extras.set(owner, lines); else this.extras.delete(owner);
+      await this.applyRules();
+    });
+  }
+
+  private find(ref: string): NetRecord {
+    const byId = this.s.networks.find((n) => n.id === ref);
+    if (byId) return byId;
+    const byName = this.s.networks.find((n) => n.name === ref);
+    if (byName) return byName;
+    const pre = ref ? this.s.networks.filter((n) => n.id.startsWith(ref)) : [];
+    if (pre.length === 1) return pre[0]!;
+    if (pre.length > 1) throw new BerthError('InvalidArgument', `network ${ref} is ambiguous (${pre.length} matches found based on ID prefix)`);
+    throw new BerthError('NotFound', `network ${ref} not found`);
+  }
+
+  get(ref: string): NetworkInfo { return publicView(this.find(ref)); }
+
+  list(filters: Record<string, string[]> = {}): NetworkInfo[] {
+    let out = [...this.s.networks];
+    const f = (k: string) => (filters[k]?.length ? filters[k]! : undefined);
+    const builtin = (n: NetRecord) => ['bridge', 'host', 'none'].includes(n.name);
+    if (f('name')) out = out.filter((n) => f('name')!.some((v) => n.name.includes(v)));
+    if (f('id')) out = out.filter((n) => f('id')!.some((v) => n.id.startsWith(v)));
+    if (f('driver')) out = out.filter((n) => f('driver')!.includes(n.driver));
+    if (f('scope')) out = out.filter(() => f('scope')!.includes('local'));
+    if (f('type')) out = out.filter((n) => f('type')!.includes(builtin(n) ? 'builtin' : 'custom'));
+    if (f('label')) out = out.filter((n) => f('label')!.every((l) => {
+      const i = l.indexOf('=');
+      return i < 0 ? n.labels[l] !== undefined : n.labels[l.slice(0, i)] === l.slice(i + 1);
+    }));
+    if (f('dangling')) out = out.filter((n) => !builtin(n) && (f('dangling')!.includes('true') || f('dangling')!.includes('1')) === !this.s.endpoints.some((e) => e.networkId === n.id));
+    return out.map(publicView);
+  }
+
+  endpoints(ref: string): Endpoint[] {
+    const n = this.find(ref);
+    return this.s.endpoints.filter((e) => e.networkId === n.id).map(endpointView);
+  }
+
+  /** A container's endpoints on every network (inspect's NetworkSettings.Networks). */
+  containerEndpoints(containerId: string): Endpoint[] {
+    return this.s.endpoints.filter((e) => e.containerId === containerId).map(endpointView);
+  }
+
+  create(spec: CreateNetworkSpec): Promise<{ id: string; warning: string }> {
+    return this.locked(async () => {
+      const name = spec.name;
+      if (typeof name !== 'string' || name === '') throw new BerthError('InvalidArgument', 'network name must not be empty');
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new BerthError('InvalidArgument', `invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      if (this.s.networks.some((n) => n.name === name)) throw new BerthError('Conflict', `network with name ${name} already exists`);
+      if (spec.driver && spec.driver !== 'bridge') {
+        if (['host', 'null'].includes(spec.driver)) throw new BerthError('PermissionDenied', `only one instance of "${spec.driver}" network is allowed`);
+        throw new BerthError('InvalidArgument', `network driver "${spec.driver}" is not supported: Berth creates "bridge" networks`);
+      }
+      if (spec.ipam?.driver && spec.ipam.driver !== 'default') throw new BerthError('InvalidArgument', `IPAM driver "${spec.ipam.driver}" is not supported: Berth has "default"`);
+      const configs = (spec.ipam?.config ?? []).filter((c) => !(c.subnet ?? '').includes(':'));
+      if ((spec.ipam?.config ?? []).length !== configs.length) throw new BerthError('NotImplemented', 'IPv6 networks are not supported');
+      if (configs.length > 1) throw new BerthError('InvalidArgument', 'Berth networks have one IPv4 pool: give at most one IPAM config');
+      const options = { ...(spec.options ?? {}) };
+      const id = newId();
+      const bridge = options[OPT_BRIDGE_NAME] || `${this.bridgePrefix}${id.slice(0, 15 - this.bridgePrefix.length)}`;
+      checkIfname(bridge);
+      if (this.s.networks.some((n) => n.bridge === bridge)) throw new BerthError('Conflict', `bridge ${bridge} is already used by another network`);
+      const have = await links();
+      if (have.some((l) => l.ifname === bridge)) throw new BerthError('Conflict', `bridge ${bridge} already exists on the host and is not Berth's`);
+      let mtu = await uplinkMtu();
+      if (options[OPT_MTU]) {
+        mtu = Number(options[OPT_MTU]);
+        if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new BerthError('InvalidArgument', `invalid MTU ${options[OPT_MTU]}`);
+      }
+      const own = new Set(this.bridges().map((n) => n.bridge!));
+      const pool = planPool(configs[0] ?? {}, this.bridges().map((n) => n.ipam.config[0]!.subnet), await hostCidrs(own));
+      const rec: NetRecord = {
+        id, name, driver: 'bridge', created: new Date().toISOString(), internal: !!spec.internal, attachable: !!spec.attachable,
+        ipam: { driver: 'default', config: [pool], options: spec.ipam?.options ?? {} }, options, labels: spec.labels ?? {},
+        bridge, mtu, userSubnet: !!configs[0]?.subnet,
+      };
+      this.s.networks.push(rec);
+      try {
+        await this.ensureBridge(rec, false);
+        await this.applyRules();
+      } catch (e) {
+        this.s.networks = this.s.networks.filter((n) => n !== rec);
+        await ipBatch([`link del ${bridge}`]).catch(() => undefined);
+        await this.applyRules().catch(() => undefined);
+        throw e;
+      }
+      this.save();
+      this.o.log?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
+      return { id, warning: '' };
+    });
+  }
+
+  remove(ref: string): Promise<void> {
+    return this.locked(async () => {
+      const n = this.find(ref);
+      if (['bridge', 'host', 'none'].includes(n.name)) throw new BerthError('PermissionDenied', `${n.name} is a pre-defined network and cannot be removed`);
+      if (this.s.endpoints.some((e) => e.networkId === n.id))
+        throw new BerthError('PermissionDenied', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+      this.s.networks = this.s.networks.filter((x) => x !== n);
+      this.save();
+      if ((await links()).some((l) => l.ifname === n.bridge)) await ipBatch([`link del ${n.bridge}`]);
+      await this.applyRules();
+      this.o.log?.(`network ${n.id}: removed ${n.name}`);
+    });
+  }
+
+  async prune(filters: Record<string, string[]> = {}): Promise<string[]> {
+    const until = filters.until?.[0];
+    const cutoff = until ? (/^\d+(\.\d+)?$/.test(until) ? Number(until) * 1000 : Date.parse(until)) : undefined;
+    const gone: string[] = [];
+    for (const n of this.list({ label: filters.label ?? [], type: ['custom'] })) {
+      if (cutoff !== undefined && Date.parse(n.created) >= cutoff) continue;
+      if (this.s.endpoints.some((e) => e.networkId === n.id)) continue;
+      try { await this.remove(n.id); gone.push(n.name); } catch { /* in use meanwhile */ }
+    }
+    return gone;
+  }
+
+  attach(ref: string, container: { id: string; name: string; pid: number }, req: EndpointRequest = {}): Promise<Endpoint> {
+    return this.locked(async () => {
+      const n = this.find(ref);
+      if (n.driver === 'host') throw new BerthError('PermissionDenied', 'container cannot be disconnected from host network or connected to host network');
+      if (n.driver === 'null') throw new BerthError('PermissionDenied', 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      if (this.s.endpoints.some((e) => e.networkId === n.id && e.containerId === container.id))
+        throw new BerthError('PermissionDenied', `endpoint with name ${container.name} already exists in network ${n.name}`);
+      this.checkRequest(n.id, req);
+      const mine = this.s.endpoints.filter((e) => e.containerId === container.id);
+      const used = new Set(this.s.endpoints.filter((e) => e.networkId === n.id).map((e) => e.ipv4Address));
+      const pool = n.ipam.config[0]!;
+      const address = pickAddress(pool, used, req.ipv4Address || undefined);
+      const endpointId = newId();
+      const ep: EndpointRecord = {
+        networkId: n.id, networkName: n.name, endpointId, containerId: container.id, containerName: container.name,
+        aliases: [...new Set(req.aliases ?? [])], ipv4Address: address, prefixLen: parseCidr(pool.subnet).prefix, gateway: pool.gateway,
+        macAddress: req.macAddress ? checkMac(req.macAddress) : macFor(address),
+        ifname: nextIfname(mine.map((e) => e.ifname)), hostVeth: `vb${endpointId.slice(0, 12)}`, pid: container.pid,
+      };
+      // the lease is on disk before any link exists: a daemon killed in between leaves a record reconcile() clears
+      this.s.endpoints.push(ep);
+      this.save();
+      try {
+        if (!(await links()).some((l) => l.ifname === n.bridge)) await this.ensureBridge(n, false);
+        // the first network that leads out carries the default route (docker: the first connected)
+        const routed = mine.some((e) => !this.s.networks.find((x) => x.id === e.networkId)?.internal);
+        const p = planAttach(asPlanNetwork(n), { containerId: container.id, pid: container.pid, address, hostVeth: ep.hostVeth, ifname: ep.ifname, mac: ep.macAddress, defaultRoute: !routed });
+        await ipBatch(p.host);
+        await ipBatch(p.netns, container.pid);
+      } catch (e) {
+        await this.unlink(ep);
+        this.s.endpoints = this.s.endpoints.filter((x) => x !== ep);
+        this.save();
+        throw e;
+      }
+      this.o.log?.(`network ${n.id}: container ${container.id} attached as ${ep.ifname} ${address} (veth ${ep.hostVeth})`);
+      return endpointView(ep);
+    });
+  }
+
+  checkRequest(ref: string, req: EndpointRequest): void {
+    const n = this.find(ref);
+    if (n.driver !== 'bridge') return;
+    const isDefault = n.name === 'bridge';
+    if (isDefault && req.aliases?.length) throw new BerthError('InvalidArgument', 'network-scoped alias is supported only for containers in user defined networks');
+    if (req.ipv4Address) {
+      if (isDefault || !n.userSubnet) throw new BerthError('InvalidArgument', 'user specified IP address is supported only when connecting to networks with user configured subnets');
+      pickAddress(n.ipam.config[0]!, new Set(), req.ipv4Address);
+    }
+    if (req.macAddress) checkMac(req.macAddress);
+  }
+
+  detach(ref: string, containerId: string): Promise<void> {
+    return this.locked(async () => {
+      const n = this.find(ref);
+      const ep = this.s.endpoints.find((e) => e.networkId === n.id && e.containerId === containerId);
+      if (!ep) return;
+      await this.drop(ep);
+    });
+  }
+
+  /** Every endpoint of a container that stopped: its links and leases go. */
+  detachAll(containerId: string): Promise<void> {
+    return this.locked(async () => {
+      for (const ep of this.s.endpoints.filter((e) => e.containerId === containerId)) await this.drop(ep);
+    });
+  }
+
+  /** Daemon start: endpoints of containers no longer running go (their veths, if a netns still holds them, too). */
+  reconcile(running: Map<string, number>): Promise<void> {
+    return this.locked(async () => {
+      for (const ep of [...this.s.endpoints]) {
+        const pid = running.get(ep.containerId);
+        if (pid === undefined || pid !== ep.pid) await this.drop(ep);
+      }
+      // a veth on one of our bridges that no record names: a daemon killed between link add and save
+      const known = new Set(this.s.endpoints.map((e) => e.hostVeth));
+      const bridges = new Set(this.bridges().map((n) => n.bridge!));
+      for (const l of await links()) if (l.master && bridges.has(l.master) && !known.has(l.ifname)) await ipBatch([`link del ${l.ifname}`]).catch(() => undefined);
+    });
+  }
+
+  private async drop(ep: EndpointRecord): Promise<void> {
+    await this.unlink(ep);
+    this.s.endpoints = this.s.endpoints.filter((x) => x !== ep);
+    this.save();
+    this.o.log?.(`network ${ep.networkId}: container ${ep.containerId} detached (${ep.ipv4Address})`);
+  }
+
+  /** Deleting the host end removes the pair; gone already (the netns died with the container) is fine. */
+  private async unlink(ep: EndpointRecord): Promise<void> {
+    if ((await links()).some((l) => l.ifname === ep.hostVeth)) await ipBatch([`link del ${ep.hostVeth}`]).catch(() => undefined);
+  }
+}
+
+function endpointView(e: EndpointRecord): Endpoint {
+  return {
+    networkId: e.networkId, networkName: e.networkName, endpointId: e.endpointId, containerId: e.containerId, containerName: e.containerName,
+    aliases: [...e.aliases], ipv4Address: e.ipv4Address, prefixLen: e.prefixLen, gateway: e.gateway, macAddress: e.macAddress,
+  };
+}
