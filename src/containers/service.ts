@@ -630,6 +630,7 @@ export class Containers implements ContainerService {
     const old = c.name;
     c.name = wanted;
     this.save(c);
+    await this.o.networks?.renameContainer(c.id, wanted).catch((e) => this.o.log?.(`container ${c.id}: rename endpoints: ${(e as Error).message}`));
     this.event('rename', c, { oldName: `/${old}` });
   }
 

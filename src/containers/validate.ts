@@ -132,6 +132,7 @@ const STATE: Record<string, Field> = { status: 'string!', pid: 'number', exitCod
 const CONFIG: Record<string, Field> = {
   image: 'string!', cmd: 'strings', entrypoint: 'strings', env: 'strings', workingDir: 'string', user: 'string', tty: 'boolean', openStdin: 'boolean',
   hostname: 'string', domainname: 'string', labels: 'stringMap', stopSignal: 'string', stopTimeout: 'number', healthcheck: 'object', host: 'object!',
+  networks: 'object',
 };
 const HOST: Record<string, Field> = {
   memory: 'number', memorySwap: 'number', memoryReservation: 'number', oomKillDisable: 'boolean', nanoCpus: 'number', cpuShares: 'number',
@@ -140,6 +141,7 @@ const HOST: Record<string, Field> = {
   shmSize: 'number', ulimits: 'array', devices: 'array', networkMode: 'string', binds: 'strings', oomScoreAdj: 'number', sysctls: 'stringMap',
   cgroupParent: 'string', cgroupnsMode: 'string', ipcMode: 'string', pidMode: 'string', utsMode: 'string', init: 'boolean', autoRemove: 'boolean', groupAdd: 'strings',
   restartPolicy: 'object',
+  dns: 'strings', dnsSearch: 'strings', dnsOptions: 'strings', extraHosts: 'strings',
 };
 function fieldsProblem(o: Record<string, unknown>, table: Record<string, Field>, at: string): string | undefined {
   for (const [k, f] of Object.entries(table)) {
@@ -164,5 +166,7 @@ export function recordProblem(r: unknown): string | undefined {
   for (const u of (host.ulimits as unknown[] | undefined) ?? []) if (!isObject(u) || typeof u.name !== 'string' || typeof u.soft !== 'number' || typeof u.hard !== 'number') return 'config.host.ulimits holds a malformed entry';
   for (const d of (host.devices as unknown[] | undefined) ?? []) if (!isObject(d) || typeof d.pathOnHost !== 'string') return 'config.host.devices holds a malformed entry';
   if (r.mounts !== undefined && !Array.isArray(r.mounts)) return 'mounts is not a list';
+  for (const [name, e] of Object.entries(((r.config as { networks?: Record<string, unknown> }).networks) ?? {}))
+    if (!isObject(e)) return `config.networks.${name} is not an object`;
   return undefined;
 }

@@ -12,7 +12,7 @@ import {
   checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planPool, planRuleset, pickAddress,
   type Network,
 } from './plan.js';
-import type { ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, NetworkInfo } from './types.js';
+import type { ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 
 export interface NetworkManagerOptions {
   root: string;
@@ -44,6 +44,13 @@ export const OPT_MTU = 'com.docker.network.driver.mtu';
 
 const newId = () => randomBytes(32).toString('hex');
 
+function builtin(name: string, driver: NetworkInfo['driver']): NetRecord {
+  return {
+    id: newId(), name, driver, created: new Date().toISOString(), internal: false, attachable: false,
+    ipam: { driver: 'default', config: [], options: {} }, options: {}, labels: {},
+  };
+}
+
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const c = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -65,6 +72,25 @@ async function ipBatch(lines: string[], netnsPid?: number): Promise<void> {
   const input = lines.join('\n') + '\n';
   if (netnsPid === undefined) await run('ip', ['-batch', '-'], input);
   else await run('nsenter', [`--net=/proc/${netnsPid}/ns/net`, 'ip', '-batch', '-'], input);
+}
+
+/**
+ * Host-wide: two daemons (tests run several) must not both pick the same free subnet. flock(1) holds the
+ * lock for as long as its `cat` reads our pipe; a daemon that dies closes the pipe and so releases it.
+ */
+const HOST_LOCK = '/run/berth-network.lock';
+
+async function hostLock(): Promise<() => void> {
+  const c = spawn('flock', ['--exclusive', HOST_LOCK, '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  c.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  c.stdin.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    c.stdout.once('data', () => resolve());
+    c.once('error', (e) => reject(new BerthError('Internal', `flock ${HOST_LOCK}: ${e.message}`, { cause: e })));
+    c.once('exit', (code) => reject(new BerthError('Internal', `flock ${HOST_LOCK}: ${err.trim() || `exit ${code}`}`)));
+  });
+  return () => c.stdin.end();
 }
 
 interface LinkJson { ifname: string; master?: string; mtu?: number; addr_info?: Array<{ family: string; local: string; prefixlen: number }> }
@@ -158,16 +184,23 @@ export class NetworkManager implements ContainerNetworks {
 
   private async init(): Promise<void> {
     this.load();
-    const builtin = (name: string, driver: NetworkInfo['driver']): NetRecord => ({
-      id: newId(), name, driver, created: new Date().toISOString(), internal: false, attachable: false,
-      ipam: { driver: 'default', config: [], options: {} }, options: {}, labels: {},
-    });
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const)
       if (!this.s.networks.some((n) => n.name === name)) this.s.networks.push(builtin(name, driver));
     const mtu = await uplinkMtu();
+    const unlock = await hostLock();
+    try {
+      await this.initBridges(mtu);
+    } finally { unlock(); }
+    await this.applyRules();
+    // docker sets this too; without it nothing leaves a bridge
+    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  }
+
+  private async initBridges(mtu: number): Promise<void> {
     let def = this.s.networks.find((n) => n.name === 'bridge');
     if (def && def.bridge !== this.bridgeName) { // --bridge changed: the old device is not ours any more
-      this.s.networks = this.s.networks.filter((n) => n !== def);
+      const old = def;
+      this.s.networks = this.s.networks.filter((n) => n !== old);
       def = undefined;
     }
     if (!def) {
@@ -187,9 +220,6 @@ export class NetworkManager implements ContainerNetworks {
     this.save();
     const have = new Set((await links()).map((l) => l.ifname));
     for (const n of this.bridges()) await this.ensureBridge(n, have.has(n.bridge!));
-    await this.applyRules();
-    // docker sets this too; without it nothing leaves a bridge
-    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   }
 
   private async ensureBridge(n: NetRecord, exists: boolean): Promise<void> {
@@ -276,27 +306,35 @@ export class NetworkManager implements ContainerNetworks {
         mtu = Number(options[OPT_MTU]);
         if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new BerthError('InvalidArgument', `invalid MTU ${options[OPT_MTU]}`);
       }
-      const own = new Set(this.bridges().map((n) => n.bridge!));
-      const pool = planPool(configs[0] ?? {}, this.bridges().map((n) => n.ipam.config[0]!.subnet), await hostCidrs(own));
-      const rec: NetRecord = {
-        id, name, driver: 'bridge', created: new Date().toISOString(), internal: !!spec.internal, attachable: !!spec.attachable,
-        ipam: { driver: 'default', config: [pool], options: spec.ipam?.options ?? {} }, options, labels: spec.labels ?? {},
-        bridge, mtu, userSubnet: !!configs[0]?.subnet,
-      };
-      this.s.networks.push(rec);
+      const unlock = await hostLock();
       try {
-        await this.ensureBridge(rec, false);
-        await this.applyRules();
-      } catch (e) {
-        this.s.networks = this.s.networks.filter((n) => n !== rec);
-        await ipBatch([`link del ${bridge}`]).catch(() => undefined);
-        await this.applyRules().catch(() => undefined);
-        throw e;
-      }
-      this.save();
-      this.o.log?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
-      return { id, warning: '' };
+        return await this.createLocked(spec, id, bridge, mtu, configs[0], options);
+      } finally { unlock(); }
     });
+  }
+
+  private async createLocked(spec: CreateNetworkSpec, id: string, bridge: string, mtu: number, config: Partial<IpamPool> | undefined, options: Record<string, string>): Promise<{ id: string; warning: string }> {
+    const name = spec.name;
+    const own = new Set(this.bridges().map((n) => n.bridge!));
+    const pool = planPool(config ?? {}, this.bridges().map((n) => n.ipam.config[0]!.subnet), await hostCidrs(own));
+    const rec: NetRecord = {
+      id, name, driver: 'bridge', created: new Date().toISOString(), internal: !!spec.internal, attachable: !!spec.attachable,
+      ipam: { driver: 'default', config: [pool], options: spec.ipam?.options ?? {} }, options, labels: spec.labels ?? {},
+      bridge, mtu, userSubnet: !!config?.subnet,
+    };
+    this.s.networks.push(rec);
+    try {
+      await this.ensureBridge(rec, false);
+      await this.applyRules();
+    } catch (e) {
+      this.s.networks = this.s.networks.filter((n) => n !== rec);
+      await ipBatch([`link del ${bridge}`]).catch(() => undefined);
+      await this.applyRules().catch(() => undefined);
+      throw e;
+    }
+    this.save();
+    this.o.log?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
+    return { id, warning: '' };
   }
 
   remove(ref: string): Promise<void> {
@@ -348,11 +386,16 @@ export class NetworkManager implements ContainerNetworks {
       this.s.endpoints.push(ep);
       this.save();
       try {
-        if (!(await links()).some((l) => l.ifname === n.bridge)) await this.ensureBridge(n, false);
         // the first network that leads out carries the default route (docker: the first connected)
         const routed = mine.some((e) => !this.s.networks.find((x) => x.id === e.networkId)?.internal);
         const p = planAttach(asPlanNetwork(n), { containerId: container.id, pid: container.pid, address, hostVeth: ep.hostVeth, ifname: ep.ifname, mac: ep.macAddress, defaultRoute: !routed });
-        await ipBatch(p.host);
+        await ipBatch(p.host).catch(async (e: Error) => {
+          // someone deleted the bridge under us: make it again, once
+          if (!/Cannot find device|does not exist/.test(e.message)) throw e;
+          await this.unlink(ep);
+          await this.ensureBridge(n, false);
+          await ipBatch(p.host);
+        });
         await ipBatch(p.netns, container.pid);
       } catch (e) {
         await this.unlink(ep);
@@ -393,6 +436,15 @@ export class NetworkManager implements ContainerNetworks {
     });
   }
 
+  renameContainer(containerId: string, name: string): Promise<void> {
+    return this.locked(async () => {
+      const mine = this.s.endpoints.filter((e) => e.containerId === containerId);
+      if (!mine.length) return;
+      for (const e of mine) e.containerName = name;
+      this.save();
+    });
+  }
+
   /** Daemon start: endpoints of containers no longer running go (their veths, if a netns still holds them, too). */
   reconcile(running: Map<string, number>): Promise<void> {
     return this.locked(async () => {
@@ -416,7 +468,11 @@ export class NetworkManager implements ContainerNetworks {
 
   /** Deleting the host end removes the pair; gone already (the netns died with the container) is fine. */
   private async unlink(ep: EndpointRecord): Promise<void> {
-    if ((await links()).some((l) => l.ifname === ep.hostVeth)) await ipBatch([`link del ${ep.hostVeth}`]).catch(() => undefined);
+    // the usual case after an exit: the netns went and took the pair along; no need to spawn ip (slow here)
+    if (!fs.existsSync(`/sys/class/net/${ep.hostVeth}`)) return;
+    await run('ip', ['link', 'del', ep.hostVeth]).catch((e: Error) => {
+      if (!/Cannot find device/.test(e.message)) this.o.log?.(`network ${ep.networkId}: ${e.message}`);
+    });
   }
 }
 

@@ -127,6 +127,15 @@ describe('default bridge network (docker CLI)', { skip: missing }, () => {
     assert.match(u.stderr, /No such container: nosuch/);
   });
 
+  test('--network host sees the host\'s links; info names the firewall backend', async () => {
+    const links = (await ok('run', '--rm', '--network', 'host', 'bb:net', 'ls', '/sys/class/net')).trim().split(/\s+/);
+    assert.ok(links.includes(d.net.bridge), links.join(' '));
+    const j = await inspect((await ok('create', '--network', 'host', 'bb:net', 'true')).trim());
+    assert.deepEqual(Object.keys(j.NetworkSettings.Networks), ['host']);
+    assert.equal(j.NetworkSettings.IPAddress, '');
+    assert.equal((await new Client(d.host).info()).FirewallBackend?.Driver, 'nftables');
+  });
+
   test('--mac-address and --dns are honoured', async () => {
     const out = await ok('run', '--rm', '--mac-address', '02:42:ac:99:00:07', '--dns', '10.9.8.7', 'bb:net', 'sh', '-c', 'cat /sys/class/net/eth0/address /etc/resolv.conf');
     assert.match(out, /^02:42:ac:99:00:07$/m);
@@ -156,18 +165,39 @@ describe('default bridge network (docker CLI)', { skip: missing }, () => {
     await ok('wait', 'victim');
     assert.equal((await veths()).length, 1);
     assert.ok(!leases().some((l) => l.containerId === j.Id), 'lease released');
-    await ok('rm', 'victim');
+    // started again, it is wired again
+    await ok('start', 'victim');
+    const again = await inspect('victim');
+    assert.match(again.NetworkSettings.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.equal((await veths()).length, 2);
+    await ok('rm', '-f', 'victim');
+    assert.equal((await veths()).length, 1);
   });
 
-  test('berthd kill -9 and restart: a running container keeps its address and link', async () => {
+  test('berthd kill -9 and restart: a running container keeps its address and link; one that died meanwhile gives them back', async () => {
     const j = await inspect('web1');
     const ip = j.NetworkSettings.IPAddress as string;
     const before = await veths();
-    await d.crashAndRestart();
+    await ok('run', '-d', '--name', 'dies-while-down', 'bb:net', 'sleep', '1000');
+    const dying = await inspect('dies-while-down');
+    assert.equal((await veths()).length, before.length + 1);
+    await d.crashAndRestart(async () => {
+      process.kill(dying.State.Pid, 'SIGKILL');
+      // no daemon to ask: wait for the process itself to be gone (or a zombie)
+      for (let i = 0; i < 200; i++) {
+        let st = '';
+        try { st = fs.readFileSync(`/proc/${dying.State.Pid}/stat`, 'utf8'); } catch { break; }
+        if (/\) Z /.test(st)) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    });
     const after = await inspect('web1');
     assert.equal(after.State.Running, true);
     assert.equal(after.NetworkSettings.IPAddress, ip);
+    assert.equal((await inspect('dies-while-down')).State.Running, false);
     assert.deepEqual(await veths(), before);
+    assert.ok(!leases().some((l) => l.containerId === dying.Id), 'the dead container\'s lease is released');
+    assert.ok(leases().some((l) => l.containerId === j.Id && l.ipv4Address === ip), 'the running one keeps its lease');
     // the address is still taken: a new container gets another, and reaches the old one
     const out = await ok('run', '--rm', 'bb:net', 'sh', '-c', `ping -c 1 -W 5 ${ip} >/dev/null && ip -4 -o addr show dev eth0`);
     assert.ok(!out.includes(`inet ${ip}/`), 'the restarted daemon did not hand the address out again');

@@ -123,12 +123,30 @@ describe('user-defined networks (network manager + container service)', { skip }
     // now reachable from beta
     assert.equal(await runIn('beta', `ping -c 1 -W 5 ${b.ipv4Address} >/dev/null && echo reached`), 'reached\n');
     const before = (await ours()).length;
+    await svc.rename('srv', 'srv2');
+    assert.ok(nets.endpoints('alpha').some((e) => e.containerName === 'srv2'), 'the DNS server sees the new name');
+    await svc.rename('srv2', 'srv');
     await svc.disconnect('srv', 'beta');
     assert.equal(await srvBeta(), undefined);
     assert.equal((await ours()).length, before - 1, 'its veth is gone');
     await assert.rejects(svc.disconnect('srv', 'beta'), /is not connected to network beta/);
     await svc.remove('multi', { force: true });
     assert.ok(!nets.endpoints('beta').some((e) => e.containerId === id));
+  });
+
+  test('a start that fails on its second network undoes the first: no veth, no lease', async () => {
+    const { id: holder } = await svc.create('holder', { image: 'busybox:test', cmd: ['sleep', '1000'], host: { networkMode: 'beta' }, networks: { beta: { ipv4Address: '10.213.0.10' } } });
+    await svc.start(holder);
+    const links = await ours();
+    const { id } = await svc.create('loser', { image: 'busybox:test', cmd: ['sleep', '1000'], host: { networkMode: 'alpha' } });
+    await svc.connect('loser', 'beta', { ipv4Address: '10.213.0.10' });
+    await assert.rejects(svc.start(id), /Address already in use: 10\.213\.0\.10/);
+    assert.equal(svc.get(id).state.status, 'exited');
+    assert.deepEqual(await ours(), links, 'the veth on alpha was taken down again');
+    assert.ok(!nets.endpoints('alpha').some((e) => e.containerId === id) && !nets.endpoints('beta').some((e) => e.containerId === id), 'no lease left');
+    assert.equal(addressOn('holder', 'beta'), '10.213.0.10');
+    await svc.remove(id, { force: true });
+    await svc.remove(holder, { force: true });
   });
 
   test('after every container and network is gone, nothing of them is left', async () => {

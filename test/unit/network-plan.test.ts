@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import {
   allocate, bridgeNetwork, defaultPools, formatCidr, macFor, overlaps, parseCidr, pickSubnet,
   planAttach, planBridge, planDetach, planRuleset, reconcile, release, vethName,
+  checkIfname, checkMac, nextIfname, pickAddress, planPool,
 } from '../../src/network/plan.js';
 
 test('pickSubnet: skips pools that overlap host routes (docker0 on 172.17/16), ignores the default route', () => {
@@ -63,4 +64,67 @@ test('plans: bridge, attach, detach, ruleset', () => {
   const internal = { ...net, internal: true };
   assert.doesNotMatch(planRuleset('berth', [internal]), /masquerade/);
   assert.ok(!planAttach(internal, { containerId: 'x', pid: 1, address: '172.19.0.2' }).netns.some((l) => l.startsWith('route')));
+});
+
+test('planPool: given or picked subnet, checked against other networks and host routes; gateway and range inside', () => {
+  assert.deepEqual(planPool({}, ['172.17.0.0/16'], ['192.0.2.0/24']), { subnet: '172.18.0.0/16', gateway: '172.18.0.1' });
+  assert.deepEqual(planPool({ subnet: '10.5.0.0/24', gateway: '10.5.0.254', ipRange: '10.5.0.128/25' }, [], []),
+    { subnet: '10.5.0.0/24', gateway: '10.5.0.254', ipRange: '10.5.0.128/25' });
+  assert.throws(() => planPool({ subnet: '10.5.0.0/24' }, ['10.5.0.0/16'], []), (e: Error & { kind?: string }) => e.kind === 'PermissionDenied' && /Pool overlaps/.test(e.message));
+  assert.throws(() => planPool({ subnet: '192.0.2.128/25' }, [], ['192.0.2.0/24', 'default']), /overlaps with the host's route or address 192\.0\.2\.0\/24/);
+  assert.throws(() => planPool({ subnet: '10.5.0.0/24', gateway: '10.6.0.1' }, [], []), /no matching subnet for gateway 10\.6\.0\.1/);
+  assert.throws(() => planPool({ subnet: '10.5.0.0/24', gateway: '10.5.0.255' }, [], []), /broadcast/);
+  assert.throws(() => planPool({ subnet: '10.5.0.0/24', ipRange: '10.5.1.0/25' }, [], []), /ip-range/);
+  assert.throws(() => planPool({ subnet: '10.5.0.0/24', ipRange: '10.5.0.0/23' }, [], []), /ip-range/);
+  assert.throws(() => planPool({ gateway: '10.5.0.1' }, [], []), /needs a subnet/);
+  assert.throws(() => planPool({ subnet: '10.5.0.1' }, [], []), /invalid CIDR/);
+  assert.throws(() => planPool({ subnet: 'fd00::/64' }, [], []), /IPv6/);
+});
+
+test('pickAddress: lowest free of the range, or the one asked for if it is a free host address', () => {
+  const pool = { subnet: '10.5.0.0/24', gateway: '10.5.0.1' };
+  assert.equal(pickAddress(pool, new Set()), '10.5.0.2');
+  assert.equal(pickAddress(pool, new Set(['10.5.0.2'])), '10.5.0.3');
+  assert.equal(pickAddress({ ...pool, ipRange: '10.5.0.128/25' }, new Set()), '10.5.0.128');
+  assert.equal(pickAddress({ subnet: '10.5.0.0/24', gateway: '10.5.0.128', ipRange: '10.5.0.128/25' }, new Set()), '10.5.0.129');
+  assert.equal(pickAddress(pool, new Set(), '10.5.0.77'), '10.5.0.77');
+  assert.throws(() => pickAddress(pool, new Set(['10.5.0.77']), '10.5.0.77'), /Address already in use/);
+  assert.throws(() => pickAddress(pool, new Set(), '10.5.0.1'), /Address already in use/);
+  assert.throws(() => pickAddress(pool, new Set(), '10.5.0.255'), /not a host address/);
+  assert.throws(() => pickAddress(pool, new Set(), '10.6.0.3'), /not a host address/);
+  assert.throws(() => pickAddress({ subnet: '10.5.0.0/30', gateway: '10.5.0.1' }, new Set(['10.5.0.2'])), /no available IPv4 addresses/);
+});
+
+test('names and MACs: ethN in order, bridge names fit IFNAMSIZ, unicast MACs only', () => {
+  assert.equal(nextIfname([]), 'eth0');
+  assert.equal(nextIfname(['eth0', 'eth2']), 'eth1');
+  checkIfname('br-0123456789ab');
+  assert.throws(() => checkIfname('br-0123456789abc'), /at most 15/);
+  assert.throws(() => checkIfname('a b'), /invalid bridge name/);
+  assert.equal(checkMac('02:42:AC:11:00:07'), '02:42:ac:11:00:07');
+  assert.throws(() => checkMac('01:00:5e:00:00:01'), /multicast/);
+  assert.throws(() => checkMac('02:42:ac'), /invalid MAC/);
+});
+
+test('planAttach: a second network is eth1 with its own veth and no second default route', () => {
+  const net = bridgeNetwork('alpha', 'br-a', parseCidr('10.5.0.0/24'), 1500);
+  const p = planAttach(net, { containerId: 'c1', pid: 7, address: '10.5.0.9', hostVeth: 'vb0123456789ab', ifname: 'eth1', mac: '02:00:00:00:00:01', defaultRoute: false });
+  assert.ok(p.host.includes('link add vb0123456789ab mtu 1500 type veth peer name vb0123456789a_c mtu 1500'));
+  assert.ok(p.netns.includes('link set vb0123456789a_c name eth1'));
+  assert.ok(p.netns.includes('link set eth1 address 02:00:00:00:00:01'));
+  assert.ok(!p.netns.some((l) => l.startsWith('route')));
+});
+
+test('planRuleset: bridges isolated from each other, internal ones closed, extra chains kept in the table', () => {
+  const a = bridgeNetwork('a', 'br-a', parseCidr('10.5.0.0/24'), 1500);
+  const b = bridgeNetwork('b', 'br-b', parseCidr('10.6.0.0/24'), 1500);
+  const i = { ...bridgeNetwork('i', 'br-i', parseCidr('10.7.0.0/24'), 1500), internal: true };
+  const rs = planRuleset('berth', [a, b, i], ['chain ports {', '}']);
+  assert.match(rs, /iifname "br-a" oifname \{ "br-b", "br-i" \} drop/);
+  assert.match(rs, /iifname "br-b" oifname \{ "br-a", "br-i" \} drop/);
+  assert.match(rs, /iifname "br-i" oifname "br-i" accept\n\s+iifname "br-i" drop\n\s+oifname "br-i" drop/);
+  assert.doesNotMatch(rs, /10\.7\.0\.0\/24.*masquerade/);
+  assert.match(rs, /\n  chain ports \{\n  \}\n\}\n$/);
+  // one bridge: nothing to isolate from
+  assert.doesNotMatch(planRuleset('berth', [a]), /drop/);
 });
