@@ -2,7 +2,7 @@
 // interpolated, each file validated against the schema, merged, then normalised (short syntax to long,
 // defaults, names) with profiles applied and depends_on checked for unknown services and cycles.
 // Pure: file contents, env files and the environment come in through `ModelInput`; no fs here.
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { BerthError } from '../errors.js';
 import { interpolate, type Env } from './interpolate.js';
 import { mergeModels, toMap } from './merge.js';
@@ -63,10 +63,11 @@ export function normalizeProjectName(s: string): string {
 
 /** YAML text → plain data; a syntax error names the file, line and column. */
 export function parseYaml(text: string, file: string): Obj {
-  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false, lineCounter });
   const err = doc.errors[0];
   if (err) {
-    const [line, col] = err.linePos?.[0] ? [err.linePos[0].line, err.linePos[0].col] : [0, 0];
+    const { line, col } = lineCounter.linePos(err.pos[0]);
     throw new BerthError('InvalidArgument', `yaml: ${file}: line ${line}, column ${col}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const data = doc.toJS({ maxAliasCount: 10_000 }) as unknown;
