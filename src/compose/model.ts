@@ -284,7 +284,15 @@ export function configView(p: Project): Obj {
   if (Object.keys(p.networks).length) out.networks = Object.fromEntries(Object.entries(p.networks).map(([k, v]) => [k, stripEmpty(v as unknown as Obj)]));
   if (Object.keys(p.volumes).length) out.volumes = Object.fromEntries(Object.entries(p.volumes).map(([k, v]) => [k, stripEmpty(v as unknown as Obj)]));
   for (const [k, v] of Object.entries(p.raw)) if (k.startsWith('x-')) out[k] = v;
-  return out;
+  return escapeDollars(out) as Obj;
+}
+
+/** A literal $ prints as $$, as docker compose config does, so the output reads back as the same model. */
+function escapeDollars(v: unknown): unknown {
+  if (typeof v === 'string') return v.replaceAll('$', '$$$$');
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeDollars(x)]));
+  return v;
 }
 
 function stripEmpty(o: Obj): Obj {

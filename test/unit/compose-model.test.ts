@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { interpolateString } from '../../src/compose/interpolate.js';
 import { mergeModels } from '../../src/compose/merge.js';
-import { loadModel, parseEnvFile, shellSplit, type ModelInput } from '../../src/compose/model.js';
+import { configView, loadModel, parseEnvFile, shellSplit, type ModelInput } from '../../src/compose/model.js';
 import { validateModel } from '../../src/compose/schema.js';
 import { configHash, createRequest, L } from '../../src/compose/convert.js';
 
@@ -157,4 +157,12 @@ test('undefined networks and volumes, network_mode with networks, and no image a
   assert.throws(() => loadModel(input(['services:\n  a: {command: x}\n'])), /has neither an image nor a build context/);
   const p = loadModel(input(['services:\n  a: {image: x, networks: [ext]}\nnetworks:\n  ext: {external: true, name: shared}\n']));
   assert.deepEqual(p.networks.ext, { external: true, name: 'shared', labels: {} });
+});
+
+test('config view: interpolated values, a literal $ printed as $$, x- extensions kept', () => {
+  const p = loadModel(input(['x-note: hi\nservices:\n  a: {image: "${IMG:-busybox}", environment: [A=$$HOME]}\n']));
+  const v = configView(p) as { services: { a: { image: string; environment: Record<string, string> } }; 'x-note': string };
+  assert.equal(v.services.a.image, 'busybox');
+  assert.equal(v.services.a.environment.A, '$$HOME');
+  assert.equal(v['x-note'], 'hi');
 });
