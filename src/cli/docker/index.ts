@@ -2,7 +2,9 @@
 // rmi, save, load, import, login, logout, image …). Translation only: flags → API requests → docker's output.
 import { BerthError } from '../../errors.js';
 import { HelpRequested } from '../args.js';
-import { formatHelp } from './help.js';
+import { COMMANDS as HELP, formatHelp } from './help.js';
+import { compose, COMPOSE_GROUP } from '../../compose/cli.js';
+import { COMPOSE_HELP } from '../../compose/help.js';
 import { report, type Globals } from './connect.js';
 import * as ctr from './containers.js';
 import * as img from './images.js';
@@ -43,7 +45,7 @@ const NETWORK_SUB: Record<string, Cmd> = {
   create: netw.create, ls: netw.ls, list: netw.ls, inspect: netw.inspect, rm: netw.rm, remove: netw.rm, prune: netw.prune,
   connect: netw.connectCmd, disconnect: netw.disconnect,
 };
-export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, network: NETWORK_SUB, volume: VOLUME_SUB };
+export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, network: NETWORK_SUB, volume: VOLUME_SUB, compose: COMPOSE_GROUP };
 for (const [name, subs] of Object.entries(GROUPS)) {
   COMMANDS[name] = (g, args) => {
     const [sub, ...rest] = args;
@@ -52,6 +54,9 @@ for (const [name, subs] of Object.entries(GROUPS)) {
     return f(g, rest);
   };
 }
+// compose takes its own options (-f, -p …) before the subcommand, so it dispatches itself
+COMMANDS.compose = compose;
+Object.assign(HELP, COMPOSE_HELP);
 const SYSTEM_SUBS = ['df', 'info', 'events', 'prune'];
 
 /** The name help is filed under: the command, with its subcommand for groups. */
