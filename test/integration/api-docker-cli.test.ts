@@ -257,7 +257,7 @@ print(json.dumps({'api': v['ApiVersion'], 'id': img.id, 'tags': tags, 'nf': nf, 
     assert.deepEqual([ni.status, JSON.parse(ni.body)], [404, { message: 'No such image: no/such:img' }]);
     const tagBad = await curl('-X', 'POST', `http://x/v1.50/images/${bb}/tag?repo=ok&tag=-bad`);
     assert.equal(tagBad.status, 400);
-    const old = await curl('http://x/v1.12/version');
+    const old = await curl('http://x/v1.11/version');
     assert.equal(old.status, 400);
     assert.match(old.body, /too old/);
   });

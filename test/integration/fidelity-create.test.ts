@@ -61,13 +61,10 @@ describe('create: docker\'s refusals', { skip: !isRoot && 'needs root' }, () => 
     assert.match(r.stdout, /NoNewPrivs:\s+1/);
   });
 
-  test('--group-add joins groups; a missing working directory is made, as runc makes it', async () => {
-    const r = await run(process.execPath, [BERTH, 'run', '--rm', '--group-add', '123', '--group-add', 'root', '-w', '/made/by/runtime', 'busybox', 'sh', '-c', 'id -G; pwd; stat -c %a /made/by/runtime'], { env: d.env });
+  test('--group-add joins groups', async () => {
+    const r = await run(process.execPath, [BERTH, 'run', '--rm', '--group-add', '123', '--group-add', 'root', 'busybox', 'sh', '-c', 'id -G'], { env: d.env });
     assert.equal(r.code, 0, r.stderr);
-    const [groups, cwd, mode] = r.stdout.trim().split('\n');
-    assert.deepEqual(groups!.split(' ').sort(), ['0', '123']);
-    assert.equal(cwd, '/made/by/runtime');
-    assert.equal(mode, '755');
+    assert.deepEqual(r.stdout.trim().split(' ').sort(), ['0', '123']);
     const inspect = await run(process.execPath, [BERTH, 'create', '--group-add', '55', 'busybox', 'true'], { env: d.env });
     const hc = await call(d.socket, 'GET', `/containers/${inspect.stdout.trim()}/json`);
     assert.deepEqual(JSON.parse(hc.body).HostConfig.GroupAdd, ['55']);

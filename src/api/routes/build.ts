@@ -31,7 +31,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
   r.post('/build', async ({ req, res, query }) => {
     // moby's build route: version=2 asks for BuildKit, which this daemon is not
     if (query.get('version') === '2') { req.resume(); throw new BerthError('InvalidArgument', 'BuildKit (version=2) is not supported by Berth; use the classic builder (version=1)'); }
-    if (query.get('remote')) { req.resume(); throw new BerthError('NotImplemented', 'remote build contexts are not supported by Berth yet'); }
+    if (query.get('remote')) { req.resume(); throw new BerthError('InvalidArgument', 'remote build contexts (remote=) are not supported by Berth: send the context as the request body'); }
     const svc = containerService(s);
     const o = {
       dockerfile: query.get('dockerfile') || undefined,

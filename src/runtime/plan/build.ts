@@ -279,8 +279,6 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
     ops.push(op('WRITE', { optional: 0, path: `/proc/sys/${key.replace(/\./g, '/')}`, value }, `linux.sysctl["${key}"]`));
   if (ownMounts) {
-    // runc: the working directory is made (0755, parents too) inside the jail, before the root goes read-only
-    if (proc.cwd && proc.cwd !== '/') ops.push(op('MKDIR', { mode: 0o755, inroot: 0, path: proc.cwd }, 'process.cwd'));
     (spec.linux?.readonlyPaths ?? []).forEach((p, i) => ops.push(op('READONLY', { path: p }, `linux.readonlyPaths[${i}]`)));
     (spec.linux?.maskedPaths ?? []).forEach((p, i) => ops.push(op('MASK', { path: p }, `linux.maskedPaths[${i}]`)));
     if (spec.root?.readonly)
