@@ -8,32 +8,7 @@ runs=${1:-20}
 WORK=$(mktemp -d /tmp/berth-bench-run-XXXX)
 BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
 berth="node $here/dist/bin/cli/berth.js"
-cleanup() {
-  DOCKER_HOST=unix://$BS docker rm -f $(DOCKER_HOST=unix://$BS docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
-  DOCKER_HOST=unix://$DS docker rm -f $(DOCKER_HOST=unix://$DS docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
-  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null || true
-  [ -n "${DOCKERD:-}" ] && kill "$DOCKERD" 2>/dev/null || true
-  [ -n "${CONTAINERD:-}" ] && kill "$CONTAINERD" 2>/dev/null || true
-  sleep 1
-  umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
-  rm -rf "$WORK" 2>/dev/null || true
-}
-trap cleanup EXIT
-for t in hyperfine docker dockerd containerd; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install hyperfine docker.io containerd)" >&2; exit 1; }; done
-
-mkdir -p "$WORK/containerd" "$WORK/docker"
-containerd --root "$WORK/containerd/root" --state "$WORK/containerd/state" --address "$WORK/containerd/sock" >"$WORK/containerd.log" 2>&1 &
-CONTAINERD=$!
-sleep 1
-dockerd --containerd "$WORK/containerd/sock" --data-root "$WORK/docker/root" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
-  -H "unix://$DS" --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 >"$WORK/dockerd.log" 2>&1 &
-DOCKERD=$!
-node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
-for _ in $(seq 100); do [ -S "$BS" ] && [ -S "$DS" ] && break; sleep 0.2; done
-
-# the same image in both: a busybox rootfs imported as bb:bench
-bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
-tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
+. "$here/bench/peers.sh"
 DOCKER_HOST=unix://$BS docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
 DOCKER_HOST=unix://$DS docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
 
