@@ -35,5 +35,9 @@ const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 const d = m["docker CLI -> dockerd"];
 for (const k of Object.keys(m)) console.log(`${k.padEnd(24)} median ${m[k].toFixed(0)} ms  (${(m[k] / d).toFixed(2)}x of docker CLI -> dockerd)`);
 console.log(`50 containers at once: berthd ${Number(process.argv[2]).toFixed(2)} s, dockerd ${Number(process.argv[3]).toFixed(2)} s (${(process.argv[2] / process.argv[3]).toFixed(2)}x)`);
+const T = (...f) => console.log(["BENCH", ...f].join("\t"));
+T("run --rm IMG true: berth CLI vs docker CLI -> dockerd", m["berth run"].toFixed(1), "docker -> dockerd", d.toFixed(1), "ms", "-");
+T("run --rm IMG true: docker CLI -> berthd vs dockerd", m["docker CLI -> berthd"].toFixed(1), "docker -> dockerd", d.toFixed(1), "ms", "-");
+T("50 containers started at once (docker CLI)", process.argv[2], "dockerd", process.argv[3], "s", "<=0.25");
 console.log(`idle RSS: berthd ${process.argv[4]} kB, dockerd + containerd ${Number(process.argv[5]) + Number(process.argv[6])} kB`);
 ' "$WORK/h.json" "$b50" "$d50" "$(rss "$(cat "$WORK/berthd.pid")")" "$(rss "$DOCKERD")" "$(rss "$CONTAINERD")"

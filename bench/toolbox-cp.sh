@@ -41,6 +41,7 @@ const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results;
 const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 for (const k of ["cp in", "cp out", "commit"]) {
   const b = m[`${k}: berthd`], d = m[`${k}: dockerd`];
+  console.log(["BENCH", `docker ${k} (100 MB)`, b.toFixed(0), "dockerd", d.toFixed(0), "ms", "<=0.5"].join("\t"));
   console.log(`${k.padEnd(7)} berthd ${b.toFixed(0)} ms, dockerd ${d.toFixed(0)} ms: berthd / dockerd = ${(b / d).toFixed(2)} (dockerd / berthd = ${(d / b).toFixed(2)})`);
 }
 ' "$WORK/h.json"

@@ -26,5 +26,6 @@ node -e '
 const fs = require("fs");
 for (const f of process.argv.slice(1)) {
   const [b, d] = JSON.parse(fs.readFileSync(f)).results;
+  console.log(["BENCH", b.command.replace(/^berthd: /, ""), (b.median * 1000).toFixed(1), "dockerd", (d.median * 1000).toFixed(1), "ms", "<=0.5"].join("\t"));
   console.log(`${b.command.replace(/^berthd: /, "").padEnd(34)} berthd ${(b.median * 1000).toFixed(0)} ms, dockerd ${(d.median * 1000).toFixed(0)} ms: ${(d.median / b.median).toFixed(2)}x faster`);
 }' "$WORK/stats.json" "$WORK/exec.json"

@@ -311,6 +311,14 @@ static void do_capset(uint64_t eff, uint64_t perm, uint64_t inh)
 		bail("capset");
 }
 
+/* The plain faccessat syscall, not libc's, which tries faccessat2 first: an older seccomp profile
+ * that lists newer syscalls (so no ENOSYS stub covers faccessat2) would fail the lookup with EPERM.
+ * Past SETRESUID the real ids are the effective ones, so no AT_EACCESS is needed. */
+static int can_exec(const char *path)
+{
+	return (int)syscall(SYS_faccessat, AT_FDCWD, path, X_OK);
+}
+
 static void do_lookup(const char *pathenv, const char *name)
 {
 	if (strchr(name, '/')) {
@@ -318,7 +326,7 @@ static void do_lookup(const char *pathenv, const char *name)
 			bail_errno(ENAMETOOLONG, "exec: %s", name);
 		strcpy(exec_path, name);
 		struct stat st;
-		if (faccessat(AT_FDCWD, exec_path, X_OK, AT_EACCESS) < 0)
+		if (can_exec(exec_path) < 0)
 			bail("exec: \"%s\"", name);
 		/* as Go's LookPath: a directory is not a program (root may "execute" one) */
 		if (stat(exec_path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -329,7 +337,7 @@ static void do_lookup(const char *pathenv, const char *name)
 		const char *end = strchrnul(p, ':');
 		int n = snprintf(exec_path, sizeof exec_path, "%.*s%s%s", (int)(end - p), p, end == p ? "" : "/", name);
 		struct stat st;
-		if (n > 0 && (size_t)n < sizeof exec_path && faccessat(AT_FDCWD, exec_path, X_OK, AT_EACCESS) == 0 &&
+		if (n > 0 && (size_t)n < sizeof exec_path && can_exec(exec_path) == 0 &&
 		    stat(exec_path, &st) == 0 && S_ISREG(st.st_mode))
 			return;
 		if (*end == 0)

@@ -19,7 +19,9 @@ command -v runc >/dev/null || { echo "needs runc: scripts/install-deps.sh --test
 [ -f "$REPO/dist/bin/cli/berth.js" ] || { echo "build Berth first: npm run build" >&2; exit 2; }
 
 W=$(mktemp -d /tmp/oci-validation.XXXXXX)
-git --git-dir="$MIRROR" archive HEAD | tar -x -C "$W"
+# Debian 12 ships Go 1.19; runtime-tools after c2dadba (moby/sys/capability) needs Go >= 1.21
+REF=${RUNTIME_TOOLS_REF:-c2dadba~1}
+git --git-dir="$MIRROR" archive "$REF" | tar -x -C "$W"
 cd "$W"
 export GOFLAGS=-mod=vendor GOPROXY=off GOCACHE="$W/.gocache" CGO_ENABLED=0
 go build -tags "netgo osusergo" -o runtimetest ./cmd/runtimetest

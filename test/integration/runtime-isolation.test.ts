@@ -135,6 +135,23 @@ describe('runtime isolation', { skip }, () => {
     } finally { rmBundle(b); }
   });
 
+  test('an allow-list profile without faccessat2 still finds the program (runtime-tools\' default profile)', async () => {
+    // The profile names landlock_restrict_self (446), so the ENOSYS stub for newer syscalls does not
+    // cover faccessat2 (439): the helper's PATH lookup must not depend on it (it used to fail with EPERM).
+    const seccomp = await dockerSeccomp(defaultCaps());
+    for (const e of seccomp.syscalls ?? []) e.names = e.names.filter((n) => n !== 'faccessat2');
+    seccomp.syscalls = [...(seccomp.syscalls ?? []), { names: ['landlock_restrict_self'], action: 'SCMP_ACT_ALLOW' }];
+    for (const args of [['/bin/sh', '-c', 'echo found'], ['sh', '-c', 'echo found']]) {
+      // without no_new_privs the filter goes in before the lookup (as runc does), which is the case that failed
+      const b = await makeBundle((s) => { s.linux!.seccomp = seccomp; s.process!.args = args; s.process!.noNewPrivileges = false; });
+      try {
+        const r = await rt.berth(['run', '-b', b.dir, b.id]);
+        assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
+        assert.equal(r.stdout, 'found\n');
+      } finally { rmBundle(b); }
+    }
+  });
+
   test('masked and read-only paths', async () => {
     // /proc/kcore is absent on some kernels; /proc/timer_list and /proc/keys are masked files too
     for (const f of ['/proc/timer_list', '/proc/keys']) {
