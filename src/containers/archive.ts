@@ -62,6 +62,8 @@ async function find(r: ContainerRoot, p: string, ref: string): Promise<Found> {
   if (!got) throw fileNotFound(p, ref);
   try {
     const st = await got.handle.stat();
+    // a trailing slash (or /.) asks for a directory, as lstat(2) does: "/etc/passwd/" is not one
+    if (/\/\.?$/.test(p) && p !== '/' && !st.isDirectory() && !st.isSymbolicLink()) throw new BerthError('InvalidArgument', `lstat ${p}: not a directory`);
     let link: string | undefined;
     // moby StatPath: a symlink's LinkTarget is its target fully resolved in the container
     if (st.isSymbolicLink()) link = await resolveInRoot(r.rootfs, p, { mounts: r.mounts });

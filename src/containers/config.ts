@@ -59,6 +59,8 @@ export interface HostConfig {
   pidsLimit?: number;            // 0 or -1 = unlimited
   blkioWeight?: number;
   privileged?: boolean;
+  maskedPaths?: string[];        // HostConfig.MaskedPaths/ReadonlyPaths as given (they replace the defaults; [] = none)
+  readonlyPaths?: string[];
   capAdd?: string[];
   capDrop?: string[];
   securityOpt?: string[];

@@ -10,7 +10,7 @@ import { attachFrame } from '../../monitor/protocol.js';
 import { checkReadable } from '../../containers/log-config.js';
 import { mountPointsOf } from '../../volumes/users.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
-import { killOfStoppedIsOk, legacyCreate, legacyInspect } from '../legacy.js';
+import { killOfStoppedIsOk, legacyCreate, legacyInspect, legacyRemoveRunning } from '../legacy.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../../images/manifest.js';
 import type { Platform } from '../../content/store.js';
 import { compareVersions } from '../version.js';
@@ -204,9 +204,12 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     sendEmpty(res, 200);
   });
 
-  r.delete('/containers/{id}', async ({ res, params, query }) => {
+  r.delete('/containers/{id}', async ({ res, params, query, version }) => {
     if (boolValue(query, 'link')) throw new BerthError('InvalidArgument', 'Conflict, cannot remove the default link name of the container');
-    await svc().remove(params.id!, { force: boolValue(query, 'force'), volumes: boolValue(query, 'v') });
+    await svc().remove(params.id!, { force: boolValue(query, 'force'), volumes: boolValue(query, 'v') }).catch((e: unknown) => {
+      const old = isBerthError(e) && e.kind === 'Conflict' && /container is running/.test(e.message) && legacyRemoveRunning(version, svc().get(params.id!).id);
+      throw old ? new BerthError('Conflict', old) : e;
+    });
     sendEmpty(res, 204);
   });
 
