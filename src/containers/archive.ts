@@ -51,7 +51,9 @@ export function goFileMode(mode: number): number {
 /** The name an archive of `p` is rooted at (moby SplitPathDirEntry): its last element, `.` for a directory's content. */
 export function archiveBase(p: string): string {
   const clean = path.posix.normalize(`/${p}`);
-  if (clean === '/' || /\/\.$/.test(p)) return '.';
+  // moby SplitPathDirEntry: "/x/." is the directory's content ("./", "./a"); "/" is itself ("/", "/a")
+  if (/(^|\/)\.$/.test(p)) return '.';
+  if (clean === '/') return '/';
   return path.posix.basename(clean);
 }
 
@@ -131,8 +133,8 @@ class TreeTar {
   async entry(name: string, fd: number, st: fs.Stats, ctrPath: string, linkText?: string): Promise<void> {
     const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
     if (st.isDirectory()) {
-      if (name !== '.' && name !== '') await this.w.entry({ ...base, name: `${name}/`, type: 'dir' });
-      await this.children(name === '.' ? '' : name, fd, ctrPath);
+      if (name !== '') await this.w.entry({ ...base, name: name.endsWith('/') ? name : `${name}/`, type: 'dir' });
+      await this.children(name, fd, ctrPath);
     } else if (st.isSymbolicLink()) {
       await this.w.entry({ ...base, type: 'symlink', linkname: linkText ?? '' });
     } else if (st.isFile()) {
@@ -168,7 +170,7 @@ class TreeTar {
       try {
         const st = fs.fstatSync(fd);
         const link = st.isSymbolicLink() ? fs.readlinkSync(`/proc/self/fd/${dir}/${n}`) : undefined;
-        await this.entry(prefix ? `${prefix}/${n}` : n, fd, st, childPath, link);
+        await this.entry(prefix === '' || prefix.endsWith('/') ? `${prefix}${n}` : `${prefix}/${n}`, fd, st, childPath, link);
       } finally { fs.closeSync(fd); }
     }
   }

@@ -21,7 +21,7 @@ import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { sleep } from '../util/timer.js';
-import { readInRoot } from '../util/in-root.js';
+import { mkdirAllInRoot, readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
 import type { VolumeStore } from '../volumes/store.js';
@@ -275,6 +275,9 @@ export class Containers implements ContainerService {
       this.writeEtc(c, dir, join?.dir);
       const points = await prepareMounts(this.o.volumes, c, rootfs);
       const img = this.o.images.resolve(c.imageId);
+      // moby SetupWorkingDirectory: a missing working directory is made in the root before the process starts
+      const cwd = c.config.workingDir || imageRunConfig(img.config.config).workingDir;
+      if (cwd && cwd !== '/') await mkdirAllInRoot(rootfs, cwd);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),

@@ -16,12 +16,12 @@ import { busyboxRootfs } from '../helpers/rootfs.js';
 const DOCKER = '/usr/local/bin/docker';
 const missing = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : undefined;
 
-function call(socket: string, method: string, p: string, body?: string | Buffer, type = 'application/json'): Promise<{ status: number; body: string }> {
+function call(socket: string, method: string, p: string, body?: string | Buffer, type = 'application/json'): Promise<{ status: number; body: string; raw: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath: socket, method, path: p, headers: { 'Content-Type': type } }, (res) => {
-      let b = '';
-      res.on('data', (c) => { b += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => { parts.push(c); });
+      res.on('end', () => { const raw = Buffer.concat(parts); resolve({ status: res.statusCode!, body: raw.toString(), raw }); });
     });
     req.on('error', reject);
     req.end(body);
@@ -129,6 +129,14 @@ describe('what moby\'s integration tests check', { skip: missing }, () => {
     await ok(['rmi', 'envimg']);
   });
 
+  test('a missing working directory is made in the container before it starts (0755); a file in its way is refused', async () => {
+    const out = await ok(['run', '--rm', '--network', 'none', '-w', '/made/by/berth', 'busybox', 'sh', '-c', 'pwd; stat -c %a /made/by/berth']);
+    assert.deepEqual(out.split('\n'), ['/made/by/berth', '755']);
+    const bad = await docker(['run', '--rm', '--network', 'none', '-w', '/etc/passwd/x', 'busybox', 'true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Cannot mkdir: \/etc\/passwd\/x is not a directory/);
+  });
+
   test('docker cp of a file named with a trailing slash is "not a directory"', async () => {
     await ok(['create', '--name', 'cp1', '--network', 'none', 'busybox', 'true']);
     const r = await docker(['cp', 'cp1:/etc/passwd/', path.join(d.dir, 'out')]);
@@ -137,6 +145,21 @@ describe('what moby\'s integration tests check', { skip: missing }, () => {
     assert.ok(!fs.existsSync(path.join(d.dir, 'out')));
     await ok(['cp', 'cp1:/etc/', path.join(d.dir, 'etc-out')]);
     assert.ok(fs.existsSync(path.join(d.dir, 'etc-out', 'passwd')));
+    await ok(['cp', 'cp1:/etc/.', path.join(d.dir, 'etc-dot')]);
+    assert.ok(fs.existsSync(path.join(d.dir, 'etc-dot', 'passwd')));
+    // moby names the entries of "/" as "/", "/etc/passwd" and those of "/etc/." as "./", "./passwd"
+    const names = async (p: string) => {
+      const r = await call(d.socket, 'GET', `/v1.41/containers/cp1/archive?path=${encodeURIComponent(p)}`);
+      assert.equal(r.status, 200, r.body);
+      fs.writeFileSync(path.join(d.dir, 'a.tar'), r.raw);
+      return execFileSync('tar', ['-tPf', path.join(d.dir, 'a.tar')], { encoding: 'utf8' }).split('\n');
+    };
+    const root = await names('/');
+    assert.equal(root[0], '/');
+    assert.ok(root.includes('/etc/passwd'), root.slice(0, 5).join(' '));
+    const dot = await names('/etc/.');
+    assert.equal(dot[0], './');
+    assert.ok(dot.includes('./passwd'), dot.join(' '));
     await ok(['rm', 'cp1']);
   });
 });
