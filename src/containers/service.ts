@@ -400,6 +400,12 @@ export class Containers implements ContainerService {
       return text + (text && !text.endsWith('\n') ? '\n' : '') + extra.map((h) => `${h.ip}\t${h.name}\n`).join('');
     }
     const eps = this.o.networks?.containerEndpoints(c.id) ?? [];
+    // legacy links: "<ip> <alias> <id12> <name>" for each linked container with an address on the default bridge (moby)
+    for (const l of c.config.host.links ?? []) {
+      const t = this.records.get(l.id);
+      const ip = t && this.o.networks?.containerEndpoints(t.id).find((e) => e.networkName === 'bridge')?.ipv4Address;
+      if (t && ip) extra.push({ ip, name: [...new Set([l.alias, t.id.slice(0, 12), t.name])].join(' ') });
+    }
     return hostsFile({
       hostname: c.config.hostname || c.id.slice(0, 12), domainname: c.config.domainname, extraHosts: extra,
       // the default bridge has no network-scoped aliases (docker refuses them there)

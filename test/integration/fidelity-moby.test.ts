@@ -137,6 +137,27 @@ describe('what moby\'s integration tests check', { skip: missing }, () => {
     assert.match(bad.stderr, /Cannot mkdir: \/etc\/passwd\/x is not a directory/);
   });
 
+  test('legacy links: the target must exist; inspect, ps Names and /etc/hosts show the link; a rename of the target keeps it', async () => {
+    const none = await docker(['create', '--link', 'nosuch:db', 'busybox', 'true']);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /could not get container for nosuch/);
+    const host = await docker(['create', '--network', 'host', '--link', 'nosuch', 'busybox', 'true']);
+    assert.match(host.stderr, /conflicting options: host type networking can't be used with links/);
+    const target = await ok(['run', '-d', '--name', 'lk-target', 'busybox', 'sleep', '60']);
+    const ip = JSON.parse(await ok(['inspect', target]))[0].NetworkSettings.Networks.bridge.IPAddress as string;
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    await ok(['run', '-d', '--name', 'lk-user', '--link', 'lk-target:db', 'busybox', 'sleep', '60']);
+    assert.deepEqual((await inspect('lk-user')).HostConfig.Links, ['/lk-target:/lk-user/db']);
+    const hosts = await ok(['exec', 'lk-user', 'cat', '/etc/hosts']);
+    assert.ok(hosts.split('\n').some((l) => l.split(/\s+/)[0] === ip && l.split(/\s+/).includes('db') && l.split(/\s+/).includes('lk-target')), hosts);
+    const ps = JSON.parse((await call(d.socket, 'GET', `/v1.41/containers/json?filters=${encodeURIComponent(JSON.stringify({ name: ['lk-target'] }))}`)).body) as Array<{ Names: string[] }>;
+    assert.equal(ps.length, 1);
+    assert.deepEqual(ps[0]!.Names, ['/lk-target', '/lk-user/db']);
+    await ok(['rename', 'lk-target', 'lk-renamed']);
+    assert.deepEqual((await inspect('lk-user')).HostConfig.Links, ['/lk-renamed:/lk-user/db']);
+    await ok(['rm', '-f', 'lk-user', 'lk-renamed']);
+  });
+
   test('docker cp of a file named with a trailing slash is "not a directory"', async () => {
     await ok(['create', '--name', 'cp1', '--network', 'none', 'busybox', 'true']);
     const r = await docker(['cp', 'cp1:/etc/passwd/', path.join(d.dir, 'out')]);

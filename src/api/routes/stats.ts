@@ -43,7 +43,9 @@ export function statsRoutes(r: Router, s: ApiServices): void {
     const memTotal = s.host().memTotal;
     req.resume();
     if (!stream) {
-      sendJson(res, 200, statsWire(container, target ? await svc().sampler.pair(target, !oneShot) : undefined, memTotal));
+      const p = target ? await svc().sampler.pair(target, !oneShot) : undefined;
+      // moby: one-shot answers a single sample, its precpu_stats empty even when a previous one is at hand
+      sendJson(res, 200, statsWire(container, p && oneShot ? { cur: p.cur } : p, memTotal));
       return;
     }
     const out = new JsonStream(res);
