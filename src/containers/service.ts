@@ -300,7 +300,7 @@ export class Containers implements ContainerService {
       // the network is in place before the go-ahead: the user's process never sees a netns without it
       if (this.o.networks && c.config.networks) {
         made.networked = true;
-        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid }, req);
+        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid }, this.withHostnameAlias(c, name, req));
         this.writeHosts(c);
         await this.publishPorts(c);
       }
@@ -386,6 +386,13 @@ export class Containers implements ContainerService {
     const mode = c.config.host.networkMode ?? '';
     if (mode.startsWith('container:')) return;
     try { fs.writeFileSync(path.join(this.dir, c.id, 'hosts'), this.hostsText(c)); } catch (e) { this.o.log?.(`container ${c.id}: hosts: ${(e as Error).message}`); }
+  }
+
+  /** moby updateNetworkConfig: on a user network the container's hostname (when not its name) is one of its DNS names */
+  private withHostnameAlias(c: Record, network: string, req: EndpointRequest): EndpointRequest {
+    const h = c.config.hostname;
+    if (!h || h === c.name || network === 'bridge' || req.aliases?.includes(h)) return req;
+    return { ...req, aliases: [...(req.aliases ?? []), h] };
   }
 
   private hostGateway(): string | undefined {
@@ -483,7 +490,7 @@ export class Containers implements ContainerService {
     const clean = cleanRequest(req);
     n.checkRequest(net.id, clean);
     const running = c.state.status === 'running' || c.state.status === 'paused';
-    if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid }, clean);
+    if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid }, this.withHostnameAlias(c, net.name, clean));
     c.config.networks = { ...(c.config.networks ?? {}), [net.name]: clean };
     this.save(c);
     if (running) this.writeHosts(c);

@@ -158,6 +158,21 @@ describe('what moby\'s integration tests check', { skip: missing }, () => {
     await ok(['rm', '-f', 'lk-user', 'lk-renamed']);
   });
 
+  test('on a user network the container\'s own hostname resolves through the embedded DNS', async () => {
+    await ok(['network', 'create', 'hn-net']);
+    try {
+      await ok(['run', '-d', '--network', 'hn-net', '--hostname', 'fbhost', '--name', 'hn1', 'busybox', 'sleep', '60']);
+      const ip = JSON.parse(await ok(['inspect', 'hn1']))[0].NetworkSettings.Networks['hn-net'].IPAddress as string;
+      // /etc/hosts emptied, as moby's TestHostnameDnsResolution does, so only DNS can answer
+      const r = await docker(['exec', 'hn1', 'sh', '-c', 'echo 127.0.0.1 localhost > /etc/hosts && nslookup fbhost']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.stdout.includes(ip), r.stdout);
+    } finally {
+      await docker(['rm', '-f', 'hn1']);
+      await docker(['network', 'rm', 'hn-net']);
+    }
+  });
+
   test('docker cp of a file named with a trailing slash is "not a directory"', async () => {
     await ok(['create', '--name', 'cp1', '--network', 'none', 'busybox', 'true']);
     const r = await docker(['cp', 'cp1:/etc/passwd/', path.join(d.dir, 'out')]);
