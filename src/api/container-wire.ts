@@ -97,7 +97,8 @@ export function toContainerConfig(body: ContainerCreateRequest | undefined, o: {
     oomKillDisable: h.OomKillDisable ?? undefined, nanoCpus: num(h.NanoCpus), cpuShares: num(h.CpuShares),
     cpuQuota: num(h.CpuQuota), cpuPeriod: num(h.CpuPeriod), cpusetCpus: h.CpusetCpus || undefined, cpusetMems: h.CpusetMems || undefined,
     pidsLimit: num(h.PidsLimit), blkioWeight: num(h.BlkioWeight),
-    privileged: h.Privileged || undefined, capAdd: list(h.CapAdd), capDrop: list(h.CapDrop), securityOpt: list(h.SecurityOpt),
+    privileged: h.Privileged || undefined, capAdd: list(h.CapAdd),
+    maskedPaths: Array.isArray(h.MaskedPaths) ? [...h.MaskedPaths] : undefined, readonlyPaths: Array.isArray(h.ReadonlyPaths) ? [...h.ReadonlyPaths] : undefined, capDrop: list(h.CapDrop), securityOpt: list(h.SecurityOpt),
     readonlyRootfs: h.ReadonlyRootfs || undefined, tmpfs: obj(h.Tmpfs), shmSize: num(h.ShmSize),
     ulimits: h.Ulimits?.length ? h.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })) : undefined,
     devices: h.Devices?.length ? h.Devices.map((d) => ({ pathOnHost: d.PathOnHost, ...(d.PathInContainer ? { pathInContainer: d.PathInContainer } : {}), ...(d.CgroupPermissions ? { cgroupPermissions: d.CgroupPermissions } : {}) })) : undefined,
@@ -264,8 +265,8 @@ export function hostConfigWire(c: Container): HostConfigWire {
     // what dockerd reports for settings Berth does not offer: their zero values, so clients see every field
     BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
     DeviceRequests: null, KernelMemory: 0, KernelMemoryTCP: 0, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
-    // moby create: the defaults are recorded unless privileged
-    MaskedPaths: h.privileged ? null : [...MASKED], ReadonlyPaths: h.privileged ? null : [...READONLY],
+    // moby create: the given lists, else the defaults, are recorded unless privileged
+    MaskedPaths: h.privileged ? null : [...(h.maskedPaths ?? MASKED)], ReadonlyPaths: h.privileged ? null : [...(h.readonlyPaths ?? READONLY)],
     ...(h.mounts ? { Mounts: h.mounts.map(fromMountSpec) } : {}),
   };
 }

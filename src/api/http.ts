@@ -4,6 +4,7 @@ import type * as http from 'node:http';
 import { BerthError } from '../errors.js';
 import { streamError } from './errors.js';
 import { checkBody, type BodyName } from './schema/index.js';
+import { goJsonSyntaxError } from './go-json.js';
 
 export async function readBody(req: http.IncomingMessage, limit = 16 << 20): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -41,18 +42,22 @@ export function parseJson(body: Buffer | string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new BerthError('InvalidArgument', `invalid JSON: ${(e as Error).message}`);
+    // Go's decoder wording, which docker's clients and tests match on
+    throw new BerthError('InvalidArgument', `invalid JSON: ${goJsonSyntaxError(text) ?? (e as Error).message}`);
   }
 }
 
 /**
  * Reads a JSON body as moby's httputils.ReadJSON does: an empty body is `undefined`, another content
  * type than application/json is refused, and a bad document is 400 "invalid JSON: …". With a schema
- * name, a document of the wrong shape is a 400 naming the field (api/schema).
+ * name, a document of the wrong shape is a 400 naming the field (api/schema). With `required`, an
+ * empty body is moby's 400 "got EOF while reading request body" (the routes where moby 20.10 decodes the
+ * body straight from the request: exec create and start, network create/connect/disconnect, volume create).
  */
-export async function readJson<T>(req: http.IncomingMessage, schema?: BodyName): Promise<T | undefined> {
+export async function readJson<T>(req: http.IncomingMessage, schema?: BodyName, opts: { required?: boolean } = {}): Promise<T | undefined> {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const body = await readBody(req);
+  if (body.length === 0 && opts.required) throw new BerthError('InvalidArgument', 'got EOF while reading request body');
   if (body.length === 0) return undefined;
   if (ct !== '' && ct !== 'application/json') throw new BerthError('InvalidArgument', `unsupported Content-Type header (${ct}): must be 'application/json'`);
   const value = parseJson(body);

@@ -39,3 +39,16 @@ export function legacyInspect(j: ContainerInspect, version: string): unknown {
     Config: { ...config, Memory: h.Memory ?? 0, MemorySwap: h.MemorySwap ?? 0, CpuShares: h.CpuShares ?? 0, Cpuset: h.CpusetCpus ?? '' },
   };
 }
+
+/**
+ * daemon/delete.go: up to 20.10 (API 1.41) the refusal to remove a running container read "You cannot
+ * remove a running container …"; clients of that era (moby's own tests, docker-py) match on those words.
+ */
+export function legacyRemoveRunning(version: string, id: string): string | undefined {
+  return before(version, '1.42') ? `You cannot remove a running container ${id}. Stop the container before attempting removal or force remove` : undefined;
+}
+
+/** getInfo: before 1.25 the answer carried ExecutionDriver, which 20.10 fills with "<not supported>". */
+export function legacyInfo<T extends object>(info: T, version: string): T | T & { ExecutionDriver: string } {
+  return before(version, '1.25') ? { ...info, ExecutionDriver: '<not supported>' } : info;
+}

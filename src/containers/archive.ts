@@ -51,7 +51,9 @@ export function goFileMode(mode: number): number {
 /** The name an archive of `p` is rooted at (moby SplitPathDirEntry): its last element, `.` for a directory's content. */
 export function archiveBase(p: string): string {
   const clean = path.posix.normalize(`/${p}`);
-  if (clean === '/' || /\/\.$/.test(p)) return '.';
+  // moby SplitPathDirEntry: "/x/." is the directory's content ("./", "./a"); "/" is itself ("/", "/a")
+  if (/(^|\/)\.$/.test(p)) return '.';
+  if (clean === '/') return '/';
   return path.posix.basename(clean);
 }
 
@@ -62,6 +64,8 @@ async function find(r: ContainerRoot, p: string, ref: string): Promise<Found> {
   if (!got) throw fileNotFound(p, ref);
   try {
     const st = await got.handle.stat();
+    // a trailing slash (or /.) asks for a directory, as lstat(2) does: "/etc/passwd/" is not one
+    if (/\/\.?$/.test(p) && p !== '/' && !st.isDirectory() && !st.isSymbolicLink()) throw new BerthError('InvalidArgument', `lstat ${p}: not a directory`);
     let link: string | undefined;
     // moby StatPath: a symlink's LinkTarget is its target fully resolved in the container
     if (st.isSymbolicLink()) link = await resolveInRoot(r.rootfs, p, { mounts: r.mounts });
@@ -129,8 +133,8 @@ class TreeTar {
   async entry(name: string, fd: number, st: fs.Stats, ctrPath: string, linkText?: string): Promise<void> {
     const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
     if (st.isDirectory()) {
-      if (name !== '.' && name !== '') await this.w.entry({ ...base, name: `${name}/`, type: 'dir' });
-      await this.children(name === '.' ? '' : name, fd, ctrPath);
+      if (name !== '') await this.w.entry({ ...base, name: name.endsWith('/') ? name : `${name}/`, type: 'dir' });
+      await this.children(name, fd, ctrPath);
     } else if (st.isSymbolicLink()) {
       await this.w.entry({ ...base, type: 'symlink', linkname: linkText ?? '' });
     } else if (st.isFile()) {
@@ -166,7 +170,7 @@ class TreeTar {
       try {
         const st = fs.fstatSync(fd);
         const link = st.isSymbolicLink() ? fs.readlinkSync(`/proc/self/fd/${dir}/${n}`) : undefined;
-        await this.entry(prefix ? `${prefix}/${n}` : n, fd, st, childPath, link);
+        await this.entry(prefix === '' || prefix.endsWith('/') ? `${prefix}${n}` : `${prefix}/${n}`, fd, st, childPath, link);
       } finally { fs.closeSync(fd); }
     }
   }

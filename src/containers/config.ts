@@ -45,6 +45,9 @@ export interface MountSpec {
 /** HostConfig.LogConfig: json-file (default), none; `local` is taken as json-file (see containers/log-config.ts). */
 export interface LogConfig { type: string; config: Record<string, string> }
 
+/** A legacy link: the target container's id and the alias it has in the linking one. */
+export interface ContainerLink { id: string; alias: string }
+
 export interface HostConfig {
   memory?: number;               // bytes; 0 = unlimited
   memorySwap?: number;           // memory + swap; -1 = unlimited swap; 0 = twice the memory (docker's default)
@@ -59,6 +62,9 @@ export interface HostConfig {
   pidsLimit?: number;            // 0 or -1 = unlimited
   blkioWeight?: number;
   privileged?: boolean;
+  links?: ContainerLink[];       // legacy --link, resolved at create to the target's id
+  maskedPaths?: string[];        // HostConfig.MaskedPaths/ReadonlyPaths as given (they replace the defaults; [] = none)
+  readonlyPaths?: string[];
   capAdd?: string[];
   capDrop?: string[];
   securityOpt?: string[];

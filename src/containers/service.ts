@@ -21,7 +21,7 @@ import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { sleep } from '../util/timer.js';
-import { readInRoot } from '../util/in-root.js';
+import { mkdirAllInRoot, readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
 import { checkMounts } from './spec/index.js';
 import type { VolumeStore } from '../volumes/store.js';
@@ -275,6 +275,9 @@ export class Containers implements ContainerService {
       this.writeEtc(c, dir, join?.dir);
       const points = await prepareMounts(this.o.volumes, c, rootfs);
       const img = this.o.images.resolve(c.imageId);
+      // moby SetupWorkingDirectory: a missing working directory is made in the root before the process starts
+      const cwd = c.config.workingDir || imageRunConfig(img.config.config).workingDir;
+      if (cwd && cwd !== '/') await mkdirAllInRoot(rootfs, cwd);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
@@ -297,7 +300,7 @@ export class Containers implements ContainerService {
       // the network is in place before the go-ahead: the user's process never sees a netns without it
       if (this.o.networks && c.config.networks) {
         made.networked = true;
-        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid }, req);
+        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid }, this.withHostnameAlias(c, name, req));
         this.writeHosts(c);
         await this.publishPorts(c);
       }
@@ -385,6 +388,13 @@ export class Containers implements ContainerService {
     try { fs.writeFileSync(path.join(this.dir, c.id, 'hosts'), this.hostsText(c)); } catch (e) { this.o.log?.(`container ${c.id}: hosts: ${(e as Error).message}`); }
   }
 
+  /** moby updateNetworkConfig: on a user network the container's hostname (when not its name) is one of its DNS names */
+  private withHostnameAlias(c: Record, network: string, req: EndpointRequest): EndpointRequest {
+    const h = c.config.hostname;
+    if (!h || h === c.name || network === 'bridge' || req.aliases?.includes(h)) return req;
+    return { ...req, aliases: [...(req.aliases ?? []), h] };
+  }
+
   private hostGateway(): string | undefined {
     try { return this.o.networks?.get('bridge').ipam.config[0]?.gateway; } catch { return undefined; }
   }
@@ -397,6 +407,12 @@ export class Containers implements ContainerService {
       return text + (text && !text.endsWith('\n') ? '\n' : '') + extra.map((h) => `${h.ip}\t${h.name}\n`).join('');
     }
     const eps = this.o.networks?.containerEndpoints(c.id) ?? [];
+    // legacy links: "<ip> <alias> <id12> <name>" for each linked container with an address on the default bridge (moby)
+    for (const l of c.config.host.links ?? []) {
+      const t = this.records.get(l.id);
+      const ip = t && this.o.networks?.containerEndpoints(t.id).find((e) => e.networkName === 'bridge')?.ipv4Address;
+      if (t && ip) extra.push({ ip, name: [...new Set([l.alias, t.id.slice(0, 12), t.name])].join(' ') });
+    }
     return hostsFile({
       hostname: c.config.hostname || c.id.slice(0, 12), domainname: c.config.domainname, extraHosts: extra,
       // the default bridge has no network-scoped aliases (docker refuses them there)
@@ -474,7 +490,7 @@ export class Containers implements ContainerService {
     const clean = cleanRequest(req);
     n.checkRequest(net.id, clean);
     const running = c.state.status === 'running' || c.state.status === 'paused';
-    if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid }, clean);
+    if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid }, this.withHostnameAlias(c, net.name, clean));
     c.config.networks = { ...(c.config.networks ?? {}), [net.name]: clean };
     this.save(c);
     if (running) this.writeHosts(c);

@@ -95,7 +95,8 @@ export function planUpdate(cur: Host, u: ResourceUpdate, host: { ncpu: number; c
   for (const k of ['memory', 'memorySwap', 'memoryReservation', 'nanoCpus', 'cpuShares', 'cpuQuota', 'cpuPeriod', 'cpusetCpus', 'cpusetMems', 'blkioWeight'] as const) {
     if (given(k)) (next as Record<string, unknown>)[k] = u[k];
   }
-  if (u.pidsLimit !== undefined) next.pidsLimit = u.pidsLimit > 0 ? u.pidsLimit : undefined;
+  // moby stores 0 for every unlimited value, so inspect shows PidsLimit 0 after such an update
+  if (u.pidsLimit !== undefined) next.pidsLimit = u.pidsLimit > 0 ? u.pidsLimit : 0;
   applyRestartUpdate(next, u.restartPolicy);
   // the merged limits must hold together as at create (a new reservation above the kept memory, …)
   checkLimits({ memory: next.memory, memorySwap: next.memorySwap, memoryReservation: next.memoryReservation }, { ncpu: host.ncpu });

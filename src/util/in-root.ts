@@ -231,3 +231,34 @@ export async function homeOf(rootfs: string, uid: number): Promise<string | unde
   const text = await readInRoot(rootfs, '/etc/passwd');
   return text ? parsePasswd(text).find((e) => e.uid === uid)?.home : undefined;
 }
+
+/**
+ * Makes directory `p` and its missing parents inside `root` (mode 0755, owned by the caller), each
+ * component resolved as the container sees it, so a symlink in the path leads where the container
+ * would go, never out of the root: moby's container.SetupWorkingDirectory for a missing WorkingDir.
+ */
+export async function mkdirAllInRoot(root: string, p: string): Promise<void> {
+  const parts = path.posix.normalize(`/${p}`).split('/').filter(Boolean);
+  const notDir = () => new BerthError('InvalidArgument', `Cannot mkdir: ${p} is not a directory`);
+  for (let i = 1; i <= parts.length; i++) {
+    const here = await lookupInRoot(root, `/${parts.slice(0, i).join('/')}/`).catch(() => undefined);
+    if (here) {
+      const isDir = (await here.handle.stat()).isDirectory();
+      await here.handle.close();
+      if (!isDir) throw notDir();
+      continue;
+    }
+    const parent = await lookupInRoot(root, `/${parts.slice(0, i - 1).join('/')}/`);
+    if (!parent) throw notDir();
+    try {
+      if (!(await parent.handle.stat()).isDirectory()) throw notDir();
+      try { await fs.promises.mkdir(at(parent.handle, parts[i - 1]!), { mode: 0o755 }); } catch (e) { if (errnoCode(e) !== 'EEXIST') throw e; }
+    } finally { await parent.handle.close(); }
+    // what is there now (a directory we made, or a dangling link or file that was there) is checked next
+    const made = await lookupInRoot(root, `/${parts.slice(0, i).join('/')}/`).catch(() => undefined);
+    if (!made) throw notDir();
+    const ok = (await made.handle.stat()).isDirectory();
+    await made.handle.close();
+    if (!ok) throw notDir();
+  }
+}

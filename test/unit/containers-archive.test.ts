@@ -24,7 +24,9 @@ test('the stat header carries Go os.FileMode bits, as the docker CLI reads them'
 });
 
 test('an archive is rooted at the path\'s last element, or `.` for a directory\'s content', () => {
-  assert.equal(archiveBase('/'), '.');
+  assert.equal(archiveBase('/'), '/');
+  assert.equal(archiveBase('/.'), '.');
+  assert.equal(archiveBase('.'), '.');
   assert.equal(archiveBase('/a/b'), 'b');
   assert.equal(archiveBase('/a/b/'), 'b');
   assert.equal(archiveBase('/a/b/.'), '.');

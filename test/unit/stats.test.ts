@@ -201,7 +201,7 @@ describe('update', () => {
     assert.deepEqual([...p.touched].sort(), ['memory', 'pids']);
     assert.deepEqual(p.resources, { memory: { limit: 96 << 20, swap: 128 << 20 }, pids: { limit: 50 } });
     const unlimited = planUpdate({ pidsLimit: 50 }, { pidsLimit: -1 }, host);
-    assert.equal(unlimited.host.pidsLimit, undefined);
+    assert.equal(unlimited.host.pidsLimit, 0);
     assert.deepEqual(unlimited.resources, { pids: { limit: -1 } });
     const cpu = planUpdate({}, { nanoCpus: 1.5e9, cpusetCpus: '1' }, host);
     assert.deepEqual(cpu.resources, { cpu: { period: 100000, quota: 150000, cpus: '1' } });

@@ -123,7 +123,9 @@ export function archiveRoutes(r: Router, s: ApiServices): void {
     const pause = query.get('pause') === null || query.get('pause') === '' ? true : boolValue(query, 'pause');
     const { id, c } = await withRoot(ref, async (root) => {
       const base = containerImageConfig((s.images.resolve(root.container.imageId).config.config as Record<string, unknown> | undefined) ?? {}, root);
-      const config = mergeChanges(mergeChanges(base, setFields(body)), changes);
+      const set = mergeChanges(base, setFields(body));
+      // the changes expand $VAR against the environment they apply to (parsed above only to refuse bad ones early)
+      const config = mergeChanges(set, changes && parseChanges(query.getAll('changes').filter(Boolean), (set.Env as string[] | undefined) ?? []));
       const imageId = await commitContainer(s.images, root, { repo, tag, comment: query.get('comment') ?? undefined, author: query.get('author') ?? undefined, config });
       return { id: imageId, c: root.container };
     }, { pause });

@@ -1,6 +1,7 @@
 // api/routes/changes: the Dockerfile instructions `docker import --change`/`commit --change` accept,
 // applied to an image config (moby builder/dockerfile: the subset commit/import allow). Pure.
 import { BerthError } from '../../errors.js';
+import { keyValues } from '../../build/shell-words.js';
 
 const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
 
@@ -12,23 +13,15 @@ function words(s: string): string[] | undefined {
   return undefined;
 }
 
-/** `k=v k2="v 2"` or the legacy `k v` form. */
-function pairs(rest: string): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  if (!/^[^\s=]+=/.test(rest)) { const m = /^(\S+)\s+(.*)$/.exec(rest); if (m) out.push([m[1]!, m[2]!]); return out; }
-  const re = /([^\s=]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)/g;
-  for (let m; (m = re.exec(rest));) {
-    let v = m[2]!;
-    if (v.startsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
-    else if (v.startsWith("'")) v = v.slice(1, -1);
-    out.push([m[1]!, v]);
-  }
-  return out;
-}
-
-export function parseChanges(changes: string[]): Record<string, unknown> | undefined {
+/**
+ * `env` is the config's environment the changes apply to: ENV and LABEL values expand $VAR against it
+ * (and against the ENV changes before them), as moby's builder does for `commit --change "ENV PATH=/x:$PATH"`.
+ */
+export function parseChanges(changes: string[], env: string[] = []): Record<string, unknown> | undefined {
   if (changes.length === 0) return undefined;
   const c: Record<string, unknown> = {};
+  const vars = new Map(env.map((e) => [e.slice(0, e.indexOf('=') < 0 ? e.length : e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as [string, string]));
+  const pairs = (rest: string, cmd: string) => keyValues(rest, vars, '\\', cmd).map(([k, v]) => [k, v ?? ''] as [string, string]);
   for (const line of changes.flatMap((x) => x.split('\n')).map((x) => x.trim()).filter(Boolean)) {
     const m = /^(\w+)\s*(.*)$/s.exec(line);
     if (!m) throw new BerthError('InvalidArgument', `${JSON.stringify(line)} is not a valid change command`);
@@ -37,8 +30,8 @@ export function parseChanges(changes: string[]): Record<string, unknown> | undef
     if (!ALLOWED.includes(op)) throw new BerthError('InvalidArgument', `${op} is not a valid change command`);
     switch (op) {
       case 'CMD': case 'ENTRYPOINT': c[op === 'CMD' ? 'Cmd' : 'Entrypoint'] = words(rest) ?? ['/bin/sh', '-c', rest]; break;
-      case 'ENV': { const env = (c.Env as string[] | undefined) ?? []; for (const [k, v] of pairs(rest)) env.push(`${k}=${v}`); c.Env = env; break; }
-      case 'LABEL': { const l = (c.Labels as Record<string, string> | undefined) ?? {}; for (const [k, v] of pairs(rest)) l[k] = v; c.Labels = l; break; }
+      case 'ENV': { const env = (c.Env as string[] | undefined) ?? []; for (const [k, v] of pairs(rest, 'env')) { env.push(`${k}=${v}`); vars.set(k, v); } c.Env = env; break; }
+      case 'LABEL': { const l = (c.Labels as Record<string, string> | undefined) ?? {}; for (const [k, v] of pairs(rest, 'label')) l[k] = v; c.Labels = l; break; }
       case 'EXPOSE': { const e = (c.ExposedPorts as Record<string, object> | undefined) ?? {}; for (const p of rest.split(/\s+/).filter(Boolean)) e[p.includes('/') ? p : `${p}/tcp`] = {}; c.ExposedPorts = e; break; }
       case 'VOLUME': { const v = (c.Volumes as Record<string, object> | undefined) ?? {}; for (const p of words(rest) ?? rest.split(/\s+/).filter(Boolean)) v[p] = {}; c.Volumes = v; break; }
       case 'USER': c.User = rest; break;

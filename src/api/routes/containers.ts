@@ -10,7 +10,8 @@ import { attachFrame } from '../../monitor/protocol.js';
 import { checkReadable } from '../../containers/log-config.js';
 import { mountPointsOf } from '../../volumes/users.js';
 import { toContainerConfig, toInspect, toSummary } from '../container-wire.js';
-import { killOfStoppedIsOk, legacyCreate, legacyInspect } from '../legacy.js';
+import { killOfStoppedIsOk, legacyCreate, legacyInspect, legacyRemoveRunning } from '../legacy.js';
+import { linkedNames, linkStrings, resolveLinks } from '../links.js';
 import { formatPlatform, parsePlatform, platformMatches } from '../../images/manifest.js';
 import type { Platform } from '../../content/store.js';
 import { compareVersions } from '../version.js';
@@ -125,6 +126,8 @@ function checkImagePlatform(s: ApiServices, ref: string, want: Platform): void {
   }
 }
 
+const byId = (s: ApiServices) => (id: string): Container | undefined => { try { return containerService(s).get(id); } catch { return undefined; } };
+
 export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
   const svc = () => containerService(s);
 
@@ -133,6 +136,8 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     if (body) legacyCreate(body, version, s.host().cgroupMode === 'v2');
     const warnings: string[] = [];
     const config = toContainerConfig(body, { ncpu: s.host().ncpu, warnings });
+    const links = resolveLinks(body?.HostConfig?.Links ?? undefined, config.host.networkMode ?? 'default', (ref) => svc().get(ref));
+    if (links) config.host.links = links;
     const name = query.get('name') || undefined;
     const platform = query.get('platform');
     if (platform && compareVersions(version, '1.41') >= 0) checkImagePlatform(s, config.image, parsePlatform(platform));
@@ -145,12 +150,19 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const list = filterContainers(s, svc().list({ all: true }), query);
     const size = boolValue(query, 'size');
     const now = Date.now();
-    sendJson(res, 200, list.map((c) => toSummary(c, { size: size && containerSizes(s, c), now })));
+    const linked = linkedNames(svc().list({ all: true }));
+    sendJson(res, 200, list.map((c) => {
+      const sum = toSummary(c, { size: size && containerSizes(s, c), now });
+      sum.Names.push(...(linked.get(c.id) ?? []));
+      return sum;
+    }));
   });
 
   r.get('/containers/{id}/json', ({ res, params, query, version }) => {
     const c = svc().get(params.id!);
-    sendJson(res, 200, legacyInspect(toInspect(c, { size: boolValue(query, 'size') && containerSizes(s, c) }), version));
+    const j = toInspect(c, { size: boolValue(query, 'size') && containerSizes(s, c) });
+    j.HostConfig.Links = linkStrings(c, byId(s));
+    sendJson(res, 200, legacyInspect(j, version));
   });
 
   r.post('/containers/{id}/start', async ({ req, res, params }) => {
@@ -204,9 +216,12 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     sendEmpty(res, 200);
   });
 
-  r.delete('/containers/{id}', async ({ res, params, query }) => {
+  r.delete('/containers/{id}', async ({ res, params, query, version }) => {
     if (boolValue(query, 'link')) throw new BerthError('InvalidArgument', 'Conflict, cannot remove the default link name of the container');
-    await svc().remove(params.id!, { force: boolValue(query, 'force'), volumes: boolValue(query, 'v') });
+    await svc().remove(params.id!, { force: boolValue(query, 'force'), volumes: boolValue(query, 'v') }).catch((e: unknown) => {
+      const old = isBerthError(e) && e.kind === 'Conflict' && /container is running/.test(e.message) && legacyRemoveRunning(version, svc().get(params.id!).id);
+      throw old ? new BerthError('Conflict', old) : e;
+    });
     sendEmpty(res, 204);
   });
 

@@ -27,7 +27,7 @@ function execService(s: ApiServices): Containers {
 
 export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
   r.post('/containers/{id}/exec', async ({ req, res, params }) => {
-    const body = (await readJson<ExecCreateRequest>(req, 'execCreate')) ?? {};
+    const body = (await readJson<ExecCreateRequest>(req, 'execCreate', { required: true })) ?? {};
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new BerthError('InvalidArgument', 'No exec command specified');
     if (body.DetachKeys) parseDetachKeys(body.DetachKeys);
     const id = await execService(s).execCreate(params.id!, {
@@ -40,7 +40,7 @@ export function execRoutes(r: Router, s: ApiServices, h?: HijackRoutes): void {
 
   // Detach:true comes as a plain request (docker exec -d); the container keeps the process
   r.post('/exec/{id}/start', async ({ req, res, params }) => {
-    const body = (await readJson<ExecStartRequest>(req, 'execStart')) ?? {};
+    const body = (await readJson<ExecStartRequest>(req, 'execStart', { required: true })) ?? {};
     if (!body.Detach) { await streamExec(s, plainHijack(req, res, params), body); return; }
     await execService(s).execStart(params.id!);
     sendEmpty(res, 200);

@@ -7,7 +7,7 @@ import type { EndpointRequest, NetworkInfo, NetworkService } from '../../network
 import { isPredefined, toCreateSpec, toEndpointRequest, toNetworkWire } from '../network-wire.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
 import { checkFilters, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
-import type { Router } from '../router.js';
+import type { Handler, Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { EndpointConfigWire, NetworkCreateRequest } from '../types.js';
 import { containerService } from './containers.js';
@@ -79,7 +79,7 @@ export function networkRoutes(r: Router, s: ApiServices): void {
   const attrs = (n: NetworkInfo, extra: Record<string, string> = {}) => ({ ...extra, name: n.name, type: n.driver });
 
   r.post('/networks/create', async ({ req, res }) => {
-    const b = await readJson<NetworkCreateRequest>(req, 'networkCreate');
+    const b = await readJson<NetworkCreateRequest>(req, 'networkCreate', { required: true });
     if (!b) throw new BerthError('InvalidArgument', 'invalid JSON: request body is empty');
     const spec = toCreateSpec(b);
     // moby daemon/network.go: the predefined networks cannot be created again (403)
@@ -89,10 +89,13 @@ export function networkRoutes(r: Router, s: ApiServices): void {
     sendJson(res, 201, { Id: id, Warning: warning });
   });
 
-  r.get('/networks', ({ res, query }) => {
+  const list: Handler = ({ res, query }) => {
     const q = parseNetworkFilters(query.get('filters'), ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
     sendJson(res, 200, svc().list().filter((n) => matches(q, n)).map((n) => toNetworkWire(n)));
-  });
+  };
+  // moby's network router serves the list under both paths
+  r.get('/networks', list);
+  r.get('/networks/', list);
 
   r.post('/networks/prune', async ({ req, res, query }) => {
     req.resume();
@@ -134,14 +137,14 @@ export function networkRoutes(r: Router, s: ApiServices): void {
   // moby passes both names on as given: the container service resolves them, checks the modes, and
   // publishes connect/disconnect (it also connects at create/start, where these routes are not involved)
   r.post('/networks/{id}/connect', async ({ req, res, params }) => {
-    const b = await readJson<{ Container?: string | null; EndpointConfig?: EndpointConfigWire | null }>(req, 'networkConnect');
+    const b = await readJson<{ Container?: string | null; EndpointConfig?: EndpointConfigWire | null }>(req, 'networkConnect', { required: true });
     if (!b?.Container) throw new BerthError('InvalidArgument', 'no container specified to connect to the network');
     await connector().connect(b.Container, params.id!, toEndpointRequest(b.EndpointConfig));
     sendEmpty(res, 200);
   });
 
   r.post('/networks/{id}/disconnect', async ({ req, res, params }) => {
-    const b = await readJson<{ Container?: string | null; Force?: boolean | null }>(req, 'networkDisconnect');
+    const b = await readJson<{ Container?: string | null; Force?: boolean | null }>(req, 'networkDisconnect', { required: true });
     if (!b?.Container) throw new BerthError('InvalidArgument', 'no container specified to disconnect from the network');
     await connector().disconnect(b.Container, params.id!, !!b.Force);
     sendEmpty(res, 200);

@@ -9,6 +9,7 @@ import type { ApiServices } from '../server.js';
 import { statsWire } from '../stats-wire.js';
 import type { ContainerTopResponse, ContainerUpdateRequest, ContainerUpdateResponse } from '../types.js';
 import { containerService } from './containers.js';
+import { compareVersions } from '../version.js';
 import type { ResourceUpdate } from '../../containers/update.js';
 
 /** The host's CPUs and memory nodes, as cpuset lists (what `--cpuset-cpus/--cpuset-mems` may name). */
@@ -18,14 +19,14 @@ function cpusetHost(ncpu: number): { ncpu: number; cpus: string; mems: string } 
 }
 
 /** UpdateConfig → the service's terms; 0 and absent both mean "unchanged", as in moby. */
-function toUpdate(b: ContainerUpdateRequest): ResourceUpdate {
+function toUpdate(b: ContainerUpdateRequest, version: string): ResourceUpdate {
   const n = (v: number | null | undefined) => (typeof v === 'number' && v !== 0 ? v : undefined);
   return {
     memory: n(b.Memory), memorySwap: n(b.MemorySwap), memoryReservation: n(b.MemoryReservation), nanoCpus: n(b.NanoCpus),
     cpuShares: n(b.CpuShares), cpuQuota: n(b.CpuQuota), cpuPeriod: n(b.CpuPeriod),
     cpusetCpus: b.CpusetCpus || undefined, cpusetMems: b.CpusetMems || undefined,
-    // moby: PidsLimit null = unchanged, 0 or negative = unlimited
-    pidsLimit: typeof b.PidsLimit === 'number' ? b.PidsLimit : undefined,
+    // moby: PidsLimit null = unchanged, 0 or negative = unlimited; clients before 1.40 cannot update it (the value is ignored)
+    pidsLimit: typeof b.PidsLimit === 'number' && compareVersions(version, '1.40') >= 0 ? b.PidsLimit : undefined,
     blkioWeight: n(b.BlkioWeight),
     ...(b.RestartPolicy ? { restartPolicy: b.RestartPolicy } : {}),
   };
@@ -42,7 +43,9 @@ export function statsRoutes(r: Router, s: ApiServices): void {
     const memTotal = s.host().memTotal;
     req.resume();
     if (!stream) {
-      sendJson(res, 200, statsWire(container, target ? await svc().sampler.pair(target, !oneShot) : undefined, memTotal));
+      const p = target ? await svc().sampler.pair(target, !oneShot) : undefined;
+      // moby: one-shot answers a single sample, its precpu_stats empty even when a previous one is at hand
+      sendJson(res, 200, statsWire(container, p && oneShot ? { cur: p.cur } : p, memTotal));
       return;
     }
     const out = new JsonStream(res);
@@ -71,9 +74,9 @@ export function statsRoutes(r: Router, s: ApiServices): void {
     sendEmpty(res, 204);
   });
 
-  r.post('/containers/{id}/update', async ({ req, res, params }) => {
+  r.post('/containers/{id}/update', async ({ req, res, params, version }) => {
     const body = await readJson<ContainerUpdateRequest>(req, 'containerUpdate');
-    const out = await svc().update(params.id!, toUpdate(body ?? {}), cpusetHost(s.host().ncpu));
+    const out = await svc().update(params.id!, toUpdate(body ?? {}, version), cpusetHost(s.host().ncpu));
     const reply: ContainerUpdateResponse = { Warnings: out.warnings };
     sendJson(res, 200, reply);
   });

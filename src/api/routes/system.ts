@@ -4,6 +4,7 @@ import { BerthError } from '../../errors.js';
 import { RegistryClient, DEFAULT_DOMAIN } from '../../registry/index.js';
 import { toCredentials } from '../auth.js';
 import { readJson, sendJson, JsonStream } from '../http.js';
+import { legacyInfo } from '../legacy.js';
 import { checkFilters, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
@@ -93,7 +94,7 @@ export function systemRoutes(r: Router, s: ApiServices): void {
   r.head('/_ping', ping(true));
 
   r.get('/version', ({ res }) => sendJson(res, 200, versionBody(s)));
-  r.get('/info', ({ res }) => sendJson(res, 200, infoBody(s)));
+  r.get('/info', ({ res, version }) => sendJson(res, 200, legacyInfo(infoBody(s), version)));
 
   // GET /system/df: routes/disk-usage.ts
 

@@ -29,7 +29,7 @@ export function volumeRoutes(r: Router, s: ApiServices): void {
     return s.volumes;
   };
   r.post('/volumes/create', async ({ req, res }) => {
-    const b = (await readJson<{ Name?: string | null; Driver?: string | null; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }>(req, 'volumeCreate')) ?? {};
+    const b = (await readJson<{ Name?: string | null; Driver?: string | null; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }>(req, 'volumeCreate', { required: true })) ?? {};
     const v = store().create({ name: b.Name ?? undefined, driver: b.Driver ?? undefined, options: b.DriverOpts ?? undefined, labels: b.Labels ?? undefined });
     sendJson(res, 201, wire(v));
   });

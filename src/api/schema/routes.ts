@@ -86,7 +86,7 @@ export const ROUTES: { [route: string]: RouteSpec } = {
     query: {
       dockerfile: 'string', t: 'string', extrahosts: 'string', remote: 'string', q: 'bool', nocache: 'bool', cachefrom: 'string', pull: 'string',
       rm: 'bool', forcerm: 'bool', memory: 'int', memswap: 'int', cpushares: 'int', cpusetcpus: 'string', cpuperiod: 'int', cpuquota: 'int',
-      buildargs: 'string', shmsize: 'int', squash: 'bool', labels: 'string', networkmode: 'string', platform: 'string', target: 'string', outputs: 'string', version: ['1', '2'],
+      buildargs: 'string', shmsize: 'int', squash: 'bool', labels: 'string', networkmode: 'string', platform: 'string', target: 'string', outputs: 'string', version: ['', '1', '2'],
     },
     raw: true,
   },
@@ -119,6 +119,7 @@ export const ROUTES: { [route: string]: RouteSpec } = {
   // networks
   'POST /networks/create': { body: 'networkCreate' },
   'GET /networks': { query: { filters: 'filters' } },
+  'GET /networks/': { query: { filters: 'filters' } },
   'POST /networks/prune': { query: { filters: 'filters' } },
   'GET /networks/{id}': { query: { verbose: 'bool', scope: 'string' } },
   'DELETE /networks/{id}': {},

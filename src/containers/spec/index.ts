@@ -298,6 +298,9 @@ export const withSecurity: SpecOpt = (s, c, ctx) => {
     } else if (k === 'seccomp') seccomp = v;
     else if (k !== 'label' && k !== 'apparmor') throw new BerthError('InvalidArgument', `invalid --security-opt 2: ${JSON.stringify(o)}`);
   }
+  // moby oci_linux.go WithMaskedPaths/WithReadonlyPaths: the container's lists replace the defaults
+  if (c.host.maskedPaths) s.linux!.maskedPaths = [...c.host.maskedPaths];
+  if (c.host.readonlyPaths) s.linux!.readonlyPaths = [...c.host.readonlyPaths];
   if (c.host.privileged) {
     s.linux!.maskedPaths = [];
     s.linux!.readonlyPaths = [];
