@@ -6,7 +6,9 @@
 import type { ContainerInspect, ContainerSummary } from '../api/types.js';
 import { ApiError, type Client } from '../client/index.js';
 import { BerthError } from '../errors.js';
-import { configHash, containerName, createRequest, endpointFor, L, COMPOSE_VERSION, serviceNetworks, type ReplicaOptions } from './convert.js';
+import { TarWriter } from '../snapshots/tar-writer.js';
+import { buildService, type BuildOptions } from './build.js';
+import { configHash, containerName, createRequest, endpointFor, fileMounts, imageName, L, COMPOSE_VERSION, serviceNetworks, type InjectedFile, type ReplicaOptions } from './convert.js';
 import { startOrder, type Project, type Service } from './model.js';
 
 export type Say = (line: string) => void;
@@ -14,6 +16,8 @@ export type Say = (line: string) => void;
 export interface UpOptions {
   services?: string[]; forceRecreate?: boolean; noRecreate?: boolean; removeOrphans?: boolean;
   scale?: Record<string, number>; noDeps?: boolean; wait?: boolean; noStart?: boolean;
+  /** build every service that has a build section first (--build); never build (--no-build) */
+  build?: boolean; noBuild?: boolean;
 }
 
 const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
@@ -80,11 +84,57 @@ export class Engine {
     }
   }
 
+  private async imageExists(ref: string): Promise<boolean> {
+    try { await this.c.inspectImage(ref); return true; } catch (e) { if (notFound(e)) return false; throw e; }
+  }
+
+  /** Builds the services that have a build section (all of them, or those whose image is missing), as `compose build` does. */
+  async build(services: Service[], o: BuildOptions & { onlyMissing?: boolean } = {}): Promise<void> {
+    for (const s of services) {
+      if (!s.build) continue;
+      const image = imageName(this.p, s);
+      if (o.onlyMissing && await this.imageExists(image)) continue;
+      this.say(` Service ${s.name}  Building`);
+      await buildService(this.c, this.p, s, o, (l) => this.say(`${s.name}  | ${l}`));
+      this.say(` Service ${s.name}  Built`);
+    }
+  }
+
+  /** Every image `services` run is there: built (build sections) or pulled (missing images), as compose v2's up. */
+  async ensureImages(services: Service[], o: { build?: boolean; noBuild?: boolean } = {}): Promise<void> {
+    if (!o.noBuild) await this.build(services, { onlyMissing: !o.build });
+    for (const s of services) {
+      if (s.build || !s.image || s.pull_policy === 'never' || await this.imageExists(s.image)) continue;
+      this.say(` ${s.name} Pulling`);
+      await this.c.pull(s.image);
+      this.say(` ${s.name} Pulled`);
+    }
+  }
+
+  /** Secrets and configs that are not host files: copied in as one tar at / (their directories made on the way). */
+  private async inject(id: string, files: InjectedFile[]): Promise<void> {
+    if (!files.length) return;
+    const parts: Buffer[] = [];
+    const w = new TarWriter((c) => { parts.push(Buffer.from(c)); });
+    const dirs = new Set<string>();
+    for (const f of files) {
+      const segs = f.target.split('/').filter(Boolean);
+      for (let i = 1; i < segs.length; i++) {
+        const d = segs.slice(0, i).join('/');
+        if (!dirs.has(d)) { dirs.add(d); await w.entry({ name: `${d}/`, type: 'dir', mode: 0o755 }); }
+      }
+      await w.entry({ name: segs.join('/'), type: 'file', mode: f.mode }, Buffer.from(f.content));
+    }
+    await w.finish();
+    await this.c.drain('PUT', `/containers/${encodeURIComponent(id)}/archive`, { query: { path: '/' }, raw: Buffer.concat(parts), headers: { 'Content-Type': 'application/x-tar' } });
+  }
+
   /** Creates one container and connects it to the service's other networks. */
   async create(s: Service, o: ReplicaOptions): Promise<string> {
     const { name, body } = createRequest(this.p, s, o);
     this.say(` Container ${name}  Creating`);
     const { Id } = await this.c.createContainer(body, { name });
+    await this.inject(Id, fileMounts(this.p, s).inject);
     for (const n of serviceNetworks(s).slice(1)) {
       await this.c.json('POST', `/networks/${encodeURIComponent(this.p.networks[n]!.name)}/connect`, { body: { Container: Id, EndpointConfig: endpointFor(this.p, s, n) } });
     }
@@ -149,6 +199,7 @@ export class Engine {
     const services = names.map((n) => this.p.services[n]!);
     for (const [n, k] of Object.entries(o.scale ?? {})) if (!this.p.services[n]) throw new BerthError('NotFound', `no such service: ${n}`); else if (!Number.isInteger(k) || k < 0) throw new BerthError('InvalidArgument', `invalid scale for ${n}: ${k}`);
     await this.preflight(services);
+    await this.ensureImages(services, { build: o.build, noBuild: o.noBuild });
     const existing = await this.containers();
     const orphans = existing.filter((c) => !this.p.services[c.Labels[L.service] ?? ''] && !this.p.disabled[c.Labels[L.service] ?? '']);
     if (orphans.length) {
