@@ -96,7 +96,7 @@ function describe(e: ErrorObject): string {
   const where = at || '(root)';
   switch (e.keyword) {
     case 'additionalProperties': return `${where} additional properties '${(e.params as { additionalProperty: string }).additionalProperty}' not allowed`;
-    case 'type': return `${where} must be a ${String((e.params as { type: string | string[] }).type).replace(',', ' or a ')}`;
+    case 'type': return `${where} must be ${String((e.params as { type: string | string[] }).type).split(',').map((t) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ')}`;
     case 'required': return `${where} missing property '${(e.params as { missingProperty: string }).missingProperty}'`;
     case 'enum': return `${where} must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(String).join(', ')}`;
     case 'pattern': return `${where} does not match ${(e.params as { pattern: string }).pattern}`;
