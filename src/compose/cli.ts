@@ -119,8 +119,9 @@ async function abortOnExit(e: Engine, services: string[], exitCodeFrom?: string)
 
 const down: Sub = async (ctx, args) => {
   const p = parseFlags(args, F({ volumes: { short: 'v', type: 'bool' }, 'remove-orphans': { type: 'bool' }, timeout: { short: 't', type: 'string' }, rmi: { type: 'string' } }));
-  if (p.flags.rmi) throw new BerthError('NotImplemented', 'down --rmi is not supported by berth compose yet');
-  await withEngine(ctx, (e) => e.down({ volumes: !!p.flags.volumes, removeOrphans: !!p.flags['remove-orphans'] }));
+  const rmi = p.flags.rmi as string | undefined;
+  if (rmi !== undefined && rmi !== 'local' && rmi !== 'all') throw new BerthError('InvalidArgument', `invalid --rmi option ${JSON.stringify(rmi)}: expected "local" or "all"`);
+  await withEngine(ctx, (e) => e.down({ volumes: !!p.flags.volumes, removeOrphans: !!p.flags['remove-orphans'], rmi: rmi as 'local' | 'all' | undefined }));
   return 0;
 };
 

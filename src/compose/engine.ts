@@ -236,7 +236,7 @@ export class Engine {
   }
 
   /** `down`: the project's containers, then its networks, and with `volumes` its volumes. */
-  async down(o: { volumes?: boolean; removeOrphans?: boolean } = {}): Promise<void> {
+  async down(o: { volumes?: boolean; removeOrphans?: boolean; rmi?: 'local' | 'all' } = {}): Promise<void> {
     const all = await this.containers({ oneoff: true });
     for (const c of all) {
       const own = !!this.p.services[c.Labels[L.service] ?? ''] || !!this.p.disabled[c.Labels[L.service] ?? ''] || c.Labels[L.oneoff] === 'True';
@@ -247,6 +247,14 @@ export class Engine {
       this.say(` Network ${n.Name}  Removing`);
       await this.c.drain('DELETE', `/networks/${encodeURIComponent(n.Id)}`).catch((e) => { if (!notFound(e)) throw e; });
       this.say(` Network ${n.Name}  Removed`);
+    }
+    if (o.rmi) {
+      // local: the images compose named itself (services without an image key); all: every service's image
+      const refs = new Set(Object.values({ ...this.p.services, ...this.p.disabled }).filter((s) => o.rmi === 'all' || !s.image).map((s) => imageName(this.p, s)));
+      for (const ref of refs) {
+        this.say(` Image ${ref}  Removing`);
+        try { await this.c.removeImage(ref); this.say(` Image ${ref}  Removed`); } catch (e) { if (!notFound(e)) throw e; }
+      }
     }
     if (o.volumes) {
       const vols = await this.c.json<{ Volumes: Array<{ Name: string }> | null }>('GET', '/volumes', { query: { filters: JSON.stringify({ label: [`${L.project}=${this.p.name}`] }) } });
