@@ -9,7 +9,7 @@ import { BerthError } from '../errors.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { buildService, type BuildOptions } from './build.js';
 import { configHash, containerName, createRequest, endpointFor, fileMounts, imageName, L, COMPOSE_VERSION, serviceNetworks, type InjectedFile, type ReplicaOptions } from './convert.js';
-import { startOrder, type Project, type Service } from './model.js';
+import { serviceDeps, startOrder, type Project, type Service } from './model.js';
 
 export type Say = (line: string) => void;
 
@@ -21,6 +21,30 @@ export interface UpOptions {
 }
 
 const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+
+/** Every promise settled, then the first failure thrown: one failed replica does not leave the others half-done. */
+async function settleAll(ps: Array<Promise<unknown>>): Promise<void> {
+  const bad = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (bad) throw (bad as PromiseRejectedResult).reason;
+}
+
+/**
+ * Runs `f` for each name as soon as it has finished for the names it waits on (`after`, among `names`),
+ * so independent services proceed at the same time (docker compose v2's graph traversal). A name whose
+ * prerequisite failed is not run; the first error is thrown once everything has settled.
+ */
+export async function inGraph(names: string[], after: (n: string) => string[], f: (n: string) => Promise<void>): Promise<void> {
+  const runs = new Map<string, Promise<void>>();
+  const run = (n: string): Promise<void> => {
+    let p = runs.get(n);
+    if (!p) {
+      p = Promise.all(after(n).filter((d) => d !== n && names.includes(d)).map(run)).then(() => f(n));
+      runs.set(n, p);
+    }
+    return p;
+  };
+  await settleAll(names.map(run));
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Engine {
@@ -206,48 +230,53 @@ export class Engine {
       if (o.removeOrphans) for (const c of orphans) await this.remove(c);
       else this.say(`WARN[0000] Found orphan containers ([${orphans.map((c) => c.Names[0]?.replace(/^\//, '')).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
     }
-    await this.ensureNetworks(services);
-    await this.ensureVolumes(services);
+    await settleAll([this.ensureNetworks(services), this.ensureVolumes(services)]);
     const started: Array<{ id: string; name: string; service: string }> = [];
-    for (const s of services) {
+    await inGraph(names, (n) => serviceDeps(this.p.services[n]!), async (sname) => {
+      const s = this.p.services[sname]!;
       await this.waitDependencies(s);
       const scale = o.scale?.[s.name] ?? s.scale;
       const mine = existing.filter((c) => c.Labels[L.service] === s.name);
       const hash = configHash(s);
       const byNumber = new Map(mine.map((c) => [Number(c.Labels[L.number]), c]));
       // surplus replicas go first, highest numbers first (compose v2 scales down the same way)
-      for (const c of mine.filter((x) => Number(x.Labels[L.number]) > scale).sort((a, b) => Number(b.Labels[L.number]) - Number(a.Labels[L.number]))) await this.remove(c);
-      for (let n = 1; n <= scale; n++) {
+      await settleAll(mine.filter((x) => Number(x.Labels[L.number]) > scale).map((c) => this.remove(c)));
+      // the replicas of one service are independent of each other too
+      await settleAll(Array.from({ length: scale }, (_, i) => i + 1).map(async (n) => {
         const c = byNumber.get(n);
         const name = s.container_name as string | undefined ?? containerName(this.p.name, s.name, n);
         let id: string;
         if (c && !o.forceRecreate && (o.noRecreate || c.Labels[L.hash] === hash)) {
           id = c.Id;
-          if (c.State === 'running') { this.say(` Container ${name}  Running`); started.push({ id, name, service: s.name }); continue; }
+          if (c.State === 'running') { this.say(` Container ${name}  Running`); started.push({ id, name, service: s.name }); return; }
         } else {
           if (c) { this.say(` Container ${name}  Recreate`); await this.remove(c); }
           id = await this.create(s, { number: n });
           if (c) this.say(` Container ${name}  Recreated`);
         }
         if (!o.noStart) { await this.start(id, name); started.push({ id, name, service: s.name }); }
-      }
-    }
-    if (o.wait) for (const x of started) await this.waitCondition(x.id, x.name, x.service, 'running');
+      }));
+    });
+    if (o.wait) await settleAll(started.map((x) => this.waitCondition(x.id, x.name, x.service, 'running')));
   }
 
   /** `down`: the project's containers, then its networks, and with `volumes` its volumes. */
   async down(o: { volumes?: boolean; removeOrphans?: boolean; rmi?: 'local' | 'all' } = {}): Promise<void> {
     const all = await this.containers({ oneoff: true });
-    for (const c of all) {
-      const own = !!this.p.services[c.Labels[L.service] ?? ''] || !!this.p.disabled[c.Labels[L.service] ?? ''] || c.Labels[L.oneoff] === 'True';
-      if (own || o.removeOrphans) await this.remove(c, { volumes: o.volumes });
-    }
+    const known = { ...this.p.disabled, ...this.p.services };
+    const gone = all.filter((c) => c.Labels[L.oneoff] === 'True' || (!known[c.Labels[L.service] ?? ''] && o.removeOrphans));
+    // one-off and orphan containers first, then the services' in reverse dependency order (dependents first)
+    await settleAll(gone.map((c) => this.remove(c, { volumes: o.volumes })));
+    const owned = all.filter((c) => c.Labels[L.oneoff] !== 'True' && known[c.Labels[L.service] ?? '']);
+    const names = Object.keys(known);
+    const dependents = (n: string) => names.filter((m) => serviceDeps(known[m]!).includes(n));
+    await inGraph(names, dependents, (n) => settleAll(owned.filter((c) => c.Labels[L.service] === n).map((c) => this.remove(c, { volumes: o.volumes }))));
     const nets = await this.c.json<Array<{ Name: string; Id: string }>>('GET', '/networks', { query: { filters: JSON.stringify({ label: [`${L.project}=${this.p.name}`] }) } });
-    for (const n of nets) {
+    await settleAll(nets.map(async (n) => {
       this.say(` Network ${n.Name}  Removing`);
       await this.c.drain('DELETE', `/networks/${encodeURIComponent(n.Id)}`).catch((e) => { if (!notFound(e)) throw e; });
       this.say(` Network ${n.Name}  Removed`);
-    }
+    }));
     if (o.rmi) {
       // local: the images compose named itself (services without an image key); all: every service's image
       const refs = new Set(Object.values({ ...this.p.services, ...this.p.disabled }).filter((s) => o.rmi === 'all' || !s.image).map((s) => imageName(this.p, s)));
@@ -258,11 +287,11 @@ export class Engine {
     }
     if (o.volumes) {
       const vols = await this.c.json<{ Volumes: Array<{ Name: string }> | null }>('GET', '/volumes', { query: { filters: JSON.stringify({ label: [`${L.project}=${this.p.name}`] }) } });
-      for (const v of vols.Volumes ?? []) {
+      await settleAll((vols.Volumes ?? []).map(async (v) => {
         this.say(` Volume ${v.Name}  Removing`);
         await this.c.drain('DELETE', `/volumes/${encodeURIComponent(v.Name)}`).catch((e) => { if (!notFound(e)) throw e; });
         this.say(` Volume ${v.Name}  Removed`);
-      }
+      }));
     }
   }
 }
