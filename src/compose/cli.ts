@@ -8,6 +8,7 @@ import { exec as dockerExec } from '../cli/docker/exec.js';
 import { demux, type Client } from '../client/index.js';
 import { COMPOSE_VERSION, L } from './convert.js';
 import { Engine } from './engine.js';
+import { progress } from './progress.js';
 import { loadProject, type LoadOptions } from './load.js';
 import { configView, startOrder, type Project } from './model.js';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +52,7 @@ function table(rows: string[][]): string {
 
 async function withEngine<T>(ctx: Ctx, f: (e: Engine) => Promise<T>, services?: string[]): Promise<T> {
   const c = ctx.client();
-  try { return await f(new Engine(c, ctx.project({ services }))); } finally { c.close(); }
+  try { return await f(new Engine(c, ctx.project({ services }), progress())); } finally { c.close(); }
 }
 
 function scaleFlags(v: string[] | undefined): Record<string, number> {
@@ -86,6 +87,8 @@ const up: Sub = async (ctx, args) => {
       build: !!p.flags.build, noBuild: !!p.flags['no-build'],
     });
     if (p.flags.detach || p.flags.wait || p.flags['no-start']) return 0;
+    // the logs take the terminal from here: status lines become plain ones again
+    e.say = (l) => process.stderr.write(`${l}\n`);
     // attached: follow every service's output until all containers stop (or, with abort, the first one does)
     if (!abort) return printLogs(e, { follow: true, services: p.positionals });
     return abortOnExit(e, p.positionals, exitCodeFrom);

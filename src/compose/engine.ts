@@ -48,7 +48,7 @@ export async function inGraph(names: string[], after: (n: string) => string[], f
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Engine {
-  constructor(readonly c: Client, readonly p: Project, readonly say: Say = (l) => process.stderr.write(`${l}\n`)) {}
+  constructor(readonly c: Client, readonly p: Project, public say: Say = (l) => process.stderr.write(`${l}\n`)) {}
 
   /** The project's containers (one-off ones only if asked), sorted by service then number. */
   async containers(o: { all?: boolean; oneoff?: boolean; services?: string[] } = {}): Promise<ContainerSummary[]> {

@@ -182,6 +182,19 @@ configs:
     await nothingLeft('cext');
   });
 
+  test('on a terminal, up shows the live progress block', { skip: fs.existsSync('/usr/bin/python3') ? false : 'needs python3 (its pty module gives the terminal)' }, async () => {
+    const dir = project({ 'compose.yaml': `name: ctty\nservices:\n  a: {image: ${IMG}, command: [sleep, "3600"], stop_signal: SIGKILL}\n  b: {image: ${IMG}, command: [sleep, "3600"], stop_signal: SIGKILL}\n` });
+    try {
+      const r = await spawnOut('python3', ['-c', 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', process.execPath, BERTH, 'compose', 'up', '-d'], dir);
+      assert.equal(r.code, 0, r.stdout);
+      assert.match(r.stdout, /\x1b\[\d+A/, 'redrawn in place');
+      assert.match(r.stdout, /\[\+\] Running 3\/3/);
+      assert.match(r.stdout, / \u2714 Container ctty-a-1 {2}Started/);
+      assert.match(r.stdout, / \u2714 Network ctty_default {2}Created/);
+    } finally { await ok(dir, ['down', '-v']); }
+    await nothingLeft('ctty');
+  });
+
   test('pause/unpause/top, and up --abort-on-container-exit / --exit-code-from', async () => {
     const dir = project({ 'compose.yaml': `name: cabort
 services:

@@ -179,3 +179,30 @@ configs:
   const { startOrder } = await import('../../src/compose/model.js');
   assert.deepEqual(startOrder(p.services), ['data', 'app'], 'volumes_from and ipc: service: start the other service first');
 });
+
+test('progress: a live block redrawn in place on a terminal, plain lines elsewhere', async () => {
+  const { progress } = await import('../../src/compose/progress.js');
+  let tty = '';
+  const say = progress({ isTTY: true, write: (s: string) => { tty += s; } });
+  say(' Network p_default  Creating');
+  say(' Network p_default  Created');
+  say(' Container p-web-1  Creating');
+  say('WARN something of its own');
+  say(' Container p-web-1  Started');
+  // what a terminal shows at the end: apply the cursor-up/clear sequences to a screen of lines
+  const screen: string[] = [];
+  let row = 0;
+  for (const part of tty.split(/(\x1b\[\d*[AJK]|\n)/)) {
+    const up = /^\x1b\[(\d+)A$/.exec(part);
+    if (up) row -= Number(up[1]);
+    else if (part === '\x1b[0J') screen.length = row;
+    else if (part === '\x1b[2K') screen[row] = '';
+    else if (part === '\n') row++;
+    else if (part) screen[row] = (screen[row] ?? '') + part;
+  }
+  assert.deepEqual(screen.slice(0, row), ['WARN something of its own', '[+] Running 2/2', ' \u2714 Network p_default  Created', ' \u2714 Container p-web-1  Started']);
+  let plain = '';
+  const sayPlain = progress({ isTTY: false, write: (s: string) => { plain += s; } });
+  sayPlain(' Container p-web-1  Started');
+  assert.equal(plain, ' Container p-web-1  Started\n');
+});
