@@ -14,6 +14,7 @@ import { configView, startOrder, type Project } from './model.js';
 import { randomBytes } from 'node:crypto';
 import { authFor } from '../cli/docker/images.js';
 import { humanSize } from '../cli/docker/output.js';
+import { displayPorts } from '../cli/docker/containers.js';
 import { parseReference, repoName } from '../registry/index.js';
 import { imageName } from './convert.js';
 
@@ -139,7 +140,7 @@ const ps: Sub = async (ctx, args) => {
     if (p.flags.format === 'json') { process.stdout.write(`${JSON.stringify(list.map((c) => ({ ID: c.Id, Name: nameOf(c), Image: c.Image, Command: c.Command, Project: c.Labels[L.project], Service: c.Labels[L.service], State: c.State, Status: c.Status })))}\n`); return 0; }
     const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
     const { ago } = await import('../cli/docker/output.js');
-    for (const c of list) rows.push([nameOf(c), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command), c.Labels[L.service] ?? '', ago(c.Created), statusOf(c), '']);
+    for (const c of list) rows.push([nameOf(c), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command), c.Labels[L.service] ?? '', ago(c.Created), statusOf(c), displayPorts(c.Ports ?? [])]);
     process.stdout.write(table(rows));
     return 0;
   });

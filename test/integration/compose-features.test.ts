@@ -99,6 +99,7 @@ services:
       const addr = (await ok(dir, ['port', 'web', '80'])).trim();
       assert.match(addr, /^127\.0\.0\.1:\d+$/);
       assert.equal((await get(`http://${addr}/`)).trim(), 'built-by-compose');
+      assert.match(await ok(dir, ['ps']), new RegExp(`cbuild-web-1 .*${addr.replace(/\./g, '\\.')}->80/tcp`), 'ps shows the published port');
       const images = await ok(dir, ['images']);
       assert.match(images, /^CONTAINER\s+REPOSITORY\s+TAG\s+IMAGE ID\s+SIZE$/m);
       assert.match(images, new RegExp(`^cbuild-web-1\\s+cbuild-web\\s+latest\\s+${img.Id.replace('sha256:', '').slice(0, 12)}\\s`, 'm'));
