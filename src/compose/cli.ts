@@ -8,9 +8,15 @@ import { exec as dockerExec } from '../cli/docker/exec.js';
 import { demux, type Client } from '../client/index.js';
 import { COMPOSE_VERSION, L } from './convert.js';
 import { Engine } from './engine.js';
+import { progress } from './progress.js';
 import { loadProject, type LoadOptions } from './load.js';
 import { configView, startOrder, type Project } from './model.js';
 import { randomBytes } from 'node:crypto';
+import { authFor } from '../cli/docker/images.js';
+import { humanSize } from '../cli/docker/output.js';
+import { displayPorts } from '../cli/docker/containers.js';
+import { parseReference, repoName } from '../registry/index.js';
+import { imageName } from './convert.js';
 
 type Sub = (ctx: Ctx, args: string[]) => Promise<number>;
 interface Ctx { g: Globals; load: LoadOptions; project(extra?: { services?: string[] }): Project; client(): Client }
@@ -47,7 +53,7 @@ function table(rows: string[][]): string {
 
 async function withEngine<T>(ctx: Ctx, f: (e: Engine) => Promise<T>, services?: string[]): Promise<T> {
   const c = ctx.client();
-  try { return await f(new Engine(c, ctx.project({ services }))); } finally { c.close(); }
+  try { return await f(new Engine(c, ctx.project({ services }), progress())); } finally { c.close(); }
 }
 
 function scaleFlags(v: string[] | undefined): Record<string, number> {
@@ -69,23 +75,57 @@ const up: Sub = async (ctx, args) => {
     'abort-on-container-exit': { type: 'bool' }, 'exit-code-from': { type: 'string' }, 'quiet-pull': { type: 'bool' },
   }));
   if (p.flags['force-recreate'] && p.flags['no-recreate']) throw new BerthError('InvalidArgument', '--force-recreate and --no-recreate are incompatible');
-  if (p.flags.build) throw new BerthError('NotImplemented', 'up --build: building images is not supported by berth compose yet');
-  if (p.flags['abort-on-container-exit'] || p.flags['exit-code-from']) throw new BerthError('NotImplemented', 'up --abort-on-container-exit/--exit-code-from are not supported by berth compose yet; use -d');
+  if (p.flags.build && p.flags['no-build']) throw new BerthError('InvalidArgument', '--build and --no-build are incompatible');
+  const exitCodeFrom = p.flags['exit-code-from'] as string | undefined;
+  // docker compose: --exit-code-from implies --abort-on-container-exit; both need the attached mode
+  const abort = !!p.flags['abort-on-container-exit'] || exitCodeFrom !== undefined;
+  if (abort && (p.flags.detach || p.flags.wait)) throw new BerthError('InvalidArgument', `--abort-on-container-exit and --${p.flags.detach ? 'detach' : 'wait'} are incompatible`);
   return withEngine(ctx, async (e) => {
+    if (exitCodeFrom !== undefined && !e.p.services[exitCodeFrom]) throw new BerthError('NotFound', `no such service: ${exitCodeFrom}`);
     await e.up({
       services: p.positionals, forceRecreate: !!p.flags['force-recreate'], noRecreate: !!p.flags['no-recreate'], removeOrphans: !!p.flags['remove-orphans'],
       scale: scaleFlags(p.flags.scale as string[] | undefined), noDeps: !!p.flags['no-deps'], wait: !!p.flags.wait, noStart: !!p.flags['no-start'],
+      build: !!p.flags.build, noBuild: !!p.flags['no-build'],
     });
     if (p.flags.detach || p.flags.wait || p.flags['no-start']) return 0;
-    // attached: follow every service's output until all containers stop
-    return printLogs(e, { follow: true, services: p.positionals });
+    // the logs take the terminal from here: status lines become plain ones again
+    e.say = (l) => process.stderr.write(`${l}\n`);
+    // attached: follow every service's output until all containers stop (or, with abort, the first one does)
+    if (!abort) return printLogs(e, { follow: true, services: p.positionals });
+    return abortOnExit(e, p.positionals, exitCodeFrom);
   }, p.positionals);
 };
 
+/**
+ * `up --abort-on-container-exit`: logs followed until the first container stops; then every container is
+ * stopped and the exit code is that first container's, or with --exit-code-from the named service's.
+ */
+async function abortOnExit(e: Engine, services: string[], exitCodeFrom?: string): Promise<number> {
+  const list = await e.containers({ all: false, services: services.length ? services : undefined });
+  const logs = printLogs(e, { follow: true, services });
+  const waits = await Promise.all(list.map(async (c) => ({ c, w: await e.c.waitContainer(c.Id, 'not-running') })));
+  const first = await Promise.race(waits.map(({ c, w }) => w.result.then((r) => ({ c, code: r.StatusCode }))));
+  process.stdout.write(`Aborting on container exit...\n`);
+  const order = startOrder(e.p.services);
+  const rank = (c: { Labels: Record<string, string> }) => order.indexOf(c.Labels[L.service] ?? '');
+  for (const c of [...list].sort((a, b) => rank(b) - rank(a))) {
+    const name = nameOf(c);
+    e.say(` Container ${name}  Stopping`);
+    await e.c.stopContainer(c.Id).catch(() => undefined);
+    e.say(` Container ${name}  Stopped`);
+  }
+  for (const { w } of waits) w.abort();
+  await logs;
+  if (exitCodeFrom === undefined) return first.code;
+  const from = list.find((c) => c.Labels[L.service] === exitCodeFrom);
+  return from ? (await e.c.inspectContainer(from.Id)).State.ExitCode : first.code;
+}
+
 const down: Sub = async (ctx, args) => {
   const p = parseFlags(args, F({ volumes: { short: 'v', type: 'bool' }, 'remove-orphans': { type: 'bool' }, timeout: { short: 't', type: 'string' }, rmi: { type: 'string' } }));
-  if (p.flags.rmi) throw new BerthError('NotImplemented', 'down --rmi is not supported by berth compose yet');
-  await withEngine(ctx, (e) => e.down({ volumes: !!p.flags.volumes, removeOrphans: !!p.flags['remove-orphans'] }));
+  const rmi = p.flags.rmi as string | undefined;
+  if (rmi !== undefined && rmi !== 'local' && rmi !== 'all') throw new BerthError('InvalidArgument', `invalid --rmi option ${JSON.stringify(rmi)}: expected "local" or "all"`);
+  await withEngine(ctx, (e) => e.down({ volumes: !!p.flags.volumes, removeOrphans: !!p.flags['remove-orphans'], rmi: rmi as 'local' | 'all' | undefined }));
   return 0;
 };
 
@@ -100,7 +140,7 @@ const ps: Sub = async (ctx, args) => {
     if (p.flags.format === 'json') { process.stdout.write(`${JSON.stringify(list.map((c) => ({ ID: c.Id, Name: nameOf(c), Image: c.Image, Command: c.Command, Project: c.Labels[L.project], Service: c.Labels[L.service], State: c.State, Status: c.Status })))}\n`); return 0; }
     const rows = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS']];
     const { ago } = await import('../cli/docker/output.js');
-    for (const c of list) rows.push([nameOf(c), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command), c.Labels[L.service] ?? '', ago(c.Created), statusOf(c), '']);
+    for (const c of list) rows.push([nameOf(c), c.Image, JSON.stringify(c.Command.length > 20 ? `${c.Command.slice(0, 19)}…` : c.Command), c.Labels[L.service] ?? '', ago(c.Created), statusOf(c), displayPorts(c.Ports ?? [])]);
     process.stdout.write(table(rows));
     return 0;
   });
@@ -125,6 +165,11 @@ async function printLogs(e: Engine, o: { follow?: boolean; tail?: string; timest
     if (info.Config.Tty) for await (const chunk of res) emit(1, Buffer.from(chunk as Buffer).toString('utf8'));
     else for await (const f of demux(res)) emit(f.stream, f.payload.toString('utf8'));
     for (const [i, rest] of partial.entries()) if (rest) (i ? process.stderr : process.stdout).write(`${prefix}${rest}\n`);
+    // a followed stream ends when the container stops: docker compose says so, with the exit code
+    if (o.follow) {
+      const end = await e.c.inspectContainer(c.Id).catch(() => undefined);
+      if (end && !end.State.Running) process.stdout.write(`${nameOf(c)} exited with code ${end.State.ExitCode}\n`);
+    }
   }));
   return 0;
 }
@@ -182,6 +227,7 @@ const run: Sub = async (ctx, args) => {
     if (!s) throw new BerthError('NotFound', `no such service: ${service}`);
     const deps = p.flags['no-deps'] ? [] : startOrder(e.p.services, [service]).filter((n) => n !== service);
     await e.preflight([s, ...deps.map((n) => e.p.services[n]!)]);
+    await e.ensureImages([s, ...deps.map((n) => e.p.services[n]!)]);
     if (deps.length) await e.up({ services: deps, noDeps: true });
     await e.ensureNetworks([s]);
     await e.ensureVolumes([s]);
@@ -258,6 +304,107 @@ const pull: Sub = async (ctx, args) => {
   });
 };
 
+const buildCmd: Sub = async (ctx, args) => {
+  const p = parseFlags(args, F({ 'no-cache': { type: 'bool' }, pull: { type: 'bool' }, quiet: { short: 'q', type: 'bool' }, 'build-arg': { type: 'list' } }));
+  return withEngine(ctx, async (e) => {
+    for (const n of p.positionals) if (!e.p.services[n]) throw new BerthError('NotFound', `no such service: ${n}`);
+    const args = Object.fromEntries(((p.flags['build-arg'] as string[] | undefined) ?? []).map((a) => { const i = a.indexOf('='); return i < 0 ? [a, process.env[a] ?? ''] : [a.slice(0, i), a.slice(i + 1)]; }));
+    const services = (p.positionals.length ? p.positionals : Object.keys(e.p.services)).map((n) => e.p.services[n]!);
+    await e.build(services, { noCache: !!p.flags['no-cache'], pull: !!p.flags.pull, quiet: !!p.flags.quiet, args });
+    return 0;
+  });
+};
+
+/** pause/unpause over the selected services' running containers. */
+function pauseVerb(verb: 'pause' | 'unpause'): Sub {
+  return async (ctx, args) => {
+    const p = parseFlags(args, {});
+    return withEngine(ctx, async (e) => {
+      for (const n of p.positionals) if (!e.p.services[n]) throw new BerthError('NotFound', `no such service: ${n}`);
+      for (const c of await e.containers({ all: false, services: p.positionals })) {
+        const name = nameOf(c);
+        e.say(` Container ${name}  ${verb === 'pause' ? 'Pausing' : 'Unpausing'}`);
+        await e.c.drain('POST', `/containers/${encodeURIComponent(c.Id)}/${verb}`);
+        e.say(` Container ${name}  ${verb === 'pause' ? 'Paused' : 'Unpaused'}`);
+      }
+      return 0;
+    });
+  };
+}
+
+/** `top`: each running container's processes (GET /containers/{id}/top), headed by its name. */
+const top: Sub = async (ctx, args) => {
+  const p = parseFlags(args, {});
+  return withEngine(ctx, async (e) => {
+    for (const n of p.positionals) if (!e.p.services[n]) throw new BerthError('NotFound', `no such service: ${n}`);
+    const list = await e.containers({ all: false, services: p.positionals });
+    const out: string[] = [];
+    for (const c of list) {
+      const t = await e.c.json<{ Titles: string[]; Processes: string[][] }>('GET', `/containers/${encodeURIComponent(c.Id)}/top`);
+      out.push(`${nameOf(c)}\n${table([t.Titles, ...t.Processes])}`);
+    }
+    process.stdout.write(out.join('\n'));
+    return 0;
+  });
+};
+
+/** `port SERVICE PRIVATE_PORT`: the public address a container port is published on. */
+const port: Sub = async (ctx, args) => {
+  const p = parseFlags(args, F({ index: { type: 'string' }, protocol: { type: 'string' } }));
+  const [service, priv] = p.positionals;
+  if (!service || !priv || p.positionals.length !== 2) throw new BerthError('InvalidArgument', 'port requires exactly 2 arguments: SERVICE PRIVATE_PORT');
+  if (!/^\d+$/.test(priv)) throw new BerthError('InvalidArgument', `invalid port ${JSON.stringify(priv)}`);
+  const proto = (p.flags.protocol as string | undefined) ?? 'tcp';
+  return withEngine(ctx, async (e) => {
+    const id = await serviceContainer(e, service, Number(p.flags.index ?? 1));
+    const i = await e.c.inspectContainer(id);
+    const b = (i.NetworkSettings.Ports as Record<string, Array<{ HostIp: string; HostPort: string }> | null> | undefined)?.[`${priv}/${proto}`]?.[0];
+    if (!b) throw new BerthError('NotFound', `no port ${priv}/${proto} for container ${i.Name.replace(/^\//, '')}`);
+    process.stdout.write(`${b.HostIp || '0.0.0.0'}:${b.HostPort}\n`);
+    return 0;
+  });
+};
+
+/** `images`: the image each of the project's containers uses. */
+const images: Sub = async (ctx, args) => {
+  const p = parseFlags(args, F({ quiet: { short: 'q', type: 'bool' }, format: { type: 'string' } }));
+  return withEngine(ctx, async (e) => {
+    for (const n of p.positionals) if (!e.p.services[n]) throw new BerthError('NotFound', `no such service: ${n}`);
+    const list = await e.containers({ all: true, services: p.positionals });
+    const rows: Array<{ ContainerName: string; Repository: string; Tag: string; ID: string; Size: number }> = [];
+    for (const c of list) {
+      const img = await e.c.inspectImage(c.ImageID).catch(() => undefined);
+      const ref = img?.RepoTags?.find((t) => t === c.Image || t === `${c.Image}:latest`) ?? img?.RepoTags?.[0];
+      const at = ref ? ref.lastIndexOf(':') : -1;
+      rows.push({ ContainerName: nameOf(c), Repository: ref && at > 0 ? ref.slice(0, at) : '<none>', Tag: ref && at > 0 ? ref.slice(at + 1) : '<none>', ID: c.ImageID, Size: img?.Size ?? 0 });
+    }
+    if (p.flags.quiet) { process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join('')); return 0; }
+    if (p.flags.format === 'json') { process.stdout.write(`${JSON.stringify(rows)}\n`); return 0; }
+    process.stdout.write(table([['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'], ...rows.map((r) => [r.ContainerName, r.Repository, r.Tag, r.ID.replace(/^sha256:/, '').slice(0, 12), humanSize(r.Size)])]));
+    return 0;
+  });
+};
+
+/** `push`: the images of services that have both a build section and an image name (docker compose skips the rest). */
+const push: Sub = async (ctx, args) => {
+  const p = parseFlags(args, F({ 'ignore-push-failures': { type: 'bool' }, quiet: { short: 'q', type: 'bool' }, 'include-deps': { type: 'bool' } }));
+  return withEngine(ctx, async (e) => {
+    for (const n of p.positionals) if (!e.p.services[n]) throw new BerthError('NotFound', `no such service: ${n}`);
+    const names = p.positionals.length ? (p.flags['include-deps'] ? startOrder(e.p.services, p.positionals) : p.positionals) : Object.keys(e.p.services);
+    for (const n of names) {
+      const s = e.p.services[n]!;
+      if (!s.build || !s.image) { e.say(` ${n} Skipped`); continue; }
+      const ref = parseReference(imageName(e.p, s), false);
+      e.say(` ${n} Pushing`);
+      try { await e.c.push(repoName(ref), { tag: ref.tag ?? 'latest', auth: authFor(s.image) }); e.say(` ${n} Pushed`); } catch (err) {
+        if (!p.flags['ignore-push-failures']) throw err;
+        e.say(` ${n} Error ${(err as Error).message}`);
+      }
+    }
+    return 0;
+  });
+};
+
 /** `ls` needs no compose file: it groups every container by its project label. */
 async function ls(ctx: Ctx, args: string[]): Promise<number> {
   const p = parseFlags(args, F({ all: { short: 'a', type: 'bool' }, quiet: { short: 'q', type: 'bool' }, format: { type: 'string' } }));
@@ -290,6 +437,7 @@ async function version(_ctx: Ctx, args: string[]): Promise<number> {
 
 export const COMPOSE_SUBCOMMANDS: Record<string, Sub> = {
   up, down, ps, logs, config, exec, run, start: each('start'), stop: each('stop'), restart: each('restart'), kill: each('kill'), rm: each('rm'), pull, ls, version,
+  build: buildCmd, pause: pauseVerb('pause'), unpause: pauseVerb('unpause'), top, port, images, push,
 };
 
 /** `berth compose …`: HelpRequested from a subcommand's flags reaches the dispatcher's help printer. */

@@ -36,6 +36,49 @@ export function containerName(project: string, service: string, n: number): stri
   return `${project}-${service}-${n}`;
 }
 
+/** The image a service runs: its `image`, else the one its build makes, named PROJECT-SERVICE as docker compose v2 names it. */
+export function imageName(p: Project, s: Service): string {
+  return s.image ?? `${p.name}-${s.name}`;
+}
+
+/** A file put into the container after create: secrets and configs whose value is not a host file. */
+export interface InjectedFile { target: string; content: string; mode: number }
+
+/**
+ * Secrets and configs → read-only binds of their host files, and the files to copy in for the ones that
+ * come from the environment or inline content (docker compose v2 copies those into the container too).
+ */
+export function fileMounts(p: Project, s: Service): { binds: string[]; inject: InjectedFile[] } {
+  const binds: string[] = [], inject: InjectedFile[] = [];
+  for (const [refs, defs] of [[s.secrets, p.secrets], [s.configs, p.configs]] as const) {
+    for (const r of refs ?? []) {
+      const d = defs[r.source]!;
+      if (d.file) binds.push(`${d.file}:${r.target}:ro`);
+      else inject.push({ target: r.target, content: d.content ?? '', mode: r.mode === undefined ? 0o444 : typeof r.mode === 'number' ? r.mode : parseInt(String(r.mode), 8) });
+    }
+  }
+  return { binds, inject };
+}
+
+/** `service:NAME` (ipc, pid) → `container:` its first container, as docker compose does. */
+function serviceRef(p: Project, v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const m = /^service:(.+)$/.exec(String(v));
+  return m ? `container:${(p.services[m[1]!]?.container_name as string | undefined) ?? containerName(p.name, m[1]!, 1)}` : String(v);
+}
+
+/** volumes_from entries → HostConfig.VolumesFrom: a service means its first container. */
+function volumesFrom(p: Project, s: Service): string[] | undefined {
+  if (!s.volumes_from?.length) return undefined;
+  return s.volumes_from.map((v) => {
+    if (v.startsWith('container:')) return v.slice('container:'.length);
+    const [svc, mode] = v.replace(/^service:/, '').split(':') as [string, string | undefined];
+    const target = p.services[svc];
+    const name = (target?.container_name as string | undefined) ?? containerName(p.name, svc, 1);
+    return mode ? `${name}:${mode}` : name;
+  });
+}
+
 function durationNs(v: unknown, key: string): number | undefined {
   if (v === undefined) return undefined;
   const ns = parseGoDuration(String(v));
@@ -100,7 +143,7 @@ export function createRequest(p: Project, s: Service, o: ReplicaOptions): { name
     [L.project]: p.name, [L.service]: s.name, [L.number]: String(o.number), [L.oneoff]: o.oneoff ? 'True' : 'False',
     [L.hash]: configHash(s), [L.version]: COMPOSE_VERSION, [L.workingDir]: p.workingDir, [L.configFiles]: p.configFiles.join(','),
     [L.dependsOn]: Object.entries(s.depends_on).map(([d, x]) => `${d}:${x.condition}:${x.restart}`).join(','),
-    [L.image]: String(s.image ?? ''),
+    [L.image]: imageName(p, s),
   };
   const env = Object.entries(s.environment).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`);
   const exposed: Record<string, object> = {};
@@ -119,6 +162,7 @@ export function createRequest(p: Project, s: Service, o: ReplicaOptions): { name
     const opts = [v.read_only ? 'ro' : '', v.volume?.nocopy ? 'nocopy' : ''].filter(Boolean);
     binds.push(`${source}:${v.target}${opts.length ? `:${opts.join(',')}` : ''}`);
   }
+  binds.push(...fileMounts(p, s).binds);
   for (const t of list(s.tmpfs) ?? []) { const i = t.indexOf(':'); tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
   const limits = ((s.deploy as Obj | undefined)?.resources as Obj | undefined)?.limits as Obj | undefined;
   const cpus = limits?.cpus ?? s.cpus;
@@ -126,7 +170,7 @@ export function createRequest(p: Project, s: Service, o: ReplicaOptions): { name
   const networkMode = s.network_mode ? String(s.network_mode).replace(/^service:(.+)$/, (_m, svc: string) => `container:${containerName(p.name, svc, 1)}`) : nets[0] ? p.networks[nets[0]]!.name : 'default';
   const grace = durationNs(s.stop_grace_period, `services.${s.name}.stop_grace_period`);
   const body: Obj = {
-    Image: s.image, Labels: labels, Env: [...env, ...(o.env ?? [])],
+    Image: imageName(p, s), Labels: labels, Env: [...env, ...(o.env ?? [])],
     Cmd: o.command ?? (s.command as string[] | undefined) ?? undefined, Entrypoint: o.entrypoint ?? (s.entrypoint as string[] | undefined) ?? undefined,
     User: o.user ?? s.user, WorkingDir: o.workdir ?? s.working_dir, Hostname: s.hostname, Domainname: s.domainname,
     Tty: o.tty ?? s.tty === true, OpenStdin: o.stdin ?? s.stdin_open === true, AttachStdout: !!o.oneoff, AttachStderr: !!o.oneoff,
@@ -134,7 +178,7 @@ export function createRequest(p: Project, s: Service, o: ReplicaOptions): { name
     ExposedPorts: Object.keys(exposed).length ? exposed : undefined, Volumes: Object.keys(anon).length ? anon : undefined,
     Healthcheck: healthcheck(s.healthcheck as Obj | undefined),
     HostConfig: {
-      NetworkMode: networkMode, Binds: binds.length ? binds : undefined, Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
+      NetworkMode: networkMode, VolumesFrom: volumesFrom(p, s), Binds: binds.length ? binds : undefined, Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
       PortBindings: Object.keys(portBindings).length ? portBindings : undefined,
       RestartPolicy: o.oneoff ? { Name: 'no', MaximumRetryCount: 0 } : restartPolicy(s.restart),
       Memory: bytes(limits?.memory ?? s.mem_limit), NanoCpus: cpus === undefined ? undefined : Math.round(Number(cpus) * 1e9),
@@ -143,7 +187,7 @@ export function createRequest(p: Project, s: Service, o: ReplicaOptions): { name
       CapAdd: list(s.cap_add), CapDrop: list(s.cap_drop), SecurityOpt: list(s.security_opt), Ulimits: ulimits(s.ulimits),
       Sysctls: s.sysctls ? Object.fromEntries(Object.entries(s.sysctls as Obj).map(([k, v]) => [k, String(v)])) : undefined,
       ExtraHosts: extraHosts(s.extra_hosts), Dns: list(s.dns), DnsSearch: list(s.dns_search), DnsOptions: list(s.dns_opt),
-      ShmSize: bytes(s.shm_size), GroupAdd: list(s.group_add), IpcMode: s.ipc, PidMode: s.pid ?? undefined, CgroupParent: s.cgroup_parent,
+      ShmSize: bytes(s.shm_size), GroupAdd: list(s.group_add), IpcMode: serviceRef(p, s.ipc), PidMode: serviceRef(p, s.pid ?? undefined), CgroupParent: s.cgroup_parent,
       OomScoreAdj: s.oom_score_adj === undefined ? undefined : Number(s.oom_score_adj),
     },
     NetworkingConfig: nets.length ? { EndpointsConfig: { [p.networks[nets[0]!]!.name]: endpointFor(p, s, nets[0]!) } } : undefined,

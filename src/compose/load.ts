@@ -63,6 +63,6 @@ export function loadProject(o: LoadOptions = {}): Project {
   return loadModel({
     files: texts, env, workingDir, profiles,
     projectName: o.projectName || env.COMPOSE_PROJECT_NAME || undefined,
-    readFile: readText,
+    readFile: readText, exists: (p) => fs.existsSync(p),
   });
 }

@@ -33,7 +33,8 @@ export function volumeTarget(v: unknown): string {
   return parts.length === 1 ? parts[0]! : parts[1]!;
 }
 
-function mergeService(base: Obj, over: Obj): Obj {
+/** One service onto another (-f files, and `extends`). */
+export function mergeService(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = base[k];

@@ -4,6 +4,7 @@
 // Pure: file contents, env files and the environment come in through `ModelInput`; no fs here.
 import { LineCounter, parseDocument } from 'yaml';
 import { BerthError } from '../errors.js';
+import { applyExtends, applyInclude, resolvePath, type ExpandIO } from './expand.js';
 import { interpolate, type Env } from './interpolate.js';
 import { mergeModels, toMap } from './merge.js';
 import { validateModel } from './schema.js';
@@ -19,12 +20,20 @@ export interface ModelInput {
   workingDir: string;
   projectName?: string;
   profiles?: string[];
-  /** reads an env_file (path already absolute); undefined when it does not exist */
+  /** reads an env_file, an included or extended file (path already absolute); undefined when it does not exist */
   readFile(path: string): string | undefined;
+  /** whether a secret's or config's file exists (checked only when given) */
+  exists?(path: string): boolean;
 }
 
 export interface PortSpec { target: number; published?: string; host_ip?: string; protocol: string }
 export interface VolumeSpec { type: 'volume' | 'bind' | 'tmpfs'; source?: string; target: string; read_only?: boolean; tmpfs?: { size?: number | string }; volume?: { nocopy?: boolean } }
+/** A service's build section, long form; the context is absolute (or a URL). */
+export interface BuildSpec extends Obj { context: string; dockerfile?: string; dockerfile_inline?: string; args?: Record<string, string | null>; target?: string; labels?: Record<string, string> }
+/** A secret or config as a service uses it: where it appears in the container. */
+export interface FileRef { source: string; target: string; uid?: string; gid?: string; mode?: number | string }
+/** A top-level secret or config: a host file, a variable of the environment or (configs) inline content. */
+export interface FileObjectDef { name: string; file?: string; environment?: string; content?: string; external: boolean }
 export interface DependsOn { condition: 'service_started' | 'service_healthy' | 'service_completed_successfully'; required: boolean; restart: boolean }
 
 /** A service after normalisation: the long forms, with the raw keys the converter reads as they were. */
@@ -39,6 +48,10 @@ export interface Service extends Obj {
   volumes: VolumeSpec[];
   profiles?: string[];
   scale: number;
+  build?: BuildSpec;
+  secrets?: FileRef[];
+  configs?: FileRef[];
+  volumes_from?: string[];
 }
 export interface NetworkDef { name: string; external: boolean; driver?: string; internal?: boolean; ipam?: Obj; labels: Record<string, string>; driver_opts?: Obj; attachable?: boolean }
 export interface VolumeDef { name: string; external: boolean; driver?: string; driver_opts?: Obj; labels: Record<string, string> }
@@ -52,6 +65,8 @@ export interface Project {
   disabled: Record<string, Service>;
   networks: Record<string, NetworkDef>;
   volumes: Record<string, VolumeDef>;
+  secrets: Record<string, FileObjectDef>;
+  configs: Record<string, FileObjectDef>;
   /** the merged, interpolated model before normalisation (top-level x- keys included) */
   raw: Obj;
 }
@@ -115,17 +130,6 @@ export function parseEnvFile(text: string, env: Env = {}): Record<string, string
   return out;
 }
 
-const isAbs = (p: string) => p.startsWith('/');
-function resolvePath(dir: string, p: string, home?: string): string {
-  if (p === '~' || p.startsWith('~/')) p = `${home ?? '/root'}${p.slice(1)}`;
-  if (isAbs(p)) return normalizePath(p);
-  return normalizePath(`${dir}/${p}`);
-}
-function normalizePath(p: string): string {
-  const out: string[] = [];
-  for (const seg of p.split('/')) { if (seg === '' || seg === '.') continue; if (seg === '..') out.pop(); else out.push(seg); }
-  return `/${out.join('/')}`;
-}
 
 function parsePort(v: unknown): PortSpec[] {
   if (isObj(v)) return [{ target: Number(v.target), published: v.published === undefined ? undefined : String(v.published), host_ip: v.host_ip as string | undefined, protocol: String(v.protocol ?? 'tcp') }];
@@ -153,6 +157,29 @@ function parseVolume(v: unknown, dir: string, home?: string): VolumeSpec {
   const [src, target, mode] = parts as [string, string, string | undefined];
   const bind = src.startsWith('.') || src.startsWith('/') || src.startsWith('~');
   return { type: bind ? 'bind' : 'volume', source: bind ? resolvePath(dir, src, home) : src, target, read_only: mode?.split(',').includes('ro') || undefined };
+}
+
+function normalizeBuild(b: unknown, input: ModelInput): BuildSpec | undefined {
+  if (b === undefined || b === null) return undefined;
+  const o: Obj = isObj(b) ? { ...b } : { context: String(b) };
+  const ctx = String(o.context ?? '.');
+  o.context = /^[a-z][a-z0-9+.-]*:\/\//i.test(ctx) || ctx.startsWith('git@') ? ctx : resolvePath(input.workingDir, ctx, input.env.HOME);
+  // args: a bare NAME takes its value from the environment (compose's build args, like docker build's)
+  if (o.args !== undefined) o.args = Object.fromEntries(Object.entries(toMap(o.args)).map(([k, v]) => [k, v === null || v === undefined ? input.env[k] ?? null : String(v)]));
+  if (o.labels !== undefined) o.labels = strMap(o.labels);
+  return o as BuildSpec;
+}
+
+/** `secrets:`/`configs:` of a service → where each appears: /run/secrets/NAME for secrets, /NAME for configs. */
+function fileRefs(v: unknown, kind: 'secrets' | 'configs'): FileRef[] | undefined {
+  if (v === undefined) return undefined;
+  return (v as unknown[]).map((x) => {
+    const o: Obj = isObj(x) ? x : { source: String(x) };
+    const source = String(o.source);
+    let target = o.target === undefined ? source : String(o.target);
+    if (!target.startsWith('/')) target = kind === 'secrets' ? `/run/secrets/${target}` : `/${target}`;
+    return { ...(o as object), source, target } as FileRef;
+  });
 }
 
 const strMap = (v: unknown): Record<string, string> => Object.fromEntries(Object.entries(toMap(v)).map(([k, x]) => [k, x === null || x === undefined ? '' : String(x)]));
@@ -187,13 +214,31 @@ function normalizeService(name: string, s: Obj, input: ModelInput): Service {
     environment, labels: strMap(s.labels), depends_on: depends,
     ports: ((s.ports as unknown[] | undefined) ?? []).flatMap(parsePort),
     volumes: ((s.volumes as unknown[] | undefined) ?? []).map((v) => parseVolume(v, input.workingDir, input.env.HOME)),
-    scale,
+    scale, build: normalizeBuild(s.build, input), secrets: fileRefs(s.secrets, 'secrets'), configs: fileRefs(s.configs, 'configs'),
+    volumes_from: s.volumes_from === undefined ? undefined : (s.volumes_from as unknown[]).map(String),
   } as Service;
   if (networks) out.networks = networks; else delete out.networks;
   delete out.env_file;
   if (out.deploy && isObj(out.deploy)) { const d = { ...out.deploy }; delete d.replicas; if (Object.keys(d).length) out.deploy = d; else delete out.deploy; }
   for (const k of Object.keys(out)) if (out[k] === undefined || k.startsWith('x-')) delete out[k];
   return out;
+}
+
+/**
+ * The services `s` needs started first: depends_on, and the implicit ones docker compose adds for
+ * volumes_from (a service's volumes) and network_mode/ipc/pid `service:NAME` (its namespaces).
+ */
+export function serviceDeps(s: Service): string[] {
+  const out = new Set(Object.keys(s.depends_on));
+  for (const v of s.volumes_from ?? []) {
+    if (v.startsWith('container:')) continue;
+    out.add(v.replace(/^service:/, '').split(':')[0]!);
+  }
+  for (const k of ['network_mode', 'ipc', 'pid']) {
+    const m = /^service:(.+)$/.exec(String(s[k] ?? ''));
+    if (m) out.add(m[1]!);
+  }
+  return [...out];
 }
 
 /** depends_on cycles, like compose's "dependency cycle detected: a -> b -> a". */
@@ -203,7 +248,7 @@ function checkCycles(services: Record<string, Service>): void {
     if (state.get(n) === 2) return;
     if (state.get(n) === 1) throw new BerthError('InvalidArgument', `dependency cycle detected: ${[...path.slice(path.indexOf(n)), n].join(' -> ')}`);
     state.set(n, 1);
-    for (const d of Object.keys(services[n]?.depends_on ?? {})) if (services[d]) visit(d, [...path, n]);
+    for (const d of services[n] ? serviceDeps(services[n]!) : []) if (services[d]) visit(d, [...path, n]);
     state.set(n, 2);
   };
   for (const n of Object.keys(services).sort()) visit(n, []);
@@ -212,17 +257,20 @@ function checkCycles(services: Record<string, Service>): void {
 /** Service names in start order (dependencies first). */
 export function startOrder(services: Record<string, Service>, only?: string[]): string[] {
   const out: string[] = [];
-  const add = (n: string) => { if (out.includes(n) || !services[n]) return; for (const d of Object.keys(services[n]!.depends_on)) add(d); out.push(n); };
+  const add = (n: string) => { if (out.includes(n) || !services[n]) return; for (const d of serviceDeps(services[n]!)) add(d); out.push(n); };
   for (const n of only ?? Object.keys(services).sort()) add(n);
   return out;
 }
 
 export function loadModel(input: ModelInput): Project {
   if (!input.files.length) throw new BerthError('InvalidArgument', 'no configuration file provided: not found');
+  const io: ExpandIO = {
+    readFile: input.readFile, parseEnv: parseEnvFile, env: input.env, home: input.env.HOME,
+    load: (path, text, env, chain) => loadFile(path, text, env, io, chain),
+  };
   let merged: Obj | undefined;
   for (const f of input.files) {
-    const data = interpolate(parseYaml(f.text, f.path), input.env) as Obj;
-    validateModel(data, f.path);
+    const data = loadFile(f.path, f.text, input.env, io, [f.path]);
     merged = merged ? mergeModels(merged, data) : data;
   }
   const raw = merged!;
@@ -237,7 +285,7 @@ export function loadModel(input: ModelInput): Project {
   for (const [n, s] of Object.entries(all)) {
     if (!s.profiles?.length || profiles.has('*') || s.profiles.some((p) => profiles.has(p))) services[n] = s; else disabled[n] = s;
   }
-  for (const s of Object.values(services)) for (const [d, o] of Object.entries(s.depends_on)) {
+  for (const s of Object.values(services)) for (const [d, o] of [...Object.entries(s.depends_on), ...serviceDeps(s).filter((x) => !(x in s.depends_on)).map((x) => [x, { required: true }] as const)]) {
     if (services[d]) continue;
     if (disabled[d]) { if (o.required) throw new BerthError('InvalidArgument', `service "${s.name}" depends on service "${d}" which is disabled by profiles`); continue; }
     throw new BerthError('InvalidArgument', `service "${s.name}" depends on undefined service "${d}": invalid compose project`);
@@ -263,7 +311,42 @@ export function loadModel(input: ModelInput): Project {
   for (const s of Object.values(services)) for (const v of s.volumes) {
     if (v.type === 'volume' && v.source && !volumes[v.source]) throw new BerthError('InvalidArgument', `service "${s.name}" refers to undefined volume ${v.source}: invalid compose project`);
   }
-  return { name, workingDir: input.workingDir, configFiles: input.files.map((f) => f.path), services, disabled, networks, volumes, raw };
+  const secrets = fileObjects(raw.secrets, 'secret', name, input), configs = fileObjects(raw.configs, 'config', name, input);
+  for (const s of Object.values(services)) for (const [kind, defs] of [['secret', secrets], ['config', configs]] as const) {
+    for (const r of (kind === 'secret' ? s.secrets : s.configs) ?? []) {
+      const d = defs[r.source];
+      if (!d) throw new BerthError('InvalidArgument', `service "${s.name}" refers to undefined ${kind} ${r.source}: invalid compose project`);
+      if (d.external) throw new BerthError('NotImplemented', `service "${s.name}": external ${kind} ${r.source} is a swarm object; only file, environment${kind === 'config' ? ' and content' : ''} ${kind}s are supported`);
+      if (d.file && input.exists && !input.exists(d.file)) throw new BerthError('InvalidArgument', `${kind} "${r.source}": file ${d.file} does not exist`);
+      if (d.environment !== undefined && input.env[d.environment] === undefined) throw new BerthError('InvalidArgument', `${kind} "${r.source}": environment variable ${d.environment} is not set`);
+    }
+  }
+  return { name, workingDir: input.workingDir, configFiles: input.files.map((f) => f.path), services, disabled, networks, volumes, secrets, configs, raw };
+}
+
+function fileObjects(v: unknown, kind: string, project: string, input: ModelInput): Record<string, FileObjectDef> {
+  const out: Record<string, FileObjectDef> = {};
+  for (const [k, o0] of Object.entries(isObj(v) ? v : {})) {
+    const o = (o0 ?? {}) as Obj;
+    const external = o.external === true || o.external === 'true';
+    const sources = (kind === 'config' ? ['file', 'environment', 'content'] : ['file', 'environment']).filter((x) => o[x] !== undefined);
+    if (!external && sources.length !== 1) throw new BerthError('InvalidArgument', `${kind}s.${k}: exactly one of file, environment${kind === 'config' ? ', content' : ''} must be set`);
+    out[k] = {
+      name: String(o.name ?? (external ? k : `${project}_${k}`)), external,
+      file: o.file === undefined ? undefined : resolvePath(input.workingDir, String(o.file), input.env.HOME),
+      // an environment-based one carries its value in content (from the same environment interpolation sees)
+      environment: o.environment === undefined ? undefined : String(o.environment),
+      content: o.content !== undefined ? String(o.content) : o.environment !== undefined ? input.env[String(o.environment)] : undefined,
+    };
+  }
+  return out;
+}
+
+/** One file: parsed, interpolated, validated as written, then its include and extends applied. */
+function loadFile(path: string, text: string, env: Env, io: ExpandIO, chain: string[]): Obj {
+  const data = interpolate(parseYaml(text, path), env) as Obj;
+  validateModel(data, path);
+  return applyExtends(applyInclude(data, path, io, chain), path, env, io, chain);
 }
 
 /** The resolved model as `docker compose config` prints it (a plain object, for YAML output). */
@@ -283,6 +366,9 @@ export function configView(p: Project): Obj {
   const out: Obj = { name: p.name, services };
   if (Object.keys(p.networks).length) out.networks = Object.fromEntries(Object.entries(p.networks).map(([k, v]) => [k, stripEmpty(v as unknown as Obj)]));
   if (Object.keys(p.volumes).length) out.volumes = Object.fromEntries(Object.entries(p.volumes).map(([k, v]) => [k, stripEmpty(v as unknown as Obj)]));
+  for (const [k, defs] of [['secrets', p.secrets], ['configs', p.configs]] as const) {
+    if (Object.keys(defs).length) out[k] = Object.fromEntries(Object.entries(defs).map(([n, d]) => [n, Object.fromEntries(Object.entries(d).filter(([k, x]) => x !== undefined && x !== false && !(k === 'content' && d.environment !== undefined)))]));
+  }
   for (const [k, v] of Object.entries(p.raw)) if (k.startsWith('x-')) out[k] = v;
   return escapeDollars(out) as Obj;
 }

@@ -1,7 +1,10 @@
 // compose/schema: the JSON schema of the Compose model, written from the Compose Specification
 // (spec.md, compose-spec.json is the reference it was read against), and its ajv validator. Errors
 // name the offending key's path the way `docker compose config` does: "services.web Additional property foo is not allowed".
-import ajvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+// The validator runs as ajv standalone code generated from COMPOSE_SCHEMA (schema-check.gen.ts, kept in
+// step by test/unit/compose-schema-gen): compiling the schema at each start cost ~130 ms.
+import type { ErrorObject } from 'ajv';
+import checkGenerated from './schema-check.gen.js';
 import { BerthError } from '../errors.js';
 
 type S = Record<string, unknown>;
@@ -81,9 +84,9 @@ export const COMPOSE_SCHEMA: S = {
   additionalProperties: false,
 };
 
-// ajv is CommonJS: its class is the module's `Ajv` export under Node's ESM interop
-const Ajv = (ajvModule as unknown as { Ajv: typeof ajvModule.default }).Ajv;
-let check: ValidateFunction | undefined;
+/** The ajv options the generated validator was made with. */
+export const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true } as const;
+const check = checkGenerated as unknown as { (data: unknown): boolean; errors?: ErrorObject[] | null };
 
 /** "/services/web/ports/0" → "services.web.ports.0" */
 function dotted(p: string): string {
@@ -96,7 +99,7 @@ function describe(e: ErrorObject): string {
   const where = at || '(root)';
   switch (e.keyword) {
     case 'additionalProperties': return `${where} additional properties '${(e.params as { additionalProperty: string }).additionalProperty}' not allowed`;
-    case 'type': return `${where} must be a ${String((e.params as { type: string | string[] }).type).replace(',', ' or a ')}`;
+    case 'type': return `${where} must be ${String((e.params as { type: string | string[] }).type).split(',').map((t) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ')}`;
     case 'required': return `${where} missing property '${(e.params as { missingProperty: string }).missingProperty}'`;
     case 'enum': return `${where} must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(String).join(', ')}`;
     case 'pattern': return `${where} does not match ${(e.params as { pattern: string }).pattern}`;
@@ -110,7 +113,6 @@ function describe(e: ErrorObject): string {
  * that got furthest names the bad key (ajv reports the oneOf itself at the parent's path).
  */
 export function validateModel(model: unknown, file = 'compose file'): void {
-  check ??= new Ajv({ allErrors: true, strict: false, allowUnionTypes: true }).compile(COMPOSE_SCHEMA);
   if (check(model)) return;
   const errs = check.errors ?? [];
   const pool = errs.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if');

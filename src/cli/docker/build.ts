@@ -12,7 +12,7 @@ import { parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 
 /** A directory as a tar stream, .dockerignore applied (the Dockerfile and .dockerignore always go). */
-function tarContext(dir: string, dockerfile: string, extra?: { name: string; body: Buffer }): PassThrough {
+export function tarContext(dir: string, dockerfile: string, extra?: { name: string; body: Buffer }): PassThrough {
   let text = '';
   try { text = fs.readFileSync(path.join(dir, '.dockerignore'), 'utf8'); } catch { /* none */ }
   const ignored = ignoreMatcher(ignorePatterns(text), [dockerfile]);
