@@ -17,9 +17,12 @@ import { parseGoDuration } from '../util/go-duration.js';
 import { BuildCache } from './cache.js';
 import { applyDockerignore, cleanEntryName } from './context.js';
 import { archiveKind, archiveStream, checksumSources, resolveSources, sourceTar, type CopySource, type Owner } from './copy.js';
-import { flagsOf, parseDockerfile, parseInstruction, type Instruction } from './dockerfile.js';
+import { flagsOf, parseDockerfile, parseInstruction, type Heredoc, type Instruction } from './dockerfile.js';
+import { parseRunMount, type RunMount } from './run-mounts.js';
+import { downloadSource } from './url-source.js';
+import type { HostConfig, MountSpec } from '../containers/config.js';
 import { writeMetadataImage } from './step-image.js';
-import { expandWord, expandWords, keyValues, type Vars } from './shell-words.js';
+import { expandText, expandWord, expandWords, keyValues, type Vars } from './shell-words.js';
 
 export interface BuildOptions {
   dockerfile?: string;
@@ -98,9 +101,12 @@ export function neededStages(stages: Stage[], target: Stage, metaVars: Vars): St
     const base = byRef(expandWord(s.from.args.split(/\s+/)[0]!, metaVars));
     if (base && base.index < s.index) visit(base);
     for (const i of s.body) {
-      const from = i.flags.find((f) => f.name === 'from')?.value;
-      const dep = from !== undefined ? byRef(from) : undefined;
-      if (dep && dep.index < s.index) visit(dep);
+      // COPY --from=stage, and RUN --mount=…,from=stage
+      const froms = i.flags.flatMap((f) => (f.name === 'from' ? [f.value] : f.name === 'mount' ? [...f.value.matchAll(/(?:^|,)from=([^,]+)/g)].map((m) => m[1]!) : []));
+      for (const from of froms) {
+        const dep = byRef(from);
+        if (dep && dep.index < s.index) visit(dep);
+      }
     }
   };
   visit(target);
@@ -114,6 +120,10 @@ export class Build {
   private escape = '\\';
   private readonly metaArgs = new Map<string, string | undefined>();
   private readonly usedArgs = new Set<string>();
+  /** scratch files of this build (heredocs, downloads, rw bind copies), next to the context; removed at the end */
+  private workDir?: string;
+  private workN = 0;
+  private stages: Stage[] = [];
 
   constructor(private readonly d: BuildDeps, private readonly ctxDir: string, private readonly o: BuildOptions, private readonly emit: Emit) {}
 
@@ -121,6 +131,18 @@ export class Build {
 
   /** Runs the build; returns the image ID. Tags are added only after every step succeeded. */
   async run(): Promise<string> {
+    try { return await this.runAll(); } finally { if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true }); }
+  }
+
+  /** a fresh directory for one step's scratch files */
+  private scratch(): string {
+    this.workDir ??= fs.mkdtempSync(`${this.ctxDir}-work-`);
+    const dir = path.join(this.workDir, String(this.workN++));
+    fs.mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  private async runAll(): Promise<string> {
     const tags = (this.o.tags ?? []).map((t) => {
       try { return formatReference(parseReference(t)); } catch { throw new BerthError('InvalidArgument', `invalid reference format: ${t}`); }
     });
@@ -133,6 +155,7 @@ export class Build {
     this.escape = df.escape;
     applyDockerignore(this.ctxDir, rel!);
     const { meta, stages } = splitStages(df.instructions);
+    this.stages = stages;
     for (const m of meta) for (const [k, v] of keyValues(m.args, this.metaVars(), this.escape, 'arg')) this.metaArgs.set(k, this.argValue(k, v));
     let target = stages.at(-1)!;
     if (this.o.target) {
@@ -279,7 +302,7 @@ export class Build {
       case 'workdir': {
         const w = expandWord(i.args, vars, this.escape);
         cfg.WorkingDir = path.posix.resolve((cfg.WorkingDir as string | undefined) || '/', w);
-        return this.meta(st, nop(` WORKDIR ${cfg.WorkingDir as string}`));
+        return this.workdirStep(st, cfg.WorkingDir as string);
       }
       case 'stopsignal':
         cfg.StopSignal = expandWord(i.args, vars, this.escape);
@@ -310,6 +333,26 @@ export class Build {
       case 'copy': case 'add': return this.copyStep(st, i, vars, stages);
       default: throw new BerthError('InvalidArgument', `dockerfile parse error line ${i.line}: unknown instruction: ${i.cmd.toUpperCase()}`);
     }
+  }
+
+  /**
+   * WORKDIR creates its directory (moby dispatchWorkdir + ContainerCreateWorkdir: a container on the
+   * parent, mkdir -p owned by root, committed), so that later steps and the image's process can chdir.
+   */
+  private async workdirStep(st: State, dir: string): Promise<void> {
+    const createdBy = `/bin/sh -c #(nop) WORKDIR ${dir}`;
+    const parent = st.imageId ?? (await this.scratchImage(st));
+    const key = BuildCache.key(parent, JSON.stringify([createdBy, st.config, st.author ?? null]));
+    const cached = this.probe(key);
+    if (cached) return this.hit(st, cached);
+    const id = await this.withContainer(parent, ['/bin/sh', '-c', `#(nop) WORKDIR ${dir}`], [], st, async (ctr) => {
+      const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
+      await withRoot(ctr, async (r) => { fs.mkdirSync(path.join(r.rootfs, await resolveInRoot(r.rootfs, dir)), { recursive: true, mode: 0o755 }); });
+      return this.commit(ctr, st);
+    }, true);
+    this.d.cache.put(key, id);
+    this.out(` ---> ${short(id)}\n`);
+    st.imageId = id;
   }
 
   private probe(key: string): string | undefined {
@@ -349,17 +392,25 @@ export class Build {
   }
 
   private async runStep(st: State, i: Instruction): Promise<void> {
-    const f = flagsOf(i, ['mount', 'network', 'security']);
-    if (f.size) throw new BerthError('InvalidArgument', `the --${[...f.keys()][0]} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
-    const cmd = i.json ?? [...this.shell(st), i.args];
+    const unknown = i.flags.find((f) => f.name !== 'mount');
+    if (unknown) {
+      if (unknown.name === 'network' || unknown.name === 'security') throw new BerthError('InvalidArgument', `RUN --${unknown.name} is not supported by Berth`);
+      flagsOf(i, ['mount']);
+    }
+    const vars = this.vars(st);
+    const workdir = (st.config.WorkingDir as string | undefined) || '/';
+    const mounts = i.flags.filter((f) => f.name === 'mount').map((f) => parseRunMount(expandWord(f.value, vars, this.escape), workdir));
+    const pipes: MountSpec[] = [];
+    let cmd = i.json ?? [...this.shell(st), i.args];
+    if (i.heredocs?.length && !i.json) cmd = this.heredocCommand(st, i, i.heredocs, pipes);
     const argEnv = this.buildArgEnv(st);
     const parent = st.imageId ?? (await this.scratchImage(st));
-    const key = BuildCache.key(parent, JSON.stringify(['run', cmd, argEnv]));
+    const key = BuildCache.key(parent, JSON.stringify(['run', cmd, argEnv]), mounts.length ? JSON.stringify(await this.mountKeys(mounts)) : '');
     const cached = this.probe(key);
     if (cached) return this.hit(st, cached);
     const env = [...((st.config.Env as string[] | undefined) ?? [])];
     for (const a of argEnv) if (!env.some((e) => e.split('=')[0] === a.split('=')[0])) env.push(a);
-    const id = await this.withContainer(parent, cmd, env, st, async (ctr) => {
+    const id = await this.withRunMounts(mounts, async (host) => this.withContainer(parent, cmd, env, st, async (ctr) => {
       this.out(` ---> Running in ${short(ctr)}\n`);
       await this.d.containers.start(ctr);
       const stop = new AbortController();
@@ -371,10 +422,90 @@ export class Build {
       await streaming.catch(() => undefined);
       if (exitCode !== 0) throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, exitCode);
       return this.commit(ctr, st);
-    });
+    }, false, { mounts: [...pipes, ...host.mounts], tmpfs: host.tmpfs }));
     this.d.cache.put(key, id);
     this.out(` ---> ${short(id)}\n`);
     st.imageId = id;
+  }
+
+  /**
+   * RUN with heredocs (BuildKit dockerfile2llb dispatchRun): `RUN <<EOF` alone runs the text with the shell,
+   * or, when it starts with `#!`, as an executable file mounted at /dev/pipes/<name>; any other command gets
+   * the heredocs appended so that its shell reads them.
+   */
+  private heredocCommand(st: State, i: Instruction, docs: Heredoc[], pipes: MountSpec[]): string[] {
+    const only = docs.length === 1 && new RegExp(`^\\d*<<-?(["']?)${docs[0]!.name.replace(/[.]/g, '\\.')}\\1$`).test(i.args);
+    if (!only) return [...this.shell(st), i.args + docs.map((d) => `\n${d.data}${d.name}`).join('')];
+    const doc = docs[0]!;
+    if (!doc.data.startsWith('#!')) return [...this.shell(st), doc.data];
+    const file = path.join(this.scratch(), doc.name);
+    fs.writeFileSync(file, doc.data, { mode: 0o755 });
+    fs.chmodSync(file, 0o755);
+    pipes.push({ type: 'bind', source: file, target: `/dev/pipes/${doc.name}`, readOnly: true });
+    return [`/dev/pipes/${doc.name}`];
+  }
+
+  /** What a RUN's mounts add to its cache key: their options, and the content of what a bind brings in. */
+  private async mountKeys(mounts: RunMount[]): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (const m of mounts) {
+      if (m.type !== 'bind') { out.push(m); continue; }
+      out.push([m, await this.withSourceRoot(m.from, async (root, fromContext) => checksumSources(resolveSources(root, m.source || '.', 'run', fromContext)))]);
+    }
+    return out;
+  }
+
+  /** The root a --from names (a stage or an image, mounted while fn runs) or the context. */
+  private async withSourceRoot<T>(from: string | undefined, fn: (root: string, fromContext: boolean) => Promise<T>): Promise<T> {
+    if (from === undefined) return fn(this.ctxDir, true);
+    const dep = this.stages.find((s) => s.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? this.stages[Number(from)] : undefined);
+    const srcImage = dep ? this.stageImages.get(dep.index) : await this.baseImage(from);
+    if (!srcImage) throw new BerthError('InvalidArgument', `invalid from flag value ${from}: stage not built`);
+    const noState: State = { config: {}, args: new Map(), cmdSet: false };
+    return this.withContainer(srcImage, ['/bin/sh', '-c', '#(nop) COPY --from'], [], noState, async (src) => {
+      const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
+      return withRoot(src, (r) => fn(r.rootfs, false));
+    }, true);
+  }
+
+  /**
+   * Makes the host side of a RUN's mounts and runs fn with them: a cache mount is a directory of the build
+   * cache that outlives the build (keyed by its id); a bind is read-only from the context or a stage, or a
+   * copy when rw (its writes are dropped, as BuildKit drops them); a secret without a source is left out
+   * unless required (the classic builder's API carries no secrets).
+   */
+  private async withRunMounts<T>(mounts: RunMount[], fn: (host: { mounts: MountSpec[]; tmpfs: Record<string, string> }) => Promise<T>, at = 0,
+    acc: { mounts: MountSpec[]; tmpfs: Record<string, string> } = { mounts: [], tmpfs: {} }): Promise<T> {
+    const m = mounts[at];
+    if (!m) return fn(acc);
+    const next = () => this.withRunMounts(mounts, fn, at + 1, acc);
+    switch (m.type) {
+      case 'cache': {
+        if (m.from) throw new BerthError('NotImplemented', 'RUN --mount=type=cache,from=… is not supported by Berth');
+        const dir = this.d.cache.mountDir(m.id, m);
+        acc.mounts.push({ type: 'bind', source: dir, target: m.target, readOnly: m.readonly });
+        return next();
+      }
+      case 'tmpfs':
+        acc.tmpfs[m.target] = m.size !== undefined ? `size=${m.size}` : '';
+        return next();
+      case 'secret':
+        if (m.required) throw new BerthError('InvalidArgument', `secret ${m.id} not found: the classic builder's API carries no secrets`);
+        return next();
+      case 'bind':
+        return this.withSourceRoot(m.from, async (root) => {
+          const rel = await resolveInRoot(root, m.source || '/');
+          let src = path.join(root, rel);
+          if (!fs.lstatSync(src, { throwIfNoEntry: false })) throw new BerthError('InvalidArgument', `failed to compute cache key: "${m.source || '/'}" not found`);
+          if (!m.readonly) {
+            const copy = path.join(this.scratch(), 'src');
+            fs.cpSync(src, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+            src = copy;
+          }
+          acc.mounts.push({ type: 'bind', source: src, target: m.target, readOnly: m.readonly });
+          return next();
+        });
+    }
   }
 
   /** a FROM scratch stage gets a real (empty) image before its first filesystem step */
@@ -384,12 +515,12 @@ export class Build {
   }
 
   /** Creates a step container on parent, runs fn, and removes the container whatever happens. */
-  private async withContainer<T>(parent: string, cmd: string[], env: string[], st: State, fn: (id: string) => Promise<T>, quiet = false): Promise<T> {
+  private async withContainer<T>(parent: string, cmd: string[], env: string[], st: State, fn: (id: string) => Promise<T>, quiet = false, host: Partial<HostConfig> = {}): Promise<T> {
     const { id } = await this.d.containers.create(undefined, {
       image: parent, cmd, entrypoint: [], env,
       workingDir: (st.config.WorkingDir as string | undefined) || undefined,
       user: (st.config.User as string | undefined) || undefined,
-      labels: {}, host: { networkMode: this.o.networkMode || 'default' },
+      labels: {}, host: { networkMode: this.o.networkMode || 'default', ...host },
     });
     let ok = false;
     try {
@@ -411,7 +542,7 @@ export class Build {
 
   private async copyStep(st: State, i: Instruction, vars: Vars, stages: Stage[]): Promise<void> {
     const isAdd = i.cmd === 'add';
-    const f = flagsOf(i, isAdd ? ['chown', 'chmod'] : ['chown', 'chmod', 'from']);
+    const f = flagsOf(i, isAdd ? ['chown', 'chmod', 'checksum'] : ['chown', 'chmod', 'from']);
     const words = i.json ?? expandWords(i.args, vars, this.escape);
     if (words.length < 2) throw new BerthError('InvalidArgument', `${i.cmd.toUpperCase()} requires at least two arguments`);
     const srcs = words.slice(0, -1);
@@ -421,11 +552,25 @@ export class Build {
     const chmod = chmodText !== undefined ? parseInt(chmodText, 8) : undefined;
     if (chmodText !== undefined && (!/^[0-7]{3,4}$/.test(chmodText))) throw new BerthError('InvalidArgument', `invalid chmod parameter: ${chmodText}`);
     const from = f.get('from');
-    if (isAdd) for (const s of srcs) if (/^https?:\/\//.test(s)) throw new BerthError('NotImplemented', `ADD ${s}: sources from a URL are not supported by Berth yet`);
+    // sources that are not paths: heredocs (`COPY <<EOF /file`) and, for ADD, URLs, each as a file in a scratch directory
+    const extra = new Map<string, CopySource>();
+    for (const s of srcs) {
+      const doc = i.heredocs?.find((h) => new RegExp(`^\\d*<<-?${h.name.replace(/[.]/g, '\\.')}$`).test(s));
+      if (doc) {
+        const file = path.join(this.scratch(), doc.name);
+        fs.writeFileSync(file, doc.expand ? expandText(doc.data, vars, this.escape) : doc.data);
+        fs.chmodSync(file, 0o644);
+        fs.utimesSync(file, 0, 0);
+        extra.set(s, { ...resolveSources(path.dirname(file), doc.name, i.cmd, false)[0]!, orig: s, literal: true });
+      } else if (isAdd && /^https?:\/\//.test(s)) {
+        extra.set(s, { ...(await downloadSource(s, this.scratch(), f.get('checksum'))), orig: s, literal: true });
+      }
+    }
+    if (f.get('checksum') !== undefined && !srcs.every((s) => /^https?:\/\//.test(s))) throw new BerthError('InvalidArgument', 'checksum can\'t be specified for non-HTTP(S) sources');
     const parent = st.imageId ?? (await this.scratchImage(st));
 
     const go = async (root: string, fromContext: boolean): Promise<void> => {
-      const sources: CopySource[] = srcs.flatMap((s) => resolveSources(root, s, i.cmd, fromContext));
+      const sources: CopySource[] = srcs.flatMap((s) => extra.get(s) ?? resolveSources(root, s, i.cmd, fromContext));
       if (sources.length === 0) throw new BerthError('InvalidArgument', `${i.cmd.toUpperCase()} failed: no source files were specified`);
       const sum = checksumSources(sources);
       const kind = sources.length > 1 ? 'multi' : sources[0]!.st.isDirectory() ? 'dir' : 'file';
@@ -447,22 +592,14 @@ export class Build {
       st.imageId = id;
     };
 
-    if (from === undefined) return go(this.ctxDir, true);
-    const dep = stages.find((s) => s.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? stages[Number(from)] : undefined);
-    const srcImage = dep ? this.stageImages.get(dep.index) : await this.baseImage(from);
-    if (!srcImage) throw new BerthError('InvalidArgument', `invalid from flag value ${from}: stage not built`);
-    // the source stage's root, mounted through a created container for as long as the copy lasts
-    await this.withContainer(srcImage, ['/bin/sh', '-c', '#(nop) COPY --from'], [], st, async (src) => {
-      const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
-      await withRoot(src, async (r) => {
-        await go(r.rootfs, false);
-      });
-    }, true);
+    // the context, or the source stage's root mounted through a created container for as long as the copy lasts
+    return this.withSourceRoot(from, go);
   }
 
   /** Puts one source at its destination in the step container's root. */
   private async place(r: ContainerRoot, s: CopySource, dest: string, destIsDir: boolean, owner: Owner, chmod: number | undefined, isAdd: boolean): Promise<void> {
-    const arch = isAdd ? archiveKind(s.host, s.st) : undefined;
+    // a downloaded or heredoc file is copied as it is; a local tar is extracted (docker's ADD rule)
+    const arch = isAdd && !s.literal ? archiveKind(s.host, s.st) : undefined;
     let dir: string;
     let name = '';
     if (s.st.isDirectory() || arch) dir = dest;

@@ -9,12 +9,15 @@ import { writeFileAtomicSync } from '../util/fs.js';
 
 export class BuildCache {
   private readonly file: string;
+  /** RUN --mount=type=cache directories, one per id */
+  private readonly mounts: string;
   private entries: Record<string, string>;
 
   constructor(root: string) {
     const dir = path.join(root, 'builder');
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.file = path.join(dir, 'cache.json');
+    this.mounts = path.join(dir, 'mounts');
     try { this.entries = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, string>; } catch { this.entries = {}; }
   }
 
@@ -31,6 +34,19 @@ export class BuildCache {
   put(key: string, id: string): void {
     this.entries[key] = id;
     writeFileAtomicSync(this.file, JSON.stringify(this.entries), 0o600);
+  }
+
+  /** The directory of a cache mount (created with its mode and owner the first time; later builds find it as left). */
+  mountDir(id: string, o: { mode: number; uid: number; gid: number }): string {
+    const dir = path.join(this.mounts, sha256(Buffer.from(id)).replace(/^sha256:/, ''));
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(this.mounts, { recursive: true, mode: 0o700 });
+      const tmp = fs.mkdtempSync(`${dir}.tmp-`);
+      fs.chmodSync(tmp, o.mode);
+      fs.chownSync(tmp, o.uid, o.gid);
+      fs.renameSync(tmp, dir);
+    }
+    return dir;
   }
 
   /** Drops entries whose image is gone; returns how many were dropped (build prune). */
