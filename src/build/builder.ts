@@ -124,6 +124,8 @@ export class Build {
   private workDir?: string;
   private workN = 0;
   private stages: Stage[] = [];
+  /** the instruction being run, as the cache describes its entries */
+  private current = '';
 
   constructor(private readonly d: BuildDeps, private readonly ctxDir: string, private readonly o: BuildOptions, private readonly emit: Emit) {}
 
@@ -151,7 +153,11 @@ export class Build {
     try { rel = cleanEntryName(dfName); } catch { rel = undefined; }
     const dfPath = rel ? path.join(this.ctxDir, rel) : undefined;
     if (!dfPath || !fs.lstatSync(dfPath, { throwIfNoEntry: false })?.isFile()) throw new BerthError('InvalidArgument', `Cannot locate specified Dockerfile: ${dfName}`);
-    const df = parseDockerfile(fs.readFileSync(dfPath, 'utf8'));
+    const text = fs.readFileSync(dfPath, 'utf8');
+    // moby's wording for both (builder/dockerfile/builder.go, parser.Parse)
+    if (text === '') throw new BerthError('InvalidArgument', `the Dockerfile (${dfName}) cannot be empty`);
+    const df = parseDockerfile(text);
+    if (df.instructions.length === 0) throw new BerthError('InvalidArgument', 'file with no instructions');
     this.escape = df.escape;
     applyDockerignore(this.ctxDir, rel!);
     const { meta, stages } = splitStages(df.instructions);
@@ -175,10 +181,11 @@ export class Build {
     for (const s of run) {
       last = await this.runStage(s, stages);
       this.stageImages.set(s.index, last);
+      // moby emits each stage's image as an aux record; clients keep the last
+      this.emit({ aux: { ID: last } });
     }
     const unused = Object.keys(this.o.buildArgs ?? {}).filter((k) => !this.usedArgs.has(k) && !BUILTIN_ARGS.has(k) && !this.metaArgs.has(k));
     if (unused.length) this.out(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed\n`);
-    this.emit({ aux: { ID: last } });
     this.out(`Successfully built ${short(last)}\n`);
     for (const t of tags) {
       await this.d.images.addRefs(last, [t]);
@@ -223,6 +230,7 @@ export class Build {
     }
     for (const i of s.body) {
       this.out(`Step ${++this.step}/${this.total} : ${i.original}\n`);
+      this.current = i.original;
       await this.dispatch(st, i, stages);
     }
     if (!st.imageId) st.imageId = await writeMetadataImage(this.d.images, undefined, st.config, '');
@@ -350,9 +358,16 @@ export class Build {
       await withRoot(ctr, async (r) => { fs.mkdirSync(path.join(r.rootfs, await resolveInRoot(r.rootfs, dir)), { recursive: true, mode: 0o755 }); });
       return this.commit(ctr, st);
     }, true);
-    this.d.cache.put(key, id);
+    await this.record(key, id, parent);
     this.out(` ---> ${short(id)}\n`);
     st.imageId = id;
+  }
+
+  /** A new step image: into the cache, and its parent recorded so that `images` hides it as intermediate (docker's rule). */
+  private async record(key: string, id: string, parent: string | undefined): Promise<void> {
+    const rec = this.d.images.store.get(id);
+    if (rec && parent && rec.parent !== parent) await this.d.images.store.put({ ...rec, parent });
+    this.d.cache.put(key, id, this.current);
   }
 
   private probe(key: string): string | undefined {
@@ -374,7 +389,7 @@ export class Build {
     const cached = this.probe(key);
     if (cached) return this.hit(st, cached);
     const id = await writeMetadataImage(this.d.images, st.imageId, { ...st.config }, createdBy, st.author !== undefined ? { author: st.author } : {});
-    this.d.cache.put(key, id);
+    await this.record(key, id, st.imageId);
     this.out(` ---> ${short(id)}\n`);
     st.imageId = id;
   }
@@ -423,7 +438,7 @@ export class Build {
       if (exitCode !== 0) throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, exitCode);
       return this.commit(ctr, st);
     }, false, { mounts: [...pipes, ...host.mounts], tmpfs: host.tmpfs }));
-    this.d.cache.put(key, id);
+    await this.record(key, id, parent);
     this.out(` ---> ${short(id)}\n`);
     st.imageId = id;
   }
@@ -587,7 +602,7 @@ export class Build {
         });
         return this.commit(ctr, st);
       }, true);
-      this.d.cache.put(key, id);
+      await this.record(key, id, parent);
       this.out(` ---> ${short(id)}\n`);
       st.imageId = id;
     };

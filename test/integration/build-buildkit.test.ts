@@ -171,4 +171,38 @@ describe('BuildKit syntax on the classic builder', { skip }, () => {
     assert.equal(await sh('bk:tar', 'cat /plain/sub/inside.txt /gz/sub/inside.txt; ls /copied'), 'from the tar\nfrom the tar\na.tar\n');
     await leftovers();
   });
+
+  test('intermediate images are hidden from `docker images` unless -a; `docker builder prune` drops the step cache and cache mounts; system df counts them', async () => {
+    const files = {
+      Dockerfile: 'FROM bb:bk\nRUN --mount=type=cache,id=prune-test,target=/c ls /c > /seen && head -c 4096 /dev/zero > /c/blob\nENV X=1\nRUN echo done > /done\n',
+    };
+    const out = await build(files, ['-t', 'bk:prune']);
+    const steps = [...out.matchAll(/ ---> ([0-9a-f]{12})\n/g)].map((m) => m[1]!);
+    const final = out.match(/Successfully built ([0-9a-f]{12})/)![1]!;
+    const intermediates = steps.slice(1, -1).filter((id) => id !== final);
+    assert.ok(intermediates.length >= 2, out);
+    const shown = (await docker(['images', '-q', '--no-trunc'])).stdout;
+    const all = (await docker(['images', '-a', '-q', '--no-trunc'])).stdout;
+    for (const id of intermediates) {
+      assert.doesNotMatch(shown, new RegExp(`sha256:${id}`), 'an intermediate image is not listed');
+      assert.match(all, new RegExp(`sha256:${id}`), 'images -a lists it');
+    }
+    assert.match(shown, new RegExp(`sha256:${final}`));
+    const parent = await docker(['image', 'inspect', '-f', '{{.Parent}}', final]);
+    assert.match(parent.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const df = await docker(['system', 'df']);
+    assert.equal(df.code, 0, df.stderr);
+    const row = /Build Cache\s+(\d+)\s+\d+\s+(\S+)/.exec(df.stdout);
+    assert.ok(row && Number(row[1]) >= 3, df.stdout);
+    const prune = await docker(['builder', 'prune', '-f']);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.match(prune.stdout, /Deleted build cache objects:\n/);
+    assert.match(prune.stdout, /Total reclaimed space: [1-9][0-9.]*kB\n/, "at least the 4 kB blob of the cache mount");
+    assert.match((await docker(['system', 'df'])).stdout, /Build Cache\s+0\s/);
+    // nothing is reused after the prune, and the cache mount starts empty again
+    const again = await build(files, ['-t', 'bk:prune']);
+    assert.doesNotMatch(again, /Using cache/);
+    assert.equal(await sh('bk:prune', 'cat /seen'), '');
+    await leftovers();
+  });
 });

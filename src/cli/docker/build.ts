@@ -10,6 +10,8 @@ import { ignoreMatcher, ignorePatterns } from '../../build/context.js';
 import { TarWriter } from '../../snapshots/tar-writer.js';
 import { parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
+import { confirm } from './images.js';
+import { humanSize } from './output.js';
 
 /** A directory as a tar stream, .dockerignore applied (the Dockerfile and .dockerignore always go). */
 function tarContext(dir: string, dockerfile: string, extra?: { name: string; body: Buffer }): PassThrough {
@@ -98,4 +100,25 @@ export async function build(g: Globals, args: string[]): Promise<number> {
   if (quiet) process.stdout.write(`${id}\n`);
   if (p.flags.iidfile) fs.writeFileSync(String(p.flags.iidfile), id);
   return 0;
+}
+
+/** `berth builder prune` (docker/cli builder/prune.go): POST /build/prune, then what went and what it freed. */
+export async function builderPrune(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' }, 'keep-storage': { type: 'string' } });
+  if (!p.flags.force && !(await confirm('WARNING! This will remove all dangling build cache.\nAre you sure you want to continue?'))) return 0;
+  const filters: Record<string, Record<string, boolean>> = {};
+  for (const f of (p.flags.filter as string[] | undefined) ?? []) {
+    const eq = f.indexOf('=');
+    if (eq < 0) throw new BerthError('InvalidArgument', `bad format of filter (expected name=value): ${f}`);
+    (filters[f.slice(0, eq)] ??= {})[f.slice(eq + 1)] = true;
+  }
+  const c = connect(g);
+  try {
+    const r = await c.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', {
+      query: { all: p.flags.all ? '1' : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+    });
+    if (r.CachesDeleted?.length) process.stdout.write(`Deleted build cache objects:\n${r.CachesDeleted.join('\n')}\n\n`);
+    process.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    return 0;
+  } finally { c.close(); }
 }
