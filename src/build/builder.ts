@@ -10,7 +10,7 @@ import { commitContainer } from '../containers/commit.js';
 import { extractToDir } from '../containers/archive.js';
 import type { ContainerRoot } from '../containers/root.js';
 import type { ContainerService } from '../containers/types.js';
-import type { ImageService } from '../images/service.js';
+import type { ImageService, ResolvedImage } from '../images/service.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { parsePasswd, readInRoot, resolveInRoot } from '../util/in-root.js';
 import { parseGoDuration } from '../util/go-duration.js';
@@ -34,6 +34,8 @@ export interface BuildOptions {
   rm?: boolean;
   labels?: Record<string, string>;
   pull?: boolean;
+  /** images whose history may stand in for steps (cachefrom) */
+  cacheFrom?: string[];
   /** RUN steps' network (networkmode): `default` is the default bridge, as docker's classic builder */
   networkMode?: string;
 }
@@ -51,6 +53,9 @@ export type Emit = (m: { stream?: string; aux?: { ID: string } }) => void;
 export class StepError extends BerthError {
   constructor(message: string, readonly code: number) { super('Unavailable', message); }
 }
+
+/** A step as --cache-from compares it with an image's history. */
+interface CacheFromStep { parent?: string; createdBy: string; layer: boolean; st: State }
 
 interface Stage { name?: string; index: number; from: Instruction; body: Instruction[] }
 
@@ -124,6 +129,7 @@ export class Build {
   private workDir?: string;
   private workN = 0;
   private stages: Stage[] = [];
+  private cacheSources?: ResolvedImage[];
   /** the instruction being run, as the cache describes its entries */
   private current = '';
 
@@ -133,7 +139,10 @@ export class Build {
 
   /** Runs the build; returns the image ID. Tags are added only after every step succeeded. */
   async run(): Promise<string> {
-    try { return await this.runAll(); } finally { if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true }); }
+    try { return await this.runAll(); } finally {
+      this.d.cache.flush();
+      if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
+    }
   }
 
   /** a fresh directory for one step's scratch files */
@@ -351,7 +360,7 @@ export class Build {
     const createdBy = `/bin/sh -c #(nop) WORKDIR ${dir}`;
     const parent = st.imageId ?? (await this.scratchImage(st));
     const key = BuildCache.key(parent, JSON.stringify([createdBy, st.config, st.author ?? null]));
-    const cached = this.probe(key);
+    const cached = await this.probe(key, { parent, createdBy, layer: true, st });
     if (cached) return this.hit(st, cached);
     const id = await this.withContainer(parent, ['/bin/sh', '-c', `#(nop) WORKDIR ${dir}`], [], st, async (ctr) => {
       const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
@@ -370,9 +379,39 @@ export class Build {
     this.d.cache.put(key, id, this.current);
   }
 
-  private probe(key: string): string | undefined {
+  /** The local step cache, then the --cache-from images' histories (the step as a probe of them needs to describe itself). */
+  private async probe(key: string, step?: CacheFromStep): Promise<string | undefined> {
     if (this.o.noCache) return undefined;
-    return this.d.cache.get(key, (id) => !!this.d.images.store.get(id));
+    const local = this.d.cache.get(key, (id) => !!this.d.images.store.get(id));
+    if (local || !step || !this.o.cacheFrom?.length) return local;
+    const id = await this.fromCacheSources(step);
+    if (id) await this.record(key, id, step.parent);
+    return id;
+  }
+
+  /**
+   * moby image/cache (ImageCache.GetCache + restoreCachedImage): a --cache-from image whose history and
+   * layers start with the parent's and whose next history entry is this step gives the step: a new image
+   * of the parent plus that entry (and its layer), with the step's own config.
+   */
+  private async fromCacheSources(step: CacheFromStep): Promise<string | undefined> {
+    this.cacheSources ??= (this.o.cacheFrom ?? []).flatMap((ref) => { try { return [this.d.images.resolve(ref)]; } catch { return []; } });
+    const p = step.parent ? this.d.images.resolve(step.parent) : undefined;
+    const ph = p?.config.history ?? [];
+    const pd = p?.diffIds ?? [];
+    const same = (a: { created_by?: string; empty_layer?: boolean }, b: { created_by?: string; empty_layer?: boolean }) =>
+      (a.created_by ?? '') === (b.created_by ?? '') && !!a.empty_layer === !!b.empty_layer;
+    for (const src of this.cacheSources) {
+      const h = src.config.history ?? [];
+      const next = h[ph.length];
+      if (!next || !ph.every((e, k) => same(e, h[k]!)) || !pd.every((d, k) => src.diffIds[k] === d)) continue;
+      if (!same(next, { created_by: step.createdBy, empty_layer: !step.layer })) continue;
+      const layer = step.layer ? { diffId: src.diffIds[pd.length]!, descriptor: src.manifest.layers[pd.length]! } : undefined;
+      if (step.layer && !layer!.diffId) continue;
+      return writeMetadataImage(this.d.images, step.parent, { ...step.st.config }, step.createdBy,
+        { ...(step.st.author !== undefined ? { author: step.st.author } : {}), ...(layer ? { layer } : {}), ...(next.created ? { created: next.created } : {}) });
+    }
+    return undefined;
   }
 
   private hit(st: State, id: string): void {
@@ -386,7 +425,7 @@ export class Build {
     // ARG alone changes no config: docker commits it too (the history shows it); so do we
     void commit;
     const key = BuildCache.key(st.imageId ?? 'scratch', JSON.stringify([createdBy, st.config, st.author ?? null]));
-    const cached = this.probe(key);
+    const cached = await this.probe(key, { parent: st.imageId, createdBy, layer: false, st });
     if (cached) return this.hit(st, cached);
     const id = await writeMetadataImage(this.d.images, st.imageId, { ...st.config }, createdBy, st.author !== undefined ? { author: st.author } : {});
     await this.record(key, id, st.imageId);
@@ -421,7 +460,8 @@ export class Build {
     const argEnv = this.buildArgEnv(st);
     const parent = st.imageId ?? (await this.scratchImage(st));
     const key = BuildCache.key(parent, JSON.stringify(['run', cmd, argEnv]), mounts.length ? JSON.stringify(await this.mountKeys(mounts)) : '');
-    const cached = this.probe(key);
+    // the history names neither build args nor what mounts bring in: such steps are never taken from --cache-from
+    const cached = await this.probe(key, argEnv.length || mounts.length || pipes.length ? undefined : { parent, createdBy: cmd.join(' '), layer: true, st });
     if (cached) return this.hit(st, cached);
     const env = [...((st.config.Env as string[] | undefined) ?? [])];
     for (const a of argEnv) if (!env.some((e) => e.split('=')[0] === a.split('=')[0])) env.push(a);
@@ -591,7 +631,7 @@ export class Build {
       const kind = sources.length > 1 ? 'multi' : sources[0]!.st.isDirectory() ? 'dir' : 'file';
       const createdBy = `/bin/sh -c #(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `;
       const key = BuildCache.key(parent, JSON.stringify([createdBy, f.get('chown') ?? '', chmodText ?? '', from ?? '']));
-      const cached = this.probe(key);
+      const cached = await this.probe(key, f.get('chown') || chmodText !== undefined ? undefined : { parent, createdBy, layer: true, st });
       if (cached) return this.hit(st, cached);
       const destIsDir = dest.endsWith('/') || sources.length > 1 || srcs.some((s) => /[*?[]/.test(s));
       const id = await this.withContainer(parent, ['/bin/sh', '-c', `#(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `], [], st, async (ctr) => {

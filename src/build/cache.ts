@@ -43,9 +43,10 @@ export class BuildCache {
   get(key: string, exists: (id: string) => boolean): string | undefined {
     const e = this.entries[key];
     if (!e || !exists(e.id)) return undefined;
+    // usage is bookkeeping for df and prune: written with the next put or flush, not with an fsync per hit
     e.lastUsed = new Date().toISOString();
     e.uses++;
-    this.save();
+    this.dirty = true;
     return e.id;
   }
 
@@ -55,7 +56,12 @@ export class BuildCache {
     this.save();
   }
 
-  private save(): void { writeFileAtomicSync(this.file, JSON.stringify(this.entries), 0o600); }
+  private dirty = false;
+
+  private save(): void { writeFileAtomicSync(this.file, JSON.stringify(this.entries), 0o600); this.dirty = false; }
+
+  /** Writes pending usage records (the end of a build). */
+  flush(): void { if (this.dirty) this.save(); }
 
   /** The directory of a cache mount (created with its mode and owner the first time; later builds find it as left). */
   mountDir(id: string, o: { mode: number; uid: number; gid: number }): string {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { mountsUnder } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -203,6 +203,31 @@ describe('BuildKit syntax on the classic builder', { skip }, () => {
     const again = await build(files, ['-t', 'bk:prune']);
     assert.doesNotMatch(again, /Using cache/);
     assert.equal(await sh('bk:prune', 'cat /seen'), '');
+    await leftovers();
+  });
+
+  test('--cache-from: steps are taken from a given image\'s history when the local cache has nothing (docker CLI and berth build)', async () => {
+    const files = { Dockerfile: 'FROM bb:bk\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\nENV Y=2\nCMD ["cat", "/b.txt"]\n', 'a.txt': 'cached content\n' };
+    await build(files, ['-t', 'bk:source']);
+    const dropped = await docker(['builder', 'prune', '-f']);
+    assert.equal(dropped.code, 0, dropped.stderr);
+    const without = await build(files, ['-t', 'bk:nocf']);
+    assert.doesNotMatch(without, /Using cache/, 'the prune left no local cache');
+    await docker(['builder', 'prune', '-f']);
+    const withCf = await build(files, ['--cache-from', 'bk:source', '-t', 'bk:cf']);
+    assert.equal(withCf.match(/ ---> Using cache\n/g)?.length, 4, withCf);
+    const layers = async (img: string) => (await docker(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', img])).stdout;
+    assert.equal(await layers('bk:cf'), await layers('bk:source'));
+    assert.equal((await docker(['run', '--rm', 'bk:cf'])).stdout, 'cached content\n');
+    // a changed file stops the reuse from that step on
+    await docker(['builder', 'prune', '-f']);
+    const changed = await build({ ...files, 'a.txt': 'other\n' }, ['--cache-from', 'bk:source']);
+    assert.equal(changed.match(/ ---> Using cache\n/g), null, changed);
+    const cli = await berth(['builder', 'prune', '-f'], env());
+    assert.equal(cli.code, 0, cli.stderr);
+    const viaBerth = await berth(['build', '--cache-from', 'bk:source', ctx(files)], env());
+    assert.equal(viaBerth.code, 0, viaBerth.stderr);
+    assert.equal(viaBerth.stdout.match(/Using cache/g)?.length, 4, viaBerth.stdout);
     await leftovers();
   });
 });

@@ -45,6 +45,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
       noCache: boolValue(query, 'nocache'),
       pull: boolValue(query, 'pull'),
       networkMode: query.get('networkmode') || undefined,
+      cacheFrom: jsonParam<string[]>(query, 'cachefrom'),
       rm: query.get('rm') === null ? true : boolValue(query, 'rm') || boolValue(query, 'forcerm'),
     };
     const quiet = boolValue(query, 'q');
@@ -64,7 +65,8 @@ export function buildRoutes(r: Router, s: ApiServices): void {
         res.end();
       } else if (!out.end(e)) throw e;
     } finally {
-      ctx.remove();
+      // off the event loop: a 20 MB context's unlinks would otherwise hold back the response's last bytes
+      void fs.promises.rm(ctx.dir, { recursive: true, force: true }).catch(() => ctx.remove());
     }
   });
 

@@ -49,7 +49,7 @@ export async function build(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {
     tag: { short: 't', type: 'list' }, file: { short: 'f', type: 'string' }, 'build-arg': { type: 'list' }, target: { type: 'string' },
     'no-cache': { type: 'bool' }, quiet: { short: 'q', type: 'bool' }, label: { type: 'list' }, iidfile: { type: 'string' },
-    pull: { type: 'bool' }, rm: { type: 'bool' }, 'force-rm': { type: 'bool' }, network: { type: 'string' },
+    pull: { type: 'bool' }, rm: { type: 'bool' }, 'force-rm': { type: 'bool' }, network: { type: 'string' }, 'cache-from': { type: 'list' },
   });
   if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', '"build" requires exactly 1 argument');
   const where = p.positionals[0]!;
@@ -89,6 +89,7 @@ export async function build(g: Globals, args: string[]): Promise<number> {
         buildargs: JSON.stringify(kv(p.flags['build-arg'], 'build-arg')), labels: JSON.stringify(kv(p.flags.label, 'label')),
         nocache: p.flags['no-cache'] ? 1 : undefined, q: quiet ? 1 : undefined, pull: p.flags.pull ? 1 : undefined,
         rm: p.flags.rm === false ? 0 : 1, forcerm: p.flags['force-rm'] ? 1 : undefined, networkmode: p.flags.network as string | undefined,
+        cachefrom: (p.flags['cache-from'] as string[] | undefined)?.length ? JSON.stringify(p.flags['cache-from']) : undefined,
       },
       raw: body, headers: { 'Content-Type': 'application/x-tar' },
     }, (m) => {

@@ -128,6 +128,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
       quiet: 'Suppress the build output and print image ID on success', label: 'Set metadata for an image', iidfile: 'Write the image ID to the file',
       pull: 'Always attempt to pull a newer version of the image', rm: 'Remove intermediate containers after a successful build (default true)',
       'force-rm': 'Always remove intermediate containers', network: 'Set the networking mode for the RUN instructions during build (default "default")',
+      'cache-from': 'Images to consider as cache sources',
     },
   },
   builder: { usage: 'builder COMMAND', summary: 'Manage builds' },
