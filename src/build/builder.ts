@@ -10,16 +10,19 @@ import { commitContainer } from '../containers/commit.js';
 import { extractToDir } from '../containers/archive.js';
 import type { ContainerRoot } from '../containers/root.js';
 import type { ContainerService } from '../containers/types.js';
-import type { ImageService } from '../images/service.js';
+import type { ImageService, ResolvedImage } from '../images/service.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { parsePasswd, readInRoot, resolveInRoot } from '../util/in-root.js';
 import { parseGoDuration } from '../util/go-duration.js';
 import { BuildCache } from './cache.js';
 import { applyDockerignore, cleanEntryName } from './context.js';
 import { archiveKind, archiveStream, checksumSources, resolveSources, sourceTar, type CopySource, type Owner } from './copy.js';
-import { flagsOf, parseDockerfile, parseInstruction, type Instruction } from './dockerfile.js';
+import { flagsOf, parseDockerfile, parseInstruction, type Heredoc, type Instruction } from './dockerfile.js';
+import { parseRunMount, type RunMount } from './run-mounts.js';
+import { downloadSource } from './url-source.js';
+import type { HostConfig, MountSpec } from '../containers/config.js';
 import { writeMetadataImage } from './step-image.js';
-import { expandWord, expandWords, keyValues, type Vars } from './shell-words.js';
+import { expandText, expandWord, expandWords, keyValues, type Vars } from './shell-words.js';
 
 export interface BuildOptions {
   dockerfile?: string;
@@ -31,6 +34,8 @@ export interface BuildOptions {
   rm?: boolean;
   labels?: Record<string, string>;
   pull?: boolean;
+  /** images whose history may stand in for steps (cachefrom) */
+  cacheFrom?: string[];
   /** RUN steps' network (networkmode): `default` is the default bridge, as docker's classic builder */
   networkMode?: string;
 }
@@ -48,6 +53,9 @@ export type Emit = (m: { stream?: string; aux?: { ID: string } }) => void;
 export class StepError extends BerthError {
   constructor(message: string, readonly code: number) { super('Unavailable', message); }
 }
+
+/** A step as --cache-from compares it with an image's history. */
+interface CacheFromStep { parent?: string; createdBy: string; layer: boolean; st: State }
 
 interface Stage { name?: string; index: number; from: Instruction; body: Instruction[] }
 
@@ -98,9 +106,12 @@ export function neededStages(stages: Stage[], target: Stage, metaVars: Vars): St
     const base = byRef(expandWord(s.from.args.split(/\s+/)[0]!, metaVars));
     if (base && base.index < s.index) visit(base);
     for (const i of s.body) {
-      const from = i.flags.find((f) => f.name === 'from')?.value;
-      const dep = from !== undefined ? byRef(from) : undefined;
-      if (dep && dep.index < s.index) visit(dep);
+      // COPY --from=stage, and RUN --mount=…,from=stage
+      const froms = i.flags.flatMap((f) => (f.name === 'from' ? [f.value] : f.name === 'mount' ? [...f.value.matchAll(/(?:^|,)from=([^,]+)/g)].map((m) => m[1]!) : []));
+      for (const from of froms) {
+        const dep = byRef(from);
+        if (dep && dep.index < s.index) visit(dep);
+      }
     }
   };
   visit(target);
@@ -114,6 +125,13 @@ export class Build {
   private escape = '\\';
   private readonly metaArgs = new Map<string, string | undefined>();
   private readonly usedArgs = new Set<string>();
+  /** scratch files of this build (heredocs, downloads, rw bind copies), next to the context; removed at the end */
+  private workDir?: string;
+  private workN = 0;
+  private stages: Stage[] = [];
+  private cacheSources?: ResolvedImage[];
+  /** the instruction being run, as the cache describes its entries */
+  private current = '';
 
   constructor(private readonly d: BuildDeps, private readonly ctxDir: string, private readonly o: BuildOptions, private readonly emit: Emit) {}
 
@@ -121,6 +139,21 @@ export class Build {
 
   /** Runs the build; returns the image ID. Tags are added only after every step succeeded. */
   async run(): Promise<string> {
+    try { return await this.runAll(); } finally {
+      this.d.cache.flush();
+      if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
+    }
+  }
+
+  /** a fresh directory for one step's scratch files */
+  private scratch(): string {
+    this.workDir ??= fs.mkdtempSync(`${this.ctxDir}-work-`);
+    const dir = path.join(this.workDir, String(this.workN++));
+    fs.mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  private async runAll(): Promise<string> {
     const tags = (this.o.tags ?? []).map((t) => {
       try { return formatReference(parseReference(t)); } catch { throw new BerthError('InvalidArgument', `invalid reference format: ${t}`); }
     });
@@ -129,10 +162,15 @@ export class Build {
     try { rel = cleanEntryName(dfName); } catch { rel = undefined; }
     const dfPath = rel ? path.join(this.ctxDir, rel) : undefined;
     if (!dfPath || !fs.lstatSync(dfPath, { throwIfNoEntry: false })?.isFile()) throw new BerthError('InvalidArgument', `Cannot locate specified Dockerfile: ${dfName}`);
-    const df = parseDockerfile(fs.readFileSync(dfPath, 'utf8'));
+    const text = fs.readFileSync(dfPath, 'utf8');
+    // moby's wording for both (builder/dockerfile/builder.go, parser.Parse)
+    if (text === '') throw new BerthError('InvalidArgument', `the Dockerfile (${dfName}) cannot be empty`);
+    const df = parseDockerfile(text);
+    if (df.instructions.length === 0) throw new BerthError('InvalidArgument', 'file with no instructions');
     this.escape = df.escape;
     applyDockerignore(this.ctxDir, rel!);
     const { meta, stages } = splitStages(df.instructions);
+    this.stages = stages;
     for (const m of meta) for (const [k, v] of keyValues(m.args, this.metaVars(), this.escape, 'arg')) this.metaArgs.set(k, this.argValue(k, v));
     let target = stages.at(-1)!;
     if (this.o.target) {
@@ -152,10 +190,11 @@ export class Build {
     for (const s of run) {
       last = await this.runStage(s, stages);
       this.stageImages.set(s.index, last);
+      // moby emits each stage's image as an aux record; clients keep the last
+      this.emit({ aux: { ID: last } });
     }
     const unused = Object.keys(this.o.buildArgs ?? {}).filter((k) => !this.usedArgs.has(k) && !BUILTIN_ARGS.has(k) && !this.metaArgs.has(k));
     if (unused.length) this.out(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed\n`);
-    this.emit({ aux: { ID: last } });
     this.out(`Successfully built ${short(last)}\n`);
     for (const t of tags) {
       await this.d.images.addRefs(last, [t]);
@@ -200,6 +239,7 @@ export class Build {
     }
     for (const i of s.body) {
       this.out(`Step ${++this.step}/${this.total} : ${i.original}\n`);
+      this.current = i.original;
       await this.dispatch(st, i, stages);
     }
     if (!st.imageId) st.imageId = await writeMetadataImage(this.d.images, undefined, st.config, '');
@@ -279,7 +319,7 @@ export class Build {
       case 'workdir': {
         const w = expandWord(i.args, vars, this.escape);
         cfg.WorkingDir = path.posix.resolve((cfg.WorkingDir as string | undefined) || '/', w);
-        return this.meta(st, nop(` WORKDIR ${cfg.WorkingDir as string}`));
+        return this.workdirStep(st, cfg.WorkingDir as string);
       }
       case 'stopsignal':
         cfg.StopSignal = expandWord(i.args, vars, this.escape);
@@ -312,9 +352,66 @@ export class Build {
     }
   }
 
-  private probe(key: string): string | undefined {
+  /**
+   * WORKDIR creates its directory (moby dispatchWorkdir + ContainerCreateWorkdir: a container on the
+   * parent, mkdir -p owned by root, committed), so that later steps and the image's process can chdir.
+   */
+  private async workdirStep(st: State, dir: string): Promise<void> {
+    const createdBy = `/bin/sh -c #(nop) WORKDIR ${dir}`;
+    const parent = st.imageId ?? (await this.scratchImage(st));
+    const key = BuildCache.key(parent, JSON.stringify([createdBy, st.config, st.author ?? null]));
+    const cached = await this.probe(key, { parent, createdBy, layer: true, st });
+    if (cached) return this.hit(st, cached);
+    const id = await this.withContainer(parent, ['/bin/sh', '-c', `#(nop) WORKDIR ${dir}`], [], st, async (ctr) => {
+      const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
+      await withRoot(ctr, async (r) => { fs.mkdirSync(path.join(r.rootfs, await resolveInRoot(r.rootfs, dir)), { recursive: true, mode: 0o755 }); });
+      return this.commit(ctr, st);
+    }, true);
+    await this.record(key, id, parent);
+    this.out(` ---> ${short(id)}\n`);
+    st.imageId = id;
+  }
+
+  /** A new step image: into the cache, and its parent recorded so that `images` hides it as intermediate (docker's rule). */
+  private async record(key: string, id: string, parent: string | undefined): Promise<void> {
+    const rec = this.d.images.store.get(id);
+    if (rec && parent && rec.parent !== parent) await this.d.images.store.put({ ...rec, parent });
+    this.d.cache.put(key, id, this.current);
+  }
+
+  /** The local step cache, then the --cache-from images' histories (the step as a probe of them needs to describe itself). */
+  private async probe(key: string, step?: CacheFromStep): Promise<string | undefined> {
     if (this.o.noCache) return undefined;
-    return this.d.cache.get(key, (id) => !!this.d.images.store.get(id));
+    const local = this.d.cache.get(key, (id) => !!this.d.images.store.get(id));
+    if (local || !step || !this.o.cacheFrom?.length) return local;
+    const id = await this.fromCacheSources(step);
+    if (id) await this.record(key, id, step.parent);
+    return id;
+  }
+
+  /**
+   * moby image/cache (ImageCache.GetCache + restoreCachedImage): a --cache-from image whose history and
+   * layers start with the parent's and whose next history entry is this step gives the step: a new image
+   * of the parent plus that entry (and its layer), with the step's own config.
+   */
+  private async fromCacheSources(step: CacheFromStep): Promise<string | undefined> {
+    this.cacheSources ??= (this.o.cacheFrom ?? []).flatMap((ref) => { try { return [this.d.images.resolve(ref)]; } catch { return []; } });
+    const p = step.parent ? this.d.images.resolve(step.parent) : undefined;
+    const ph = p?.config.history ?? [];
+    const pd = p?.diffIds ?? [];
+    const same = (a: { created_by?: string; empty_layer?: boolean }, b: { created_by?: string; empty_layer?: boolean }) =>
+      (a.created_by ?? '') === (b.created_by ?? '') && !!a.empty_layer === !!b.empty_layer;
+    for (const src of this.cacheSources) {
+      const h = src.config.history ?? [];
+      const next = h[ph.length];
+      if (!next || !ph.every((e, k) => same(e, h[k]!)) || !pd.every((d, k) => src.diffIds[k] === d)) continue;
+      if (!same(next, { created_by: step.createdBy, empty_layer: !step.layer })) continue;
+      const layer = step.layer ? { diffId: src.diffIds[pd.length]!, descriptor: src.manifest.layers[pd.length]! } : undefined;
+      if (step.layer && !layer!.diffId) continue;
+      return writeMetadataImage(this.d.images, step.parent, { ...step.st.config }, step.createdBy,
+        { ...(step.st.author !== undefined ? { author: step.st.author } : {}), ...(layer ? { layer } : {}), ...(next.created ? { created: next.created } : {}) });
+    }
+    return undefined;
   }
 
   private hit(st: State, id: string): void {
@@ -328,10 +425,10 @@ export class Build {
     // ARG alone changes no config: docker commits it too (the history shows it); so do we
     void commit;
     const key = BuildCache.key(st.imageId ?? 'scratch', JSON.stringify([createdBy, st.config, st.author ?? null]));
-    const cached = this.probe(key);
+    const cached = await this.probe(key, { parent: st.imageId, createdBy, layer: false, st });
     if (cached) return this.hit(st, cached);
     const id = await writeMetadataImage(this.d.images, st.imageId, { ...st.config }, createdBy, st.author !== undefined ? { author: st.author } : {});
-    this.d.cache.put(key, id);
+    await this.record(key, id, st.imageId);
     this.out(` ---> ${short(id)}\n`);
     st.imageId = id;
   }
@@ -349,17 +446,26 @@ export class Build {
   }
 
   private async runStep(st: State, i: Instruction): Promise<void> {
-    const f = flagsOf(i, ['mount', 'network', 'security']);
-    if (f.size) throw new BerthError('InvalidArgument', `the --${[...f.keys()][0]} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
-    const cmd = i.json ?? [...this.shell(st), i.args];
+    const unknown = i.flags.find((f) => f.name !== 'mount');
+    if (unknown) {
+      if (unknown.name === 'network' || unknown.name === 'security') throw new BerthError('InvalidArgument', `RUN --${unknown.name} is not supported by Berth`);
+      flagsOf(i, ['mount']);
+    }
+    const vars = this.vars(st);
+    const workdir = (st.config.WorkingDir as string | undefined) || '/';
+    const mounts = i.flags.filter((f) => f.name === 'mount').map((f) => parseRunMount(expandWord(f.value, vars, this.escape), workdir));
+    const pipes: MountSpec[] = [];
+    let cmd = i.json ?? [...this.shell(st), i.args];
+    if (i.heredocs?.length && !i.json) cmd = this.heredocCommand(st, i, i.heredocs, pipes);
     const argEnv = this.buildArgEnv(st);
     const parent = st.imageId ?? (await this.scratchImage(st));
-    const key = BuildCache.key(parent, JSON.stringify(['run', cmd, argEnv]));
-    const cached = this.probe(key);
+    const key = BuildCache.key(parent, JSON.stringify(['run', cmd, argEnv]), mounts.length ? JSON.stringify(await this.mountKeys(mounts)) : '');
+    // the history names neither build args nor what mounts bring in: such steps are never taken from --cache-from
+    const cached = await this.probe(key, argEnv.length || mounts.length || pipes.length ? undefined : { parent, createdBy: cmd.join(' '), layer: true, st });
     if (cached) return this.hit(st, cached);
     const env = [...((st.config.Env as string[] | undefined) ?? [])];
     for (const a of argEnv) if (!env.some((e) => e.split('=')[0] === a.split('=')[0])) env.push(a);
-    const id = await this.withContainer(parent, cmd, env, st, async (ctr) => {
+    const id = await this.withRunMounts(mounts, async (host) => this.withContainer(parent, cmd, env, st, async (ctr) => {
       this.out(` ---> Running in ${short(ctr)}\n`);
       await this.d.containers.start(ctr);
       const stop = new AbortController();
@@ -371,10 +477,90 @@ export class Build {
       await streaming.catch(() => undefined);
       if (exitCode !== 0) throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, exitCode);
       return this.commit(ctr, st);
-    });
-    this.d.cache.put(key, id);
+    }, false, { mounts: [...pipes, ...host.mounts], tmpfs: host.tmpfs }));
+    await this.record(key, id, parent);
     this.out(` ---> ${short(id)}\n`);
     st.imageId = id;
+  }
+
+  /**
+   * RUN with heredocs (BuildKit dockerfile2llb dispatchRun): `RUN <<EOF` alone runs the text with the shell,
+   * or, when it starts with `#!`, as an executable file mounted at /dev/pipes/<name>; any other command gets
+   * the heredocs appended so that its shell reads them.
+   */
+  private heredocCommand(st: State, i: Instruction, docs: Heredoc[], pipes: MountSpec[]): string[] {
+    const only = docs.length === 1 && new RegExp(`^\\d*<<-?(["']?)${docs[0]!.name.replace(/[.]/g, '\\.')}\\1$`).test(i.args);
+    if (!only) return [...this.shell(st), i.args + docs.map((d) => `\n${d.data}${d.name}`).join('')];
+    const doc = docs[0]!;
+    if (!doc.data.startsWith('#!')) return [...this.shell(st), doc.data];
+    const file = path.join(this.scratch(), doc.name);
+    fs.writeFileSync(file, doc.data, { mode: 0o755 });
+    fs.chmodSync(file, 0o755);
+    pipes.push({ type: 'bind', source: file, target: `/dev/pipes/${doc.name}`, readOnly: true });
+    return [`/dev/pipes/${doc.name}`];
+  }
+
+  /** What a RUN's mounts add to its cache key: their options, and the content of what a bind brings in. */
+  private async mountKeys(mounts: RunMount[]): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (const m of mounts) {
+      if (m.type !== 'bind') { out.push(m); continue; }
+      out.push([m, await this.withSourceRoot(m.from, async (root, fromContext) => checksumSources(resolveSources(root, m.source || '.', 'run', fromContext)))]);
+    }
+    return out;
+  }
+
+  /** The root a --from names (a stage or an image, mounted while fn runs) or the context. */
+  private async withSourceRoot<T>(from: string | undefined, fn: (root: string, fromContext: boolean) => Promise<T>): Promise<T> {
+    if (from === undefined) return fn(this.ctxDir, true);
+    const dep = this.stages.find((s) => s.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? this.stages[Number(from)] : undefined);
+    const srcImage = dep ? this.stageImages.get(dep.index) : await this.baseImage(from);
+    if (!srcImage) throw new BerthError('InvalidArgument', `invalid from flag value ${from}: stage not built`);
+    const noState: State = { config: {}, args: new Map(), cmdSet: false };
+    return this.withContainer(srcImage, ['/bin/sh', '-c', '#(nop) COPY --from'], [], noState, async (src) => {
+      const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
+      return withRoot(src, (r) => fn(r.rootfs, false));
+    }, true);
+  }
+
+  /**
+   * Makes the host side of a RUN's mounts and runs fn with them: a cache mount is a directory of the build
+   * cache that outlives the build (keyed by its id); a bind is read-only from the context or a stage, or a
+   * copy when rw (its writes are dropped, as BuildKit drops them); a secret without a source is left out
+   * unless required (the classic builder's API carries no secrets).
+   */
+  private async withRunMounts<T>(mounts: RunMount[], fn: (host: { mounts: MountSpec[]; tmpfs: Record<string, string> }) => Promise<T>, at = 0,
+    acc: { mounts: MountSpec[]; tmpfs: Record<string, string> } = { mounts: [], tmpfs: {} }): Promise<T> {
+    const m = mounts[at];
+    if (!m) return fn(acc);
+    const next = () => this.withRunMounts(mounts, fn, at + 1, acc);
+    switch (m.type) {
+      case 'cache': {
+        if (m.from) throw new BerthError('NotImplemented', 'RUN --mount=type=cache,from=… is not supported by Berth');
+        const dir = this.d.cache.mountDir(m.id, m);
+        acc.mounts.push({ type: 'bind', source: dir, target: m.target, readOnly: m.readonly });
+        return next();
+      }
+      case 'tmpfs':
+        acc.tmpfs[m.target] = m.size !== undefined ? `size=${m.size}` : '';
+        return next();
+      case 'secret':
+        if (m.required) throw new BerthError('InvalidArgument', `secret ${m.id} not found: the classic builder's API carries no secrets`);
+        return next();
+      case 'bind':
+        return this.withSourceRoot(m.from, async (root) => {
+          const rel = await resolveInRoot(root, m.source || '/');
+          let src = path.join(root, rel);
+          if (!fs.lstatSync(src, { throwIfNoEntry: false })) throw new BerthError('InvalidArgument', `failed to compute cache key: "${m.source || '/'}" not found`);
+          if (!m.readonly) {
+            const copy = path.join(this.scratch(), 'src');
+            fs.cpSync(src, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+            src = copy;
+          }
+          acc.mounts.push({ type: 'bind', source: src, target: m.target, readOnly: m.readonly });
+          return next();
+        });
+    }
   }
 
   /** a FROM scratch stage gets a real (empty) image before its first filesystem step */
@@ -384,12 +570,12 @@ export class Build {
   }
 
   /** Creates a step container on parent, runs fn, and removes the container whatever happens. */
-  private async withContainer<T>(parent: string, cmd: string[], env: string[], st: State, fn: (id: string) => Promise<T>, quiet = false): Promise<T> {
+  private async withContainer<T>(parent: string, cmd: string[], env: string[], st: State, fn: (id: string) => Promise<T>, quiet = false, host: Partial<HostConfig> = {}): Promise<T> {
     const { id } = await this.d.containers.create(undefined, {
       image: parent, cmd, entrypoint: [], env,
       workingDir: (st.config.WorkingDir as string | undefined) || undefined,
       user: (st.config.User as string | undefined) || undefined,
-      labels: {}, host: { networkMode: this.o.networkMode || 'default' },
+      labels: {}, host: { networkMode: this.o.networkMode || 'default', ...host },
     });
     let ok = false;
     try {
@@ -411,7 +597,7 @@ export class Build {
 
   private async copyStep(st: State, i: Instruction, vars: Vars, stages: Stage[]): Promise<void> {
     const isAdd = i.cmd === 'add';
-    const f = flagsOf(i, isAdd ? ['chown', 'chmod'] : ['chown', 'chmod', 'from']);
+    const f = flagsOf(i, isAdd ? ['chown', 'chmod', 'checksum'] : ['chown', 'chmod', 'from']);
     const words = i.json ?? expandWords(i.args, vars, this.escape);
     if (words.length < 2) throw new BerthError('InvalidArgument', `${i.cmd.toUpperCase()} requires at least two arguments`);
     const srcs = words.slice(0, -1);
@@ -421,17 +607,31 @@ export class Build {
     const chmod = chmodText !== undefined ? parseInt(chmodText, 8) : undefined;
     if (chmodText !== undefined && (!/^[0-7]{3,4}$/.test(chmodText))) throw new BerthError('InvalidArgument', `invalid chmod parameter: ${chmodText}`);
     const from = f.get('from');
-    if (isAdd) for (const s of srcs) if (/^https?:\/\//.test(s)) throw new BerthError('NotImplemented', `ADD ${s}: sources from a URL are not supported by Berth yet`);
+    // sources that are not paths: heredocs (`COPY <<EOF /file`) and, for ADD, URLs, each as a file in a scratch directory
+    const extra = new Map<string, CopySource>();
+    for (const s of srcs) {
+      const doc = i.heredocs?.find((h) => new RegExp(`^\\d*<<-?${h.name.replace(/[.]/g, '\\.')}$`).test(s));
+      if (doc) {
+        const file = path.join(this.scratch(), doc.name);
+        fs.writeFileSync(file, doc.expand ? expandText(doc.data, vars, this.escape) : doc.data);
+        fs.chmodSync(file, 0o644);
+        fs.utimesSync(file, 0, 0);
+        extra.set(s, { ...resolveSources(path.dirname(file), doc.name, i.cmd, false)[0]!, orig: s, literal: true });
+      } else if (isAdd && /^https?:\/\//.test(s)) {
+        extra.set(s, { ...(await downloadSource(s, this.scratch(), f.get('checksum'))), orig: s, literal: true });
+      }
+    }
+    if (f.get('checksum') !== undefined && !srcs.every((s) => /^https?:\/\//.test(s))) throw new BerthError('InvalidArgument', 'checksum can\'t be specified for non-HTTP(S) sources');
     const parent = st.imageId ?? (await this.scratchImage(st));
 
     const go = async (root: string, fromContext: boolean): Promise<void> => {
-      const sources: CopySource[] = srcs.flatMap((s) => resolveSources(root, s, i.cmd, fromContext));
+      const sources: CopySource[] = srcs.flatMap((s) => extra.get(s) ?? resolveSources(root, s, i.cmd, fromContext));
       if (sources.length === 0) throw new BerthError('InvalidArgument', `${i.cmd.toUpperCase()} failed: no source files were specified`);
       const sum = checksumSources(sources);
       const kind = sources.length > 1 ? 'multi' : sources[0]!.st.isDirectory() ? 'dir' : 'file';
       const createdBy = `/bin/sh -c #(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `;
       const key = BuildCache.key(parent, JSON.stringify([createdBy, f.get('chown') ?? '', chmodText ?? '', from ?? '']));
-      const cached = this.probe(key);
+      const cached = await this.probe(key, f.get('chown') || chmodText !== undefined ? undefined : { parent, createdBy, layer: true, st });
       if (cached) return this.hit(st, cached);
       const destIsDir = dest.endsWith('/') || sources.length > 1 || srcs.some((s) => /[*?[]/.test(s));
       const id = await this.withContainer(parent, ['/bin/sh', '-c', `#(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `], [], st, async (ctr) => {
@@ -442,27 +642,19 @@ export class Build {
         });
         return this.commit(ctr, st);
       }, true);
-      this.d.cache.put(key, id);
+      await this.record(key, id, parent);
       this.out(` ---> ${short(id)}\n`);
       st.imageId = id;
     };
 
-    if (from === undefined) return go(this.ctxDir, true);
-    const dep = stages.find((s) => s.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? stages[Number(from)] : undefined);
-    const srcImage = dep ? this.stageImages.get(dep.index) : await this.baseImage(from);
-    if (!srcImage) throw new BerthError('InvalidArgument', `invalid from flag value ${from}: stage not built`);
-    // the source stage's root, mounted through a created container for as long as the copy lasts
-    await this.withContainer(srcImage, ['/bin/sh', '-c', '#(nop) COPY --from'], [], st, async (src) => {
-      const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
-      await withRoot(src, async (r) => {
-        await go(r.rootfs, false);
-      });
-    }, true);
+    // the context, or the source stage's root mounted through a created container for as long as the copy lasts
+    return this.withSourceRoot(from, go);
   }
 
   /** Puts one source at its destination in the step container's root. */
   private async place(r: ContainerRoot, s: CopySource, dest: string, destIsDir: boolean, owner: Owner, chmod: number | undefined, isAdd: boolean): Promise<void> {
-    const arch = isAdd ? archiveKind(s.host, s.st) : undefined;
+    // a downloaded or heredoc file is copied as it is; a local tar is extracted (docker's ADD rule)
+    const arch = isAdd && !s.literal ? archiveKind(s.host, s.st) : undefined;
     let dir: string;
     let name = '';
     if (s.st.isDirectory() || arch) dir = dest;

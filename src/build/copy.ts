@@ -18,6 +18,8 @@ export interface CopySource {
   /** path relative to the source root */
   rel: string;
   st: fs.Stats;
+  /** a file ADD copies as it is, never extracts (a URL's download, a heredoc) */
+  literal?: boolean;
 }
 
 const hasGlob = (s: string) => /[*?[]/.test(s);

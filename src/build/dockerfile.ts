@@ -5,6 +5,15 @@
 // refused) to the caller anyway; the grammar itself is ~100 lines.
 import { BerthError } from '../errors.js';
 
+/** A heredoc after RUN, COPY or ADD (BuildKit's `<<EOF`): its name, its lines, and how to treat them. */
+export interface Heredoc {
+  name: string;
+  /** the lines up to the terminator, each ending in a newline (leading tabs removed for `<<-`) */
+  data: string;
+  /** false when the name was quoted (`<<"EOF"`): the builder then does not expand variables in it */
+  expand: boolean;
+}
+
 export interface Instruction {
   /** lower-case keyword (`run`, `copy`, …) */
   cmd: string;
@@ -14,6 +23,8 @@ export interface Instruction {
   args: string;
   /** the JSON (exec) form, when the arguments are a JSON array of strings */
   json?: string[];
+  /** heredocs named in the arguments, in order (RUN, COPY, ADD only) */
+  heredocs?: Heredoc[];
   /** 1-based line the instruction starts on */
   line: number;
   /** the instruction as the step line shows it: `RUN echo hi` (keyword upper-case as written) */
@@ -27,6 +38,10 @@ export const KNOWN = new Set(['from', 'run', 'cmd', 'entrypoint', 'env', 'label'
 /** instructions whose arguments may be a JSON array (moby parser.go dispatch table: parseMaybeJSON / parseJSON) */
 const JSON_FORM = new Set(['run', 'cmd', 'entrypoint', 'shell', 'copy', 'add', 'volume']);
 const FLAGGED = new Set(['from', 'run', 'copy', 'add', 'healthcheck']);
+/** BuildKit's heredoc-capable instructions (frontend/dockerfile/parser heredocDirectives) */
+const HEREDOC = new Set(['run', 'copy', 'add']);
+/** `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'` as one word, never `<<<` (BuildKit parser reHeredoc) */
+const HEREDOC_WORD = /(?:^|\s)\d*<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2(?=\s|$)/g;
 
 const parseError = (line: number, msg: string) => new BerthError('InvalidArgument', `dockerfile parse error line ${line}: ${msg}`);
 
@@ -66,7 +81,24 @@ export function parseDockerfile(text: string): Dockerfile {
       i++;
       break;
     }
-    out.push(parseInstruction(text.trim(), start));
+    const ins = parseInstruction(text.trim(), start);
+    if (HEREDOC.has(ins.cmd) && !ins.json) {
+      // each heredoc's body follows the instruction's line, in the order the words name them
+      for (const m of ins.args.matchAll(HEREDOC_WORD)) {
+        const chomp = m[1] === '-';
+        const name = m[3]!;
+        const body: string[] = [];
+        for (;;) {
+          if (i >= lines.length) throw parseError(start, `unterminated heredoc ${name}`);
+          const l = chomp ? lines[i]!.replace(/^\t+/, '') : lines[i]!;
+          i++;
+          if (l === name) break;
+          body.push(l);
+        }
+        (ins.heredocs ??= []).push({ name, data: body.map((l) => `${l}\n`).join(''), expand: m[2] === '' });
+      }
+    }
+    out.push(ins);
   }
   return { escape, instructions: out };
 }

@@ -7,7 +7,7 @@ import { BerthError } from '../errors.js';
 export type Vars = Map<string, string>;
 
 /** Expands one word; with split, unquoted whitespace separates words (ProcessWords). */
-function lex(src: string, vars: Vars, escape: string, split: boolean): string[] {
+function lex(src: string, vars: Vars, escape: string, split: boolean, literalQuotes = false): string[] {
   const words: string[] = [];
   let cur = '';
   let any = false;
@@ -64,7 +64,11 @@ function lex(src: string, vars: Vars, escape: string, split: boolean): string[] 
       continue;
     }
     any = true;
-    if (c === escape) {
+    if (literalQuotes) {
+      // a heredoc's text: only variables expand; quotes stay, and the escape character keeps what it escapes
+      // except a `$` (BuildKit's lexer with SkipProcessQuotes)
+      if (c === escape && src[i + 1] === '$') { cur += '$'; i += 2; } else if (c === '$') cur += dollar(); else { cur += c; i++; }
+    } else if (c === escape) {
       i++;
       if (i < src.length) cur += src[i++];
       else cur += escape;
@@ -90,6 +94,8 @@ function lex(src: string, vars: Vars, escape: string, split: boolean): string[] 
 
 export const expandWord = (s: string, vars: Vars, escape = '\\'): string => lex(s, vars, escape, false)[0] ?? '';
 export const expandWords = (s: string, vars: Vars, escape = '\\'): string[] => lex(s, vars, escape, true);
+/** A heredoc body for COPY/ADD: variables expand, quotes and other text stay as written. */
+export const expandText = (s: string, vars: Vars, escape = '\\'): string => lex(s, vars, escape, false, true)[0] ?? '';
 
 /**
  * ENV/LABEL/ARG arguments as key/value pairs: `k=v k2="v 2"`, or the legacy `ENV k rest of line`

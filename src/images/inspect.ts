@@ -40,9 +40,13 @@ function names(svc: ImageService, id: string): { RepoTags: string[]; RepoDigests
 
 export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary[] {
   const out: ImageSummary[] = [];
-  for (const rec of svc.store.list()) {
+  const recs = svc.store.list();
+  const parents = new Set(recs.map((r) => r.parent).filter(Boolean));
+  for (const rec of recs) {
     const img = svc.resolve(rec.id);
     const n = names(svc, rec.id);
+    // moby's image list: an untagged image that is another's parent is a build's intermediate, shown only with all
+    if (!o.all && n.RepoTags.length === 0 && n.RepoDigests.length === 0 && parents.has(rec.id)) continue;
     if (o.dangling !== undefined && (n.RepoTags.length === 0) !== o.dangling) continue;
     if (o.reference) {
       const want = o.reference;
@@ -50,7 +54,7 @@ export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary
     }
     const size = imageSize(svc, img.chainIds);
     out.push({
-      Id: rec.id, ParentId: '', ...n, Created: Math.floor(Date.parse(img.config.created ?? '') / 1000) || 0,
+      Id: rec.id, ParentId: rec.parent ?? '', ...n, Created: Math.floor(Date.parse(img.config.created ?? '') / 1000) || 0,
       Size: size, SharedSize: -1, VirtualSize: size, Labels: (img.config.config?.Labels as Record<string, string> | undefined) ?? null, Containers: -1,
     });
   }
@@ -63,7 +67,7 @@ export function inspectImage(svc: ImageService, name: string): ImageInspect {
   const size = imageSize(svc, img.chainIds);
   const dirs = img.chainIds.filter((ch) => svc.snapshots.has(ch)).map((ch) => svc.snapshots.fsPath(ch)).reverse();
   return {
-    Id: img.record.id, ...names(svc, img.record.id), Parent: '', Comment: c.comment ?? '',
+    Id: img.record.id, ...names(svc, img.record.id), Parent: img.record.parent ?? '', Comment: c.comment ?? '',
     Created: c.created ?? '1970-01-01T00:00:00Z', Container: c.container ?? '',
     ContainerConfig: c.container_config ?? EMPTY_CONTAINER_CONFIG, DockerVersion: c.docker_version ?? '', Author: c.author ?? '',
     Config: c.config ?? null, Architecture: c.architecture, ...(c.variant ? { Variant: c.variant } : {}), Os: c.os,

@@ -26,6 +26,8 @@ export interface ImageRecord {
   /** when this engine first stored the image */
   added: string;
   lastTagTime?: string;
+  /** the image a build step made this one from (docker's Parent): an untagged image with children is intermediate */
+  parent?: string;
 }
 
 export class ImageStore {
@@ -116,7 +118,7 @@ export class ImageStore {
   put(rec: ImageRecord): Promise<ImageRecord> {
     return this.locked(() => {
       const old = this.get(rec.id);
-      const merged = old ? { ...old, manifests: mergeRefs(old.manifests, rec.manifests), indexes: mergeRefs(old.indexes, rec.indexes), lastTagTime: rec.lastTagTime ?? old.lastTagTime } : rec;
+      const merged = old ? { ...old, manifests: mergeRefs(old.manifests, rec.manifests), indexes: mergeRefs(old.indexes, rec.indexes), lastTagTime: rec.lastTagTime ?? old.lastTagTime, parent: rec.parent ?? old.parent } : rec;
       writeFileAtomicSync(path.join(this.db, `${hexOf(rec.id)}.json`), JSON.stringify(merged));
       return merged;
     });

@@ -85,6 +85,7 @@ test('schema: query values are typed per route', () => {
   ok('GET /containers/{id}/logs', 'stdout=1&tail=all&since=0&until=1700000000.5');
   ok('GET /containers/{id}/logs', 'tail=-1&since=10m');
   ok('POST /containers/{id}/wait', 'condition=next-exit');
+  ok('POST /build', 'version=&t=x');  // empty is the default (moby's build client sends version=)
   bad('GET /containers/json', 'all=maybe', /query parameter all: "maybe": expected a boolean/);
   bad('GET /containers/json', 'limit=x', /query parameter limit: "x": expected an integer/);
   bad('GET /containers/json', 'limit=99999999999999999999', /limit: .*expected an integer/);

@@ -6,7 +6,8 @@ import { healthcheck, neededStages, splitStages } from '../../src/build/builder.
 import { cleanEntryName, ignoreMatcher, ignorePatterns } from '../../src/build/context.js';
 import { segmentRegex } from '../../src/build/copy.js';
 import { parseDockerfile, parseInstruction } from '../../src/build/dockerfile.js';
-import { expandWord, expandWords, keyValues } from '../../src/build/shell-words.js';
+import { expandText, expandWord, expandWords, keyValues } from '../../src/build/shell-words.js';
+import { parseRunMount } from '../../src/build/run-mounts.js';
 
 test('parser: directives, continuations with comments between, flags, JSON and shell forms', () => {
   const df = parseDockerfile([
@@ -96,4 +97,49 @@ test('HEALTHCHECK: CMD shell and exec forms, durations in nanoseconds, NONE', ()
   assert.deepEqual(healthcheck(parseInstruction('HEALTHCHECK CMD ["true"]', 1)), { Test: ['CMD', 'true'] });
   assert.deepEqual(healthcheck(parseInstruction('HEALTHCHECK NONE', 1)), { Test: ['NONE'] });
   assert.throws(() => healthcheck(parseInstruction('HEALTHCHECK --bogus=1 CMD x', 1)), /Unknown flag: bogus/);
+});
+
+test('heredocs (BuildKit syntax): bodies follow the instruction, <<- strips tabs, quoted names do not expand, JSON forms have none', () => {
+  const df = parseDockerfile([
+    'FROM x',
+    'RUN <<EOF',
+    'echo one',
+    '# not a comment here',
+    '',
+    'EOF',
+    'COPY <<-"A" <<B /dir/',
+    '\tfirst $X',
+    '\tA',
+    'second $X',
+    'B',
+    'RUN cat <<EOF > /f',
+    'x',
+    'EOF',
+    'RUN ["echo", "<<EOF"]',
+    'CMD x',
+  ].join('\n'));
+  const [, run, copy, cat, json, cmd] = df.instructions;
+  assert.deepEqual(run!.heredocs, [{ name: 'EOF', data: 'echo one\n# not a comment here\n\n', expand: true }]);
+  assert.deepEqual(copy!.heredocs, [{ name: 'A', data: 'first $X\n', expand: false }, { name: 'B', data: 'second $X\n', expand: true }]);
+  assert.equal(copy!.args, '<<-"A" <<B /dir/');
+  assert.deepEqual(cat!.heredocs, [{ name: 'EOF', data: 'x\n', expand: true }]);
+  assert.equal(json!.heredocs, undefined);
+  assert.equal(cmd!.cmd, 'cmd');
+  assert.throws(() => parseDockerfile('FROM x\nRUN <<EOF\necho\n'), /line 2: unterminated heredoc EOF/);
+  assert.equal(expandText('a "$X" \'$Y\' \\$Z ${X:-d}\\n', new Map([['X', '1'], ['Y', '2']])), 'a "1" \'2\' $Z 1\\n');
+});
+
+test('RUN --mount values: types, defaults, targets relative to the workdir, bad values refused', () => {
+  assert.deepEqual(parseRunMount('type=cache,target=/root/.cache', '/'),
+    { type: 'cache', target: '/root/.cache', id: '/root/.cache', source: '', from: undefined, readonly: false, sharing: 'shared', mode: 0o755, uid: 0, gid: 0 });
+  assert.deepEqual(parseRunMount('type=cache,id=pip,dst=c,mode=0700,uid=1000,sharing=locked', '/w'),
+    { type: 'cache', target: '/w/c', id: 'pip', source: '', from: undefined, readonly: false, sharing: 'locked', mode: 0o700, uid: 1000, gid: 0 });
+  assert.deepEqual(parseRunMount('target=/src', '/'), { type: 'bind', target: '/src', source: '', from: undefined, readonly: true });
+  assert.deepEqual(parseRunMount('type=bind,source=a,target=/a,from=build,rw', '/'), { type: 'bind', target: '/a', source: 'a', from: 'build', readonly: false });
+  assert.deepEqual(parseRunMount('type=tmpfs,target=/t,size=1048576', '/'), { type: 'tmpfs', target: '/t', size: 1048576 });
+  assert.deepEqual(parseRunMount('type=secret,id=tok', '/'), { type: 'secret', id: 'tok', target: '/run/secrets/tok', required: false });
+  assert.throws(() => parseRunMount('type=cache', '/'), /failed to parse --mount: mount target must be specified/);
+  assert.throws(() => parseRunMount('type=ssh', '/'), /unsupported mount type "ssh"/);
+  assert.throws(() => parseRunMount('type=cache,target=/x,sharing=odd', '/'), /unrecognized sharing parameter: odd/);
+  assert.throws(() => parseRunMount('type=bind,target=/x,ro=maybe', '/'), /invalid value for ro: maybe/);
 });

@@ -8,8 +8,9 @@ import { BerthError } from '../../errors.js';
 import { Build, StepError } from '../../build/builder.js';
 import { BuildCache } from '../../build/cache.js';
 import { receiveContext } from '../../build/context.js';
-import { JsonStream } from '../http.js';
-import { boolValue } from '../query.js';
+import { parsePlatform } from '../../images/manifest.js';
+import { JsonStream, sendJson } from '../http.js';
+import { boolValue, checkFilters, parseFilters, parseTimestamp } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import { containerService } from './containers.js';
@@ -32,6 +33,8 @@ export function buildRoutes(r: Router, s: ApiServices): void {
     // moby's build route: version=2 asks for BuildKit, which this daemon is not
     if (query.get('version') === '2') { req.resume(); throw new BerthError('InvalidArgument', 'BuildKit (version=2) is not supported by Berth; use the classic builder (version=1)'); }
     if (query.get('remote')) { req.resume(); throw new BerthError('InvalidArgument', 'remote build contexts (remote=) are not supported by Berth: send the context as the request body'); }
+    const platform = query.get('platform');
+    if (platform) { req.resume(); parsePlatform(platform); }
     const svc = containerService(s);
     const o = {
       dockerfile: query.get('dockerfile') || undefined,
@@ -42,6 +45,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
       noCache: boolValue(query, 'nocache'),
       pull: boolValue(query, 'pull'),
       networkMode: query.get('networkmode') || undefined,
+      cacheFrom: jsonParam<string[]>(query, 'cachefrom'),
       rm: query.get('rm') === null ? true : boolValue(query, 'rm') || boolValue(query, 'forcerm'),
     };
     const quiet = boolValue(query, 'q');
@@ -61,8 +65,21 @@ export function buildRoutes(r: Router, s: ApiServices): void {
         res.end();
       } else if (!out.end(e)) throw e;
     } finally {
-      ctx.remove();
+      // off the event loop: a 20 MB context's unlinks would otherwise hold back the response's last bytes
+      void fs.promises.rm(ctx.dir, { recursive: true, force: true }).catch(() => ctx.remove());
     }
+  });
+
+  // POST /build/prune (moby api/server/router/build prune): the step cache and the RUN cache mounts; `until`
+  // keeps what was used since. Step images stay images (image prune's business), as with docker's classic builder.
+  r.post('/build/prune', ({ req, res, query }) => {
+    req.resume();
+    const f = parseFilters(query.get('filters'));
+    checkFilters(f, ['until']);
+    const now = Date.now();
+    const until = f.has('until') ? Math.min(...[...f.get('until')!].map((v) => parseTimestamp(v, now))) : undefined;
+    const r = cacheOf().prune((id) => !!s.images.store.get(id), until);
+    sendJson(res, 200, { CachesDeleted: r.deleted.length ? r.deleted : null, SpaceReclaimed: r.reclaimed });
   });
 
   r.post('/build/cancel', ({ req, res }) => { req.resume(); res.writeHead(200).end(); });

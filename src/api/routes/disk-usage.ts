@@ -3,6 +3,7 @@
 import type { Container } from '../../containers/types.js';
 import { treeSize } from '../../containers/changes-diff.js';
 import { snapshotKey } from '../../containers/service.js';
+import { BuildCache } from '../../build/cache.js';
 import { BerthError } from '../../errors.js';
 import type { ContainerSizes } from '../container-wire.js';
 import { toSummary } from '../container-wire.js';
@@ -59,7 +60,7 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
       Images: images.map((i) => ({ ...i, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
       Containers: containers.map((c) => toSummary(c, { size: containerSizes(s, c) })),
       Volumes: volumes,
-      BuildCache: [],
+      BuildCache: new BuildCache(s.root).records((id) => !!s.images.store.get(id)),
     };
     sendJson(res, 200, body);
   });

@@ -96,7 +96,8 @@ const BOOL_WORDS = new Set(['', '0', '1', 't', 'f', 'true', 'false', 'y', 'n', '
 const INT = /^[-+]?\d{1,19}$/;
 
 function queryProblem(kind: QueryKind, v: string): string | undefined {
-  if (typeof kind !== 'string') return kind.includes(v) ? undefined : `must be one of ${kind.filter(Boolean).map((x) => JSON.stringify(x)).join(', ')}`;
+  // an empty value is the default, as Go's r.FormValue reads it (moby's build client sends `version=`)
+  if (typeof kind !== 'string') return v === '' || kind.includes(v) ? undefined : `must be one of ${kind.filter(Boolean).map((x) => JSON.stringify(x)).join(', ')}`;
   switch (kind) {
     case 'bool': return BOOL_WORDS.has(v.trim().toLowerCase()) ? undefined : 'expected a boolean (1/0, true/false)';
     case 'int': return v === '' || (INT.test(v) && Math.abs(Number(v)) < 2 ** 63) ? undefined : 'expected an integer';

@@ -10,6 +10,8 @@ import { ignoreMatcher, ignorePatterns } from '../../build/context.js';
 import { TarWriter } from '../../snapshots/tar-writer.js';
 import { parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
+import { confirm } from './images.js';
+import { humanSize } from './output.js';
 
 /** A directory as a tar stream, .dockerignore applied (the Dockerfile and .dockerignore always go). */
 export function tarContext(dir: string, dockerfile: string, extra?: { name: string; body: Buffer }): PassThrough {
@@ -47,7 +49,7 @@ export async function build(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {
     tag: { short: 't', type: 'list' }, file: { short: 'f', type: 'string' }, 'build-arg': { type: 'list' }, target: { type: 'string' },
     'no-cache': { type: 'bool' }, quiet: { short: 'q', type: 'bool' }, label: { type: 'list' }, iidfile: { type: 'string' },
-    pull: { type: 'bool' }, rm: { type: 'bool' }, 'force-rm': { type: 'bool' }, network: { type: 'string' },
+    pull: { type: 'bool' }, rm: { type: 'bool' }, 'force-rm': { type: 'bool' }, network: { type: 'string' }, 'cache-from': { type: 'list' },
   });
   if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', '"build" requires exactly 1 argument');
   const where = p.positionals[0]!;
@@ -87,6 +89,7 @@ export async function build(g: Globals, args: string[]): Promise<number> {
         buildargs: JSON.stringify(kv(p.flags['build-arg'], 'build-arg')), labels: JSON.stringify(kv(p.flags.label, 'label')),
         nocache: p.flags['no-cache'] ? 1 : undefined, q: quiet ? 1 : undefined, pull: p.flags.pull ? 1 : undefined,
         rm: p.flags.rm === false ? 0 : 1, forcerm: p.flags['force-rm'] ? 1 : undefined, networkmode: p.flags.network as string | undefined,
+        cachefrom: (p.flags['cache-from'] as string[] | undefined)?.length ? JSON.stringify(p.flags['cache-from']) : undefined,
       },
       raw: body, headers: { 'Content-Type': 'application/x-tar' },
     }, (m) => {
@@ -98,4 +101,25 @@ export async function build(g: Globals, args: string[]): Promise<number> {
   if (quiet) process.stdout.write(`${id}\n`);
   if (p.flags.iidfile) fs.writeFileSync(String(p.flags.iidfile), id);
   return 0;
+}
+
+/** `berth builder prune` (docker/cli builder/prune.go): POST /build/prune, then what went and what it freed. */
+export async function builderPrune(g: Globals, args: string[]): Promise<number> {
+  const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' }, 'keep-storage': { type: 'string' } });
+  if (!p.flags.force && !(await confirm('WARNING! This will remove all dangling build cache.\nAre you sure you want to continue?'))) return 0;
+  const filters: Record<string, Record<string, boolean>> = {};
+  for (const f of (p.flags.filter as string[] | undefined) ?? []) {
+    const eq = f.indexOf('=');
+    if (eq < 0) throw new BerthError('InvalidArgument', `bad format of filter (expected name=value): ${f}`);
+    (filters[f.slice(0, eq)] ??= {})[f.slice(eq + 1)] = true;
+  }
+  const c = connect(g);
+  try {
+    const r = await c.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', {
+      query: { all: p.flags.all ? '1' : undefined, filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+    });
+    if (r.CachesDeleted?.length) process.stdout.write(`Deleted build cache objects:\n${r.CachesDeleted.join('\n')}\n\n`);
+    process.stdout.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    return 0;
+  } finally { c.close(); }
 }

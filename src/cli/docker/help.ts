@@ -128,7 +128,13 @@ export const COMMANDS: Record<string, CommandHelp> = {
       quiet: 'Suppress the build output and print image ID on success', label: 'Set metadata for an image', iidfile: 'Write the image ID to the file',
       pull: 'Always attempt to pull a newer version of the image', rm: 'Remove intermediate containers after a successful build (default true)',
       'force-rm': 'Always remove intermediate containers', network: 'Set the networking mode for the RUN instructions during build (default "default")',
+      'cache-from': 'Images to consider as cache sources',
     },
+  },
+  builder: { usage: 'builder COMMAND', summary: 'Manage builds' },
+  'builder prune': {
+    usage: 'builder prune', summary: 'Remove build cache',
+    flags: { all: 'Remove all unused build cache, not just dangling ones', force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "until=24h")', 'keep-storage': 'Amount of disk space to keep for cache' },
   },
   history: { usage: 'history [OPTIONS] IMAGE', summary: 'Show the history of an image', flags: { human: 'Print sizes and dates in human readable format', quiet: 'Only show image IDs' } },
   login: { usage: 'login [OPTIONS] [SERVER]', summary: 'Log in to a registry', flags: { username: 'Username', password: 'Password', 'password-stdin': 'Take the password from stdin' } },

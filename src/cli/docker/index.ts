@@ -14,7 +14,7 @@ import { exec } from './exec.js';
 import * as st from './stats.js';
 import { VOLUME_SUB } from './volumes.js';
 import * as files from './filesystem.js';
-import { build } from './build.js';
+import { build, builderPrune } from './build.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
@@ -45,7 +45,7 @@ const NETWORK_SUB: Record<string, Cmd> = {
   create: netw.create, ls: netw.ls, list: netw.ls, inspect: netw.inspect, rm: netw.rm, remove: netw.rm, prune: netw.prune,
   connect: netw.connectCmd, disconnect: netw.disconnect,
 };
-export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, network: NETWORK_SUB, volume: VOLUME_SUB, compose: COMPOSE_GROUP };
+export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, network: NETWORK_SUB, volume: VOLUME_SUB, compose: COMPOSE_GROUP, builder: { prune: builderPrune } };
 for (const [name, subs] of Object.entries(GROUPS)) {
   COMMANDS[name] = (g, args) => {
     const [sub, ...rest] = args;

@@ -134,12 +134,13 @@ export async function system(g: Globals, args: string[]): Promise<number> {
     const stopped = ctrs.filter((x) => x.State !== 'running' && x.State !== 'paused');
     const imgSize = images.reduce((n, i) => n + (i.Size ?? 0), 0);
     const activeImgs = images.filter((i) => (i.Containers ?? 0) > 0).length;
+    const bcSize = (d.BuildCache as Array<{ Size?: number }>).reduce((n, b) => n + (b.Size ?? 0), 0);
     const rows = [
       ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
       ['Images', String(images.length), String(activeImgs), humanSize(d.LayersSize || imgSize), humanSize(images.filter((i) => !(i.Containers ?? 0)).reduce((n, i) => n + (i.Size ?? 0), 0))],
       ['Containers', String(ctrs.length), String(ctrs.length - stopped.length), humanSize(ctrs.reduce((n, x) => n + (x.SizeRw ?? 0), 0)), humanSize(stopped.reduce((n, x) => n + (x.SizeRw ?? 0), 0))],
       ['Local Volumes', String(vols.length), String(vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), humanSize(volSize(vols)), humanSize(volSize(vols.filter((v) => !(v.UsageData?.RefCount ?? 0))))],
-      ['Build Cache', String(d.BuildCache.length), '0', '0B', '0B'],
+      ['Build Cache', String(d.BuildCache.length), '0', humanSize(bcSize), humanSize(bcSize)],
     ];
     const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
     for (const r of rows) process.stdout.write(r.map((x, k) => (k < r.length - 1 ? x.padEnd(w[k]! + 3) : x)).join('') + '\n');
