@@ -15,6 +15,7 @@ import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { hostFacts } from './host.js';
+import { capYoungGeneration } from './heap.js';
 import { privateDir } from '../util/dirs.js';
 import { VolumeStore } from '../volumes/store.js';
 import { volumeNamesOf } from '../volumes/users.js';
@@ -83,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
   });
   if (flags.help) { process.stdout.write(USAGE); return 0; }
   if (flags.version) { process.stdout.write(`berthd version ${BERTH_VERSION} (Docker Engine API ${API_VERSION}, engine ${ENGINE_VERSION})\n`); return 0; }
+  capYoungGeneration();
   const listen = parseHost((flags.host as string | undefined) ?? `unix://${DEFAULT_SOCKET}`);
   // systemd's socket unit uses the default path; pid file and exec root follow from it
   const socket = listen === 'fd://' ? DEFAULT_SOCKET : path.resolve(listen);

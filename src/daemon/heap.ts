@@ -1,0 +1,14 @@
+// daemon/heap: V8 heap settings for a long-lived daemon whose live data is small.
+import * as v8 from 'node:v8';
+
+/**
+ * Keeps the young generation at its initial size. Under a burst of requests V8 grows each semi-space
+ * from 1 MB up to 16 MB and never gives the pages back while the daemon then idles: measured, berthd's
+ * new space stood at 32 MB (0 used) after 100 `docker run --rm` cycles, most of its RSS growth.
+ * `--max-semi-space-size` would cap it but only on node's command line, which `node berthd.js` skips;
+ * the growth factor is read each time the space grows, so setting it here holds however berthd starts.
+ * What a request allocates dies young, so the smaller space costs a few more, cheap, scavenges.
+ */
+export function capYoungGeneration(): void {
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+}
