@@ -8,8 +8,7 @@ import { Container as RuntimeContainer } from '../runtime/container.js';
 import { execProcess } from '../runtime/exec.js';
 import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build.js';
 import { MSG } from '../runtime/plan/tags.js';
-import type { Socket } from 'node:net';
-import { HelperSession, HELPER_PATH, type HelperProcess } from '../runtime/sync.js';
+import { HelperSession, HELPER_PATH, socketOnlyHelper } from '../runtime/sync.js';
 import { ownCapabilities } from '../runtime/host-facts.js';
 import type { StateStore } from '../runtime/state.js';
 import { readInRoot } from '../util/in-root.js';
@@ -17,11 +16,8 @@ import { newId } from './names.js';
 import { trace } from '../util/trace.js';
 import { resolveUser } from './spec/user.js';
 
-/** The runtime's helper as the monitor started it: its sync socket closing is all we see of its end. */
-export function monitoredHelper(pid: number, socket: Socket): HelperProcess {
-  const exited = new Promise<number>((resolve) => { if (socket.destroyed) resolve(0); else socket.once('close', () => resolve(0)); });
-  return { pid, socket, exited, kill: (sig) => { try { process.kill(pid, sig); } catch { /* gone */ } } };
-}
+/** The runtime's helper as the monitor started it. */
+export const monitoredHelper = socketOnlyHelper;
 
 export interface ExecConfig {
   cmd: string[];

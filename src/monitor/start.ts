@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 import { errnoMessage, HELPER_PATH } from '../runtime/sync.js';
 import { controlMessage, encodeSpawn, FrameReader, MON } from './protocol.js';
-import { spawnThroughSpawner } from './spawner.js';
+import { spawnThroughSpawner } from '../runtime/spawner.js';
 
 export interface ExitStatus { exitCode: number; signal: number | null; finishedAt: string }
 export interface MonitorPaths { log: string; exit: string; attach: string }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ATTACH, FrameReader, LOG_LINE_MAX, MON, attachFrame, parseLogLine, readLog, startMonitor, timeNs } from '../../src/monitor/index.js';
 import { encodeSpawn, FIRST_PASSED_FD } from '../../src/monitor/protocol.js';
-import { SPAWNER, SPAWNER_MAX_SOCKS } from '../../src/monitor/spawner.js';
+import { SPAWNER, SPAWNER_MAX_SOCKS } from '../../src/runtime/spawner.js';
 
 const native = (f: string) => fs.readFileSync(fileURLToPath(new URL(`../../../native/${f}`, import.meta.url)), 'utf8');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mon-'));

@@ -1,4 +1,4 @@
-// monitor/spawner: starts monitors through one long-lived `berth-helper spawner` (native/spawner.h), so the
+// runtime/spawner: starts monitors and host-ops helpers through one long-lived `berth-helper spawner` (native/spawner.h), so the
 // daemon never forks itself. Node's spawn() forks the whole daemon, copying its page tables, and blocks its
 // one thread until the child has exec'd: 25-110 ms per monitor on a busy 2-core host (--cpu-prof of berthd
 // over `docker exec`s: ChildProcess.spawn was the largest single cost), and every request waits behind it.
@@ -12,8 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
-import { errnoMessage } from '../runtime/sync.js';
-import { controlMessage, FrameReader } from './protocol.js';
+import { getSystemErrorMap } from 'node:util';
 
 export const SPAWNER = { REQUEST: 1, STARTED: 2 } as const;
 const TOKEN = 16;
@@ -33,13 +32,20 @@ interface Pending {
   reject(e: Error): void;
 }
 
+function frame(type: number, payload: Buffer): Buffer {
+  const hdr = Buffer.alloc(8);
+  hdr.writeUInt32LE(type, 0);
+  hdr.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([hdr, payload]);
+}
+
 export function encodeRequest(token: Buffer, nsock: number, argv: string[]): Buffer {
   const head = Buffer.alloc(TOKEN + 8);
   token.copy(head, 0, 0, TOKEN);
   head.writeUInt32LE(nsock, TOKEN);
   head.writeUInt32LE(argv.length, TOKEN + 4);
   for (const s of argv) if (s.includes('\0')) throw new TypeError(`NUL byte in ${JSON.stringify(s)}`);
-  return controlMessage(SPAWNER.REQUEST, Buffer.concat([head, ...argv.map((s) => Buffer.from(s + '\0'))]));
+  return frame(SPAWNER.REQUEST, Buffer.concat([head, ...argv.map((s) => Buffer.from(s + '\0'))]));
 }
 
 class Spawner {
@@ -63,8 +69,15 @@ class Spawner {
     this.channel = this.proc.stdio[3] as net.Socket;
     this.proc.unref();
     this.channel.unref();
-    const reader = new FrameReader(false);
-    this.channel.on('data', (d: Buffer) => { for (const m of reader.push(d)) this.onStarted(m.type, m.payload); });
+    let buf: Buffer = Buffer.alloc(0);
+    this.channel.on('data', (d: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      while (buf.length >= 8 && buf.length >= 8 + buf.readUInt32LE(4)) {
+        const len = buf.readUInt32LE(4);
+        this.onStarted(buf.readUInt32LE(0), buf.subarray(8, 8 + len));
+        buf = buf.subarray(8 + len);
+      }
+    });
     this.channel.on('error', () => { /* 'close' follows */ });
     this.channel.on('close', () => this.fail(new BerthError('Internal', 'berth-helper spawner ended')));
     this.proc.on('error', (e) => this.fail(e));
@@ -113,7 +126,7 @@ class Spawner {
       this.pending.delete(key);
       if (!this.pending.size) this.channel.unref();
       for (const s of p.sockets) s?.destroy();
-      p.reject(new BerthError('Internal', `spawner: start ${errnoMessage(errno)}`));
+      p.reject(new BerthError('Internal', `spawner: start ${getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`}`));
       return;
     }
     p.pid = pid;
@@ -141,6 +154,9 @@ class Spawner {
 }
 
 let current: Promise<Spawner> | undefined;
+
+/** Whether this process has a spawner already: one-shot processes (the CLI) never start one for host ops. */
+export function haveSpawner(): boolean { return current !== undefined; }
 
 /**
  * Starts argv[0] (a path) with /dev/null as fds 0-2 and `nsock` new sockets as fds 3, 4, …, through this
