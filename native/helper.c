@@ -1,6 +1,7 @@
 /* berth-helper — carries out a plan made by Berth's TypeScript side; decides nothing.
  *   berth-helper init          read PLAN on fd 3, run it (clone into namespaces, set up, exec)
  *   berth-helper ops           read PLAN on fd 3, run host-side ops (mount, mknod, xattr), answer DONE
+ *   berth-helper spawner ADDR  fork and exec what the daemon asks on fd 3 (spawner.h)
  *   berth-helper --decode-plan read raw plan records on stdin, print them; no syscall made */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "helper.h"
+#include "spawner.h"
 
 int sync_fd = SYNC_FD;
 long cur_op = -1;
@@ -205,8 +207,10 @@ int main(int argc, char **argv)
 		return decode_plan();
 	if (argc >= 2 && strcmp(argv[1], "monitor") == 0)
 		return monitor_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "spawner") == 0)
+		return spawner_main(argc, argv);
 	if (argc < 2 || (strcmp(argv[1], "init") != 0 && strcmp(argv[1], "ops") != 0)) {
-		fprintf(stderr, "usage: berth-helper init|ops|monitor|--decode-plan (run by berth, not by hand)\n");
+		fprintf(stderr, "usage: berth-helper init|ops|monitor|spawner|--decode-plan (run by berth, not by hand)\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "init") == 0)

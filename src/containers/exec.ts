@@ -8,19 +8,16 @@ import { Container as RuntimeContainer } from '../runtime/container.js';
 import { execProcess } from '../runtime/exec.js';
 import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build.js';
 import { MSG } from '../runtime/plan/tags.js';
-import type { Socket } from 'node:net';
-import { HelperSession, HELPER_PATH, type HelperProcess } from '../runtime/sync.js';
+import { HelperSession, HELPER_PATH, socketOnlyHelper } from '../runtime/sync.js';
 import { ownCapabilities } from '../runtime/host-facts.js';
 import type { StateStore } from '../runtime/state.js';
 import { readInRoot } from '../util/in-root.js';
 import { newId } from './names.js';
+import { trace } from '../util/trace.js';
 import { resolveUser } from './spec/user.js';
 
-/** The runtime's helper as the monitor started it: its sync socket closing is all we see of its end. */
-export function monitoredHelper(pid: number, socket: Socket): HelperProcess {
-  const exited = new Promise<number>((resolve) => { if (socket.destroyed) resolve(0); else socket.once('close', () => resolve(0)); });
-  return { pid, socket, exited, kill: (sig) => { try { process.kill(pid, sig); } catch { /* gone */ } } };
-}
+/** The runtime's helper as the monitor started it. */
+export const monitoredHelper = socketOnlyHelper;
 
 export interface ExecConfig {
   cmd: string[];
@@ -72,6 +69,7 @@ export class Execs {
     const e = this.all.get(id);
     if (!e) throw new BerthError('NotFound', `No such exec instance: ${id}`);
     if (e.running || e.exitCode !== null) throw new BerthError('Conflict', `Error: Exec command ${id} has already run`);
+    trace(`exec ${id.slice(0, 12)}: start`);
     const c = RuntimeContainer.load(this.runtime, e.containerId);
     if (c.status() !== 'running') throw new BerthError('Conflict', `Container ${e.containerId} is not running`);
     const cfg = e.config;
@@ -90,18 +88,23 @@ export class Execs {
     const plan = buildExecPlan(proc, c.namespacePaths(), personalityValue(c.record.spec), {
       detach: true, console: cfg.tty ? { fd: 4 } : undefined, seccomp,
     }, 'go');
+    trace(`exec ${id.slice(0, 12)}: plan built`);
     fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     const mon = await startMonitor({ dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore' });
+    trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
     const session = new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
     try {
       c.cgroup().join(mon.childPid);
       session.sendPlan();
       e.pid = (await session.expect(MSG.CHILD_PID, 'exec')).readUInt32LE(0);
       mon.containerPid(e.pid);
+      trace(`exec ${id.slice(0, 12)}: child pid ${e.pid}`);
       await session.expect(MSG.READY, 'exec');
       e.running = true;
+      trace(`exec ${id.slice(0, 12)}: ready`);
       if (beforeRelease) await beforeRelease(mon.paths.attach);
       session.send(MSG.GO);
+      trace(`exec ${id.slice(0, 12)}: released`);
     } catch (err) {
       // docker's codes for a process that could not start: 127 not found, 126 not runnable
       e.exitCode = /no such file|not found/i.test((err as Error).message) ? 127 : 126;

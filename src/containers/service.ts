@@ -19,7 +19,7 @@ import { startWith } from '../runtime/start.js';
 import { pidStartTime, StateStore } from '../runtime/state.js';
 import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
-import { writeFileAtomicSync } from '../util/fs.js';
+import { replaceFileSync, writeFileAtomicSync } from '../util/fs.js';
 import { sleep } from '../util/timer.js';
 import { mkdirAllInRoot, readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
@@ -47,6 +47,7 @@ import { checkPause, checkUnpause, thawsAfterSignal } from './pause.js';
 import { StatsSampler, type StatsTarget } from './stats.js';
 import { top, type TopResult } from './top.js';
 import { planUpdate, resourcesOf, type ResourceUpdate } from './update.js';
+import { trace } from '../util/trace.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
@@ -267,8 +268,10 @@ export class Containers implements ContainerService {
     if (!byPolicy) this.restarts.userStart(c);
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
+    trace(`start ${c.id.slice(0, 12)}: begin`);
     fs.mkdirSync(rootfs, { recursive: true });
     await mountAll(c.mounts, rootfs);
+    trace(`start ${c.id.slice(0, 12)}: rootfs mounted`);
     const made: { mon?: Monitor; created?: Created; networked?: boolean } = {}; // what a failed start must undo
     try {
       const join = this.networkToJoin(c);
@@ -283,6 +286,7 @@ export class Containers implements ContainerService {
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
         mountPoints: points, initPath: c.config.host.init ? initBinary() : undefined, joinNetwork: join && { netns: join.netns, hostname: join.hostname },
       });
+      trace(`start ${c.id.slice(0, 12)}: spec built`);
       fs.rmSync(this.exitFile(c.id), { force: true });
       fs.rmSync(c.attachSocket, { force: true });
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
@@ -292,6 +296,7 @@ export class Containers implements ContainerService {
         dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin,
         paths: { attach: c.attachSocket, ...logTo.paths }, stderr: 'ignore', logMaxSize: logTo.logMaxSize, logMaxFiles: logTo.logMaxFiles,
       });
+      trace(`start ${c.id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
       const created = made.created = await runtimeCreate(this.runtime, {
         id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
         spawnHelper: async () => monitoredHelper(mon.childPid, mon.sockets[0]!),
@@ -306,6 +311,7 @@ export class Containers implements ContainerService {
       }
       const rc = new RuntimeContainer(this.runtime, created.record);
       await startWith(rc, () => created.session.send(MSG.GO));
+      trace(`start ${c.id.slice(0, 12)}: released`);
       created.session.close();
       c.monitorPid = mon.monitorPid;
       c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: NEVER };
@@ -372,13 +378,13 @@ export class Containers implements ContainerService {
       for (const f of ['hostname', 'hosts', 'resolv.conf']) {
         let text = '';
         try { text = fs.readFileSync(path.join(joinDir, f), 'utf8'); } catch { /* not written */ }
-        writeFileAtomicSync(path.join(dir, f), text);
+        replaceFileSync(path.join(dir, f), text);
       }
       return;
     }
-    writeFileAtomicSync(path.join(dir, 'hostname'), `${c.config.hostname || c.id.slice(0, 12)}\n`);
-    writeFileAtomicSync(path.join(dir, 'hosts'), this.hostsText(c));
-    writeFileAtomicSync(path.join(dir, 'resolv.conf'), this.resolvText(c));
+    replaceFileSync(path.join(dir, 'hostname'), `${c.config.hostname || c.id.slice(0, 12)}\n`);
+    replaceFileSync(path.join(dir, 'hosts'), this.hostsText(c));
+    replaceFileSync(path.join(dir, 'resolv.conf'), this.resolvText(c));
   }
 
   /** After a network change: in place, since the running container has the file's inode bind-mounted. */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 import { errnoMessage, HELPER_PATH } from '../runtime/sync.js';
 import { controlMessage, encodeSpawn, FrameReader, MON } from './protocol.js';
+import { spawnThroughSpawner } from '../runtime/spawner.js';
 
 export interface ExitStatus { exitCode: number; signal: number | null; finishedAt: string }
 export interface MonitorPaths { log: string; exit: string; attach: string }
@@ -81,6 +82,31 @@ function monitorError(p: Buffer): BerthError {
   return new BerthError('Internal', `monitor: ${p.subarray(8, end < 0 ? p.length : end).toString()}: ${errnoMessage(errno)}`);
 }
 
+interface Launched { pid: number; sock: net.Socket; sockets: (net.Socket | undefined)[]; onError(f: (e: Error) => void): void }
+
+/**
+ * Starts `berth-helper monitor`: through the spawner when it needs nothing of ours but new sockets (every
+ * daemon start and exec), else with spawn(). Either way the monitor outlives us.
+ */
+async function launch(args: string[], opts: StartMonitorOptions): Promise<Launched> {
+  const fds = opts.fds ?? [];
+  if ((opts.stderr ?? 'ignore') === 'ignore' && fds.every((f) => f === 'pipe')) {
+    const s = await spawnThroughSpawner(HELPER_PATH, [HELPER_PATH, ...args], 1 + fds.length).catch((e: Error) => {
+      throw new BerthError('Internal', `start berth-helper monitor (${HELPER_PATH}): ${e.message}`, { cause: e });
+    });
+    if (s) return { pid: s.pid, sock: s.sockets[0]!, sockets: s.sockets.slice(1), onError: () => {} };
+  }
+  const stdio = ['ignore', 'ignore', opts.stderr ?? 'ignore', 'pipe', ...fds] as StdioOptions;
+  const child = spawn(HELPER_PATH, args, { stdio });
+  child.unref(); // the monitor outlives us; only the control socket keeps the event loop busy
+  let early: Error | undefined, onErr: ((e: Error) => void) | undefined;
+  child.on('error', (e) => { if (onErr) onErr(e); else early = e; });
+  return {
+    pid: child.pid ?? 0, sock: child.stdio[3] as net.Socket, sockets: fds.map((f, i) => (f === 'pipe' ? (child.stdio[4 + i] as net.Socket) : undefined)),
+    onError: (f) => { if (early) f(early); else onErr = f; },
+  };
+}
+
 export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> {
   const paths = { ...monitorPaths(opts.dir), ...opts.paths };
   for (const k of ['log', 'exit', 'attach'] as const) paths[k] = path.resolve(paths[k]);
@@ -90,11 +116,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   if (opts.stdin === false) args.push('--no-stdin');
   if (opts.logMaxSize) args.push('--log-max-size', String(opts.logMaxSize));
   if (opts.logMaxFiles) args.push('--log-max-files', String(opts.logMaxFiles));
-  const stdio = ['ignore', 'ignore', opts.stderr ?? 'ignore', 'pipe', ...fds] as StdioOptions;
-  const child = spawn(HELPER_PATH, args, { stdio });
-  const sock = child.stdio[3] as net.Socket;
-  const sockets = fds.map((f, i) => (f === 'pipe' ? (child.stdio[4 + i] as net.Socket) : undefined));
-  child.unref(); // the monitor outlives us; only the control socket keeps the event loop busy
+  const { pid: monitorPid, sock, sockets, onError } = await launch(args, opts);
 
   const reader = new FrameReader(false);
   let onMessage: (m: { type: number; payload: Buffer }) => void = () => {};
@@ -103,10 +125,10 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   sock.on('data', (d: Buffer) => { for (const m of reader.push(d)) onMessage(m); });
   sock.on('close', () => onEnd());
   sock.on('error', () => { /* 'close' follows */ });
-  child.on('error', (e) => onEnd(e));
+  onError((e) => onEnd(e));
 
   const childPid = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new BerthError('Unavailable', `monitor: no answer to SPAWN after ${opts.timeoutMs ?? 30_000} ms`)); }, opts.timeoutMs ?? 30_000);
+    const t = setTimeout(() => { try { process.kill(monitorPid, 'SIGKILL'); } catch { /* gone */ } reject(new BerthError('Unavailable', `monitor: no answer to SPAWN after ${opts.timeoutMs ?? 30_000} ms`)); }, opts.timeoutMs ?? 30_000);
     onMessage = (m) => {
       clearTimeout(t);
       if (m.type === MON.SPAWNED) resolve(m.payload.readUInt32LE(0));
@@ -120,7 +142,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
     const fromFile = async (fallback?: ExitStatus) => {
       const st = await readExitFile(paths.exit).catch(() => undefined);
       if (st ?? fallback) resolve((st ?? fallback)!);
-      else reject(new BerthError('Internal', `monitor ${child.pid} ended without writing ${paths.exit}`));
+      else reject(new BerthError('Internal', `monitor ${monitorPid} ended without writing ${paths.exit}`));
     };
     onMessage = (m) => {
       if (m.type !== MON.EXITED) return;
@@ -133,7 +155,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   exited.catch(() => { /* callers that await it see the error; nobody else must crash on it */ });
 
   return {
-    monitorPid: child.pid!,
+    monitorPid,
     childPid,
     paths,
     sockets,
@@ -146,7 +168,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
     close() { closedByUs = true; sock.destroy(); },
     abort() {
       closedByUs = true;
-      for (const pid of [childPid, child.pid!]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      for (const pid of [childPid, monitorPid]) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
       sock.destroy();
       for (const s of sockets) s?.destroy();
     },

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
 import type { Spec, State } from './spec-types.js';
-import { writeFileAtomicSync } from '../util/fs.js';
+import { replaceFileSync } from '../util/fs.js';
 import { privateDir, tightenDir } from '../util/dirs.js';
 
 export const DEFAULT_ROOT = '/run/berth/runtime';
@@ -49,7 +49,8 @@ export class StateStore {
   }
 
   save(r: ContainerRecord): void {
-    writeFileAtomicSync(path.join(this.dir(r.id), 'state.json'), JSON.stringify(r), 0o600);
+    // under /run: atomic against our own death, no fsync (see replaceFileSync)
+    replaceFileSync(path.join(this.dir(r.id), 'state.json'), JSON.stringify(r), 0o600);
   }
 
   load(id: string): ContainerRecord {

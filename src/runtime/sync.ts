@@ -18,6 +18,7 @@ import { getSystemErrorMap } from 'node:util';
 import { BerthError, type ErrorKind } from '../errors.js';
 import { encodePlan, type Op } from './plan/encode.js';
 import { MSG } from './plan/tags.js';
+import { haveSpawner, spawnThroughSpawner } from './spawner.js';
 
 export const HELPER_PATH = process.env.BERTH_HELPER ?? fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
 
@@ -58,6 +59,12 @@ export function spawnHelper(mode: 'init' | 'ops', stdio: StdioOptions = ['ignore
     child.on('error', (e) => { error = e; resolve(-1); });
   });
   return { pid: child.pid ?? 0, socket: child.stdio[3] as Socket, exited, kill: (sig) => { child.kill(sig); }, error: () => error };
+}
+
+/** A helper someone else started (a monitor, the spawner): its sync socket closing is all we see of its end. */
+export function socketOnlyHelper(pid: number, socket: Socket): HelperProcess {
+  const exited = new Promise<number>((resolve) => { if (socket.destroyed) resolve(0); else socket.once('close', () => resolve(0)); });
+  return { pid, socket, exited, kill: (sig) => { try { process.kill(pid, sig); } catch { /* gone */ } } };
 }
 
 export class HelperSession {
@@ -150,7 +157,11 @@ function osSignal(sig: NodeJS.Signals): number {
 
 /** Runs host-side ops (mount, umount, mknod, setxattr, lchown) in one helper process. */
 export async function runHostOps(ops: Op[]): Promise<void> {
-  const s = HelperSession.spawn('ops', ops, ['ignore', 'ignore', 'inherit']);
+  // in berthd, through its spawner (no fork of the daemon: see spawner.ts); its answers carry any error
+  const viaSpawner = haveSpawner() ? await spawnThroughSpawner(HELPER_PATH, [HELPER_PATH, 'ops'], 1).catch(() => undefined) : undefined;
+  const s = viaSpawner
+    ? new HelperSession(ops, socketOnlyHelper(viaSpawner.pid, viaSpawner.sockets[0]!))
+    : HelperSession.spawn('ops', ops, ['ignore', 'ignore', 'inherit']);
   try {
     s.sendPlan();
     await s.expect(MSG.DONE, 'host ops');

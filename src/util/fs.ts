@@ -32,3 +32,20 @@ export function fsyncDir(dir: string): void {
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+
+/**
+ * temp + rename without fsync: a reader sees the old file or the new one, never half of one, even if we
+ * are killed — but not across a power loss. For files remade at every container start (hosts, resolv.conf)
+ * and for runtime state under /run, which a reboot empties anyway: there an fsync only costs (on a busy
+ * disk, 10-50 ms per container start in berthd's profile).
+ */
+export function replaceFileSync(file: string, data: string | Uint8Array, mode = 0o644): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -63,6 +63,31 @@ describe('monitor', { skip }, () => {
     await until('monitor exit', () => !alive(m.monitorPid));
   });
 
+  test('monitors come from the one spawner, not from a fork of ours; a dead spawner is replaced', async () => {
+    const ppid = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    const spawnerOf = (pid: number) => { const p = ppid(pid); return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[1] === 'spawner' ? p : 0; };
+    const one = await startMonitor({ dir: tmp(), tty: false, argv: sh('exit 0'), fds: ['pipe'], stdin: false });
+    const first = spawnerOf(one.monitorPid);
+    assert.ok(first > 0, `monitor ${one.monitorPid} is a child of ${ppid(one.monitorPid)}, not of a berth-helper spawner`);
+    assert.equal(ppid(first), process.pid);
+    one.containerPid(one.childPid);
+    assert.equal((await one.exited).exitCode, 0);
+    const two = await startMonitor({ dir: tmp(), tty: false, argv: sh('exit 4') });
+    assert.equal(spawnerOf(two.monitorPid), first, 'a second spawner was started');
+    two.containerPid(two.childPid);
+    assert.equal((await two.exited).exitCode, 4);
+    await until('monitors reaped by the spawner, no zombies', () => !fs.existsSync(`/proc/${two.monitorPid}`));
+    process.kill(first, 'SIGKILL');
+    await until('spawner gone', () => !alive(first));
+    // the request that finds it dead is started directly; the one after it by a new spawner
+    for (let i = 0; i < 2; i++) {
+      const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('echo again') });
+      m.containerPid(m.childPid);
+      assert.equal((await m.exited).exitCode, 0);
+      assert.deepEqual((await entries(m.paths.log)).map((e) => e.line), ['again\n']);
+    }
+  });
+
   test('a child killed by SIGKILL exits 137 with signal 9', async () => {
     const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('kill -9 $$') });
     m.containerPid(m.childPid);

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ATTACH, FrameReader, LOG_LINE_MAX, MON, attachFrame, parseLogLine, readLog, startMonitor, timeNs } from '../../src/monitor/index.js';
 import { encodeSpawn, FIRST_PASSED_FD } from '../../src/monitor/protocol.js';
+import { SPAWNER, SPAWNER_MAX_SOCKS } from '../../src/runtime/spawner.js';
 
 const native = (f: string) => fs.readFileSync(fileURLToPath(new URL(`../../../native/${f}`, import.meta.url)), 'utf8');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mon-'));
@@ -20,6 +21,14 @@ test('message and frame numbers match native/monitor.h', () => {
   assert.equal((h.match(/\bATTACH_[A-Z_]+ = \d+,/g) ?? []).length, Object.keys(ATTACH).length, 'monitor.h has frames TypeScript does not know');
   assert.match(h, new RegExp(`#define LOG_LINE_MAX ${LOG_LINE_MAX}\\b`));
   assert.match(h, new RegExp(`#define MON_FIRST_PASSED_FD ${FIRST_PASSED_FD}\\b`));
+});
+
+test('spawner message numbers match native/spawner.h', () => {
+  const h = native('spawner.h');
+  for (const [name, n] of Object.entries(SPAWNER)) assert.match(h, new RegExp(`SPAWNER_${name} = ${n},`));
+  assert.equal((h.match(/\bSPAWNER_[A-Z]+ = \d+,/g) ?? []).length, Object.keys(SPAWNER).length, 'spawner.h has messages TypeScript does not know');
+  assert.match(h, new RegExp(`#define SPAWNER_MAX_SOCKS ${SPAWNER_MAX_SOCKS}\\b`));
+  assert.match(h, /#define SPAWNER_TOKEN 16\b/);
 });
 
 test('SPAWN encoding and attach frames', () => {
