@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import { BerthError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import {
-  checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planPool, planRuleset, pickAddress,
+  checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planDetach, planPool, planRuleset, pickAddress,
   type Network,
 } from './plan.js';
+import { NetHelper } from './net-helper.js';
 import type { ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 
 export interface NetworkManagerOptions {
@@ -139,6 +140,7 @@ export class NetworkManager implements ContainerNetworks {
   private s: StoreFile = { networks: [], endpoints: [] };
   private queue: Promise<unknown> = Promise.resolve();
   private readonly extras = new Map<string, string[]>();
+  private readonly net = new NetHelper();
   readonly bridgeName: string;
   readonly table: string;
   readonly bridgePrefix: string;
@@ -394,15 +396,16 @@ export class NetworkManager implements ContainerNetworks {
       try {
         // the first network that leads out carries the default route (docker: the first connected)
         const routed = mine.some((e) => !this.s.networks.find((x) => x.id === e.networkId)?.internal);
-        const p = planAttach(asPlanNetwork(n), { containerId: container.id, pid: container.pid, address, hostVeth: ep.hostVeth, ifname: ep.ifname, mac: ep.macAddress, defaultRoute: !routed });
-        await ipBatch(p.host).catch(async (e: Error) => {
+        const ops = planAttach(asPlanNetwork(n), { containerId: container.id, pid: container.pid, address, hostVeth: ep.hostVeth, ifname: ep.ifname, mac: ep.macAddress, defaultRoute: !routed });
+        const t0 = performance.now();
+        await this.net.run(ops).catch(async (e: Error) => {
           // someone deleted the bridge under us: make it again, once
-          if (!/Cannot find device|does not exist/.test(e.message)) throw e;
+          if (!new RegExp(`no device ${n.bridge}:`).test(e.message)) throw e;
           await this.unlink(ep);
           await this.ensureBridge(n, false);
-          await ipBatch(p.host);
+          await this.net.run(ops);
         });
-        await ipBatch(p.netns, container.pid);
+        this.o.debug?.(`network ${n.id}: container ${container.id}: veth, address and route in ${(performance.now() - t0).toFixed(1)} ms`);
       } catch (e) {
         await this.unlink(ep);
         this.s.endpoints = this.s.endpoints.filter((x) => x !== ep);
@@ -474,11 +477,14 @@ export class NetworkManager implements ContainerNetworks {
 
   /** Deleting the host end removes the pair; gone already (the netns died with the container) is fine. */
   private async unlink(ep: EndpointRecord): Promise<void> {
-    // the usual case after an exit: the netns went and took the pair along; no need to spawn ip (slow here)
+    // the usual case after an exit: the netns went and took the pair along
     if (!fs.existsSync(`/sys/class/net/${ep.hostVeth}`)) return;
-    await run('ip', ['link', 'del', ep.hostVeth]).catch((e: Error) => {
-      if (!/Cannot find device/.test(e.message)) this.o.log?.(`network ${ep.networkId}: ${e.message}`);
-    });
+    await this.net.run(planDetach(ep.hostVeth)).catch((e: Error) => this.o.log?.(`network ${ep.networkId}: ${e.message}`));
+  }
+
+  /** Stops the netlink server (the daemon's end; tests that open several managers). */
+  close(): void {
+    this.net.close();
   }
 }
 
