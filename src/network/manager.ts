@@ -13,7 +13,7 @@ import {
   type Network,
 } from './plan.js';
 import { NetHelper } from './net-helper.js';
-import type { ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
+import type { AttachingContainer, ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 
 export interface NetworkManagerOptions {
   root: string;
@@ -371,7 +371,7 @@ export class NetworkManager implements ContainerNetworks {
     return gone;
   }
 
-  attach(ref: string, container: { id: string; name: string; pid: number }, req: EndpointRequest = {}): Promise<Endpoint> {
+  attach(ref: string, container: AttachingContainer, req: EndpointRequest = {}): Promise<Endpoint> {
     return this.locked(async () => {
       const n = this.find(ref);
       if (n.driver === 'host') throw new BerthError('PermissionDenied', 'container cannot be disconnected from host network or connected to host network');
@@ -389,6 +389,7 @@ export class NetworkManager implements ContainerNetworks {
         aliases: [...new Set(req.aliases ?? [])], ipv4Address: address, prefixLen: parseCidr(pool.subnet).prefix, gateway: pool.gateway,
         macAddress: req.macAddress ? checkMac(req.macAddress) : macFor(address),
         ifname: nextIfname(mine.map((e) => e.ifname)), hostVeth: `vb${endpointId.slice(0, 12)}`, pid: container.pid,
+        ...(container.dns?.length ? { dns: [...container.dns] } : {}),
       };
       // the lease is on disk before any link exists: a daemon killed in between leaves a record reconcile() clears
       this.s.endpoints.push(ep);
@@ -492,6 +493,6 @@ function endpointView(e: EndpointRecord): Endpoint {
   return {
     networkId: e.networkId, networkName: e.networkName, endpointId: e.endpointId, containerId: e.containerId, containerName: e.containerName,
     aliases: [...e.aliases], ipv4Address: e.ipv4Address, prefixLen: e.prefixLen, gateway: e.gateway, macAddress: e.macAddress,
-    hostVeth: e.hostVeth,
+    hostVeth: e.hostVeth, ...(e.dns ? { dns: [...e.dns] } : {}),
   };
 }
