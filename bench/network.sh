@@ -8,6 +8,8 @@
 # Everything runs inside a network namespace of its own: both engines start from the same empty stack and
 # the host's bridges, iptables and nft rules are never touched. wrk rounds alternate between the engines and
 # the medians are compared: a 2-core box shared with other work is noisy.
+# Besides the text, one BENCH line per measure for bench/all.sh; the network step is also read from
+# berthd's --debug timing of each start (the end-to-end difference is noisy on a shared box).
 # As root: bash bench/network.sh [RUNS] [SECONDS per wrk run] [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,7 +52,8 @@ start_dockerd() { # $@: extra flags
 stop_dockerd() { kill "$DOCKERD"; wait "$DOCKERD" 2>/dev/null || true; DOCKERD=; }
 for _ in $(seq 50); do [ -S "$WORK/containerd/sock" ] && break; sleep 0.2; done
 start_dockerd # docker0 and iptables as users have them; berthd comes second and picks a subnet beside docker0's
-inns node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
+# --debug: berthd logs how long each container's network plan took (the step this bench is about)
+inns node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" --debug >"$WORK/berthd.log" 2>&1 &
 for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
 
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
@@ -100,6 +103,13 @@ const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 for (const k of Object.keys(m)) console.log(`${k.padEnd(16)} run --rm true  median ${m[k].toFixed(1)} ms`);
 const b = m["berthd bridge"] - m["berthd none"], d = m["dockerd bridge"] - m["dockerd none"];
 console.log(`bridge adds: berthd ${b.toFixed(1)} ms, dockerd ${d.toFixed(1)} ms (berthd/dockerd ${(b / d).toFixed(2)}x; goals: < 20 ms and < 0.5x)`);
+const steps = fs.readFileSync(process.argv[3], "utf8").split("\n").map((l) => / veth, address and route in ([\d.]+) ms/.exec(l)).filter(Boolean).map((m) => +m[1]);
+const q = (xs, f) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(f * s.length))]; };
+if (steps.length) console.log(`berthd network step (its --debug timing) over ${steps.length} starts: median ${q(steps, 0.5).toFixed(1)} ms, p90 ${q(steps, 0.9).toFixed(1)} ms, max ${Math.max(...steps).toFixed(1)} ms`);
+const bench = (...f) => console.log(["BENCH", ...f].join("\t"));
+bench("network: bridge set-up per run --rm (bridge - none)", b.toFixed(1), "abs", 1, "ms", "<=20");
+bench("network: bridge set-up per run --rm vs dockerd (bridge - none)", b.toFixed(1), "dockerd", d.toFixed(1), "ms", "<=0.5");
+if (steps.length) bench("network: berthd network step, median (debug timing)", q(steps, 0.5).toFixed(1), "abs", 1, "ms", "<=20");
 const samples = {};
 for (const l of fs.readFileSync(process.argv[2], "utf8").trim().split("\n")) { const [k, a, b, c] = l.split(" "); (samples[k] ??= []).push({ t1: +a, t16: +b, c: +c }); }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -110,4 +120,7 @@ const ratio = (a, b, what) => `${what}: throughput ${(a.t1 / b.t1).toFixed(2)}x 
 console.log(ratio(w.berthd, w.dockerd, "berthd/dockerd (dockerd through docker-proxy; goal: throughput >= 1x)"));
 console.log(ratio(w.berthd, w["dockerd-no-proxy"], "berthd/dockerd --userland-proxy=false (DNAT both)"));
 console.log(ratio(w["dockerd-no-proxy"], w.dockerd, "dockerd DNAT/proxy"));
-' "$WORK/start.json" "$WORK/wrk.txt"
+bench("network: published port 127.0.0.1 throughput, 1 MiB responses", mib(w.berthd.t1), "dockerd", mib(w.dockerd.t1), "MiB/s", ">=1");
+bench("network: published port 127.0.0.1 throughput, 16 MiB responses", mib(w.berthd.t16), "dockerd", mib(w.dockerd.t16), "MiB/s", ">=1");
+bench("network: published port 127.0.0.1 connection rate", w.berthd.c.toFixed(0), "dockerd", w.dockerd.c.toFixed(0), "conn/s", ">=1");
+' "$WORK/start.json" "$WORK/wrk.txt" "$WORK/berthd.log"

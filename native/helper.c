@@ -2,6 +2,8 @@
  *   berth-helper init          read PLAN on fd 3, run it (clone into namespaces, set up, exec)
  *   berth-helper ops           read PLAN on fd 3, run host-side ops (mount, mknod, xattr), answer DONE
  *   berth-helper spawner ADDR  fork and exec what the daemon asks on fd 3 (spawner.h)
+ *   berth-helper net           stays: for each PLAN on fd 3 a forked child runs the (netlink) ops and
+ *                              answers DONE or ERROR; ends when fd 3 closes
  *   berth-helper --decode-plan read raw plan records on stdin, print them; no syscall made */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "helper.h"
 #include "spawner.h"
@@ -197,6 +200,43 @@ static int decode_plan(void)
 	return 0;
 }
 
+/* One process for the daemon's life, so a container's network costs no exec: each plan runs in a fork,
+ * where a SETNS or a bail() ends with the fork and the server stays as it was. */
+static int net_server(void)
+{
+	uint32_t type, n;
+	uint8_t *p;
+	while (recv_msg(&type, &p, &n) == 0) {
+		if (type != MSG_PLAN)
+			bail_errno(EPROTO, "expected PLAN, got message %u", type);
+		pid_t pid = fork();
+		if (pid < 0)
+			bail("fork");
+		if (pid == 0) {
+			struct op *ops;
+			size_t nops;
+			if (parse_plan(p, n, &ops, &nops) < 0) {
+				cur_op = (long)nops;
+				bail_errno(EINVAL, "malformed plan record");
+			}
+			run_ops(ops, nops);
+			send_msg(MSG_DONE, NULL, 0);
+			_exit(0);
+		}
+		free(p);
+		int st;
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				bail("wait for plan %d", (int)pid);
+		if (WIFSIGNALED(st)) {
+			cur_op = -1;
+			errno = EINTR;
+			send_msg(MSG_ERROR, "\x04\0\0\0\xff\xff\xff\xffplan process killed", 28);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t len, nops;
@@ -209,8 +249,10 @@ int main(int argc, char **argv)
 		return monitor_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "spawner") == 0)
 		return spawner_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "net") == 0)
+		return net_server();
 	if (argc < 2 || (strcmp(argv[1], "init") != 0 && strcmp(argv[1], "ops") != 0)) {
-		fprintf(stderr, "usage: berth-helper init|ops|monitor|spawner|--decode-plan (run by berth, not by hand)\n");
+		fprintf(stderr, "usage: berth-helper init|ops|net|monitor|spawner|--decode-plan (run by berth, not by hand)\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "init") == 0)

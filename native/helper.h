@@ -49,6 +49,9 @@ __attribute__((noreturn, format(printf, 2, 3))) void bail_errno(int err, const c
 /* ops.c */
 void run_ops(struct op *ops, size_t n);
 
+/* netlink.c: 1 when op is a network op (and ran), 0 when it is not one */
+int run_net_op(const struct op *op);
+
 /* wait.c */
 __attribute__((noreturn)) void wait_child(pid_t child, int relay_sock);
 int send_fd(int sock, int fd, const char *name);

@@ -578,7 +578,8 @@ static void run_op(const struct op *op)
 		break;
 	}
 	default:
-		bail_errno(EINVAL, "op %u cannot run here", op->tag);
+		if (!run_net_op(op))
+			bail_errno(EINVAL, "op %u cannot run here", op->tag);
 	}
 }
 

@@ -54,6 +54,11 @@ static const struct op_format formats[] = {
 	[OP_LCHOWN] = {"LCHOWN", "u:uid u:gid u:inroot s:path"},
 	[OP_BPF_DEVICES] = {"BPF_DEVICES", "s:cgroup r:insns"},
 	[OP_CHROOT] = {"CHROOT", "s:path"},
+	[OP_VETH] = {"VETH", "s:name s:peer s:master u:mtu u:nspid b:mac"},
+	[OP_LINK_UP] = {"LINK_UP", "s:name"},
+	[OP_LINK_DEL] = {"LINK_DEL", "u:optional s:name"},
+	[OP_ADDR_ADD] = {"ADDR_ADD", "s:dev u:address u:prefix u:broadcast"},
+	[OP_ROUTE_ADD] = {"ROUTE_ADD", "s:dev u:dst u:prefix u:gateway"},
 };
 
 const struct op_format *op_format(uint32_t tag)

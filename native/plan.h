@@ -50,6 +50,12 @@ enum plan_tag {
 	OP_LCHOWN = 42,       /* u32 uid, u32 gid, u32 inroot, str path */
 	OP_BPF_DEVICES = 43,  /* str cgroup dir, bytes: eBPF insns of a BPF_PROG_TYPE_CGROUP_DEVICE program to attach */
 	OP_CHROOT = 44,       /* str path: chroot there and chdir / (a container without a mount namespace) */
+	/* network ops (netlink.c), in the namespace the last SETNS chose */
+	OP_VETH = 45,         /* str name, str peer, str master, u32 mtu, u32 peer netns pid, bytes mac */
+	OP_LINK_UP = 46,      /* str name */
+	OP_LINK_DEL = 47,     /* u32 optional, str name */
+	OP_ADDR_ADD = 48,     /* str dev, u32 address, u32 prefix, u32 broadcast */
+	OP_ROUTE_ADD = 49,    /* str dev, u32 dst, u32 prefix, u32 gateway */
 };
 
 #endif

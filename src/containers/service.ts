@@ -305,7 +305,7 @@ export class Containers implements ContainerService {
       // the network is in place before the go-ahead: the user's process never sees a netns without it
       if (this.o.networks && c.config.networks) {
         made.networked = true;
-        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid }, this.withHostnameAlias(c, name, req));
+        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid, dns: c.config.host.dns }, this.withHostnameAlias(c, name, req));
         this.writeHosts(c);
         await this.publishPorts(c);
       }
@@ -496,7 +496,7 @@ export class Containers implements ContainerService {
     const clean = cleanRequest(req);
     n.checkRequest(net.id, clean);
     const running = c.state.status === 'running' || c.state.status === 'paused';
-    if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid }, this.withHostnameAlias(c, net.name, clean));
+    if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid, dns: c.config.host.dns }, this.withHostnameAlias(c, net.name, clean));
     c.config.networks = { ...(c.config.networks ?? {}), [net.name]: clean };
     this.save(c);
     if (running) this.writeHosts(c);

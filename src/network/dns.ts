@@ -157,8 +157,11 @@ export interface DnsServerOptions {
   /** 53; tests use 0 (an ephemeral port; see `port`) */
   port?: number;
   names: Names;
-  /** the host's resolvers, asked at each forwarded query; none (or an internal network) means SERVFAIL */
-  upstreams: () => Upstream[];
+  /**
+   * The resolvers asked for a forwarded query of `client` (its --dns servers, else the host's); none (or an
+   * internal network) means SERVFAIL.
+   */
+  upstreams: (client: string) => Upstream[];
   upstreamTimeoutMs?: number;
   /**
    * Which clients are served. The server listens on a host address, which containers of other networks
@@ -188,7 +191,7 @@ export class DnsServer {
     udp.on('error', (e) => this.o.log?.(`dns ${this.o.address}: udp: ${e.message}`));
     udp.on('message', (m, rinfo) => {
       if (this.o.allow && !this.o.allow(rinfo.address)) return; // dropped: no answer to send anywhere
-      void this.handle(m, 'udp').then((r) => { if (r && this.udp === udp) udp.send(r, rinfo.port, rinfo.address); });
+      void this.handle(m, 'udp', rinfo.address).then((r) => { if (r && this.udp === udp) udp.send(r, rinfo.port, rinfo.address); });
     });
     this.udp = udp;
     // TCP on the same port UDP got (an ephemeral one in tests)
@@ -238,7 +241,7 @@ export class DnsServer {
       buf = buf.subarray(2 + len);
       busy = true;
       s.pause();
-      void this.handle(Buffer.from(msg), 'tcp').then((r) => {
+      void this.handle(Buffer.from(msg), 'tcp', s.remoteAddress ?? '').then((r) => {
         if (!r) { s.destroy(); return; } // malformed: drop the connection
         const hdr = Buffer.alloc(2);
         hdr.writeUInt16BE(r.length);
@@ -256,14 +259,14 @@ export class DnsServer {
     });
   }
 
-  private async handle(msg: Buffer, via: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  private async handle(msg: Buffer, via: 'udp' | 'tcp', client: string): Promise<Buffer | undefined> {
     let a: Buffer | 'forward' | undefined;
     try { a = answer(msg, this.o.names); } catch (e) {
       this.o.log?.(`dns ${this.o.address}: ${(e as Error).message}`);
       return failure(msg, RCODE.SERVFAIL);
     }
     if (a !== 'forward') return a;
-    const ups = this.o.upstreams().filter((u) => !(u.host === this.o.address && u.port === this.port));
+    const ups = this.o.upstreams(client.replace(/^::ffff:/, '')).filter((u) => !(u.host === this.o.address && u.port === this.port));
     if (ups.length === 0 || this.pending >= MAX_PENDING) return failure(msg, RCODE.SERVFAIL);
     this.pending++;
     try {
@@ -332,7 +335,7 @@ export class DnsServers {
       // Internal networks have no way out: their server answers its own names and forwards nothing
       const server = new DnsServer({
         address, port: this.o.port, names: namesOf(n.name, () => this.o.endpoints(n.id)), allow: inSubnets(n),
-        upstreams: n.internal ? () => [] : this.o.upstreams, log: this.o.log,
+        upstreams: n.internal ? () => [] : (client) => this.upstreamsOf(n.id, client), log: this.o.log,
       });
       try {
         await server.start();
@@ -342,6 +345,12 @@ export class DnsServers {
         this.o.log?.(`dns: network ${n.name}: listen on ${address}: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** docker's ExtDNS: a container started with --dns has its queries forwarded there, not to the host's. */
+  private upstreamsOf(networkId: string, client: string): Upstream[] {
+    const dns = this.o.endpoints(networkId).find((e) => e.ipv4Address === client)?.dns;
+    return dns?.length ? dns.map((host) => ({ host, port: 53 })) : this.o.upstreams();
   }
 
   /** The port a network's server listens on (tests), or undefined. */

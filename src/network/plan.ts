@@ -1,6 +1,7 @@
 // network/plan: pure planner for the default bridge network — subnets, IPAM, veth names and the
 // iproute2 / nft text that sets them up. Never touches fs, child_process or net: the executor applies it.
 import { BerthError } from '../errors.js';
+import type { Op } from '../runtime/plan/encode.js';
 
 /** A network is data, so user-defined networks later are just more of these. */
 export interface Network {
@@ -158,41 +159,38 @@ export function planRuleset(table: string, nets: Network[], extra: string[] = []
   return lines.join('\n') + '\n';
 }
 
-export interface AttachPlan {
-  /** `ip -batch` on the host */
-  host: string[];
-  /** `ip -batch` inside the container's netns (nsenter --net=/proc/<pid>/ns/net) */
-  netns: string[];
+/** CLONE_NEWNET: SETNS into a container's network namespace (runtime/linux.ts has the full table). */
+const CLONE_NEWNET = 0x40000000;
+
+function macBytes(mac: string): Buffer {
+  return Buffer.from(checkMac(mac).split(':').map((h) => parseInt(h, 16)));
 }
 
-/** Veth pair, one end moved into the container's netns and named eth0 (ethN), address, default route. */
-export function planAttach(net: Network, ep: Endpoint): AttachPlan {
+/**
+ * The ops (berth-helper net, netlink) that wire a container to a bridge: the veth pair made with its
+ * container end straight inside the container's netns under its final name, MAC and MTU, the host end
+ * up on the bridge; then, inside the netns, lo up, the address (with broadcast), the link up and the
+ * default route.
+ */
+export function planAttach(net: Network, ep: Endpoint): Op[] {
   const host = ep.hostVeth ?? vethName(ep.containerId);
-  const peer = `${host.slice(0, 13)}_c`;
   const ifname = ep.ifname ?? 'eth0';
-  const prefix = parseCidr(net.subnet).prefix;
+  const c = parseCidr(net.subnet);
   const route = ep.defaultRoute ?? !net.internal;
-  return {
-    host: [
-      `link add ${host} mtu ${net.mtu} type veth peer name ${peer} mtu ${net.mtu}`,
-      `link set ${host} master ${net.bridge}`,
-      `link set ${host} up`,
-      `link set ${peer} netns ${ep.pid}`,
-    ],
-    netns: [
-      `link set ${peer} name ${ifname}`,
-      `link set ${ifname} address ${ep.mac ?? macFor(ep.address)}`,
-      `addr add ${ep.address}/${prefix} dev ${ifname}`,
-      'link set lo up',
-      `link set ${ifname} up`,
-      ...(route && !net.internal ? [`route add default via ${net.gateway}`] : []),
-    ],
-  };
+  const broadcast = (c.base | (~mask(c.prefix) >>> 0)) >>> 0;
+  return [
+    { op: 'VETH', args: { name: host, peer: ifname, master: net.bridge, mtu: net.mtu, nspid: ep.pid, mac: macBytes(ep.mac ?? macFor(ep.address)) }, from: `veth ${host}` },
+    { op: 'SETNS', args: { nstype: CLONE_NEWNET, path: `/proc/${ep.pid}/ns/net` }, from: `network namespace of pid ${ep.pid}` },
+    { op: 'LINK_UP', args: { name: 'lo' }, from: 'lo' },
+    { op: 'ADDR_ADD', args: { dev: ifname, address: parseIp(ep.address), prefix: c.prefix, broadcast }, from: `address ${ep.address}/${c.prefix}` },
+    { op: 'LINK_UP', args: { name: ifname }, from: ifname },
+    ...(route && !net.internal ? [{ op: 'ROUTE_ADD', args: { dev: ifname, dst: 0, prefix: 0, gateway: parseIp(net.gateway) }, from: `default route via ${net.gateway}` } as Op] : []),
+  ];
 }
 
 /** Deleting the host end removes the pair; gone already (netns died with the container) is fine. */
-export function planDetach(ep: Pick<Endpoint, 'containerId'>): string[] {
-  return [`link del ${vethName(ep.containerId)}`];
+export function planDetach(hostVeth: string): Op[] {
+  return [{ op: 'LINK_DEL', args: { optional: 1, name: hostVeth }, from: `veth ${hostVeth}` }];
 }
 
 export function contains(c: Cidr, ip: number): boolean {

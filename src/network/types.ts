@@ -52,7 +52,11 @@ export interface Endpoint {
   gateway: string;
   macAddress: string;
   hostVeth?: string;             // the host end of its veth (published ports set hairpin on it)
+  dns?: string[];                // the container's --dns: where the embedded DNS server forwards its queries
 }
+
+/** The container an endpoint is made for; dns: its --dns servers (the embedded DNS server's upstreams for it). */
+export interface AttachingContainer { id: string; name: string; pid: number; dns?: string[] }
 
 export interface NetworkService {
   create(spec: CreateNetworkSpec): Promise<{ id: string; warning: string }>;
@@ -65,7 +69,7 @@ export interface NetworkService {
   /** Endpoints on a network (for inspect's Containers and the DNS server). */
   endpoints(ref: string): Endpoint[];
   /** Wires a running container's netns (pid) to the network; records the endpoint. */
-  attach(ref: string, container: { id: string; name: string; pid: number }, req: EndpointRequest): Promise<Endpoint>;
+  attach(ref: string, container: AttachingContainer, req: EndpointRequest): Promise<Endpoint>;
   /** Removes the container's link and lease on that network; safe when already gone. */
   detach(ref: string, containerId: string): Promise<void>;
   /** which firewall the rules go to, for `info` */

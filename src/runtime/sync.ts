@@ -47,9 +47,11 @@ export interface HelperProcess {
   exited: Promise<number>;
   kill(sig: NodeJS.Signals): void;
   error?: () => Error | undefined;
+  /** a helper that must not keep the daemon's event loop alive (the net server) */
+  unref?: () => void;
 }
 
-export function spawnHelper(mode: 'init' | 'ops', stdio: StdioOptions = ['ignore', 'inherit', 'inherit']): HelperProcess {
+export function spawnHelper(mode: 'init' | 'ops' | 'net', stdio: StdioOptions = ['ignore', 'inherit', 'inherit']): HelperProcess {
   const base = Array.isArray(stdio) ? [...stdio] : [stdio, stdio, stdio];
   base[3] = 'pipe'; // the sync socket; callers put extra fds (a console socket) at 4 and up
   const child: ChildProcess = spawn(HELPER_PATH, [mode], { stdio: base as StdioOptions });
@@ -58,7 +60,7 @@ export function spawnHelper(mode: 'init' | 'ops', stdio: StdioOptions = ['ignore
     child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? osSignal(sig) : 0)));
     child.on('error', (e) => { error = e; resolve(-1); });
   });
-  return { pid: child.pid ?? 0, socket: child.stdio[3] as Socket, exited, kill: (sig) => { child.kill(sig); }, error: () => error };
+  return { pid: child.pid ?? 0, socket: child.stdio[3] as Socket, exited, kill: (sig) => { child.kill(sig); }, error: () => error, unref: () => { child.unref(); (child.stdio[3] as Socket).unref(); } };
 }
 
 /** A helper someone else started (a monitor, the spawner): its sync socket closing is all we see of its end. */
@@ -76,7 +78,8 @@ export class HelperSession {
   readonly exited: Promise<number>;
   readonly pid: number;
 
-  constructor(readonly ops: Op[], private readonly proc: HelperProcess) {
+  /** ops: the plan being run, for error messages (the net server takes one plan after another) */
+  constructor(public ops: Op[], private readonly proc: HelperProcess) {
     this.pid = proc.pid;
     this.exited = proc.exited;
     this.sock = proc.socket;

@@ -1,10 +1,10 @@
-// network/plan: subnet choice, IPAM and the iproute2/nft text, asserted as data (no root).
+// network/plan: subnet choice, IPAM, the netlink ops and the iproute2/nft text, asserted as data (no root).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   allocate, bridgeNetwork, defaultPools, formatCidr, macFor, overlaps, parseCidr, pickSubnet,
   planAttach, planBridge, planDetach, planRuleset, reconcile, release, vethName,
-  checkIfname, checkMac, nextIfname, pickAddress, planPool,
+  checkIfname, checkMac, nextIfname, pickAddress, planPool, parseIp,
 } from '../../src/network/plan.js';
 
 test('pickSubnet: skips pools that overlap host routes (docker0 on 172.17/16), ignores the default route', () => {
@@ -51,19 +51,21 @@ test('plans: bridge, attach, detach, ruleset', () => {
     'link add berth0 type bridge', 'link set berth0 mtu 1450', 'addr replace 172.19.0.1/16 dev berth0', 'link set berth0 up',
   ]);
   const p = planAttach(net, { containerId: 'abcdef0123456789', pid: 42, address: '172.19.0.2' });
-  assert.ok(p.host.every((l) => !l.includes('eth0')));
-  assert.ok(p.host.includes('link set vbabcdef012345 master berth0'));
-  assert.ok(p.host.at(-1)!.endsWith('netns 42'));
-  assert.ok(p.netns.includes('addr add 172.19.0.2/16 dev eth0'));
-  assert.ok(p.netns.includes('route add default via 172.19.0.1'));
-  for (const l of [...p.host, ...p.netns]) for (const w of l.split(' ')) if (/^vb/.test(w)) assert.ok(w.length <= 15, w);
-  assert.deepEqual(planDetach({ containerId: 'abcdef0123456789' }), ['link del vbabcdef012345']);
+  // the pair is made with its container end already in pid 42's netns, named eth0, with docker's MAC
+  assert.deepEqual(p.map((o) => o.op), ['VETH', 'SETNS', 'LINK_UP', 'ADDR_ADD', 'LINK_UP', 'ROUTE_ADD']);
+  assert.deepEqual(p[0]!.args, { name: 'vbabcdef012345', peer: 'eth0', master: 'berth0', mtu: 1450, nspid: 42, mac: Buffer.from([2, 0x42, 172, 19, 0, 2]) });
+  assert.deepEqual(p[1]!.args, { nstype: 0x40000000, path: '/proc/42/ns/net' });
+  assert.deepEqual(p[3]!.args, { dev: 'eth0', address: parseIp('172.19.0.2'), prefix: 16, broadcast: parseIp('172.19.255.255') });
+  assert.deepEqual(p[4]!.args, { name: 'eth0' });
+  assert.deepEqual(p[5]!.args, { dev: 'eth0', dst: 0, prefix: 0, gateway: parseIp('172.19.0.1') });
+  assert.ok((p[0]!.args!.name as string).length <= 15);
+  assert.deepEqual(planDetach('vbabcdef012345'), [{ op: 'LINK_DEL', args: { optional: 1, name: 'vbabcdef012345' }, from: 'veth vbabcdef012345' }]);
   const rs = planRuleset('berth', [net]);
   assert.match(rs, /^table ip berth \{\}\ndelete table ip berth\n/);
   assert.match(rs, /ip saddr 172\.19\.0\.0\/16 oifname != "berth0" masquerade/);
   const internal = { ...net, internal: true };
   assert.doesNotMatch(planRuleset('berth', [internal]), /masquerade/);
-  assert.ok(!planAttach(internal, { containerId: 'x', pid: 1, address: '172.19.0.2' }).netns.some((l) => l.startsWith('route')));
+  assert.ok(!planAttach(internal, { containerId: 'x', pid: 1, address: '172.19.0.2' }).some((o) => o.op === 'ROUTE_ADD'));
 });
 
 test('planPool: given or picked subnet, checked against other networks and host routes; gateway and range inside', () => {
@@ -109,10 +111,9 @@ test('names and MACs: ethN in order, bridge names fit IFNAMSIZ, unicast MACs onl
 test('planAttach: a second network is eth1 with its own veth and no second default route', () => {
   const net = bridgeNetwork('alpha', 'br-a', parseCidr('10.5.0.0/24'), 1500);
   const p = planAttach(net, { containerId: 'c1', pid: 7, address: '10.5.0.9', hostVeth: 'vb0123456789ab', ifname: 'eth1', mac: '02:00:00:00:00:01', defaultRoute: false });
-  assert.ok(p.host.includes('link add vb0123456789ab mtu 1500 type veth peer name vb0123456789a_c mtu 1500'));
-  assert.ok(p.netns.includes('link set vb0123456789a_c name eth1'));
-  assert.ok(p.netns.includes('link set eth1 address 02:00:00:00:00:01'));
-  assert.ok(!p.netns.some((l) => l.startsWith('route')));
+  assert.deepEqual(p[0]!.args, { name: 'vb0123456789ab', peer: 'eth1', master: 'br-a', mtu: 1500, nspid: 7, mac: Buffer.from([2, 0, 0, 0, 0, 1]) });
+  assert.equal(p.find((o) => o.op === 'ADDR_ADD')!.args!.dev, 'eth1');
+  assert.ok(!p.some((o) => o.op === 'ROUTE_ADD'));
 });
 
 test('planRuleset: bridges isolated from each other, internal ones closed, extra chains kept in the table', () => {

@@ -49,6 +49,11 @@ export const OPS = {
   LCHOWN: [42, 'u:uid u:gid u:inroot s:path'],
   BPF_DEVICES: [43, 's:cgroup r:insns'],
   CHROOT: [44, 's:path'],
+  VETH: [45, 's:name s:peer s:master u:mtu u:nspid b:mac'],
+  LINK_UP: [46, 's:name'],
+  LINK_DEL: [47, 'u:optional s:name'],
+  ADDR_ADD: [48, 's:dev u:address u:prefix u:broadcast'],
+  ROUTE_ADD: [49, 's:dev u:dst u:prefix u:gateway'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OpName = keyof typeof OPS;
