@@ -3,7 +3,8 @@
 // the daemon never reads a user's ~/.docker/config.json (dockerd does not either).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Credentials } from '../registry/index.js';
-import { DEFAULT_DOMAIN } from '../registry/index.js';
+// reference.js, not the registry's index: the CLI's client imports this file and must not load the registry client
+import { DEFAULT_DOMAIN } from '../registry/reference.js';
 import type { AuthConfig } from './types.js';
 
 const current = new AsyncLocalStorage<AuthConfig | undefined>();

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // berth CLI entry: picks the command group and imports only its module, so start-up stays small.
-import { isBerthError } from '../errors.js';
 import { trace } from '../util/trace.js';
 
 trace('cli: loaded');
@@ -49,7 +48,7 @@ Commands without a daemon:
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    const msg = isBerthError(e) || e instanceof Error ? e.message : String(e);
+    const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`berth: ${msg}\n`);
     if (process.env.BERTH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;

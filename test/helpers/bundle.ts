@@ -8,7 +8,8 @@ import { defaultSpec } from '../../src/runtime/defaults.js';
 import type { Spec } from '../../src/runtime/spec-types.js';
 import { buildProbe, busyboxRootfs, copyRootfs } from './rootfs.js';
 
-export const BERTH = fileURLToPath(new URL('../../bin/cli/berth.js', import.meta.url));
+// the entry the installed `berth` runs (package.json bin): the fast path, handing other commands to berth.js
+export const BERTH = fileURLToPath(new URL('../../bin/cli/berth.cjs', import.meta.url));
 export const isRoot = process.getuid?.() === 0;
 
 export interface Result { code: number; stdout: string; stderr: string }

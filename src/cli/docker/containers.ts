@@ -6,11 +6,10 @@ import type * as net from 'node:net';
 import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '../../api/types.js';
 import { ApiError, demux, type Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
-import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
+import { familiarString, formatReference, parseReference, repoName } from '../../registry/reference.js';
 import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
-import { authFor } from './images.js';
 import { ago, humanSize, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 import { parseLogOpts, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
@@ -257,6 +256,8 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
 async function pullImage(c: Client, image: string, quiet: boolean): Promise<void> {
   const r = parseReference(image, false);
   const tag = r.digest ?? r.tag ?? 'latest';
+  // the credential store (child_process, os) loads only when run has to pull
+  const { authFor } = await import('./images.js');
   await c.pull(repoName(r), { tag, auth: authFor(image), onProgress: quiet ? undefined : progressPrinter(process.stderr) });
 }
 

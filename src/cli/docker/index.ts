@@ -2,50 +2,80 @@
 // rmi, save, load, import, login, logout, image …). Translation only: flags → API requests → docker's output.
 import { BerthError } from '../../errors.js';
 import { HelpRequested } from '../args.js';
-import { COMMANDS as HELP, formatHelp } from './help.js';
-import { compose, COMPOSE_GROUP } from '../../compose/cli.js';
 import { COMPOSE_HELP } from '../../compose/help.js';
 import { report, type Globals } from './connect.js';
-import * as ctr from './containers.js';
-import * as img from './images.js';
-import * as netw from './networks.js';
-import * as sys from './system.js';
-import { exec } from './exec.js';
-import * as st from './stats.js';
-import { VOLUME_SUB } from './volumes.js';
-import * as files from './filesystem.js';
-import { build, builderPrune } from './build.js';
+import { parseGlobals } from './globals.js';
+
+export { parseGlobals };
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
+/**
+ * A command whose module loads only when it runs: `berth ps` reads the container commands and the API
+ * client, never compose (yaml, ajv), tar, build or help text (issue 13: the CLI's own start-up time).
+ */
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => Cmd): Cmd {
+  return async (g, args) => pick(await load())(g, args);
+}
+const ctr = () => import('./containers.js');
+const img = () => import('./images.js');
+const netw = () => import('./networks.js');
+const sys = () => import('./system.js');
+const st = () => import('./stats.js');
+const files = () => import('./filesystem.js');
+const vol = () => import('./volumes.js');
+const exec = lazy(() => import('./exec.js'), (m) => m.exec);
+const build = lazy(() => import('./build.js'), (m) => m.build);
+const ps = lazy(ctr, (m) => m.ps);
+const rmi = lazy(img, (m) => m.rmi);
+const images = lazy(img, (m) => m.images);
+const netLs = lazy(netw, (m) => m.ls);
+const netRm = lazy(netw, (m) => m.rm);
+const volLs = lazy(vol, (m) => m.ls);
+const volRm = lazy(vol, (m) => m.rm);
+
 export const COMMANDS: Record<string, Cmd> = {
-  version: sys.version, info: sys.info, login: sys.login, logout: sys.logout, events: sys.events, system: sys.system,
-  run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
-  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, exec, port: ctr.port,
-  stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
-  cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit,
-  images: img.images, pull: img.pull, push: img.push, tag: img.tag, rmi: img.rmi, save: img.save, load: img.load, import: img.importImage, build,
+  version: lazy(sys, (m) => m.version), info: lazy(sys, (m) => m.info), login: lazy(sys, (m) => m.login), logout: lazy(sys, (m) => m.logout),
+  events: lazy(sys, (m) => m.events), system: lazy(sys, (m) => m.system),
+  run: lazy(ctr, (m) => m.run), create: lazy(ctr, (m) => m.create), start: lazy(ctr, (m) => m.start), stop: lazy(ctr, (m) => m.stop),
+  restart: lazy(ctr, (m) => m.restart), kill: lazy(ctr, (m) => m.kill), rm: lazy(ctr, (m) => m.rm), ps,
+  logs: lazy(ctr, (m) => m.logs), attach: lazy(ctr, (m) => m.attach), inspect: lazy(ctr, (m) => m.inspect), wait: lazy(ctr, (m) => m.wait),
+  rename: lazy(ctr, (m) => m.rename), exec, port: lazy(ctr, (m) => m.port),
+  stats: lazy(st, (m) => m.stats), top: lazy(st, (m) => m.top), pause: lazy(st, (m) => m.pause), unpause: lazy(st, (m) => m.unpause), update: lazy(st, (m) => m.update),
+  cp: lazy(files, (m) => m.cp), diff: lazy(files, (m) => m.diff), export: lazy(files, (m) => m.exportCmd), commit: lazy(files, (m) => m.commit),
+  images, pull: lazy(img, (m) => m.pull), push: lazy(img, (m) => m.push), tag: lazy(img, (m) => m.tag), rmi, save: lazy(img, (m) => m.save),
+  load: lazy(img, (m) => m.load), import: lazy(img, (m) => m.importImage), build,
 };
 
 const IMAGE_SUB: Record<string, Cmd> = {
-  ls: img.images, list: img.images, pull: img.pull, push: img.push, tag: img.tag, rm: img.rmi, remove: img.rmi,
-  save: img.save, load: img.load, import: img.importImage, build, inspect: img.inspect, history: img.history, prune: img.prune,
+  ls: images, list: images, pull: COMMANDS.pull!, push: COMMANDS.push!, tag: COMMANDS.tag!, rm: rmi, remove: rmi,
+  save: COMMANDS.save!, load: COMMANDS.load!, import: COMMANDS.import!, build, inspect: lazy(img, (m) => m.inspect), history: lazy(img, (m) => m.history),
+  prune: lazy(img, (m) => m.prune),
 };
-COMMANDS.history = img.history;
+COMMANDS.history = IMAGE_SUB.history!;
 
 const CONTAINER_SUB: Record<string, Cmd> = {
-  run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, remove: ctr.rm,
-  ls: ctr.ps, list: ctr.ps, ps: ctr.ps, logs: ctr.logs, attach: ctr.attach, inspect: (g, a) => ctr.inspect(g, ['--type', 'container', ...a]),
-  wait: ctr.wait, rename: ctr.rename, exec, port: ctr.port,
-  stats: st.stats, top: st.top, pause: st.pause, unpause: st.unpause, update: st.update,
-  cp: files.cp, diff: files.diff, export: files.exportCmd, commit: files.commit, prune: files.containerPrune,
+  run: COMMANDS.run!, create: COMMANDS.create!, start: COMMANDS.start!, stop: COMMANDS.stop!, restart: COMMANDS.restart!, kill: COMMANDS.kill!,
+  rm: COMMANDS.rm!, remove: COMMANDS.rm!, ls: ps, list: ps, ps, logs: COMMANDS.logs!, attach: COMMANDS.attach!,
+  inspect: lazy(ctr, (m) => (g, a) => m.inspect(g, ['--type', 'container', ...a])),
+  wait: COMMANDS.wait!, rename: COMMANDS.rename!, exec, port: COMMANDS.port!,
+  stats: COMMANDS.stats!, top: COMMANDS.top!, pause: COMMANDS.pause!, unpause: COMMANDS.unpause!, update: COMMANDS.update!,
+  cp: COMMANDS.cp!, diff: COMMANDS.diff!, export: COMMANDS.export!, commit: COMMANDS.commit!, prune: lazy(files, (m) => m.containerPrune),
 };
 /** Commands with subcommands (`berth image ls`); `system` dispatches its own. */
 const NETWORK_SUB: Record<string, Cmd> = {
-  create: netw.create, ls: netw.ls, list: netw.ls, inspect: netw.inspect, rm: netw.rm, remove: netw.rm, prune: netw.prune,
-  connect: netw.connectCmd, disconnect: netw.disconnect,
+  create: lazy(netw, (m) => m.create), ls: netLs, list: netLs, inspect: lazy(netw, (m) => m.inspect), rm: netRm, remove: netRm,
+  prune: lazy(netw, (m) => m.prune), connect: lazy(netw, (m) => m.connectCmd), disconnect: lazy(netw, (m) => m.disconnect),
 };
-export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, network: NETWORK_SUB, volume: VOLUME_SUB, compose: COMPOSE_GROUP, builder: { prune: builderPrune } };
+const VOLUME_SUB: Record<string, Cmd> = {
+  create: lazy(vol, (m) => m.create), ls: volLs, list: volLs, inspect: lazy(vol, (m) => m.inspect), rm: volRm, remove: volRm,
+  prune: lazy(vol, (m) => m.prune),
+};
+// compose's subcommands are named by its help entries ("compose up" …): its code (yaml, ajv) loads only when used
+const compose = lazy(() => import('../../compose/cli.js'), (m) => m.compose);
+const COMPOSE_SUB: Record<string, Cmd> = Object.fromEntries(Object.keys(COMPOSE_HELP).filter((k) => k.startsWith('compose '))
+  .map((k) => [k.slice(8), (g: Globals, a: string[]) => compose(g, [k.slice(8), ...a])]));
+export const GROUPS: Record<string, Record<string, Cmd>> = { image: IMAGE_SUB, container: CONTAINER_SUB, network: NETWORK_SUB, volume: VOLUME_SUB, compose: COMPOSE_SUB, builder: { prune: lazy(() => import('./build.js'), (m) => m.builderPrune) } };
 for (const [name, subs] of Object.entries(GROUPS)) {
   COMMANDS[name] = (g, args) => {
     const [sub, ...rest] = args;
@@ -56,7 +86,13 @@ for (const [name, subs] of Object.entries(GROUPS)) {
 }
 // compose takes its own options (-f, -p …) before the subcommand, so it dispatches itself
 COMMANDS.compose = compose;
-Object.assign(HELP, COMPOSE_HELP);
+
+/** The help words: the docker commands' and compose's, loaded only to print help. */
+async function helpText(): Promise<typeof import('./help.js')> {
+  const h = await import('./help.js');
+  Object.assign(h.COMMANDS, COMPOSE_HELP);
+  return h;
+}
 const SYSTEM_SUBS = ['df', 'info', 'events', 'prune'];
 
 /** The name help is filed under: the command, with its subcommand for groups. */
@@ -69,20 +105,6 @@ function helpName(cmd: string, args: string[]): { name: string; subs: string[] }
 
 /** The docker-grammar command names this module serves (for berth's dispatcher). */
 export const COMMAND_NAMES = Object.keys(COMMANDS);
-
-/** Global options before the command: -H/--host. Returns the globals and the rest. */
-export function parseGlobals(argv: string[]): { g: Globals; rest: string[] } {
-  const g: Globals = {};
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-H' || a === '--host') { g.host = argv[++i]; continue; }
-    if (a.startsWith('--host=')) { g.host = a.slice(7); continue; }
-    if (a.startsWith('-H') && a.length > 2) { g.host = a.slice(2).replace(/^=/, ''); continue; }
-    break;
-  }
-  return { g, rest: argv.slice(i) };
-}
 
 /** For contrib/completion/berth.bash: `__complete commands` and `__complete subcommands GROUP`, one per line. */
 function complete(args: string[]): number {
@@ -104,11 +126,11 @@ export async function main(argv: string[]): Promise<number> {
   const { name, subs } = helpName(cmd!, args);
   // a group's own --help (`berth image --help`) lists its subcommands
   if (subs.length && (args.length === 0 || args[0] === '--help')) {
-    process.stdout.write(formatHelp(name, {}, subs));
+    process.stdout.write((await helpText()).formatHelp(name, {}, subs));
     return args.length === 0 ? 1 : 0;
   }
   try { return await f(g, args); } catch (e) {
-    if (e instanceof HelpRequested) { process.stdout.write(formatHelp(name, e.specs)); return 0; }
+    if (e instanceof HelpRequested) { process.stdout.write((await helpText()).formatHelp(name, e.specs)); return 0; }
     return report(e);
   }
 }

@@ -21,7 +21,7 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, str
   return out;
 }
 
-const create: Cmd = async (g, args) => {
+export const create: Cmd = async (g, args) => {
   const p = parseFlags(args, { driver: { short: 'd', type: 'string' }, label: { type: 'list' }, opt: { short: 'o', type: 'list' }, name: { type: 'string' } });
   if (p.positionals.length > 1) throw new BerthError('InvalidArgument', '"volume create" requires at most 1 argument');
   const name = p.positionals[0] ?? (p.flags.name as string | undefined) ?? '';
@@ -38,7 +38,7 @@ const create: Cmd = async (g, args) => {
 
 const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', CreatedAt: 'CREATED', Links: 'LINKS', Size: 'SIZE' };
 
-const ls: Cmd = async (g, args) => {
+export const ls: Cmd = async (g, args) => {
   const p = parseFlags(args, { quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' }, cluster: { type: 'bool' } });
   if (p.positionals.length) throw new BerthError('InvalidArgument', '"volume ls" accepts no arguments');
   const c = connect(g);
@@ -55,7 +55,7 @@ const ls: Cmd = async (g, args) => {
   } finally { c.close(); }
 };
 
-const inspect: Cmd = async (g, args) => {
+export const inspect: Cmd = async (g, args) => {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume inspect" requires at least 1 argument');
   const c = connect(g);
@@ -72,7 +72,7 @@ const inspect: Cmd = async (g, args) => {
   return errs.length ? 1 : 0;
 };
 
-const rm: Cmd = async (g, args) => {
+export const rm: Cmd = async (g, args) => {
   const p = parseFlags(args, { force: { short: 'f', type: 'bool' } });
   if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume rm" requires at least 1 argument');
   const c = connect(g);
@@ -92,7 +92,7 @@ const rm: Cmd = async (g, args) => {
   return rc;
 };
 
-const prune: Cmd = async (g, args) => {
+export const prune: Cmd = async (g, args) => {
   const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
   if (!p.flags.force) {
     const what = p.flags.all ? 'all local volumes not used by at least one container' : 'anonymous local volumes not used by at least one container';
@@ -108,5 +108,3 @@ const prune: Cmd = async (g, args) => {
   } finally { c.close(); }
 };
 
-/** `volume SUBCOMMAND …` (registered as a group in cli/docker/index.ts) */
-export const VOLUME_SUB: Record<string, Cmd> = { create, ls, list: ls, inspect, rm, remove: rm, prune };

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// cli/fast: where the installed `berth` starts. It is built as one CommonJS file (no ESM loader, no chunks
+// to resolve) holding only the container commands users run most, the flag parser and the API client;
+// any other word, and every --help, hands over to the full entry (berth.js), which reads argv itself.
+// Measured in bench/cli.sh (issue 13): node's own start-up is most of what remains.
+import { HelpRequested } from './args.js';
+import { report, type Globals } from './docker/connect.js';
+import * as ctr from './docker/containers.js';
+import { exec } from './docker/exec.js';
+import { parseGlobals } from './docker/globals.js';
+
+type Cmd = (g: Globals, args: string[]) => Promise<number>;
+
+/** The same functions the full dispatcher (docker/index.ts) files under these names. */
+const FAST: Record<string, Cmd> = {
+  run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
+  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, port: ctr.port, exec,
+};
+
+/** Undefined: not ours; the full entry answers. */
+async function fast(argv: string[]): Promise<number | undefined> {
+  const { g, rest } = parseGlobals(argv);
+  const [cmd, ...args] = rest;
+  const f = cmd !== undefined && Object.hasOwn(FAST, cmd) ? FAST[cmd] : undefined;
+  if (!f) return undefined;
+  try { return await f(g, args); } catch (e) {
+    if (e instanceof HelpRequested) return undefined; // flags are checked before any request: nothing happened yet
+    return report(e);
+  }
+}
+
+fast(process.argv.slice(2)).then(
+  async (code) => {
+    if (code === undefined) await import('./berth.js');
+    else process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

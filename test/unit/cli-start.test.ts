@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// issue 13: what the installed `berth` loads before its first request decides its start-up time. These
+// check the loaded modules, never a timing: a slow module that creeps back into the start path fails here.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = path.join(root, (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin.berth!);
+
+/** Runs the installed entry with a preload that writes the Node modules loaded after start-up. */
+function loaded(args: string[]): Promise<{ modules: string[]; code: number; stdout: string; stderr: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-start-'));
+  const out = path.join(dir, 'modules');
+  const preload = path.join(dir, 'preload.cjs');
+  fs.writeFileSync(preload, `const base = new Set(process.moduleLoadList);
+process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.filter((m) => !base.has(m)).join('\\n')));`);
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-r', preload, bin, ...args], { env: { ...process.env, BERTH_HOST: `unix://${dir}/nosuch.sock` } }, (e, stdout, stderr) => {
+      const modules = fs.readFileSync(out, 'utf8').split('\n').map((l) => l.replace(/^NativeModule /, ''));
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve({ modules, code: typeof e?.code === 'number' ? e.code : 0, stdout, stderr });
+    });
+  });
+}
+
+test('the installed berth answers ps, run, exec, logs and inspect from one CommonJS file, without the ESM loader', async () => {
+  for (const words of [['ps'], ['run', '--rm', 'busybox', 'true'], ['exec', 'c', 'true'], ['logs', 'c'], ['inspect', 'c']]) {
+    const r = await loaded(words);
+    assert.match(r.stderr, /Cannot connect to the Berth daemon/, `${words.join(' ')} reached for the daemon`);
+    for (const slow of ['internal/modules/esm/loader', 'crypto', 'child_process', 'os', 'zlib', 'dgram']) {
+      assert.ok(!r.modules.includes(slow), `berth ${words.join(' ')} loads ${slow} before its first request`);
+    }
+  }
+});
+
+test('every other command and --help go on to the full entry, with its output', async () => {
+  const help = await loaded(['ps', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^\nUsage: {2}berth ps \[OPTIONS\]/);
+  const complete = await loaded(['__complete', 'subcommands', 'compose']);
+  assert.match(complete.stdout, /^up\ndown\n/);
+  const images = await loaded(['images']);
+  assert.match(images.stderr, /Cannot connect to the Berth daemon/);
+});
