@@ -19,6 +19,7 @@ type FromWorker =
 
 // compressed bytes posted and not yet taken by the worker: enough to keep it busy, little memory
 const WINDOW = 4 << 20;
+const BATCH = 512 << 10;
 
 /**
  * Decompresses and unpacks src (a layer blob as it arrives) into dir on a worker thread, then finishes
@@ -39,14 +40,26 @@ export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: st
     w.on('error', (e) => settle({ ok: false, err: e }));
     w.on('exit', (code) => settle({ ok: false, err: new BerthError('Internal', `layer unpack worker exited (${code})`) }));
   });
+  // network chunks are small: one message per BATCH bytes (a copy, as a chunk may share a pooled buffer)
+  let batch: Uint8Array[] = [];
+  let batchLen = 0;
+  const post = () => {
+    if (batchLen === 0) return;
+    w.postMessage({ chunk: batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchLen) } satisfies ToWorker);
+    inflight += batchLen;
+    batch = [];
+    batchLen = 0;
+  };
   try {
     for await (const c of src) {
       if (settled) break; // the worker failed (a bad tar): stop reading, the caller blames the blob if it is bad
-      inflight += c.length;
-      w.postMessage({ chunk: c } satisfies ToWorker); // a copy: the chunk may share a pooled buffer
+      batch.push(c);
+      batchLen += c.length;
+      if (batchLen < BATCH) continue;
+      post();
       while (inflight > WINDOW && !settled) await new Promise<void>((r) => { wake = r; });
     }
-    if (!settled) w.postMessage({ end: true } satisfies ToWorker);
+    if (!settled) { post(); w.postMessage({ end: true } satisfies ToWorker); }
     await finished;
   } finally {
     await w.terminate();
