@@ -65,7 +65,9 @@ export class Snapshotter {
     const tmp = path.join(this.tmpDir, `layer-${randomBytes(8).toString('hex')}`);
     fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true });
     try {
-      const r = await applyLayer(decompress(src), path.join(tmp, 'fs'), opts);
+      // on a worker thread unless the caller watches the bytes (only a thread of its own can call back)
+      const r = opts.onBytes || opts.chown !== undefined ? await applyLayer(decompress(src), path.join(tmp, 'fs'), opts)
+        : await (await import('./unpack-worker.js')).applyLayerInWorker(src, path.join(tmp, 'fs'));
       if (expectDiffId && r.diffId !== expectDiffId) {
         throw new BerthError('InvalidArgument', `layer ${chainId}: content digest ${r.diffId} does not match the diff ID ${expectDiffId}`);
       }

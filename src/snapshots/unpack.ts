@@ -15,8 +15,13 @@ import { TarParser } from './tar-reader.js';
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
 const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-// read once: lets the common file skip an fchmod when open(2)'s mode already survives the umask
-const UMASK = (() => { const u = process.umask(0o022); process.umask(u); return u; })();
+// lets the common file skip an fchmod when open(2)'s mode already survives the umask; read on the main
+// thread only (a worker may not call process.umask(mask)) and handed to workers
+let umaskCache: number | undefined;
+export function currentUmask(): number {
+  if (umaskCache === undefined) { const u = process.umask(0o022); process.umask(u); umaskCache = u; }
+  return umaskCache;
+}
 
 export interface UnpackResult { diffId: string; size: number; tarSize: number; entries: number }
 export interface UnpackOptions {
@@ -24,7 +29,12 @@ export interface UnpackOptions {
   chown?: boolean;
   /** called with uncompressed bytes consumed, for progress */
   onBytes?: (n: number) => void;
+  /** the process umask (default: read here; a worker thread must be told) */
+  umask?: number;
 }
+
+/** What is left of a layer after its entries are written: the helper's mknod/setxattr ops and the times set last. */
+export interface LayerTail { ops: Op[]; lateTimes: Array<[string, number]>; dirTimes: Array<[string, number]> }
 
 function breakout(name: string, why: string): BerthError {
   return new BerthError('InvalidArgument', `layer entry ${JSON.stringify(name)} ${why}`);
@@ -56,9 +66,9 @@ function checkWhiteout(h: TarHeader, base: string): void {
 
 class Unpacker {
   private readonly dirs = new Set<string>(['']);          // relative paths known to be real directories
-  private readonly dirTimes: Array<[string, number]> = [];
-  private readonly lateTimes: Array<[string, number]> = [];
-  private readonly ops: Op[] = [];
+  readonly dirTimes: Array<[string, number]> = [];
+  readonly lateTimes: Array<[string, number]> = [];
+  readonly ops: Op[] = [];
   private readonly setgidDirs = new Set<string>();
   private fd = -1;
   private cur: TarHeader | undefined;
@@ -66,7 +76,7 @@ class Unpacker {
   size = 0;
   entries = 0;
 
-  constructor(private readonly root: string, private readonly chown: boolean) {}
+  constructor(private readonly root: string, private readonly chown: boolean, private readonly umask: number) {}
 
   private abs(rel: string): string { return rel === '' ? this.root : path.join(this.root, rel); }
 
@@ -197,7 +207,7 @@ class Unpacker {
       // root creates files as 0:0 already, unless a setgid parent hands down its group
       const chown = this.chown && (h.uid !== 0 || h.gid !== 0 || this.setgidDirs.has(this.curParent));
       if (chown) fs.fchownSync(fd, h.uid, h.gid);
-      if (chown || (h.mode & UMASK) !== 0) fs.fchmodSync(fd, h.mode); // after chown, which clears setuid bits
+      if (chown || (h.mode & this.umask) !== 0) fs.fchmodSync(fd, h.mode); // after chown, which clears setuid bits
       fs.futimesSync(fd, h.mtime, h.mtime);
     } finally {
       fs.closeSync(fd);
@@ -208,16 +218,6 @@ class Unpacker {
   closeOpen(): void {
     if (this.fd >= 0) { try { fs.closeSync(this.fd); } catch { /* closing on error */ } this.fd = -1; }
   }
-
-  async finish(): Promise<void> {
-    if (this.ops.length) await runHostOps([{ op: 'ROOT', args: { path: this.root } }, ...this.ops]);
-    for (const [rel, t] of this.lateTimes) fs.lutimesSync(this.abs(rel), t, t);
-    // directories last and deepest first: creating children changed their mtimes
-    for (let i = this.dirTimes.length - 1; i >= 0; i--) {
-      const [rel, t] = this.dirTimes[i]!;
-      fs.lutimesSync(this.abs(rel), t, t);
-    }
-  }
 }
 
 /**
@@ -225,7 +225,17 @@ class Unpacker {
  * diffID. The caller owns dir and removes it on error: nothing here is published.
  */
 export async function applyLayer(src: AsyncIterable<Uint8Array>, dir: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
-  const u = new Unpacker(dir, opts.chown ?? process.getuid?.() === 0);
+  const { result, tail } = await writeLayer(src, dir, opts);
+  await finishLayer(dir, tail);
+  return result;
+}
+
+/**
+ * The entries of a layer, written into dir with plain syscalls (no helper, no process.umask(mask)), so
+ * it can run on a worker thread; finishLayer completes the tree.
+ */
+export async function writeLayer(src: AsyncIterable<Uint8Array>, dir: string, opts: UnpackOptions = {}): Promise<{ result: UnpackResult; tail: LayerTail }> {
+  const u = new Unpacker(dir, opts.chown ?? process.getuid?.() === 0, opts.umask ?? currentUmask());
   const hash = createHash('sha256');
   const parser = new TarParser(u);
   let tarSize = 0;
@@ -241,6 +251,20 @@ export async function applyLayer(src: AsyncIterable<Uint8Array>, dir: string, op
   } finally {
     u.closeOpen();
   }
-  await u.finish();
-  return { diffId: `sha256:${hash.digest('hex')}`, size: u.size, tarSize, entries: u.entries };
+  return {
+    result: { diffId: `sha256:${hash.digest('hex')}`, size: u.size, tarSize, entries: u.entries },
+    tail: { ops: u.ops, lateTimes: u.lateTimes, dirTimes: u.dirTimes },
+  };
+}
+
+/** Device nodes, whiteouts and xattrs through one helper run confined to dir, then the times they changed. */
+export async function finishLayer(dir: string, tail: LayerTail): Promise<void> {
+  const abs = (rel: string) => (rel === '' ? dir : path.join(dir, rel));
+  if (tail.ops.length) await runHostOps([{ op: 'ROOT', args: { path: dir } }, ...tail.ops]);
+  for (const [rel, t] of tail.lateTimes) fs.lutimesSync(abs(rel), t, t);
+  // directories last and deepest first: creating children changed their mtimes
+  for (let i = tail.dirTimes.length - 1; i >= 0; i--) {
+    const [rel, t] = tail.dirTimes[i]!;
+    fs.lutimesSync(abs(rel), t, t);
+  }
 }

@@ -1,0 +1,106 @@
+// snapshots/unpack-worker: a layer's decompression, diffID hash, tar parsing and file writes on a worker
+// thread. The daemon's loop keeps serving requests, and a pull's download (with the blob's own hash and
+// write) runs beside the unpack on the other core, as curl | gunzip | tar does. The helper's mknod and
+// setxattr run (finishLayer) stays on the main thread, which owns child processes.
+// Loaded only through import(): it starts workers from its own file (import.meta.url), which must stay
+// a module of its own in the esbuild bundle.
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { BerthError, isBerthError, type ErrorKind } from '../errors.js';
+import type { Op } from '../runtime/plan/encode.js';
+import { decompress } from './decompress.js';
+import { currentUmask, finishLayer, writeLayer, type LayerTail, type UnpackResult } from './unpack.js';
+
+interface Start { berthUnpack: true; dir: string; chown: boolean; umask: number }
+type ToWorker = { chunk: Uint8Array } | { end: true };
+type FromWorker =
+  | { ack: number }
+  | { done: UnpackResult; tail: LayerTail }
+  | { error: { kind?: ErrorKind; message: string; code?: string } };
+
+// compressed bytes posted and not yet taken by the worker: enough to keep it busy, little memory
+const WINDOW = 4 << 20;
+const BATCH = 512 << 10;
+
+/**
+ * Decompresses and unpacks src (a layer blob as it arrives) into dir on a worker thread, then finishes
+ * the tree here. Same result and errors as applyLayer(decompress(src), dir).
+ */
+export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: string, chown = process.getuid?.() === 0): Promise<UnpackResult> {
+  const start: Start = { berthUnpack: true, dir, chown, umask: currentUmask() };
+  const w = new Worker(new URL(import.meta.url), { workerData: start });
+  let inflight = 0;
+  let wake: (() => void) | undefined;
+  let settled: { ok: true; done: UnpackResult; tail: LayerTail } | { ok: false; err: Error } | undefined;
+  const finished = new Promise<void>((resolve) => {
+    const settle = (s: NonNullable<typeof settled>) => { settled ??= s; wake?.(); resolve(); };
+    w.on('message', (m: FromWorker) => {
+      if ('ack' in m) { inflight -= m.ack; wake?.(); } else if ('done' in m) settle({ ok: true, done: m.done, tail: m.tail });
+      else settle({ ok: false, err: rebuild(m.error) });
+    });
+    w.on('error', (e) => settle({ ok: false, err: e }));
+    w.on('exit', (code) => settle({ ok: false, err: new BerthError('Internal', `layer unpack worker exited (${code})`) }));
+  });
+  // network chunks are small: one message per BATCH bytes (a copy, as a chunk may share a pooled buffer)
+  let batch: Uint8Array[] = [];
+  let batchLen = 0;
+  const post = () => {
+    if (batchLen === 0) return;
+    w.postMessage({ chunk: batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchLen) } satisfies ToWorker);
+    inflight += batchLen;
+    batch = [];
+    batchLen = 0;
+  };
+  try {
+    for await (const c of src) {
+      if (settled) break; // the worker failed (a bad tar): stop reading, the caller blames the blob if it is bad
+      batch.push(c);
+      batchLen += c.length;
+      if (batchLen < BATCH) continue;
+      post();
+      while (inflight > WINDOW && !settled) await new Promise<void>((r) => { wake = r; });
+    }
+    if (!settled) { post(); w.postMessage({ end: true } satisfies ToWorker); }
+    await finished;
+  } finally {
+    await w.terminate();
+  }
+  const s = settled!;
+  if (!s.ok) throw s.err;
+  // structured clone turned the ops' Buffers into Uint8Arrays
+  const ops: Op[] = s.tail.ops.map((o) => ({ ...o, args: Object.fromEntries(Object.entries(o.args ?? {}).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.length) : v])) }) as Op);
+  await finishLayer(dir, { ...s.tail, ops });
+  return s.done;
+}
+
+function rebuild(e: { kind?: ErrorKind; message: string; code?: string }): Error {
+  if (e.kind) return new BerthError(e.kind, e.message);
+  return Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
+}
+
+/** The worker's side: chunks in through messages, acknowledged as the decompressor takes them. */
+function serve(start: Start): void {
+  const port = parentPort!;
+  const queue: Buffer[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  port.on('message', (m: ToWorker) => {
+    if ('chunk' in m) queue.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.length));
+    else ended = true;
+    wake?.();
+  });
+  async function* input(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const c = queue.shift();
+      if (c) { port.postMessage({ ack: c.length } satisfies FromWorker); yield c; continue; }
+      if (ended) return;
+      await new Promise<void>((r) => { wake = r; });
+      wake = undefined;
+    }
+  }
+  writeLayer(decompress(input()), start.dir, { chown: start.chown, umask: start.umask }).then(
+    ({ result, tail }) => port.postMessage({ done: result, tail } satisfies FromWorker),
+    (e: Error & { code?: string }) => port.postMessage({ error: { kind: isBerthError(e) ? e.kind : undefined, message: e.message, code: e.code } } satisfies FromWorker),
+  ).finally(() => port.close());
+}
+
+if (!isMainThread && (workerData as Partial<Start> | undefined)?.berthUnpack) serve(workerData as Start);
