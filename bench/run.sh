@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-20}
 WORK=$(mktemp -d /tmp/berth-bench-run-XXXX)
 BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
-berth="node $here/dist/bin/cli/berth.js"
+berth="node $here/dist/bin/cli/berth.cjs" # the installed entry (package.json bin)
 . "$here/bench/peers.sh"
 DOCKER_HOST=unix://$BS docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
 DOCKER_HOST=unix://$DS docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
