@@ -4,6 +4,7 @@
 // leaving nothing, and bad input refused with nothing created. Traffic stays on the test's own networks.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -192,6 +193,22 @@ services:
     const ext = project({ 'compose.yaml': `name: bad5\nservices:\n  a: {image: ${IMG}, command: [sleep, "60"], volumes: ["v:/v"]}\n  b: {image: ${IMG}, networks: [outside]}\nnetworks:\n  outside: {external: true, name: nowhere-net}\nvolumes:\n  v: {}\n` });
     await fails(ext, ['up', '-d'], /network nowhere-net declared as external, but could not be found/);
     for (const n of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) await nothingLeft(n);
+  });
+
+  test('a published port already taken on the host: up fails with the port named, nothing left running', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((res) => holder.listen(0, '127.0.0.1', res));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const dir = project({ 'compose.yaml': `name: bad6\nservices:\n  web:\n    image: ${IMG}\n    command: [sleep, "60"]\n    ports: ["127.0.0.1:${port}:80"]\n` });
+      await fails(dir, ['up', '-d'], new RegExp(`127\\.0\\.0\\.1:${port}.*(already allocated|address already in use)`));
+      const running = await api.listContainers({ filters: { label: ['com.docker.compose.project=bad6'] } });
+      assert.deepEqual(running.map((c) => c.Names[0]), []);
+      assert.equal((await compose(dir, ['down'])).code, 0);
+      await nothingLeft('bad6');
+    } finally {
+      holder.close();
+    }
   });
 
   test('-f files merge, -p names the project, --env-file feeds interpolation', async () => {
