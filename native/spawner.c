@@ -60,7 +60,7 @@ static pid_t start(const uint8_t *p, uint32_t len)
 		v[i] = s;
 		s = z + 1;
 	}
-	int socks[SPAWNER_MAX_SOCKS], ep[2], err = 0;
+	int socks[SPAWNER_MAX_SOCKS], ep[2] = {-1, -1}, err = 0; /* -1: pipe2 may fail before setting them */
 	uint32_t made = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || pipe2(ep, O_CLOEXEC) < 0)
