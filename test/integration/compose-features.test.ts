@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../../src/client/index.js';
+import { composeLeftovers } from '../helpers/compose.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { BERTH } from '../helpers/bundle.js';
 import { tarDir } from '../helpers/registry.js';
@@ -50,14 +51,7 @@ describe('berth compose: build, extends/include, secrets/configs, volumes_from, 
     assert.equal(r.code, 0, `compose ${args.join(' ')} → ${r.code}\n${r.stdout}\n${r.stderr}\n${d.log().slice(-2000)}`);
     return r.stdout;
   };
-  const leftovers = async (name: string) => {
-    const filters = JSON.stringify({ label: [`com.docker.compose.project=${name}`] });
-    return {
-      containers: (await api.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${name}`] } })).map((c) => c.Names[0]!),
-      networks: (await api.json<Array<{ Name: string }>>('GET', '/networks', { query: { filters } })).map((n) => n.Name),
-      volumes: ((await api.json<{ Volumes: Array<{ Name: string }> | null }>('GET', '/volumes', { query: { filters } })).Volumes ?? []).map((v) => v.Name),
-    };
-  };
+  const leftovers = (name: string) => composeLeftovers(api, name);
   const nothingLeft = async (name: string) => assert.deepEqual(await leftovers(name), { containers: [], networks: [], volumes: [] });
 
   before(async () => {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../../src/client/index.js';
+import { composeLeftovers } from '../helpers/compose.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { BERTH } from '../helpers/bundle.js';
 import { tarDir } from '../helpers/registry.js';
@@ -49,14 +50,7 @@ describe('berth compose', { skip: missing }, () => {
     assert.notEqual(r.code, 0, `compose ${args.join(' ')} should fail: ${r.stdout}`);
     assert.match(r.stderr, message);
   };
-  /** What the daemon holds for a project: containers, networks, volumes carrying its label. */
-  const leftovers = async (name: string): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> => {
-    const filters = JSON.stringify({ label: [`com.docker.compose.project=${name}`] });
-    const containers = (await api.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${name}`] } })).map((c) => c.Names[0]!);
-    const networks = (await api.json<Array<{ Name: string }>>('GET', '/networks', { query: { filters } })).map((n) => n.Name);
-    const volumes = ((await api.json<{ Volumes: Array<{ Name: string }> | null }>('GET', '/volumes', { query: { filters } })).Volumes ?? []).map((v) => v.Name);
-    return { containers, networks, volumes };
-  };
+  const leftovers = (name: string) => composeLeftovers(api, name);
   const nothingLeft = async (name: string) => assert.deepEqual(await leftovers(name), { containers: [], networks: [], volumes: [] });
   const idOf = async (name: string) => (await api.inspectContainer(name)).Id;
   /** wget from inside `service` until the server answers (it may still be starting); the answer is what counts */
