@@ -8,6 +8,8 @@ cleanup() {
   [ -n "${DOCKERD:-}" ] && kill "$DOCKERD" 2>/dev/null || true
   [ -n "${CONTAINERD:-}" ] && kill "$CONTAINERD" 2>/dev/null || true
   sleep 1
+  for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(bb|v)${BTAG:-none}" || true); do ip link del "$l" 2>/dev/null || true; done
+  nft delete table ip "berth_b${BTAG:-none}" 2>/dev/null || true
   umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
   rm -rf "$WORK" 2>/dev/null || true
 }
@@ -21,7 +23,10 @@ sleep 1
 dockerd --containerd "$WORK/containerd/sock" --data-root "$WORK/docker/root" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
   -H "unix://$DS" --iptables=false --ip6tables=false --bridge=none --storage-driver=overlay2 >"$WORK/dockerd.log" 2>&1 &
 DOCKERD=$!
-node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
+# a bridge, nft table and user-bridge prefix of this run's own: benches may run side by side, and none touches berth0
+BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+BERTH_NET_ARGS="--bridge bb$BTAG --nft-table berth_b$BTAG --bridge-prefix v$BTAG"
+node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" $BERTH_NET_ARGS >"$WORK/berthd.log" 2>&1 &
 for _ in $(seq 100); do [ -S "$BS" ] && [ -S "$DS" ] && break; sleep 0.2; done
 
 # the same image in both: a busybox rootfs imported as bb:bench
