@@ -38,6 +38,7 @@
 static int rootfd = -1;   /* the rootfs, while inroot paths still need resolving */
 static int pivoted;       /* after pivot_root, "/" is the rootfs and plain paths are safe */
 static int fifofd = -1;
+static int procfd = -1;   /* the host's /proc: reopens fifofd where the container has no /proc (a chroot) */
 static int relay[2] = {-1, -1}; /* hands the PTY master to a waiting parent */
 static char exec_path[PATH_MAX];
 
@@ -533,21 +534,25 @@ static void run_op(const struct op *op)
 		fifofd = open(f[0].s, O_PATH | O_CLOEXEC);
 		if (fifofd < 0)
 			bail("open exec fifo %s", f[0].s);
+		procfd = open(f[1].s, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (procfd < 0)
+			bail("open %s", f[1].s);
 		break;
 	case OP_READY:
 		send_msg(MSG_READY, NULL, 0);
 		break;
 	case OP_FIFO_WAIT: {
 		char via[64];
-		snprintf(via, sizeof via, "/proc/self/fd/%d", fifofd);
-		fd = open(via, O_WRONLY | O_CLOEXEC);
+		snprintf(via, sizeof via, "self/fd/%d", fifofd);
+		fd = openat(procfd, via, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			bail("open exec fifo");
 		if (write(fd, "0", 1) != 1)
 			bail("write exec fifo");
 		close(fd);
 		close(fifofd);
-		fifofd = -1;
+		close(procfd);
+		fifofd = procfd = -1;
 		break;
 	}
 	case OP_LOOKUP:

@@ -39,9 +39,9 @@ enum plan_tag {
 	OP_NNP = 31,
 	OP_SECCOMP = 32,      /* u32 flags, bytes: struct sock_filter[] */
 	OP_CHDIR = 33,        /* str path; fails if the result is outside the root */
-	OP_FIFO_OPEN = 34,    /* str path: keep an O_PATH fd to the exec fifo */
+	OP_FIFO_OPEN = 34,    /* str path, str proc: keep O_PATH fds to the exec fifo and the host's /proc */
 	OP_READY = 35,        /* send READY */
-	OP_FIFO_WAIT = 36,    /* open the fifo for writing (blocks until start), write "0" */
+	OP_FIFO_WAIT = 36,    /* reopen the fifo via proc/self/fd for writing (blocks until start), write "0" */
 	OP_LOOKUP = 37,       /* str PATH value, str name: resolve the program like execvp */
 	OP_EXEC = 38,         /* u32 argc, u32 envc, str args..., str env... */
 	OP_CLOEXEC_FROM = 39, /* u32 fd: mark every fd >= fd close-on-exec */

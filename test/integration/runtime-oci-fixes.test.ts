@@ -1,6 +1,7 @@
 // `berth runtime` where OCI runtime-tools validation found it doing worse than runc: rootfsPropagation
 // "shared" (pivot_root needs the rootfs's parent mount private for the pivot only), and a hostname set
-// while joining an existing uts namespace by path.
+// while joining an existing uts namespace by path, and a created container without a mount namespace (no
+// /proc in its chroot for the exec fifo's reopen: it died before start, linux_ns_itype).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,6 +12,12 @@ import type { Spec } from '../../src/runtime/spec-types.js';
 
 const skip = isRoot ? false : 'needs root';
 const rt = new Runtime();
+
+async function state(id: string): Promise<{ pid: number; status: string }> {
+  const r = await rt.berth(['state', id]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as { pid: number; status: string };
+}
 
 async function runIn(edit: (s: Spec) => void, script: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const b = await makeBundle((s) => { s.process!.args = ['/bin/sh', '-c', script]; edit(s); });
@@ -69,5 +76,31 @@ describe('runtime: OCI validation fixes', { skip }, () => {
     const masked = await runIn((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); s.root!.readonly = false; }, 'true');
     assert.notEqual(masked.code, 0);
     assert.match(masked.stderr, /unable to restrict sys entries without a private MNT namespace/);
+  });
+  test('no mount namespace: a created container waits for start, then runs its program', async () => {
+    const b = await makeBundle((s) => {
+      s.process!.args = ['/bin/sleep', '1000'];
+      s.linux!.namespaces = [];
+      delete s.linux!.maskedPaths;
+      delete s.linux!.readonlyPaths;
+      delete s.hostname;
+      s.root!.readonly = false;
+    });
+    try {
+      const c = await rt.berth(['create', '--bundle', b.dir, b.id]);
+      assert.equal(c.code, 0, c.stderr);
+      const { pid, status } = await state(b.id);
+      assert.equal(status, 'created');
+      // every namespace is the runtime's own (runtime-tools linux_ns_itype reads them while created)
+      for (const ns of ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'])
+        assert.equal(fs.readlinkSync(`/proc/${pid}/ns/${ns}`), fs.readlinkSync(`/proc/self/ns/${ns}`), ns);
+      const s = await rt.berth(['start', b.id]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal((await state(b.id)).status, 'running');
+      assert.match(fs.readlinkSync(`/proc/${pid}/exe`), /\/bin\/busybox$/);
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
   });
 });

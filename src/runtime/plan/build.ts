@@ -241,7 +241,9 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   if (ctx.deviceFilter) ops.push(op('BPF_DEVICES', { cgroup: ctx.deviceFilter.cgroup, insns: ctx.deviceFilter.program }, 'linux.resources.devices'));
   if (ctx.execFifo) {
     ops.push(op('MKNOD', { mode: S_IFIFO | 0o622, dev: 0n, uid: newUserns ? rootUid : 0, gid: newUserns ? rootGid : 0, inroot: 0, path: ctx.execFifo }));
-    ops.push(op('FIFO_OPEN', { path: ctx.execFifo }));
+    // FIFO_WAIT reopens it through the host's /proc, opened here too: a container without a mount
+    // namespace is only chrooted and has no /proc of its own (runc mounts one on the host instead).
+    ops.push(op('FIFO_OPEN', { path: ctx.execFifo, proc: '/proc' }));
   }
   ops.push(op('CLONE', { flags, detach: ctx.detach ? 1 : 0, relay: ctx.console === 'relay' ? 1 : 0 }, 'linux.namespaces'));
   ops.push(op('CLOEXEC_FROM', { fd: 3 }));

@@ -38,7 +38,7 @@ export const OPS = {
   NNP: [31, ''],
   SECCOMP: [32, 'u:flags r:filter'],
   CHDIR: [33, 's:path'],
-  FIFO_OPEN: [34, 's:path'],
+  FIFO_OPEN: [34, 's:path s:proc'],
   READY: [35, ''],
   FIFO_WAIT: [36, ''],
   LOOKUP: [37, 's:pathenv s:name'],
