@@ -30,4 +30,6 @@ const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results;
 const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 console.log(`medians: runc ${m.runc.toFixed(1)} ms, berth ${m.berth.toFixed(1)} ms, node -e "" ${m.node.toFixed(1)} ms`);
 console.log(`berth / runc = ${(m.berth / m.runc).toFixed(2)}x   (berth - node start) = ${(m.berth - m.node).toFixed(1)} ms`);
+console.log(`BENCH\truntime run (busybox bundle, true)\t${m.berth.toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t<=2`);
+console.log(`BENCH\tnode -e "" (start-up floor)\t${m.node.toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t-`);
 ' "$work/h.json"
