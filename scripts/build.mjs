@@ -1,12 +1,12 @@
 // Bundles each CLI program into files loaded by command group (lazy chunks), so start-up reads a few files.
 // (Type checking and the test build are tsc's job; this only makes what `berth` and `berthd` run.)
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist/bin', { recursive: true, force: true }); // chunk names change: no stale ones
 
 await build({
-  entryPoints: ['src/cli/berth.ts', 'src/cli/runtime.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts', 'src/daemon/berthd.ts'],
+  entryPoints: ['src/cli/berth.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts', 'src/daemon/berthd.ts'],
   outbase: 'src',
   outdir: 'dist/bin',
   bundle: true,
@@ -18,6 +18,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // command groups stay separate files, loaded only when used
   external: ['./runtime.js', './image.js', './docker/index.js'],
+  define: { BERTH_RUNTIME_CJS: 'true' },
   // CommonJS dependencies may call require() for Node's own modules
   banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
   logLevel: 'warning',
@@ -37,3 +38,21 @@ await build({
   logLevel: 'warning',
 });
 
+
+// `berth runtime` is a cold process by nature (every runc verb is one): one CommonJS file, with the seccomp
+// compiler inside, loads in ~30 ms of CPU where the ESM entry and its chunks took ~50 (issue 13,
+// bench/runtime.sh). berth.js require()s it (BERTH_RUNTIME_CJS); runtime.js stays as an ESM face for
+// any other importer (slower: Node lexes the whole file for its export names).
+await build({
+  entryPoints: ['src/cli/runtime.ts'],
+  outfile: 'dist/bin/cli/runtime.cjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // the helper's path is found from this file's own place (same depth as the chunks)
+  define: { 'import.meta.url': '__berthUrl' },
+  banner: { js: 'const __berthUrl = require("node:url").pathToFileURL(__filename).href;' },
+  logLevel: 'warning',
+});
+writeFileSync('dist/bin/cli/runtime.js', "export { main } from './runtime.cjs';\n");

@@ -9,10 +9,13 @@
 //   (nsock connections to our socket, each: token, u8 index)
 //   STARTED{u8[16] token, i32 pid, i32 errno} -->
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
 import { getSystemErrorMap } from 'node:util';
+
+// Web Crypto's global, not node:crypto: loading that module costs every cold `berth runtime` ~15 ms of CPU
+// (issue 13), and only the daemon's spawner needs random bytes.
+const randomBytes = (n: number): Buffer => Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 
 export const SPAWNER = { REQUEST: 1, STARTED: 2 } as const;
 const TOKEN = 16;
