@@ -13,6 +13,7 @@ import {
   type Network,
 } from './plan.js';
 import { NetHelper } from './net-helper.js';
+import { parseLink } from './links.js';
 import type { AttachingContainer, ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 
 export interface NetworkManagerOptions {
@@ -390,6 +391,7 @@ export class NetworkManager implements ContainerNetworks {
         macAddress: req.macAddress ? checkMac(req.macAddress) : macFor(address),
         ifname: nextIfname(mine.map((e) => e.ifname)), hostVeth: `vb${endpointId.slice(0, 12)}`, pid: container.pid,
         ...(container.dns?.length ? { dns: [...container.dns] } : {}),
+        ...(req.links?.length ? { links: req.links.map(parseLink) } : {}),
       };
       // the lease is on disk before any link exists: a daemon killed in between leaves a record reconcile() clears
       this.s.endpoints.push(ep);
@@ -423,6 +425,10 @@ export class NetworkManager implements ContainerNetworks {
     if (n.driver !== 'bridge') return;
     const isDefault = n.name === 'bridge';
     if (isDefault && req.aliases?.length) throw new BerthError('InvalidArgument', 'network-scoped alias is supported only for containers in user defined networks');
+    if (req.links?.length) {
+      if (isDefault) throw new BerthError('InvalidArgument', 'links are only supported for user-defined networks');
+      req.links.forEach(parseLink);
+    }
     if (req.ipv4Address) {
       if (isDefault || !n.userSubnet) throw new BerthError('InvalidArgument', 'user specified IP address is supported only when connecting to networks with user configured subnets');
       pickAddress(n.ipam.config[0]!, new Set(), req.ipv4Address);
@@ -493,6 +499,6 @@ function endpointView(e: EndpointRecord): Endpoint {
   return {
     networkId: e.networkId, networkName: e.networkName, endpointId: e.endpointId, containerId: e.containerId, containerName: e.containerName,
     aliases: [...e.aliases], ipv4Address: e.ipv4Address, prefixLen: e.prefixLen, gateway: e.gateway, macAddress: e.macAddress,
-    hostVeth: e.hostVeth, ...(e.dns ? { dns: [...e.dns] } : {}),
+    hostVeth: e.hostVeth, ...(e.dns ? { dns: [...e.dns] } : {}), ...(e.links ? { links: e.links.map((l) => ({ ...l })) } : {}),
   };
 }
