@@ -14,6 +14,8 @@ import {
 } from './plan.js';
 import { NetHelper } from './net-helper.js';
 import { parseLink } from './links.js';
+import { iptablesChains, iptablesJumps, planIptables } from './iptables.js';
+import type { PortRule } from './ports.js';
 import type { AttachingContainer, ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 
 export interface NetworkManagerOptions {
@@ -30,6 +32,32 @@ export interface NetworkManagerOptions {
   debug?: (msg: string) => void;
   /** chains other owners keep in the table from the first ruleset on (published ports after a restart) */
   chains?: Record<string, string[]>;
+  /** which firewall to drive; by default nftables where `nft` is on PATH, else iptables (docker's --firewall-backend) */
+  firewall?: FirewallDriver;
+  /** the published ports, for the iptables backend (nftables gets them as chains, above) */
+  portRules?: () => PortRule[];
+}
+
+export type FirewallDriver = 'nftables' | 'iptables';
+
+/** An executable of that name in a PATH directory. */
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => {
+    try { fs.accessSync(path.join(d || '.', cmd), fs.constants.X_OK); return true; } catch { return false; }
+  });
+}
+
+/** nftables where nft is installed; iptables (nft or legacy flavour, whichever the host's `iptables` is) where only it is. */
+function pickFirewall(want: string | undefined): FirewallDriver {
+  if (want !== undefined && want !== 'nftables' && want !== 'iptables') throw new BerthError('InvalidArgument', `invalid firewall backend ${JSON.stringify(want)}: nftables or iptables`);
+  const has = { nftables: onPath('nft'), iptables: onPath('iptables') && onPath('iptables-restore') };
+  if (want) {
+    if (!has[want]) throw new BerthError('FailedPrecondition', `firewall backend ${want}: ${want === 'nftables' ? 'nft' : 'iptables and iptables-restore'} not found on PATH`);
+    return want;
+  }
+  if (has.nftables) return 'nftables';
+  if (has.iptables) return 'iptables';
+  throw new BerthError('FailedPrecondition', 'no firewall tool: install nftables (nft) or iptables');
 }
 
 /** An endpoint as the manager keeps it: which veth and interface it owns. */
@@ -145,6 +173,9 @@ export class NetworkManager implements ContainerNetworks {
   readonly bridgeName: string;
   readonly table: string;
   readonly bridgePrefix: string;
+  readonly firewall: FirewallDriver;
+  /** the iptables jumps into our chains are in place (checked once per daemon) */
+  private jumpsReady = false;
 
   private constructor(private readonly o: NetworkManagerOptions) {
     this.file = path.join(o.root, 'network', 'networks.json');
@@ -155,6 +186,8 @@ export class NetworkManager implements ContainerNetworks {
     if (!/^[A-Za-z0-9_]{1,32}$/.test(this.table)) throw new BerthError('InvalidArgument', `invalid nft table name ${JSON.stringify(this.table)}`);
     for (const [owner, lines] of Object.entries(o.chains ?? {})) if (lines.length) this.extras.set(owner, lines);
     if (this.bridgePrefix.length > 8) throw new BerthError('InvalidArgument', `bridge prefix ${JSON.stringify(this.bridgePrefix)} is too long (at most 8 bytes)`);
+    this.firewall = pickFirewall(o.firewall);
+    if (this.firewall === 'iptables') iptablesChains(this.table);
   }
 
   /** Loads the records, makes the built-in networks, and puts every bridge, rule and sysctl in place. */
@@ -165,8 +198,8 @@ export class NetworkManager implements ContainerNetworks {
   }
 
   /** Which firewall Berth drives, for `info`. */
-  firewallBackend(): { driver: 'nftables'; table: string } {
-    return { driver: 'nftables', table: this.table };
+  firewallBackend(): { driver: FirewallDriver; table: string } {
+    return { driver: this.firewall, table: this.table };
   }
 
   private locked<T>(f: () => Promise<T>): Promise<T> {
@@ -192,6 +225,7 @@ export class NetworkManager implements ContainerNetworks {
   }
 
   private async init(): Promise<void> {
+    this.o.log?.(`firewall backend: ${this.firewall} (${this.firewall === 'iptables' ? `chains ${this.table}-*` : `table ip ${this.table}`})`);
     this.load();
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const)
       if (!this.s.networks.some((n) => n.name === name)) this.s.networks.push(builtin(name, driver));
@@ -237,8 +271,20 @@ export class NetworkManager implements ContainerNetworks {
   }
 
   private async applyRules(): Promise<void> {
+    if (this.firewall === 'iptables') return this.applyIptables();
     const extra = [...this.extras.values()].flat();
     await run('nft', ['-f', '-'], planRuleset(this.table, this.bridges().map(asPlanNetwork), extra));
+  }
+
+  /** Our chains rewritten in one restore per table, then the jumps into them added where missing. */
+  private async applyIptables(): Promise<void> {
+    await run('iptables-restore', ['-w', '--noflush'], planIptables(this.table, this.bridges().map(asPlanNetwork), this.o.portRules?.() ?? []));
+    if (this.jumpsReady) return;
+    for (const j of iptablesJumps(this.table)) {
+      const has = await run('iptables', ['-w', '-t', j.table, '-C', j.from, '-j', j.to]).then(() => true, () => false);
+      if (!has) await run('iptables', ['-w', '-t', j.table, '-I', j.from, '-j', j.to]);
+    }
+    this.jumpsReady = true;
   }
 
   /** More chains kept inside Berth's table (e.g. published ports), written again with every change. */

@@ -90,7 +90,7 @@ export interface ContainerNetworks extends NetworkService {
   reconcile(running: Map<string, number>): Promise<void>;
   /** Throws what attach() would for this request, except for an address taken meanwhile (checked at create). */
   checkRequest(ref: string, req: EndpointRequest): void;
-  firewallBackend(): { driver: 'nftables'; table: string };
+  firewallBackend(): { driver: 'nftables' | 'iptables'; table: string };
   /** A renamed container: its endpoints carry the new name (the DNS server answers it). */
   renameContainer(containerId: string, name: string): Promise<void>;
 }
