@@ -9,7 +9,7 @@ import { requestCredentials } from '../api/auth.js';
 import { createApiServer, listenSystemd, listenUnix, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
-import { DnsServers, hostResolvers } from '../network/dns.js';
+import { hostResolvers } from '../network/dns.js';
 import { NetworkManager, type FirewallDriver } from '../network/manager.js';
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
@@ -115,14 +115,12 @@ async function main(argv: string[]): Promise<number> {
     root, log, debug: debug ? log : undefined, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
     chains: { ports: ports.rules().length ? ports.chains() : [] }, portRules: () => ports.rules(),
     firewall: flags['firewall-backend'] as FirewallDriver | undefined,
+    // the embedded DNS server of every user network, again after a restart; kept in step with create/remove
+    dns: { upstreams: hostResolvers() },
   });
   ports.setChains = (lines) => networks.setChains('ports', lines);
   containers = new Containers({ root, execRoot, images, events, log, volumes, networks, ports });
   await containers.restore();
-  // the embedded DNS server of every user network, again after a restart; kept in step with create/destroy
-  const dns = new DnsServers({ networks: () => networks.list(), endpoints: (id) => networks.endpoints(id), upstreams: hostResolvers(), log });
-  events.subscribe((e) => { if (e.Type === 'network' && (e.Action === 'create' || e.Action === 'destroy')) void dns.sync(); });
-  await dns.sync();
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
@@ -139,9 +137,13 @@ async function main(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log(`${sig}: shutting down`);
+    // DNS servers and the netlink helper go; bridges, rules and containers stay for the next daemon
+    const released = networks.close().catch((e: Error) => log(`network: close: ${e.message}`));
     server.close(() => {
-      try { fs.unlinkSync(pidfile); } catch { /* gone */ }
-      process.exit(0);
+      void released.then(() => {
+        try { fs.unlinkSync(pidfile); } catch { /* gone */ }
+        process.exit(0);
+      });
     });
     // open streams (events, pulls) would keep close() waiting: end them
     server.closeIdleConnections();

@@ -1,6 +1,7 @@
 // network/manager: the NetworkService — built-in networks (bridge, host, none), user bridge networks,
-// IPAM and endpoint records persisted under <root>/network/, Berth's one nft table, veths per endpoint.
-// Decisions come from plan.ts; this file only runs them (ip -batch, nft -f) and keeps the records.
+// IPAM and endpoint records persisted under <root>/network/, Berth's one nft table (or iptables chains),
+// bridges and veths, and the embedded DNS servers of user networks. Decisions come from plan.ts; this file
+// only runs them (netlink ops through berth-helper net, nft -f or iptables-restore) and keeps the records.
 // Never reaches into containers/: callers hand it a container id, name and pid.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,13 +10,14 @@ import * as path from 'node:path';
 import { BerthError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import {
-  checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planDetach, planPool, planRuleset, pickAddress,
+  checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planBridgeDelete, planDetach, planPool, planRuleset, pickAddress,
   type Network,
 } from './plan.js';
 import { NetHelper } from './net-helper.js';
 import { parseLink } from './links.js';
 import { iptablesChains, iptablesJumps, planIptables } from './iptables.js';
 import type { PortRule } from './ports.js';
+import { DnsServers, type Upstream } from './dns.js';
 import type { AttachingContainer, ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 
 export interface NetworkManagerOptions {
@@ -36,6 +38,8 @@ export interface NetworkManagerOptions {
   firewall?: FirewallDriver;
   /** the published ports, for the iptables backend (nftables gets them as chains, above) */
   portRules?: () => PortRule[];
+  /** serve the embedded DNS server of every user network (the daemon); upstreams: the host's resolvers */
+  dns?: { upstreams: () => Upstream[]; port?: number };
 }
 
 export type FirewallDriver = 'nftables' | 'iptables';
@@ -102,13 +106,6 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
   });
 }
 
-async function ipBatch(lines: string[], netnsPid?: number): Promise<void> {
-  if (lines.length === 0) return;
-  const input = lines.join('\n') + '\n';
-  if (netnsPid === undefined) await run('ip', ['-batch', '-'], input);
-  else await run('nsenter', [`--net=/proc/${netnsPid}/ns/net`, 'ip', '-batch', '-'], input);
-}
-
 /**
  * Host-wide: two daemons (tests run several) must not both pick the same free subnet. flock(1) holds the
  * lock for as long as its `cat` reads our pipe; a daemon that dies closes the pipe and so releases it.
@@ -170,6 +167,7 @@ export class NetworkManager implements ContainerNetworks {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly extras = new Map<string, string[]>();
   private readonly net = new NetHelper();
+  private readonly dns?: DnsServers;
   readonly bridgeName: string;
   readonly table: string;
   readonly bridgePrefix: string;
@@ -188,12 +186,24 @@ export class NetworkManager implements ContainerNetworks {
     if (this.bridgePrefix.length > 8) throw new BerthError('InvalidArgument', `bridge prefix ${JSON.stringify(this.bridgePrefix)} is too long (at most 8 bytes)`);
     this.firewall = pickFirewall(o.firewall);
     if (this.firewall === 'iptables') iptablesChains(this.table);
+    if (o.dns) this.dns = new DnsServers({ networks: () => this.list(), endpoints: (id) => this.endpoints(id), upstreams: o.dns.upstreams, port: o.dns.port, log: o.log });
   }
 
-  /** Loads the records, makes the built-in networks, and puts every bridge, rule and sysctl in place. */
+  /** The port a network's DNS server listens on, or undefined (tests). */
+  dnsPort(ref: string): number | undefined {
+    return this.dns?.portOf(this.find(ref).id);
+  }
+
+  /** Loads the records, makes the built-in networks, and puts every bridge, rule, sysctl and DNS server in place. */
   static async open(o: NetworkManagerOptions): Promise<NetworkManager> {
     const m = new NetworkManager(o);
-    await m.init();
+    try {
+      await m.init();
+      await m.dns?.sync();
+    } catch (e) {
+      await m.close();
+      throw e;
+    }
     return m;
   }
 
@@ -261,13 +271,11 @@ export class NetworkManager implements ContainerNetworks {
       this.s.networks.unshift(def);
     }
     this.save();
-    const have = new Set((await links()).map((l) => l.ifname));
-    for (const n of this.bridges()) await this.ensureBridge(n, have.has(n.bridge!));
+    for (const n of this.bridges()) await this.ensureBridge(n);
   }
 
-  private async ensureBridge(n: NetRecord, exists: boolean): Promise<void> {
-    const lines = planBridge(asPlanNetwork(n));
-    await ipBatch(exists ? lines.slice(1) : lines);
+  private async ensureBridge(n: NetRecord): Promise<void> {
+    await this.net.run(planBridge(asPlanNetwork(n)));
   }
 
   private async applyRules(): Promise<void> {
@@ -379,15 +387,16 @@ export class NetworkManager implements ContainerNetworks {
     };
     this.s.networks.push(rec);
     try {
-      await this.ensureBridge(rec, false);
+      await this.ensureBridge(rec);
       await this.applyRules();
     } catch (e) {
       this.s.networks = this.s.networks.filter((n) => n !== rec);
-      await ipBatch([`link del ${bridge}`]).catch(() => undefined);
+      await this.net.run(planBridgeDelete(bridge)).catch(() => undefined);
       await this.applyRules().catch(() => undefined);
       throw e;
     }
     this.save();
+    await this.dns?.sync();
     this.o.debug?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
     return { id, warning: '' };
   }
@@ -400,7 +409,8 @@ export class NetworkManager implements ContainerNetworks {
         throw new BerthError('PermissionDenied', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
       this.s.networks = this.s.networks.filter((x) => x !== n);
       this.save();
-      if ((await links()).some((l) => l.ifname === n.bridge)) await ipBatch([`link del ${n.bridge}`]);
+      await this.dns?.sync(); // its server goes before its gateway address does
+      await this.net.run(planBridgeDelete(n.bridge!));
       await this.applyRules();
       this.o.debug?.(`network ${n.id}: removed ${n.name}`);
     });
@@ -451,7 +461,7 @@ export class NetworkManager implements ContainerNetworks {
           // someone deleted the bridge under us: make it again, once
           if (!new RegExp(`no device ${n.bridge}:`).test(e.message)) throw e;
           await this.unlink(ep);
-          await this.ensureBridge(n, false);
+          await this.ensureBridge(n);
           await this.net.run(ops);
         });
         this.o.debug?.(`network ${n.id}: container ${container.id}: veth, address and route in ${(performance.now() - t0).toFixed(1)} ms`);
@@ -517,7 +527,7 @@ export class NetworkManager implements ContainerNetworks {
       // a veth on one of our bridges that no record names: a daemon killed between link add and save
       const known = new Set(this.s.endpoints.map((e) => e.hostVeth));
       const bridges = new Set(this.bridges().map((n) => n.bridge!));
-      for (const l of await links()) if (l.master && bridges.has(l.master) && !known.has(l.ifname)) await ipBatch([`link del ${l.ifname}`]).catch(() => undefined);
+      for (const l of await links()) if (l.master && bridges.has(l.master) && !known.has(l.ifname)) await this.net.run(planDetach(l.ifname)).catch(() => undefined);
     });
   }
 
@@ -535,9 +545,11 @@ export class NetworkManager implements ContainerNetworks {
     await this.net.run(planDetach(ep.hostVeth)).catch((e: Error) => this.o.log?.(`network ${ep.networkId}: ${e.message}`));
   }
 
-  /** Stops the netlink server (the daemon's end; tests that open several managers). */
-  close(): void {
+  /** The daemon's end: the DNS servers stop and the netlink server ends. Bridges and rules stay (containers outlive the daemon). */
+  async close(): Promise<void> {
+    await this.dns?.close();
     this.net.close();
+    this.o.debug?.('network: closed: DNS servers stopped, netlink helper released');
   }
 }
 
