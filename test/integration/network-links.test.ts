@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, isRoot, run } from '../helpers/bundle.js';
-import { daemonLinks, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { berth, daemonLinks, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { haveTool } from '../helpers/registry.js';
 
@@ -54,6 +54,14 @@ describe('links (docker CLI)', { skip: missing }, () => {
     const reach = await docker(['run', '--rm', '--link', 'lk-db:db', 'busybox', 'sh', '-c', 'ping -c1 -W2 "$DB_PORT_5432_TCP_ADDR" >/dev/null && echo reached']);
     assert.equal(reach.stdout.trim(), 'reached', reach.stderr);
     assert.equal((await docker(['inspect', '--format', '{{json .Config.Env}}', 'lk-db'])).stdout.includes('MY_DB'), false, 'nothing is stored in the target');
+  });
+
+  test('berth run --link: the same variables through Berth\'s own CLI', async () => {
+    const r = await berth(['run', '--rm', '--link', 'lk-db:db', 'busybox', 'busybox', 'env'], d.env);
+    assert.equal(r.code, 0, r.stderr);
+    const env = envOf(r.stdout);
+    assert.match(env.get('DB_NAME') ?? '', /^\/[^/]+\/db$/);
+    assert.equal(env.get('DB_PORT'), `tcp://${await ipOn('lk-db', 'bridge')}:5432`);
   });
 
   test('default bridge: a target that is not running fails the start in docker\'s words, and nothing is left running', async () => {
