@@ -187,6 +187,33 @@ static void route_add(const struct op *op)
 	check(talk(&r), "add route on", f[0].s);
 }
 
+/* BRIDGE: s:name u:mtu u:address u:prefix u:broadcast — `ip link add NAME type bridge` (or, when it
+ * exists, the same request changes it: no NLM_F_EXCL), its MTU, up; then its address, replacing one
+ * that is there (`ip addr replace`), so a restarted daemon re-applies the same op. */
+static void bridge(const struct op *op)
+{
+	const struct field *f = op->f;
+	struct req r;
+	struct ifinfomsg up = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	uint32_t mtu = (uint32_t)f[1].n;
+	start(&r, RTM_NEWLINK, NLM_F_CREATE);
+	put(&r, &up, sizeof up);
+	attr(&r, IFLA_IFNAME, f[0].s, strlen(f[0].s) + 1);
+	attr(&r, IFLA_MTU, &mtu, 4);
+	struct rtattr *info = attr(&r, IFLA_LINKINFO, NULL, 0);
+	attr(&r, IFLA_INFO_KIND, "bridge", 6);
+	end_nest(&r, info);
+	check(talk(&r), "create bridge", f[0].s);
+	struct ifaddrmsg m = {.ifa_family = AF_INET, .ifa_prefixlen = (uint8_t)f[3].n, .ifa_index = (uint32_t)ifindex(f[0].s)};
+	uint32_t a = htonl((uint32_t)f[2].n), b = htonl((uint32_t)f[4].n);
+	start(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	put(&r, &m, sizeof m);
+	attr(&r, IFA_LOCAL, &a, 4);
+	attr(&r, IFA_ADDRESS, &a, 4);
+	attr(&r, IFA_BROADCAST, &b, 4);
+	check(talk(&r), "add address on", f[0].s);
+}
+
 int run_net_op(const struct op *op)
 {
 	switch (op->tag) {
@@ -204,6 +231,9 @@ int run_net_op(const struct op *op)
 		return 1;
 	case OP_ROUTE_ADD:
 		route_add(op);
+		return 1;
+	case OP_BRIDGE:
+		bridge(op);
 		return 1;
 	}
 	return 0;

@@ -56,6 +56,7 @@ enum plan_tag {
 	OP_LINK_DEL = 47,     /* u32 optional, str name */
 	OP_ADDR_ADD = 48,     /* str dev, u32 address, u32 prefix, u32 broadcast */
 	OP_ROUTE_ADD = 49,    /* str dev, u32 dst, u32 prefix, u32 gateway */
+	OP_BRIDGE = 50,       /* str name, u32 mtu, u32 address, u32 prefix, u32 broadcast: made or updated, address replaced, up */
 };
 
 #endif

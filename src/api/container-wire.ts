@@ -150,9 +150,10 @@ function endpointsConfig(body: ContainerCreateRequest, mode: string): Record<str
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new BerthError('InvalidArgument', 'invalid JSON: NetworkingConfig.EndpointsConfig must be an object');
   const out: Record<string, EndpointRequest> = {};
   for (const [name, v] of Object.entries(raw)) {
-    const e = (v ?? {}) as { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string };
+    const e = (v ?? {}) as { Aliases?: string[] | null; Links?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string };
     const r: EndpointRequest = {};
     if (e.Aliases?.length) r.aliases = e.Aliases;
+    if (e.Links?.length) r.links = e.Links;
     if (e.IPAMConfig?.IPv4Address) r.ipv4Address = e.IPAMConfig.IPv4Address;
     if (e.MacAddress) r.macAddress = e.MacAddress;
     out[name] = r;
@@ -192,7 +193,7 @@ function endpoints(c: Container): Record<string, EndpointSettingsWire> {
     out[name] = {
       ...EMPTY_ENDPOINT,
       IPAMConfig: req.ipv4Address ? { IPv4Address: req.ipv4Address } : null,
-      Aliases: aliases.length ? aliases : null,
+      Aliases: aliases.length ? aliases : null, Links: req.links?.length ? [...req.links] : null,
       MacAddress: ep?.macAddress ?? '', NetworkID: c.network?.networkIds[name] ?? '', EndpointID: ep?.endpointId ?? '',
       Gateway: ep?.gateway ?? '', IPAddress: ep?.ipv4Address ?? '', IPPrefixLen: ep?.prefixLen ?? 0,
       DNSNames: user && ep ? [c.name, ...(req.aliases ?? []), c.id.slice(0, 12)] : null,

@@ -2,20 +2,25 @@
 // the target keeps them (moby's links graph), and shown as docker shows them: "/target:/self/alias" in
 // inspect and "/self/alias" among the target's Names in ps. The /etc/hosts entry is the service's.
 import { BerthError } from '../errors.js';
+import { parseLink } from '../network/links.js';
 import type { ContainerLink } from '../containers/config.js';
 import type { Container } from '../containers/types.js';
 
-/** moby runconfig: "name" or "name:alias", a leading "/" dropped; the target must exist (400, not 404, at create). */
+/**
+ * moby registerLinks: on the default bridge the target must exist (400, not 404, at create). On a user
+ * network HostConfig.Links are not legacy links (moby skips them): the CLI sends the same links in that
+ * network's EndpointsConfig, where they become aliases the embedded DNS server answers.
+ */
 export function resolveLinks(links: string[] | undefined, networkMode: string, find: (ref: string) => Container): ContainerLink[] | undefined {
   if (!links?.length) return undefined;
   if (networkMode === 'host') throw new BerthError('InvalidArgument', 'conflicting options: host type networking can\'t be used with links. This would result in undefined behavior');
   if (networkMode.startsWith('container:')) throw new BerthError('InvalidArgument', 'conflicting options: container type network can\'t be used with links. This would result in undefined behavior');
-  return links.map((l) => {
-    const [name = '', alias] = l.replace(/^\//, '').split(':');
-    if (!name) throw new BerthError('InvalidArgument', `invalid link: ${JSON.stringify(l)}`);
+  const parsed = links.map(parseLink);
+  if (!['default', 'bridge', 'none', ''].includes(networkMode)) return undefined;
+  return parsed.map(({ name, alias }) => {
     let target: Container;
     try { target = find(name); } catch (e) { throw new BerthError('InvalidArgument', `could not get container for ${name}`, { cause: e }); }
-    return { id: target.id, alias: (alias ?? name).replace(/^\//, '') };
+    return { id: target.id, alias };
   });
 }
 

@@ -54,6 +54,7 @@ export function toEndpointRequest(e: EndpointConfigWire | null | undefined): End
   if (e.IPAMConfig?.IPv6Address) throw new BerthError('InvalidArgument', 'IPv6 addresses are not supported by this daemon');
   return {
     ...(e.Aliases?.length ? { aliases: [...e.Aliases] } : {}),
+    ...(e.Links?.length ? { links: [...e.Links] } : {}),
     ...(e.IPAMConfig?.IPv4Address ? { ipv4Address: e.IPAMConfig.IPv4Address } : {}),
     ...(e.MacAddress ? { macAddress: e.MacAddress } : {}),
   };

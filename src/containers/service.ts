@@ -42,6 +42,7 @@ import { privateDir } from '../util/dirs.js';
 import type { ContainerNetworks, EndpointRequest } from '../network/types.js';
 import { hostResolv, hostsFile, parseExtraHost, resolvConf } from './etc-files.js';
 import { mergeExposed, portRequests } from '../network/ports.js';
+import { linkEnv, mergedEnv } from '../network/links.js';
 import type { PortPublisher } from '../network/ports-publisher.js';
 import { checkPause, checkUnpause, thawsAfterSignal } from './pause.js';
 import { StatsSampler, type StatsTarget } from './stats.js';
@@ -285,6 +286,7 @@ export class Containers implements ContainerService {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
         mountPoints: points, initPath: c.config.host.init ? initBinary() : undefined, joinNetwork: join && { netns: join.netns, hostname: join.hostname },
+        linkEnv: this.legacyLinkEnv(c),
       });
       trace(`start ${c.id.slice(0, 12)}: spec built`);
       fs.rmSync(this.exitFile(c.id), { force: true });
@@ -392,6 +394,25 @@ export class Containers implements ContainerService {
     const mode = c.config.host.networkMode ?? '';
     if (mode.startsWith('container:')) return;
     try { fs.writeFileSync(path.join(this.dir, c.id, 'hosts'), this.hostsText(c)); } catch (e) { this.o.log?.(`container ${c.id}: hosts: ${(e as Error).message}`); }
+  }
+
+  /**
+   * moby setupLinkedContainers: each legacy link's target must be running, on the default bridge; its
+   * address, exposed ports and environment become the linking container's variables, at every start.
+   */
+  private legacyLinkEnv(c: Record): string[] | undefined {
+    const links = c.config.host.links;
+    if (!links?.length || !this.o.networks || !c.config.networks?.bridge) return undefined;
+    return links.flatMap((l) => {
+      const t = this.records.get(l.id);
+      if (!t) return []; // removed since: the link went with it
+      const name = `/${c.name}/${l.alias}`;
+      if (t.state.status !== 'running' && t.state.status !== 'paused') throw new BerthError('FailedPrecondition', `Cannot link to a non running container: /${t.name} AS ${name}`);
+      const ip = this.o.networks!.containerEndpoints(t.id).find((e) => e.networkName === 'bridge')?.ipv4Address;
+      if (!ip) throw new BerthError('FailedPrecondition', `container ${t.id} not attached to default bridge network`);
+      const imageEnv = imageRunConfig(this.o.images.resolve(t.imageId).config.config).env ?? [];
+      return linkEnv({ name, ip, exposed: t.config.exposedPorts ?? [], env: mergedEnv(imageEnv, t.config.env ?? []) });
+    });
   }
 
   /** moby updateNetworkConfig: on a user network the container's hostname (when not its name) is one of its DNS names */
@@ -864,6 +885,7 @@ function cleanRequest(r: EndpointRequest): EndpointRequest {
   if (r.aliases?.length) out.aliases = [...new Set(r.aliases)];
   if (r.ipv4Address) out.ipv4Address = r.ipv4Address;
   if (r.macAddress) out.macAddress = r.macAddress;
+  if (r.links?.length) out.links = [...new Set(r.links)];
   return out;
 }
 

@@ -9,8 +9,8 @@ import { requestCredentials } from '../api/auth.js';
 import { createApiServer, listenSystemd, listenUnix, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
-import { DnsServers, hostResolvers } from '../network/dns.js';
-import { NetworkManager } from '../network/manager.js';
+import { hostResolvers } from '../network/dns.js';
+import { NetworkManager, type FirewallDriver } from '../network/manager.js';
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
@@ -37,6 +37,8 @@ Options:
       --bridge NAME         Linux bridge of the default network (default berth0)
       --nft-table NAME      nftables table (family ip) of Berth's rules (default berth)
       --bridge-prefix P     Prefix of user networks' bridges (default br-)
+      --firewall-backend B  nftables or iptables (default: nftables where nft is on PATH, else iptables);
+                            iptables rules go in chains of Berth's own, named after --nft-table
   -D, --debug               Log every request
   -v, --version             Print the version
 `;
@@ -79,7 +81,7 @@ function lockPidFile(pidfile: string): boolean {
 async function main(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, {
     host: { short: 'H', type: 'string' }, root: { type: 'string' }, 'exec-root': { type: 'string' }, pidfile: { type: 'string' }, group: { type: 'string' },
-    bridge: { type: 'string' }, 'nft-table': { type: 'string' }, 'bridge-prefix': { type: 'string' },
+    bridge: { type: 'string' }, 'nft-table': { type: 'string' }, 'bridge-prefix': { type: 'string' }, 'firewall-backend': { type: 'string' },
     debug: { short: 'D', type: 'bool' }, version: { short: 'v', type: 'bool' }, help: { short: 'h', type: 'bool' },
   });
   if (flags.help) { process.stdout.write(USAGE); return 0; }
@@ -111,15 +113,14 @@ async function main(argv: string[]): Promise<number> {
   const ports = new PortPublisher({ root, log, debug: debug ? log : undefined });
   const networks = await NetworkManager.open({
     root, log, debug: debug ? log : undefined, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
-    chains: { ports: ports.rules().length ? ports.chains() : [] },
+    chains: { ports: ports.rules().length ? ports.chains() : [] }, portRules: () => ports.rules(),
+    firewall: flags['firewall-backend'] as FirewallDriver | undefined,
+    // the embedded DNS server of every user network, again after a restart; kept in step with create/remove
+    dns: { upstreams: hostResolvers() },
   });
   ports.setChains = (lines) => networks.setChains('ports', lines);
   containers = new Containers({ root, execRoot, images, events, log, volumes, networks, ports });
   await containers.restore();
-  // the embedded DNS server of every user network, again after a restart; kept in step with create/destroy
-  const dns = new DnsServers({ networks: () => networks.list(), endpoints: (id) => networks.endpoints(id), upstreams: hostResolvers(), log });
-  events.subscribe((e) => { if (e.Type === 'network' && (e.Action === 'create' || e.Action === 'destroy')) void dns.sync(); });
-  await dns.sync();
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
@@ -136,9 +137,13 @@ async function main(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log(`${sig}: shutting down`);
+    // DNS servers and the netlink helper go; bridges, rules and containers stay for the next daemon
+    const released = networks.close().catch((e: Error) => log(`network: close: ${e.message}`));
     server.close(() => {
-      try { fs.unlinkSync(pidfile); } catch { /* gone */ }
-      process.exit(0);
+      void released.then(() => {
+        try { fs.unlinkSync(pidfile); } catch { /* gone */ }
+        process.exit(0);
+      });
     });
     // open streams (events, pulls) would keep close() waiting: end them
     server.closeIdleConnections();

@@ -41,8 +41,11 @@ export function parseResolvConf(text: string): Upstream[] {
 
 /** What the server knows of one network, looked up at each query (containers come and go). */
 export interface Names {
-  /** Addresses for a name (lower case, no trailing dot); empty when it is not a container on the network. */
-  lookup(name: string): string[];
+  /**
+   * Addresses for a name (lower case, no trailing dot); empty when it is not a container on the network.
+   * `client`, the asking address, has its own link aliases (docker's --link on a user network).
+   */
+  lookup(name: string, client?: string): string[];
   /** Container name for an address on the network (PTR), or undefined. */
   reverse(address: string): string | undefined;
 }
@@ -51,10 +54,13 @@ export interface Names {
 export function namesOf(networkName: string, endpoints: () => Endpoint[]): Names {
   const suffix = `.${networkName.toLowerCase()}`;
   return {
-    lookup(name) {
-      const n = name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+    lookup(name, client) {
+      let n = name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
       const out: string[] = [];
-      for (const ep of endpoints()) {
+      const eps = endpoints();
+      const link = client ? eps.find((e) => e.ipv4Address === client)?.links?.find((l) => l.alias.toLowerCase() === n) : undefined;
+      if (link) n = link.name.toLowerCase();
+      for (const ep of eps) {
         const hit = ep.containerName.toLowerCase() === n || ep.containerId.slice(0, 12) === n
           || ep.aliases.some((a) => a.toLowerCase() === n);
         if (hit && ep.ipv4Address && !out.includes(ep.ipv4Address)) out.push(ep.ipv4Address);
@@ -78,7 +84,7 @@ function reverseAddress(name: string): string | undefined {
  * The local answer to a query message, or 'forward' when the host's resolvers should answer it, or
  * undefined when the message is to be dropped (malformed, or a response). Pure: decides from `names`.
  */
-export function answer(msg: Buffer, names: Names): Buffer | 'forward' | undefined {
+export function answer(msg: Buffer, names: Names, client?: string): Buffer | 'forward' | undefined {
   let q: dnsPacket.DecodedPacket;
   try { q = dnsPacket.decode(msg); } catch { return undefined; }
   if (q.type !== 'query' || q.id === undefined) return undefined;
@@ -94,7 +100,7 @@ export function answer(msg: Buffer, names: Names): Buffer | 'forward' | undefine
   const name = question.name.toLowerCase().replace(/\.$/, '');
   if (question.class !== 'IN') return 'forward';
   if (question.type === 'A' || question.type === 'AAAA') {
-    const addrs = names.lookup(name);
+    const addrs = names.lookup(name, client);
     if (addrs.length === 0) return 'forward';
     // containers have no IPv6 addresses here: a known name has no AAAA, NOERROR (not NXDOMAIN, which
     // would make resolvers give up on the A answer too)
@@ -261,7 +267,7 @@ export class DnsServer {
 
   private async handle(msg: Buffer, via: 'udp' | 'tcp', client: string): Promise<Buffer | undefined> {
     let a: Buffer | 'forward' | undefined;
-    try { a = answer(msg, this.o.names); } catch (e) {
+    try { a = answer(msg, this.o.names, client.replace(/^::ffff:/, '')); } catch (e) {
       this.o.log?.(`dns ${this.o.address}: ${(e as Error).message}`);
       return failure(msg, RCODE.SERVFAIL);
     }

@@ -1,6 +1,7 @@
 // network/manager: the NetworkService — built-in networks (bridge, host, none), user bridge networks,
-// IPAM and endpoint records persisted under <root>/network/, Berth's one nft table, veths per endpoint.
-// Decisions come from plan.ts; this file only runs them (ip -batch, nft -f) and keeps the records.
+// IPAM and endpoint records persisted under <root>/network/, Berth's one nft table (or iptables chains),
+// bridges and veths, and the embedded DNS servers of user networks. Decisions come from plan.ts; this file
+// only runs them (netlink ops through berth-helper net, nft -f or iptables-restore) and keeps the records.
 // Never reaches into containers/: callers hand it a container id, name and pid.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,10 +10,14 @@ import * as path from 'node:path';
 import { BerthError } from '../errors.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import {
-  checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planDetach, planPool, planRuleset, pickAddress,
+  checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planBridgeDelete, planDetach, planPool, planRuleset, pickAddress,
   type Network,
 } from './plan.js';
 import { NetHelper } from './net-helper.js';
+import { parseLink } from './links.js';
+import { iptablesChains, iptablesJumps, planIptables } from './iptables.js';
+import type { PortRule } from './ports.js';
+import { DnsServers, type Upstream } from './dns.js';
 import type { AttachingContainer, ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 
 export interface NetworkManagerOptions {
@@ -29,6 +34,34 @@ export interface NetworkManagerOptions {
   debug?: (msg: string) => void;
   /** chains other owners keep in the table from the first ruleset on (published ports after a restart) */
   chains?: Record<string, string[]>;
+  /** which firewall to drive; by default nftables where `nft` is on PATH, else iptables (docker's --firewall-backend) */
+  firewall?: FirewallDriver;
+  /** the published ports, for the iptables backend (nftables gets them as chains, above) */
+  portRules?: () => PortRule[];
+  /** serve the embedded DNS server of every user network (the daemon); upstreams: the host's resolvers */
+  dns?: { upstreams: () => Upstream[]; port?: number };
+}
+
+export type FirewallDriver = 'nftables' | 'iptables';
+
+/** An executable of that name in a PATH directory. */
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => {
+    try { fs.accessSync(path.join(d || '.', cmd), fs.constants.X_OK); return true; } catch { return false; }
+  });
+}
+
+/** nftables where nft is installed; iptables (nft or legacy flavour, whichever the host's `iptables` is) where only it is. */
+function pickFirewall(want: string | undefined): FirewallDriver {
+  if (want !== undefined && want !== 'nftables' && want !== 'iptables') throw new BerthError('InvalidArgument', `invalid firewall backend ${JSON.stringify(want)}: nftables or iptables`);
+  const has = { nftables: onPath('nft'), iptables: onPath('iptables') && onPath('iptables-restore') };
+  if (want) {
+    if (!has[want]) throw new BerthError('FailedPrecondition', `firewall backend ${want}: ${want === 'nftables' ? 'nft' : 'iptables and iptables-restore'} not found on PATH`);
+    return want;
+  }
+  if (has.nftables) return 'nftables';
+  if (has.iptables) return 'iptables';
+  throw new BerthError('FailedPrecondition', 'no firewall tool: install nftables (nft) or iptables');
 }
 
 /** An endpoint as the manager keeps it: which veth and interface it owns. */
@@ -71,13 +104,6 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
     c.stdin.on('error', () => undefined); // a command that exits early closes its stdin
     c.stdin.end(input);
   });
-}
-
-async function ipBatch(lines: string[], netnsPid?: number): Promise<void> {
-  if (lines.length === 0) return;
-  const input = lines.join('\n') + '\n';
-  if (netnsPid === undefined) await run('ip', ['-batch', '-'], input);
-  else await run('nsenter', [`--net=/proc/${netnsPid}/ns/net`, 'ip', '-batch', '-'], input);
 }
 
 /**
@@ -141,9 +167,13 @@ export class NetworkManager implements ContainerNetworks {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly extras = new Map<string, string[]>();
   private readonly net = new NetHelper();
+  private readonly dns?: DnsServers;
   readonly bridgeName: string;
   readonly table: string;
   readonly bridgePrefix: string;
+  readonly firewall: FirewallDriver;
+  /** the iptables jumps into our chains are in place (checked once per daemon) */
+  private jumpsReady = false;
 
   private constructor(private readonly o: NetworkManagerOptions) {
     this.file = path.join(o.root, 'network', 'networks.json');
@@ -154,18 +184,32 @@ export class NetworkManager implements ContainerNetworks {
     if (!/^[A-Za-z0-9_]{1,32}$/.test(this.table)) throw new BerthError('InvalidArgument', `invalid nft table name ${JSON.stringify(this.table)}`);
     for (const [owner, lines] of Object.entries(o.chains ?? {})) if (lines.length) this.extras.set(owner, lines);
     if (this.bridgePrefix.length > 8) throw new BerthError('InvalidArgument', `bridge prefix ${JSON.stringify(this.bridgePrefix)} is too long (at most 8 bytes)`);
+    this.firewall = pickFirewall(o.firewall);
+    if (this.firewall === 'iptables') iptablesChains(this.table);
+    if (o.dns) this.dns = new DnsServers({ networks: () => this.list(), endpoints: (id) => this.endpoints(id), upstreams: o.dns.upstreams, port: o.dns.port, log: o.log });
   }
 
-  /** Loads the records, makes the built-in networks, and puts every bridge, rule and sysctl in place. */
+  /** The port a network's DNS server listens on, or undefined (tests). */
+  dnsPort(ref: string): number | undefined {
+    return this.dns?.portOf(this.find(ref).id);
+  }
+
+  /** Loads the records, makes the built-in networks, and puts every bridge, rule, sysctl and DNS server in place. */
   static async open(o: NetworkManagerOptions): Promise<NetworkManager> {
     const m = new NetworkManager(o);
-    await m.init();
+    try {
+      await m.init();
+      await m.dns?.sync();
+    } catch (e) {
+      await m.close();
+      throw e;
+    }
     return m;
   }
 
   /** Which firewall Berth drives, for `info`. */
-  firewallBackend(): { driver: 'nftables'; table: string } {
-    return { driver: 'nftables', table: this.table };
+  firewallBackend(): { driver: FirewallDriver; table: string } {
+    return { driver: this.firewall, table: this.table };
   }
 
   private locked<T>(f: () => Promise<T>): Promise<T> {
@@ -191,6 +235,7 @@ export class NetworkManager implements ContainerNetworks {
   }
 
   private async init(): Promise<void> {
+    this.o.log?.(`firewall backend: ${this.firewall} (${this.firewall === 'iptables' ? `chains ${this.table}-*` : `table ip ${this.table}`})`);
     this.load();
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const)
       if (!this.s.networks.some((n) => n.name === name)) this.s.networks.push(builtin(name, driver));
@@ -226,18 +271,28 @@ export class NetworkManager implements ContainerNetworks {
       this.s.networks.unshift(def);
     }
     this.save();
-    const have = new Set((await links()).map((l) => l.ifname));
-    for (const n of this.bridges()) await this.ensureBridge(n, have.has(n.bridge!));
+    for (const n of this.bridges()) await this.ensureBridge(n);
   }
 
-  private async ensureBridge(n: NetRecord, exists: boolean): Promise<void> {
-    const lines = planBridge(asPlanNetwork(n));
-    await ipBatch(exists ? lines.slice(1) : lines);
+  private async ensureBridge(n: NetRecord): Promise<void> {
+    await this.net.run(planBridge(asPlanNetwork(n)));
   }
 
   private async applyRules(): Promise<void> {
+    if (this.firewall === 'iptables') return this.applyIptables();
     const extra = [...this.extras.values()].flat();
     await run('nft', ['-f', '-'], planRuleset(this.table, this.bridges().map(asPlanNetwork), extra));
+  }
+
+  /** Our chains rewritten in one restore per table, then the jumps into them added where missing. */
+  private async applyIptables(): Promise<void> {
+    await run('iptables-restore', ['-w', '--noflush'], planIptables(this.table, this.bridges().map(asPlanNetwork), this.o.portRules?.() ?? []));
+    if (this.jumpsReady) return;
+    for (const j of iptablesJumps(this.table)) {
+      const has = await run('iptables', ['-w', '-t', j.table, '-C', j.from, '-j', j.to]).then(() => true, () => false);
+      if (!has) await run('iptables', ['-w', '-t', j.table, '-I', j.from, '-j', j.to]);
+    }
+    this.jumpsReady = true;
   }
 
   /** More chains kept inside Berth's table (e.g. published ports), written again with every change. */
@@ -332,15 +387,16 @@ export class NetworkManager implements ContainerNetworks {
     };
     this.s.networks.push(rec);
     try {
-      await this.ensureBridge(rec, false);
+      await this.ensureBridge(rec);
       await this.applyRules();
     } catch (e) {
       this.s.networks = this.s.networks.filter((n) => n !== rec);
-      await ipBatch([`link del ${bridge}`]).catch(() => undefined);
+      await this.net.run(planBridgeDelete(bridge)).catch(() => undefined);
       await this.applyRules().catch(() => undefined);
       throw e;
     }
     this.save();
+    await this.dns?.sync();
     this.o.debug?.(`network ${id}: created ${name} on bridge ${bridge} (${pool.subnet})`);
     return { id, warning: '' };
   }
@@ -353,7 +409,8 @@ export class NetworkManager implements ContainerNetworks {
         throw new BerthError('PermissionDenied', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
       this.s.networks = this.s.networks.filter((x) => x !== n);
       this.save();
-      if ((await links()).some((l) => l.ifname === n.bridge)) await ipBatch([`link del ${n.bridge}`]);
+      await this.dns?.sync(); // its server goes before its gateway address does
+      await this.net.run(planBridgeDelete(n.bridge!));
       await this.applyRules();
       this.o.debug?.(`network ${n.id}: removed ${n.name}`);
     });
@@ -390,6 +447,7 @@ export class NetworkManager implements ContainerNetworks {
         macAddress: req.macAddress ? checkMac(req.macAddress) : macFor(address),
         ifname: nextIfname(mine.map((e) => e.ifname)), hostVeth: `vb${endpointId.slice(0, 12)}`, pid: container.pid,
         ...(container.dns?.length ? { dns: [...container.dns] } : {}),
+        ...(req.links?.length ? { links: req.links.map(parseLink) } : {}),
       };
       // the lease is on disk before any link exists: a daemon killed in between leaves a record reconcile() clears
       this.s.endpoints.push(ep);
@@ -403,7 +461,7 @@ export class NetworkManager implements ContainerNetworks {
           // someone deleted the bridge under us: make it again, once
           if (!new RegExp(`no device ${n.bridge}:`).test(e.message)) throw e;
           await this.unlink(ep);
-          await this.ensureBridge(n, false);
+          await this.ensureBridge(n);
           await this.net.run(ops);
         });
         this.o.debug?.(`network ${n.id}: container ${container.id}: veth, address and route in ${(performance.now() - t0).toFixed(1)} ms`);
@@ -423,6 +481,10 @@ export class NetworkManager implements ContainerNetworks {
     if (n.driver !== 'bridge') return;
     const isDefault = n.name === 'bridge';
     if (isDefault && req.aliases?.length) throw new BerthError('InvalidArgument', 'network-scoped alias is supported only for containers in user defined networks');
+    if (req.links?.length) {
+      if (isDefault) throw new BerthError('InvalidArgument', 'links are only supported for user-defined networks');
+      req.links.forEach(parseLink);
+    }
     if (req.ipv4Address) {
       if (isDefault || !n.userSubnet) throw new BerthError('InvalidArgument', 'user specified IP address is supported only when connecting to networks with user configured subnets');
       pickAddress(n.ipam.config[0]!, new Set(), req.ipv4Address);
@@ -465,7 +527,7 @@ export class NetworkManager implements ContainerNetworks {
       // a veth on one of our bridges that no record names: a daemon killed between link add and save
       const known = new Set(this.s.endpoints.map((e) => e.hostVeth));
       const bridges = new Set(this.bridges().map((n) => n.bridge!));
-      for (const l of await links()) if (l.master && bridges.has(l.master) && !known.has(l.ifname)) await ipBatch([`link del ${l.ifname}`]).catch(() => undefined);
+      for (const l of await links()) if (l.master && bridges.has(l.master) && !known.has(l.ifname)) await this.net.run(planDetach(l.ifname)).catch(() => undefined);
     });
   }
 
@@ -483,9 +545,11 @@ export class NetworkManager implements ContainerNetworks {
     await this.net.run(planDetach(ep.hostVeth)).catch((e: Error) => this.o.log?.(`network ${ep.networkId}: ${e.message}`));
   }
 
-  /** Stops the netlink server (the daemon's end; tests that open several managers). */
-  close(): void {
+  /** The daemon's end: the DNS servers stop and the netlink server ends. Bridges and rules stay (containers outlive the daemon). */
+  async close(): Promise<void> {
+    await this.dns?.close();
     this.net.close();
+    this.o.debug?.('network: closed: DNS servers stopped, netlink helper released');
   }
 }
 
@@ -493,6 +557,6 @@ function endpointView(e: EndpointRecord): Endpoint {
   return {
     networkId: e.networkId, networkName: e.networkName, endpointId: e.endpointId, containerId: e.containerId, containerName: e.containerName,
     aliases: [...e.aliases], ipv4Address: e.ipv4Address, prefixLen: e.prefixLen, gateway: e.gateway, macAddress: e.macAddress,
-    hostVeth: e.hostVeth, ...(e.dns ? { dns: [...e.dns] } : {}),
+    hostVeth: e.hostVeth, ...(e.dns ? { dns: [...e.dns] } : {}), ...(e.links ? { links: e.links.map((l) => ({ ...l })) } : {}),
   };
 }

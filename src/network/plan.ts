@@ -119,15 +119,19 @@ export function macFor(address: string): string {
   return ['02', '42', ...[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
-/** `ip -batch` lines that create the bridge; `-force` lets the executor ignore "File exists" on re-creation. */
-export function planBridge(net: Network): string[] {
-  const prefix = parseCidr(net.subnet).prefix;
-  return [
-    `link add ${net.bridge} type bridge`,
-    `link set ${net.bridge} mtu ${net.mtu}`,
-    `addr replace ${net.gateway}/${prefix} dev ${net.bridge}`,
-    `link set ${net.bridge} up`,
-  ];
+/**
+ * The op (berth-helper net, netlink) that puts a network's bridge in place: made if missing (changed if
+ * there), its MTU, the gateway address (replacing the same one), up. The same op at every daemon start.
+ */
+export function planBridge(net: Network): Op[] {
+  const c = parseCidr(net.subnet);
+  const broadcast = (c.base | (~mask(c.prefix) >>> 0)) >>> 0;
+  return [{ op: 'BRIDGE', args: { name: net.bridge, mtu: net.mtu, address: parseIp(net.gateway), prefix: c.prefix, broadcast }, from: `bridge ${net.bridge}` }];
+}
+
+/** Deleting a bridge (a network removed, or one whose creation failed half-way); gone already is fine. */
+export function planBridgeDelete(bridge: string): Op[] {
+  return [{ op: 'LINK_DEL', args: { optional: 1, name: bridge }, from: `bridge ${bridge}` }];
 }
 
 /**

@@ -1,5 +1,6 @@
 // network/types: the network service as api/, containers/ and the DNS server see it. Domain types,
 // camelCase; api/ maps them to Docker's wire shapes (NetworkResource, EndpointSettings).
+import type { Link } from './links.js';
 
 export interface IpamPool {
   subnet: string;        // CIDR
@@ -37,6 +38,8 @@ export interface EndpointRequest {
   aliases?: string[];
   ipv4Address?: string;          // --ip / IPAMConfig.IPv4Address
   macAddress?: string;
+  /** links on a user network, "name[:alias]": `alias` resolves to container `name` for this container only */
+  links?: string[];
 }
 
 /** One container's endpoint on one network, as recorded for inspect and the DNS server. */
@@ -53,6 +56,7 @@ export interface Endpoint {
   macAddress: string;
   hostVeth?: string;             // the host end of its veth (published ports set hairpin on it)
   dns?: string[];                // the container's --dns: where the embedded DNS server forwards its queries
+  links?: Link[];                // its links on this network: aliases only it resolves (EndpointSettings.Links)
 }
 
 /** The container an endpoint is made for; dns: its --dns servers (the embedded DNS server's upstreams for it). */
@@ -86,7 +90,7 @@ export interface ContainerNetworks extends NetworkService {
   reconcile(running: Map<string, number>): Promise<void>;
   /** Throws what attach() would for this request, except for an address taken meanwhile (checked at create). */
   checkRequest(ref: string, req: EndpointRequest): void;
-  firewallBackend(): { driver: 'nftables'; table: string };
+  firewallBackend(): { driver: 'nftables' | 'iptables'; table: string };
   /** A renamed container: its endpoints carry the new name (the DNS server answers it). */
   renameContainer(containerId: string, name: string): Promise<void>;
 }

@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BERTH } from './bundle.js';
 import { Client } from '../../src/client/index.js';
+import { iptablesChains, iptablesJumps } from '../../src/network/iptables.js';
+
+/** berthd says which firewall it drives at start */
+const usesIptables = (log: string) => log.includes('firewall backend: iptables');
 
 export interface Daemon {
   dir: string; socket: string; root: string; host: string; pid: number;
@@ -34,12 +38,24 @@ export async function daemonLinks(net: DaemonNet): Promise<Array<{ ifname: strin
   return all.filter((l) => ours(l.ifname) || ours(l.master));
 }
 
-/** Removes a daemon's bridges, veths and nft table; returns the veths that were still there (leaks). */
-async function removeDaemonNet(net: DaemonNet): Promise<string[]> {
+/** Removes a daemon's bridges, veths and nft table (or iptables chains); returns the veths that were still there (leaks). */
+async function removeDaemonNet(net: DaemonNet, iptables = false): Promise<string[]> {
   const links = await daemonLinks(net);
   for (const l of links) await exec('ip', ['link', 'del', l.ifname]).catch(() => undefined);
   await exec('nft', ['delete', 'table', 'ip', net.table]).catch(() => undefined);
+  if (iptables) await removeIptablesChains(net.table);
   return links.filter((l) => l.master).map((l) => l.ifname);
+}
+
+/** A daemon on the iptables backend leaves its chains and jumps (as docker does): they go here. */
+export async function removeIptablesChains(table: string): Promise<void> {
+  const ipt = (...a: string[]) => exec('iptables', ['-w', ...a]).then(() => true, () => false);
+  for (const j of iptablesJumps(table)) while (await ipt('-t', j.table, '-D', j.from, '-j', j.to)) { /* every copy */ }
+  const c = iptablesChains(table);
+  for (const [t, chain] of [['filter', c.forward], ['nat', c.postrouting], ['nat', c.prerouting], ['nat', c.output], ['nat', c.dnat]] as const) {
+    await ipt('-t', t, '-F', chain);
+    await ipt('-t', t, '-X', chain);
+  }
 }
 
 /** The shipped bundle dist/bin/daemon/berthd.js, found from dist/test/helpers. */
@@ -55,7 +71,8 @@ export function pingSocket(socket: string): Promise<number> {
   });
 }
 
-export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
+/** `env`: more environment for berthd (e.g. a PATH without nft). */
+export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berthd-'));
   const socket = path.join(dir, 'berth.sock');
   const root = path.join(dir, 'root');
@@ -67,11 +84,11 @@ export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
   const netArgs = ['--bridge', net.bridge, '--nft-table', net.table, '--bridge-prefix', net.prefix];
   const launch = async (): Promise<ChildProcess> => {
     const out = fs.openSync(logFile, 'a');
-    const c: ChildProcess = spawn(process.execPath, [berthdPath(), '-H', `unix://${socket}`, '--root', root, '--debug', ...netArgs, ...extraArgs], { stdio: ['ignore', out, out] });
+    const c: ChildProcess = spawn(process.execPath, [berthdPath(), '-H', `unix://${socket}`, '--root', root, '--debug', ...netArgs, ...extraArgs], { stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
     fs.closeSync(out);
     for (let i = 0; ; i++) {
       if ((await pingSocket(socket)) === 200) return c;
-      if (c.exitCode !== null || i > 200) { c.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); await removeDaemonNet(net); throw new Error(`berthd did not start: ${l}`); }
+      if (c.exitCode !== null || i > 200) { c.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); await removeDaemonNet(net, usesIptables(l)); throw new Error(`berthd did not start: ${l}`); }
       await new Promise((r) => setTimeout(r, 25));
     }
   };
@@ -104,8 +121,8 @@ export async function startDaemon(extraArgs: string[] = []): Promise<Daemon> {
         await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await gone; }
       }
-      const leaked = await removeDaemonNet(net);
       const daemonLog = log();
+      const leaked = await removeDaemonNet(net, usesIptables(daemonLog));
       fs.rmSync(dir, { recursive: true, force: true });
       if (cleared && leaked.length) throw new Error(`berthd left veths on its bridges: ${leaked.join(', ')}\n${daemonLog.slice(-2000)}`);
     },

@@ -48,7 +48,7 @@ test('names and MACs fit the kernel and docker', () => {
 test('plans: bridge, attach, detach, ruleset', () => {
   const net = bridgeNetwork('bridge', 'berth0', parseCidr('172.19.0.0/16'), 1450);
   assert.deepEqual(planBridge(net), [
-    'link add berth0 type bridge', 'link set berth0 mtu 1450', 'addr replace 172.19.0.1/16 dev berth0', 'link set berth0 up',
+    { op: 'BRIDGE', args: { name: 'berth0', mtu: 1450, address: parseIp('172.19.0.1'), prefix: 16, broadcast: parseIp('172.19.255.255') }, from: 'bridge berth0' },
   ]);
   const p = planAttach(net, { containerId: 'abcdef0123456789', pid: 42, address: '172.19.0.2' });
   // the pair is made with its container end already in pid 42's netns, named eth0, with docker's MAC

@@ -52,7 +52,7 @@ export function infoBody(s: ApiServices): SystemInfo {
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '',
     ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
     SecurityOptions: ['name=seccomp,profile=builtin', ...(v2 ? ['name=cgroupns'] : [])], CDISpecDirs: [], Warnings: [],
-    ...(fw ? { FirewallBackend: { Driver: fw.driver, Info: [['Table', `ip ${fw.table}`]] } } : {}),
+    ...(fw ? { FirewallBackend: { Driver: fw.driver, Info: fw.driver === 'iptables' ? [['Chains', `${fw.table}-*`]] : [['Table', `ip ${fw.table}`]] } } : {}),
   };
 }
 

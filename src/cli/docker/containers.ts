@@ -112,7 +112,7 @@ const CREATE_FLAGS: Record<string, FlagSpec> = {
   restart: { type: 'string' }, 'health-cmd': { type: 'string' }, 'health-interval': { type: 'string' }, 'health-timeout': { type: 'string' },
   'health-retries': { type: 'string' }, 'health-start-period': { type: 'string' }, 'health-start-interval': { type: 'string' }, 'no-healthcheck': { type: 'bool' },
   mount: { type: 'list' }, 'volumes-from': { type: 'list' }, 'log-driver': { type: 'string' }, 'log-opt': { type: 'list' },
-  ip: { type: 'string' }, 'network-alias': { type: 'list' }, 'mac-address': { type: 'string' }, 'add-host': { type: 'list' },
+  ip: { type: 'string' }, 'network-alias': { type: 'list' }, 'mac-address': { type: 'string' }, 'add-host': { type: 'list' }, link: { type: 'list' },
   dns: { type: 'list' }, 'dns-search': { type: 'list' }, 'dns-option': { type: 'list' }, 'dns-opt': { type: 'list' },
   publish: { short: 'p', type: 'list' }, 'publish-all': { short: 'P', type: 'bool' }, expose: { type: 'list' },
 };
@@ -150,12 +150,16 @@ function healthcheck(f: Record<string, unknown>): ContainerCreateRequest['Health
   return { Test: cmd ? ['CMD-SHELL', cmd] : [], ...h };
 }
 
-/** --ip, --network-alias, --mac-address go to the endpoint of the --network (docker CLI parseNetworkOpts). */
+/**
+ * --ip, --network-alias, --mac-address go to the endpoint of the --network (docker CLI parseNetworkOpts);
+ * so does --link on a user network, where it is an alias (it also stays in HostConfig.Links, as docker sends it).
+ */
 function endpointsOf(f: Record<string, unknown>, network: string | undefined): Record<string, unknown> {
   const ip = f.ip as string | undefined, aliases = f['network-alias'] as string[] | undefined, mac = f['mac-address'] as string | undefined;
-  if (!ip && !aliases?.length && !mac) return {};
   const name = !network || network === 'default' ? 'bridge' : network;
-  return { [name]: { ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}), ...(aliases?.length ? { Aliases: aliases } : {}), ...(mac ? { MacAddress: mac } : {}) } };
+  const links = name === 'bridge' || name === 'none' ? undefined : f.link as string[] | undefined;
+  if (!ip && !aliases?.length && !mac && !links?.length) return {};
+  return { [name]: { ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}), ...(aliases?.length ? { Aliases: aliases } : {}), ...(mac ? { MacAddress: mac } : {}), ...(links?.length ? { Links: links } : {}) } };
 }
 
 /** -p and --expose → ExposedPorts and PortBindings, as the docker CLI sends them (nat.ParsePortSpecs). */
@@ -229,6 +233,7 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     Dns: (f.dns as string[] | undefined) ?? [], DnsSearch: (f['dns-search'] as string[] | undefined) ?? [],
     DnsOptions: [...((f['dns-option'] as string[] | undefined) ?? []), ...((f['dns-opt'] as string[] | undefined) ?? [])],
     ExtraHosts: (f['add-host'] as string[] | undefined) ?? null,
+    ...((f.link as string[] | undefined)?.length ? { Links: f.link as string[] } : {}),
   };
   const entrypoint = f.entrypoint !== undefined ? [String(f.entrypoint)] : null;
   const health = healthcheck(f);

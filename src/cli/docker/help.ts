@@ -31,6 +31,7 @@ const FLAGS: Record<string, string> = {
   'dns-search': 'Set custom DNS search domains',
   'mac-address': 'Container MAC address (e.g., 92:d0:c6:0a:29:33)',
   'network-alias': 'Add network-scoped alias for the container',
+  link: 'Add link to another container (name[:alias]): on the default bridge its address, ports and env as variables; on a user network an alias only this container resolves',
   entrypoint: 'Overwrite the default ENTRYPOINT of the image',
   env: 'Set environment variables',
   'env-file': 'Read in a file of environment variables',
@@ -176,7 +177,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   'network prune': { usage: 'network prune [OPTIONS]', summary: 'Remove all unused networks', flags: { force: 'Do not prompt for confirmation', filter: 'Provide filter values (e.g. "until=<timestamp>")' } },
   'network connect': { usage: 'network connect [OPTIONS] NETWORK CONTAINER', summary: 'Connect a container to a network', flags: {
     alias: 'Add network-scoped alias for the container', ip: 'IPv4 address (e.g., "172.30.100.104")', ip6: 'IPv6 address (not supported by Berth)',
-    'driver-opt': 'driver options for the network', link: 'Add link to another container (ignored)', 'link-local-ip': 'Add a link-local address for the container (ignored)' } },
+    'driver-opt': 'driver options for the network', link: 'Add link to another container (name[:alias]): an alias only this container resolves on the network', 'link-local-ip': 'Add a link-local address for the container (ignored)' } },
   'network disconnect': { usage: 'network disconnect [OPTIONS] NETWORK CONTAINER', summary: 'Disconnect a container from a network', flags: { force: 'Force the container to disconnect from a network' } },
 };
 

@@ -35,6 +35,8 @@ export interface SpecContext {
   mountPoints?: MountPoint[];
   /** --network container:X: X's network namespace (/proc/<pid>/ns/net) and hostname, which the container shares */
   joinNetwork?: { netns: string; hostname: string };
+  /** legacy links' variables (<ALIAS>_PORT…, network/links.ts); the image's and the container's env override them (moby CreateDaemonEnvironment) */
+  linkEnv?: string[];
 }
 
 export type SpecOpt = (s: Spec, c: ContainerConfig, ctx: SpecContext) => void;
@@ -82,7 +84,7 @@ const setEnv = (env: string[], kv: string): string[] => {
 
 /** Image env, then the container's over it; PATH and HOSTNAME as docker adds them. */
 export const withEnv = (img: ImageRunConfig): SpecOpt => (s, c, ctx) => {
-  let env: string[] = [];
+  let env: string[] = [...(ctx.linkEnv ?? [])];
   for (const e of [...(img.env ?? []), ...(c.env ?? [])]) env = setEnv(env, e.includes('=') ? e : `${e}=`);
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
   env = [`HOSTNAME=${s.hostname ?? ctx.hostHostname ?? ''}`, ...env.filter((e) => !e.startsWith('HOSTNAME='))];

@@ -54,6 +54,7 @@ export const OPS = {
   LINK_DEL: [47, 'u:optional s:name'],
   ADDR_ADD: [48, 's:dev u:address u:prefix u:broadcast'],
   ROUTE_ADD: [49, 's:dev u:dst u:prefix u:gateway'],
+  BRIDGE: [50, 's:name u:mtu u:address u:prefix u:broadcast'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OpName = keyof typeof OPS;
