@@ -43,7 +43,8 @@ describe('default bridge network (docker CLI)', { skip: missing }, () => {
   const inspect = async (name: string) => JSON.parse(await ok('inspect', name))[0];
   /** veths on the daemon's bridge */
   const veths = async () => (await daemonLinks(d.net)).filter((l) => l.master === d.net.bridge).map((l) => l.ifname);
-  const leases = () => (JSON.parse(fs.readFileSync(path.join(d.root, 'network', 'networks.json'), 'utf8')) as { endpoints: Array<{ containerId: string; ipv4Address: string }> }).endpoints;
+  // the leases as berthd keeps them: endpoints.json (networks.json has a copy from the last change of networks)
+  const leases = () => (JSON.parse(fs.readFileSync(path.join(d.root, 'network', 'endpoints.json'), 'utf8')) as { endpoints: Array<{ containerId: string; ipv4Address: string }> }).endpoints;
 
   before(async () => {
     d = await startDaemon();
