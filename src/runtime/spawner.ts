@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
 import { getSystemErrorMap } from 'node:util';
+import { waitOn } from '../util/trace.js';
 
 export const SPAWNER = { REQUEST: 1, STARTED: 2 } as const;
 const TOKEN = 16;
@@ -173,7 +174,7 @@ export async function spawnThroughSpawner(helper: string, argv: string[], nsock:
     current = undefined;
     return undefined;
   }
-  return s.spawn(argv, nsock).catch((e: Error) => {
+  return waitOn('spawner', s.spawn(argv, nsock)).catch((e: Error) => {
     if (s.usable) throw e; // the program could not start: the caller's error
     current = undefined;
     return undefined; // the spawner died: spawn directly this time, start a new one next time
