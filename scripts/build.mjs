@@ -1,6 +1,6 @@
 // Bundles each CLI program into files loaded by command group (lazy chunks), so start-up reads a few files.
 // (Type checking and the test build are tsc's job; this only makes what `berth` and `berthd` run.)
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 rmSync('dist/bin', { recursive: true, force: true }); // chunk names change: no stale ones
@@ -21,6 +21,7 @@ await build({
   define: { BERTH_RUNTIME_CJS: 'true' },
   // CommonJS dependencies may call require() for Node's own modules
   banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
+  charset: 'ascii',
   logLevel: 'warning',
 });
 
@@ -35,6 +36,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   external: ['./berth.js'],
+  charset: 'ascii',
   logLevel: 'warning',
 });
 
@@ -56,3 +58,13 @@ await build({
   logLevel: 'warning',
 });
 writeFileSync('dist/bin/cli/runtime.js', "export { main } from './runtime.cjs';\n");
+
+// One non-ASCII character makes V8 keep a whole file's source as a two-byte string (twice the memory).
+// charset 'ascii' escapes strings; what esbuild leaves (regular expressions, comments) becomes \uXXXX, which
+// means the same there (per UTF-16 unit, as a regular expression without the u flag reads it).
+for (const f of readdirSync('dist/bin', { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.js') || n.endsWith('.cjs'))) {
+  const file = `dist/bin/${f}`;
+  const text = readFileSync(file, 'utf8');
+  if (/[^\x00-\x7f]/.test(text)) writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+

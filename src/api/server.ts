@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { BerthError } from '../errors.js';
+import { span } from '../util/trace.js';
 import type { EventBus } from '../daemon/events.js';
 import type { HostFacts } from '../daemon/host.js';
 import type { ImageService } from '../images/index.js';
@@ -105,7 +106,8 @@ async function dispatch(router: Router, req: http.IncomingMessage, res: http.Ser
   // api/schema: a query value of the wrong type is a 400 before the handler runs
   checkQuery(ROUTES[hit.route], url.searchParams);
   const ctx: Context = { req, res, params: hit.params, query: url.searchParams, version: version ?? API_VERSION, path: p };
-  await hit.handler(ctx);
+  // BERTH_DEBUG: the request's own time apart from its waits on helpers and monitors (util/trace.ts)
+  await span(`${hit.route} ${p}`, async () => hit.handler(ctx));
 }
 
 export interface ListenOptions { socket: string; mode?: number; group?: number }

@@ -19,7 +19,7 @@ import { startWith } from '../runtime/start.js';
 import { pidStartTime, StateStore } from '../runtime/state.js';
 import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
-import { replaceFileSync, writeFileAtomicSync } from '../util/fs.js';
+import { replaceFileSync, writeFileAtomic, writesDone } from '../util/fs.js';
 import { sleep } from '../util/timer.js';
 import { mkdirAllInRoot, readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
@@ -75,6 +75,8 @@ export class Containers implements ContainerService {
   private readonly exitWaiters = new Map<string, Array<(c: Record) => void>>();
   private readonly removeWaiters = new Map<string, Array<() => void>>();
   private readonly finishing = new Set<string>();
+  /** names of creates under way, to their ids */
+  private readonly naming = new Map<string, string>();
   private readonly cgroupMode = detectCgroupMode();
   /** a stopped container's root mounted for cp/diff/export/commit (withRoot): start waits for it */
   private readonly rootBusy = new Map<string, Promise<void>>();
@@ -94,7 +96,7 @@ export class Containers implements ContainerService {
     this.health = new HealthChecks({
       get: (id) => this.records.get(id), execCreate: (id, cfg) => this.execCreate(id, cfg), execStart: (id, before) => this.execStart(id, before),
       execInspect: (id) => this.execs.get(id), execDone: (id) => this.execs.drop(id),
-      save: (c) => this.save(c as Record), event: (c, action) => this.event(action, c as Record), log: o.log,
+      save: (c) => this.saveSoon(c as Record), event: (c, action) => this.event(action, c as Record), log: o.log,
     });
     for (const id of fs.readdirSync(this.dir)) {
       let r: unknown;
@@ -158,7 +160,10 @@ export class Containers implements ContainerService {
 
   private file(id: string): string { return path.join(this.dir, id, 'config.v2.json'); }
   private exitFile(id: string): string { return path.join(this.dir, id, 'exit.json'); }
-  private save(c: Record): void { writeFileAtomicSync(this.file(c.id), JSON.stringify(c), 0o600); }
+  /** The record on disk, durably; one record's writes land in call order (util/fs writeFileAtomic). */
+  private save(c: Record): Promise<void> { return writeFileAtomic(this.file(c.id), JSON.stringify(c), 0o600); }
+  /** For callers that cannot wait: the write goes on in order, a failure is logged. */
+  private saveSoon(c: Record): void { this.save(c).catch((e: Error) => this.o.log?.(`container ${c.id}: save record: ${e.message}`)); }
   private event(action: string, c: Record, extra: { [k: string]: string } = {}): void {
     this.o.events?.publish('container', action, c.id, { image: c.image, name: c.name, ...c.config.labels, ...extra });
   }
@@ -219,10 +224,21 @@ export class Containers implements ContainerService {
   }
 
   async create(name: string | undefined, config: ContainerConfig): Promise<{ id: string; warnings: string[] }> {
-    const taken = (n: string) => [...this.records.values()].find((c) => c.name === n);
+    const taken = (n: string) => this.naming.get(n) ?? [...this.records.values()].find((c) => c.name === n)?.id;
     const wanted = name ? checkName(name) : randomName((n) => !!taken(n));
     const clash = taken(wanted);
-    if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const id = newId();
+    // the name is ours from here: the create awaits disk writes, and another create must not take it meanwhile
+    this.naming.set(wanted, id);
+    try {
+      return await this.createNamed(id, wanted, config);
+    } finally {
+      this.naming.delete(wanted);
+    }
+  }
+
+  private async createNamed(id: string, wanted: string, config: ContainerConfig): Promise<{ id: string; warnings: string[] }> {
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
@@ -237,24 +253,24 @@ export class Containers implements ContainerService {
       imageVolumes: Object.keys((img.config.config?.Volumes as object | null | undefined) ?? {}),
     });
     try { checkMounts(config, isProcfs, points); } catch (e) { await removeVolumes(this.o.volumes, made); throw e; }
-    const id = newId();
     const dir = path.join(this.dir, id);
-    fs.mkdirSync(dir, { mode: 0o710 });
+    await fs.promises.mkdir(dir, { mode: 0o710 });
     try {
-      const mounts = this.o.images.prepareRootfs(config.image, snapshotKey(id));
+      const mounts = await this.o.images.prepareRootfs(config.image, snapshotKey(id));
       const c: Record = {
         id, name: wanted, created: new Date().toISOString(), image: config.image, imageId: img.record.id, config,
         state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: NEVER, finishedAt: NEVER },
         path: cmd0!, args, logPath: path.join(dir, 'json.log'), attachSocket: path.join(this.o.execRoot, 'attach', `${id.slice(0, 12)}.sock`),
         restartCount: 0, mounts, mountPoints: points,
       };
-      this.save(c);
+      await this.save(c);
       this.records.set(id, c);
       this.event('create', c);
       return { id, warnings: [] };
     } catch (e) {
       await this.o.images.snapshots.remove(snapshotKey(id)).catch(() => undefined);
-      fs.rmSync(dir, { recursive: true, force: true });
+      await writesDone(this.file(id));
+      await fs.promises.rm(dir, { recursive: true, force: true });
       await removeVolumes(this.o.volumes, made);
       throw e;
     }
@@ -318,7 +334,7 @@ export class Containers implements ContainerService {
       c.monitorPid = mon.monitorPid;
       c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: NEVER };
       this.health.start(c);
-      this.save(c);
+      await this.save(c);
       this.event('start', c);
       mon.exited.then((st) => this.finish(c.id, st), () => this.monitorGone(c.id));
       return true;
@@ -337,7 +353,7 @@ export class Containers implements ContainerService {
       }
       await unmount(rootfs, true).catch(() => undefined);
       c.state = { ...c.state, status: 'exited', error: (e as Error).message, exitCode: 128 };
-      this.save(c);
+      await this.save(c);
       // moby removes an --rm container whose start failed; `docker run --rm` waits for that
       if (c.config.host.autoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw e;
@@ -519,7 +535,7 @@ export class Containers implements ContainerService {
     const running = c.state.status === 'running' || c.state.status === 'paused';
     if (running) await n.attach(net.id, { id: c.id, name: c.name, pid: c.state.pid, dns: c.config.host.dns }, this.withHostnameAlias(c, net.name, clean));
     c.config.networks = { ...(c.config.networks ?? {}), [net.name]: clean };
-    this.save(c);
+    await this.save(c);
     if (running) this.writeHosts(c);
     this.o.events?.publish('network', 'connect', net.id, { container: c.id, name: net.name, type: net.driver });
   }
@@ -541,7 +557,7 @@ export class Containers implements ContainerService {
     if (running && id) await n.detach(id, c.id);
     const { [name]: _gone, ...left } = c.config.networks;
     c.config.networks = left;
-    this.save(c);
+    await this.save(c);
     if (running) this.writeHosts(c);
     if (id) this.o.events?.publish('network', 'disconnect', id, { container: c.id, name, type: driver });
   }
@@ -606,7 +622,7 @@ export class Containers implements ContainerService {
     c.state = { ...c.state, status: restarting ? 'restarting' : 'exited', pid: 0, exitCode: st.exitCode, oomKilled, error, finishedAt: st.finishedAt };
     this.finishing.delete(id);
     delete c.monitorPid;
-    this.save(c);
+    await this.save(c);
     if (oomKilled) this.event('oom', c);
     this.event('die', c, { exitCode: String(st.exitCode) });
     for (const w of this.exitWaiters.get(id) ?? []) w(c);
@@ -632,7 +648,7 @@ export class Containers implements ContainerService {
     if (sig === undefined) throw new BerthError('InvalidArgument', `Invalid signal: ${signal}`);
     if (this.endRestarting(c)) { this.event('kill', c, { signal: String(sig) }); return; }
     this.restarts.userKill(c, sig, c.config.stopSignal ? parseSignal(c.config.stopSignal) : undefined);
-    this.save(c);
+    await this.save(c);
     // without its monitor nothing would record the exit: end the container for good, whatever the signal
     if (!this.monitorAlive(c)) { await this.monitorGone(c.id); this.event('kill', c, { signal: String(sig) }); return; }
     // dockerd answers a SIGKILL only once the container is gone: a following inspect or rm sees it exited
@@ -649,7 +665,7 @@ export class Containers implements ContainerService {
     this.restarts.cancel(c.id);
     c.manuallyStopped = true;
     c.state = { ...c.state, status: 'exited' };
-    this.save(c);
+    this.saveSoon(c);
     return true;
   }
 
@@ -712,7 +728,8 @@ export class Containers implements ContainerService {
     this.sampler.forget(c.id);
     await unmount(path.join(this.dir, c.id, 'rootfs'), true).catch(() => undefined);
     await this.o.images.snapshots.remove(snapshotKey(c.id)).catch(() => undefined);
-    fs.rmSync(path.join(this.dir, c.id), { recursive: true, force: true });
+    await writesDone(this.file(c.id)); // a record write still under way would race the removal
+    await fs.promises.rm(path.join(this.dir, c.id), { recursive: true, force: true });
     fs.rmSync(c.attachSocket, { force: true });
     this.event('destroy', c);
     if (opts.volumes) await removeAnonymous(this.o.volumes, c);
@@ -728,7 +745,7 @@ export class Containers implements ContainerService {
     if (clash) throw new BerthError('Conflict', `Conflict. The container name "/${wanted}" is already in use by container "${clash.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     const old = c.name;
     c.name = wanted;
-    this.save(c);
+    await this.save(c);
     await this.o.networks?.renameContainer(c.id, wanted).catch((e) => this.o.log?.(`container ${c.id}: rename endpoints: ${(e as Error).message}`));
     this.event('rename', c, { oldName: `/${old}` });
   }
@@ -792,7 +809,7 @@ export class Containers implements ContainerService {
     await RuntimeContainer.load(this.runtime, c.id).cgroup().freeze();
     if (c.state.status !== 'running') return; // it ended while freezing
     c.state = { ...c.state, status: 'paused' };
-    this.save(c);
+    await this.save(c);
     this.event('pause', c);
   }
 
@@ -806,7 +823,7 @@ export class Containers implements ContainerService {
     try { RuntimeContainer.load(this.runtime, c.id).cgroup().thaw(); } catch (e) { if (!(e instanceof BerthError && e.kind === 'NotFound')) throw e; }
     if (c.state.status !== 'paused') return;
     c.state = { ...c.state, status: 'running' };
-    this.save(c);
+    await this.save(c);
     this.event('unpause', c);
   }
 
@@ -832,7 +849,7 @@ export class Containers implements ContainerService {
       }
     }
     c.config = { ...c.config, host: plan.host };
-    this.save(c);
+    await this.save(c);
     this.event('update', c);
     return { warnings: plan.warnings };
   }

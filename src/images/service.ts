@@ -101,7 +101,7 @@ export class ImageService {
   }
 
   /** Writable snapshot `key` on top of the image's layers (what containers/ will ask for). */
-  prepareRootfs(name: string, key: string): Mount[] {
+  prepareRootfs(name: string, key: string): Promise<Mount[]> {
     const img = this.resolve(name);
     return this.snapshots.prepare(key, img.chainIds[img.chainIds.length - 1]);
   }

@@ -7,6 +7,7 @@ import { BerthError, errnoCode } from '../errors.js';
 import { errnoMessage, HELPER_PATH } from '../runtime/sync.js';
 import { controlMessage, encodeSpawn, FrameReader, MON } from './protocol.js';
 import { spawnThroughSpawner } from '../runtime/spawner.js';
+import { waitOn } from '../util/trace.js';
 
 export interface ExitStatus { exitCode: number; signal: number | null; finishedAt: string }
 export interface MonitorPaths { log: string; exit: string; attach: string }
@@ -127,7 +128,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   sock.on('error', () => { /* 'close' follows */ });
   onError((e) => onEnd(e));
 
-  const childPid = await new Promise<number>((resolve, reject) => {
+  const childPid = await waitOn('monitor spawn', new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => { try { process.kill(monitorPid, 'SIGKILL'); } catch { /* gone */ } reject(new BerthError('Unavailable', `monitor: no answer to SPAWN after ${opts.timeoutMs ?? 30_000} ms`)); }, opts.timeoutMs ?? 30_000);
     onMessage = (m) => {
       clearTimeout(t);
@@ -136,7 +137,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
     };
     onEnd = (e) => { clearTimeout(t); reject(new BerthError('Internal', `start berth-helper monitor (${HELPER_PATH}): ${e?.message ?? 'ended without an answer'}`, { cause: e })); };
     sock.write(controlMessage(MON.SPAWN, encodeSpawn(opts.argv, opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`), fds.length)));
-  }).catch((e) => { sock.destroy(); for (const s of sockets) s?.destroy(); throw e; });
+  })).catch((e) => { sock.destroy(); for (const s of sockets) s?.destroy(); throw e; });
 
   const exited = new Promise<ExitStatus>((resolve, reject) => {
     const fromFile = async (fallback?: ExitStatus) => {

@@ -63,13 +63,20 @@ export function readSpec(bundle: string): Spec {
   return validateSpec(raw, { isProcfs });
 }
 
-/** The mount point that holds p: the longest mount point in our mountinfo that is p or a parent of it. */
-function mountPointOf(p: string): string {
-  let best = '/';
-  for (const m of parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
-    if ((p === m.mountpoint || p.startsWith(`${m.mountpoint}/`)) && m.mountpoint.length > best.length) best = m.mountpoint;
-  }
-  return best;
+/**
+ * The mount point that holds p: the longest mount point in our mountinfo that is p or a parent of it.
+ * One mountinfo read per create, not per mount: with many containers running it is long.
+ */
+function mountPointFinder(): (p: string) => string {
+  let mounts: ReturnType<typeof parseMountinfo> | undefined;
+  return (p) => {
+    mounts ??= parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    let best = '/';
+    for (const m of mounts) {
+      if ((p === m.mountpoint || p.startsWith(`${m.mountpoint}/`)) && m.mountpoint.length > best.length) best = m.mountpoint;
+    }
+    return best;
+  };
 }
 
 function sourceIsDir(src: string): boolean | undefined {
@@ -145,8 +152,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     throw new BerthError('InvalidArgument', '--console-socket given, but process.terminal is false');
   let seccomp: { filter: Buffer; flags: number } | undefined;
   if (spec.linux?.seccomp) {
-    const { compileSeccomp } = await import('./seccomp/index.js');
-    seccomp = compileSeccomp(spec.linux.seccomp);
+    const { compileSeccompCached } = await import('./seccomp/index.js');
+    seccomp = compileSeccompCached(spec.linux.seccomp);
   }
 
   const dir = store.claim(opts.id);
@@ -170,7 +177,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       // `run` releases the process itself over the sync socket; `create` leaves it waiting on the fifo for `start`
       execFifo: opts.foreground || opts.release === 'go' ? undefined : path.join(dir, 'exec.fifo'),
       sourceIsDir,
-      mountPointOf,
+      mountPointOf: mountPointFinder(),
       cgroup: cgroupInfo,
       deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
 import { getSystemErrorMap } from 'node:util';
+import { waitOn } from '../util/trace.js';
 
 // Web Crypto's global, not node:crypto: loading that module costs every cold `berth runtime` ~15 ms of CPU
 // (issue 13), and only the daemon's spawner needs random bytes.
@@ -176,7 +177,7 @@ export async function spawnThroughSpawner(helper: string, argv: string[], nsock:
     current = undefined;
     return undefined;
   }
-  return s.spawn(argv, nsock).catch((e: Error) => {
+  return waitOn('spawner', s.spawn(argv, nsock)).catch((e: Error) => {
     if (s.usable) throw e; // the program could not start: the caller's error
     current = undefined;
     return undefined; // the spawner died: spawn directly this time, start a new one next time

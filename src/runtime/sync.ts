@@ -19,6 +19,7 @@ import { BerthError, type ErrorKind } from '../errors.js';
 import { encodePlan, type Op } from './plan/encode.js';
 import { MSG } from './plan/tags.js';
 import { haveSpawner, spawnThroughSpawner } from './spawner.js';
+import { waitOn } from '../util/trace.js';
 
 export const HELPER_PATH = process.env.BERTH_HELPER ?? fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
 
@@ -124,11 +125,11 @@ export class HelperSession {
 
   /** Next message; ERROR and a closed socket become thrown errors. `what` names the step for messages. */
   async expect(type: number, what: string, timeoutMs = 30_000): Promise<Buffer> {
-    const m = await new Promise<Message | undefined>((resolve, reject) => {
+    const m = await waitOn(`helper ${what}`, new Promise<Message | undefined>((resolve, reject) => {
       const t = setTimeout(() => { this.waiter = undefined; reject(new BerthError('Unavailable', `${what}: no answer from berth-helper after ${timeoutMs} ms`)); }, timeoutMs);
       this.waiter = (msg) => { clearTimeout(t); resolve(msg); };
       this.flush();
-    });
+    }));
     if (!m) {
       const code = await Promise.race([this.exited, new Promise<number>((r) => setTimeout(() => r(-1), 2000))]);
       if (this.error) throw new BerthError('Internal', `start berth-helper (${HELPER_PATH}): ${this.error.message}`, { cause: this.error });
@@ -171,5 +172,5 @@ export async function runHostOps(ops: Op[]): Promise<void> {
   } finally {
     s.close();
   }
-  await s.exited;
+  await waitOn('helper host ops', s.exited);
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hexOf } from '../content/digest.js';
 import { BerthError, errnoCode } from '../errors.js';
-import { fsyncDir, writeFileAtomicSync } from '../util/fs.js';
+import { fsyncDir, writeFileAtomic, writeFileAtomicSync } from '../util/fs.js';
 import { privateDir } from '../util/dirs.js';
 import { decompress } from './decompress.js';
 import type { Mount } from './mount.js';
@@ -105,26 +105,27 @@ export class Snapshotter {
   }
 
   /** A writable snapshot `key` over `parent` (a layer chain ID or none). */
-  prepare(key: string, parent?: string): Mount[] {
+  prepare(key: string, parent?: string): Promise<Mount[]> {
     return this.create('active', key, parent);
   }
 
   /** A read-only snapshot `key` over `parent`. */
-  view(key: string, parent: string): Mount[] {
+  view(key: string, parent: string): Promise<Mount[]> {
     return this.create('view', key, parent);
   }
 
-  private create(kind: 'active' | 'view', key: string, parent?: string): Mount[] {
+  // async: its fsyncs must not stop the daemon's other requests (util/fs writeFileAtomic)
+  private async create(kind: 'active' | 'view', key: string, parent?: string): Promise<Mount[]> {
     if (key.startsWith('sha256:')) throw new BerthError('InvalidArgument', `snapshot key ${key} is reserved for layers`);
     const final = this.pathOf(key);
     if (fs.existsSync(final)) throw new BerthError('Conflict', `snapshot ${key}: already exists`);
     if (parent) this.lowers(parent); // fails early when a layer is missing
     const tmp = path.join(this.tmpDir, `${key}-${randomBytes(6).toString('hex')}`);
-    fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
-    fs.mkdirSync(path.join(tmp, 'work'), { mode: 0o700 });
+    await fs.promises.mkdir(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+    await fs.promises.mkdir(path.join(tmp, 'work'), { mode: 0o700 });
     const info: SnapshotInfo = { kind, name: key, parent, size: 0, created: new Date().toISOString() };
-    writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
-    try { fs.renameSync(tmp, final); } catch (e) { fs.rmSync(tmp, { recursive: true, force: true }); throw new BerthError('Conflict', `snapshot ${key}: already exists`, { cause: e }); }
+    await writeFileAtomic(path.join(tmp, 'meta.json'), JSON.stringify(info));
+    try { await fs.promises.rename(tmp, final); } catch (e) { await fs.promises.rm(tmp, { recursive: true, force: true }); throw new BerthError('Conflict', `snapshot ${key}: already exists`, { cause: e }); }
     return this.mounts(key);
   }
 

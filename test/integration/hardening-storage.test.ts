@@ -182,7 +182,7 @@ describe('layer views', { skip: process.getuid?.() !== 0 ? 'needs root' : undefi
     for (const [key, parent] of [['one', sha256(l1)], ['two', top]] as const) {
       const target = path.join(dir, `mnt-${key}`);
       fs.mkdirSync(target);
-      await mountAll(snaps.view(`view-${key}`, parent), target);
+      await mountAll(await snaps.view(`view-${key}`, parent), target);
       try {
         const opts = mountOptions(target)!;
         for (const o of ['ro', 'nosuid', 'nodev']) assert.ok(opts.includes(o), `${key}-layer view has ${o}: ${opts.join(',')}`);
@@ -193,7 +193,7 @@ describe('layer views', { skip: process.getuid?.() !== 0 ? 'needs root' : undefi
     }
     const target = path.join(dir, 'mnt-rw');
     fs.mkdirSync(target);
-    await mountAll(snaps.prepare('rw', top), target);
+    await mountAll(await snaps.prepare('rw', top), target);
     try {
       assert.ok(!mountOptions(target)!.includes('nosuid'), 'a container root keeps suid');
     } finally {

@@ -118,7 +118,7 @@ describe('a pulled image equals skopeo + umoci unpack', { skip: missing }, () =>
     const svc = new ImageService({ root: path.join(root, 'berth') });
     await svc.pull(`${reg.host}/test/tree:1`);
     const chains = chainIds(svc.inspect(`${reg.host}/test/tree:1`).RootFS.Layers);
-    await mountAll(svc.snapshots.view('tree-view', chains[chains.length - 1]!), merged);
+    await mountAll(await svc.snapshots.view('tree-view', chains[chains.length - 1]!), merged);
     mounted = true;
     const got = manifest(merged);
 

@@ -61,7 +61,7 @@ test('whiteouts, opaque dirs, devices and xattrs unpack in overlay form and moun
   const owned = fs.statSync(path.join(snaps.fsPath(c1!), 'owned'));
   assert.deepEqual([owned.uid, owned.gid, owned.mode & 0o7777], [1234, 5678, 0o4755]);
 
-  const mounts = snaps.prepare('ctr1', c2);
+  const mounts = await snaps.prepare('ctr1', c2);
   assert.equal(mounts[0]!.type, 'overlay');
   assert.ok(mounts[0]!.options[0]!.startsWith(`lowerdir=${snaps.fsPath(c2!)}:${snaps.fsPath(c1!)}`));
   await mountAll(mounts, target);
@@ -73,7 +73,7 @@ test('whiteouts, opaque dirs, devices and xattrs unpack in overlay form and moun
   mounted = false;
   assert.equal(fs.readFileSync(path.join(snaps.fsPath('ctr1'), 'written'), 'utf8'), 'w');
   await assert.rejects(snaps.remove(c2!), /ctr1 is built on it/);
-  const view = snaps.view('ro1', c2!);
+  const view = await snaps.view('ro1', c2!);
   await mountAll(view, target);
   mounted = true;
   assert.throws(() => fs.writeFileSync(path.join(target, 'nope'), 'x'), /EROFS/);

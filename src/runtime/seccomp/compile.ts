@@ -466,3 +466,20 @@ export function compileSeccomp(s: LinuxSeccomp, opts: CompileOptions = {}): Comp
   }
   return { filter: a.assemble(), flags: p.flags };
 }
+
+const compiled = new Map<string, CompiledSeccomp>();
+
+/**
+ * compileSeccomp, remembered by profile: berthd starts container after container with one profile
+ * (Docker's default), and compiling it took 5-8 ms of each start (--cpu-prof). A few profiles are kept.
+ */
+export function compileSeccompCached(s: LinuxSeccomp): CompiledSeccomp {
+  const key = JSON.stringify(s);
+  let c = compiled.get(key);
+  if (!c) {
+    c = compileSeccomp(s);
+    if (compiled.size >= 8) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, c);
+  }
+  return c;
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# berthd's own time on the create + start path of one container, apart from its waits on the helper,
+# the monitor and the spawner: BERTH_DEBUG makes berthd trace one split per request (util/trace.ts span),
+#   berth: …ms POST /containers/{id}/start …: wall W ms = own O ms (cpu user U, sys S) + waiting X ms (…)
+# N `docker run -d --network none` one after another (so the process-wide CPU figures belong to the one
+# request); prints the medians of create, start and their sum. As root: bash bench/start-steps.sh [N]
+# (BERTHD_NODE_ARGS="--cpu-prof --cpu-prof-dir DIR" profiles berthd; STEPS_LOG=FILE keeps its trace)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+n=${1:-15}
+WORK=$(mktemp -d /tmp/berth-bench-steps-XXXX)
+BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') # a bridge and nft table of this run's own, never berth0
+S=$WORK/berth.sock
+cleanup() {
+  DOCKER_HOST=unix://$S docker rm -f $(DOCKER_HOST=unix://$S docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null && sleep 1 || true
+  ip link del "bb$BTAG" 2>/dev/null || true
+  nft delete table ip "berth_b$BTAG" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+BERTH_DEBUG=1 node ${BERTHD_NODE_ARGS:-} "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
+  --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>"$WORK/berthd.log" &
+for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
+bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
+tar -C "$WORK/bundle/rootfs" -c . | DOCKER_HOST=unix://$S docker import -c 'CMD ["sh"]' - bb:bench >/dev/null
+# one unmeasured run: the spawner and lazily loaded modules start here
+DOCKER_HOST=unix://$S docker run -d --network none bb:bench true >/dev/null
+sleep 1
+: >"$WORK/berthd.log"
+for _ in $(seq "$n"); do DOCKER_HOST=unix://$S docker run -d --network none bb:bench sleep 60 >/dev/null; sleep 0.2; done
+
+node - "$WORK/berthd.log" <<'JS'
+const lines = require('fs').readFileSync(process.argv[2], 'utf8').split('\n');
+const re = /(POST \/containers\/(create|\{id\}\/start)) \S+: wall ([\d.]+) ms = own ([\d.]+) ms \(cpu user ([\d.]+), sys ([\d.]+)\) \+ waiting ([\d.]+) ms(?: \((.*)\))?/;
+const runs = { create: [], start: [] };
+for (const l of lines) { const m = re.exec(l); if (m) runs[m[2] === 'create' ? 'create' : 'start'].push(m); }
+const med = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const col = (ms, i) => ms.map((m) => Number(m[i]));
+const sum = { wall: [], own: [], user: [], sys: [], wait: [] };
+const k = Math.min(runs.create.length, runs.start.length);
+for (let i = 0; i < k; i++) {
+  const c = runs.create[i], s = runs.start[i];
+  sum.wall.push(+c[3] + +s[3]); sum.own.push(+c[4] + +s[4]); sum.user.push(+c[5] + +s[5]); sum.sys.push(+c[6] + +s[6]); sum.wait.push(+c[7] + +s[7]);
+}
+const show = (name, r) => console.log(`${name.padEnd(15)} wall ${med(r.wall).toFixed(1)} ms = own ${med(r.own).toFixed(1)} ms (cpu user ${med(r.user).toFixed(1)}, sys ${med(r.sys).toFixed(1)}) + waiting ${med(r.wait).toFixed(1)} ms`);
+for (const w of ['create', 'start']) {
+  const ms = runs[w];
+  show(w, { wall: col(ms, 3), own: col(ms, 4), user: col(ms, 5), sys: col(ms, 6), wait: col(ms, 7) });
+  const waits = {};
+  for (const m of ms) for (const part of (m[8] ?? '').split(', ').filter(Boolean)) { const j = part.lastIndexOf(' '); (waits[part.slice(0, j)] ??= []).push(Number(part.slice(j + 1))); }
+  for (const [name, v] of Object.entries(waits)) console.log(`    waiting on ${name}: median ${med(v).toFixed(1)} ms`);
+}
+show('create + start', sum);
+console.log(`(medians of ${k} runs, one at a time)`);
+const t = '\t';
+console.log(`BENCH${t}create+start own time per container (ms)${t}${med(sum.own).toFixed(1)}${t}abs${t}1${t}ms${t}<=10`);
+console.log(`BENCH${t}create+start wall per container, one at a time (ms)${t}${med(sum.wall).toFixed(1)}${t}abs${t}1${t}ms${t}-`);
+JS
+[ -z "${STEPS_LOG:-}" ] || cp "$WORK/berthd.log" "$STEPS_LOG" # the trace, to read step by step
