@@ -14,14 +14,18 @@ export interface Descriptor { mediaType: string; digest: string; size: number; u
 export interface Platform { architecture: string; os: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] }
 export interface Expected { digest?: string; size?: number }
 
-/** One blob being written: feed chunks, then commit (verify + rename) or abort (remove). */
+/**
+ * One blob being written: feed chunks, then commit (verify + rename) or abort (remove). With `adopt`,
+ * the bytes fed are those of that file (on the store's filesystem, e.g. a layer a load extracted): they
+ * are only hashed, and commit links the file in instead of writing a second copy.
+ */
 export class Writer {
   private readonly hash: Hash = createHash('sha256');
   private fd: number;
   private written = 0;
   private done = false;
-  constructor(private readonly store: ContentStore, readonly tmp: string, private readonly expected: Expected) {
-    this.fd = fs.openSync(tmp, 'wx', 0o644);
+  constructor(private readonly store: ContentStore, readonly tmp: string, private readonly expected: Expected, private readonly adopt?: string) {
+    this.fd = adopt ? fs.openSync(adopt, 'r') : fs.openSync(tmp, 'wx', 0o644);
   }
   get size(): number { return this.written; }
 
@@ -31,6 +35,7 @@ export class Writer {
     if (this.expected.size !== undefined && this.written > this.expected.size) {
       throw new BerthError('InvalidArgument', `blob ${this.expected.digest ?? ''}: more than the expected ${this.expected.size} bytes`);
     }
+    if (this.adopt) return;
     let off = 0;
     while (off < chunk.length) off += fs.writeSync(this.fd, chunk, off);
   }
@@ -55,6 +60,7 @@ export class Writer {
       if (this.expected.digest !== undefined && digest !== this.expected.digest) {
         throw new BerthError('InvalidArgument', `blob digest mismatch: expected ${this.expected.digest}, got ${digest}`);
       }
+      if (this.adopt) fs.fchmodSync(this.fd, 0o644);
       fs.fsyncSync(this.fd);
     } catch (e) {
       this.cleanup();
@@ -62,6 +68,15 @@ export class Writer {
     }
     fs.closeSync(this.fd);
     const final = this.store.path(digest);
+    if (this.adopt) {
+      // a link, not a rename: the archive may name the same file again; an existing blob is as good
+      try { fs.linkSync(this.adopt, final); } catch (e) {
+        if (errnoCode(e) === 'EXDEV') { fs.copyFileSync(this.adopt, this.tmp); fsyncFile(this.tmp); fs.renameSync(this.tmp, final); }
+        else if (errnoCode(e) !== 'EEXIST') throw e;
+      }
+      fsyncDir(path.dirname(final));
+      return digest;
+    }
     try {
       fs.renameSync(this.tmp, final);
     } catch (e) {
@@ -80,7 +95,7 @@ export class Writer {
 
   private cleanup(): void {
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
-    fs.rmSync(this.tmp, { force: true });
+    if (!this.adopt) fs.rmSync(this.tmp, { force: true });
   }
 }
 
@@ -145,10 +160,10 @@ export class ContentStore {
     return fs.createReadStream(this.path(digest), { start, highWaterMark: 1 << 20 });
   }
 
-  writer(expected: Expected = {}): Writer {
+  writer(expected: Expected = {}, adopt?: string): Writer {
     if (expected.digest) checkDigest(expected.digest);
     const tmp = path.join(this.ingestDir, `${OWNER}.${randomBytes(8).toString('hex')}.tmp`);
-    return new Writer(this, tmp, expected);
+    return new Writer(this, tmp, expected, adopt);
   }
 
   /** Streams a whole source into the store, verifying as it goes. */
@@ -195,4 +210,9 @@ export class ContentStore {
     this.removeOrphans();
     return { removed, bytes };
   }
+}
+
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
 }

@@ -177,7 +177,7 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
         const desc = lf.desc ?? { mediaType: layerMediaTypeFor(head, true), digest: '', size };
         report({ status: 'Loading layer', id: cfg.rootfs.diff_ids[i]!.slice(7, 19), progressDetail: { current: 0, total: size } });
         if (desc.digest && svc.content.has(desc.digest) && svc.snapshots.has(chains[i]!)) { descs.push(desc); continue; }
-        const r = await ingestLayer(svc, fs.createReadStream(lf.path, { highWaterMark: 1 << 20 }), { desc: { digest: desc.digest || undefined, size }, chain: chains[i]!, parent: chains[i - 1], diffId: cfg.rootfs.diff_ids[i] });
+        const r = await ingestLayer(svc, fs.createReadStream(lf.path, { highWaterMark: 1 << 20 }), { desc: { digest: desc.digest || undefined, size }, chain: chains[i]!, parent: chains[i - 1], diffId: cfg.rootfs.diff_ids[i], file: lf.path });
         addedBlobs.push(r.digest);
         if (r.newSnapshot) addedSnaps.push(r.chain);
         descs.push({ ...desc, digest: r.digest, size: r.size });

@@ -10,6 +10,8 @@ export interface LayerJob {
   parent?: string;
   diffId?: string;
   onBytes?: (n: number) => void;
+  /** the file src reads, on the store's filesystem: linked in as the blob instead of copied */
+  file?: string;
 }
 
 export interface LayerResult { digest: string; size: number; diffId: string; chain: string; newBlob: boolean; newSnapshot: boolean }
@@ -19,7 +21,7 @@ export interface LayerResult { digest: string; size: number; diffId: string; cha
  * snapshot is published only after the blob verified; on any error neither is left behind.
  */
 export async function ingestLayer(svc: ImageService, src: AsyncIterable<Uint8Array>, job: LayerJob): Promise<LayerResult> {
-  const w = svc.content.writer({ digest: job.desc.digest, size: job.desc.size });
+  const w = svc.content.writer({ digest: job.desc.digest, size: job.desc.size }, job.file);
   const tee = new Tee(src, w, job.onBytes);
   let digest = '';
   try {
