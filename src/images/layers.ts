@@ -36,6 +36,8 @@ export async function ingestLayer(svc: ImageService, src: AsyncIterable<Uint8Arr
 
 /** Bytes between turns of the event loop while a layer is written on it. */
 const YIELD_EVERY = 16 << 20;
+/** Bytes between early fdatasyncs of the blob (Writer.startSync). */
+const SYNC_EVERY = 32 << 20;
 /** Small tar pieces (headers, padding, small files) are gathered up to this before they are written. */
 const BATCH = 1 << 20;
 
@@ -56,7 +58,12 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
         const batch = Buffer.allocUnsafe(BATCH);
         let used = 0;
         let sinceYield = 0;
-        const put = (c: Buffer) => { w.write(c); lw.push(c); };
+        let sinceSync = 0;
+        const put = (c: Buffer) => {
+          w.write(c);
+          lw.push(c);
+          if ((sinceSync += c.length) >= SYNC_EVERY) { sinceSync = 0; w.startSync(); }
+        };
         const flush = () => { if (used) { put(batch.subarray(0, used)); used = 0; } };
         await produce(async (c) => {
           if (c.length <= BATCH - used && c.length < BATCH / 4) { c.copy(batch, used); used += c.length; }
@@ -68,6 +75,7 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
         flush();
         const { result, tail } = lw.finish();
         await finishLayer(dir, tail);
+        await w.settled();
         digest = w.commit();
         return { ...result, diffId: digest };
       } finally {
@@ -76,6 +84,7 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
     });
     return { digest, size: w.size, diffId: info.diffId!, chain: info.name, newBlob: true, newSnapshot: !info.existed };
   } catch (e) {
+    await w.settled();
     w.abort();
     throw e;
   }
