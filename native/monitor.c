@@ -1,4 +1,4 @@
-/* monitor.c — `berth-helper monitor --log LOG --exit EXITFILE --attach SOCK [--tty] [--no-stdin] [--log-max-size N] [--log-max-files N]`:
+/* monitor.c — `berth-helper monitor --log LOG --exit EXITFILE --attach SOCK [--tty] [--no-stdin] [--no-sync] [--log-max-size N] [--log-max-files N]`:
  * the per-container monitor (conmon's job). It outlives the daemon, holds the container's stdio or PTY master,
  * writes docker's json-file log, serves the attach socket, reaps children and writes the exit status
  * atomically. One poll() loop, no threads; the protocol is in monitor.h. It decides nothing. */
@@ -43,7 +43,7 @@ struct client {
 
 static const char *log_path, *exit_path, *sock_path;
 static int log_files = 2;
-static int tty, no_stdin, log_fd = -1, ctl = MON_CTL_FD, lsn = -1, cons = -1, in_fd = -1, stdin_blocked;
+static int tty, no_stdin, no_sync, log_fd = -1, ctl = MON_CTL_FD, lsn = -1, cons = -1, in_fd = -1, stdin_blocked;
 static long long log_max, log_size;
 static struct source src[3]; /* stdout pipe, stderr pipe, PTY master */
 static struct client cl[MAX_CLIENTS];
@@ -444,7 +444,7 @@ __attribute__((noreturn)) static void finish(int status)
 		      : snprintf(buf, sizeof buf, "{\"exitCode\":%d,\"signal\":null,\"finishedAt\":\"%s\"}\n", ex[0], ts);
 	snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write_full(fd, buf, (size_t)n) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, exit_path) < 0)
+	if (fd < 0 || write_full(fd, buf, (size_t)n) < 0 || (!no_sync && fsync(fd) < 0) || close(fd) < 0 || rename(tmp, exit_path) < 0)
 		dprintf(2, "berth-helper monitor: write %s: %s\n", exit_path, strerror(errno));
 	unlink(sock_path);
 	ctl_send(MON_EXITED, ex, sizeof ex);
@@ -503,6 +503,8 @@ int monitor_main(int argc, char **argv)
 			tty = 1;
 		else if (strcmp(a, "--no-stdin") == 0)
 			no_stdin = 1;
+		else if (strcmp(a, "--no-sync") == 0)
+			no_sync = 1;
 		else if (val && strcmp(a, "--log") == 0 && ++i)
 			log_path = val;
 		else if (val && strcmp(a, "--exit") == 0 && ++i)
@@ -517,7 +519,7 @@ int monitor_main(int argc, char **argv)
 			log_path = NULL, i = argc;
 	}
 	if (!log_path || !exit_path || !sock_path || log_path[0] != '/' || exit_path[0] != '/' || sock_path[0] != '/') {
-		dprintf(2, "usage: berth-helper monitor --log LOG --exit FILE --attach SOCK [--tty] [--no-stdin] [--log-max-size N] [--log-max-files N] (absolute paths)\n");
+		dprintf(2, "usage: berth-helper monitor --log LOG --exit FILE --attach SOCK [--tty] [--no-stdin] [--no-sync] [--log-max-size N] [--log-max-files N] (absolute paths)\n");
 		return 2;
 	}
 	sigset_t set;

@@ -90,7 +90,7 @@ export class Execs {
     }, 'go');
     trace(`exec ${id.slice(0, 12)}: plan built`);
     fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
-    const mon = await startMonitor({ dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore' });
+    const mon = await startMonitor({ dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore', syncExit: false });
     trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
     const session = new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
     try {

@@ -1,6 +1,7 @@
 // images/layers: puts one layer blob into the content store and the snapshotter in a single pass.
 import type { Descriptor } from '../content/store.js';
 import { BerthError } from '../errors.js';
+import { finishLayer, LayerWriter } from '../snapshots/unpack.js';
 import type { ImageService } from './service.js';
 import { Tee } from './tee.js';
 
@@ -31,6 +32,62 @@ export async function ingestLayer(svc: ImageService, src: AsyncIterable<Uint8Arr
     const bad = digest ? undefined : await tee.blame().catch(() => undefined);
     w.abort();
     if (bad) throw new BerthError('InvalidArgument', bad, { cause: e });
+    throw e;
+  }
+}
+
+/** Bytes between turns of the event loop while a layer is written on it. */
+const YIELD_EVERY = 16 << 20;
+/** Bytes between early fdatasyncs of the blob (Writer.startSync). */
+const SYNC_EVERY = 32 << 20;
+/** Small tar pieces (headers, padding, small files) are gathered up to this before they are written. */
+const BATCH = 1 << 20;
+
+/**
+ * A layer berth writes itself (commit, build): `produce` pushes an uncompressed tar through the sink, and
+ * each batch goes into the content store and the new snapshot at once, on this thread. No stream, no
+ * worker: a pushed chunk is written twice and hashed once (an uncompressed blob's digest is its diffID),
+ * where a stream into ingestLayer copied it three more times and hashed it twice. The sink is done with
+ * a chunk when it returns, so `produce` may reuse its buffer. On any error neither blob nor snapshot is left.
+ */
+export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buffer) => void | Promise<void>) => Promise<void>, job: { parent?: string; chain: (diffId: string) => string }): Promise<LayerResult> {
+  const w = svc.content.writer({});
+  let digest = '';
+  try {
+    const info = await svc.snapshots.build(job.chain, job.parent, async (dir) => {
+      const lw = new LayerWriter(dir, { hash: false });
+      try {
+        const batch = Buffer.allocUnsafe(BATCH);
+        let used = 0;
+        let sinceYield = 0;
+        let sinceSync = 0;
+        const put = (c: Buffer) => {
+          w.write(c);
+          lw.push(c);
+          if ((sinceSync += c.length) >= SYNC_EVERY) { sinceSync = 0; w.startSync(); }
+        };
+        const flush = () => { if (used) { put(batch.subarray(0, used)); used = 0; } };
+        await produce(async (c) => {
+          if (c.length <= BATCH - used && c.length < BATCH / 4) { c.copy(batch, used); used += c.length; }
+          else { flush(); put(c); }
+          sinceYield += c.length;
+          // the writes are synchronous: let the daemon serve its other requests now and then
+          if (sinceYield >= YIELD_EVERY) { sinceYield = 0; await new Promise<void>((r) => setImmediate(r)); }
+        });
+        flush();
+        const { result, tail } = lw.finish();
+        await finishLayer(dir, tail);
+        await w.settled();
+        digest = w.commit();
+        return { ...result, diffId: digest };
+      } finally {
+        lw.closeOpen();
+      }
+    });
+    return { digest, size: w.size, diffId: info.diffId!, chain: info.name, newBlob: true, newSnapshot: !info.existed };
+  } catch (e) {
+    await w.settled();
+    w.abort();
     throw e;
   }
 }

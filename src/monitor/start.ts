@@ -26,6 +26,8 @@ export interface StartMonitorOptions {
   /** The child's fds 3, 4, …: an fd, a socket, or 'pipe' for a new socketpair whose other end is in `sockets`. */
   fds?: (number | net.Socket | 'pipe')[];
   stdin?: boolean;           // false: the child's stdin is /dev/null (non-TTY only); default true
+  /** false: the exit file is not fsynced (one read and then removed with its directory: an exec's) */
+  syncExit?: boolean;
   logMaxSize?: number;       // bytes; the log rotates to LOG.1
   logMaxFiles?: number;      // files kept, LOG included (default 2: LOG and LOG.1); 1 starts LOG again
   paths?: Partial<MonitorPaths>;
@@ -115,6 +117,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   const args = ['monitor', '--log', paths.log, '--exit', paths.exit, '--attach', paths.attach];
   if (opts.tty) args.push('--tty');
   if (opts.stdin === false) args.push('--no-stdin');
+  if (opts.syncExit === false) args.push('--no-sync');
   if (opts.logMaxSize) args.push('--log-max-size', String(opts.logMaxSize));
   if (opts.logMaxFiles) args.push('--log-max-files', String(opts.logMaxFiles));
   const { pid: monitorPid, sock, sockets, onError } = await launch(args, opts);

@@ -9,7 +9,7 @@ import { fsyncDir, writeFileAtomic, writeFileAtomicSync } from '../util/fs.js';
 import { privateDir } from '../util/dirs.js';
 import { decompress } from './decompress.js';
 import type { Mount } from './mount.js';
-import { applyLayer, type UnpackOptions } from './unpack.js';
+import { applyLayer, type UnpackOptions, type UnpackResult } from './unpack.js';
 
 export interface SnapshotInfo {
   kind: 'layer' | 'active' | 'view';
@@ -62,18 +62,29 @@ export class Snapshotter {
    * built in a temp dir and renamed into place only when complete and its diffID matches.
    */
   async unpack(chainId: string | ((diffId: string) => string), parent: string | undefined, src: AsyncIterable<Uint8Array>, expectDiffId?: string, opts: UnpackOptions & { beforePublish?: () => Promise<void> } = {}): Promise<SnapshotInfo> {
-    const tmp = path.join(this.tmpDir, `layer-${randomBytes(8).toString('hex')}`);
-    fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true });
-    try {
+    return this.build(chainId, parent, async (dir) => {
       // on a worker thread unless the caller watches the bytes (only a thread of its own can call back)
-      const r = opts.onBytes || opts.chown !== undefined ? await applyLayer(decompress(src), path.join(tmp, 'fs'), opts)
-        : await (await import('./unpack-worker.js')).applyLayerInWorker(src, path.join(tmp, 'fs'));
+      const r = opts.onBytes || opts.chown !== undefined ? await applyLayer(decompress(src), dir, opts)
+        : await (await import('./unpack-worker.js')).applyLayerInWorker(src, dir);
       if (expectDiffId && r.diffId !== expectDiffId) {
         throw new BerthError('InvalidArgument', `layer ${chainId}: content digest ${r.diffId} does not match the diff ID ${expectDiffId}`);
       }
+      await opts.beforePublish?.();
+      return r;
+    });
+  }
+
+  /**
+   * Layer `chainId` on top of `parent`, its tree written by `fill` into an empty temp dir and renamed
+   * into place only once fill returned (with the layer's diffID); on any error nothing is left.
+   */
+  async build(chainId: string | ((diffId: string) => string), parent: string | undefined, fill: (dir: string) => Promise<UnpackResult>): Promise<SnapshotInfo> {
+    const tmp = path.join(this.tmpDir, `layer-${randomBytes(8).toString('hex')}`);
+    fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true });
+    try {
+      const r = await fill(path.join(tmp, 'fs'));
       if (typeof chainId === 'function') chainId = chainId(r.diffId);
       const final = this.pathOf(chainId);
-      await opts.beforePublish?.();
       const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: new Date().toISOString() };
       writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
       try {

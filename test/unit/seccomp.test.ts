@@ -389,3 +389,18 @@ test('default profile size', () => {
   const n = filter.length / 8;
   assert.ok(n < 1000, `${n} instructions`);
 });
+
+test('a profile compiled again comes from the cache: the same filter, a copy the caller may change', () => {
+  const profile = dockerDefaultProfile({ capabilities: DOCKER_CAPS, arch: 'amd64' });
+  const first = compileSeccomp(profile, { nativeArch: 'x86_64' });
+  const again = compileSeccomp(JSON.parse(JSON.stringify(profile)) as LinuxSeccomp, { nativeArch: 'x86_64' });
+  assert.deepEqual(again, first);
+  first.filter.fill(0);
+  const third = compileSeccomp(profile, { nativeArch: 'x86_64' });
+  assert.deepEqual(third, again, 'a caller changing its filter does not change the cached one');
+  assert.equal(x64(third.filter, 'read'), ALLOW);
+  // a different profile (or arch) is its own entry
+  const other = compileSeccomp({ ...profile, defaultAction: 'SCMP_ACT_KILL' }, { nativeArch: 'x86_64' });
+  assert.notDeepEqual(other.filter, third.filter);
+  assert.notDeepEqual(compileSeccomp(profile, { nativeArch: 'aarch64' }).filter, third.filter);
+});

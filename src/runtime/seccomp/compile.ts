@@ -428,6 +428,19 @@ function emitAbi(a: Asm, abi: Abi, p: Parsed): void {
  * matches wins (libseccomp instead lets an unconditional rule override conditional ones).
  */
 export function compileSeccomp(s: LinuxSeccomp, opts: CompileOptions = {}): CompiledSeccomp {
+  // every exec of a container compiles the same profile: 10-40 ms of the daemon's thread per exec on a
+  // busy host (--cpu-prof of berthd over docker exec); its JSON is the key (~0.1 ms)
+  const key = JSON.stringify([s, opts]);
+  const hit = compiled.get(key);
+  if (hit) return { ...hit, filter: Buffer.from(hit.filter) };
+  const out = compileUncached(s, opts);
+  if (compiled.size >= 16) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, { ...out, filter: Buffer.from(out.filter) });
+  return out;
+}
+const compiled = new Map<string, CompiledSeccomp>();
+
+function compileUncached(s: LinuxSeccomp, opts: CompileOptions): CompiledSeccomp {
   const p = parse(s, opts);
   const a = new Asm();
 
