@@ -152,8 +152,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     throw new BerthError('InvalidArgument', '--console-socket given, but process.terminal is false');
   let seccomp: { filter: Buffer; flags: number } | undefined;
   if (spec.linux?.seccomp) {
-    const { compileSeccompCached } = await import('./seccomp/index.js');
-    seccomp = compileSeccompCached(spec.linux.seccomp);
+    const { compileSeccomp } = await import('./seccomp/index.js');
+    seccomp = compileSeccomp(spec.linux.seccomp);
   }
 
   const dir = store.claim(opts.id);

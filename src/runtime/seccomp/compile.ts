@@ -480,19 +480,3 @@ function compileUncached(s: LinuxSeccomp, opts: CompileOptions): CompiledSeccomp
   return { filter: a.assemble(), flags: p.flags };
 }
 
-const compiled = new Map<string, CompiledSeccomp>();
-
-/**
- * compileSeccomp, remembered by profile: berthd starts container after container with one profile
- * (Docker's default), and compiling it took 5-8 ms of each start (--cpu-prof). A few profiles are kept.
- */
-export function compileSeccompCached(s: LinuxSeccomp): CompiledSeccomp {
-  const key = JSON.stringify(s);
-  let c = compiled.get(key);
-  if (!c) {
-    c = compileSeccomp(s);
-    if (compiled.size >= 8) compiled.delete(compiled.keys().next().value!);
-    compiled.set(key, c);
-  }
-  return c;
-}
