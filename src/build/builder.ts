@@ -183,7 +183,9 @@ export class Build {
       const words = Object.entries(this.o.labels).map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(' ');
       target = { ...target, body: [...target.body, parseInstruction(`LABEL ${words}`, 0)] };
     }
-    const run = neededStages(stages, target, this.metaVars()).map((s) => (s.index === target.index ? target : s));
+    // moby's classic builder builds every stage in file order; only --target (as BuildKit does) leaves out
+    // the stages it does not need
+    const run = (this.o.target ? neededStages(stages, target, this.metaVars()) : stages).map((s) => (s.index === target.index ? target : s));
     this.total = meta.length + run.reduce((n, s) => n + 1 + s.body.length, 0);
     for (const m of meta) this.out(`Step ${++this.step}/${this.total} : ${m.original}\n`);
     let last = '';
