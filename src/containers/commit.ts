@@ -4,8 +4,6 @@
 // config, and a history entry. Volumes and bind mounts are not in the upper dir, so never committed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { once } from 'node:events';
 import { sha256 } from '../content/digest.js';
 import { ingestLayer } from '../images/layers.js';
 import { MT, type ImageConfig } from '../images/manifest.js';
@@ -14,6 +12,7 @@ import type { ImageService } from '../images/service.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { chainIds } from '../snapshots/chain.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
+import { ChunkQueue } from '../util/chunk-queue.js';
 import { readExactly } from './archive.js';
 import { openBeneath, walkChanges } from './changes-diff.js';
 import type { ContainerRoot } from './root.js';
@@ -114,10 +113,17 @@ export function mergeChanges(cfg: Record<string, unknown>, changes: Record<strin
 export async function commitContainer(images: ImageService, r: ContainerRoot, o: CommitOptions): Promise<string> {
   const target = o.repo ? formatReference(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo)) : undefined;
   const img = images.resolve(r.container.imageId);
-  const pipe = new PassThrough({ highWaterMark: 4 << 20 });
-  const produce = writeLayer(r, async (c) => { if (!pipe.write(c)) await once(pipe, 'drain'); })
-    .then(() => { pipe.end(); }, (e: unknown) => { pipe.destroy(e as Error); throw e; });
-  const layer = await ingestLayer(images, pipe, { desc: {}, parent: r.parent, chain: (diffId) => chainIds([...img.diffIds, diffId]).at(-1)! });
+  const pipe = new ChunkQueue();
+  const produce = writeLayer(r, (c) => pipe.push(c))
+    .then(() => { pipe.end(); }, (e: unknown) => { pipe.fail(e); throw e; });
+  let layer: Awaited<ReturnType<typeof ingestLayer>>;
+  try {
+    layer = await ingestLayer(images, pipe, { desc: {}, parent: r.parent, chain: (diffId) => chainIds([...img.diffIds, diffId]).at(-1)!, inline: true });
+  } catch (e) {
+    pipe.fail(e); // a producer waiting for room stops, and its rejection is not left unhandled
+    await produce.catch(() => undefined);
+    throw e;
+  }
   await produce;
   const added = [layer.digest];
   try {

@@ -10,6 +10,8 @@ export interface LayerJob {
   parent?: string;
   diffId?: string;
   onBytes?: (n: number) => void;
+  /** unpack on this thread (a layer made locally), not on a worker */
+  inline?: boolean;
 }
 
 export interface LayerResult { digest: string; size: number; diffId: string; chain: string; newBlob: boolean; newSnapshot: boolean }
@@ -23,7 +25,7 @@ export async function ingestLayer(svc: ImageService, src: AsyncIterable<Uint8Arr
   const tee = new Tee(src, w, job.onBytes);
   let digest = '';
   try {
-    const info = await svc.snapshots.unpack(job.chain, job.parent, tee, job.diffId, { beforePublish: async () => { digest = await tee.finish(); } });
+    const info = await svc.snapshots.unpack(job.chain, job.parent, tee, job.diffId, { inline: job.inline, beforePublish: async () => { digest = await tee.finish(); } });
     return { digest, size: w.size, diffId: info.diffId!, chain: info.name, newBlob: true, newSnapshot: !info.existed };
   } catch (e) {
     const bad = digest ? undefined : await tee.blame().catch(() => undefined);

@@ -61,12 +61,13 @@ export class Snapshotter {
    * Unpacks a (possibly compressed) layer stream as layer `chainId` on top of `parent`. The tree is
    * built in a temp dir and renamed into place only when complete and its diffID matches.
    */
-  async unpack(chainId: string | ((diffId: string) => string), parent: string | undefined, src: AsyncIterable<Uint8Array>, expectDiffId?: string, opts: UnpackOptions & { beforePublish?: () => Promise<void> } = {}): Promise<SnapshotInfo> {
+  async unpack(chainId: string | ((diffId: string) => string), parent: string | undefined, src: AsyncIterable<Uint8Array>, expectDiffId?: string, opts: UnpackOptions & { beforePublish?: () => Promise<void>; inline?: boolean } = {}): Promise<SnapshotInfo> {
     const tmp = path.join(this.tmpDir, `layer-${randomBytes(8).toString('hex')}`);
     fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true });
     try {
-      // on a worker thread unless the caller watches the bytes (only a thread of its own can call back)
-      const r = opts.onBytes || opts.chown !== undefined ? await applyLayer(decompress(src), path.join(tmp, 'fs'), opts)
+      // on a worker thread unless the caller watches the bytes (only a thread of its own can call back) or asks
+      // for this thread (a layer made here, by commit or build: the worker's start and copies cost more than it saves)
+      const r = opts.onBytes || opts.chown !== undefined || opts.inline ? await applyLayer(decompress(src), path.join(tmp, 'fs'), opts)
         : await (await import('./unpack-worker.js')).applyLayerInWorker(src, path.join(tmp, 'fs'));
       if (expectDiffId && r.diffId !== expectDiffId) {
         throw new BerthError('InvalidArgument', `layer ${chainId}: content digest ${r.diffId} does not match the diff ID ${expectDiffId}`);
