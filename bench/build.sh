@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `docker build` (the classic builder, DOCKER_BUILDKIT=0) through Berth and through Debian's docker.io daemon
-# on the same machine, the same busybox image and the same 20 MB context, in one hyperfine run per case:
+# on the same machine, the same busybox image and the same 20 MB context, in interleaved rounds per case:
 # cold (--no-cache), fully cached, and after changing one copied file. Dockerfile: FROM, COPY of the
-# context, two RUN steps, ENV, CMD. Goal: Berth at most half of dockerd's time in each.
+# context, two RUN steps, ENV, CMD. Goal: Berth at most half of dockerd's time in each (medians of interleaved rounds).
 # As root: bash bench/build.sh [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,19 +30,32 @@ d="docker -H unix://$DS build -q -t bench:build $ctx"
 # one build each so that the cached case starts warm
 $b >/dev/null; $d >/dev/null
 
-hyperfine -N --warmup 1 --runs "$runs" --export-json "$WORK/cold.json" \
-  -n 'berthd: cold build (--no-cache)' "$b --no-cache" -n 'dockerd: cold build (--no-cache)' "$d --no-cache"
-hyperfine -N --warmup 1 --runs "$((runs * 2))" --export-json "$WORK/cached.json" \
-  -n 'berthd: fully cached rebuild' "$b" -n 'dockerd: fully cached rebuild' "$d"
-hyperfine --warmup 1 --runs "$runs" --export-json "$WORK/changed.json" --prepare "date +%s%N > $ctx/changed.txt" \
-  -n 'berthd: rebuild after one changed file' "$b" -n 'dockerd: rebuild after one changed file' "$d"
+# Interleaved rounds, berthd and dockerd back to back in each (the first alternates), so that the load of a
+# shared machine falls on both alike; medians per case. hyperfine runs one command's runs in a row, which on a
+# busy machine compares two different moments.
+now() { date +%s%N; }
+time_one() { local s; s=$(now); "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }; echo $(( ($(now) - s) / 1000 )); }
+round() { # case prepare-command: one berthd and one dockerd time (microseconds) appended to $WORK/<case>.{b,d}
+  local c=$1 prep=$2 i=$3 args=${4:-}
+  if [ $((i % 2)) -eq 0 ]; then
+    eval "$prep"; time_one $b $args >> "$WORK/$c.b"; eval "$prep"; time_one $d $args >> "$WORK/$c.d"
+  else
+    eval "$prep"; time_one $d $args >> "$WORK/$c.d"; eval "$prep"; time_one $b $args >> "$WORK/$c.b"
+  fi
+}
+for i in $(seq "$runs"); do round cold : "$i" --no-cache; done
+for i in $(seq "$((runs * 2))"); do round cached : "$i"; done
+for i in $(seq "$runs"); do round changed "date +%s%N > $ctx/changed.txt" "$i"; done
 
 node -e '
 const fs = require("fs");
 const names = { cold: "build cold", cached: "build fully cached", changed: "build one changed file" };
-for (const f of process.argv.slice(1)) {
-  const [b, d] = JSON.parse(fs.readFileSync(f)).results;
-  const key = f.replace(/.*\//, "").replace(/\.json$/, "");
-  console.log(`${b.command.replace(/^berthd: /, "").padEnd(40)} berthd ${(b.median * 1000).toFixed(0)} ms (${(b.min * 1000).toFixed(0)}-${(b.max * 1000).toFixed(0)}), dockerd ${(d.median * 1000).toFixed(0)} ms (${(d.min * 1000).toFixed(0)}-${(d.max * 1000).toFixed(0)}): ratio ${(b.median / d.median).toFixed(2)}`);
-  console.log(["BENCH", names[key], b.median.toFixed(3), "dockerd", d.median.toFixed(3), "s", "<=0.5"].join("\t"));
-}' "$WORK/cold.json" "$WORK/cached.json" "$WORK/changed.json"
+const label = { cold: "cold build (--no-cache)", cached: "fully cached rebuild", changed: "rebuild after one changed file" };
+const med = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const dir = process.argv[1];
+for (const key of ["cold", "cached", "changed"]) {
+  const [b, d] = ["b", "d"].map((w) => fs.readFileSync(`${dir}/${key}.${w}`, "utf8").trim().split("\n").map((v) => Number(v) / 1e6));
+  const ms = (a) => `${(med(a) * 1000).toFixed(0)} ms (${(Math.min(...a) * 1000).toFixed(0)}-${(Math.max(...a) * 1000).toFixed(0)})`;
+  console.log(`${label[key].padEnd(32)} berthd ${ms(b)}, dockerd ${ms(d)}, ${b.length} interleaved rounds: ratio ${(med(b) / med(d)).toFixed(2)}`);
+  console.log(["BENCH", names[key], med(b).toFixed(3), "dockerd", med(d).toFixed(3), "s", "<=0.5"].join("\t"));
+}' "$WORK"

@@ -23,6 +23,7 @@ import { downloadSource } from './url-source.js';
 import type { HostConfig, MountSpec } from '../containers/config.js';
 import { writeMetadataImage } from './step-image.js';
 import { expandText, expandWord, expandWords, keyValues, type Vars } from './shell-words.js';
+import { trace } from '../util/trace.js';
 
 export interface BuildOptions {
   dockerfile?: string;
@@ -183,7 +184,9 @@ export class Build {
       const words = Object.entries(this.o.labels).map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(' ');
       target = { ...target, body: [...target.body, parseInstruction(`LABEL ${words}`, 0)] };
     }
-    const run = neededStages(stages, target, this.metaVars()).map((s) => (s.index === target.index ? target : s));
+    // moby's classic builder builds every stage in file order; only --target (as BuildKit does) leaves out
+    // the stages it does not need
+    const run = (this.o.target ? neededStages(stages, target, this.metaVars()) : stages).map((s) => (s.index === target.index ? target : s));
     this.total = meta.length + run.reduce((n, s) => n + 1 + s.body.length, 0);
     for (const m of meta) this.out(`Step ${++this.step}/${this.total} : ${m.original}\n`);
     let last = '';
@@ -240,6 +243,7 @@ export class Build {
     for (const i of s.body) {
       this.out(`Step ${++this.step}/${this.total} : ${i.original}\n`);
       this.current = i.original;
+      trace(`build step ${this.step}: ${i.cmd}`);
       await this.dispatch(st, i, stages);
     }
     if (!st.imageId) st.imageId = await writeMetadataImage(this.d.images, undefined, st.config, '');
@@ -473,6 +477,7 @@ export class Build {
         for await (const l of this.d.containers.logs(ctr, { follow: true, signal: stop.signal })) this.out(l.line);
       })();
       const { exitCode } = await this.d.containers.wait(ctr);
+      trace(`build step ${this.step}: exited ${exitCode}`);
       stop.abort();
       await streaming.catch(() => undefined);
       if (exitCode !== 0) throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, exitCode);
@@ -590,9 +595,11 @@ export class Build {
     }
   }
 
-  private commit(ctr: string, st: State): Promise<string> {
+  private async commit(ctr: string, st: State): Promise<string> {
     const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
-    return withRoot(ctr, (r) => commitContainer(this.d.images, r, { config: { ...st.config }, ...(st.author !== undefined ? { author: st.author } : {}) }));
+    const id = await withRoot(ctr, (r) => commitContainer(this.d.images, r, { config: { ...st.config }, ...(st.author !== undefined ? { author: st.author } : {}) }));
+    trace(`build step ${this.step}: committed ${short(id)}`);
+    return id;
   }
 
   private async copyStep(st: State, i: Instruction, vars: Vars, stages: Stage[]): Promise<void> {
@@ -628,6 +635,7 @@ export class Build {
       const sources: CopySource[] = srcs.flatMap((s) => extra.get(s) ?? resolveSources(root, s, i.cmd, fromContext));
       if (sources.length === 0) throw new BerthError('InvalidArgument', `${i.cmd.toUpperCase()} failed: no source files were specified`);
       const sum = checksumSources(sources);
+      trace(`build step ${this.step}: sources checksummed`);
       const kind = sources.length > 1 ? 'multi' : sources[0]!.st.isDirectory() ? 'dir' : 'file';
       const createdBy = `/bin/sh -c #(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `;
       const key = BuildCache.key(parent, JSON.stringify([createdBy, f.get('chown') ?? '', chmodText ?? '', from ?? '']));
@@ -635,11 +643,13 @@ export class Build {
       if (cached) return this.hit(st, cached);
       const destIsDir = dest.endsWith('/') || sources.length > 1 || srcs.some((s) => /[*?[]/.test(s));
       const id = await this.withContainer(parent, ['/bin/sh', '-c', `#(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `], [], st, async (ctr) => {
+        trace(`build step ${this.step}: container ${short(ctr)} created`);
         const withRoot = this.d.containers.withRoot!.bind(this.d.containers);
         await withRoot(ctr, async (r) => {
           const owner = await chownOf(r, f.get('chown'), vars, this.escape);
           for (const s of sources) await this.place(r, s, dest, destIsDir, owner, chmod, isAdd);
         });
+        trace(`build step ${this.step}: copied`);
         return this.commit(ctr, st);
       }, true);
       await this.record(key, id, parent);

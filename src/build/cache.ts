@@ -1,12 +1,13 @@
 // build/cache: the classic builder's step cache (moby builder/dockerfile/imageprobe.go, but keyed
 // explicitly): a step is reused when its parent image, its instruction and — for COPY/ADD — the
-// checksums of what it copies are the same. Persisted as one JSON file under the data root, written
-// atomically, so it survives a daemon restart; an entry whose image is gone is a miss. It also owns the
+// checksums of what it copies are the same. Persisted as one JSON file under the data root, replaced
+// atomically at the end of each build (not per step, and without fsync: a cache lost to a crash or a power
+// cut only costs a rebuild), so it survives a daemon restart; an entry whose image is gone is a miss. It also owns the
 // directories of RUN --mount=type=cache, which outlive builds until `builder prune`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256 } from '../content/digest.js';
-import { writeFileAtomicSync } from '../util/fs.js';
+import { replaceFileSync } from '../util/fs.js';
 import { treeSize } from '../containers/changes-diff.js';
 
 interface Entry { id: string; desc: string; created: string; lastUsed: string; uses: number }
@@ -50,17 +51,18 @@ export class BuildCache {
     return e.id;
   }
 
+  /** Records a step's image; written with the next flush (the end of the build). */
   put(key: string, id: string, desc = ''): void {
     const now = new Date().toISOString();
     this.entries[key] = { id, desc, created: now, lastUsed: now, uses: 1 };
-    this.save();
+    this.dirty = true;
   }
 
   private dirty = false;
 
-  private save(): void { writeFileAtomicSync(this.file, JSON.stringify(this.entries), 0o600); this.dirty = false; }
+  private save(): void { replaceFileSync(this.file, JSON.stringify(this.entries), 0o600); this.dirty = false; }
 
-  /** Writes pending usage records (the end of a build). */
+  /** Writes pending entries and usage records (the end of a build). */
   flush(): void { if (this.dirty) this.save(); }
 
   /** The directory of a cache mount (created with its mode and owner the first time; later builds find it as left). */

@@ -1,7 +1,8 @@
 // build/context: the build context as POST /build receives it (a tar, gzipped or not, or a Dockerfile
-// alone: moby builder/remotecontext/detect.go) unpacked into a private directory. Entries that climb out
-// (`..`, absolute after cleaning) or go through a symlink are refused; nothing is ever followed, so a
-// hostile context cannot write outside its directory. .dockerignore (docker's rules, `!` exceptions and
+// alone: moby builder/remotecontext/detect.go) unpacked into a private directory. Entry names are cleaned
+// lexically against the context root, as dockerd's chrooted untar does (`../foo` and `/bar` land at `foo`
+// and `bar`); an entry that goes through a symlink is refused; nothing is ever followed, so a hostile
+// context cannot write outside its directory. .dockerignore (docker's rules, `!` exceptions and
 // `**`, by @balena/dockerignore, a port of moby's fileutils matcher) drops what it excludes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -78,11 +79,13 @@ function looksLikeTar(b: Buffer): boolean {
   return parseInt(b.toString('latin1', 148, 156).replace(/\0.*$/, '').trim(), 8) === sum;
 }
 
-/** Relative, cleaned entry name; undefined for the root itself; hostile names throw. */
+/**
+ * The entry's name relative to the context root, cleaned lexically as if the root were `/` (moby's
+ * chrootarchive: Join("/", Clean(name))), so `..` can never climb above it; undefined for the root itself.
+ */
 export function cleanEntryName(name: string): string | undefined {
-  const n = path.posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
-  if (n === '..' || n.startsWith('../')) throw hostile(name);
-  return n === '' || n === '.' ? undefined : n;
+  const n = path.posix.join('/', name).slice(1).replace(/\/+$/, '');
+  return n === '' ? undefined : n;
 }
 
 async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<void> {

@@ -123,6 +123,37 @@ describe('builds against berthd', { skip }, () => {
     await leftovers();
   });
 
+  test('without --target every stage is built, in order, each with its aux ID; ONBUILD triggers run in every child stage', async () => {
+    const df = [
+      'FROM bb:build AS stage1',
+      "ONBUILD RUN echo 'foo' >somefile",
+      'ONBUILD ENV bar=baz',
+      'FROM stage1',
+      'RUN cat somefile',
+      'FROM bb:build AS unused',
+      'RUN echo unused-ran',
+      'FROM stage1',
+      'RUN cat somefile',
+    ].join('\n');
+    const r = await postBuild(d.socket, await tarOf([{ name: 'Dockerfile', body: df }]), '?rm=1&forcerm=1');
+    assert.equal(r.status, 200, r.text);
+    const lines = r.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { stream?: string; aux?: { ID: string }; error?: string });
+    assert.equal(lines.find((l) => l.error)?.error, undefined);
+    const out = lines.map((l) => l.stream ?? '').join('');
+    assert.match(out, /Step 1\/9 : FROM bb:build AS stage1\n/);
+    assert.match(out, /unused-ran\n/, 'a stage nothing needs is still built (the classic builder builds them all)');
+    assert.equal(out.match(/# Executing 2 build triggers\n/g)?.length, 2, out);
+    assert.match(out, /Successfully built [0-9a-f]{12}\n/);
+    const ids = lines.flatMap((l) => (l.aux ? [l.aux.ID] : []));
+    assert.equal(ids.length, 4, `one aux ID per stage: ${ids.join(' ')}`);
+    const env = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Env}}', ids[3]!])).stdout) as string[];
+    assert.ok(env.includes('bar=baz'), env.join(' '));
+    const first = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .Config.Env}}', ids[0]!])).stdout) as string[] | null;
+    assert.ok(!(first ?? []).includes('bar=baz'), 'the triggers do not run in the stage that declares them');
+    assert.equal(await runImage(ids[3]!, ['cat', 'somefile']), 'foo\n');
+    await leftovers();
+  });
+
   test('build args reach RUN but not the final image env', async () => {
     const dir = ctx({ Dockerfile: 'FROM bb:build\nARG SECRET=default\nRUN echo "secret=$SECRET" > /seen\nCMD ["sh", "-c", "cat /seen; echo env=$SECRET"]\n' });
     const r = await docker(['build', '--build-arg', 'SECRET=given', '-t', 'built:args', dir]);
@@ -249,19 +280,32 @@ describe('builds against berthd', { skip }, () => {
     await leftovers();
   });
 
-  test('hostile context tars: climbing out with .. or through a symlink is refused, nothing is written outside', async () => {
+  test('unclean context tar names (`../`, absolute) land inside the context at their cleaned path; a symlink way out is refused', async () => {
     const outside = path.join(d.dir, 'outside');
     fs.mkdirSync(outside);
-    const climb = await postBuild(d.socket, await tarOf([{ name: 'Dockerfile', body: 'FROM bb:build\n' }, { name: '../../../../escaped', body: 'x' }]));
-    assert.equal(climb.status, 400, climb.text);
-    assert.match(climb.text, /leaves the context/);
+    const name = `escaped-${process.pid}`;
+    const df = { name: 'Dockerfile', body: `FROM bb:build\nCOPY ${name} /${name}\nCOPY bar /bar\nCMD ["cat", "/${name}", "/bar"]\n` };
+    const body = (v: string) => tarOf([df, { name: `../../../../${name}`, body: `climbed-${v}\n` }, { name: '/bar', body: `abs-${v}\n` }]);
+    const first = await postBuild(d.socket, await body('0'), '?t=built:unclean');
+    assert.equal(first.status, 200, first.text);
+    assert.doesNotMatch(first.text, /errorDetail/, first.text);
+    assert.equal(await runImage('built:unclean'), 'climbed-0\nabs-0\n');
+    // the context is unpacked in <root>/tmp/build-*: nothing reached any directory above it
+    for (let k = 1; k <= 4; k++) assert.equal(fs.existsSync(path.resolve(d.root, 'tmp', 'build-x', '../'.repeat(k), name)), false, `nothing at ../ x${k}`);
+    // new content under the same unclean names: no cache hit (moby TestBuildUncleanTarFilenames)
+    const second = await postBuild(d.socket, await body('1'), '?t=built:unclean');
+    assert.equal(second.status, 200, second.text);
+    assert.doesNotMatch(second.text, /Using cache/);
+    assert.equal(await runImage('built:unclean'), 'climbed-1\nabs-1\n');
     const viaLink = await postBuild(d.socket, await tarOf([
       { name: 'Dockerfile', body: 'FROM bb:build\n' }, { name: 'link', type: 'symlink', linkname: outside }, { name: 'link/escaped', body: 'x' },
     ]));
     assert.equal(viaLink.status, 400, viaLink.text);
+    assert.match(viaLink.text, /leaves the context/);
     assert.deepEqual(fs.readdirSync(outside), []);
     const left = fs.readdirSync(path.join(d.root, 'tmp')).filter((f) => f.startsWith('build-'));
     assert.deepEqual(left, [], `no context directory left: ${left.map((f) => fs.readdirSync(path.join(d.root, 'tmp', f)).join(',')).join(' | ')}`);
+    await leftovers();
   });
 
   test('bad input: clear errors, nothing left behind', async () => {

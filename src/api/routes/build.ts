@@ -14,6 +14,7 @@ import { boolValue, checkFilters, parseFilters, parseTimestamp } from '../query.
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import { containerService } from './containers.js';
+import { trace } from '../../util/trace.js';
 
 function jsonParam<T>(q: URLSearchParams, name: string): T | undefined {
   const v = q.get(name);
@@ -49,7 +50,9 @@ export function buildRoutes(r: Router, s: ApiServices): void {
       rm: query.get('rm') === null ? true : boolValue(query, 'rm') || boolValue(query, 'forcerm'),
     };
     const quiet = boolValue(query, 'q');
+    trace('build: context upload begins');
     const ctx = await receiveContext(req, s.images.tmp, o.dockerfile ?? 'Dockerfile');
+    trace('build: context unpacked');
     const out = new JsonStream(res);
     try {
       const id = await new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, o, (m) => {
@@ -58,6 +61,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
       }).run();
       if (quiet) out.write({ stream: `${id}\n` });
       out.end();
+      trace('build: done');
     } catch (e) {
       s.log?.(`build: ${e instanceof Error ? e.message : String(e)}`);
       if (e instanceof StepError && out.committed) {
