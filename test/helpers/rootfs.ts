@@ -192,3 +192,25 @@ export async function copyRootfs(dest: string): Promise<void> {
   await fs.mkdir(dest, { recursive: true });
   await run('cp', ['-a', '--reflink=auto', `${src}/.`, `${dest}/`]);
 }
+
+export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+
+/**
+ * A Debian bookworm minbase image as a tar (debootstrap from the Debian archive, once; cached). Only the
+ * one test that is allowed to reach the archive uses it; it checks the archive answers first.
+ */
+export async function debianRootfsTar(): Promise<string> {
+  const final = path.join(CACHE_DIR, 'debian-bookworm-minbase.tar');
+  if (existsSync(final)) return final;
+  await fs.mkdir(CACHE_DIR, { recursive: true });
+  const dir = tmpName(final), tar = tmpName(final);
+  try {
+    await run('debootstrap', ['--variant=minbase', 'bookworm', dir, DEBIAN_MIRROR], { maxBuffer: 64 << 20 });
+    await run('tar', ['-C', dir, '--numeric-owner', '--xattrs', '-cf', tar, '.']);
+    await fs.rename(tar, final);
+    return final;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(tar, { force: true });
+  }
+}
