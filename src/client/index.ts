@@ -7,6 +7,7 @@ import { BerthError, type ErrorKind } from '../errors.js';
 import { kindOfStatus } from '../api/errors.js';
 import { encodeAuthHeader } from '../api/auth.js';
 import { API_VERSION } from '../api/version.js';
+import { inflight } from './timing.js';
 import type { ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse } from '../api/types.js';
 import type { AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, JSONMessage, SystemInfo, SystemVersion } from '../api/types.js';
 
@@ -115,8 +116,10 @@ export class Client {
     else if (Buffer.isBuffer(o.raw)) body = o.raw;
     if (body) headers['Content-Length'] = String(body.length);
     const full = `${o.unversioned ? '' : `/v${this.version}`}${path}${qs(o.query)}`;
+    const answered = inflight();
     return new Promise<Response>((resolve, reject) => {
       const req = http.request(unixRequest({ socketPath: this.socket, method, path: full, headers, agent: this.agent }), (res) => {
+        res.once('end', answered).once('close', answered);
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 400) { resolve({ status, headers: res.headers, res }); return; }
         readAll(res).then((b) => {
@@ -126,6 +129,7 @@ export class Client {
         }, reject);
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
+        answered();
         if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') reject(new DaemonUnreachable(this.socket, e));
         else reject(e);
       });
@@ -259,10 +263,12 @@ export class Client {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': data ? 'application/json' : 'text/plain' };
     if (data) headers['Content-Length'] = String(data.length);
+    const answered = inflight();
     return new Promise((resolve, reject) => {
       const req = http.request(unixRequest({ socketPath: this.socket, method, path: `/v${this.version}${path}${qs(query)}`, headers, agent: false }));
-      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
+      req.on('upgrade', (_res, socket, head) => { socket.once('end', answered).once('close', answered); resolve({ socket, head }); });
       req.on('response', (res) => {
+        res.once('end', answered).once('close', answered);
         readAll(res).then((b) => {
           let msg = b.toString('utf8').trim();
           if (res.headers['content-type'] === 'application/json') { try { msg = (JSON.parse(msg) as { message?: string }).message ?? msg; } catch { /* raw */ } }
@@ -270,6 +276,7 @@ export class Client {
         }, reject);
       });
       req.on('error', (e: NodeJS.ErrnoException) => {
+        answered();
         if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') reject(new DaemonUnreachable(this.socket, e));
         else reject(e);
       });
