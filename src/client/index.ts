@@ -66,10 +66,15 @@ function qs(q: RequestOptions['query']): string {
   return s ? `?${s}` : '';
 }
 
-async function readAll(res: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of res) parts.push(c as Buffer);
-  return Buffer.concat(parts);
+/** The whole body; events rather than an async iterator, which costs the CLI's start-up its setup. */
+function readAll(res: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    res.on('data', (c: Buffer) => { parts.push(c); });
+    res.once('end', () => resolve(Buffer.concat(parts)));
+    res.once('error', reject);
+    res.once('close', () => reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+  });
 }
 
 /** Splits a JSON-message stream into objects. */
