@@ -6,7 +6,7 @@ import type * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../errors.js';
 import { kindOfStatus } from '../api/errors.js';
-import { encodeAuthHeader } from '../api/auth.js';
+import { encodeAuthHeader } from '../api/auth-header.js';
 import { API_VERSION } from '../api/version.js';
 import { send } from './http1.js';
 import { inflight } from './timing.js';
