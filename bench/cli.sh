@@ -1,47 +1,85 @@
 #!/usr/bin/env bash
-# The berth CLI's own start-up: `ps`, `run --rm IMG true`, `exec CTR true`, `logs CTR` and `inspect CTR`
-# through the berth CLI and through the real docker CLI against the same berthd, next to `node -e 0`, in one
-# hyperfine run per command. Berth's own time is its median minus node -e 0's (issue 13: under 20 ms).
-# As root: bash bench/cli.sh [RUNS]
+# The berth CLI's own start-up (issue 13: under 20 ms above `node -e 0`) for `ps`, `run --rm IMG true`,
+# `exec CTR true`, `logs CTR` and `inspect CTR`, run through the entry users run (package.json bin:
+# dist/bin/cli/berth.cjs) and through the docker CLI against the same berthd.
+#
+# Method. All commands run in interleaved rounds (bench/cli-time.mjs: every round runs each command once, in a
+# new random order, so load on the machine falls on all alike); medians of wall time are reported. A berth
+# command's time is node's own start-up + the CLI's own work + the time it waits on the daemon. The daemon's
+# part is measured directly: with BERTH_DEBUG the client prints at exit how long any request (or hijacked
+# stream) was in flight (src/client/timing.ts), so
+#   own (direct) = median over runs of (berth wall - its daemon wait) - median(node -e 0)
+# It counts the CLI's work done while a request is in flight as the daemon's (parsing between two requests of
+# one command is not: then nothing is in flight). As a cross-check, the daemon's part is also estimated from the
+# docker CLI: (docker CMD) - (docker --version); that estimate also holds the docker CLI's own version
+# negotiation (GET /_ping) and output, so
+#   own (via docker) = berth - node -e 0 - (docker CMD - docker --version)
+# CPU, less moved by a loaded machine than wall time: the CPU time berth used up to exit (process.cpuUsage, all
+# threads; printed with the timing line) minus that of a `node -e` that only prints its own, same way:
+#   own cpu = median(berth cpu) - median(node cpu)
+# Also printed: when the first request left (first) and the time from the last answer to exit (tail), both in
+# ms since process start, medians.
+# BERTH_CLI_BASE=/path/to/other/berth.cjs adds that entry as "base" to the same rounds (before/after in one run).
+# As root: bash bench/cli.sh [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-runs=${1:-30}
-for t in hyperfine docker node; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install hyperfine docker.io)" >&2; exit 1; }; done
+rounds=${1:-30}
+for t in docker node; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install docker.io)" >&2; exit 1; }; done
 WORK=$(mktemp -d /tmp/berth-bench-cli-XXXX)
 BS=$WORK/berth.sock
 cleanup() {
   docker -H "unix://$BS" rm -f cli1 >/dev/null 2>&1 || true
   kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null || true
   sleep 1
+  nft delete table ip "berth_c$BTAG" 2>/dev/null || true
+  ip link del "bc$BTAG" 2>/dev/null || true
   rm -rf "$WORK" 2>/dev/null || true
 }
+# a bridge and nft table of this run's own (never berth0 or table berth), removed on exit
+BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 trap cleanup EXIT
-node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" >"$WORK/berthd.log" 2>&1 &
+node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
+  --bridge "bc$BTAG" --nft-table "berth_c$BTAG" --bridge-prefix "w$BTAG" >"$WORK/berthd.log" 2>&1 &
 for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
 tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
 docker -H "unix://$BS" import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
 docker -H "unix://$BS" run -d --network none --name cli1 bb:bench sh -c 'echo hello; exec sleep 100000' >/dev/null
 
-berth="node $here/dist/bin/cli/berth.js -H unix://$BS"
-docker="docker -H unix://$BS"
-measures=('ps|ps' 'run|run --rm --network none bb:bench true' 'exec|exec cli1 true' 'logs|logs cli1' 'inspect|inspect cli1')
-for m in "${measures[@]}"; do
-  name=${m%%|*} args=${m#*|}
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$WORK/$name.json" \
-    -n 'node -e 0' 'node -e 0' -n "berth $name" "$berth $args" -n "docker CLI $name" "$docker $args" >/dev/null
-done
+names=(ps run exec logs inspect)
+node -e '
+const [here, bs, base, ...names] = process.argv.slice(1);
+const args = { ps: ["ps"], run: ["run", "--rm", "--network", "none", "bb:bench", "true"], exec: ["exec", "cli1", "true"], logs: ["logs", "cli1"], inspect: ["inspect", "cli1"] };
+const debug = { BERTH_DEBUG: "1" };
+const cpuOnly = "process.on(\"exit\", () => { const c = process.cpuUsage(); require(\"fs\").writeSync(2, `cpu=${(c.user + c.system) / 1000}ms\\n`); })";
+const spec = [{ name: "node", argv: ["node", "-e", "0"] }, { name: "nodecpu", argv: ["node", "-e", cpuOnly] }, { name: "dver", argv: ["docker", "--version"] }];
+for (const n of names) {
+  spec.push({ name: `berth ${n}`, argv: ["node", `${here}/dist/bin/cli/berth.cjs`, "-H", `unix://${bs}`, ...args[n]], env: debug });
+  if (base) spec.push({ name: `base ${n}`, argv: ["node", base, "-H", `unix://${bs}`, ...args[n]], env: debug });
+  spec.push({ name: `docker ${n}`, argv: ["docker", "-H", `unix://${bs}`, ...args[n]] });
+}
+console.log(JSON.stringify(spec));
+' "$here" "$BS" "${BERTH_CLI_BASE:-}" "${names[@]}" >"$WORK/spec.json"
+node "$here/bench/cli-time.mjs" "$rounds" "$WORK/spec.json" >"$WORK/result.json"
 
 node -e '
 const fs = require("fs");
-const [dir, ...names] = process.argv.slice(1);
-console.log("command   node -e 0   berth (own)        docker CLI   (medians, ms; own = berth - node -e 0)");
+const [file, ...names] = process.argv.slice(1);
+const r = JSON.parse(fs.readFileSync(file, "utf8"));
+const f = (x) => (x === undefined ? "-" : x.toFixed(1)).padStart(7);
+const node = r.node.wall, dver = r.dver.wall, nodecpu = r.nodecpu.cpu;
+console.log(`medians in ms; node -e 0 ${node.toFixed(1)} (cpu ${nodecpu.toFixed(1)}), docker --version ${dver.toFixed(1)}`);
+console.log("entry   command    wall  d.wait  first    tail   own(direct)  docker  own(via docker)  own cpu");
 const bench = [];
 for (const n of names) {
-  const r = JSON.parse(fs.readFileSync(`${dir}/${n}.json`)).results.map((x) => x.median * 1000);
-  const [node, berth, docker] = r;
-  console.log(`${n.padEnd(9)} ${node.toFixed(0).padStart(9)}   ${berth.toFixed(0).padStart(5)} (${(berth - node).toFixed(1).padStart(6)})   ${docker.toFixed(0).padStart(10)}`);
-  bench.push(["BENCH", `cli ${n}: berth CLI own start (ms above node -e 0)`, (berth - node).toFixed(1), "abs", "1", "ms", "<=20"].join("\t"));
+  const d = r[`docker ${n}`].wall;
+  for (const who of ["base", "berth"]) {
+    const b = r[`${who} ${n}`];
+    if (!b) continue;
+    const direct = b.notWaiting === undefined ? undefined : b.notWaiting - node, viaDocker = b.wall - node - (d - dver);
+    console.log(`${who.padEnd(6)}  ${n.padEnd(8)} ${f(b.wall)} ${f(b.wait)} ${f(b.first)} ${f(b.tail)}   ${f(direct)}     ${f(d)}  ${f(viaDocker)}          ${f(b.cpu === undefined ? undefined : b.cpu - nodecpu)}`);
+    if (who === "berth") bench.push(["BENCH", `cli ${n}: berth CLI own start (ms above node -e 0, daemon part out)`, f(direct).trim(), "abs", "1", "ms", "<=20"].join("\t"));
+  }
 }
 console.log(bench.join("\n"));
-' "$WORK" ps run exec logs inspect
+' "$WORK/result.json" "${names[@]}"

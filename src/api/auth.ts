@@ -3,24 +3,14 @@
 // the daemon never reads a user's ~/.docker/config.json (dockerd does not either).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Credentials } from '../registry/index.js';
-// reference.js, not the registry's index: the CLI's client imports this file and must not load the registry client
+// reference.js, not the registry's index: what imports this file need not load the registry client
 import { DEFAULT_DOMAIN } from '../registry/reference.js';
 import type { AuthConfig } from './types.js';
 
+// the header's codec lives apart: the CLI's client needs it without this file's AsyncLocalStorage
+export { decodeAuthHeader, encodeAuthHeader } from './auth-header.js';
+
 const current = new AsyncLocalStorage<AuthConfig | undefined>();
-
-/** Decodes X-Registry-Auth; garbage or `e30=` ({}) mean anonymous, as moby's registry.DecodeAuthConfig tolerates. */
-export function decodeAuthHeader(h: string | string[] | undefined): AuthConfig | undefined {
-  if (typeof h !== 'string' || h === '') return undefined;
-  try {
-    const j = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as AuthConfig;
-    return j && typeof j === 'object' ? j : undefined;
-  } catch { return undefined; }
-}
-
-export function encodeAuthHeader(a: AuthConfig): string {
-  return Buffer.from(JSON.stringify(a)).toString('base64url');
-}
 
 /** AuthConfig → the registry client's credentials (`auth` is base64 user:pass). */
 export function toCredentials(a: AuthConfig | undefined): Credentials | undefined {

@@ -1,26 +1,19 @@
 // client: a small typed Docker Engine API client over a unix socket, for the berth CLI and the tests.
 // It speaks what the docker CLI speaks (versioned paths, X-Registry-Auth, JSON-message streams) and
 // turns {"message"} errors back into BerthErrors of the matching kind.
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type * as net from 'node:net';
+import type { Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../errors.js';
 import { kindOfStatus } from '../api/errors.js';
-import { encodeAuthHeader } from '../api/auth.js';
+import { encodeAuthHeader } from '../api/auth-header.js';
 import { API_VERSION } from '../api/version.js';
+import { send } from './http1.js';
+import { inflight } from './timing.js';
 import type { ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse } from '../api/types.js';
 import type { AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, JSONMessage, SystemInfo, SystemVersion } from '../api/types.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
-
-/**
- * Options of a request over the unix socket. The socket has no TLS server name; saying so keeps
- * http.Agent from deriving one from the Host header with net.isIP, whose first call compiles the IPv6
- * regular expression: ~25 ms of every CLI run (measured with --cpu-prof; issue 13).
- */
-function unixRequest(o: http.RequestOptions): http.RequestOptions {
-  const withName: http.RequestOptions & { servername: string } = { ...o, host: 'api.moby.localhost', servername: '' };
-  return withName;
-}
 
 /** -H, then BERTH_HOST, then DOCKER_HOST, then the default socket. */
 export function resolveHost(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -59,7 +52,7 @@ export interface RequestOptions {
   unversioned?: boolean;
 }
 
-export interface Response { status: number; headers: http.IncomingHttpHeaders; res: http.IncomingMessage }
+export interface Response { status: number; headers: http.IncomingHttpHeaders; res: Readable }
 
 function qs(q: RequestOptions['query']): string {
   if (!q) return '';
@@ -73,10 +66,15 @@ function qs(q: RequestOptions['query']): string {
   return s ? `?${s}` : '';
 }
 
-async function readAll(res: http.IncomingMessage): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of res) parts.push(c as Buffer);
-  return Buffer.concat(parts);
+/** The whole body; events rather than an async iterator, which costs the CLI's start-up its setup. */
+function readAll(res: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    res.on('data', (c: Buffer) => { parts.push(c); });
+    res.once('end', () => resolve(Buffer.concat(parts)));
+    res.once('error', reject);
+    res.once('close', () => reject(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+  });
 }
 
 /** Splits a JSON-message stream into objects. */
@@ -98,44 +96,37 @@ export interface PullOptions { tag?: string; platform?: string; auth?: AuthConfi
 
 export class Client {
   readonly socket: string;
-  private readonly agent: http.Agent;
 
   constructor(host: string = resolveHost(), readonly version = API_VERSION) {
     this.socket = socketOf(host);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
   }
 
-  close(): void { this.agent.destroy(); }
+  /** Nothing to release: every request has a connection of its own, closed with its answer. */
+  close(): void { /* no pooled connections */ }
 
   /** One request; resolves once the response headers arrived. Non-2xx answers throw ApiError. */
-  request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
+  async request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...o.headers };
     let body: Buffer | undefined;
     if (o.body !== undefined) { body = Buffer.from(JSON.stringify(o.body)); headers['Content-Type'] = 'application/json'; }
     else if (Buffer.isBuffer(o.raw)) body = o.raw;
     if (body) headers['Content-Length'] = String(body.length);
     const full = `${o.unversioned ? '' : `/v${this.version}`}${path}${qs(o.query)}`;
-    return new Promise<Response>((resolve, reject) => {
-      const req = http.request(unixRequest({ socketPath: this.socket, method, path: full, headers, agent: this.agent }), (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 400) { resolve({ status, headers: res.headers, res }); return; }
-        readAll(res).then((b) => {
-          let msg = b.toString('utf8').trim();
-          if (res.headers['content-type'] === 'application/json') { try { msg = (JSON.parse(msg) as { message?: string }).message ?? msg; } catch { /* raw text */ } }
-          reject(new ApiError(status, msg || `request returned ${status} for API route ${method} ${path}`));
-        }, reject);
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') reject(new DaemonUnreachable(this.socket, e));
-        else reject(e);
-      });
-      if (body || o.raw === undefined) { req.end(body); return; }
-      const src = o.raw as AsyncIterable<Uint8Array>;
-      (async () => {
-        for await (const c of src) if (!req.write(c)) await new Promise((r) => req.once('drain', r));
-        req.end();
-      })().catch((e) => req.destroy(e as Error));
-    });
+    const answered = inflight();
+    const raw = body ?? (o.raw as AsyncIterable<Uint8Array> | undefined);
+    let a;
+    try { a = await send(this.socket, { method, path: full, headers, body: raw }); } catch (e) { answered(); throw this.unreachable(e); }
+    if (a.upgraded) { a.socket.destroy(); answered(); throw new ApiError(a.status, `unexpected upgrade for API route ${method} ${path}`); }
+    const res = a.body;
+    res.once('end', answered).once('close', answered);
+    if (a.status >= 200 && a.status < 400) return { status: a.status, headers: a.headers, res };
+    throw await answerError(a.status, a.headers, res, `request returned ${a.status} for API route ${method} ${path}`);
+  }
+
+  /** ENOENT, ECONNREFUSED, EACCES: no daemon there. */
+  private unreachable(e: unknown): unknown {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES' ? new DaemonUnreachable(this.socket, e) : e;
   }
 
   async json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
@@ -203,7 +194,7 @@ export class Client {
     return this.stream('POST', '/images/create', { query: { fromSrc: '-', repo: o.repo, tag: o.tag, message: o.message, changes: o.changes }, raw: src, headers: { 'Content-Type': 'application/x-tar' } });
   }
   /** The archive as a stream (docker save). */
-  async save(names: string[]): Promise<http.IncomingMessage> {
+  async save(names: string[]): Promise<Readable> {
     return (await this.request('GET', '/images/get', { query: { names } })).res;
   }
   load(src: AsyncIterable<Uint8Array> | NodeJS.ReadableStream, o: { quiet?: boolean; onProgress?: (m: JSONMessage) => void } = {}): Promise<JSONMessage[]> {
@@ -242,7 +233,7 @@ export class Client {
     return { result, abort: () => r.res.destroy() };
   }
   /** The log stream: stdcopy frames unless the container has a TTY. */
-  async containerLogs(id: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; stdout?: boolean; stderr?: boolean } = {}): Promise<http.IncomingMessage> {
+  async containerLogs(id: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; stdout?: boolean; stderr?: boolean } = {}): Promise<Readable> {
     const r = await this.request('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: {
       stdout: o.stdout ?? true, stderr: o.stderr ?? true, follow: o.follow || undefined, tail: o.tail ?? 'all',
       timestamps: o.timestamps || undefined, since: o.since, until: o.until,
@@ -255,27 +246,27 @@ export class Client {
     return this.hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, query);
   }
   /** A hijacked request: 101 gives the raw socket; any other answer is an ApiError. */
-  hijack(method: string, path: string, query: RequestOptions['query'], body?: unknown): Promise<{ socket: net.Socket; head: Buffer }> {
+  async hijack(method: string, path: string, query: RequestOptions['query'], body?: unknown): Promise<{ socket: net.Socket; head: Buffer }> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': data ? 'application/json' : 'text/plain' };
     if (data) headers['Content-Length'] = String(data.length);
-    return new Promise((resolve, reject) => {
-      const req = http.request(unixRequest({ socketPath: this.socket, method, path: `/v${this.version}${path}${qs(query)}`, headers, agent: false }));
-      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
-      req.on('response', (res) => {
-        readAll(res).then((b) => {
-          let msg = b.toString('utf8').trim();
-          if (res.headers['content-type'] === 'application/json') { try { msg = (JSON.parse(msg) as { message?: string }).message ?? msg; } catch { /* raw */ } }
-          reject(new ApiError(res.statusCode ?? 0, msg || `unable to upgrade to tcp, received ${res.statusCode}`));
-        }, reject);
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') reject(new DaemonUnreachable(this.socket, e));
-        else reject(e);
-      });
-      req.end(data);
-    });
+    const answered = inflight();
+    let a;
+    try { a = await send(this.socket, { method, path: `/v${this.version}${path}${qs(query)}`, headers, body: data }); } catch (e) { answered(); throw this.unreachable(e); }
+    if (a.upgraded) {
+      a.socket.once('end', answered).once('close', answered);
+      return { socket: a.socket, head: a.head };
+    }
+    a.body.once('end', answered).once('close', answered);
+    throw await answerError(a.status, a.headers, a.body, `unable to upgrade to tcp, received ${a.status}`);
   }
+}
+
+/** A non-2xx answer as an ApiError: the daemon's {"message"}, else its text, else `fallback`. */
+async function answerError(status: number, headers: http.IncomingHttpHeaders, res: Readable, fallback: string): Promise<ApiError> {
+  let msg = (await readAll(res)).toString('utf8').trim();
+  if (headers['content-type'] === 'application/json') { try { msg = (JSON.parse(msg) as { message?: string }).message ?? msg; } catch { /* raw text */ } }
+  return new ApiError(status, msg || fallback);
 }
 
 /** Splits a stdcopy stream (8-byte header: stream, 0, 0, 0, u32 BE length) into frames. */
