@@ -11,6 +11,7 @@ cleanup() {
   for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(bb|v)${BTAG:-none}" || true); do ip link del "$l" 2>/dev/null || true; done
   nft delete table ip "berth_b${BTAG:-none}" 2>/dev/null || true
   umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
+  umount -R "$WORK/docker/root" 2>/dev/null || true # dockerd bind-mounts its own data root
   rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT

@@ -88,7 +88,8 @@ export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS
     fs.closeSync(out);
     for (let i = 0; ; i++) {
       if ((await pingSocket(socket)) === 200) return c;
-      if (c.exitCode !== null || i > 200) { c.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); await removeDaemonNet(net, usesIptables(l)); throw new Error(`berthd did not start: ${l}`); }
+      // ~30 s: on a loaded 2-core machine berthd can take more than 5 s to answer
+      if (c.exitCode !== null || i > 1200) { c.kill('SIGKILL'); const l = log(); fs.rmSync(dir, { recursive: true, force: true }); await removeDaemonNet(net, usesIptables(l)); throw new Error(`berthd did not start: ${l}`); }
       await new Promise((r) => setTimeout(r, 25));
     }
   };
