@@ -74,16 +74,21 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
         continue;
       }
       const dir = stack[stack.length - 1]!;
-      let h: Handle;
+      const mounted = hooks.mounts?.get(`/${[...names, name].join('/')}`);
+      let h: Handle | undefined;
+      let fromMount = false;
       try {
         h = await fs.promises.open(at(dir, name), O_PATH | O_NOFOLLOW);
       } catch (e) {
-        if (errnoCode(e) === 'ENOENT') return { resolved: names, rest: [name, ...parts] };
-        throw refuse(p, (e as Error).message, e, verb);
+        if (errnoCode(e) !== 'ENOENT') throw refuse(p, (e as Error).message, e, verb);
+        // a mount point not made yet (a created container's volume at a path its image lacks): what is
+        // there is the mount's source, as docker's cp of a stopped container sees it
+        h = mounted === undefined ? undefined : await fs.promises.open(mounted, O_PATH).catch(() => undefined);
+        if (!h) return { resolved: names, rest: [name, ...parts] };
+        fromMount = true;
       }
       let st = await h.stat();
-      const mounted = hooks.mounts?.get(`/${[...names, name].join('/')}`);
-      if (mounted !== undefined && !st.isSymbolicLink()) {
+      if (mounted !== undefined && !fromMount && !st.isSymbolicLink()) {
         // the source is the host path the runtime mounted there: trusted, chosen by the admin
         // (one not made yet — a container's hosts file before its first start — leaves the root's own)
         const src = await fs.promises.open(mounted, O_PATH).catch(() => undefined);

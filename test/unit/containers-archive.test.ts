@@ -69,6 +69,15 @@ test('lookup follows links inside the root and into bind mounts, never out to th
     await v.handle.close();
     assert.equal(await lookupInRoot(root, '/nope/x', { mounts }), undefined);
     assert.equal(await lookupInRoot(root, '/etc/shadow/x', { mounts }), undefined);
+    // a created container's volume at a path its image lacks: the mount point is not made yet, the volume is there
+    const later = new Map([['/vol', vol]]);
+    const n = await lookupInRoot(root, '/vol/f', { mounts: later });
+    assert.ok(n, 'the volume is found where it will be mounted');
+    assert.equal(n.resolved, '/vol/f');
+    const fd2 = fs.openSync(`/proc/self/fd/${n.handle.fd}`, 'r');
+    assert.equal(fs.readFileSync(fd2, 'utf8'), 'in the volume\n');
+    fs.closeSync(fd2);
+    await n.handle.close();
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
     fs.rmSync(vol, { recursive: true, force: true });
