@@ -66,6 +66,14 @@ export async function makeBundle(edit?: (s: Spec) => void, opts: { copyRoot?: bo
     spec.root = { path: rootfs, readonly: true };
   }
   edit?.(spec);
+  // a runtime makes missing mount points in the root, read-only or not, and a writable root may be
+  // written: the shared cached rootfs must not collect either (a later test would find them there), so
+  // such a bundle gets a copy of its own
+  const missing = (spec.mounts ?? []).some((m) => !fs.existsSync(path.join(rootfs, m.destination)));
+  if (spec.root?.path === rootfs && (missing || !spec.root.readonly)) {
+    await copyRootfs(path.join(dir, 'rootfs'));
+    spec.root = { ...spec.root, path: 'rootfs' };
+  }
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec, null, 2));
   return { dir, spec, id, cgroupsPath: spec.linux!.cgroupsPath! };
 }
