@@ -122,19 +122,20 @@ describe('api server in process', () => {
     const ac = new AbortController();
     const headersAt = Date.now();
     const done = c.events({ filters: { type: ['image'] }, signal: ac.signal }, (e) => got.push(e));
-    // the request resolves on headers, before any event exists
-    await new Promise((r) => setTimeout(r, 100));
+    // the request resolves on headers, before any event exists (polled, not a fixed wait: a loaded machine is slow)
+    const until = async (ok: () => boolean) => { for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25)); };
+    await until(() => s.events.listenerCount === 1);
     assert.equal(s.events.listenerCount, 1);
     s.events.publish('container', 'start', 'c'.repeat(64), {});
     s.events.publish('image', 'pull', 'busybox:latest', { name: 'busybox' });
-    for (let i = 0; i < 40 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await until(() => got.length > 0);
     ac.abort();
     await done;
     assert.deepEqual(got.map((e) => [e.Type, e.Action, e.Actor.ID, e.status, e.id]), [['image', 'pull', 'busybox:latest', 'pull', 'busybox:latest']]);
     const replayed: EventMessage[] = [];
     await c.events({ since: String(Math.floor(headersAt / 1000) - 1), until: String(Math.floor(Date.now() / 1000) + 1) }, (e) => replayed.push(e));
     assert.deepEqual(replayed.map((e) => e.Action), ['start', 'pull']);
-    for (let i = 0; i < 20 && s.events.listenerCount > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await until(() => s.events.listenerCount === 0);
     assert.equal(s.events.listenerCount, 0);
   });
 });
