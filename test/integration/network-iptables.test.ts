@@ -5,7 +5,6 @@
 // Traffic goes only to 127.0.0.1 and the test daemon's own bridges.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +14,7 @@ import { BERTH, isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { haveTool } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
+import { fetchText } from '../helpers/http-get.js';
 
 const DOCKER = '/usr/local/bin/docker';
 const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker'
@@ -29,25 +29,6 @@ function pathWithoutNft(dir: string): string {
     for (const n of names) if (n !== 'nft' && !fs.existsSync(path.join(dir, n))) fs.symlinkSync(path.join(d, n), path.join(dir, n));
   }
   return dir;
-}
-
-async function fetchText(port: number, tries = 50): Promise<string> {
-  for (let i = 0; ; i++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 2000, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => { body += d.toString(); });
-          res.on('end', () => resolve(body));
-        });
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', reject);
-      });
-    } catch (e) {
-      if (i >= tries) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 function refused(port: number): Promise<boolean> {
@@ -96,7 +77,7 @@ describe('iptables backend (no nft on PATH)', { skip }, () => {
   test('a published port answers on 127.0.0.1, from another container too; its rules go with the container', async () => {
     await ok('run', '-d', '--name', 'web', '-p', '127.0.0.1::80', 'busybox', 'sh', '-c', 'mkdir -p /www && echo via-iptables > /www/index.html && exec httpd -f -p 80 -h /www');
     const port = Number((await ok('port', 'web', '80')).split(':').pop());
-    assert.equal((await fetchText(port)).trim(), 'via-iptables');
+    assert.equal((await fetchText('127.0.0.1', port)).trim(), 'via-iptables');
     const dnat = (await ours()).filter((l) => l.includes('DNAT --to-destination'));
     assert.equal(dnat.length, 1, dnat.join('\n'));
     assert.match(dnat[0]!, new RegExp(`-d 127\\.0\\.0\\.1/32 -p tcp -m tcp --dport ${port} -j DNAT`));

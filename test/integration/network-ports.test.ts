@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,30 +14,11 @@ import { isRoot, run } from '../helpers/bundle.js';
 import { berth, daemonLinks, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
+import { fetchText } from '../helpers/http-get.js';
 
 const haveDocker = fs.existsSync('/usr/local/bin/docker') || fs.existsSync('/usr/bin/docker');
 const skip = !isRoot ? 'needs root' : !haveDocker ? 'needs the docker CLI' : false;
 const HTTPD = (text: string) => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];
-
-/** GET / on ip:port; retried while the container's httpd comes up (connection refused or reset). */
-async function fetchText(ip: string, port: number, tries = 50): Promise<string> {
-  for (let i = 0; ; i++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const req = http.get({ host: ip, port, path: '/', timeout: 2000, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => { body += d.toString(); });
-          res.on('end', () => resolve(body));
-        });
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', reject);
-      });
-    } catch (e) {
-      if (i >= tries) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /** Nothing forwards ip:port: the host answers a connect with a refusal. */
 function refused(ip: string, port: number): Promise<boolean> {
