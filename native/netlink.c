@@ -153,18 +153,24 @@ static void link_del(const struct op *op)
 }
 
 /* ADDR_ADD: s:dev u:address u:prefix u:broadcast (IPv4 as numbers, host order) */
-static void addr_add(const struct op *op)
+/* one IPv4 address on dev; flags: NLM_F_EXCL (add) or NLM_F_REPLACE (set again) */
+static void put_addr(const char *dev, uint64_t addr, uint64_t prefix, uint64_t brd, int flags)
 {
-	const struct field *f = op->f;
 	struct req r;
-	struct ifaddrmsg m = {.ifa_family = AF_INET, .ifa_prefixlen = (uint8_t)f[2].n, .ifa_index = (uint32_t)ifindex(f[0].s)};
-	uint32_t a = htonl((uint32_t)f[1].n), b = htonl((uint32_t)f[3].n);
-	start(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifaddrmsg m = {.ifa_family = AF_INET, .ifa_prefixlen = (uint8_t)prefix, .ifa_index = (uint32_t)ifindex(dev)};
+	uint32_t a = htonl((uint32_t)addr), b = htonl((uint32_t)brd);
+	start(&r, RTM_NEWADDR, NLM_F_CREATE | flags);
 	put(&r, &m, sizeof m);
 	attr(&r, IFA_LOCAL, &a, 4);
 	attr(&r, IFA_ADDRESS, &a, 4);
 	attr(&r, IFA_BROADCAST, &b, 4);
-	check(talk(&r), "add address on", f[0].s);
+	check(talk(&r), "add address on", dev);
+}
+
+static void addr_add(const struct op *op)
+{
+	const struct field *f = op->f;
+	put_addr(f[0].s, f[1].n, f[2].n, f[3].n, NLM_F_EXCL);
 }
 
 /* ROUTE_ADD: s:dev u:dst u:prefix u:gateway (gateway 0: a link route) */
@@ -204,14 +210,7 @@ static void bridge(const struct op *op)
 	attr(&r, IFLA_INFO_KIND, "bridge", 6);
 	end_nest(&r, info);
 	check(talk(&r), "create bridge", f[0].s);
-	struct ifaddrmsg m = {.ifa_family = AF_INET, .ifa_prefixlen = (uint8_t)f[3].n, .ifa_index = (uint32_t)ifindex(f[0].s)};
-	uint32_t a = htonl((uint32_t)f[2].n), b = htonl((uint32_t)f[4].n);
-	start(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
-	put(&r, &m, sizeof m);
-	attr(&r, IFA_LOCAL, &a, 4);
-	attr(&r, IFA_ADDRESS, &a, 4);
-	attr(&r, IFA_BROADCAST, &b, 4);
-	check(talk(&r), "add address on", f[0].s);
+	put_addr(f[0].s, f[2].n, f[3].n, f[4].n, NLM_F_REPLACE);
 }
 
 int run_net_op(const struct op *op)
