@@ -124,22 +124,27 @@ export function createApiServer(s: ApiServices): http.Server {
 }
 
 /**
- * Serves on the sockets systemd handed over (`-H fd://`, sd_listen_fds): LISTEN_FDS from fd 3 on, for
- * this process only (LISTEN_PID). systemd created, owns and set the mode of the socket file.
+ * Takes the sockets systemd handed over (`-H fd://`, sd_listen_fds): LISTEN_FDS from fd 3 on, for this
+ * process only (LISTEN_PID). Call it before starting any child: the variables are removed from the
+ * environment, so helpers, monitors and hooks never think they were socket-activated.
  */
-export async function listenSystemd(server: http.Server, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export function takeSystemdSockets(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.LISTEN_FDS ?? 0);
   if (env.LISTEN_PID !== String(process.pid) || !Number.isInteger(n) || n < 1) {
     throw new Error('-H fd://: no sockets passed by systemd (LISTEN_FDS/LISTEN_PID unset or not for this process); start berthd through berth.socket');
   }
   if (n > 1) throw new Error(`-H fd://: systemd passed ${n} sockets; berth.socket listens on one`);
-  // for us alone: monitors and hooks started later must not think they were socket-activated
   for (const k of ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) delete env[k];
+  return 3;
+}
+
+/** Serves on the socket takeSystemdSockets took (systemd created, owns and set the mode of its file). */
+export async function listenSystemd(server: http.Server, fd: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ fd: 3 }, () => { server.off('error', reject); resolve(); });
+    server.listen({ fd }, () => { server.off('error', reject); resolve(); });
   });
-  return 3;
+  return fd;
 }
 
 /** Listens on a unix socket: removes a stale socket first, then sets the mode (0660 as dockerd). */

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseFlags } from '../cli/args.js';
 import { requestCredentials } from '../api/auth.js';
-import { createApiServer, listenSystemd, listenUnix, type ApiServices } from '../api/server.js';
+import { createApiServer, listenSystemd, listenUnix, takeSystemdSockets, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
 import { hostResolvers } from '../network/dns.js';
@@ -93,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
   const root = path.resolve((flags.root as string | undefined) ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT);
   const pidfile = (flags.pidfile as string | undefined) ?? (socket === DEFAULT_SOCKET ? '/run/berth/berthd.pid' : path.join(path.dirname(socket), 'berthd.pid'));
   const debug = !!flags.debug;
+  // before any child starts (the network helper starts with the network manager): none may inherit LISTEN_*
+  const systemdFd = listen === 'fd://' ? takeSystemdSockets() : undefined;
 
   // only root (and root's group) may traverse the state root: container roots and layers are below
   privateDir(root, 0o710);
@@ -124,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: () => hostFacts(root), log };
   const server = createApiServer(services);
   try {
-    if (listen === 'fd://') await listenSystemd(server);
+    if (systemdFd !== undefined) await listenSystemd(server, systemdFd);
     else await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });
   } catch (e) {
     try { fs.unlinkSync(pidfile); } catch { /* gone */ }
