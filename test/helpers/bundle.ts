@@ -69,8 +69,12 @@ export async function makeBundle(edit?: (s: Spec) => void, opts: { copyRoot?: bo
   // a runtime makes missing mount points in the root, read-only or not, and a writable root may be
   // written: the shared cached rootfs must not collect either (a later test would find them there), so
   // such a bundle gets a copy of its own
-  const missing = (spec.mounts ?? []).some((m) => !fs.existsSync(path.join(rootfs, m.destination)));
+  // (a mount point inside another mount, such as /dev/pts in /dev's tmpfs, is made there, not in the root)
+  const dests = (spec.mounts ?? []).map((m) => path.posix.normalize(m.destination));
+  const inMount = (d: string) => dests.some((o) => o !== d && d.startsWith(o === '/' ? o : `${o}/`));
+  const missing = dests.some((d) => !inMount(d) && !fs.existsSync(path.join(rootfs, d)));
   if (spec.root?.path === rootfs && (missing || !spec.root.readonly)) {
+    fs.chmodSync(dir, 0o755); // a user namespace's root (an unprivileged uid on the host) must reach it
     await copyRootfs(path.join(dir, 'rootfs'));
     spec.root = { ...spec.root, path: 'rootfs' };
   }
