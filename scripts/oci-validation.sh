@@ -32,10 +32,11 @@ for src in validation/*/*.go validation/*.go; do
   go build -o "${src%.go}.t" "$src"
 done
 
-# `berth runtime` with its own state root, as the RUNTIME the programs call
+# `berth runtime` with a state root of this run's own (runs may overlap), as the RUNTIME the programs call
+STATE=/run/berth-oci-validation.${W##*.}
 cat > "$W/berth-runtime" <<WRAP
 #!/bin/sh
-exec node "$REPO/dist/bin/cli/berth.js" runtime --root /run/berth-oci-validation "\$@"
+exec node "$REPO/dist/bin/cli/berth.js" runtime --root $STATE "\$@"
 WRAP
 chmod +x "$W/berth-runtime"
 
@@ -43,11 +44,23 @@ tally() { # RUNTIME PROGRAM -> "passed failed exit-status"
   # The *_fail programs print the TAP of a run that should not have happened and say so only by their
   # exit status, so the status counts as much as the "not ok" lines.
   rc=0
-  out=$(RUNTIME="$1" timeout "$PER_TEST_TIMEOUT" "./$2" 2>/dev/null) || rc=$?
+  out=$(TMPDIR="$W/tmp" RUNTIME="$1" timeout "$PER_TEST_TIMEOUT" "./$2" 2>/dev/null) || rc=$?
   p=$(printf '%s\n' "$out" | grep -c '^ok ' || true)
   f=$(printf '%s\n' "$out" | grep -c '^not ok ' || true)
   echo "$p $f $rc"
 }
+
+# The programs make their bundles with Go's os.MkdirTemp and leave them behind, and a container without a
+# mount namespace (linux_ns_*) leaves runc's rootfs, /proc, /dev … mounted on the host: all of it goes under
+# $W/tmp and is unmounted and removed at the end. 0755 on the way: a container in a user namespace
+# (linux_ns_nopath) reaches its rootfs as an unprivileged uid.
+mkdir -p "$W/tmp"; chmod 0755 "$W" "$W/tmp"
+cleanup_tmp() {
+  awk -v t="$W/tmp/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" || true; done
+  # the state root: only the compiled seccomp cache may stay; a container left there keeps it (and shows)
+  rm -rf "$W/tmp" "$STATE/@seccomp"; rmdir "$STATE" 2>/dev/null || true
+}
+trap cleanup_tmp EXIT
 
 printf '%-55s %14s %14s %s\n' program 'runc ok/nok/rc' 'berth ok/nok/rc' verdict
 worse=0
