@@ -18,6 +18,8 @@ for (let r = 0; r < rounds; r++) {
     const wall = Number(process.hrtime.bigint() - t0) / 1e6;
     if (p.status !== 0 && !s.mayFail) { process.stderr.write(`bench: ${s.argv.join(' ')} failed (${p.status}): ${p.stderr}`); process.exit(1); }
     const m = /timing first-request=([\d.]+)ms daemon-wait=([\d.]+)ms last-answer=([\d.]+)ms exit=([\d.]+)ms/.exec(p.stderr);
+    // a berth run without its timing line would leave the direct columns empty ("-"): stop instead, and say why
+    if (s.env?.BERTH_DEBUG && !m) { process.stderr.write(`bench: ${s.argv.join(' ')} printed no "berth: timing" line with BERTH_DEBUG; is ${s.argv[1]} built from this tree (npm run build)?\n`); process.exit(1); }
     const cpu = /cpu=([\d.]+)ms/.exec(p.stderr);
     runs.get(s.name).push({ wall, ...(m ? { first: +m[1], wait: +m[2], last: +m[3], exit: +m[4] } : {}), ...(cpu ? { cpu: +cpu[1] } : {}) });
   }

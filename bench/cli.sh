@@ -81,5 +81,8 @@ for (const n of names) {
     if (who === "berth") bench.push(["BENCH", `cli ${n}: berth CLI own start (ms above node -e 0, daemon part out)`, f(direct).trim(), "abs", "1", "ms", "<=20"].join("\t"));
   }
 }
+// the two ways of taking the daemon part out should agree (they differ by what the docker CLI does besides
+// the requests: its /_ping, its output); a wide gap means one of them is off
+console.log(`methods: own(direct) - own(via docker): ${names.map((n) => { const b = r[`berth ${n}`]; return `${n} ${(b.notWaiting - node - (b.wall - node - (r[`docker ${n}`].wall - dver))).toFixed(1)}`; }).join(", ")} ms`);
 console.log(bench.join("\n"));
 ' "$WORK/result.json" "${names[@]}"

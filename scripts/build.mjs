@@ -1,6 +1,7 @@
 // Bundles each CLI program into files loaded by command group (lazy chunks), so start-up reads a few files.
 // (Type checking and the test build are tsc's job; this only makes what `berth` and `berthd` run.)
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Script } from 'node:vm';
 import { build } from 'esbuild';
 
 rmSync('dist/bin', { recursive: true, force: true }); // chunk names change: no stale ones
@@ -28,9 +29,10 @@ await build({
 // The installed `berth` (package.json bin) starts from one CommonJS file: Node loads it without the ESM
 // loader and its per-module resolve/read/link, ~40 ms less CPU than the chunked ESM entry for `berth ps`
 // (bench/cli.sh). It holds only the common container commands; it imports berth.js for everything else.
+// berth.cjs itself is a small loader (written below) that runs this bundle, berth-fast.cjs, from a code cache.
 await build({
   entryPoints: ['src/cli/fast.ts'],
-  outfile: 'dist/bin/cli/berth.cjs',
+  outfile: 'dist/bin/cli/berth-fast.cjs',
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -68,3 +70,29 @@ for (const f of readdirSync('dist/bin', { recursive: true, encoding: 'utf8' }).f
   if (/[^\x00-\x7f]/.test(text)) writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
+
+// Node 20 has no compile cache of its own (module.enableCompileCache is Node 22): berth.cjs compiles the
+// bundle with V8's code cache made here, so a start deserializes it instead of parsing 80 KB (valgrind: ~5 M
+// of the ~45 M instructions `berth ps` spends above `node -e 0`; bench/cli.sh). V8 rejects a cache made by
+// another Node or under other V8 flags (--cpu-prof, say), and the bundle is then compiled as usual. The
+// wrapper is the CommonJS one plus __berthFull, the full entry's import() (not available in a vm.Script);
+// the bundle is one line into it so its line numbers stay. Written last: the ASCII pass above rewrites files.
+const FAST = 'dist/bin/cli/berth-fast.cjs';
+const WRAP = ['(function (exports, require, module, __filename, __dirname, __berthFull) {', '\n})'];
+const fastSrc = readFileSync(FAST, 'latin1').replace(/^#!.*/, ''); // the hashbang line stays, empty
+writeFileSync(FAST, fastSrc, 'latin1');
+writeFileSync(`${FAST}.cache`, new Script(WRAP[0] + fastSrc + WRAP[1], { filename: FAST }).createCachedData());
+writeFileSync('dist/bin/cli/berth.cjs', `#!/usr/bin/env node
+'use strict';
+// berth: the installed entry (package.json bin). Runs berth-fast.cjs, the common container commands, from
+// the code cache the build made (scripts/build.mjs); any other command goes on to the full entry berth.js.
+const { readFileSync } = require('node:fs');
+const { Script } = require('node:vm');
+const file = \`\${__dirname}/berth-fast.cjs\`;
+let cachedData;
+try { cachedData = readFileSync(\`\${file}.cache\`); } catch { /* no cache: compiled as usual */ }
+const script = new Script(${JSON.stringify(WRAP[0])} + readFileSync(file, 'latin1') + ${JSON.stringify(WRAP[1])}, { filename: file, cachedData });
+if (process.env.BERTH_DEBUG && script.cachedDataRejected !== false) process.stderr.write('berth: code cache not used\\n');
+const main = script.runInThisContext();
+main.call(module.exports, module.exports, require, module, file, __dirname, () => import('./berth.js'));
+`, { mode: 0o755 });

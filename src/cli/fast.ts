@@ -11,6 +11,11 @@ import { parseGlobals } from './docker/globals.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
 
+/** berth.cjs runs this bundle from V8's code cache (a vm.Script, where import() is not available) and hands
+ * in its own import of the full entry; anything else importing this file uses import() here. */
+declare const __berthFull: (() => Promise<unknown>) | undefined;
+const full = typeof __berthFull === 'function' ? __berthFull : () => import('./berth.js');
+
 /** The same functions the full dispatcher (docker/index.ts) files under these names. */
 const FAST: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
@@ -31,7 +36,7 @@ async function fast(argv: string[]): Promise<number | undefined> {
 
 fast(process.argv.slice(2)).then(
   async (code) => {
-    if (code === undefined) await import('./berth.js');
+    if (code === undefined) await full();
     else process.exitCode = code;
   },
   (e: unknown) => {

@@ -2,7 +2,8 @@
 // close), a Buffer or streamed (chunked) request body, and an answer whose body has a Content-Length, is
 // chunked, or runs to the close; a 101 hands over the raw socket (attach, exec start). node:http, its agent and
 // parser cost the berth CLI ~10 ms of CPU at every start (issue 13, bench/cli.sh); this is what is left of it.
-import * as net from 'node:net';
+// named imports: a namespace import becomes a copy of every export (esbuild's __toESM) at each start
+import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -18,14 +19,14 @@ export interface Request {
 
 export type Answer =
   | { upgraded: false; status: number; headers: Headers; body: Readable }
-  | { upgraded: true; status: number; headers: Headers; socket: net.Socket; head: Buffer };
+  | { upgraded: true; status: number; headers: Headers; socket: Socket; head: Buffer };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** Sends one request on a new connection; resolves with the answer once its head is read. */
 export function send(socketPath: string, r: Request): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(socketPath);
+    const socket = connect(socketPath);
     let settled = false;
     const fail = (e: Error) => { if (!settled) { settled = true; socket.destroy(); reject(e); } };
     const hangUp = () => fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
@@ -99,7 +100,7 @@ function parseHead(text: string): { status: number; headers: Headers } | undefin
 }
 
 /** The answer's body as a stream: Content-Length, chunked, or to the close; destroying it closes the connection. */
-function bodyOf(socket: net.Socket, headers: Headers, noBody: boolean, first: Buffer): Readable {
+function bodyOf(socket: Socket, headers: Headers, noBody: boolean, first: Buffer): Readable {
   const body = new Readable({
     read() { socket.resume(); },
     destroy(e, cb) { socket.destroy(); cb(e); },

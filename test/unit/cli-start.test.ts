@@ -37,6 +37,14 @@ test('the installed berth answers ps, run, exec, logs and inspect from one Commo
   }
 });
 
+test('the installed berth runs its bundle from the code cache the build made (V8 accepts it)', async () => {
+  const r = await new Promise<string>((resolve) => {
+    execFile(process.execPath, [bin, 'ps'], { env: { ...process.env, BERTH_DEBUG: '1', BERTH_HOST: 'unix:///nonexistent/berth.sock' } }, (_e, _out, stderr) => resolve(stderr));
+  });
+  assert.match(r, /Cannot connect to the Berth daemon/);
+  assert.doesNotMatch(r, /code cache not used/);
+});
+
 test('every other command and --help go on to the full entry, with its output', async () => {
   const help = await loaded(['ps', '--help']);
   assert.equal(help.code, 0);

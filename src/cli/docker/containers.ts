@@ -1,7 +1,7 @@
 // cli/docker/containers: the docker CLI's container commands against the daemon (run, create, start,
 // stop, restart, kill, rm, ps, logs, attach, inspect, wait, rename). Flags become the requests the
 // docker CLI sends (docs: shared/reference/docker-engine-api.md §3), output copies its format.
-import * as fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type * as net from 'node:net';
 import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '../../api/types.js';
 import { ApiError, demux, type Client } from '../../client/index.js';
@@ -65,7 +65,7 @@ function envValue(v: string): string | undefined {
 
 export function readEnvFile(file: string): string[] {
   let text: string;
-  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new BerthError('InvalidArgument', `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
+  try { text = readFileSync(file, 'utf8'); } catch (e) { throw new BerthError('InvalidArgument', `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
   const out: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/^\s+/, '');
@@ -85,7 +85,7 @@ export function securityOpts(opts: string[]): string[] {
     const v = o.slice(o.indexOf(sep) + 1);
     if (k !== 'seccomp' || v === 'unconfined' || v === 'builtin') return `${k}=${v}`;
     let f: string;
-    try { f = fs.readFileSync(v, 'utf8'); } catch (e) { throw new BerthError('InvalidArgument', `opening seccomp profile (${v}) failed: ${(e as Error).message}`); }
+    try { f = readFileSync(v, 'utf8'); } catch (e) { throw new BerthError('InvalidArgument', `opening seccomp profile (${v}) failed: ${(e as Error).message}`); }
     try { return `seccomp=${JSON.stringify(JSON.parse(f))}`; } catch (e) { throw new BerthError('InvalidArgument', `compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`); }
   });
 }
@@ -205,15 +205,15 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
   const ports = portsOf(f);
   const vols = splitVolumeFlags((f.volume as string[] | undefined) ?? []);
   const mounts = ((f.mount as string[] | undefined) ?? []).map(parseMountFlag);
-  const cols = process.stdout.columns;
-  const rows = process.stdout.rows;
+  // process.stdout is made on first use; only a TTY run needs its size
+  const out = tty ? process.stdout : undefined;
   const host: HostConfigWire = {
     Binds: vols.binds.length ? vols.binds : null, NetworkMode: network || 'default', AutoRemove: !!f.rm,
     PortBindings: ports.PortBindings, PublishAllPorts: !!f['publish-all'],
     RestartPolicy: restartPolicy(f.restart as string | undefined),
     LogConfig: { Type: (f['log-driver'] as string | undefined) ?? '', Config: parseLogOpts((f['log-opt'] as string[] | undefined) ?? []) },
     ...(mounts.length ? { Mounts: mounts } : {}), VolumesFrom: (f['volumes-from'] as string[] | undefined) ?? null,
-    ConsoleSize: tty && process.stdout.isTTY && rows && cols ? [rows, cols] : [0, 0],
+    ConsoleSize: out?.isTTY && out.rows && out.columns ? [out.rows, out.columns] : [0, 0],
     CapAdd: (f['cap-add'] as string[] | undefined) ?? null, GroupAdd: (f['group-add'] as string[] | undefined) ?? null, CapDrop: (f['cap-drop'] as string[] | undefined) ?? null,
     CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
     Privileged: !!f.privileged, ReadonlyRootfs: !!f['read-only'], SecurityOpt: f['security-opt'] ? securityOpts(f['security-opt'] as string[]) : null,
@@ -262,7 +262,7 @@ async function pullImage(c: Client, image: string, quiet: boolean): Promise<void
   const r = parseReference(image, false);
   const tag = r.digest ?? r.tag ?? 'latest';
   // the credential store (child_process, os) loads only when run has to pull
-  const { authFor } = await import('./images.js');
+  const { authFor } = await import('./credentials.js');
   await c.pull(repoName(r), { tag, auth: authFor(image), onProgress: quiet ? undefined : progressPrinter(process.stderr) });
 }
 
@@ -324,10 +324,11 @@ export interface Session { output: Promise<void>; close(): void }
 export function stream(c: Client, id: string, sock: { socket: net.Socket; head: Buffer }, o: { tty: boolean; stdin: boolean }, resize?: (h: number, w: number) => Promise<unknown>): Session {
   const { socket, head } = sock;
   socket.on('error', () => { /* ends the output loop */ });
-  const stdin = process.stdin;
+  // process.stdin is made on first use (a ReadStream and fs/promises for a file): only when it is attached
+  const stdin = o.stdin ? process.stdin : undefined;
   let raw = false;
-  const restore = () => { if (raw) { try { stdin.setRawMode(false); } catch { /* gone */ } raw = false; } };
-  if (o.stdin) {
+  const restore = () => { if (raw) { try { stdin!.setRawMode(false); } catch { /* gone */ } raw = false; } };
+  if (stdin) {
     if (o.tty && stdin.isTTY) { stdin.setRawMode(true); raw = true; }
     stdin.on('data', (d: Buffer) => { if (!socket.destroyed) socket.write(d); });
     stdin.once('end', () => { if (!socket.destroyed) socket.end(); });
@@ -346,7 +347,7 @@ export function stream(c: Client, id: string, sock: { socket: net.Socket; head: 
     close() {
       restore();
       if (onResize) process.stdout.off('resize', onResize);
-      if (o.stdin) { stdin.pause(); stdin.removeAllListeners('data'); }
+      if (stdin) { stdin.pause(); stdin.removeAllListeners('data'); }
       socket.destroy();
     },
   };
@@ -391,12 +392,18 @@ export async function run(g: Globals, args: string[]): Promise<number> {
     const tty = !!b.Tty;
     if (tty && b.AttachStdin && !process.stdin.isTTY) { process.stderr.write('the input device is not a TTY\n'); await c.removeContainer(id, { force: true }).catch(() => {}); return 1; }
     const attached = b.AttachStdin || b.AttachStdout || b.AttachStderr;
-    let session: Session | undefined;
-    if (attached) {
-      const sock = await c.attachContainer(id, { stdin: b.AttachStdin, stdout: b.AttachStdout, stderr: b.AttachStderr, stream: true, detachKeys: o.detachKeys });
-      session = stream(c, id, sock, { tty, stdin: !!b.AttachStdin });
+    // attach and wait are both in place before start, as docker run has them; they go out together (one
+    // round trip, not two), and whichever of them failed takes the other one down with it
+    const attaching = attached ? c.attachContainer(id, { stdin: b.AttachStdin, stdout: b.AttachStdout, stderr: b.AttachStderr, stream: true, detachKeys: o.detachKeys }) : undefined;
+    const waiting = c.waitContainer(id, b.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
+    const [sock, waited] = await Promise.allSettled([attaching, waiting]);
+    if (sock.status === 'rejected' || waited.status === 'rejected') {
+      if (sock.status === 'fulfilled') sock.value?.socket.destroy();
+      if (waited.status === 'fulfilled') waited.value.abort();
+      throw sock.status === 'rejected' ? sock.reason : (waited as PromiseRejectedResult).reason;
     }
-    const wait = await c.waitContainer(id, b.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
+    const session = sock.value ? stream(c, id, sock.value, { tty, stdin: !!b.AttachStdin }) : undefined;
+    const wait = waited.value;
     const unproxy = o.sigProxy && !tty ? proxySignals(c, id) : () => {};
     try {
       try {

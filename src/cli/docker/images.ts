@@ -6,19 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import type { AuthConfig, ImageSummary } from '../../api/types.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
-import { configKey, credentialsFor, familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
+import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
 import { parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { ago, humanSize, progressPrinter } from './output.js';
+import { authFor } from './credentials.js';
 
-/** What the docker CLI puts in X-Registry-Auth: the stored credentials of the reference's registry. */
-export function authFor(ref: string): AuthConfig {
-  const domain = parseReference(ref, false).domain;
-  const c = credentialsFor(domain);
-  if (!c) return {};
-  return c.identityToken ? { identitytoken: c.identityToken, serveraddress: configKey(domain) } : { username: c.username, password: c.password, serveraddress: configKey(domain) };
-}
+export { authFor };
 
 export interface ImageRow {
   ID: string; Repository: string; Tag: string; Digest: string; CreatedSince: string; CreatedAt: string;
