@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `run --rm IMG true` through Berth and through Debian's docker.io daemon on the same machine and the
 # same busybox image, in one hyperfine run: the berth CLI and the real docker CLI against berthd, the
-# docker CLI against dockerd; then 50 containers started at once on each. As root: bash bench/run.sh [RUNS]
+# docker CLI against dockerd (50 at once: bench/many.sh). As root: bash bench/run.sh [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-20}
@@ -17,27 +17,14 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$WORK/h.json" \
   -n 'docker CLI -> berthd' "docker -H unix://$BS run --rm bb:bench true" \
   -n 'docker CLI -> dockerd' "docker -H unix://$DS run --rm bb:bench true"
 
-many() { # 50 detached containers at once, then wait for all of them
-  local host=$1 start end
-  start=$(date +%s.%N)
-  for i in $(seq 50); do docker -H "unix://$host" run -d --name "many$i" bb:bench sleep 1 >/dev/null & done
-  wait
-  end=$(date +%s.%N)
-  docker -H "unix://$host" rm -f $(docker -H "unix://$host" ps -aq) >/dev/null
-  echo "$end - $start" | bc
-}
-b50=$(many "$BS"); d50=$(many "$DS")
-
 rss() { ps -o rss= -p "$1" | awk '{ s += $1 } END { print s }'; }
 node -e '
 const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results;
 const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 const d = m["docker CLI -> dockerd"];
 for (const k of Object.keys(m)) console.log(`${k.padEnd(24)} median ${m[k].toFixed(0)} ms  (${(m[k] / d).toFixed(2)}x of docker CLI -> dockerd)`);
-console.log(`50 containers at once: berthd ${Number(process.argv[2]).toFixed(2)} s, dockerd ${Number(process.argv[3]).toFixed(2)} s (${(process.argv[2] / process.argv[3]).toFixed(2)}x)`);
 const T = (...f) => console.log(["BENCH", ...f].join("\t"));
 T("run --rm IMG true: berth CLI vs docker CLI -> dockerd", m["berth run"].toFixed(1), "docker -> dockerd", d.toFixed(1), "ms", "-");
 T("run --rm IMG true: docker CLI -> berthd vs dockerd", m["docker CLI -> berthd"].toFixed(1), "docker -> dockerd", d.toFixed(1), "ms", "-");
-T("50 containers started at once (docker CLI)", process.argv[2], "dockerd", process.argv[3], "s", "<=0.25");
-console.log(`idle RSS: berthd ${process.argv[4]} kB, dockerd + containerd ${Number(process.argv[5]) + Number(process.argv[6])} kB`);
-' "$WORK/h.json" "$b50" "$d50" "$(rss "$(cat "$WORK/berthd.pid")")" "$(rss "$DOCKERD")" "$(rss "$CONTAINERD")"
+console.log(`idle RSS: berthd ${process.argv[2]} kB, dockerd + containerd ${Number(process.argv[3]) + Number(process.argv[4])} kB`);
+' "$WORK/h.json" "$(rss "$(cat "$WORK/berthd.pid")")" "$(rss "$DOCKERD")" "$(rss "$CONTAINERD")"

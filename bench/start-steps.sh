@@ -20,18 +20,22 @@ cleanup() {
 }
 trap cleanup EXIT
 BERTH_DEBUG=1 node ${BERTHD_NODE_ARGS:-} "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
-  --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>"$WORK/berthd.log" &
+  --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>>"$WORK/berthd.log" &
 for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
 tar -C "$WORK/bundle/rootfs" -c . | DOCKER_HOST=unix://$S docker import -c 'CMD ["sh"]' - bb:bench >/dev/null
 # one unmeasured run: the spawner and lazily loaded modules start here
 DOCKER_HOST=unix://$S docker run -d --network none bb:bench true >/dev/null
 sleep 1
-: >"$WORK/berthd.log"
+# the measured part of the trace starts here: berthd appends (2>>), so no truncation leaves it writing
+# past a hole, and the runs are counted below (none found is a failure, never a row of NaN)
+from=$(stat -c %s "$WORK/berthd.log")
 for _ in $(seq "$n"); do DOCKER_HOST=unix://$S docker run -d --network none bb:bench sleep 60 >/dev/null; sleep 0.2; done
 
-node - "$WORK/berthd.log" <<'JS'
-const lines = require('fs').readFileSync(process.argv[2], 'utf8').split('\n');
+node - "$WORK/berthd.log" "$from" "$n" <<'JS'
+const fs = require('fs');
+const buf = fs.readFileSync(process.argv[2]);
+const lines = buf.subarray(Number(process.argv[3])).toString('utf8').split('\n');
 const re = /(POST \/containers\/(create|\{id\}\/start)) \S+: wall ([\d.]+) ms = own ([\d.]+) ms \(cpu user ([\d.]+), sys ([\d.]+)\) \+ waiting ([\d.]+) ms(?: \((.*)\))?/;
 const runs = { create: [], start: [] };
 for (const l of lines) { const m = re.exec(l); if (m) runs[m[2] === 'create' ? 'create' : 'start'].push(m); }
@@ -50,6 +54,10 @@ for (const w of ['create', 'start']) {
   const waits = {};
   for (const m of ms) for (const part of (m[8] ?? '').split(', ').filter(Boolean)) { const j = part.lastIndexOf(' '); (waits[part.slice(0, j)] ??= []).push(Number(part.slice(j + 1))); }
   for (const [name, v] of Object.entries(waits)) console.log(`    waiting on ${name}: median ${med(v).toFixed(1)} ms`);
+}
+if (k < Number(process.argv[4])) {
+  console.error(`start-steps: ${k} create+start traces in berthd's log for ${process.argv[4]} runs; its last lines:\n${lines.slice(-15).join('\n')}`);
+  process.exit(1);
 }
 show('create + start', sum);
 console.log(`(medians of ${k} runs, one at a time)`);

@@ -298,9 +298,11 @@ export class Containers implements ContainerService {
       // moby SetupWorkingDirectory: a missing working directory is made in the root before the process starts
       const cwd = c.config.workingDir || imageRunConfig(img.config.config).workingDir;
       if (cwd && cwd !== '/') await mkdirAllInRoot(rootfs, cwd);
+      // both at once: each read is a few thread-pool round trips
+      const [passwd, group] = await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
       const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
-        passwd: await readInRoot(rootfs, '/etc/passwd'), group: await readInRoot(rootfs, '/etc/group'), hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
+        passwd, group, hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
         mountPoints: points, initPath: c.config.host.init ? initBinary() : undefined, joinNetwork: join && { netns: join.netns, hostname: join.hostname },
         linkEnv: this.legacyLinkEnv(c),
       });

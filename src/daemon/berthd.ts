@@ -14,7 +14,7 @@ import { NetworkManager, type FirewallDriver } from '../network/manager.js';
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
-import { hostFacts } from './host.js';
+import { hostFactsReader } from './host.js';
 import { capYoungGeneration } from './heap.js';
 import { privateDir } from '../util/dirs.js';
 import { VolumeStore } from '../volumes/store.js';
@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
   ports.setChains = (lines) => networks.setChains('ports', lines);
   containers = new Containers({ root, execRoot, images, events, log, volumes, networks, ports });
   await containers.restore();
-  const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: () => hostFacts(root), log };
+  const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: hostFactsReader(root), log };
   const server = createApiServer(services);
   try {
     if (systemdFd !== undefined) await listenSystemd(server, systemdFd);

@@ -181,7 +181,8 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       cgroup: cgroupInfo,
       deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,
-      home: await homeOf(rootfs, proc.user.uid),
+      // only when the spec sets no HOME (berthd's always does): a passwd read less per start
+      home: proc.env?.some((e) => e.startsWith('HOME=')) ? undefined : await homeOf(rootfs, proc.user.uid),
       detach: !opts.foreground,
       console: proc.terminal ? (opts.consoleFd !== undefined ? { fd: opts.consoleFd } : consoleSock ? { fd: 4 } : 'relay') : undefined,
       seccomp,

@@ -36,7 +36,7 @@ function kindOf(st: fs.Stats): string {
 }
 
 type Handle = fs.promises.FileHandle;
-const at = (dir: Handle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
+const at = (dir: number, name: string) => `/proc/self/fd/${dir}/${name}`;
 
 export interface WalkHooks {
   /** called after each component is opened; tests use it to race a rename against the walk */
@@ -49,20 +49,28 @@ export interface WalkHooks {
 }
 
 interface Walked {
-  /** O_PATH fd of what `p` names; undefined if a component is missing (or `p` is the root itself) */
-  handle?: Handle;
+  /** O_PATH fd of what `p` names; undefined if a component is missing (or `p` is the root itself); the caller closes it */
+  fd?: number;
   /** the components resolved, symlinks followed: the container's path of what was reached */
   resolved: string[];
   /** what is left from the first missing component on, unresolved */
   rest: string[];
 }
 
+const openPath = (p: string, flags = 0): number | undefined => {
+  try { return fs.openSync(p, O_PATH | flags); } catch { return undefined; }
+};
+
 /**
  * Walks `p` beneath `root`, symlinks resolved as the container would see them ('..' and absolute
  * targets stop at the root), each component opened O_PATH|O_NOFOLLOW relative to the one before.
+ * The steps are synchronous: an O_PATH open, fstat and readlink only look up names (no file is
+ * opened for I/O, nothing can block as a FIFO would), and a walk costs ~3 syscalls per component,
+ * where a libuv thread round trip for each made checking one container's ~15 mount targets and
+ * reading its passwd and group most of berthd's own time on `start` (bench/start-steps.sh).
  */
 async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): Promise<Walked> {
-  const stack: Handle[] = [await fs.promises.open(root, O_PATH | O_DIRECTORY)];
+  const stack: number[] = [fs.openSync(root, O_PATH | O_DIRECTORY)];
   const names: string[] = [];
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
   let hops = 0;
@@ -70,50 +78,55 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
     while (parts.length > 0) {
       const name = parts.shift()!;
       if (name === '..') {
-        if (stack.length > 1) { await stack.pop()!.close(); names.pop(); }
+        if (stack.length > 1) { fs.closeSync(stack.pop()!); names.pop(); }
         continue;
       }
       const dir = stack[stack.length - 1]!;
       const mounted = hooks.mounts?.get(`/${[...names, name].join('/')}`);
-      let h: Handle | undefined;
+      let h: number | undefined;
       let fromMount = false;
       try {
-        h = await fs.promises.open(at(dir, name), O_PATH | O_NOFOLLOW);
+        h = fs.openSync(at(dir, name), O_PATH | O_NOFOLLOW);
       } catch (e) {
         if (errnoCode(e) !== 'ENOENT') throw refuse(p, (e as Error).message, e, verb);
         // a mount point not made yet (a created container's volume at a path its image lacks): what is
         // there is the mount's source, as docker's cp of a stopped container sees it
-        h = mounted === undefined ? undefined : await fs.promises.open(mounted, O_PATH).catch(() => undefined);
-        if (!h) return { resolved: names, rest: [name, ...parts] };
+        h = mounted === undefined ? undefined : openPath(mounted);
+        if (h === undefined) return { resolved: names, rest: [name, ...parts] };
         fromMount = true;
       }
-      let st = await h.stat();
+      let st = fs.fstatSync(h);
       if (mounted !== undefined && !fromMount && !st.isSymbolicLink()) {
         // the source is the host path the runtime mounted there: trusted, chosen by the admin
         // (one not made yet — a container's hosts file before its first start — leaves the root's own)
-        const src = await fs.promises.open(mounted, O_PATH).catch(() => undefined);
-        if (src) { await h.close(); h = src; st = await h.stat(); }
+        const src = openPath(mounted);
+        if (src !== undefined) { fs.closeSync(h); h = src; st = fs.fstatSync(h); }
       }
       if (st.isSymbolicLink()) {
         let target: string;
-        try { target = await fs.promises.readlink(at(dir, name)); } finally { await h.close(); }
+        try { target = fs.readlinkSync(at(dir, name)); } finally { fs.closeSync(h); }
         if (++hops > MAX_HOPS) throw refuse(p, 'too many levels of symbolic links', undefined, verb);
-        if (target.startsWith('/')) { while (stack.length > 1) await stack.pop()!.close(); names.length = 0; }
+        if (target.startsWith('/')) { while (stack.length > 1) fs.closeSync(stack.pop()!); names.length = 0; }
         parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
         continue;
       }
       // a file where a directory should be (ENOTDIR): what follows does not exist
-      if (parts.length > 0 && !st.isDirectory()) { await h.close(); return { resolved: [...names, name], rest: parts }; }
+      if (parts.length > 0 && !st.isDirectory()) { fs.closeSync(h); return { resolved: [...names, name], rest: parts }; }
       stack.push(h);
       names.push(name);
       if (stack.length > MAX_DEPTH) throw refuse(p, `more than ${MAX_DEPTH} directories deep`, undefined, verb);
       await hooks.afterStep?.(names);
     }
     // the root itself is no file to read
-    return { handle: stack.length > 1 ? stack.pop() : undefined, resolved: names, rest: [] };
+    return { fd: stack.length > 1 ? stack.pop() : undefined, resolved: names, rest: [] };
   } finally {
-    for (const h of stack) await h.close();
+    for (const h of stack) fs.closeSync(h);
   }
+}
+
+/** A FileHandle of the file an fd of ours names (reopened through its magic link); the fd is closed. */
+async function handleOf(fd: number, flags = O_PATH): Promise<Handle> {
+  try { return await fs.promises.open(`/proc/self/fd/${fd}`, flags); } finally { fs.closeSync(fd); }
 }
 
 /**
@@ -123,7 +136,7 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
  */
 export async function resolveInRoot(root: string, p: string, hooks: WalkHooks = {}): Promise<string> {
   const w = await walk(root, p, hooks, 'resolve');
-  await w.handle?.close();
+  if (w.fd !== undefined) fs.closeSync(w.fd);
   return path.posix.normalize(`/${[...w.resolved, ...w.rest].join('/')}`);
 }
 
@@ -148,26 +161,31 @@ export async function lookupInRoot(root: string, p: string, hooks: WalkHooks = {
   const follow = /\/\.?$/.test(p) || clean === '/';
   const dir = follow ? clean : path.posix.dirname(clean);
   const w = await walk(root, dir, hooks, 'resolve');
-  if (w.rest.length > 0) { await w.handle?.close(); return undefined; }
+  if (w.rest.length > 0) { if (w.fd !== undefined) fs.closeSync(w.fd); return undefined; }
   const base = follow ? undefined : path.posix.basename(clean);
-  const parent = w.handle ?? await fs.promises.open(root, O_PATH | O_DIRECTORY);
-  if (!base) return { handle: parent, resolved: `/${w.resolved.join('/')}` };
+  const parent = w.fd ?? fs.openSync(root, O_PATH | O_DIRECTORY);
+  if (!base) return { handle: await handleOf(parent), resolved: `/${w.resolved.join('/')}` };
   try {
-    if (!(await parent.stat()).isDirectory()) return undefined;
+    if (!fs.fstatSync(parent).isDirectory()) return undefined;
     const resolved = `/${[...w.resolved, base].join('/')}`;
     const mounted = hooks.mounts?.get(resolved);
     try {
-      const src = mounted === undefined ? undefined : await fs.promises.open(mounted, O_PATH).catch(() => undefined);
-      const handle = src ?? await fs.promises.open(at(parent, base), O_PATH | O_NOFOLLOW);
+      const src = mounted === undefined ? undefined : openPath(mounted);
+      const fd = src ?? fs.openSync(at(parent, base), O_PATH | O_NOFOLLOW);
       // a symlink's text is read through its parent (readlink of the fd's magic link would name the fd)
-      const link = !src && (await handle.stat()).isSymbolicLink() ? await fs.promises.readlink(at(parent, base)) : undefined;
+      let link: string | undefined;
+      try { link = src === undefined && fs.fstatSync(fd).isSymbolicLink() ? fs.readlinkSync(at(parent, base)) : undefined; } catch (e) { fs.closeSync(fd); throw e; }
+      // a symlink's own O_PATH fd cannot be reopened through /proc (that follows it): opened again by name
+      const handle = link !== undefined
+        ? await fs.promises.open(at(parent, base), O_PATH | O_NOFOLLOW).finally(() => fs.closeSync(fd))
+        : await handleOf(fd);
       return { handle, resolved, ...(link !== undefined ? { link } : {}) };
     } catch (e) {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
       throw refuse(p, (e as Error).message, e, 'resolve');
     }
   } finally {
-    await parent.close();
+    fs.closeSync(parent);
   }
 }
 
@@ -178,18 +196,18 @@ export async function lookupInRoot(root: string, p: string, hooks: WalkHooks = {
  * The caller closes the handle. For a stream (`cp`), pass maxBytes = Infinity and read the handle.
  */
 export async function openInRoot(root: string, p: string, maxBytes: number, hooks: WalkHooks = {}): Promise<OpenedInRoot | undefined> {
-  const opath = (await walk(root, p, hooks)).handle;
-  if (!opath) return undefined;
-  let handle: Handle;
+  const opath = (await walk(root, p, hooks)).fd;
+  if (opath === undefined) return undefined;
   try {
-    const st = await opath.stat();
+    const st = fs.fstatSync(opath);
     if (!st.isFile()) throw refuse(p, `${kindOf(st)}, not a regular file`);
     if (st.size > maxBytes) throw refuse(p, `${st.size} bytes, over the limit of ${maxBytes}`);
-    // reopening the O_PATH fd through its magic link gets the very inode checked above
-    handle = await fs.promises.open(`/proc/self/fd/${opath.fd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-  } finally {
-    await opath.close();
+  } catch (e) {
+    fs.closeSync(opath);
+    throw e;
   }
+  // reopening the O_PATH fd through its magic link gets the very inode checked above
+  const handle = await handleOf(opath, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   return { handle, size: (await handle.stat()).size };
 }
 
@@ -257,7 +275,7 @@ export async function mkdirAllInRoot(root: string, p: string): Promise<void> {
     if (!parent) throw notDir();
     try {
       if (!(await parent.handle.stat()).isDirectory()) throw notDir();
-      try { await fs.promises.mkdir(at(parent.handle, parts[i - 1]!), { mode: 0o755 }); } catch (e) { if (errnoCode(e) !== 'EEXIST') throw e; }
+      try { await fs.promises.mkdir(at(parent.handle.fd, parts[i - 1]!), { mode: 0o755 }); } catch (e) { if (errnoCode(e) !== 'EEXIST') throw e; }
     } finally { await parent.handle.close(); }
     // what is there now (a directory we made, or a dangling link or file that was there) is checked next
     const made = await lookupInRoot(root, `/${parts.slice(0, i).join('/')}/`).catch(() => undefined);
