@@ -4,6 +4,7 @@ import { BerthError } from '../errors.js';
 import { finishLayer, LayerWriter } from '../snapshots/unpack.js';
 import type { ImageService } from './service.js';
 import { Tee } from './tee.js';
+import { trace } from '../util/trace.js';
 
 export interface LayerJob {
   desc: { digest?: string; size?: number };
@@ -75,10 +76,13 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
           if (sinceYield >= YIELD_EVERY) { sinceYield = 0; await new Promise<void>((r) => setImmediate(r)); }
         });
         flush();
+        trace(`own layer: tar written (${w.size} bytes)`);
         const { result, tail } = lw.finish();
         await finishLayer(dir, tail);
         await w.settled();
+        trace('own layer: snapshot finished, blob synced');
         digest = w.commit();
+        trace(`own layer: blob ${digest} committed`);
         return { ...result, diffId: digest };
       } finally {
         lw.closeOpen();
