@@ -15,6 +15,7 @@ import type { Spec } from './spec-types.js';
 import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
 import { HelperSession, spawnHelper, type HelperProcess } from './sync.js';
 import { validateSpec } from './validate.js';
+import { compileSeccompCached } from './seccomp-cache.js';
 import { isProcfs } from './host-facts.js';
 import { cleanDestination, mountRefusal, mountTarget } from './mount-rules.js';
 import { writeFileAtomicSync } from '../util/fs.js';
@@ -38,6 +39,8 @@ export interface CreateOptions {
   consoleFd?: number;
   /** 'go': the caller releases the process over the sync socket (no exec.fifo); default: fifo unless foreground */
   release?: 'fifo' | 'go';
+  /** a directory that keeps compiled seccomp filters across processes (the `berth runtime` CLI) */
+  seccompCache?: string;
 }
 
 export interface Created {
@@ -158,11 +161,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     throw new BerthError('InvalidArgument', 'process.terminal: cannot allocate a tty for a detached container without --console-socket');
   if (!proc.terminal && opts.consoleSocket)
     throw new BerthError('InvalidArgument', '--console-socket given, but process.terminal is false');
-  let seccomp: { filter: Buffer; flags: number } | undefined;
-  if (spec.linux?.seccomp) {
-    const { compileSeccomp } = await import('./seccomp/index.js');
-    seccomp = compileSeccomp(spec.linux.seccomp);
-  }
+  const seccomp = spec.linux?.seccomp ? await compileSeccompCached(spec.linux.seccomp, opts.seccompCache) : undefined;
 
   const dir = store.claim(opts.id);
   const hooks = spec.hooks ?? {};
