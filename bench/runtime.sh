@@ -30,6 +30,9 @@ const r = JSON.parse(require("fs").readFileSync(process.argv[1])).results;
 const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
 console.log(`medians: runc ${m.runc.toFixed(1)} ms, berth ${m.berth.toFixed(1)} ms, node -e "" ${m.node.toFixed(1)} ms`);
 console.log(`berth / runc = ${(m.berth / m.runc).toFixed(2)}x   (berth - node start) = ${(m.berth - m.node).toFixed(1)} ms`);
+// CPU (user+sys, means) moves less than wall time when other work shares the cores
+const cpu = Object.fromEntries(r.map((x) => [x.command, (x.user + x.system) * 1000]));
+console.log(`cpu (user+sys): runc ${cpu.runc.toFixed(1)} ms, berth ${cpu.berth.toFixed(1)} ms, node ${cpu.node.toFixed(1)} ms; berth - node = ${(cpu.berth - cpu.node).toFixed(1)} ms`);
 console.log(`BENCH\truntime run (busybox bundle, true)\t${m.berth.toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t<=2`);
 console.log(`BENCH\tnode -e "" (start-up floor)\t${m.node.toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t-`);
 ' "$work/h.json"

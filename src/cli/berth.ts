@@ -28,7 +28,12 @@ async function main(argv: string[]): Promise<number> {
   const load = groups[group];
   // everything else is docker's grammar, served through berthd (-H/--host may come first)
   if (!load) return (await import('./docker/index.js')).main(argv);
-  return (await load()).main(rest);
+  const code = await (await load()).main(rest);
+  // A runtime verb leaves nothing behind in this process once it returns (its output is written: stdio
+  // writes to files, pipes and terminals are synchronous on Linux). A natural exit would first wait for
+  // V8's background tasks to drain, ~130 ms of wall on the loaded 2-core host (issue 13, bench/runtime.sh).
+  if (group === 'runtime') process.exit(code);
+  return code;
 }
 
 function usage(): string {

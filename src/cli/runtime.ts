@@ -12,6 +12,7 @@ import { run } from '../runtime/run.js';
 import { start } from '../runtime/start.js';
 import { kill, remove } from '../runtime/delete.js';
 import { exec } from '../runtime/exec.js';
+import { seccompCacheDir } from '../runtime/seccomp-cache.js';
 
 const USAGE = `Usage: berth runtime [--root DIR] COMMAND [OPTIONS] ID
 
@@ -75,7 +76,10 @@ export async function main(argv: string[]): Promise<number> {
       });
       if (p.flags['no-pivot']) throw new BerthError('NotImplemented', '--no-pivot is not supported: Berth always uses pivot_root');
       if (p.flags['preserve-fds'] && p.flags['preserve-fds'] !== '0') throw new BerthError('NotImplemented', '--preserve-fds is not supported yet');
-      const o = { id: one(p, verb), bundle: (p.flags.bundle as string) ?? '.', pidFile: p.flags['pid-file'] as string | undefined, consoleSocket: p.flags['console-socket'] as string | undefined };
+      const o = {
+        id: one(p, verb), bundle: (p.flags.bundle as string) ?? '.', pidFile: p.flags['pid-file'] as string | undefined, consoleSocket: p.flags['console-socket'] as string | undefined,
+        seccompCache: seccompCacheDir(store.root),
+      };
       if (verb === 'create') {
           const { session } = await create(store, o);
         session.close();
@@ -136,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
         processFile: p.flags.process as string | undefined, args: p.rest, tty: !!p.flags.tty, cwd: p.flags.cwd as string | undefined,
         env: p.flags.env as string[] | undefined, user, capAdd: p.flags.cap as string[] | undefined,
         noNewPrivileges: p.flags['no-new-privs'] ? true : undefined, detach: !!p.flags.detach, pidFile: p.flags['pid-file'] as string | undefined,
-        consoleSocket: p.flags['console-socket'] as string | undefined,
+        consoleSocket: p.flags['console-socket'] as string | undefined, seccompCache: seccompCacheDir(store.root),
       });
       return r.exitCode ?? 0;
     }

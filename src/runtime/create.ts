@@ -15,6 +15,7 @@ import type { Spec } from './spec-types.js';
 import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
 import { HelperSession, spawnHelper, type HelperProcess } from './sync.js';
 import { validateSpec } from './validate.js';
+import { compileSeccompCached } from './seccomp-cache.js';
 import { isProcfs } from './host-facts.js';
 import { cleanDestination, mountRefusal, mountTarget } from './mount-rules.js';
 import { writeFileAtomicSync } from '../util/fs.js';
@@ -38,6 +39,8 @@ export interface CreateOptions {
   consoleFd?: number;
   /** 'go': the caller releases the process over the sync socket (no exec.fifo); default: fifo unless foreground */
   release?: 'fifo' | 'go';
+  /** a directory that keeps compiled seccomp filters across processes (the `berth runtime` CLI) */
+  seccompCache?: string;
 }
 
 export interface Created {
@@ -126,16 +129,21 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ cont
  * checkProcMount). proc and sysfs go on an ordinary directory only, as runc requires.
  */
 async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
-  for (const [i, m] of (spec.mounts ?? []).entries()) {
+  // The walks run at once (each is a chain of thread-pool round trips: ~40 in turn for docker's 8 mounts);
+  // the error reported is still the first mount's, as in order.
+  const checks = (spec.mounts ?? []).map(async (m, i): Promise<BerthError | undefined> => {
     const field = `mounts[${i}].destination`;
     const lexical = cleanDestination(m.destination);
-    const real = await resolveInRoot(rootfs, m.destination).catch((e: Error) => { throw new BerthError('InvalidArgument', `${field}: ${e.message}`, { cause: e }); });
-    if (real === lexical) continue;
+    let real: string;
+    try { real = await resolveInRoot(rootfs, m.destination); } catch (e) { return new BerthError('InvalidArgument', `${field}: ${(e as Error).message}`, { cause: e }); }
+    if (real === lexical) return undefined;
     if (m.type === 'proc' || m.type === 'sysfs')
-      throw new BerthError('InvalidArgument', `${field}: filesystem "${m.type}" must be mounted on ordinary directory (${m.destination} is a symlink to ${real})`);
+      return new BerthError('InvalidArgument', `${field}: filesystem "${m.type}" must be mounted on ordinary directory (${m.destination} is a symlink to ${real})`);
     const why = mountRefusal({ ...mountTarget(m, isProcfs), destination: real }, spec.linux?.maskedPaths ?? []);
-    if (why) throw new BerthError('InvalidArgument', `${field}: ${m.destination} resolves to ${real} in the rootfs: ${why}`);
-  }
+    return why ? new BerthError('InvalidArgument', `${field}: ${m.destination} resolves to ${real} in the rootfs: ${why}`) : undefined;
+  });
+  const refused = (await Promise.all(checks)).find((e) => e !== undefined);
+  if (refused) throw refused;
 }
 
 export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
@@ -145,16 +153,16 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
   const proc = spec.process!;
   const rootfs = path.resolve(bundle, spec.root!.path);
   if (!sourceIsDir(rootfs)) throw new BerthError('InvalidArgument', `root.path: ${rootfs} is not a directory`);
+  // the process's home (for HOME) is read beneath the root while the mount targets are checked; only
+  // when the spec sets no HOME (berthd's always does): a passwd read less per start
+  const home = proc.env?.some((e) => e.startsWith('HOME=')) ? Promise.resolve(undefined) : homeOf(rootfs, proc.user.uid);
+  home.catch(() => undefined); // awaited below, unless a check fails first
   await checkMountTargets(spec, rootfs);
   if (proc.terminal && !opts.consoleSocket && !opts.foreground && opts.consoleFd === undefined)
     throw new BerthError('InvalidArgument', 'process.terminal: cannot allocate a tty for a detached container without --console-socket');
   if (!proc.terminal && opts.consoleSocket)
     throw new BerthError('InvalidArgument', '--console-socket given, but process.terminal is false');
-  let seccomp: { filter: Buffer; flags: number } | undefined;
-  if (spec.linux?.seccomp) {
-    const { compileSeccomp } = await import('./seccomp/index.js');
-    seccomp = compileSeccomp(spec.linux.seccomp);
-  }
+  const seccomp = spec.linux?.seccomp ? await compileSeccompCached(spec.linux.seccomp, opts.seccompCache) : undefined;
 
   const dir = store.claim(opts.id);
   const hooks = spec.hooks ?? {};
@@ -181,8 +189,7 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       cgroup: cgroupInfo,
       deviceFilter: cgroupInfo.v2Dir ? { cgroup: cgroupInfo.v2Dir, program: compileDeviceFilter(normalizeDeviceRules(withDeviceRules(spec).devices)) } : undefined,
       hookSync,
-      // only when the spec sets no HOME (berthd's always does): a passwd read less per start
-      home: proc.env?.some((e) => e.startsWith('HOME=')) ? undefined : await homeOf(rootfs, proc.user.uid),
+      home: await home,
       detach: !opts.foreground,
       console: proc.terminal ? (opts.consoleFd !== undefined ? { fd: opts.consoleFd } : consoleSock ? { fd: 4 } : 'relay') : undefined,
       seccomp,

@@ -9,6 +9,7 @@ import { buildExecPlan, personalityValue, withHome } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Process } from './spec-types.js';
 import { HelperSession } from './sync.js';
+import { compileSeccompCached } from './seccomp-cache.js';
 import { validateProcess } from './validate.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 
@@ -26,6 +27,8 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   stdio?: StdioOptions;
+  /** a directory that keeps compiled seccomp filters across processes (the `berth runtime` CLI) */
+  seccompCache?: string;
 }
 
 /** runc's rule: exec inherits the container's process settings unless told otherwise. */
@@ -69,11 +72,7 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
   const proc = execProcess(c, o);
   if (proc.terminal && o.detach && !o.consoleSocket) throw new BerthError('InvalidArgument', 'cannot allocate a tty for a detached exec without --console-socket');
   if (!proc.terminal && o.consoleSocket) throw new BerthError('InvalidArgument', '--console-socket given, but the process has no terminal (-t)');
-  let seccomp: { filter: Buffer; flags: number } | undefined;
-  if (c.record.spec.linux?.seccomp) {
-    const { compileSeccomp } = await import('./seccomp/index.js');
-    seccomp = compileSeccomp(c.record.spec.linux.seccomp);
-  }
+  const seccomp = c.record.spec.linux?.seccomp ? await compileSeccompCached(c.record.spec.linux.seccomp, o.seccompCache) : undefined;
   const consoleSock = o.consoleSocket ? await connectConsole(o.consoleSocket) : undefined;
   const plan = buildExecPlan(withHome(proc, await homeOf(c.record.rootfs, proc.user.uid)), c.namespacePaths(), personalityValue(c.record.spec), {
     detach: !!o.detach, console: proc.terminal ? (consoleSock ? { fd: 4 } : 'relay') : undefined, seccomp,

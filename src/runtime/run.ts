@@ -16,6 +16,8 @@ export interface RunOptions {
   detach?: boolean;
   keep?: boolean;
   stdio?: StdioOptions;
+  /** see CreateOptions.seccompCache */
+  seccompCache?: string;
 }
 
 export async function run(store: StateStore, o: RunOptions): Promise<number> {
