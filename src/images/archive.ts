@@ -243,7 +243,7 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
             trace(`load: layer ${i} unpacked`);
             if (svc.content.linkIn(lf.path, e.digest)) addedBlobs.push(e.digest);
             trace(`load: layer ${i} blob synced and linked`);
-            const info = await svc.snapshots.publish(staged, chains[i]!, chains[i - 1]);
+            const info = await svc.snapshots.publish({ ...staged, result: { ...staged.result, diffId } }, chains[i]!, chains[i - 1]);
             trace(`load: layer ${i} published`);
             if (!info.existed) addedSnaps.push(chains[i]!);
             descs.push({ ...desc, digest: e.digest, size: e.size });

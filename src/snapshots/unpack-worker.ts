@@ -1,6 +1,6 @@
-// snapshots/unpack-worker: a layer's tar parsing and file writes on a worker thread. Decompression (zlib
-// on the thread pool) and the diffID hash stay with the caller: the file writes are the longest part, so
-// the worker does nothing else, and the three run side by side as curl | gunzip | tar does. The helper's mknod and
+// snapshots/unpack-worker: a layer's decompression, diffID hash, tar parsing and file writes on a worker
+// thread. The daemon's loop keeps serving requests, and a pull's download (with the blob's own hash and
+// write) runs beside the unpack on the other core, as curl | gunzip | tar does. The helper's mknod and
 // setxattr run (finishLayer) stays on the main thread, which owns child processes.
 // Loaded only through import(): it starts workers from its own file (import.meta.url), which must stay
 // a module of its own in the esbuild bundle.
@@ -8,36 +8,27 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { BerthError, isBerthError, type ErrorKind } from '../errors.js';
 import type { Op } from '../runtime/plan/encode.js';
 import { decompress, detect } from './decompress.js';
-import { createHash } from 'node:crypto';
 import { currentUmask, finishLayer, writeLayer, type LayerTail, type UnpackResult } from './unpack.js';
 
-interface Start { berthUnpack: true; dir: string; chown: boolean; umask: number }
+interface Start { berthUnpack: true; dir: string; chown: boolean; umask: number; rawHashed: boolean }
 type ToWorker = { chunk: Uint8Array } | { end: true };
 type FromWorker =
   | { ack: number }
   | { done: UnpackResult; tail: LayerTail }
   | { error: { kind?: ErrorKind; message: string; code?: string } };
 
-// tar bytes posted and not yet taken by the worker: enough to keep it busy, little memory
+// compressed bytes posted and not yet taken by the worker: enough to keep it busy, little memory
 const WINDOW = 4 << 20;
 const BATCH = 512 << 10;
 
 /**
- * Decompresses src (a layer blob as it arrives) and hashes the tar here, unpacks it into dir on a worker
- * thread, then finishes the tree here. Same result and errors as applyLayer(decompress(src), dir). With `rawHashed` the caller
+ * Decompresses and unpacks src (a layer blob as it arrives) into dir on a worker thread, then finishes
+ * the tree here. Same result and errors as applyLayer(decompress(src), dir). With `rawHashed` the caller
  * hashes src's bytes itself: an uncompressed src is then not hashed twice, and diffId comes back ''
  * (the caller's digest is the diffID).
  */
 export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: string, chown = process.getuid?.() === 0, o: { rawHashed?: boolean } = {}): Promise<UnpackResult> {
-  const start: Start = { berthUnpack: true, dir, chown, umask: currentUmask() };
-  const it = src[Symbol.asyncIterator]();
-  const first = await it.next();
-  const plain = !first.done && first.value.length >= 4 && detect(first.value) === 'none';
-  async function* all(): AsyncGenerator<Uint8Array> {
-    if (!first.done) yield first.value;
-    for (;;) { const r = await it.next(); if (r.done) return; yield r.value; }
-  }
-  const hash = o.rawHashed && plain ? undefined : createHash('sha256');
+  const start: Start = { berthUnpack: true, dir, chown, umask: currentUmask(), rawHashed: o.rawHashed ?? false };
   const w = new Worker(new URL(import.meta.url), { workerData: start });
   let inflight = 0;
   let wake: (() => void) | undefined;
@@ -62,9 +53,8 @@ export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: st
     batchLen = 0;
   };
   try {
-    for await (const c of decompress(all())) {
+    for await (const c of src) {
       if (settled) break; // the worker failed (a bad tar): stop reading, the caller blames the blob if it is bad
-      hash?.update(c);
       batch.push(c);
       batchLen += c.length;
       if (batchLen < BATCH) continue;
@@ -81,7 +71,7 @@ export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: st
   // structured clone turned the ops' Buffers into Uint8Arrays
   const ops: Op[] = s.tail.ops.map((o) => ({ ...o, args: Object.fromEntries(Object.entries(o.args ?? {}).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.length) : v])) }) as Op);
   await finishLayer(dir, { ...s.tail, ops });
-  return { ...s.done, diffId: hash ? `sha256:${hash.digest('hex')}` : '' };
+  return s.done;
 }
 
 function rebuild(e: { kind?: ErrorKind; message: string; code?: string }): Error {
@@ -109,7 +99,15 @@ function serve(start: Start): void {
       wake = undefined;
     }
   }
-  writeLayer(input(), start.dir, { chown: start.chown, umask: start.umask, hash: false }).then(
+  const run = async () => {
+    const it = input();
+    const first = await it.next();
+    // a tar that is not compressed is its own blob: its diffID is the digest the caller computes
+    const plain = !first.done && first.value.length >= 4 && detect(first.value) === 'none';
+    async function* all(): AsyncGenerator<Buffer> { if (!first.done) yield first.value; yield* it; }
+    return writeLayer(decompress(all()), start.dir, { chown: start.chown, umask: start.umask, hash: !(start.rawHashed && plain) });
+  };
+  run().then(
     ({ result, tail }) => port.postMessage({ done: result, tail } satisfies FromWorker),
     (e: Error & { code?: string }) => port.postMessage({ error: { kind: isBerthError(e) ? e.kind : undefined, message: e.message, code: e.code } } satisfies FromWorker),
   ).finally(() => port.close());
