@@ -125,6 +125,8 @@ interface Early { digest: string; size: number; staged: Promise<StagedLayer | un
 const LAYER_NAME = /(^|\/)layer\.tar$|^blobs\/sha256\/[a-f0-9]{64}$/;
 // bytes parsed ahead of the unpack worker before the archive stream waits for it
 const AHEAD = 8 << 20;
+// layers still unpacking while the archive stream goes on
+const MAX_WORKERS = 2;
 
 /**
  * Extracts an archive's regular files into dir; symlinks/hard links become aliases resolved inside it.
@@ -139,6 +141,7 @@ async function extract(svc: ImageService, src: AsyncIterable<Uint8Array>, dir: s
   const made = new Set<string>();
   const mkdirs = (rel: string) => { if (rel && !made.has(rel)) { fs.mkdirSync(path.join(dir, rel), { recursive: true }); made.add(rel); } };
   const worker = await import('../snapshots/unpack-worker.js');
+  const running = new Set<Promise<unknown>>();
   const parser = new TarParser({
     entry(h) {
       const parts = cleanName(h.name);
@@ -158,6 +161,8 @@ async function extract(svc: ImageService, src: AsyncIterable<Uint8Array>, dir: s
       if (h.size >= 1024 && LAYER_NAME.test(rel)) {
         const feed = new Feed();
         const staged = svc.snapshots.stage((d) => worker.applyLayerInWorker(feed, d, undefined, { rawHashed: true })).catch(() => undefined);
+        running.add(staged);
+        void staged.then(() => running.delete(staged));
         cur = { p, feed, hash: createHash('sha256'), early: { digest: '', size: h.size, staged } };
       }
     },
@@ -176,6 +181,8 @@ async function extract(svc: ImageService, src: AsyncIterable<Uint8Array>, dir: s
       if (parser.finished) continue;
       parser.push(Buffer.from(c.buffer, c.byteOffset, c.length));
       if (cur) await cur.feed.room(AHEAD);
+      // an archive of many small layers: a few workers at a time, not one per layer
+      while (running.size > MAX_WORKERS) await Promise.race(running);
     }
     parser.close();
   } catch (e) {
