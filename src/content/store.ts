@@ -72,23 +72,14 @@ export class Writer {
       if (this.expected.digest !== undefined && digest !== this.expected.digest) {
         throw new BerthError('InvalidArgument', `blob digest mismatch: expected ${this.expected.digest}, got ${digest}`);
       }
-      if (this.adopt) fs.fchmodSync(this.fd, 0o644);
-      fs.fsyncSync(this.fd);
+      if (!this.adopt) fs.fsyncSync(this.fd);
     } catch (e) {
       this.cleanup();
       throw e;
     }
     fs.closeSync(this.fd);
+    if (this.adopt) { this.store.linkIn(this.adopt, digest); return digest; }
     const final = this.store.path(digest);
-    if (this.adopt) {
-      // a link, not a rename: the archive may name the same file again; an existing blob is as good
-      try { fs.linkSync(this.adopt, final); } catch (e) {
-        if (errnoCode(e) === 'EXDEV') { fs.copyFileSync(this.adopt, this.tmp); fsyncFile(this.tmp); fs.renameSync(this.tmp, final); }
-        else if (errnoCode(e) !== 'EEXIST') throw e;
-      }
-      fsyncDir(path.dirname(final));
-      return digest;
-    }
     try {
       fs.renameSync(this.tmp, final);
     } catch (e) {
@@ -194,6 +185,26 @@ export class ContentStore {
       w.abort();
       throw e;
     }
+  }
+
+  /**
+   * Publishes file (on the store's filesystem; its bytes hash to digest, which the caller computed while
+   * writing it) as that blob: a link, not a copy. The file stays where it is (an archive may name it
+   * again); an existing blob is as good. True if the blob is new.
+   */
+  linkIn(file: string, digest: string): boolean {
+    checkDigest(digest);
+    fs.chmodSync(file, 0o644);
+    fsyncFile(file);
+    const final = this.path(digest);
+    try { fs.linkSync(file, final); } catch (e) {
+      if (errnoCode(e) === 'EEXIST') return false;
+      if (errnoCode(e) !== 'EXDEV') throw e;
+      const tmp = path.join(this.ingestDir, `${OWNER}.${randomBytes(8).toString('hex')}.tmp`);
+      try { fs.copyFileSync(file, tmp); fsyncFile(tmp); fs.renameSync(tmp, final); } catch (e2) { fs.rmSync(tmp, { force: true }); throw e2; }
+    }
+    fsyncDir(path.dirname(final));
+    return true;
   }
 
   writeBlob(data: string | Uint8Array, expectedDigest?: string): string {

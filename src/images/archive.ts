@@ -1,7 +1,7 @@
 // images/archive: save and load, as docker's archive (manifest.json + <config>.json + <layer>/layer.tar,
 // several images per archive; `docker save`/`docker load`/skopeo docker-archive compatible) and as an
 // OCI image layout (oci-layout, index.json, blobs/sha256, compressed blobs kept byte for byte).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hexOf, sha256 } from '../content/digest.js';
@@ -10,14 +10,17 @@ import { BerthError } from '../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../registry/reference.js';
 import { chainIds } from '../snapshots/chain.js';
 import { decompress } from '../snapshots/decompress.js';
+import type { StagedLayer } from '../snapshots/overlay.js';
 import { TarParser } from '../snapshots/tar-reader.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { cleanName } from '../snapshots/unpack.js';
+import { trace } from '../util/trace.js';
 import { MAX_CONFIG, MAX_MANIFEST, readFileCapped } from '../util/read-capped.js';
 import { ingestLayer, layerMediaTypeFor } from './layers.js';
 import { detectType, hostPlatform, isIndexType, MT, parseConfig, parseIndex, parseManifest, selectPlatform } from './manifest.js';
 import { noProgress, type ProgressFn } from './progress.js';
 import { rollback } from './pull.js';
+import { Feed } from './tee.js';
 import type { ImageService } from './service.js';
 
 export interface SaveOptions { format?: 'docker' | 'oci' }
@@ -111,12 +114,34 @@ export async function saveImages(svc: ImageService, names: string[], sink: (c: B
   await tw.finish();
 }
 
-/** Extracts an archive's regular files into dir; symlinks/hard links become aliases resolved inside it. */
-async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<Map<string, string>> {
+/**
+ * A layer unpacked while the archive streams in (the manifest naming the layers comes last in a docker
+ * save): the file's digest, hashed on the way to the disk, and its tree staged for Snapshotter.publish.
+ * Undefined staged: the entry was not a layer tar (a config, a bad tar): the slow path reads the file.
+ */
+interface Early { digest: string; size: number; staged: Promise<StagedLayer | undefined> }
+
+// a `docker save` layer, or an OCI layout blob that may be one (configs and manifests fail the tar parse)
+const LAYER_NAME = /(^|\/)layer\.tar$|^blobs\/sha256\/[a-f0-9]{64}$/;
+// bytes parsed ahead of the unpack worker before the archive stream waits for it
+const AHEAD = 8 << 20;
+// layers still unpacking while the archive stream goes on
+const MAX_WORKERS = 2;
+
+/**
+ * Extracts an archive's regular files into dir; symlinks/hard links become aliases resolved inside it.
+ * Layer tars are also unpacked as they arrive (`early`, keyed by their path in dir): the archive is read
+ * once, each layer written twice (the blob, its tree) and hashed once, the unpack on a worker thread.
+ */
+async function extract(svc: ImageService, src: AsyncIterable<Uint8Array>, dir: string): Promise<{ aliases: Map<string, string>; early: Map<string, Early> }> {
   const aliases = new Map<string, string>();
+  const early = new Map<string, Early>();
   let fd = -1;
+  let cur: { p: string; feed: Feed; hash: Hash; early: Early } | undefined;
   const made = new Set<string>();
   const mkdirs = (rel: string) => { if (rel && !made.has(rel)) { fs.mkdirSync(path.join(dir, rel), { recursive: true }); made.add(rel); } };
+  const worker = await import('../snapshots/unpack-worker.js');
+  const running = new Set<Promise<unknown>>();
   const parser = new TarParser({
     entry(h) {
       const parts = cleanName(h.name);
@@ -129,18 +154,51 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<Map
       // refused from the header, before the body reaches the disk
       if ((rel === 'manifest.json' || rel === 'index.json') && h.size > MAX_MANIFEST) throw new BerthError('InvalidArgument', `archive ${rel}: larger than the ${MAX_MANIFEST >> 20} MiB allowed`);
       mkdirs(parts.slice(0, -1).join('/'));
-      fd = fs.openSync(path.join(dir, rel), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
+      const p = path.join(dir, rel);
+      fd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
+      const old = early.get(p);
+      if (old) { early.delete(p); void old.staged.then((s) => s && svc.snapshots.discard(s)); } // a later entry of the same name wins
+      if (h.size >= 1024 && LAYER_NAME.test(rel)) {
+        const feed = new Feed();
+        const staged = svc.snapshots.stage((d) => worker.applyLayerInWorker(feed, d, undefined, { rawHashed: true })).catch(() => undefined);
+        running.add(staged);
+        void staged.then(() => running.delete(staged));
+        cur = { p, feed, hash: createHash('sha256'), early: { digest: '', size: h.size, staged } };
+      }
     },
-    data(c) { let off = 0; while (off < c.length) off += fs.writeSync(fd, c, off); },
-    end() { if (fd >= 0) { fs.closeSync(fd); fd = -1; } },
+    data(c) {
+      if (cur) { cur.hash.update(c); cur.feed.push(c); }
+      let off = 0;
+      while (off < c.length) off += fs.writeSync(fd, c, off);
+    },
+    end() {
+      if (fd >= 0) { fs.closeSync(fd); fd = -1; }
+      if (cur) { cur.feed.end(); cur.early.digest = `sha256:${cur.hash.digest('hex')}`; early.set(cur.p, cur.early); cur = undefined; }
+    },
   });
   try {
-    for await (const c of decompress(src)) { if (!parser.finished) parser.push(Buffer.from(c.buffer, c.byteOffset, c.length)); }
+    for await (const c of decompress(src)) {
+      if (parser.finished) continue;
+      parser.push(Buffer.from(c.buffer, c.byteOffset, c.length));
+      if (cur) await cur.feed.room(AHEAD);
+      // an archive of many small layers: a few workers at a time, not one per layer
+      while (running.size > MAX_WORKERS) await Promise.race(running);
+    }
     parser.close();
+  } catch (e) {
+    cur?.feed.end();
+    if (cur) early.set(cur.p, cur.early); // its worker stops at the cut: dropped with the rest by the caller
+    await dropEarly(svc, early);
+    throw e;
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
-  return aliases;
+  return { aliases, early };
+}
+
+async function dropEarly(svc: ImageService, early: Map<string, Early>): Promise<void> {
+  for (const e of early.values()) { const s = await e.staged; if (s) await svc.snapshots.discard(s); }
+  early.clear();
 }
 
 export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Array>, o: LoadOptions = {}): Promise<LoadResult> {
@@ -149,8 +207,13 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
   fs.mkdirSync(dir, { recursive: true });
   const addedBlobs: string[] = [];
   const addedSnaps: string[] = [];
+  let early = new Map<string, Early>();
   try {
-    const aliases = await extract(src, dir);
+    trace('load: archive in');
+    const x = await extract(svc, src, dir);
+    trace(`load: archive read, ${x.early.size} layer(s) unpacked on the way`);
+    const aliases = x.aliases;
+    early = x.early;
     const file = (rel: string): string => {
       let r = cleanName(rel).join('/');
       for (let i = 0; i < 40 && aliases.has(r); i++) r = aliases.get(r)!;
@@ -177,6 +240,24 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
         const desc = lf.desc ?? { mediaType: layerMediaTypeFor(head, true), digest: '', size };
         report({ status: 'Loading layer', id: cfg.rootfs.diff_ids[i]!.slice(7, 19), progressDetail: { current: 0, total: size } });
         if (desc.digest && svc.content.has(desc.digest) && svc.snapshots.has(chains[i]!)) { descs.push(desc); continue; }
+        const e = early.get(lf.path);
+        early.delete(lf.path); // a staged tree is published once; a file named again takes the slow path
+        const staged = e && await e.staged;
+        if (e && staged) {
+          // the tar's diffID: its digest when it is not compressed (the worker did not hash it then)
+          const diffId = staged.result.diffId || e.digest;
+          if (diffId === cfg.rootfs.diff_ids[i] && (!lf.desc || (lf.desc.digest === e.digest && lf.desc.size === e.size))) {
+            trace(`load: layer ${i} unpacked`);
+            if (svc.content.linkIn(lf.path, e.digest)) addedBlobs.push(e.digest);
+            trace(`load: layer ${i} blob synced and linked`);
+            const info = await svc.snapshots.publish({ ...staged, result: { ...staged.result, diffId } }, chains[i]!, chains[i - 1]);
+            trace(`load: layer ${i} published`);
+            if (!info.existed) addedSnaps.push(chains[i]!);
+            descs.push({ ...desc, digest: e.digest, size: e.size });
+            continue;
+          }
+          await svc.snapshots.discard(staged); // not what the config says: the slow path gives the error
+        }
         const r = await ingestLayer(svc, fs.createReadStream(lf.path, { highWaterMark: 1 << 20 }), { desc: { digest: desc.digest || undefined, size }, chain: chains[i]!, parent: chains[i - 1], diffId: cfg.rootfs.diff_ids[i], file: lf.path });
         addedBlobs.push(r.digest);
         if (r.newSnapshot) addedSnaps.push(r.chain);
@@ -233,6 +314,7 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
     await rollback(svc, addedBlobs, addedSnaps);
     throw e;
   } finally {
+    await dropEarly(svc, early);
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
 }

@@ -56,3 +56,47 @@ export async function limit<T>(n: number, items: T[], fn: (item: T, i: number) =
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
   if (first !== undefined) throw first;
 }
+
+/**
+ * Chunks pushed by a synchronous producer (a tar parser's callbacks), read as an async iterable by one
+ * consumer. The producer awaits room() to stay at most `max` bytes ahead; once the consumer stops
+ * reading (it failed), pushes are dropped and room() no longer waits.
+ */
+export class Feed implements AsyncIterable<Uint8Array> {
+  private q: Uint8Array[] = [];
+  private qLen = 0;
+  private ended = false;
+  private closed = false;
+  private wakeReader: (() => void) | undefined;
+  private wakeWriter: (() => void) | undefined;
+
+  push(c: Uint8Array): void {
+    if (this.closed || c.length === 0) return;
+    this.q.push(c);
+    this.qLen += c.length;
+    this.wakeReader?.();
+  }
+
+  end(): void { this.ended = true; this.wakeReader?.(); }
+
+  async room(max: number): Promise<void> {
+    while (this.qLen > max && !this.closed) await new Promise<void>((r) => { this.wakeWriter = r; });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        const c = this.q.shift();
+        if (c) { this.qLen -= c.length; this.wakeWriter?.(); yield c; continue; }
+        if (this.ended) return;
+        await new Promise<void>((r) => { this.wakeReader = r; });
+        this.wakeReader = undefined;
+      }
+    } finally {
+      this.closed = true;
+      this.q = [];
+      this.qLen = 0;
+      this.wakeWriter?.();
+    }
+  }
+}

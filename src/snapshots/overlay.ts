@@ -26,6 +26,9 @@ export interface SnapshotInfo {
   existed?: boolean;
 }
 
+/** A layer tree written into a temp dir, not yet named (Snapshotter.stage). */
+export interface StagedLayer { tmp: string; result: UnpackResult }
+
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export class Snapshotter {
@@ -79,11 +82,30 @@ export class Snapshotter {
    * into place only once fill returned (with the layer's diffID); on any error nothing is left.
    */
   async build(chainId: string | ((diffId: string) => string), parent: string | undefined, fill: (dir: string) => Promise<UnpackResult>): Promise<SnapshotInfo> {
+    const staged = await this.stage(fill);
+    return this.publish(staged, typeof chainId === 'function' ? chainId(staged.result.diffId) : chainId, parent);
+  }
+
+  /**
+   * A layer's tree written by `fill` into a temp dir of its own, before its chain ID and parent are known
+   * (a load unpacks a layer while the archive streams in; its manifest comes last). A layer's tree does
+   * not depend on its parent. publish() or discard() it; on a fill error nothing is left.
+   */
+  async stage(fill: (dir: string) => Promise<UnpackResult>): Promise<StagedLayer> {
     const tmp = path.join(this.tmpDir, `layer-${randomBytes(8).toString('hex')}`);
     fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true });
     try {
-      const r = await fill(path.join(tmp, 'fs'));
-      if (typeof chainId === 'function') chainId = chainId(r.diffId);
+      return { tmp, result: await fill(path.join(tmp, 'fs')) };
+    } catch (e) {
+      await rmTree(tmp);
+      throw e;
+    }
+  }
+
+  /** Renames a staged tree into place as layer `chainId` on `parent`. */
+  async publish(staged: StagedLayer, chainId: string, parent: string | undefined): Promise<SnapshotInfo> {
+    const { tmp, result: r } = staged;
+    try {
       const final = this.pathOf(chainId);
       const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: new Date().toISOString() };
       writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
@@ -101,6 +123,8 @@ export class Snapshotter {
       throw e;
     }
   }
+
+  async discard(staged: StagedLayer): Promise<void> { await rmTree(staged.tmp); }
 
   /** Layer directories from `chainId` down to the base, topmost first (overlay's lowerdir order). */
   lowers(chainId: string): string[] {

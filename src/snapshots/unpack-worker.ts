@@ -7,10 +7,10 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BerthError, isBerthError, type ErrorKind } from '../errors.js';
 import type { Op } from '../runtime/plan/encode.js';
-import { decompress } from './decompress.js';
+import { decompress, detect } from './decompress.js';
 import { currentUmask, finishLayer, writeLayer, type LayerTail, type UnpackResult } from './unpack.js';
 
-interface Start { berthUnpack: true; dir: string; chown: boolean; umask: number }
+interface Start { berthUnpack: true; dir: string; chown: boolean; umask: number; rawHashed: boolean }
 type ToWorker = { chunk: Uint8Array } | { end: true };
 type FromWorker =
   | { ack: number }
@@ -23,10 +23,12 @@ const BATCH = 512 << 10;
 
 /**
  * Decompresses and unpacks src (a layer blob as it arrives) into dir on a worker thread, then finishes
- * the tree here. Same result and errors as applyLayer(decompress(src), dir).
+ * the tree here. Same result and errors as applyLayer(decompress(src), dir). With `rawHashed` the caller
+ * hashes src's bytes itself: an uncompressed src is then not hashed twice, and diffId comes back ''
+ * (the caller's digest is the diffID).
  */
-export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: string, chown = process.getuid?.() === 0): Promise<UnpackResult> {
-  const start: Start = { berthUnpack: true, dir, chown, umask: currentUmask() };
+export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: string, chown = process.getuid?.() === 0, o: { rawHashed?: boolean } = {}): Promise<UnpackResult> {
+  const start: Start = { berthUnpack: true, dir, chown, umask: currentUmask(), rawHashed: o.rawHashed ?? false };
   const w = new Worker(new URL(import.meta.url), { workerData: start });
   let inflight = 0;
   let wake: (() => void) | undefined;
@@ -97,7 +99,15 @@ function serve(start: Start): void {
       wake = undefined;
     }
   }
-  writeLayer(decompress(input()), start.dir, { chown: start.chown, umask: start.umask }).then(
+  const run = async () => {
+    const it = input();
+    const first = await it.next();
+    // a tar that is not compressed is its own blob: its diffID is the digest the caller computes
+    const plain = !first.done && first.value.length >= 4 && detect(first.value) === 'none';
+    async function* all(): AsyncGenerator<Buffer> { if (!first.done) yield first.value; yield* it; }
+    return writeLayer(decompress(all()), start.dir, { chown: start.chown, umask: start.umask, hash: !(start.rawHashed && plain) });
+  };
+  run().then(
     ({ result, tail }) => port.postMessage({ done: result, tail } satisfies FromWorker),
     (e: Error & { code?: string }) => port.postMessage({ error: { kind: isBerthError(e) ? e.kind : undefined, message: e.message, code: e.code } } satisfies FromWorker),
   ).finally(() => port.close());

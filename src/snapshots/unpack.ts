@@ -234,7 +234,7 @@ export async function applyLayer(src: AsyncIterable<Uint8Array>, dir: string, op
  * The entries of a layer, written into dir with plain syscalls (no helper, no process.umask(mask)), so
  * it can run on a worker thread; finishLayer completes the tree.
  */
-export async function writeLayer(src: AsyncIterable<Uint8Array>, dir: string, opts: UnpackOptions = {}): Promise<{ result: UnpackResult; tail: LayerTail }> {
+export async function writeLayer(src: AsyncIterable<Uint8Array>, dir: string, opts: UnpackOptions & { hash?: boolean } = {}): Promise<{ result: UnpackResult; tail: LayerTail }> {
   const w = new LayerWriter(dir, opts);
   try {
     for await (const c of src) w.push(Buffer.from(c.buffer, c.byteOffset, c.length));

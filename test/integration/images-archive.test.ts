@@ -1,5 +1,6 @@
 // docker-archive and OCI archives both ways with skopeo; import; untag/delete semantics.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -42,6 +43,32 @@ describe('archives', { skip: missing }, () => {
     const img = svc.inspect('example.com/one');
     assert.deepEqual(img.RootFS.Layers, layout.diffIds);
     assert.deepEqual(fs.readFileSync(path.join(img.GraphDriver.Data.LowerDir!, 'bin/busybox')), fs.readFileSync('/bin/busybox'));
+    // unpacked while the archive streamed in: the layer records its diffID, and the blob (the layer tar) is stored
+    assert.deepEqual(svc.snapshots.list().map((s) => s.diffId), layout.diffIds);
+    for (const d of layout.diffIds) assert.ok((svc.content.size(d) ?? 0) > 0, d);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'snapshots', '.tmp')), [], 'no staged layer left');
+  });
+
+  test('a docker-archive whose layer is not the config\'s diff ID is refused and leaves nothing', async (t) => {
+    const root = tmpRoot();
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const arc = path.join(root, 'skopeo.tar');
+    await skopeo('copy', '--additional-tag', 'example.com/one:latest', `oci:${work}/oci:latest`, `docker-archive:${arc}`);
+    const x = path.join(root, 'x');
+    fs.mkdirSync(x);
+    execFileSync('tar', ['-xf', arc, '-C', x]);
+    const [entry] = JSON.parse(fs.readFileSync(path.join(x, 'manifest.json'), 'utf8')) as Array<{ Config: string }>;
+    const cfgPath = path.join(x, entry!.Config);
+    const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as { rootfs: { diff_ids: string[] } };
+    cfg.rootfs.diff_ids[0] = `sha256:${'1'.repeat(64)}`;
+    fs.writeFileSync(cfgPath, JSON.stringify(cfg));
+    const bad = path.join(root, 'bad.tar');
+    execFileSync('tar', ['-cf', bad, '-C', x, '.']);
+    const svc = new ImageService({ root: path.join(root, 'store') });
+    await assert.rejects(svc.load(fs.createReadStream(bad)), /does not match the diff ID/);
+    assert.deepEqual(svc.snapshots.list(), []);
+    assert.deepEqual(svc.content.list(), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'store', 'snapshots', '.tmp')), [], 'no staged layer left');
   });
 
   test('saves a docker-archive with several images that skopeo reads, and loads it back', async (t) => {
