@@ -139,28 +139,48 @@ void bail_errno(int err, const char *fmt, ...)
 /* CVE-2019-5736: a process in the container could reopen /proc/<pid>/exe of this binary
  * while it runs inside the container and overwrite it on the host. Run from a sealed
  * memfd copy instead, so there is nothing on the host to write to. */
-static void ensure_cloned(char **argv)
+int sealed_self(void)
 {
-	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), mfd = -1, e;
 	struct stat st;
 	if (exe < 0)
-		bail("open /proc/self/exe");
-	if (fcntl(exe, F_GET_SEALS) >= 0) {
-		close(exe); /* already the sealed copy */
-		return;
-	}
-	int mfd = memfd_create("berth-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0 || fstat(exe, &st) < 0)
-		bail("memfd_create");
+		return -1;
+	if (fcntl(exe, F_GET_SEALS) >= 0)
+		return exe; /* already the sealed copy */
+	if ((mfd = memfd_create("berth-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0 || fstat(exe, &st) < 0)
+		goto fail;
 	for (off_t off = 0; off < st.st_size;) {
 		ssize_t n = sendfile(mfd, exe, NULL, (size_t)(st.st_size - off));
 		if (n <= 0)
-			bail("copy helper into memfd");
+			goto fail;
 		off += n;
 	}
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-		bail("seal memfd");
+		goto fail;
 	close(exe);
+	return mfd;
+fail:
+	e = errno;
+	close(exe);
+	if (mfd >= 0)
+		close(mfd);
+	errno = e;
+	return -1;
+}
+
+static void ensure_cloned(char **argv)
+{
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0)
+		bail("open /proc/self/exe");
+	if (fcntl(exe, F_GET_SEALS) >= 0) {
+		close(exe); /* already the sealed copy: run from one, or forked by a monitor that was */
+		return;
+	}
+	close(exe);
+	int mfd = sealed_self();
+	if (mfd < 0)
+		bail("copy helper into a sealed memfd");
 	extern char **environ;
 	fexecve(mfd, argv, environ);
 	bail("fexecve sealed helper");
@@ -238,6 +258,11 @@ static int net_server(void)
 }
 
 int main(int argc, char **argv)
+{
+	return helper_run(argc, argv);
+}
+
+int helper_run(int argc, char **argv)
 {
 	size_t len, nops;
 	struct op *ops;

@@ -59,6 +59,10 @@ int recv_fd(int sock);
 
 /* monitor.c */
 int monitor_main(int argc, char **argv);
+/* berth-helper's own dispatch (main's): a monitor's child runs it without an exec (MON_SPAWN_SELF) */
+int helper_run(int argc, char **argv);
+/* a sealed memfd copy of this binary, made once (CVE-2019-5736); -1 and errno set on failure */
+int sealed_self(void);
 
 
 #endif

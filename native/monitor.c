@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -324,6 +325,8 @@ static pid_t spawn(uint8_t *p, uint32_t len)
 	if (len < 12)
 		bail_errno(EINVAL, "short SPAWN message");
 	memcpy(h, p, 12);
+	uint32_t self = h[0] & MON_SPAWN_SELF;
+	h[0] &= ~MON_SPAWN_SELF;
 	if (h[1] == 0 || h[0] > 64 || (uint64_t)h[1] + h[2] > len)
 		bail_errno(EINVAL, "malformed SPAWN message");
 	char **v = calloc((size_t)h[1] + h[2] + 2, sizeof *v), *s = (char *)p + 12, *end = (char *)p + len;
@@ -365,6 +368,15 @@ static pid_t spawn(uint8_t *p, uint32_t len)
 		for (int i = 0; i < nfd; i++)
 			if (dup2(fds[i], i) < 0)
 				goto fail;
+		if (self) {
+			/* what an exec would have closed, ep[1] too (that tells the parent we started) */
+			if (syscall(SYS_close_range, (unsigned)nfd, ~0U, 0) < 0)
+				goto fail;
+			extern char **environ;
+			environ = v + h[1] + 1;
+			sync_fd = SYNC_FD;
+			_exit(helper_run((int)h[1], v));
+		}
 		execve(v[0], v, v + h[1] + 1);
 	fail:;
 		int e = errno;

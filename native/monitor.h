@@ -7,7 +7,8 @@
  *                                  The child gets the monitor's fds 4 .. 4+nfds-1 as its fds 3 .. 3+nfds-1 (Node
  *                                  cannot send SCM_RIGHTS on a socket, so spawn() puts them there); with --tty
  *                                  it also gets a console socket as fd 3+nfds, on which it sends the PTY master.
- *   SPAWNED{u32 pid}     -->       (the child runs; argv[0] is a path, no PATH search)
+ *   SPAWNED{u32 pid}     -->       (the child runs; argv[0] is a path, no PATH search; nfds | MON_SPAWN_SELF:
+ *                                  berth-helper's own argv, run in the child without an exec)
  *                        <--       CONTAINER{u32 pid}: the process whose exit is the container's exit
  *   EXITED{i32 exitCode, i32 signal (0: none)} --> when that process is reaped (exitCode = 128+signal if killed);
  *                                  the exit file is already written; the monitor then exits 0
@@ -39,6 +40,9 @@ enum attach_frame {
 	ATTACH_CLOSE_STDIN = 5,
 };
 
+/* in SPAWN's nfds: argv is berth-helper's own (argv[1] its mode); the forked child runs it without an
+ * exec, from the monitor's own image (a sealed copy when the spawner started us from one) */
+#define MON_SPAWN_SELF 0x80000000u
 #define MON_CTL_FD 3
 #define MON_FIRST_PASSED_FD 4
 #define LOG_LINE_MAX 16384 /* docker's json-file splits longer lines into entries without a trailing \n */

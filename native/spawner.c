@@ -46,6 +46,16 @@ static pid_t start(const uint8_t *p, uint32_t len)
 		return -EINVAL;
 	memcpy(&nsock, p + SPAWNER_TOKEN, 4);
 	memcpy(&argc, p + SPAWNER_TOKEN + 4, 4);
+	static int sealed = -1;
+	int self = (nsock & SPAWNER_SELF) != 0;
+	nsock &= ~SPAWNER_SELF;
+	if (self && sealed < 0) {
+		/* kept above the fds a child's dup2s overwrite */
+		int fd = sealed_self();
+		if (fd < 0 || (sealed = fcntl(fd, F_DUPFD_CLOEXEC, 3 + 2 * SPAWNER_MAX_SOCKS + 16)) < 0)
+			return fd < 0 ? -errno : (close(fd), -errno);
+		close(fd);
+	}
 	if (nsock > SPAWNER_MAX_SOCKS || argc == 0 || argc > len)
 		return -EINVAL;
 	char **v = calloc((size_t)argc + 1, sizeof *v), *s = (char *)p + SPAWNER_TOKEN + 8, *end = (char *)p + len;
@@ -88,7 +98,10 @@ static pid_t start(const uint8_t *p, uint32_t len)
 			if (dup2(fds[i], i) < 0)
 				goto fail;
 		extern char **environ;
-		execve(v[0], v, environ);
+		if (self)
+			execveat(sealed, "", v, environ, AT_EMPTY_PATH);
+		else
+			execve(v[0], v, environ);
 	fail:;
 		int e = errno;
 		write_full(ep[1], &e, sizeof e);

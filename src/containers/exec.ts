@@ -6,7 +6,7 @@ import { BerthError } from '../errors.js';
 import { attach as attachMonitor, startMonitor, type ExitStatus } from '../monitor/index.js';
 import { Container as RuntimeContainer } from '../runtime/container.js';
 import { execProcess } from '../runtime/exec.js';
-import { buildExecPlan, personalityValue, withHome } from '../runtime/plan/build.js';
+import { buildExecPlan, cgroupJoinOps, personalityValue, withHome } from '../runtime/plan/build.js';
 import { MSG } from '../runtime/plan/tags.js';
 import { HelperSession, HELPER_PATH, socketOnlyHelper } from '../runtime/sync.js';
 import { ownCapabilities } from '../runtime/host-facts.js';
@@ -85,17 +85,21 @@ export class Execs {
       const { compileSeccomp } = await import('../runtime/seccomp/index.js');
       seccomp = compileSeccomp(c.record.spec.linux.seccomp);
     }
-    const plan = buildExecPlan(proc, c.namespacePaths(), personalityValue(c.record.spec), {
+    // the helper joins the container's cgroup itself, before it clones: no pid to wait for, so the plan
+    // goes into its socket before it even starts, and no daemon round trip sits between its steps
+    const plan = [...cgroupJoinOps(c.cgroup().selfJoinWrites()), ...buildExecPlan(proc, c.namespacePaths(), personalityValue(c.record.spec), {
       detach: true, console: cfg.tty ? { fd: 4 } : undefined, seccomp,
-    }, 'go');
+    }, 'go')];
     trace(`exec ${id.slice(0, 12)}: plan built`);
     fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
-    const mon = await startMonitor({ dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore', syncExit: false });
+    let session: HelperSession | undefined;
+    const mon = await startMonitor({
+      dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore', syncExit: false, helperInProcess: true,
+      beforeSpawn: (sockets) => { session = new HelperSession(plan, monitoredHelper(0, sockets[0]!)); session.sendPlan(); },
+    }).catch((err) => { session?.close(); throw err; });
     trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
-    const session = new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
+    session ??= new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
     try {
-      c.cgroup().join(mon.childPid);
-      session.sendPlan();
       e.pid = (await session.expect(MSG.CHILD_PID, 'exec')).readUInt32LE(0);
       mon.containerPid(e.pid);
       trace(`exec ${id.slice(0, 12)}: child pid ${e.pid}`);

@@ -3,12 +3,15 @@
 //
 //   monitor                        berth (Node)
 //                        <--       SPAWN{u32 nfds, u32 argc, u32 envc, argc + envc NUL-ended strings}
+//                                  (nfds | SPAWN_SELF: argv is berth-helper's own; the child runs it without an exec)
 //   SPAWNED{u32 pid}     -->
 //                        <--       CONTAINER{u32 pid}
 //   EXITED{i32 exitCode, i32 signal (0: none)} -->   then the monitor exits 0
 //   ERROR{i32 errno, i32 -1, str msg} -->           then the monitor exits non-zero
 // Attach frames, both ways: {u8 type, 3 zero bytes, u32 big-endian length} + payload (Docker's stdcopy header).
 
+/** native/monitor.h's MON_SPAWN_SELF, or-ed into SPAWN's nfds */
+export const SPAWN_SELF = 0x80000000;
 export const MON = { SPAWN: 1, SPAWNED: 2, CONTAINER: 3, EXITED: 4, ERROR: 5 } as const;
 export const ATTACH = { STDIN: 0, STDOUT: 1, STDERR: 2, RESIZE: 4, CLOSE_STDIN: 5 } as const;
 
@@ -24,9 +27,9 @@ export function controlMessage(type: number, payload: Buffer = Buffer.alloc(0)):
   return Buffer.concat([hdr, payload]);
 }
 
-export function encodeSpawn(argv: string[], env: string[], nfds: number): Buffer {
+export function encodeSpawn(argv: string[], env: string[], nfds: number, self = false): Buffer {
   const head = Buffer.alloc(12);
-  head.writeUInt32LE(nfds, 0);
+  head.writeUInt32LE((nfds | (self ? SPAWN_SELF : 0)) >>> 0, 0);
   head.writeUInt32LE(argv.length, 4);
   head.writeUInt32LE(env.length, 8);
   for (const s of [...argv, ...env]) if (s.includes('\0')) throw new TypeError(`NUL byte in ${JSON.stringify(s)}`);

@@ -33,6 +33,14 @@ export interface StartMonitorOptions {
   paths?: Partial<MonitorPaths>;
   stderr?: 'ignore' | 'inherit' | number; // the monitor's own diagnostics
   timeoutMs?: number;
+  /**
+   * argv is [HELPER_PATH, mode, …]: the monitor, itself started from a sealed copy of berth-helper, runs it
+   * in its forked child without an exec, so the child needs neither an exec nor its own sealed copy (two
+   * exec's and a 1 MB copy fewer per `docker exec`).
+   */
+  helperInProcess?: boolean;
+  /** Runs with the 'pipe' sockets before the monitor is asked to start the child: what is written now waits in them. */
+  beforeSpawn?: (sockets: (net.Socket | undefined)[]) => void;
 }
 
 export interface Monitor {
@@ -94,7 +102,7 @@ interface Launched { pid: number; sock: net.Socket; sockets: (net.Socket | undef
 async function launch(args: string[], opts: StartMonitorOptions): Promise<Launched> {
   const fds = opts.fds ?? [];
   if ((opts.stderr ?? 'ignore') === 'ignore' && fds.every((f) => f === 'pipe')) {
-    const s = await spawnThroughSpawner(HELPER_PATH, [HELPER_PATH, ...args], 1 + fds.length).catch((e: Error) => {
+    const s = await spawnThroughSpawner(HELPER_PATH, [HELPER_PATH, ...args], 1 + fds.length, !!opts.helperInProcess).catch((e: Error) => {
       throw new BerthError('Internal', `start berth-helper monitor (${HELPER_PATH}): ${e.message}`, { cause: e });
     });
     if (s) return { pid: s.pid, sock: s.sockets[0]!, sockets: s.sockets.slice(1), onError: () => {} };
@@ -131,6 +139,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   sock.on('error', () => { /* 'close' follows */ });
   onError((e) => onEnd(e));
 
+  try { opts.beforeSpawn?.(sockets); } catch (e) { sock.destroy(); for (const s of sockets) s?.destroy(); throw e; }
   const childPid = await waitOn('monitor spawn', new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => { try { process.kill(monitorPid, 'SIGKILL'); } catch { /* gone */ } reject(new BerthError('Unavailable', `monitor: no answer to SPAWN after ${opts.timeoutMs ?? 30_000} ms`)); }, opts.timeoutMs ?? 30_000);
     onMessage = (m) => {
@@ -139,7 +148,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
       else reject(m.type === MON.ERROR ? monitorError(m.payload) : new BerthError('Internal', `monitor: unexpected message ${m.type}`));
     };
     onEnd = (e) => { clearTimeout(t); reject(new BerthError('Internal', `start berth-helper monitor (${HELPER_PATH}): ${e?.message ?? 'ended without an answer'}`, { cause: e })); };
-    sock.write(controlMessage(MON.SPAWN, encodeSpawn(opts.argv, opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`), fds.length)));
+    sock.write(controlMessage(MON.SPAWN, encodeSpawn(opts.argv, opts.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v}`), fds.length, !!opts.helperInProcess)));
   })).catch((e) => { sock.destroy(); for (const s of sockets) s?.destroy(); throw e; });
 
   const exited = new Promise<ExitStatus>((resolve, reject) => {

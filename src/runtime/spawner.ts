@@ -5,7 +5,8 @@
 // The spawner is a small static process: its fork is cheap and nothing of ours waits for it.
 //
 //   spawner                        berth (Node)
-//                        <--       REQUEST{u8[16] token, u32 nsock, u32 argc, argc NUL-ended strings}
+//                        <--       REQUEST{u8[16] token, u32 nsock (| SELF), u32 argc, argc NUL-ended strings}
+//                                  SELF: start the spawner's sealed memfd copy of berth-helper with argv
 //   (nsock connections to our socket, each: token, u8 index)
 //   STARTED{u8[16] token, i32 pid, i32 errno} -->
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,6 +23,8 @@ export const SPAWNER = { REQUEST: 1, STARTED: 2 } as const;
 const TOKEN = 16;
 /** native/spawner.h's SPAWNER_MAX_SOCKS */
 export const SPAWNER_MAX_SOCKS = 8;
+/** native/spawner.h's SPAWNER_SELF, or-ed into nsock */
+export const SPAWNER_SELF = 0x80000000;
 
 export interface Spawned {
   pid: number;
@@ -43,10 +46,10 @@ function frame(type: number, payload: Buffer): Buffer {
   return Buffer.concat([hdr, payload]);
 }
 
-export function encodeRequest(token: Buffer, nsock: number, argv: string[]): Buffer {
+export function encodeRequest(token: Buffer, nsock: number, argv: string[], self = false): Buffer {
   const head = Buffer.alloc(TOKEN + 8);
   token.copy(head, 0, 0, TOKEN);
-  head.writeUInt32LE(nsock, TOKEN);
+  head.writeUInt32LE((nsock | (self ? SPAWNER_SELF : 0)) >>> 0, TOKEN);
   head.writeUInt32LE(argv.length, TOKEN + 4);
   for (const s of argv) if (s.includes('\0')) throw new TypeError(`NUL byte in ${JSON.stringify(s)}`);
   return frame(SPAWNER.REQUEST, Buffer.concat([head, ...argv.map((s) => Buffer.from(s + '\0'))]));
@@ -90,14 +93,14 @@ class Spawner {
 
   get usable(): boolean { return !this.dead; }
 
-  spawn(argv: string[], nsock: number): Promise<Spawned> {
+  spawn(argv: string[], nsock: number, self = false): Promise<Spawned> {
     if (this.dead) return Promise.reject(this.dead);
     if (nsock > SPAWNER_MAX_SOCKS) return Promise.reject(new TypeError(`spawner: at most ${SPAWNER_MAX_SOCKS} sockets`));
     const token = randomBytes(TOKEN);
     return new Promise<Spawned>((resolve, reject) => {
       this.pending.set(token.toString('hex'), { sockets: new Array<net.Socket | undefined>(nsock).fill(undefined), resolve, reject });
       this.channel.ref(); // an answer is due: it keeps the event loop alive, as a child being spawned would
-      this.channel.write(encodeRequest(token, nsock, argv));
+      this.channel.write(encodeRequest(token, nsock, argv, self));
     });
   }
 
@@ -167,7 +170,8 @@ export function haveSpawner(): boolean { return current !== undefined; }
  * process's spawner (started at first use, again after it died). Undefined when no spawner can run here
  * (an older helper, no abstract sockets): the caller spawns itself.
  */
-export async function spawnThroughSpawner(helper: string, argv: string[], nsock: number): Promise<Spawned | undefined> {
+/** `self`: argv is berth-helper's own, run from the spawner's sealed copy of it (see SPAWNER_SELF). */
+export async function spawnThroughSpawner(helper: string, argv: string[], nsock: number, self = false): Promise<Spawned | undefined> {
   let s: Spawner;
   try {
     const got = await (current ??= Spawner.start(helper));
@@ -177,7 +181,7 @@ export async function spawnThroughSpawner(helper: string, argv: string[], nsock:
     current = undefined;
     return undefined;
   }
-  return waitOn('spawner', s.spawn(argv, nsock)).catch((e: Error) => {
+  return waitOn('spawner', s.spawn(argv, nsock, self)).catch((e: Error) => {
     if (s.usable) throw e; // the program could not start: the caller's error
     current = undefined;
     return undefined; // the spawner died: spawn directly this time, start a new one next time

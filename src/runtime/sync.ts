@@ -67,7 +67,7 @@ export function spawnHelper(mode: 'init' | 'ops' | 'net', stdio: StdioOptions = 
 /** A helper someone else started (a monitor, the spawner): its sync socket closing is all we see of its end. */
 export function socketOnlyHelper(pid: number, socket: Socket): HelperProcess {
   const exited = new Promise<number>((resolve) => { if (socket.destroyed) resolve(0); else socket.once('close', () => resolve(0)); });
-  return { pid, socket, exited, kill: (sig) => { try { process.kill(pid, sig); } catch { /* gone */ } } };
+  return { pid, socket, exited, kill: (sig) => { if (pid > 0) try { process.kill(pid, sig); } catch { /* gone */ } } }; // 0: not known yet, and kill(0) is our own group
 }
 
 export class HelperSession {

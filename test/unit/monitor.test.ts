@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ATTACH, FrameReader, LOG_LINE_MAX, MON, attachFrame, parseLogLine, readLog, startMonitor, timeNs } from '../../src/monitor/index.js';
-import { encodeSpawn, FIRST_PASSED_FD } from '../../src/monitor/protocol.js';
-import { SPAWNER, SPAWNER_MAX_SOCKS } from '../../src/runtime/spawner.js';
+import { encodeSpawn, FIRST_PASSED_FD, SPAWN_SELF } from '../../src/monitor/protocol.js';
+import { SPAWNER, SPAWNER_MAX_SOCKS, SPAWNER_SELF, encodeRequest } from '../../src/runtime/spawner.js';
 
 const native = (f: string) => fs.readFileSync(fileURLToPath(new URL(`../../../native/${f}`, import.meta.url)), 'utf8');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mon-'));
@@ -21,6 +21,7 @@ test('message and frame numbers match native/monitor.h', () => {
   assert.equal((h.match(/\bATTACH_[A-Z_]+ = \d+,/g) ?? []).length, Object.keys(ATTACH).length, 'monitor.h has frames TypeScript does not know');
   assert.match(h, new RegExp(`#define LOG_LINE_MAX ${LOG_LINE_MAX}\\b`));
   assert.match(h, new RegExp(`#define MON_FIRST_PASSED_FD ${FIRST_PASSED_FD}\\b`));
+  assert.match(h, new RegExp(`#define MON_SPAWN_SELF 0x${SPAWN_SELF.toString(16)}u\\b`));
 });
 
 test('spawner message numbers match native/spawner.h', () => {
@@ -29,6 +30,9 @@ test('spawner message numbers match native/spawner.h', () => {
   assert.equal((h.match(/\bSPAWNER_[A-Z]+ = \d+,/g) ?? []).length, Object.keys(SPAWNER).length, 'spawner.h has messages TypeScript does not know');
   assert.match(h, new RegExp(`#define SPAWNER_MAX_SOCKS ${SPAWNER_MAX_SOCKS}\\b`));
   assert.match(h, /#define SPAWNER_TOKEN 16\b/);
+  assert.match(h, new RegExp(`#define SPAWNER_SELF 0x${SPAWNER_SELF.toString(16)}u\\b`));
+  const r = encodeRequest(Buffer.alloc(16), 2, ['x'], true);
+  assert.equal(r.readUInt32LE(8 + 16), (SPAWNER_SELF | 2) >>> 0);
 });
 
 test('SPAWN encoding and attach frames', () => {
@@ -36,6 +40,7 @@ test('SPAWN encoding and attach frames', () => {
   assert.deepEqual([p.readUInt32LE(0), p.readUInt32LE(4), p.readUInt32LE(8)], [2, 3, 1]);
   assert.equal(p.subarray(12).toString(), '/bin/sh\0-c\0x\0A=1\0');
   assert.throws(() => encodeSpawn(['a\0b'], [], 0));
+  assert.equal(encodeSpawn(['x'], [], 1, true).readUInt32LE(0), (SPAWN_SELF | 1) >>> 0);
   const f = attachFrame(ATTACH.STDERR, Buffer.from('hey'));
   assert.deepEqual([...f.subarray(0, 8)], [2, 0, 0, 0, 0, 0, 0, 3]); // Docker's stdcopy header
   const r = new FrameReader(true);
@@ -70,6 +75,21 @@ test('the log the monitor writes: escaping, invalid UTF-8, 16 KiB split, final p
   assert.deepEqual(entries.filter((e) => e.stream === 'stderr').map((e) => e.line), ['q"\\\t\x01\r\ufffdé< end']);
   for (const e of entries) assert.ok(Math.abs(Number(timeNs(e.time) / 1_000_000n) - Date.now()) < 60_000, e.time);
   fs.rmSync(dir, { recursive: true });
+});
+
+// helperInProcess: the monitor's child runs berth-helper's own code without an exec, so argv[0] is never
+// opened: a path that does not exist still runs (`--decode-plan` of an empty stdin prints nothing, exits 0)
+test('a SPAWN of berth-helper itself runs in the forked child without an exec', async () => {
+  const dir = tmp();
+  try {
+    const m = await startMonitor({ dir, tty: false, argv: ['/nonexistent/berth-helper', '--decode-plan'], env: [], stdin: false, helperInProcess: true });
+    m.containerPid(m.childPid);
+    assert.equal((await m.exited).exitCode, 0);
+    fs.mkdirSync(path.join(dir, 'b'));
+    const bad = await startMonitor({ dir: path.join(dir, 'b'), tty: false, argv: ['/nonexistent/berth-helper', 'nosuchmode'], env: [], stdin: false, helperInProcess: true });
+    bad.containerPid(bad.childPid);
+    assert.equal((await bad.exited).exitCode, 2); // helper_run's usage error, from the same code an exec would run
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('a SPAWN that cannot exec is an ERROR naming the program', async () => {

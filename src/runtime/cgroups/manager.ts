@@ -21,6 +21,11 @@ export interface CgroupManager {
   create(): void;
   apply(r: LinuxResources): void;
   join(pid: number): void;
+  /**
+   * The writes by which a single-threaded process moves itself in (value "0": the writer): a helper
+   * about to clone joins before it clones, so nobody waits for its pid to write it.
+   */
+  selfJoinWrites(): { path: string; value: string }[];
   /** Resolves once the kernel reports the cgroup frozen; thaws again and throws Unavailable on timeout. */
   freeze(): Promise<void>;
   thaw(): void;

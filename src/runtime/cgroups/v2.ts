@@ -100,6 +100,11 @@ export class V2Manager implements CgroupManager {
     writePid(this.dir, pid);
   }
 
+  // a domain cgroup takes whole processes only: cgroup.procs, "0" for the writer
+  selfJoinWrites(): { path: string; value: string }[] {
+    return [{ path: path.join(this.dir, 'cgroup.procs'), value: '0' }];
+  }
+
   // cgroup-v2.rst "Core Interface Files": writing 1 to cgroup.freeze starts freezing;
   // cgroup.events shows "frozen 1" once every task has stopped.
   async freeze(): Promise<void> {

@@ -294,6 +294,11 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
 }
 
 /** `exec`: join every namespace of the running container, then set up the process. */
+/** The helper moves itself into a cgroup (CgroupManager.selfJoinWrites): put before CLONE, the child starts inside. */
+export function cgroupJoinOps(writes: { path: string; value: string }[]): Op[] {
+  return writes.map((w) => op('WRITE', { optional: 0, path: w.path, value: w.value }, 'cgroup join'));
+}
+
 export function buildExecPlan(proc: Process, nsPaths: Namespace[], personality: number | undefined, ctx: ProcessContext, gate: StartGate = 'none'): Op[] {
   return [
     ...setnsOps(nsPaths),
