@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-30}
-berth="node $here/dist/bin/cli/berth.js"
+berth="node $here/dist/bin/cli/berth.cjs" # the installed entry (package.json bin)
 work=$(mktemp -d /tmp/berth-bench-XXXX)
 trap 'runc delete -f bench-runc >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing (apt-get install hyperfine)" >&2; exit 1; }

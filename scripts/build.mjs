@@ -93,6 +93,8 @@ writeFileSync('dist/bin/cli/berth.cjs', `#!/usr/bin/env node
 'use strict';
 // berth: the installed entry (package.json bin). Runs berth-fast.cjs, the common container commands, from
 // the code cache the build made (scripts/build.mjs); any other command goes on to the full entry berth.js.
+// \`berth runtime\` (a cold process per runc verb) goes straight to its own CommonJS file (cli/runtime.ts direct)
+if (process.argv[2] === 'runtime') return require('./runtime.cjs').direct(process.argv.slice(3));
 const { readFileSync } = require('node:fs');
 const { Script } = require('node:vm');
 const file = \`\${__dirname}/berth-fast.cjs\`;

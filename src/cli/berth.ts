@@ -2,6 +2,7 @@
 // berth CLI entry: picks the command group and imports only its module, so start-up stays small.
 import { createRequire } from 'node:module';
 import { trace } from '../util/trace.js';
+import { finish } from './entry.js';
 
 // Set by scripts/build.mjs in the bundled berth.js, whose runtime group is one CommonJS file.
 declare const BERTH_RUNTIME_CJS: boolean | undefined;
@@ -56,12 +57,4 @@ Commands without a daemon:
 `;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e: unknown) => {
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`berth: ${msg}\n`);
-    if (process.env.BERTH_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
-  },
-);
+finish(main(process.argv.slice(2)));

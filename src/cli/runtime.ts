@@ -13,6 +13,7 @@ import { start } from '../runtime/start.js';
 import { kill, remove } from '../runtime/delete.js';
 import { exec } from '../runtime/exec.js';
 import { seccompCacheDir } from '../runtime/seccomp-cache.js';
+import { finish } from './entry.js';
 
 const USAGE = `Usage: berth runtime [--root DIR] COMMAND [OPTIONS] ID
 
@@ -37,6 +38,13 @@ function one(p: { positionals: string[] }, verb: string): string {
   const id = p.positionals[0];
   if (!id) throw new BerthError('InvalidArgument', `"${verb}" requires a container id`);
   return id;
+}
+
+/** The installed `berth` (dist/bin/cli/berth.cjs) comes here straight for `berth runtime ARGS`: a cold process
+ * per runc verb, so neither the docker client nor the ESM entry is loaded first (issue 13, bench/runtime.sh).
+ * It exits as soon as the verb returns, like berth.js does for this group. */
+export function direct(argv: string[]): void {
+  finish(main(argv), true);
 }
 
 export async function main(argv: string[]): Promise<number> {

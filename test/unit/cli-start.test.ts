@@ -54,3 +54,18 @@ test('every other command and --help go on to the full entry, with its output', 
   const images = await loaded(['images']);
   assert.match(images.stderr, /Cannot connect to the Berth daemon/);
 });
+
+test('the installed berth goes straight to the runtime bundle for `berth runtime`, without the ESM loader or the client', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-start-root-'));
+  try {
+    const r = await loaded(['runtime', '--root', dir, 'state', 'nosuch']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^berth: container nosuch does not exist\n$/);
+    assert.ok(!r.modules.includes('internal/modules/esm/loader'), 'berth runtime went through the ESM entry');
+    const help = await loaded(['runtime', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: berth runtime/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
