@@ -137,7 +137,10 @@ export class ImageService {
   /** Adds references for an image (tags and digests), stamping LastTagTime for tags. */
   async addRefs(id: string, refs: string[]): Promise<void> {
     if (refs.length === 0) return;
-    await this.store.setRefs(Object.fromEntries(refs.map((r) => [r, id])));
+    // a rebuild or re-tag to the same image changes no reference: no locked, synced rewrite of the map
+    const have = this.store.refs();
+    const changed = refs.filter((r) => have[r] !== id);
+    if (changed.length) await this.store.setRefs(Object.fromEntries(changed.map((r) => [r, id])));
     if (refs.some((r) => !r.includes('@'))) {
       const rec = this.store.get(id);
       if (rec) await this.store.put({ ...rec, lastTagTime: new Date().toISOString() });
