@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # `docker exec CTR true` through berthd and through Debian's docker.io daemon on the same busybox image
 # (--network none), in one hyperfine run, plus 200 concurrent execs on one container through each.
-# With BERTH_EXEC_PROFILE=1, berthd's step timings for one exec (BERTH_DEBUG) are printed too.
 # As root: bash bench/exec.sh [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
