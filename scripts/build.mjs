@@ -59,14 +59,17 @@ await build({
   banner: { js: 'const __berthUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
-// esbuild turns each file's `import * as fs from 'node:fs'` into __toESM(require('node:fs')): a fresh object
-// with a getter per export (fs has ~100), 24 of them in this file, ~240 KB of garbage and a scavenge at every
-// start (--heap-prof of `berth runtime run`). Node's own module object serves reads of its members the same,
-// so a namespace whose .default nobody reads takes it as it is.
-const rt = 'dist/bin/cli/runtime.cjs';
-writeFileSync(rt, readFileSync(rt, 'utf8').replace(/var (\w+) = __toESM\((require\("node:[\w/]+"\))(?:, 1)?\);/g,
-  (all, name, req, _o, text) => (text.includes(`${name}.default`) ? all : `var ${name} = ${req};`)));
 writeFileSync('dist/bin/cli/runtime.js', "export { main } from './runtime.cjs';\n");
+
+// esbuild turns each file's `import * as fs from 'node:fs'` into __toESM(require('node:fs')) in a CommonJS
+// bundle: a fresh object with a getter per export (fs has ~100), 24 of them in runtime.cjs, ~240 KB of
+// garbage and a scavenge at every cold start (--heap-prof of `berth runtime run`). Node's own module object
+// serves reads of its members the same, so a namespace whose .default nobody reads takes it as it is.
+for (const f of ['dist/bin/cli/runtime.cjs', 'dist/bin/cli/berth-fast.cjs']) {
+  // `var fs = …` at the top, or `fs = …` in a lazily initialised module
+  writeFileSync(f, readFileSync(f, 'utf8').replace(/\b(var )?(\w+) = __toESM\((require\("node:[\w/]+"\))(?:, 1)?\);/g,
+    (all, decl, name, req, _o, text) => (text.includes(`${name}.default`) ? all : `${decl ?? ''}${name} = ${req};`)));
+}
 
 // One non-ASCII character makes V8 keep a whole file's source as a two-byte string (twice the memory).
 // charset 'ascii' escapes strings; what esbuild leaves (regular expressions, comments) becomes \uXXXX, which
