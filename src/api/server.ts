@@ -29,6 +29,7 @@ import { systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
 import type { VolumeStore } from '../volumes/store.js';
 import { API_VERSION, compareVersions, ENGINE_VERSION, MIN_API_VERSION } from './version.js';
+import type { Drain } from '../util/drain.js';
 
 /** What containers/ will plug in; until then counts are zero. */
 export interface ContainerCounts { running: number; paused: number; stopped: number }
@@ -47,6 +48,8 @@ export interface ApiServices {
   volumes?: VolumeStore;
   /** networks, IPAM and endpoints (network/) */
   networks?: NetworkService;
+  /** long work (builds) the daemon ends, and waits for, when it stops */
+  drain?: Drain;
 }
 
 export function buildRouter(s: ApiServices, hijack?: HijackRoutes): Router {

@@ -39,6 +39,8 @@ export interface BuildOptions {
   cacheFrom?: string[];
   /** RUN steps' network (networkmode): `default` is the default bridge, as docker's classic builder */
   networkMode?: string;
+  /** ends the build (client gone, daemon stopping): the running step's container is killed and removed */
+  signal?: AbortSignal;
 }
 
 export interface BuildDeps {
@@ -269,6 +271,7 @@ export class Build {
   private shell(st: State): string[] { return (st.config.Shell as string[] | undefined) ?? DEFAULT_SHELL; }
 
   private async dispatch(st: State, i: Instruction, stages: Stage[]): Promise<void> {
+    this.o.signal?.throwIfAborted();
     const vars = this.vars(st);
     const cfg = st.config;
     const nop = (text: string) => `/bin/sh -c #(nop) ${text}`;
@@ -471,15 +474,21 @@ export class Build {
     for (const a of argEnv) if (!env.some((e) => e.split('=')[0] === a.split('=')[0])) env.push(a);
     const id = await this.withRunMounts(mounts, async (host) => this.withContainer(parent, cmd, env, st, async (ctr) => {
       this.out(` ---> Running in ${short(ctr)}\n`);
+      this.o.signal?.throwIfAborted();
       await this.d.containers.start(ctr);
+      // a cancelled build kills its step (moby: the context's cancel); the wait below then returns
+      const cancel = () => { void this.d.containers.kill(ctr, 'SIGKILL').catch(() => undefined); };
+      this.o.signal?.addEventListener('abort', cancel, { once: true });
+      if (this.o.signal?.aborted) cancel(); // it ended while the start was under way
       const stop = new AbortController();
       const streaming = (async () => {
         for await (const l of this.d.containers.logs(ctr, { follow: true, signal: stop.signal })) this.out(l.line);
       })();
-      const { exitCode } = await this.d.containers.wait(ctr);
+      const { exitCode } = await this.d.containers.wait(ctr).finally(() => this.o.signal?.removeEventListener('abort', cancel));
       trace(`build step ${this.step}: exited ${exitCode}`);
       stop.abort();
       await streaming.catch(() => undefined);
+      this.o.signal?.throwIfAborted();
       if (exitCode !== 0) throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`, exitCode);
       return this.commit(ctr, st);
     }, false, { mounts: [...pipes, ...host.mounts], tmpfs: host.tmpfs }));
@@ -588,7 +597,7 @@ export class Build {
       ok = true;
       return r;
     } finally {
-      if (ok || this.o.rm !== false) {
+      if (ok || this.o.rm !== false || this.o.signal?.aborted) {
         await this.d.containers.remove(id, { force: true, volumes: true }).catch(() => undefined);
         if (ok && !quiet) this.out(`Removing intermediate container ${short(id)}\n`);
       }

@@ -17,6 +17,7 @@ import { EventBus } from './events.js';
 import { hostFactsReader } from './host.js';
 import { capYoungGeneration } from './heap.js';
 import { privateDir } from '../util/dirs.js';
+import { Drain } from '../util/drain.js';
 import { VolumeStore } from '../volumes/store.js';
 import { volumeNamesOf } from '../volumes/users.js';
 
@@ -123,7 +124,8 @@ async function main(argv: string[]): Promise<number> {
   ports.setChains = (lines) => networks.setChains('ports', lines);
   containers = new Containers({ root, execRoot, images, events, log, volumes, networks, ports });
   await containers.restore();
-  const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: hostFactsReader(root), log };
+  const drain = new Drain();
+  const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: hostFactsReader(root), log, drain };
   const server = createApiServer(services);
   try {
     if (systemdFd !== undefined) await listenSystemd(server, systemdFd);
@@ -139,8 +141,9 @@ async function main(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log(`${sig}: shutting down`);
-    // DNS servers and the netlink helper go; bridges, rules and containers stay for the next daemon
-    const released = networks.close().catch((e: Error) => log(`network: close: ${e.message}`));
+    // builds end first: their step containers go (with their network endpoints) before the network helper does;
+    // then DNS servers and the netlink helper go; bridges, rules and containers stay for the next daemon
+    const released = drain.end(3500).then(() => networks.close()).catch((e: Error) => log(`network: close: ${e.message}`));
     server.close(() => {
       void released.then(() => {
         try { fs.unlinkSync(pidfile); } catch { /* gone */ }

@@ -54,11 +54,16 @@ export function buildRoutes(r: Router, s: ApiServices): void {
     const ctx = await receiveContext(req, s.images.tmp, o.dockerfile ?? 'Dockerfile');
     trace('build: context unpacked');
     const out = new JsonStream(res);
+    // the build ends with its client (moby cancels the request's context) or with the daemon
+    const gone = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) gone.abort(new BerthError('Unavailable', 'build cancelled: the client went away')); });
+    const signal = s.drain ? AbortSignal.any([gone.signal, s.drain.signal]) : gone.signal;
     try {
-      const id = await new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, o, (m) => {
+      const build = new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, { ...o, signal }, (m) => {
         if (m.aux) out.write({ aux: m.aux });
         else if (!quiet) out.write(m);
       }).run();
+      const id = await (s.drain ? s.drain.track(build) : build);
       if (quiet) out.write({ stream: `${id}\n` });
       out.end();
       trace('build: done');

@@ -1,0 +1,137 @@
+// What a build leaves behind: nothing. Every step container goes with its cgroup, monitor and mounts
+// after a build that succeeds or fails, when the client goes away mid-RUN (moby cancels the build), and
+// when the daemon is stopped mid-RUN (a step container is the build's, not a user's: it must not outlive
+// the daemon the way user containers do).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { isRoot, run } from '../helpers/bundle.js';
+import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { containerCgroups, eventually, monitorsUnder, mountsUnder, running } from '../helpers/leaks.js';
+import { tarDir } from '../helpers/registry.js';
+import { busyboxRootfs } from '../helpers/rootfs.js';
+import { Client } from '../../src/client/index.js';
+
+const DOCKER = '/usr/local/bin/docker';
+const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? `needs the docker CLI at ${DOCKER}` : false;
+
+/** The containers a daemon creates from now on (from its events), and a way to wait for one's start. */
+function watchContainers(d: Daemon): { created: Set<string>; started: (n: number) => Promise<boolean>; stop(): void } {
+  const created = new Set<string>();
+  let starts = 0;
+  const ac = new AbortController();
+  void new Client(d.host).events({ filters: { type: ['container'] }, signal: ac.signal }, (e) => {
+    if (e.Action === 'create') created.add(e.Actor.ID);
+    if (e.Action === 'start') starts++;
+  }).catch(() => undefined);
+  return { created, started: (n) => eventually(() => starts >= n, 30_000), stop: () => ac.abort() };
+}
+
+async function importBusybox(d: Daemon): Promise<void> {
+  const tarFile = path.join(d.dir, 'rootfs.tar');
+  fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
+  const r = await run(DOCKER, ['import', '-c', 'CMD ["sh"]', tarFile, 'bb:clean'], { env: buildEnv(d) });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+function buildEnv(d: Daemon): NodeJS.ProcessEnv {
+  const e = { ...d.env };
+  delete e.DOCKER_BUILDKIT;
+  return e;
+}
+
+function context(d: Daemon, name: string, dockerfile: string): string {
+  const dir = path.join(d.dir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+  return dir;
+}
+
+/** Nothing of these containers is left: cgroups, monitors, mounts under the daemon's root. */
+async function assertNothingLeft(d: Daemon, ids: Set<string>, what: string): Promise<void> {
+  assert.ok(ids.size > 0, `${what}: the build made step containers`);
+  const left = () => [...ids].flatMap((id) => containerCgroups(id));
+  const clean = await eventually(() => left().length === 0 && monitorsUnder(d.root).length === 0 && mountsUnder(d.root).length === 0, 15_000);
+  assert.ok(clean, `${what}: left behind: cgroups ${JSON.stringify(left())}, monitors ${JSON.stringify(monitorsUnder(d.root))}, mounts ${JSON.stringify(mountsUnder(d.root))}`);
+}
+
+/** After a failed check: kill what these containers left running (their processes, the daemon's monitors) and rmdir their cgroups. */
+async function reap(d: Daemon, ids: Set<string>): Promise<void> {
+  for (const m of monitorsUnder(d.root)) { try { process.kill(m.pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const id of ids) {
+    for (const dir of containerCgroups(id)) {
+      for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
+  }
+  await eventually(() => {
+    for (const id of ids) for (const dir of containerCgroups(id)) { try { fs.rmdirSync(dir); } catch { /* busy a while longer */ } }
+    return [...ids].every((id) => containerCgroups(id).length === 0);
+  }, 5000);
+}
+
+describe('a build leaves nothing behind', { skip }, () => {
+  let d: Daemon;
+  before(async () => {
+    d = await startDaemon();
+    await importBusybox(d);
+  });
+  after(async () => { await d?.stop(); });
+
+  test('a build that succeeds and one that fails: no step container, cgroup, monitor or mount is left', async () => {
+    const w = watchContainers(d);
+    try {
+      const ok = context(d, 'ok', 'FROM bb:clean\nRUN echo one > /one\nRUN sleep 2 & echo started in the background\nCOPY Dockerfile /\n');
+      const r = await run(DOCKER, ['build', '-q', '--no-cache', '-t', 'clean:ok', ok], { env: buildEnv(d) });
+      assert.equal(r.code, 0, r.stderr);
+      const bad = context(d, 'bad', 'FROM bb:clean\nRUN echo two > /two\nRUN exit 3\n');
+      const f = await run(DOCKER, ['build', '--no-cache', bad], { env: buildEnv(d) });
+      assert.notEqual(f.code, 0, 'the failing RUN fails the build');
+      assert.match(f.stderr + f.stdout, /returned a non-zero code: 3/);
+      await assertNothingLeft(d, w.created, 'after two builds');
+      const ps = await run(DOCKER, ['ps', '-aq'], { env: buildEnv(d) });
+      assert.equal(ps.stdout.trim(), '', 'no container is listed');
+    } finally { w.stop(); }
+  });
+
+  test('the client goes away during a RUN: the build ends, its step container goes', async () => {
+    const w = watchContainers(d);
+    try {
+      const dir = context(d, 'gone', 'FROM bb:clean\nRUN sleep 300\nRUN echo never\n');
+      const cli = spawn(DOCKER, ['build', dir], { env: buildEnv(d), stdio: 'ignore' });
+      const exited = new Promise((r) => cli.once('exit', r));
+      assert.ok(await w.started(1), 'the RUN step started');
+      cli.kill('SIGKILL');
+      await exited;
+      await assertNothingLeft(d, w.created, 'after the client went away');
+      assert.ok(await eventually(async () => (await run(DOCKER, ['ps', '-aq'], { env: buildEnv(d) })).stdout.trim() === '', 15_000), 'no container is listed');
+    } finally {
+      w.stop();
+      for (const id of w.created) await new Client(d.host).removeContainer(id, { force: true }).catch(() => undefined);
+    }
+  });
+
+  test('the daemon stops during a RUN: the step container does not outlive it', async () => {
+    const d2 = await startDaemon();
+    const w = watchContainers(d2);
+    try {
+      await importBusybox(d2);
+      const dir = context(d2, 'stop', 'FROM bb:clean\nRUN sleep 300\n');
+      const cli = spawn(DOCKER, ['build', dir], { env: buildEnv(d2), stdio: 'ignore' });
+      const exited = new Promise((r) => cli.once('exit', r));
+      assert.ok(await w.started(1), 'the RUN step started');
+      const pid = d2.pid;
+      process.kill(pid, 'SIGTERM');
+      assert.ok(await eventually(() => !running(pid), 15_000), 'berthd exits on SIGTERM');
+      await exited;
+      await assertNothingLeft(d2, w.created, 'after the daemon stopped');
+    } finally {
+      w.stop();
+      await reap(d2, w.created);
+      await d2.stop();
+    }
+  });
+});
