@@ -88,10 +88,38 @@ async function open(file: string): Promise<fs.promises.FileHandle | undefined> {
   }
 }
 
+/**
+ * The log's files that came after the one with inode `afterIno`, oldest first, ending with LOG: more than one
+ * rotation may have passed since a follower last looked, and a rotated file it never opened is still there as
+ * LOG.k until max-file drops it. The names are read again until no rotation ran during the look (a rotation
+ * renames them all). Without `afterIno` among them (dropped, or LOG started again), all are newer.
+ */
+async function filesAfter(file: string, afterIno: number | undefined): Promise<fs.promises.FileHandle[]> {
+  for (;;) {
+    const chain: fs.promises.FileHandle[] = []; // newest first: LOG, LOG.1, LOG.2, …
+    const cur = await open(file);
+    if (cur) chain.push(cur);
+    for (let k = 1; k <= MAX_ROTATED; k++) {
+      const h = await open(`${file}.${k}`);
+      if (!h) break; // also the gap a rotation under way leaves: what lies past it is older than what is before it
+      chain.push(h);
+    }
+    const inos = await Promise.all(chain.map(async (h) => (await h.stat()).ino));
+    const now = await fs.promises.stat(file).catch(() => undefined);
+    if (now?.ino === (cur ? inos[0] : undefined)) {
+      const i = afterIno === undefined ? -1 : inos.indexOf(afterIno);
+      const newer = i >= 0 ? chain.slice(0, i) : chain;
+      for (const h of chain.slice(newer.length)) await h.close();
+      return newer.reverse();
+    }
+    for (const h of chain) await h.close();
+  }
+}
+
 export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGenerator<LogEntry> {
   const since = opts.since !== undefined ? toNs(opts.since) : undefined;
   const until = opts.until !== undefined ? toNs(opts.until) : undefined;
-  let cur = await open(file);
+  const cur = await open(file);
   // rotated files, oldest first; opened before reading, so a rotation meanwhile loses no entry we had
   const old: fs.promises.FileHandle[] = [];
   for (let k = 1; k <= MAX_ROTATED; k++) {
@@ -143,6 +171,8 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
     } else if (reader) for await (const e of reader.entries()) void e; // skip to the end, where a follow starts
     if (stopped || !opts.follow) return;
     let r = reader;
+    // the file read last: a follow goes on with the files after it
+    let lastIno = r ? (await r.fh.stat()).ino : old.length ? (await old[old.length - 1]!.stat()).ino : undefined;
     for (let last = false; !last;) {
       last = !!opts.signal?.aborted;
       if (!last && !dirty) await new Promise<void>((res) => { wake = res; setTimeout(res, 1000).unref(); });
@@ -150,16 +180,20 @@ export async function* readLog(file: string, opts: ReadLogOptions = {}): AsyncGe
       dirty = false;
       if (r) yield* pass(r.entries());
       if (stopped) return;
-      // rotated (LOG is a new file): finish the old one, then start the new one from its beginning
+      // rotated (LOG is a new file): finish the old one, then every file after it from its beginning
       const st = await fs.promises.stat(file).catch(() => undefined);
-      if (st && (!r || st.ino !== (await r.fh.stat()).ino)) {
+      if (st && st.ino !== lastIno) {
         if (r) yield* pass(r.entries());
         if (stopped) return;
-        cur = await open(file);
-        handles.add(cur);
-        r = cur ? new LineReader(cur) : undefined;
-        if (r) yield* pass(r.entries());
-        if (stopped) return;
+        const next = await filesAfter(file, lastIno);
+        for (const h of next) handles.add(h);
+        for (const h of next) {
+          if (r) { handles.delete(r.fh); await r.fh.close(); } // done with it: a long follow holds one file
+          r = new LineReader(h);
+          lastIno = (await h.stat()).ino;
+          yield* pass(r.entries());
+          if (stopped) return;
+        }
       }
     }
   } finally {
