@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { BERTH } from './bundle.js';
 import { Client } from '../../src/client/index.js';
 import { iptablesChains, iptablesJumps } from '../../src/network/iptables.js';
+import { startRegistry, type Registry } from './registry.js';
 
 /** berthd says which firewall it drives at start */
 const usesIptables = (log: string) => log.includes('firewall backend: iptables');
@@ -128,6 +129,15 @@ export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS
       if (cleared && leaked.length) throw new Error(`berthd left veths on its bridges: ${leaked.join(', ')}\n${daemonLog.slice(-2000)}`);
     },
   };
+}
+
+/** A daemon and a local registry started side by side; when one fails to start the other is stopped, not left running. */
+export async function startDaemonAndRegistry(): Promise<[Daemon, Registry]> {
+  const [d, r] = await Promise.allSettled([startDaemon(), startRegistry()]);
+  if (d.status === 'fulfilled' && r.status === 'fulfilled') return [d.value, r.value];
+  if (d.status === 'fulfilled') await d.value.stop().catch(() => undefined);
+  if (r.status === 'fulfilled') await r.value.stop().catch(() => undefined);
+  throw d.status === 'rejected' ? d.reason : (r as PromiseRejectedResult).reason;
 }
 
 /** Runs `berth ARGS` — the shipped CLI, which hands docker's commands to berthd. */

@@ -50,12 +50,17 @@ http:
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const host = `127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
+  // a deadline, not a count of tries: on a loaded 2-core machine the registry can take several seconds to answer
+  for (const end = Date.now() + 30_000; ;) {
     try {
       const r = await fetch(`http://${host}/v2/`);
       if (r.ok) break;
     } catch { /* not up yet */ }
-    if (child.exitCode !== null || i > 100) { child.kill('SIGKILL'); throw new Error(`docker-registry did not start: ${stderr}`); }
+    if (child.exitCode !== null || Date.now() > end) {
+      child.kill('SIGKILL');
+      await fs.rm(dir, { recursive: true, force: true });
+      throw new Error(`docker-registry did not start: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
-import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
+import { berth, startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
 
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : undefined;
 
@@ -24,7 +24,7 @@ describe('berth CLI against berthd', { skip: missing }, () => {
   };
 
   before(async () => {
-    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    [d, reg] = await startDaemonAndRegistry();
     const work = path.join(d.dir, 'work');
     id = (await ociLayout(path.join(work, 'oci'), [await tarDir(await busyboxRootfs())])).configDigest;
     await skopeo('copy', '--dest-tls-verify=false', `oci:${work}/oci:latest`, `docker://${reg.host}/bb:latest`);

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
-import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
+import { berth, startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
 
 const DOCKER = '/usr/local/bin/docker';
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : undefined;
@@ -41,7 +41,7 @@ describe('containers through berthd', { skip: missing }, () => {
   };
 
   before(async () => {
-    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    [d, reg] = await startDaemonAndRegistry();
     const work = path.join(d.dir, 'work');
     await ociLayout(path.join(work, 'oci-bb'), [await tarDir(await busyboxRootfs())], { cmd: ['sh'] });
     await skopeo('copy', '--dest-tls-verify=false', `oci:${work}/oci-bb:latest`, `docker://${reg.host}/busybox:latest`);
@@ -80,7 +80,7 @@ describe('containers through berthd', { skip: missing }, () => {
     assert.ok(insp.State.Pid > 0);
     assert.equal(insp.Name, '/web');
     assert.equal(insp.Id, id);
-    for (let i = 0; i < 50 && !(await ok(['logs', 'web'])).includes('started'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (const end = Date.now() + 30_000; Date.now() < end && !(await ok(['logs', 'web'])).includes('started');) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await ok(['logs', 'web']), 'started\n');
     assert.match(await ok(['logs', '-t', 'web']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z started\n$/);
     // errors: a taken name, rm of a running container
@@ -134,7 +134,7 @@ describe('containers through berthd', { skip: missing }, () => {
     r = await berth(['ps', '--format', '{{.Names}} {{.Command}}'], d.env);
     // moby's list Command is Path and Args joined by spaces, unquoted (daemon/list.go)
     assert.equal(r.stdout, 'bweb "sh -c echo up; slee…"\n');
-    for (let i = 0; i < 50 && !(await berth(['logs', 'bweb'], d.env)).stdout.includes('up'); i++) await new Promise((res) => setTimeout(res, 50));
+    for (const end = Date.now() + 30_000; Date.now() < end && !(await berth(['logs', 'bweb'], d.env)).stdout.includes('up');) await new Promise((res) => setTimeout(res, 50));
     assert.equal((await berth(['logs', 'bweb'], d.env)).stdout, 'up\n');
     r = await berth(['rm', 'bweb'], d.env);
     assert.equal(r.code, 1);

@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
+import { startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
 
 const run = promisify(execFile);
 const DOCKER = '/usr/local/bin/docker';
@@ -74,7 +74,7 @@ describe('docker CLI against berthd', { skip: missing }, () => {
   };
 
   before(async () => {
-    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    [d, reg] = await startDaemonAndRegistry();
     const work = path.join(d.dir, 'work');
     const layout = await ociLayout(path.join(work, 'oci-bb'), [await tarDir(await busyboxRootfs())]);
     configDigest = layout.configDigest;
@@ -232,7 +232,7 @@ print(json.dumps({'api': v['ApiVersion'], 'id': img.id, 'tags': tags, 'nf': nf, 
     assert.equal(await ok('image', 'inspect', '--format', '{{json .Config.Cmd}} {{.Comment}}', 'imp/bb:1'), '["/bin/sh"] imported\n');
     await ok('tag', 'imp/bb:1', 'imp/bb:2');
     await ok('rmi', 'imp/bb:2');
-    for (let i = 0; i < 50 && !live.includes('"untag"'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (const end = Date.now() + 30_000; Date.now() < end && !live.includes('"untag"');) await new Promise((r) => setTimeout(r, 50));
     ev.kill();
     const actions = live.trim().split('\n').map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> }; status: string; id: string; time: number; timeNano: number });
     assert.deepEqual(actions.map((a) => a.Action), ['import', 'tag', 'tag', 'untag']);

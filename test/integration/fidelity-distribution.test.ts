@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
-import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
+import { startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : undefined;
@@ -29,7 +29,7 @@ describe('distribution inspect and search', { skip: missing }, () => {
   let reg: Registry;
   let work: string;
   before(async () => {
-    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    [d, reg] = await startDaemonAndRegistry();
     work = path.join(d.dir, 'work');
     const layer = await tarDir(await busyboxRootfs());
     await ociLayout(path.join(work, 'one'), [layer]);

@@ -8,8 +8,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
+import { startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
 
 const DOCKER = '/usr/local/bin/docker';
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : undefined;
@@ -52,7 +52,7 @@ describe('exec start without an upgrade', { skip: missing }, () => {
   let reg: Registry;
 
   before(async () => {
-    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    [d, reg] = await startDaemonAndRegistry();
     const work = path.join(d.dir, 'work');
     await ociLayout(path.join(work, 'oci-bb'), [await tarDir(await busyboxRootfs())], { cmd: ['sh'] });
     await skopeo('copy', '--dest-tls-verify=false', `oci:${work}/oci-bb:latest`, `docker://${reg.host}/busybox:latest`);
@@ -118,10 +118,10 @@ describe('exec start without an upgrade', { skip: missing }, () => {
     let out = '';
     const ended = new Promise<void>((resolve) => { sock.on('end', resolve); sock.on('close', () => resolve()); });
     sock.on('data', (b) => { out += b.toString('latin1'); });
-    for (let i = 0; i < 100 && !out.includes('101'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (const end = Date.now() + 30_000; Date.now() < end && !out.includes('101');) await new Promise((r) => setTimeout(r, 20));
     assert.match(out, /^HTTP\/1\.1 101/);
     sock.write('echo mark-$((6*7))\n');
-    for (let i = 0; i < 200 && !out.includes('mark-42'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (const end = Date.now() + 30_000; Date.now() < end && !out.includes('mark-42');) await new Promise((r) => setTimeout(r, 20));
     assert.match(out, /mark-42/, 'the shell answers before the detach');
     sock.write(Buffer.of(0x18)); // ctrl-x
     await Promise.race([ended, new Promise((_, rej) => setTimeout(() => rej(new Error('the stream did not end on the detach keys')), 5000))]);

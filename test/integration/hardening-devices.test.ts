@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
+import { startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
 
 const DOCKER = '/usr/local/bin/docker';
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : !fs.existsSync('/dev/net/tun') ? 'needs /dev/net/tun on the host' : undefined;
@@ -53,7 +53,7 @@ describe('devices and --privileged', { skip: missing }, () => {
   };
 
   before(async () => {
-    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    [d, reg] = await startDaemonAndRegistry();
     const work = path.join(d.dir, 'work');
     await ociLayout(path.join(work, 'oci-bb'), [await tarDir(await busyboxRootfs())], { cmd: ['sh'] });
     await skopeo('copy', '--dest-tls-verify=false', `oci:${work}/oci-bb:latest`, `docker://${reg.host}/busybox:latest`);

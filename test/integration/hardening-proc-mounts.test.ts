@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, ociLayout, REGISTRY_BIN, skopeo, startRegistry, tarDir, type Registry } from '../helpers/registry.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
+import { startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
 import { makeBundle, rmBundle, Runtime } from '../helpers/bundle.js';
 
 const DOCKER = '/usr/local/bin/docker';
@@ -36,7 +36,7 @@ describe('mounts over /proc through berthd', { skip: missing }, () => {
   const docker = (...args: string[]) => exec(DOCKER, args, d.env);
 
   before(async () => {
-    [d, reg] = await Promise.all([startDaemon(), startRegistry()]);
+    [d, reg] = await startDaemonAndRegistry();
     const work = path.join(d.dir, 'work');
     await ociLayout(path.join(work, 'oci-bb'), [await tarDir(await busyboxRootfs())], { cmd: ['sh'] });
     await skopeo('copy', '--dest-tls-verify=false', `oci:${work}/oci-bb:latest`, `docker://${reg.host}/busybox:latest`);

@@ -180,7 +180,7 @@ describe('runtime lifecycle', { skip }, () => {
     const recvDone = new Promise((res) => recv.on('close', res));
     const b = await makeBundle((s) => { s.process!.terminal = true; s.process!.consoleSize = { height: 30, width: 100 }; s.process!.args = ['/bin/sh', '-c', 'tty; stty size']; });
     try {
-      for (let i = 0; i < 100 && !out.includes('listening'); i++) await sleep(20);
+      for (const end = Date.now() + 30_000; Date.now() < end && !out.includes('listening');) await sleep(20);
       const r = await rt.berth(['run', '--console-socket', sock, '-b', b.dir, b.id]);
       assert.equal(r.code, 0, r.stderr);
       await recvDone;
