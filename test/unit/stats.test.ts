@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { parseIoStat, parseV1Blkio, readV1Metrics, readV2Metrics, V1Manager, V2Manager } from '../../src/runtime/cgroups/index.js';
 import { parseNetDev, parseProcStat, StatsSampler, type StatsTarget } from '../../src/containers/stats.js';
 import { checkPsArgs, parsePsOutput } from '../../src/containers/top.js';
@@ -15,8 +15,12 @@ import { bytesSize, cpuPercent, humanSize3, statsRow } from '../../src/cli/docke
 import { BerthError } from '../../src/errors.js';
 import type { Container } from '../../src/containers/types.js';
 
+const trees: string[] = [];
+after(() => { for (const d of trees) fs.rmSync(d, { recursive: true, force: true }); });
+
 function tree(files: Record<string, string>): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-stats-'));
+  trees.push(d);
   for (const [f, v] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true });
     fs.writeFileSync(path.join(d, f), v);
