@@ -1,11 +1,13 @@
 // json-file rotation through the real docker CLI: rotated by default (10m x 3), --log-opt max-size/max-file
 // (checked), `logs --tail/-t/--details/--since` across rotated files, --log-driver none and local.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { eventually } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
@@ -57,11 +59,26 @@ describe('log rotation (docker CLI)', { skip }, () => {
   });
 
   test('logs -f follows across rotations to the end', async () => {
-    // paced so that a follower sees each file before the next-but-one rotation removes it, as with docker's json-file
+    // In lock step, not paced by time: the container writes a batch of 30 lines (about one 2k file, one or two
+    // rotations) only once the test saw the last batch through the follower. A follower is then never more than
+    // two rotations behind, so with max-file=3 no line it has not read is dropped from the disk, however loaded
+    // the machine; a clock-paced writer lost lines to a follower slowed down by load.
+    const batches = 10, per = 30;
     await ok('run', '-d', '--name', 'fol', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'bb:log', 'sh', '-c',
-      'sleep 1; i=1; while [ $i -le 300 ]; do echo line-$i; i=$((i+1)); [ $((i % 10)) = 0 ] && sleep 0.05; done');
-    const out = (await ok('logs', '-f', 'fol')).trim().split('\n');
-    assert.deepEqual(out, Array.from({ length: 300 }, (_, i) => `line-${i + 1}`), 'every line, in order, none twice');
+      `i=1; b=1; while [ $b -le ${batches} ]; do while [ ! -e /tmp/go-$b ]; do sleep 0.02; done; ` +
+      `n=0; while [ $n -lt ${per} ]; do echo line-$i; i=$((i+1)); n=$((n+1)); done; b=$((b+1)); done`);
+    const follower = spawn('/usr/local/bin/docker', ['logs', '-f', 'fol'], { env: d.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    follower.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    const ended = new Promise((r) => follower.once('close', r));
+    try {
+      for (let b = 1; b <= batches; b++) {
+        await ok('exec', 'fol', 'touch', `/tmp/go-${b}`);
+        assert.ok(await eventually(() => out.includes(`line-${b * per}\n`), 30_000), `the follower got batch ${b}: ${JSON.stringify(out.slice(-200))}`);
+      }
+      await ended; // the container is done: logs -f ends
+    } finally { follower.kill(); }
+    assert.deepEqual(out.trim().split('\n'), Array.from({ length: batches * per }, (_, i) => `line-${i + 1}`), 'every line, in order, none twice');
     assert.ok((await logFiles('fol')).length === 3, 'it did rotate');
   });
 
