@@ -54,12 +54,15 @@ export function buildRoutes(r: Router, s: ApiServices): void {
     const ctx = await receiveContext(req, s.images.tmp, o.dockerfile ?? 'Dockerfile');
     trace('build: context unpacked');
     const out = new JsonStream(res);
-    // the build ends with its client (moby cancels the request's context) or with the daemon
-    const gone = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) gone.abort(new BerthError('Unavailable', 'build cancelled: the client went away')); });
-    const signal = s.drain ? AbortSignal.any([gone.signal, s.drain.signal]) : gone.signal;
+    // the build ends with its client (moby cancels the request's context) or with the daemon; a listener of
+    // our own on the daemon's signal, removed at the end (AbortSignal.any on a long-lived signal leaks, nodejs/node#55351)
+    const end = new AbortController();
+    const cancel = () => end.abort(new BerthError('Unavailable', 'build cancelled'));
+    res.on('close', () => { if (!res.writableFinished) cancel(); });
+    s.drain?.signal.addEventListener('abort', cancel, { once: true });
+    if (s.drain?.signal.aborted) cancel();
     try {
-      const build = new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, { ...o, signal }, (m) => {
+      const build = new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, { ...o, signal: end.signal }, (m) => {
         if (m.aux) out.write({ aux: m.aux });
         else if (!quiet) out.write(m);
       }).run();
@@ -74,6 +77,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
         res.end();
       } else if (!out.end(e)) throw e;
     } finally {
+      s.drain?.signal.removeEventListener('abort', cancel);
       // off the event loop: a 20 MB context's unlinks would otherwise hold back the response's last bytes
       void fs.promises.rm(ctx.dir, { recursive: true, force: true }).catch(() => ctx.remove());
     }
