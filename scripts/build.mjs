@@ -59,7 +59,7 @@ await build({
   banner: { js: 'const __berthUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
-writeFileSync('dist/bin/cli/runtime.js', "export { main } from './runtime.cjs';\n");
+writeFileSync('dist/bin/cli/runtime.js', "export { main, direct } from './runtime.cjs';\n");
 
 // esbuild turns each file's `import * as fs from 'node:fs'` into __toESM(require('node:fs')) in a CommonJS
 // bundle: a fresh object with a getter per export (fs has ~100), 24 of them in runtime.cjs, ~240 KB of
