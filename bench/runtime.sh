@@ -14,10 +14,19 @@ command -v runc >/dev/null || { echo "bench: runc is missing (apt-get install ru
 # runc refuses a symlinked rootfs: make a real copy of the busybox bundle
 bash "$here/scripts/busybox-bundle.sh" "$work/bundle" /bin/true >/dev/null
 
+# NODE_EXTRA_CA_CERTS makes every node process parse the whole CA file (and Node's own roots) while it
+# starts, before any of our code runs: with Debian's ca-certificates bundle ~40 ms of a quiet `node -e ""`
+# (valgrind: 85 M instructions without it, 503 M with it). runc and dockerd (Go) read CA files only when
+# they dial TLS. When it is set, Berth and node also run without it (info rows), to show both floors.
+extra=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
+  extra=(-n berth-noca "env -u NODE_EXTRA_CA_CERTS $berth runtime run --bundle $work/bundle bench-berth"
+         -n node-noca "env -u NODE_EXTRA_CA_CERTS node -e ''")
+fi
 hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" \
   -n runc "runc run --bundle $work/bundle bench-runc" \
   -n berth "$berth runtime run --bundle $work/bundle bench-berth" \
-  -n node "node -e ''"
+  -n node "node -e ''" "${extra[@]}"
 
 # in-process path: from "cli: loaded" (first line of our code) to "run: started" (the process exec'd)
 for _ in $(seq 1 "$runs"); do
@@ -35,4 +44,9 @@ const cpu = Object.fromEntries(r.map((x) => [x.command, (x.user + x.system) * 10
 console.log(`cpu (user+sys): runc ${cpu.runc.toFixed(1)} ms, berth ${cpu.berth.toFixed(1)} ms, node ${cpu.node.toFixed(1)} ms; berth - node = ${(cpu.berth - cpu.node).toFixed(1)} ms`);
 console.log(`BENCH\truntime run (busybox bundle, true)\t${m.berth.toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t<=2`);
 console.log(`BENCH\tnode -e "" (start-up floor)\t${m.node.toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t-`);
+if (m["berth-noca"] !== undefined) {
+  console.log(`NODE_EXTRA_CA_CERTS is set: without it berth ${m["berth-noca"].toFixed(1)} ms = ${(m["berth-noca"] / m.runc).toFixed(2)}x runc, node -e "" ${m["node-noca"].toFixed(1)} ms = ${(m["node-noca"] / m.runc).toFixed(2)}x`);
+  console.log(`BENCH\truntime run, NODE_EXTRA_CA_CERTS unset\t${m["berth-noca"].toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t-`);
+  console.log(`BENCH\tnode -e "", NODE_EXTRA_CA_CERTS unset\t${m["node-noca"].toFixed(1)}\trunc\t${m.runc.toFixed(1)}\tms\t-`);
+}
 ' "$work/h.json"

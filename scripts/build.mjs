@@ -1,6 +1,7 @@
 // Bundles each CLI program into files loaded by command group (lazy chunks), so start-up reads a few files.
 // (Type checking and the test build are tsc's job; this only makes what `berth` and `berthd` run.)
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { build } from 'esbuild';
 
@@ -59,7 +60,7 @@ await build({
   banner: { js: 'const __berthUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
-writeFileSync('dist/bin/cli/runtime.js', "export { main } from './runtime.cjs';\n");
+writeFileSync('dist/bin/cli/runtime.js', "export { main, direct } from './runtime.cjs';\n");
 
 // esbuild turns each file's `import * as fs from 'node:fs'` into __toESM(require('node:fs')) in a CommonJS
 // bundle: a fresh object with a getter per export (fs has ~100), 24 of them in runtime.cjs, ~240 KB of
@@ -81,30 +82,49 @@ for (const f of readdirSync('dist/bin', { recursive: true, encoding: 'utf8' }).f
 }
 
 
-// Node 20 has no compile cache of its own (module.enableCompileCache is Node 22): berth.cjs compiles the
-// bundle with V8's code cache made here, so a start deserializes it instead of parsing 80 KB (valgrind: ~5 M
-// of the ~45 M instructions `berth ps` spends above `node -e 0`; bench/cli.sh). V8 rejects a cache made by
+// Node 20 has no compile cache of its own (module.enableCompileCache is Node 22): berth.cjs compiles each
+// cold-start bundle with V8's code cache made here, so a start deserializes it instead of parsing the file
+// (berth-fast.cjs: valgrind ~5 M of the ~45 M instructions `berth ps` spends above `node -e 0`, bench/cli.sh;
+// runtime.cjs, 210 KB: ~5 ms of a cold `berth runtime run`, bench/runtime.sh). V8 rejects a cache made by
 // another Node or under other V8 flags (--cpu-prof, say), and the bundle is then compiled as usual. The
-// wrapper is the CommonJS one plus __berthFull, the full entry's import() (not available in a vm.Script);
-// the bundle is one line into it so its line numbers stay. Written last: the ASCII pass above rewrites files.
-const FAST = 'dist/bin/cli/berth-fast.cjs';
-const WRAP = ['(function (exports, require, module, __filename, __dirname, __berthFull) {', '\n})'];
-const fastSrc = readFileSync(FAST, 'latin1').replace(/^#!.*/, ''); // the hashbang line stays, empty
-writeFileSync(FAST, fastSrc, 'latin1');
-writeFileSync(`${FAST}.cache`, new Script(WRAP[0] + fastSrc + WRAP[1], { filename: FAST }).createCachedData());
+// wrapper is the CommonJS one (berth-fast's has __berthFull too, the full entry's import(), which a
+// vm.Script lacks); a bundle is one line into it so its line numbers stay. Written last: the ASCII pass
+// above rewrites files.
+// runtime.cjs's cache is made eagerly (every function compiled, not only the top level V8 compiles by
+// itself): a run calls most of the bundle, and each function compiled lazily is parsed from source again
+// (valgrind, node process of `berth runtime run`: 213 M instructions uncached, 187 M with a lazy cache,
+// 164 M with the eager one, against 85 M for `node -e 0`). --lazy is back on before the cache is written,
+// so it carries the flags a plain `node` runs with and V8 takes it.
+const CJS = ['(function (exports, require, module, __filename, __dirname) {', '\n})'];
+const FAST = ['(function (exports, require, module, __filename, __dirname, __berthFull) {', '\n})'];
+for (const [name, wrap, eager] of [['berth-fast.cjs', FAST, false], ['runtime.cjs', CJS, true]]) {
+  const file = `dist/bin/cli/${name}`;
+  const src = readFileSync(file, 'latin1').replace(/^#!.*/, ''); // a hashbang line stays, empty
+  writeFileSync(file, src, 'latin1');
+  if (eager) setFlagsFromString('--no-lazy');
+  const script = new Script(wrap[0] + src + wrap[1], { filename: file });
+  if (eager) setFlagsFromString('--lazy');
+  writeFileSync(`${file}.cache`, script.createCachedData());
+}
 writeFileSync('dist/bin/cli/berth.cjs', `#!/usr/bin/env node
 'use strict';
-// berth: the installed entry (package.json bin). Runs berth-fast.cjs, the common container commands, from
-// the code cache the build made (scripts/build.mjs); any other command goes on to the full entry berth.js.
-// \`berth runtime\` (a cold process per runc verb) goes straight to its own CommonJS file (cli/runtime.ts direct)
-if (process.argv[2] === 'runtime') return require('./runtime.cjs').direct(process.argv.slice(3));
+// berth: the installed entry (package.json bin). \`berth runtime\` (a cold process per runc verb) runs
+// runtime.cjs (cli/runtime.ts direct); any other command runs berth-fast.cjs, the common container
+// commands, which goes on to the full entry berth.js for the rest. Each from the code cache the build
+// made beside it (scripts/build.mjs).
 const { readFileSync } = require('node:fs');
 const { Script } = require('node:vm');
-const file = \`\${__dirname}/berth-fast.cjs\`;
-let cachedData;
-try { cachedData = readFileSync(\`\${file}.cache\`); } catch { /* no cache: compiled as usual */ }
-const script = new Script(${JSON.stringify(WRAP[0])} + readFileSync(file, 'latin1') + ${JSON.stringify(WRAP[1])}, { filename: file, cachedData });
-if (process.env.BERTH_DEBUG && script.cachedDataRejected !== false) process.stderr.write('berth: code cache not used\\n');
-const main = script.runInThisContext();
-main.call(module.exports, module.exports, require, module, file, __dirname, () => import('./berth.js'));
+/** Runs one of our CommonJS bundles (wrapper \`wrap\`, extra arguments after the usual five); its exports. */
+function run(name, wrap, ...extra) {
+  const file = \`\${__dirname}/\${name}\`;
+  let cachedData;
+  try { cachedData = readFileSync(\`\${file}.cache\`); } catch { /* no cache: compiled as usual */ }
+  const script = new Script(wrap[0] + readFileSync(file, 'latin1') + wrap[1], { filename: file, cachedData });
+  if (process.env.BERTH_DEBUG && script.cachedDataRejected !== false) process.stderr.write(\`berth: code cache not used (\${name})\\n\`);
+  const m = { exports: {} };
+  script.runInThisContext().call(m.exports, m.exports, require, m, file, __dirname, ...extra);
+  return m.exports;
+}
+if (process.argv[2] === 'runtime') run('runtime.cjs', ${JSON.stringify(CJS)}).direct(process.argv.slice(3));
+else run('berth-fast.cjs', ${JSON.stringify(FAST)}, () => import('./berth.js'));
 `, { mode: 0o755 });

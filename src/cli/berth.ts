@@ -9,10 +9,12 @@ declare const BERTH_RUNTIME_CJS: boolean | undefined;
 
 trace('cli: loaded');
 
+// `berth runtime` is a cold process by nature (each runc verb is one): the CommonJS file is compiled by
+// require() alone, ~20 ms of CPU less than the ESM loader over the chunks (issue 13, bench/runtime.sh)
+const runtime = async (): Promise<typeof import('./runtime.js')> =>
+  (typeof BERTH_RUNTIME_CJS !== 'undefined' ? createRequire(import.meta.url)('./runtime.cjs') : import('./runtime.js'));
+
 const groups: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
-  // `berth runtime` is a cold process by nature (each runc verb is one): the CommonJS file is compiled by
-  // require() alone, ~20 ms of CPU less than the ESM loader over the chunks (issue 13, bench/runtime.sh)
-  runtime: async () => (typeof BERTH_RUNTIME_CJS !== 'undefined' ? createRequire(import.meta.url)('./runtime.cjs') : import('./runtime.js')),
   store: () => import('./image.js'),
 };
 
@@ -26,15 +28,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('berth version 0.1.0\n');
     return 0;
   }
+  // a runtime verb ends the process itself (cli/runtime.ts direct)
+  if (group === 'runtime') return (await runtime()).direct(rest);
   const load = groups[group];
   // everything else is docker's grammar, served through berthd (-H/--host may come first)
   if (!load) return (await import('./docker/index.js')).main(argv);
-  const code = await (await load()).main(rest);
-  // A runtime verb leaves nothing behind in this process once it returns (its output is written: stdio
-  // writes to files, pipes and terminals are synchronous on Linux). A natural exit would first wait for
-  // V8's background tasks to drain, ~130 ms of wall on the loaded 2-core host (issue 13, bench/runtime.sh).
-  if (group === 'runtime') process.exit(code);
-  return code;
+  return (await load()).main(rest);
 }
 
 function usage(): string {

@@ -14,6 +14,7 @@ import { kill, remove } from '../runtime/delete.js';
 import { exec } from '../runtime/exec.js';
 import { seccompCacheDir } from '../runtime/seccomp-cache.js';
 import { finish } from './entry.js';
+import { trace } from '../util/trace.js';
 
 const USAGE = `Usage: berth runtime [--root DIR] COMMAND [OPTIONS] ID
 
@@ -40,11 +41,15 @@ function one(p: { positionals: string[] }, verb: string): string {
   return id;
 }
 
-/** The installed `berth` (dist/bin/cli/berth.cjs) comes here straight for `berth runtime ARGS`: a cold process
- * per runc verb, so neither the docker client nor the ESM entry is loaded first (issue 13, bench/runtime.sh).
- * It exits as soon as the verb returns, like berth.js does for this group. */
-export function direct(argv: string[]): void {
-  finish(main(argv), true);
+/** How every entry runs `berth runtime ARGS` (the installed berth.cjs comes here straight, so neither the
+ * docker client nor the ESM entry is loaded first; berth.js's runtime group too): a cold process per runc
+ * verb that exits as soon as the verb returns. Nothing is left in this process by then (its output is
+ * written: stdio writes to files, pipes and terminals are synchronous on Linux), and a natural exit would
+ * first wait for V8's background tasks to drain, ~130 ms of wall on the loaded 2-core host (issue 13,
+ * bench/runtime.sh). Never settles: the process ends first. */
+export function direct(argv: string[]): Promise<never> {
+  trace('cli: loaded'); // bench/runtime.sh measures our own part from here
+  return new Promise(() => finish(main(argv), true));
 }
 
 export async function main(argv: string[]): Promise<number> {

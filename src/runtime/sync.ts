@@ -12,10 +12,10 @@
 // Every message has a reply or ends the exchange; timeouts live here.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { BerthError, type ErrorKind } from '../errors.js';
+import { parseSignal } from './linux.js';
 import { encodePlan, type Op } from './plan/encode.js';
 import { MSG } from './plan/tags.js';
 import { haveSpawner, spawnThroughSpawner } from './spawner.js';
@@ -155,8 +155,9 @@ export class HelperSession {
   close(): void { this.sock.destroy(); }
 }
 
+// the runtime's own signal table, not node:os's: a module less at every cold `berth runtime` start (issue 13)
 function osSignal(sig: NodeJS.Signals): number {
-  return constants.signals[sig] ?? 0;
+  return parseSignal(sig) ?? 0;
 }
 
 /** Runs host-side ops (mount, umount, mknod, setxattr, lchown) in one helper process. */

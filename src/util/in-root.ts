@@ -196,6 +196,15 @@ export async function lookupInRoot(root: string, p: string, hooks: WalkHooks = {
  * The caller closes the handle. For a stream (`cp`), pass maxBytes = Infinity and read the handle.
  */
 export async function openInRoot(root: string, p: string, maxBytes: number, hooks: WalkHooks = {}): Promise<OpenedInRoot | undefined> {
+  const opath = await checkedFileInRoot(root, p, maxBytes, hooks);
+  if (opath === undefined) return undefined;
+  // reopening the O_PATH fd through its magic link gets the very inode checked above
+  const handle = await handleOf(opath, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  return { handle, size: (await handle.stat()).size };
+}
+
+/** The O_PATH fd of `p` inside `root` once it is known to be a regular file of at most maxBytes (see openInRoot). */
+async function checkedFileInRoot(root: string, p: string, maxBytes: number, hooks: WalkHooks): Promise<number | undefined> {
   const opath = (await walk(root, p, hooks)).fd;
   if (opath === undefined) return undefined;
   try {
@@ -206,15 +215,31 @@ export async function openInRoot(root: string, p: string, maxBytes: number, hook
     fs.closeSync(opath);
     throw e;
   }
-  // reopening the O_PATH fd through its magic link gets the very inode checked above
-  const handle = await handleOf(opath, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-  return { handle, size: (await handle.stat()).size };
+  return opath;
 }
 
-/** The bytes of `p` inside `root` (see openInRoot); a file that grows past the cap while read is refused. */
-export async function readBytesInRoot(root: string, p: string, maxBytes = SMALL_FILE_CAP, hooks: WalkHooks = {}): Promise<Buffer | undefined> {
-  const f = await openInRoot(root, p, maxBytes, hooks);
-  if (!f) return undefined;
+/** An opened file as readAll reads it: through a FileHandle, or an fd read synchronously. */
+interface Reader { size: number; read(buf: Buffer, off: number, len: number, pos: number): number | Promise<number>; close(): unknown }
+
+async function readerInRoot(root: string, p: string, maxBytes: number, hooks: WalkHooks, sync: boolean): Promise<Reader | undefined> {
+  if (!sync) {
+    const f = await openInRoot(root, p, maxBytes, hooks);
+    return f && { size: f.size, read: async (b, off, len, pos) => (await f.handle.read(b, off, len, pos)).bytesRead, close: () => f.handle.close() };
+  }
+  const opath = await checkedFileInRoot(root, p, maxBytes, hooks);
+  if (opath === undefined) return undefined;
+  let fd: number;
+  try { fd = fs.openSync(`/proc/self/fd/${opath}`, O_RDONLY | O_NONBLOCK | O_NOCTTY); } finally { fs.closeSync(opath); }
+  try {
+    return { size: fs.fstatSync(fd).size, read: (b, off, len, pos) => fs.readSync(fd, b, off, len, pos), close: () => fs.closeSync(fd) };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Reads an opened file to its end and closes it; a file that grows past the cap while read is refused. */
+async function readAll(f: Reader, p: string, maxBytes: number): Promise<Buffer> {
   try {
     // one byte more than the file should hold: reading it means the file grew since fstat
     let buf = Buffer.alloc(Math.min(maxBytes, f.size) + 1);
@@ -225,13 +250,19 @@ export async function readBytesInRoot(root: string, p: string, maxBytes = SMALL_
         buf.copy(bigger);
         buf = bigger;
       }
-      const { bytesRead } = await f.handle.read(buf, n, buf.length - n, n);
+      const bytesRead = await f.read(buf, n, buf.length - n, n);
       if (bytesRead === 0) return buf.subarray(0, n);
       n += bytesRead;
     }
   } finally {
-    await f.handle.close();
+    await f.close();
   }
+}
+
+/** The bytes of `p` inside `root` (see openInRoot); a file that grows past the cap while read is refused. */
+export async function readBytesInRoot(root: string, p: string, maxBytes = SMALL_FILE_CAP, hooks: WalkHooks = {}): Promise<Buffer | undefined> {
+  const f = await readerInRoot(root, p, maxBytes, hooks, false);
+  return f && readAll(f, p, maxBytes);
 }
 
 /** The text of a small file inside `root` (passwd, group, hosts); undefined if it does not exist. */
@@ -249,9 +280,15 @@ export function parsePasswd(text: string): PasswdEntry[] {
   });
 }
 
-/** The home directory of `uid` in the rootfs's /etc/passwd. */
+/**
+ * The home directory of `uid` in the rootfs's /etc/passwd. Read with synchronous calls (the same walk and
+ * refusals; a regular file opened O_NONBLOCK, capped): only `berth runtime` asks, for a spec whose env has
+ * no HOME (berthd's always has one), and in that cold process libuv's thread pool and fs/promises with the
+ * modules it loads cost more than the read itself (issue 13, bench/runtime.sh).
+ */
 export async function homeOf(rootfs: string, uid: number): Promise<string | undefined> {
-  const text = await readInRoot(rootfs, '/etc/passwd');
+  const f = await readerInRoot(rootfs, '/etc/passwd', SMALL_FILE_CAP, {}, true);
+  const text = f && (await readAll(f, '/etc/passwd', SMALL_FILE_CAP)).toString('utf8');
   return text ? parsePasswd(text).find((e) => e.uid === uid)?.home : undefined;
 }
 

@@ -2,11 +2,15 @@
 // errors naming file and value, keyed reads, recursive pids, leaf-first removal).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, errnoCode, type ErrorKind } from '../../errors.js';
 import type { LinuxResources } from '../spec-types.js';
 import { sleepSync } from '../../util/fs.js';
 import type { CgroupMetrics } from './metrics.js';
+
+// Not node:timers/promises: one module less for every cold `berth runtime` start to load (issue 13) for
+// two retry waits. Ref'd, unlike util/timer's sleep: a cold CLI process must not end in the middle of
+// removing a cgroup.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface CgroupStats {
   /** Limits are -1 when unlimited. */
