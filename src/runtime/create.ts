@@ -231,9 +231,13 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
     record.pid = pidMsg.readUInt32LE(0);
     record.pidStart = pidStartTime(record.pid);
     trace(`create ${opts.id}: child pid ${record.pid}`);
-    store.save(record);
     const ns = spec.linux?.namespaces ?? [];
-    if (ns.some((n) => n.type === 'user' && !n.path)) {
+    const userns = ns.some((n) => n.type === 'user' && !n.path);
+    // On disk now only when something may look before READY (a hook; `state` while maps are written);
+    // else READY's save below carries the pid. A create killed in between leaves a record whose
+    // cgroup still ends the process at delete.
+    if (userns || hookSync) store.save(record);
+    if (userns) {
       writeIdMap(record.pid, 'uid_map', spec.linux!.uidMappings!);
       writeIdMap(record.pid, 'gid_map', spec.linux!.gidMappings!);
       session.send(MSG.GO);
