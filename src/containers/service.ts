@@ -243,7 +243,7 @@ export class Containers implements ContainerService {
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
-    checkConfig(config, hostSets(), os.release());
+    checkConfig(config, hostSets, os.release());
     // docker merges the image's EXPOSE into the container's config at create (inspect shows both; -P uses both)
     config = { ...config, exposedPorts: mergeExposed(config.exposedPorts, Object.keys((img.config.config?.ExposedPorts as object | null | undefined) ?? {})) };
     if (!config.exposedPorts) delete config.exposedPorts;
