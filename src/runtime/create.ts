@@ -152,6 +152,7 @@ async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
 export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
   trace(`create ${opts.id}: start`);
   const launched = opts.spawnHelper && detached(opts.spawnHelper);
+  launched?.catch(() => undefined); // awaited below; a launch failing while the checks run must not go unhandled
   try {
     return await createWith(store, opts, launched);
   } catch (e) {
