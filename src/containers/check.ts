@@ -51,7 +51,8 @@ function checkCpuset(value: string | undefined, available: string, what: 'cpus' 
 }
 
 /** Throws InvalidArgument (docker's message) for the first setting docker refuses at create. */
-export function checkConfig(c: ContainerConfig, host: HostSets = hostSets(), kernel?: string): void {
+/** `host`: the sets, or how to read them (two sysfs reads, only for a cpuset). */
+export function checkConfig(c: ContainerConfig, host: HostSets | (() => HostSets) = hostSets, kernel?: string): void {
   if (c.workingDir && !c.workingDir.startsWith('/')) throw bad(`the working directory '${c.workingDir}' is invalid, it needs to be an absolute path`);
   if (c.stopSignal && parseSignal(c.stopSignal) === undefined) throw bad(`Invalid signal: ${c.stopSignal}`);
   // empty names (``, `=foo`); values are the application's business
@@ -60,8 +61,11 @@ export function checkConfig(c: ContainerConfig, host: HostSets = hostSets(), ker
     if (path.posix.normalize(dest) === '/' || dest === '') throw bad('invalid specification: destination can\'t be \'/\'');
     if (!dest.startsWith('/')) throw bad(`invalid mount path: '${dest}' mount path must be absolute`);
   }
-  checkCpuset(c.host.cpusetCpus, host.cpus, 'cpus');
-  checkCpuset(c.host.cpusetMems, host.mems, 'mems');
+  if (c.host.cpusetCpus || c.host.cpusetMems) {
+    const sets = typeof host === 'function' ? host() : host;
+    checkCpuset(c.host.cpusetCpus, sets.cpus, 'cpus');
+    checkCpuset(c.host.cpusetMems, sets.mems, 'mems');
+  }
   // the spec options that will apply them, on a scratch spec
   const scratch: Spec = { ociVersion: '', process: { cwd: '/', args: ['true'], user: { uid: 0, gid: 0 } }, mounts: [], linux: {} };
   const ctx = { kernel } as SpecContext;

@@ -122,7 +122,8 @@ export class Execs {
     e.exited = mon.exited.then((st) => {
       e.running = false;
       e.exitCode = st.exitCode;
-      fs.rmSync(e.dir, { recursive: true, force: true });
+      // off the exit's path: the client's stream ends (and it inspects) once this settles
+      void fs.promises.rm(e.dir, { recursive: true, force: true }).catch(() => undefined);
       return st;
     });
     return { exited: e.exited };

@@ -243,7 +243,7 @@ export class Containers implements ContainerService {
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
-    checkConfig(config, hostSets(), os.release());
+    checkConfig(config, hostSets, os.release());
     // docker merges the image's EXPOSE into the container's config at create (inspect shows both; -P uses both)
     config = { ...config, exposedPorts: mergeExposed(config.exposedPorts, Object.keys((img.config.config?.ExposedPorts as object | null | undefined) ?? {})) };
     if (!config.exposedPorts) delete config.exposedPorts;
@@ -312,15 +312,20 @@ export class Containers implements ContainerService {
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
       const tty = !!c.config.tty;
       const logTo = monitorLogOptions(c.config.host.logConfig);
-      const mon = made.mon = await startMonitor({
-        dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin,
-        paths: { attach: c.attachSocket, ...logTo.paths }, stderr: 'ignore', logMaxSize: logTo.logMaxSize, logMaxFiles: logTo.logMaxFiles,
-      });
-      trace(`start ${c.id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
+      // the monitor runs the helper's code in its forked child (no exec: it is a sealed copy already),
+      // which waits for its plan while runtimeCreate checks the spec and makes the cgroup
       const created = made.created = await runtimeCreate(this.runtime, {
         id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
-        spawnHelper: async () => monitoredHelper(mon.childPid, mon.sockets[0]!),
+        spawnHelper: async () => {
+          const mon = made.mon = await startMonitor({
+            dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin, helperInProcess: true,
+            paths: { attach: c.attachSocket, ...logTo.paths }, stderr: 'ignore', logMaxSize: logTo.logMaxSize, logMaxFiles: logTo.logMaxFiles,
+          });
+          trace(`start ${c.id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
+          return monitoredHelper(mon.childPid, mon.sockets[0]!);
+        },
       });
+      const mon = made.mon!;
       mon.containerPid(created.record.pid);
       // the network is in place before the go-ahead: the user's process never sees a netns without it
       if (this.o.networks && c.config.networks) {

@@ -26,7 +26,10 @@ export interface StartMonitorOptions {
   /** The child's fds 3, 4, …: an fd, a socket, or 'pipe' for a new socketpair whose other end is in `sockets`. */
   fds?: (number | net.Socket | 'pipe')[];
   stdin?: boolean;           // false: the child's stdin is /dev/null (non-TTY only); default true
-  /** false: the exit file is not fsynced (one read and then removed with its directory: an exec's) */
+  /**
+   * false: the exit file is not fsynced, and `exited` settles from the monitor's EXITED message without
+   * reading it (an exec's: nobody reads the file, it goes with its directory)
+   */
   syncExit?: boolean;
   logMaxSize?: number;       // bytes; the log rotates to LOG.1
   logMaxFiles?: number;      // files kept, LOG included (default 2: LOG and LOG.1); 1 starts LOG again
@@ -160,7 +163,9 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
     onMessage = (m) => {
       if (m.type !== MON.EXITED) return;
       const signal = m.payload.readInt32LE(4);
-      void fromFile({ exitCode: m.payload.readInt32LE(0), signal: signal || null, finishedAt: new Date().toISOString() });
+      const st = { exitCode: m.payload.readInt32LE(0), signal: signal || null, finishedAt: new Date().toISOString() };
+      // a container's file has the monitor's own finishedAt; an exec's status is all in the message
+      if (opts.syncExit === false) resolve(st); else void fromFile(st);
       sock.destroy();
     };
     onEnd = () => { if (!closedByUs) void fromFile(); };

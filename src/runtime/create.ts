@@ -9,7 +9,7 @@ import { cgroupManager, compileDeviceFilter, normalizeDeviceRules, type CgroupMa
 import { cgroup2Mountpoint, detectCgroupMode, parseMountinfo, readMountinfo, v1Mounts } from './cgroups/mode.js';
 import { withDeviceRules } from './defaults.js';
 import { nsenterFlags, runHooks } from './hooks.js';
-import { buildInitPlan, type CgroupMountInfo } from './plan/build.js';
+import { buildInitPlan, cgroupJoinOps, type CgroupMountInfo } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Spec } from './spec-types.js';
 import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
@@ -20,7 +20,7 @@ import { isProcfs } from './host-facts.js';
 import { cleanDestination, mountRefusal, mountTarget } from './mount-rules.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { homeOf, resolveInRoot } from '../util/in-root.js';
-import { trace } from '../util/trace.js';
+import { detached, trace, waitOn } from '../util/trace.js';
 
 export interface CreateOptions {
   id: string;
@@ -33,7 +33,10 @@ export interface CreateOptions {
   foreground?: boolean;
   /** the spec itself (the daemon), instead of bundle/config.json */
   spec?: Spec;
-  /** starts the helper elsewhere (the daemon's monitor, so the container becomes its child) */
+  /**
+   * starts the helper elsewhere (the daemon's monitor, so the container becomes its child). Called first
+   * thing: the helper waits for its plan, so its start overlaps the checks and the cgroup set-up.
+   */
   spawnHelper?: () => Promise<HelperProcess>;
   /** the fd the helper has its console socket at, when spawnHelper set one up */
   consoleFd?: number;
@@ -148,8 +151,23 @@ async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
 
 export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
   trace(`create ${opts.id}: start`);
+  const launched = opts.spawnHelper && detached(opts.spawnHelper);
+  launched?.catch(() => undefined); // awaited below; a launch failing while the checks run must not go unhandled
+  try {
+    return await createWith(store, opts, launched);
+  } catch (e) {
+    // a helper started for a create that failed before its session took it over
+    const h = await launched?.catch(() => undefined);
+    if (h && !h.socket.destroyed) { h.kill('SIGKILL'); h.socket.destroy(); }
+    throw e;
+  }
+}
+
+async function createWith(store: StateStore, opts: CreateOptions, launched: Promise<HelperProcess> | undefined): Promise<Created> {
   const bundle = path.resolve(opts.bundle);
-  const spec = opts.spec ? validateSpec(JSON.parse(JSON.stringify(opts.spec)), { isProcfs }) : readSpec(bundle);
+  // the caller's spec is checked as it is (validateSpec changes nothing): a JSON copy of it (the seccomp
+  // profile is most of its ~20 kB) cost every daemon start a stringify and a parse
+  const spec = opts.spec ? validateSpec(opts.spec, { isProcfs }) : readSpec(bundle);
   const proc = spec.process!;
   const rootfs = path.resolve(bundle, spec.root!.path);
   if (!sourceIsDir(rootfs)) throw new BerthError('InvalidArgument', `root.path: ${rootfs} is not a directory`);
@@ -195,28 +213,34 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
       seccomp,
     });
     if (consoleSock) stdio[4] = consoleSock;
-    // The helper starts first and waits for its plan: its exec overlaps the cgroup set-up below.
+    // The helper starts first and waits for its plan: its start overlaps the cgroup set-up below.
     trace(`create ${opts.id}: plan of ${plan.length} ops built`);
-    session = new HelperSession(plan, opts.spawnHelper ? await opts.spawnHelper() : spawnHelper('init', stdio as StdioOptions));
-    trace(`create ${opts.id}: helper ${session.pid} spawned`);
+    const helper = launched ? await waitOn('helper launch', launched) : spawnHelper('init', stdio as StdioOptions);
     cgroup = cgroupManager(record.cgroupsPath);
+    // the session owns the helper from here: a failure below kills it (cleanupFailed)
+    // The helper joins the cgroup itself, first thing (plan writes before CLONE): the namespaces are
+    // made inside it, so a new cgroup namespace is rooted at it and every byte the process allocates
+    // is charged to it; and no write of ours waits for its pid.
+    session = new HelperSession([...cgroupJoinOps(cgroup.selfJoinWrites()), ...plan], helper);
+    trace(`create ${opts.id}: helper ${session.pid} spawned`);
     cgroup.create();
     cgroup.apply(withDeviceRules(spec));
     trace(`create ${opts.id}: cgroup ${record.cgroupsPath} made`);
-    // Join before the plan is sent: the namespaces are made inside the cgroup, so a new
-    // cgroup namespace is rooted at it and every byte the process allocates is charged to it.
-    cgroup.join(session.pid);
     session.sendPlan();
-    trace(`create ${opts.id}: joined, plan sent`);
+    trace(`create ${opts.id}: plan sent`);
     const pidMsg = await session.expect(MSG.CHILD_PID, 'create');
     // A waiting parent must not count against the container's limits (pids.max above all).
     if (opts.foreground) returnToOwnCgroups(session.pid);
     record.pid = pidMsg.readUInt32LE(0);
     record.pidStart = pidStartTime(record.pid);
     trace(`create ${opts.id}: child pid ${record.pid}`);
-    store.save(record);
     const ns = spec.linux?.namespaces ?? [];
-    if (ns.some((n) => n.type === 'user' && !n.path)) {
+    const userns = ns.some((n) => n.type === 'user' && !n.path);
+    // On disk now only when something may look before READY (a hook; `state` while maps are written);
+    // else READY's save below carries the pid. A create killed in between leaves a record whose
+    // cgroup still ends the process at delete.
+    if (userns || hookSync) store.save(record);
+    if (userns) {
       writeIdMap(record.pid, 'uid_map', spec.linux!.uidMappings!);
       writeIdMap(record.pid, 'gid_map', spec.linux!.gidMappings!);
       session.send(MSG.GO);

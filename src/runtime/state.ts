@@ -36,17 +36,21 @@ export class StateStore {
   fifo(id: string): string { return path.join(this.dir(id), 'exec.fifo'); }
 
   /** Claims the id: fails with Conflict if it is taken. */
-  claim(id: string): string {
-    privateDir(this.root);
+  claim(id: string, again = false): string {
+    // the root is made (and its mode set) once per store, again only if it went meanwhile: a daemon claims one per start
+    if (!this.rootMade) { privateDir(this.root); this.rootMade = true; }
     const dir = this.dir(id);
     try {
       fs.mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if (errnoCode(e) === 'EEXIST') throw new BerthError('Conflict', `container with id ${id} already exists`);
+      if (errnoCode(e) === 'ENOENT' && !again) { this.rootMade = false; return this.claim(id, true); }
       throw e;
     }
     return dir;
   }
+
+  private rootMade = false;
 
   save(r: ContainerRecord): void {
     // under /run: atomic against our own death, no fsync (see replaceFileSync)

@@ -50,3 +50,11 @@ export async function waitOn<T>(what: string, p: Promise<T>): Promise<T> {
     if (--s.depth === 0) s.waited += now - s.since;
   }
 }
+
+/**
+ * Runs `f` outside the current span: work started early and awaited later (count it with waitOn there)
+ * must not count as waiting while our own code runs beside it.
+ */
+export function detached<T>(f: () => T): T {
+  return current ? current.exit(f) : f();
+}

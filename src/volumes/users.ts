@@ -69,7 +69,7 @@ export function resolvedMountPoints(store: VolumeStore | undefined, c: HasMounts
 
 export async function prepareMounts(store: VolumeStore | undefined, c: HasMounts & { id: string }, rootfs: string): Promise<MountPoint[]> {
   const out: MountPoint[] = [];
-  const mounted = mountInfo();
+  let mounted: ReturnType<typeof mountInfo> | undefined; // read only for a bind's propagation check: it is long with many containers
   for (const p of mountPointsOf(c)) {
     if (p.type === 'bind') {
       if (p.createSource && !fs.existsSync(p.source)) {
@@ -79,7 +79,7 @@ export async function prepareMounts(store: VolumeStore | undefined, c: HasMounts
           throw new BerthError('InvalidArgument', `error while creating mount source path '${p.source}': ${(e as Error).message}`, { cause: e });
         }
       }
-      checkPropagation(p, mounted);
+      checkPropagation(p, () => (mounted ??= mountInfo()));
       out.push(p);
       continue;
     }
@@ -111,10 +111,10 @@ export async function releaseMounts(store: VolumeStore | undefined, c: HasMounts
  * moby oci_linux.go ensureShared/ensureSharedOrSlave: shared propagation needs a shared source mount,
  * slave needs shared or slave — otherwise the container would silently see nothing propagate.
  */
-function checkPropagation(p: MountPoint, mounted: MountInfo[]): void {
+function checkPropagation(p: MountPoint, mounted: () => MountInfo[]): void {
   const want = p.propagation.replace(/^r/, '');
   if (want !== 'shared' && want !== 'slave') return;
-  const m = containingMount(fs.realpathSync(p.source), mounted);
+  const m = containingMount(fs.realpathSync(p.source), mounted());
   if (!m) return;
   const ok = want === 'shared' ? m.shared : m.shared || m.slave;
   if (!ok) throw new BerthError('InvalidArgument', `path ${p.source} is mounted on ${m.point} but it is not a ${want === 'shared' ? 'shared' : 'shared or slave'} mount`);

@@ -86,13 +86,15 @@ describe('hardening: lifecycle', { skip }, () => {
       };
       await run1(); // warm up: the daemon's own lazily opened fds
       assert.ok(fs.statSync(src).isDirectory(), 'the bind source was made');
-      const inits = () => new Set(helperProcesses().filter((p) => p.argv[1] === 'init').map((p) => p.pid));
+      // a start's helper runs in its monitor's forked child (no exec: its cmdline is the monitor's), so the
+      // daemon's monitors count too: after failed (and --rm) runs none may stay
+      const inits = () => new Set([...helperProcesses().filter((p) => p.argv[1] === 'init'), ...monitorsUnder(d.root)].map((p) => p.pid));
       const before = inits();
       const fds = fdCount(d.pid);
       for (let i = 0; i < 10; i++) await run1();
       // other tests on the machine may run helpers too: only one that stays is a leak
       const fresh = () => [...inits()].filter((p) => !before.has(p));
-      assert.ok(await eventually(() => fresh().length === 0, 10_000), `berth-helper init left: ${fresh().join(' ')}`);
+      assert.ok(await eventually(() => fresh().length === 0, 10_000), `berth-helper init or monitor left: ${fresh().join(' ')}`);
       assert.ok(fdCount(d.pid) <= fds + 2, `berthd had ${fds} fds, now ${fdCount(d.pid)}`);
       assert.equal((await docker('ps', '-aq')).stdout.trim(), '', '--rm removed every container');
     } finally {

@@ -26,7 +26,9 @@ function unescape(s: string): string {
 }
 
 /** Parse /proc/self/mountinfo (proc(5)): fields, optional fields, "-", fstype, source, super options. */
-export function parseMountinfo(text: string): MountInfoEntry[] {
+export function parseMountinfo(text: string): readonly MountInfoEntry[] {
+  // the cached mountinfo is parsed for the mode, the v1 mounts and the cgroup mounts of every create
+  if (text === lastParsed?.text) return lastParsed.entries;
   const out: MountInfoEntry[] = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(' ');
@@ -39,8 +41,10 @@ export function parseMountinfo(text: string): MountInfoEntry[] {
       superOptions: (f[sep + 3] ?? '').split(','),
     });
   }
+  lastParsed = { text, entries: out };
   return out;
 }
+let lastParsed: { text: string; entries: readonly MountInfoEntry[] } | undefined;
 
 /**
  * Where each v1 controller is mounted, from mountinfo super options ("rw,cpu,cpuacct").

@@ -91,15 +91,35 @@ export class V1Manager implements CgroupManager {
       ...(r.hugepageLimits?.length ? { hugePageSizes: this.opts.hugePageSizes ?? readHugePageSizes() } : {}),
     });
     const deferred: V1Write[] = [];
-    for (const w of plan) {
-      try {
-        this.exec(w);
-      } catch (e) {
-        if (!(w.retryAfter && errnoCode((e as Error).cause) === 'EINVAL')) throw e;
-        deferred.push(w);
+    this.fds = new Map();
+    try {
+      for (const w of plan) {
+        try {
+          this.exec(w);
+        } catch (e) {
+          if (!(w.retryAfter && errnoCode((e as Error).cause) === 'EINVAL')) throw e;
+          deferred.push(w);
+        }
+        for (const d of deferred.filter((x) => x.retryAfter === w.file)) this.exec(d);
       }
-      for (const d of deferred.filter((x) => x.retryAfter === w.file)) this.exec(d);
+    } finally {
+      for (const fd of this.fds.values()) fs.closeSync(fd);
+      this.fds = undefined;
     }
+  }
+
+  /** During apply: a file written again keeps its fd (devices.allow takes one rule per write: ~10 per container). */
+  private fds?: Map<string, number>;
+
+  private write(dir: string, file: string, value: string): void {
+    if (!this.fds) { rawWrite(dir, file, value); return; }
+    const p = path.join(dir, file);
+    let fd = this.fds.get(p);
+    if (fd === undefined) {
+      fd = fs.openSync(p, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+      this.fds.set(p, fd);
+    }
+    fs.writeSync(fd, value, 0); // each write at offset 0, as a fresh open's would be
   }
 
   private exec(w: V1Write): void {
@@ -109,7 +129,7 @@ export class V1Manager implements CgroupManager {
       throw unsupported(w.file, `the ${w.controller} controller is not mounted`);
     }
     try {
-      rawWrite(dir, w.file, w.value);
+      this.write(dir, w.file, w.value);
       return;
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw writeError(dir, w.file, w.value, e);
@@ -117,7 +137,7 @@ export class V1Manager implements CgroupManager {
     if (!fs.existsSync(dir)) throw new BerthError('FailedPrecondition', `cgroup ${dir} does not exist (create it first)`);
     if (w.fallback) {
       try {
-        rawWrite(dir, w.fallback.file, w.fallback.value);
+        this.write(dir, w.fallback.file, w.fallback.value);
         return;
       } catch (e) {
         if (errnoCode(e) !== 'ENOENT') throw writeError(dir, w.fallback.file, w.fallback.value, e);
