@@ -229,6 +229,9 @@ async function pump(src: AsyncIterable<Uint8Array>, feed: (b: Buffer) => void | 
     return;
   }
   if (src.readableEnded) return;
+  const early = () => new BerthError('Unavailable', 'the archive stream ended early: the client went away');
+  // gone before we listen: its 'close' has been and will not come again
+  if (src.destroyed) throw early();
   await new Promise<void>((resolve, reject) => {
     let over = false;
     let busy: Promise<void> | undefined;
@@ -250,7 +253,7 @@ async function pump(src: AsyncIterable<Uint8Array>, feed: (b: Buffer) => void | 
       } else if (done()) finish();
     };
     // closed before its end: the client went away mid-copy
-    const onClose = () => finish(new BerthError('Unavailable', 'the archive stream ended early: the client went away'));
+    const onClose = () => finish(early());
     src.on('data', onData).on('end', stop).on('error', stop).on('close', onClose);
   });
 }

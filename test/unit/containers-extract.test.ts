@@ -180,6 +180,11 @@ test('a stream that breaks off, or a bad entry, fails the copy and leaves no fd 
     await assert.rejects(extractToDir(rootAt(s.root), '/dst', 'ctr', gone), /client went away|aborted|premature/i);
     assert.equal(openFds(), before);
     assert.equal(fs.existsSync(path.join(dst, 'after')), false);
+    // ... or before the copy began to read
+    const gone2 = new PassThrough();
+    gone2.destroy();
+    await assert.rejects(extractToDir(rootAt(s.root), '/dst', 'ctr', gone2), /client went away/);
+    assert.equal(openFds(), before);
     // an entry climbing out is refused before anything of it is made
     const evil = await tarOf([{ name: '../../x', size: 1, body: Buffer.from('x') }]);
     await assert.rejects(extractToDir(rootAt(s.root), '/dst', 'ctr', pieces(evil, [512])), /climbs out/);
