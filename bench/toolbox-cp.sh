@@ -17,7 +17,8 @@ for d in 1 2 3 4; do mkdir -p "$DATA/d$d"; for f in $(seq 25); do head -c 104857
 for S in "$BS" "$DS"; do
   export DOCKER_HOST=unix://$S
   docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
-  # cp target (running) and source: /in/data holds the 100 MB once the first copy is in
+  # cp target (running) and source: /in/data holds the 100 MB once the first copy is in, so every timed
+  # `cp in` replaces 100 files of 1 MB (each unlinked, its pages freed, and made anew, as docker does)
   docker run -d --name cpbox bb:bench sh -c 'mkdir /in; sleep 100000' >/dev/null
   docker cp "$DATA" cpbox:/in/
   # a container with 100 MB of changes in its writable layer

@@ -5,6 +5,7 @@
 // container's file and `..` stops at its root. Files stream through in chunks: memory stays bounded.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../errors.js';
 import { TarParser } from '../snapshots/tar-reader.js';
 import type { TarHeader } from '../snapshots/tar-header.js';
@@ -213,52 +214,139 @@ export async function extractToDir(r: ContainerRoot, p: string, ref: string, src
   }
 }
 
+/**
+ * Feeds `src` to `feed` chunk by chunk, in order; a promise from `feed` pauses the stream until it
+ * settles. A Readable is read through its 'data' events: a promise per chunk (the async iterator's)
+ * cost more than the parsing of a 100 MB copy. Stops at `done()` (the tar's end): the rest is left to
+ * the caller (the HTTP server discards what follows).
+ */
+async function pump(src: AsyncIterable<Uint8Array>, feed: (b: Buffer) => void | Promise<void>, done: () => boolean): Promise<void> {
+  if (!(src instanceof Readable)) {
+    for await (const c of src) {
+      await feed(Buffer.from(c.buffer, c.byteOffset, c.length));
+      if (done()) return;
+    }
+    return;
+  }
+  if (src.readableEnded) return;
+  const early = () => new BerthError('Unavailable', 'the archive stream ended early: the client went away');
+  // gone before we listen: its 'close' has been and will not come again
+  if (src.destroyed) throw early();
+  await new Promise<void>((resolve, reject) => {
+    let over = false;
+    let busy: Promise<void> | undefined;
+    const finish = (e?: unknown) => {
+      if (over) return;
+      over = true;
+      src.off('data', onData).off('end', stop).off('error', stop).off('close', onClose);
+      // a chunk still being applied finishes first: the caller closes what it uses only after us
+      const settle = () => (e ? reject(e) : resolve());
+      if (busy) busy.then(settle, (e2: unknown) => reject(e ?? e2)); else settle();
+    };
+    const stop = (e?: unknown) => finish(e);
+    const onData = (c: Buffer) => {
+      let wait: void | Promise<void>;
+      try { wait = feed(c); } catch (e) { finish(e); return; }
+      if (wait) {
+        src.pause();
+        busy = wait.then(() => { busy = undefined; if (done()) finish(); else if (!over) src.resume(); }, (e: unknown) => { busy = undefined; finish(e); });
+      } else if (done()) finish();
+    };
+    // closed before its end: the client went away mid-copy
+    const onClose = () => finish(early());
+    src.on('data', onData).on('end', stop).on('error', stop).on('close', onClose);
+  });
+}
+
 type Event = { t: 'entry'; h: TarHeader } | { t: 'data'; b: Buffer } | { t: 'end' };
 
 /** An O_PATH directory fd: ours (opened here) or a FileHandle from the confined walk. */
-interface Dir { fd: number; close(): void }
+interface Dir { fd: number; close(): void | Promise<void> }
 const ownDir = (fd: number): Dir => ({ fd, close: () => fs.closeSync(fd) });
-const walkedDir = (h: Handle): Dir => ({ fd: h.fd, close: () => { void h.close().catch(() => undefined); } });
+const walkedDir = (h: Handle): Dir => ({ fd: h.fd, close: () => h.close() });
+
+/** A replaced file at least this big is let go on the thread pool (freeing its pages is what costs). */
+const RELEASE_ASYNC = 64 << 10;
 
 /**
- * The syscalls per entry are synchronous, as snapshots/unpack's: each is short, and a thread-pool hop per
- * call (lstat, open, fchown, fchmod, write, futimes, close) dominated a copy of many files on a busy host.
+ * Replaced files let go on the thread pool: an O_PATH fd held across the unlink is the inode's last
+ * reference, so its close (there) frees the pages — ~0.5 ms per MiB that kept the event loop from
+ * reading the stream. Every close is awaited before the extraction reports success.
+ */
+class Releases {
+  error: unknown;
+  private pending = 0;
+  private wake: (() => void) | undefined;
+
+  add(fd: number): void {
+    this.pending++;
+    fs.close(fd, (e) => {
+      if (e) this.error ??= e;
+      this.pending--;
+      if (this.pending === 0) this.wake?.();
+    });
+  }
+
+  idle(): Promise<void> | void {
+    if (this.pending === 0) return;
+    return new Promise<void>((resolve) => { this.wake = resolve; });
+  }
+}
+
+/**
+ * The syscalls per entry are synchronous, as snapshots/unpack's: each is short, and a thread-pool hop
+ * per call (lstat, open, fchown, fchmod, write, futimes, close) dominated a copy of many files on a busy
+ * host. Writing on the thread pool instead (tried: 2–16 MiB windows of chunks, or 1 MiB slabs) took a
+ * little off the loop but cost more CPU in all (held chunks got promoted and full GCs ran; paused reads
+ * made the client spin) on a 2-core host where the client needs the other core. Only a directory not seen
+ * yet (a confined walk from the root) waits, with the stream paused; replaced files go to Releases.
  */
 class Extractor {
   /** directories by their path relative to the destination ('' is the destination itself) */
   private readonly dirs = new Map<string, Dir>();
   private readonly dirTimes: Array<[number, number]> = [];
+  private readonly releases = new Releases();
   private file: { fd: number; mtime: number; pos: number } | undefined;
+  private readonly q: Event[] = [];
+  private qi = 0;
 
   constructor(private readonly r: ContainerRoot, dest: Handle, private readonly destPath: string, private readonly o: ExtractOptions) {
     this.dirs.set('', walkedDir(dest));
   }
 
   async run(src: AsyncIterable<Uint8Array>): Promise<void> {
-    let q: Event[] = [];
     const parser = new TarParser({
-      entry: (h) => q.push({ t: 'entry', h }),
-      data: (b) => q.push({ t: 'data', b }),
-      end: () => q.push({ t: 'end' }),
+      entry: (h) => this.q.push({ t: 'entry', h }),
+      data: (b) => this.q.push({ t: 'data', b }),
+      end: () => this.q.push({ t: 'end' }),
     });
-    for await (const chunk of src) {
-      parser.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-      const batch = q;
-      q = [];
-      for (const e of batch) await this.apply(e);
-      if (parser.finished) break;
-    }
+    await pump(src, (chunk) => { parser.push(chunk); return this.drain(); }, () => parser.finished);
     parser.close();
-    for (const e of q) await this.apply(e);
+    await this.drain();
+    await this.releases.idle();
+    if (this.releases.error !== undefined) throw this.releases.error;
     for (const [fd, t] of this.dirTimes.reverse()) { try { fs.utimesSync(`/proc/self/fd/${fd}`, t, t); } catch { /* gone */ } }
   }
 
   async close(): Promise<void> {
     if (this.file) { try { fs.closeSync(this.file.fd); } catch { /* closed */ } this.file = undefined; }
-    for (const d of new Set([...this.dirs.values(), ...this.stale])) { try { d.close(); } catch { /* closed */ } }
+    await this.releases.idle();
+    // every fd is closed when the copy returns
+    await Promise.all([...new Set([...this.dirs.values(), ...this.stale])].map(async (d) => { try { await d.close(); } catch { /* closed */ } }));
   }
 
-  private async apply(e: Event): Promise<void> {
+  /** Applies the parsed events; synchronous unless an entry needs a directory looked up. */
+  private drain(): void | Promise<void> {
+    while (this.qi < this.q.length) {
+      const e = this.q[this.qi++]!;
+      const wait = this.apply(e);
+      if (wait) return wait.then(() => this.drain());
+    }
+    this.q.length = 0;
+    this.qi = 0;
+  }
+
+  private apply(e: Event): void | Promise<void> {
     const f = this.file;
     if (e.t === 'data') {
       if (f) { for (let off = 0; off < e.b.length;) off += fs.writeSync(f.fd, e.b, off, e.b.length - off, f.pos + off); f.pos += e.b.length; }
@@ -268,21 +356,37 @@ class Extractor {
       if (f) { this.file = undefined; try { fs.futimesSync(f.fd, f.mtime, f.mtime); } finally { fs.closeSync(f.fd); } }
       return;
     }
-    await this.entry(e.h);
+    return this.entry(e.h);
   }
 
   private owner(h: TarHeader): [number, number] {
     return this.o.copyUIDGID ? [h.uid, h.gid] : [0, 0];
   }
 
-  private async entry(h: TarHeader): Promise<void> {
+  private entry(h: TarHeader): void | Promise<void> {
     const parts = relParts(h.name);
     if (parts.length === 0) {
       if (h.type === 'dir') return; // "./": the destination itself
       throw new BerthError('InvalidArgument', `invalid tar entry ${JSON.stringify(h.name)}: it names no file`);
     }
     const base = parts.pop()!;
-    const parent = await this.dir(parts);
+    const parent = this.dirs.get(parts.join('/'));
+    if (parent && h.type !== 'link') { this.place(h, parts, base, parent); return; }
+    return (async () => {
+      const dir = parent ?? await this.dir(parts);
+      let linked: string | undefined;
+      if (h.type === 'link') {
+        const lp = relParts(h.linkname);
+        if (lp.length === 0) throw new BerthError('InvalidArgument', `invalid hardlink ${JSON.stringify(h.linkname)} in the archive`);
+        const lbase = lp.pop()!;
+        linked = `/proc/self/fd/${(await this.dir(lp, false)).fd}/${lbase}`;
+      }
+      this.place(h, parts, base, dir, linked);
+    })();
+  }
+
+  /** Makes entry `h` as `base` in the directory `parent` (`linked`: a hard link's existing file). */
+  private place(h: TarHeader, parts: string[], base: string, parent: Dir, linked?: string): void {
     const target = `/proc/self/fd/${parent.fd}/${base}`;
     const [uid, gid] = this.owner(h);
     let existing: fs.Stats | undefined;
@@ -291,9 +395,8 @@ class Extractor {
       const dir = existing.isDirectory();
       if (this.o.noOverwriteDirNonDir && dir && h.type !== 'dir') throw new BerthError('InvalidArgument', `cannot overwrite directory ${JSON.stringify(this.ctr(parts, base))} with non-directory ${JSON.stringify(h.name)}`);
       if (this.o.noOverwriteDirNonDir && !dir && h.type === 'dir') throw new BerthError('InvalidArgument', `cannot overwrite non-directory ${JSON.stringify(this.ctr(parts, base))} with directory ${JSON.stringify(h.name)}`);
-      if (!(dir && h.type === 'dir')) {
-        if (dir) fs.rmSync(target, { recursive: true, force: true }); else fs.unlinkSync(target);
-      }
+      if (dir && h.type !== 'dir') fs.rmSync(target, { recursive: true, force: true });
+      else if (!dir) this.remove(target, existing);
     }
     const mtime = h.mtime;
     switch (h.type) {
@@ -323,18 +426,24 @@ class Extractor {
         fs.lchownSync(target, uid, gid);
         try { fs.lutimesSync(target, mtime, mtime); } catch { /* kept */ }
         return;
-      case 'link': {
-        const lp = relParts(h.linkname);
-        if (lp.length === 0) throw new BerthError('InvalidArgument', `invalid hardlink ${JSON.stringify(h.linkname)} in the archive`);
-        const lbase = lp.pop()!;
-        const lparent = await this.dir(lp, false);
-        fs.linkSync(`/proc/self/fd/${lparent.fd}/${lbase}`, target);
+      case 'link':
+        fs.linkSync(linked!, target);
         return;
-      }
       default:
         // device nodes and FIFOs need mknod(2), which Node lacks; docker cp of one is rare: refuse clearly
         throw new BerthError('InvalidArgument', `cannot copy ${h.name}: a ${h.type === 'fifo' ? 'FIFO' : 'device node'} (not supported by berth cp)`);
     }
+  }
+
+  /**
+   * Removes the non-directory at `target` (docker replaces, never writes into, an existing file). A big
+   * file's name goes here, its inode with the thread pool's close of an O_PATH fd held across the unlink.
+   */
+  private remove(target: string, st: fs.Stats): void {
+    if (!st.isFile() || st.nlink > 1 || st.size < RELEASE_ASYNC) { fs.unlinkSync(target); return; }
+    const fd = fs.openSync(target, O_PATH | O_NOFOLLOW);
+    try { fs.unlinkSync(target); } catch (e) { fs.closeSync(fd); throw e; }
+    this.releases.add(fd);
   }
 
   private ctr(parts: string[], base: string): string {
