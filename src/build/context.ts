@@ -4,6 +4,7 @@
 // and `bar`); an entry that goes through a symlink is refused; nothing is ever followed, so a hostile
 // context cannot write outside its directory. .dockerignore (docker's rules, `!` exceptions and
 // `**`, by @balena/dockerignore, a port of moby's fileutils matcher) drops what it excludes.
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -13,7 +14,14 @@ import { BerthError } from '../errors.js';
 import { TarParser } from '../snapshots/tar-reader.js';
 import type { TarHeader } from '../snapshots/tar-header.js';
 
-export interface Context { dir: string; remove(): void }
+/**
+ * The sha256 (hex) of each regular file the context's tar brought, by its host path, with its size: hashed
+ * as the bytes stream in, so that COPY's cache key (checksumSources) need not read the context back. Valid
+ * because nothing writes into a context directory after it is unpacked (each entry is a fresh file).
+ */
+export type FileSums = Map<string, { size: number; sha256: string }>;
+
+export interface Context { dir: string; sums: FileSums; remove(): void }
 
 /** moby's ReadDockerignore: one pattern a line, comments and blanks dropped, cleaned. */
 export function ignorePatterns(text: string): string[] {
@@ -36,7 +44,7 @@ const hostile = (name: string) => new BerthError('InvalidArgument', `invalid bui
 /** Unpacks the request body into a fresh directory under tmp. */
 export async function receiveContext(body: AsyncIterable<Uint8Array>, tmp: string, dockerfile: string): Promise<Context> {
   const dir = fs.mkdtempSync(path.join(tmp, 'build-'));
-  const ctx = { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const ctx: Context = { dir, sums: new Map(), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
   try {
     const it = body[Symbol.asyncIterator]();
     const chunks: Buffer[] = [];
@@ -63,7 +71,7 @@ export async function receiveContext(body: AsyncIterable<Uint8Array>, tmp: strin
       fs.writeFileSync(path.join(dir, 'Dockerfile'), Buffer.concat(parts), { mode: 0o644 });
       return ctx;
     }
-    await extract(src, dir);
+    await extract(src, dir, ctx.sums);
     return ctx;
   } catch (e) {
     ctx.remove();
@@ -88,11 +96,75 @@ export function cleanEntryName(name: string): string | undefined {
   return n === '' ? undefined : n;
 }
 
-async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<void> {
+/** At most this many bytes of file data are handed to writes and not yet written: beyond it the receive waits. */
+const MAX_INFLIGHT = 8 << 20;
+
+/**
+ * Files' data go to disk as positioned writes on libuv's threads, so that this thread only parses and
+ * hashes while another core copies into the page cache; a file is closed when its last write is done.
+ */
+class Writes {
+  private inflight = 0;
+  private outstanding = 0;
+  private readonly pending = new Map<number, { writes: number; closing: boolean }>();
+  private wake: (() => void) | undefined;
+  err: unknown;
+
+  open(fd: number): void { this.pending.set(fd, { writes: 0, closing: false }); }
+
+  write(fd: number, b: Buffer, pos: number): void {
+    const f = this.pending.get(fd)!;
+    f.writes++;
+    this.outstanding++;
+    this.inflight += b.length;
+    fs.write(fd, b, 0, b.length, pos, (e, n) => {
+      f.writes--;
+      this.outstanding--;
+      this.inflight -= b.length;
+      if (e) this.err ??= e;
+      // a short write (a regular file makes one only when something is wrong): the rest goes again
+      else if (n < b.length) this.write(fd, b.subarray(n), pos + n);
+      if (f.closing && f.writes === 0) this.closeNow(fd);
+      if (this.wake && (this.inflight < MAX_INFLIGHT / 2 || this.outstanding === 0)) { const w = this.wake; this.wake = undefined; w(); }
+    });
+  }
+
+  /** Closes fd once its writes are done. */
+  close(fd: number): void {
+    const f = this.pending.get(fd)!;
+    f.closing = true;
+    if (f.writes === 0) this.closeNow(fd);
+  }
+
+  private closeNow(fd: number): void {
+    this.pending.delete(fd);
+    try { fs.closeSync(fd); } catch (e) { this.err ??= e; }
+  }
+
+  /** Waits while too much is in flight. */
+  async room(): Promise<void> {
+    while (this.inflight >= MAX_INFLIGHT) await new Promise<void>((r) => { this.wake = r; });
+  }
+
+  /** Waits for every write, then closes what is still open (after an error). */
+  async settle(): Promise<void> {
+    while (this.outstanding > 0) await new Promise<void>((r) => { this.wake = r; });
+    for (const fd of [...this.pending.keys()]) this.closeNow(fd);
+  }
+}
+
+async function extract(src: AsyncIterable<Uint8Array>, dir: string, sums: FileSums): Promise<void> {
   const dirs = new Set<string>(['']);
-  let fd: number | undefined;
+  const writes = new Writes();
+  // the file being received: its descriptor, hash, host path and size so far
+  let file: { fd: number; hash: Hash; full: string; size: number } | undefined;
   let err: unknown;
-  const times: Array<[string, number]> = [];
+  const closeFile = () => {
+    if (!file) return;
+    writes.close(file.fd);
+    sums.set(file.full, { size: file.size, sha256: file.hash.digest('hex') });
+    file = undefined;
+  };
   const ensureParent = (rel: string) => {
     const parts = rel.split('/').slice(0, -1);
     let cur = '';
@@ -120,14 +192,16 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<voi
       if (!st || !st.isDirectory()) fs.mkdirSync(full, { mode });
       fs.chmodSync(full, mode);
       dirs.add(rel);
-      times.push([full, h.mtime]);
       return;
     }
     if (st) fs.rmSync(full, { recursive: true, force: true });
     dirs.delete(rel);
+    sums.delete(full);
     if (h.type === 'file') {
-      fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      const fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      writes.open(fd);
       fs.fchmodSync(fd, mode);
+      file = { fd, hash: createHash('sha256'), full, size: 0 };
     } else if (h.type === 'symlink') fs.symlinkSync(h.linkname, full);
     else if (h.type === 'link') {
       const target = cleanEntryName(h.linkname);
@@ -135,6 +209,8 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<voi
       const tst = fs.lstatSync(path.join(dir, target));
       if (!tst.isFile()) throw hostile(h.linkname);
       fs.linkSync(path.join(dir, target), full);
+      const sum = sums.get(path.join(dir, target));
+      if (sum) sums.set(full, sum);
     }
     // devices and fifos have no place in a build context: skipped
   };
@@ -142,24 +218,33 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<voi
     entry: (h) => {
       if (err) return;
       try {
-        if (fd !== undefined) { fs.closeSync(fd); fd = undefined; }
+        closeFile();
         entry(h);
       } catch (e) { err = e; }
     },
-    data: (b) => { if (!err && fd !== undefined) fs.writeSync(fd, b); },
-    end: () => { if (fd !== undefined) { fs.closeSync(fd); fd = undefined; } },
+    data: (b) => {
+      if (err || !file) return;
+      writes.write(file.fd, b, file.size);
+      file.hash.update(b);
+      file.size += b.length;
+    },
+    end: () => closeFile(),
   });
   try {
     for await (const c of src) {
+      // the chunks are the body's own (never reused by their source), so the writes may hold them
       parser.push(Buffer.from(c.buffer, c.byteOffset, c.length));
-      if (err) throw err;
+      if (err ??= writes.err) throw err;
       if (parser.finished) break;
+      await writes.room();
     }
     parser.close();
     if (err) throw err;
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (file) writes.close(file.fd);
+    await writes.settle();
   }
+  if (writes.err) throw writes.err;
 }
 
 /** Applies .dockerignore to an unpacked context: what it excludes is removed (the Dockerfile stays). */

@@ -58,7 +58,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
       const id = await new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, o, (m) => {
         if (m.aux) out.write({ aux: m.aux });
         else if (!quiet) out.write(m);
-      }).run();
+      }, ctx.sums).run();
       if (quiet) out.write({ stream: `${id}\n` });
       out.end();
       trace('build: done');
