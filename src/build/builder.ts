@@ -204,10 +204,9 @@ export class Build {
     const unused = Object.keys(this.o.buildArgs ?? {}).filter((k) => !this.usedArgs.has(k) && !BUILTIN_ARGS.has(k) && !this.metaArgs.has(k));
     if (unused.length) this.out(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed\n`);
     this.out(`Successfully built ${short(last)}\n`);
-    for (const t of tags) {
-      await this.d.images.addRefs(last, [t]);
-      this.out(`Successfully tagged ${t.replace(/^docker\.io\/(library\/)?/, '')}\n`);
-    }
+    // every tag in one locked change of the store
+    await this.d.images.addRefs(last, tags);
+    for (const t of tags) this.out(`Successfully tagged ${t.replace(/^docker\.io\/(library\/)?/, '')}\n`);
     return last;
   }
 
