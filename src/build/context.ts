@@ -96,74 +96,17 @@ export function cleanEntryName(name: string): string | undefined {
   return n === '' ? undefined : n;
 }
 
-/** At most this many bytes of file data are handed to writes and not yet written: beyond it the receive waits. */
-const MAX_INFLIGHT = 8 << 20;
-
-/**
- * Files' data go to disk as positioned writes on libuv's threads, so that this thread only parses and
- * hashes while another core copies into the page cache; a file is closed when its last write is done.
- */
-class Writes {
-  private inflight = 0;
-  private outstanding = 0;
-  private readonly pending = new Map<number, { writes: number; closing: boolean }>();
-  private wake: (() => void) | undefined;
-  err: unknown;
-
-  open(fd: number): void { this.pending.set(fd, { writes: 0, closing: false }); }
-
-  write(fd: number, b: Buffer, pos: number): void {
-    const f = this.pending.get(fd)!;
-    f.writes++;
-    this.outstanding++;
-    this.inflight += b.length;
-    fs.write(fd, b, 0, b.length, pos, (e, n) => {
-      f.writes--;
-      this.outstanding--;
-      this.inflight -= b.length;
-      if (e) this.err ??= e;
-      // a short write (a regular file makes one only when something is wrong): the rest goes again
-      else if (n < b.length) this.write(fd, b.subarray(n), pos + n);
-      if (f.closing && f.writes === 0) this.closeNow(fd);
-      if (this.wake && (this.inflight < MAX_INFLIGHT / 2 || this.outstanding === 0)) { const w = this.wake; this.wake = undefined; w(); }
-    });
-  }
-
-  /** Closes fd once its writes are done. */
-  close(fd: number): void {
-    const f = this.pending.get(fd)!;
-    f.closing = true;
-    if (f.writes === 0) this.closeNow(fd);
-  }
-
-  private closeNow(fd: number): void {
-    this.pending.delete(fd);
-    try { fs.closeSync(fd); } catch (e) { this.err ??= e; }
-  }
-
-  /** Waits while too much is in flight. */
-  async room(): Promise<void> {
-    while (this.inflight >= MAX_INFLIGHT) await new Promise<void>((r) => { this.wake = r; });
-  }
-
-  /** Waits for every write, then closes what is still open (after an error). */
-  async settle(): Promise<void> {
-    while (this.outstanding > 0) await new Promise<void>((r) => { this.wake = r; });
-    for (const fd of [...this.pending.keys()]) this.closeNow(fd);
-  }
-}
-
 async function extract(src: AsyncIterable<Uint8Array>, dir: string, sums: FileSums): Promise<void> {
   const dirs = new Set<string>(['']);
-  const writes = new Writes();
   // the file being received: its descriptor, hash, host path and size so far
   let file: { fd: number; hash: Hash; full: string; size: number } | undefined;
   let err: unknown;
   const closeFile = () => {
     if (!file) return;
-    writes.close(file.fd);
-    sums.set(file.full, { size: file.size, sha256: file.hash.digest('hex') });
+    const f = file;
     file = undefined;
+    fs.closeSync(f.fd);
+    sums.set(f.full, { size: f.size, sha256: f.hash.digest('hex') });
   };
   const ensureParent = (rel: string) => {
     const parts = rel.split('/').slice(0, -1);
@@ -199,9 +142,8 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string, sums: FileSu
     sums.delete(full);
     if (h.type === 'file') {
       const fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
-      writes.open(fd);
-      fs.fchmodSync(fd, mode);
       file = { fd, hash: createHash('sha256'), full, size: 0 };
+      fs.fchmodSync(fd, mode);
     } else if (h.type === 'symlink') fs.symlinkSync(h.linkname, full);
     else if (h.type === 'link') {
       const target = cleanEntryName(h.linkname);
@@ -224,7 +166,8 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string, sums: FileSu
     },
     data: (b) => {
       if (err || !file) return;
-      writes.write(file.fd, b, file.size);
+      // written here, not on libuv's threads: their concurrent writes to one file cost more CPU than they saved
+      fs.writeSync(file.fd, b);
       file.hash.update(b);
       file.size += b.length;
     },
@@ -232,19 +175,15 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string, sums: FileSu
   });
   try {
     for await (const c of src) {
-      // the chunks are the body's own (never reused by their source), so the writes may hold them
       parser.push(Buffer.from(c.buffer, c.byteOffset, c.length));
-      if (err ??= writes.err) throw err;
+      if (err) throw err;
       if (parser.finished) break;
-      await writes.room();
     }
     parser.close();
     if (err) throw err;
   } finally {
-    if (file) writes.close(file.fd);
-    await writes.settle();
+    if (file) fs.closeSync(file.fd);
   }
-  if (writes.err) throw writes.err;
 }
 
 /** Applies .dockerignore to an unpacked context: what it excludes is removed (the Dockerfile stays). */
