@@ -15,8 +15,8 @@ import { formatReference, parseReference } from '../registry/reference.js';
 import { parsePasswd, readInRoot, resolveInRoot } from '../util/in-root.js';
 import { parseGoDuration } from '../util/go-duration.js';
 import { BuildCache } from './cache.js';
-import { applyDockerignore, cleanEntryName } from './context.js';
-import { archiveKind, archiveStream, checksumSources, resolveSources, sourceTar, type CopySource, type Owner } from './copy.js';
+import { applyDockerignore, cleanEntryName, type FileSums } from './context.js';
+import { archiveKind, archiveStream, checksumSources, resolveSources, sourceTar, type CopySource, type KnownSum, type Owner } from './copy.js';
 import { flagsOf, parseDockerfile, parseInstruction, type Heredoc, type Instruction } from './dockerfile.js';
 import { parseRunMount, type RunMount } from './run-mounts.js';
 import { downloadSource } from './url-source.js';
@@ -136,7 +136,12 @@ export class Build {
   /** the instruction being run, as the cache describes its entries */
   private current = '';
 
-  constructor(private readonly d: BuildDeps, private readonly ctxDir: string, private readonly o: BuildOptions, private readonly emit: Emit) {}
+  /** the context's files hashed as they streamed in (receiveContext): a COPY from the context reads none back */
+  private readonly known: KnownSum;
+
+  constructor(private readonly d: BuildDeps, private readonly ctxDir: string, private readonly o: BuildOptions, private readonly emit: Emit, sums?: FileSums) {
+    this.known = (host, st) => { const s = sums?.get(host); return s && s.size === st.size ? s.sha256 : undefined; };
+  }
 
   private out(s: string) { this.emit({ stream: s }); }
 
@@ -201,10 +206,9 @@ export class Build {
     const unused = Object.keys(this.o.buildArgs ?? {}).filter((k) => !this.usedArgs.has(k) && !BUILTIN_ARGS.has(k) && !this.metaArgs.has(k));
     if (unused.length) this.out(`[Warning] One or more build-args [${unused.sort().join(' ')}] were not consumed\n`);
     this.out(`Successfully built ${short(last)}\n`);
-    for (const t of tags) {
-      await this.d.images.addRefs(last, [t]);
-      this.out(`Successfully tagged ${t.replace(/^docker\.io\/(library\/)?/, '')}\n`);
-    }
+    // every tag in one locked change of the store
+    await this.d.images.addRefs(last, tags);
+    for (const t of tags) this.out(`Successfully tagged ${t.replace(/^docker\.io\/(library\/)?/, '')}\n`);
     return last;
   }
 
@@ -519,7 +523,7 @@ export class Build {
     const out: unknown[] = [];
     for (const m of mounts) {
       if (m.type !== 'bind') { out.push(m); continue; }
-      out.push([m, await this.withSourceRoot(m.from, async (root, fromContext) => checksumSources(resolveSources(root, m.source || '.', 'run', fromContext)))]);
+      out.push([m, await this.withSourceRoot(m.from, async (root, fromContext) => checksumSources(resolveSources(root, m.source || '.', 'run', fromContext), fromContext ? this.known : undefined))]);
     }
     return out;
   }
@@ -643,7 +647,7 @@ export class Build {
     const go = async (root: string, fromContext: boolean): Promise<void> => {
       const sources: CopySource[] = srcs.flatMap((s) => extra.get(s) ?? resolveSources(root, s, i.cmd, fromContext));
       if (sources.length === 0) throw new BerthError('InvalidArgument', `${i.cmd.toUpperCase()} failed: no source files were specified`);
-      const sum = checksumSources(sources);
+      const sum = checksumSources(sources, fromContext ? this.known : undefined);
       trace(`build step ${this.step}: sources checksummed`);
       const kind = sources.length > 1 ? 'multi' : sources[0]!.st.isDirectory() ? 'dir' : 'file';
       const createdBy = `/bin/sh -c #(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `;

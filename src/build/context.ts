@@ -4,6 +4,7 @@
 // and `bar`); an entry that goes through a symlink is refused; nothing is ever followed, so a hostile
 // context cannot write outside its directory. .dockerignore (docker's rules, `!` exceptions and
 // `**`, by @balena/dockerignore, a port of moby's fileutils matcher) drops what it excludes.
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -13,7 +14,14 @@ import { BerthError } from '../errors.js';
 import { TarParser } from '../snapshots/tar-reader.js';
 import type { TarHeader } from '../snapshots/tar-header.js';
 
-export interface Context { dir: string; remove(): void }
+/**
+ * The sha256 (hex) of each regular file the context's tar brought, by its host path, with its size: hashed
+ * as the bytes stream in, so that COPY's cache key (checksumSources) need not read the context back. Valid
+ * because nothing writes into a context directory after it is unpacked (each entry is a fresh file).
+ */
+export type FileSums = Map<string, { size: number; sha256: string }>;
+
+export interface Context { dir: string; sums: FileSums; remove(): void }
 
 /** moby's ReadDockerignore: one pattern a line, comments and blanks dropped, cleaned. */
 export function ignorePatterns(text: string): string[] {
@@ -36,7 +44,7 @@ const hostile = (name: string) => new BerthError('InvalidArgument', `invalid bui
 /** Unpacks the request body into a fresh directory under tmp. */
 export async function receiveContext(body: AsyncIterable<Uint8Array>, tmp: string, dockerfile: string): Promise<Context> {
   const dir = fs.mkdtempSync(path.join(tmp, 'build-'));
-  const ctx = { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const ctx: Context = { dir, sums: new Map(), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
   try {
     const it = body[Symbol.asyncIterator]();
     const chunks: Buffer[] = [];
@@ -63,7 +71,7 @@ export async function receiveContext(body: AsyncIterable<Uint8Array>, tmp: strin
       fs.writeFileSync(path.join(dir, 'Dockerfile'), Buffer.concat(parts), { mode: 0o644 });
       return ctx;
     }
-    await extract(src, dir);
+    await extract(src, dir, ctx.sums);
     return ctx;
   } catch (e) {
     ctx.remove();
@@ -88,11 +96,18 @@ export function cleanEntryName(name: string): string | undefined {
   return n === '' ? undefined : n;
 }
 
-async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<void> {
+async function extract(src: AsyncIterable<Uint8Array>, dir: string, sums: FileSums): Promise<void> {
   const dirs = new Set<string>(['']);
-  let fd: number | undefined;
+  // the file being received: its descriptor, hash, host path and size so far
+  let file: { fd: number; hash: Hash; full: string; size: number } | undefined;
   let err: unknown;
-  const times: Array<[string, number]> = [];
+  const closeFile = () => {
+    if (!file) return;
+    const f = file;
+    file = undefined;
+    fs.closeSync(f.fd);
+    sums.set(f.full, { size: f.size, sha256: f.hash.digest('hex') });
+  };
   const ensureParent = (rel: string) => {
     const parts = rel.split('/').slice(0, -1);
     let cur = '';
@@ -120,13 +135,14 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<voi
       if (!st || !st.isDirectory()) fs.mkdirSync(full, { mode });
       fs.chmodSync(full, mode);
       dirs.add(rel);
-      times.push([full, h.mtime]);
       return;
     }
     if (st) fs.rmSync(full, { recursive: true, force: true });
     dirs.delete(rel);
+    sums.delete(full);
     if (h.type === 'file') {
-      fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      const fd = fs.openSync(full, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      file = { fd, hash: createHash('sha256'), full, size: 0 };
       fs.fchmodSync(fd, mode);
     } else if (h.type === 'symlink') fs.symlinkSync(h.linkname, full);
     else if (h.type === 'link') {
@@ -135,6 +151,8 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<voi
       const tst = fs.lstatSync(path.join(dir, target));
       if (!tst.isFile()) throw hostile(h.linkname);
       fs.linkSync(path.join(dir, target), full);
+      const sum = sums.get(path.join(dir, target));
+      if (sum) sums.set(full, sum);
     }
     // devices and fifos have no place in a build context: skipped
   };
@@ -142,12 +160,18 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<voi
     entry: (h) => {
       if (err) return;
       try {
-        if (fd !== undefined) { fs.closeSync(fd); fd = undefined; }
+        closeFile();
         entry(h);
       } catch (e) { err = e; }
     },
-    data: (b) => { if (!err && fd !== undefined) fs.writeSync(fd, b); },
-    end: () => { if (fd !== undefined) { fs.closeSync(fd); fd = undefined; } },
+    data: (b) => {
+      if (err || !file) return;
+      // written here, not on libuv's threads: their concurrent writes to one file cost more CPU than they saved
+      fs.writeSync(file.fd, b);
+      file.hash.update(b);
+      file.size += b.length;
+    },
+    end: () => closeFile(),
   });
   try {
     for await (const c of src) {
@@ -158,7 +182,7 @@ async function extract(src: AsyncIterable<Uint8Array>, dir: string): Promise<voi
     parser.close();
     if (err) throw err;
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (file) fs.closeSync(file.fd);
   }
 }
 

@@ -96,19 +96,29 @@ export function walkSource(s: CopySource): Array<[string, string, fs.Stats]> {
   return out;
 }
 
-/** The cache's view of the sources: names, types, modes and content, never times. */
-export function checksumSources(sources: CopySource[]): string {
+/** A file's sha256 (hex) already known, e.g. hashed while the context streamed in (context.ts FileSums). */
+export type KnownSum = (host: string, st: fs.Stats) => string | undefined;
+
+/**
+ * The cache's view of the sources: names, types, modes and content, never times. A file's content enters as
+ * its own sha256, so that a digest taken earlier (known) and one read here give the same key.
+ */
+export function checksumSources(sources: CopySource[], known?: KnownSum): string {
   const h = createHash('sha256');
-  const buf = Buffer.alloc(1 << 20);
+  let buf: Buffer | undefined;
+  const fileSum = (host: string): string => {
+    const f = createHash('sha256');
+    buf ??= Buffer.alloc(1 << 20);
+    const fd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try { for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) f.update(buf.subarray(0, n)); } finally { fs.closeSync(fd); }
+    return f.digest('hex');
+  };
   for (const s of sources) {
     h.update(`src ${s.rel} ${s.st.isDirectory() ? 'd' : 'f'}\0`);
     for (const [rel, host, st] of walkSource(s)) {
       h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
       if (st.isSymbolicLink()) h.update(fs.readlinkSync(host));
-      else if (st.isFile()) {
-        const fd = fs.openSync(host, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-        try { for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n)); } finally { fs.closeSync(fd); }
-      }
+      else if (st.isFile()) h.update(known?.(host, st) ?? fileSum(host));
       h.update('\0');
     }
   }

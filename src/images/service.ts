@@ -137,14 +137,11 @@ export class ImageService {
   /** Adds references for an image (tags and digests), stamping LastTagTime for tags. */
   async addRefs(id: string, refs: string[]): Promise<void> {
     if (refs.length === 0) return;
-    // a rebuild or re-tag to the same image changes no reference: no locked, synced rewrite of the map
+    // a rebuild or re-tag to the same image changes no reference: the map is not rewritten, and digests
+    // alone already there need no lock at all
     const have = this.store.refs();
-    const changed = refs.filter((r) => have[r] !== id);
-    if (changed.length) await this.store.setRefs(Object.fromEntries(changed.map((r) => [r, id])));
-    if (refs.some((r) => !r.includes('@'))) {
-      const rec = this.store.get(id);
-      if (rec) await this.store.put({ ...rec, lastTagTime: new Date().toISOString() });
-    }
+    const stamp = refs.some((r) => !r.includes('@'));
+    if (stamp || refs.some((r) => have[r] !== id)) await this.store.tag(id, refs, stamp ? new Date().toISOString() : undefined);
   }
 
   async tag(source: string, target: string): Promise<void> {

@@ -53,8 +53,10 @@ export class ImageStore {
   /**
    * Runs fn holding images/lock, against other processes (the daemon, `berth image`) and against
    * other calls in this one (queued, so they never poll against themselves). The lock file appears
-   * only complete: its content ("pid starttime") is written and fsynced to a temp file that link(2)
-   * puts in place, failing with EEXIST while another holds it, so a full disk leaves no lock at all.
+   * only complete: its content ("pid starttime") is written to a temp file that link(2) puts in place,
+   * failing with EEXIST while another holds it, so a full disk (ENOSPC from the write) leaves no lock at
+   * all. Not fsynced: a lock outlives a crash only with a dead holder, stale whatever it says, and one
+   * that lost its content is taken over as empty.
    * A lock whose holder is gone (dead, a zombie, or a reused pid), or an empty one left by an older
    * berthd, is taken over. Waiting yields to the event loop.
    */
@@ -72,7 +74,7 @@ export class ImageStore {
   private async acquire(): Promise<void> {
     const tmp = path.join(this.dir, `.lock.${process.pid}.${randomBytes(4).toString('hex')}`);
     try {
-      writeSynced(tmp, `${process.pid} ${pidStartTime(process.pid)}\n`);
+      writeNew(tmp, `${process.pid} ${pidStartTime(process.pid)}\n`);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
       throw new BerthError('Unavailable', `image store: cannot write its lock: ${(e as Error).message}`, { cause: e });
@@ -104,6 +106,21 @@ export class ImageStore {
       const refs = this.refs();
       for (const [k, v] of Object.entries(edits)) { if (v === undefined) delete refs[k]; else refs[k] = v; }
       writeFileAtomicSync(this.refsFile, JSON.stringify(refs, null, 1));
+    });
+  }
+
+  /**
+   * Points refs at id and, given a time, stamps the record's lastTagTime: one locked change (a tag
+   * needs both); a map that already holds every ref is not rewritten.
+   */
+  tag(id: string, refs: string[], lastTagTime?: string): Promise<void> {
+    return this.locked(() => {
+      const map = this.refs();
+      const changed = refs.filter((r) => map[r] !== id);
+      for (const r of changed) map[r] = id;
+      if (changed.length) writeFileAtomicSync(this.refsFile, JSON.stringify(map, null, 1));
+      const rec = lastTagTime === undefined ? undefined : this.get(id);
+      if (rec) writeFileAtomicSync(path.join(this.db, `${hexOf(id)}.json`), JSON.stringify({ ...rec, lastTagTime }));
     });
   }
 
@@ -143,9 +160,9 @@ function mergeRefs(a: ManifestRef[], b: ManifestRef[]): ManifestRef[] {
   return out;
 }
 
-function writeSynced(file: string, data: string): void {
+function writeNew(file: string, data: string): void {
   const fd = fs.openSync(file, 'wx', 0o600);
-  try { fs.writeSync(fd, data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  try { fs.writeSync(fd, data); } finally { fs.closeSync(fd); }
 }
 
 interface Holder { pid: number; ino: number; stale: boolean }

@@ -18,6 +18,29 @@ test('tagging an image with references it already has leaves the reference map u
     await svc.addRefs(id, ['docker.io/library/app:latest', 'docker.io/library/app:v2']);
     assert.notEqual(fs.statSync(refsFile).ino, first);
     assert.deepEqual(svc.store.refs(), { 'docker.io/library/app:latest': id, 'docker.io/library/app:v2': id });
+    assert.deepEqual(fs.readdirSync(path.join(root, 'images')).filter((n) => n.includes('lock')), [], 'a lock file was left');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a tag stamps the record\'s LastTagTime, also when the reference already names the image; a digest does not', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-refs-'));
+  try {
+    const svc = new ImageService({ root });
+    const id = `sha256:${'b'.repeat(64)}`;
+    await svc.store.put({ id, manifests: [{ digest: `sha256:${'c'.repeat(64)}`, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1, repos: [] }], indexes: [], added: '2020-01-01T00:00:00.000Z' });
+    await svc.addRefs(id, ['docker.io/library/app:latest']);
+    const t1 = svc.store.get(id)!.lastTagTime;
+    assert.ok(t1 && Date.parse(t1) > Date.parse('2020-01-02'), `no LastTagTime: ${t1}`);
+    await new Promise((r) => setTimeout(r, 5));
+    await svc.addRefs(id, ['docker.io/library/app:latest']); // docker stamps every tag, a rebuild's too
+    const t2 = svc.store.get(id)!.lastTagTime!;
+    assert.ok(Date.parse(t2) > Date.parse(t1), `${t2} is not after ${t1}`);
+    assert.equal(svc.store.get(id)!.manifests.length, 1, 'the record lost its manifests');
+    await svc.addRefs(id, [`docker.io/library/app@sha256:${'c'.repeat(64)}`]);
+    assert.equal(svc.store.get(id)!.lastTagTime, t2);
+    assert.equal(svc.store.refs()[`docker.io/library/app@sha256:${'c'.repeat(64)}`], id);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

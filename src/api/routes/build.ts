@@ -65,7 +65,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
       const build = new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, { ...o, signal: end.signal }, (m) => {
         if (m.aux) out.write({ aux: m.aux });
         else if (!quiet) out.write(m);
-      }).run();
+      }, ctx.sums).run();
       const id = await (s.drain ? s.drain.track(build) : build);
       if (quiet) out.write({ stream: `${id}\n` });
       out.end();
