@@ -7,6 +7,11 @@
 # reference only). Peer `abs` with value 1 makes the goal a bound on Berth's own value.
 # As root: bash bench/all.sh [SCRIPT-SUBSTRING...]   (logs stay in the directory it prints)
 set -uo pipefail
+# The table is for a default machine, which has no NODE_EXTRA_CA_CERTS: with it every Node process (berth, berthd)
+# parses the whole CA file while it starts (~50 ms CPU here, before any of Berth's code), which the Go peers never do.
+# bench/runtime.sh run on its own with it set shows both (info rows).
+nec=${NODE_EXTRA_CA_CERTS:-}
+unset NODE_EXTRA_CA_CERTS
 here=$(cd "$(dirname "$0")/.." && pwd)
 LOGS=$(mktemp -d /tmp/berth-bench-all-XXXX)
 [ -f "$here/dist/bin/daemon/berthd.js" ] || { echo "build Berth first: npm run build" >&2; exit 2; }
@@ -56,3 +61,4 @@ for (const r of out) console.log(r.map((c, i) => String(c).padEnd(w[i])).join(' 
 console.log(`\ngoals met: ${met}, not met: ${missed}`);
 JS
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), $(date -u +%Y-%m-%dT%H:%MZ); logs: $LOGS"
+[ -z "$nec" ] || echo "NODE_EXTRA_CA_CERTS ($nec) was unset for this run"
