@@ -3,9 +3,9 @@
 # when Debian's docker.io is installed and can start. Prints kB and the ratio. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# the esbuild bundle (npm run build) once it holds the daemon, else tsc's output
+# the esbuild bundle (npm run build), else tsc's output
 BERTHD=${BERTHD:-dist/bin/daemon/berthd.js}
-grep -q 'API listening' "$BERTHD" 2>/dev/null || BERTHD=dist/src/daemon/berthd.js
+[ -f "$BERTHD" ] || BERTHD=dist/src/daemon/berthd.js
 tmp=$(mktemp -d)
 # a bridge and nft table of this run's own (as bench/peers.sh): never berth0 or table `berth`
 BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 rmSync('dist/bin', { recursive: true, force: true }); // chunk names change: no stale ones
 
 await build({
-  entryPoints: ['src/cli/berth.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts', 'src/daemon/berthd.ts'],
+  entryPoints: ['src/cli/berth.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts'],
   outbase: 'src',
   outdir: 'dist/bin',
   bundle: true,
@@ -22,6 +22,26 @@ await build({
   external: ['./runtime.js', './image.js', './docker/index.js'],
   define: { BERTH_RUNTIME_CJS: 'true' },
   // CommonJS dependencies may call require() for Node's own modules
+  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
+  charset: 'ascii',
+  logLevel: 'warning',
+});
+
+// berthd is a build of its own: sharing chunks with the CLI's entries split its code into ~30 files, and
+// Node's ESM loader resolves every import between them (realpath, package scope lookup). That work made
+// V8 optimise two of Node's path functions at start-up, which paged in ~4 MB of its optimising compiler,
+// resident for the daemon's life (issue 13, idle RSS). Its own lazy parts (ajv, seccomp, the unpack
+// worker, build) still become chunks of their own.
+await build({
+  entryPoints: ['src/daemon/berthd.ts'],
+  outbase: 'src',
+  outdir: 'dist/bin',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/berthd-[name]-[hash]', // the same depth as the CLI's chunks: paths found from import.meta.url
   banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
   charset: 'ascii',
   logLevel: 'warning',
