@@ -9,6 +9,7 @@
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -212,6 +213,19 @@ static void do_readonly(const char *path)
 		flags |= sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC);
 	if (mount(path, path, NULL, flags, NULL) < 0)
 		bail("remount %s read-only", path);
+}
+
+/* optional: a filesystem without inode flags (ENOTTY, EOPNOTSUPP, EINVAL) is not an error */
+static void do_fsflags(int optional, int flags, const char *path)
+{
+	int cur = 0, fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		bail("open %s", path);
+	if (ioctl(fd, FS_IOC_GETFLAGS, &cur) < 0 || ((cur | flags) != cur && (cur |= flags, ioctl(fd, FS_IOC_SETFLAGS, &cur) < 0))) {
+		if (!(optional && (errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL)))
+			bail("set inode flags 0x%x on %s", flags, path);
+	}
+	close(fd);
 }
 
 static void do_write(int optional, const char *path, const char *value)
@@ -436,6 +450,9 @@ static void run_op(const struct op *op)
 		close(fd);
 		break;
 	}
+	case OP_FSFLAGS:
+		do_fsflags((int)f[0].n, (int)f[1].n, f[2].s);
+		break;
 	case OP_LCHOWN:
 		fd = open_parent(f[3].s, (int)f[2].n, pbuf, &name);
 		if (fchownat(fd, name, (uid_t)f[0].n, (gid_t)f[1].n, AT_SYMLINK_NOFOLLOW) < 0)

@@ -60,6 +60,7 @@ static const struct op_format formats[] = {
 	[OP_ADDR_ADD] = {"ADDR_ADD", "s:dev u:address u:prefix u:broadcast"},
 	[OP_ROUTE_ADD] = {"ROUTE_ADD", "s:dev u:dst u:prefix u:gateway"},
 	[OP_BRIDGE] = {"BRIDGE", "s:name u:mtu u:address u:prefix u:broadcast"},
+	[OP_FSFLAGS] = {"FSFLAGS", "u:optional u:flags s:path"},
 };
 
 const struct op_format *op_format(uint32_t tag)
