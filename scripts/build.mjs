@@ -7,8 +7,8 @@ import { build } from 'esbuild';
 
 rmSync('dist/bin', { recursive: true, force: true }); // chunk names change: no stale ones
 
-await build({
-  entryPoints: ['src/cli/berth.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts'],
+// what both ESM builds (the CLI's entries and berthd) share
+const esmBuild = {
   outbase: 'src',
   outdir: 'dist/bin',
   bundle: true,
@@ -17,14 +17,19 @@ await build({
   format: 'esm',
   // lazily imported parts (the seccomp compiler) become chunks of their own
   splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  // command groups stay separate files, loaded only when used
-  external: ['./runtime.js', './image.js', './docker/index.js'],
-  define: { BERTH_RUNTIME_CJS: 'true' },
   // CommonJS dependencies may call require() for Node's own modules
   banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
   charset: 'ascii',
   logLevel: 'warning',
+};
+
+await build({
+  ...esmBuild,
+  entryPoints: ['src/cli/berth.ts', 'src/cli/image.ts', 'src/cli/docker/index.ts'],
+  chunkNames: 'chunks/[name]-[hash]',
+  // command groups stay separate files, loaded only when used
+  external: ['./runtime.js', './image.js', './docker/index.js'],
+  define: { BERTH_RUNTIME_CJS: 'true' },
 });
 
 // berthd is a build of its own: sharing chunks with the CLI's entries split its code into ~30 files, and
@@ -33,18 +38,9 @@ await build({
 // resident for the daemon's life (issue 13, idle RSS). Its own lazy parts (ajv, seccomp, the unpack
 // worker, build) still become chunks of their own.
 await build({
+  ...esmBuild,
   entryPoints: ['src/daemon/berthd.ts'],
-  outbase: 'src',
-  outdir: 'dist/bin',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  splitting: true,
   chunkNames: 'chunks/berthd-[name]-[hash]', // the same depth as the CLI's chunks: paths found from import.meta.url
-  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
-  charset: 'ascii',
-  logLevel: 'warning',
 });
 
 // The installed `berth` (package.json bin) starts from one CommonJS file: Node loads it without the ESM
