@@ -218,13 +218,16 @@ static void do_readonly(const char *path)
 /* optional: a filesystem without inode flags (ENOTTY, EOPNOTSUPP, EINVAL) is not an error */
 static void do_fsflags(int optional, int flags, const char *path)
 {
-	int cur = 0, fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int cur = 0, err, fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		bail("open %s", path);
-	if (ioctl(fd, FS_IOC_GETFLAGS, &cur) < 0 || ((cur | flags) != cur && (cur |= flags, ioctl(fd, FS_IOC_SETFLAGS, &cur) < 0))) {
-		if (!(optional && (errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL)))
-			bail("set inode flags 0x%x on %s", flags, path);
+	err = ioctl(fd, FS_IOC_GETFLAGS, &cur);
+	if (err == 0 && (cur | flags) != cur) {
+		cur |= flags;
+		err = ioctl(fd, FS_IOC_SETFLAGS, &cur);
 	}
+	if (err < 0 && !(optional && (errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL)))
+		bail("set inode flags 0x%x on %s", flags, path);
 	close(fd);
 }
 
