@@ -594,7 +594,7 @@ export class Build {
       workingDir: (st.config.WorkingDir as string | undefined) || undefined,
       user: (st.config.User as string | undefined) || undefined,
       labels: {}, host: { networkMode: this.o.networkMode || 'default', ...host },
-    });
+    }, { buildStep: true });
     let ok = false;
     try {
       const r = await fn(id);
@@ -604,6 +604,8 @@ export class Build {
       if (ok || this.o.rm !== false || this.o.signal?.aborted) {
         await this.d.containers.remove(id, { force: true, volumes: true }).catch(() => undefined);
         if (ok && !quiet) this.out(`Removing intermediate container ${short(id)}\n`);
+      } else {
+        await this.d.containers.keep?.(id).catch(() => undefined);
       }
     }
   }

@@ -52,7 +52,8 @@ import { trace } from '../util/trace.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
-interface Record extends Container { mounts: Array<{ type: string; source: string; options: string[] }>; monitorPid?: number; manuallyStopped?: boolean }
+/** buildStep: a build's step container; it lives only as long as its build, so a daemon start removes it (restore). */
+interface Record extends Container { mounts: Array<{ type: string; source: string; options: string[] }>; monitorPid?: number; manuallyStopped?: boolean; buildStep?: boolean }
 
 export interface ContainerServiceOptions {
   root: string;          // <root>/containers/<id>
@@ -111,6 +112,7 @@ export class Containers implements ContainerService {
   /** After a daemon restart: learn the exits that happened while down, watch the rest, clear what a dead daemon left. */
   async restore(): Promise<void> {
     await this.removeHalfCreated();
+    await this.removeBuildSteps();
     const monitors = runningMonitors();
     const mounted = mountPoints();
     for (const c of this.records.values()) {
@@ -140,6 +142,27 @@ export class Containers implements ContainerService {
       if (this.records.has(id) || fs.existsSync(this.file(id))) continue;
       await this.o.images.snapshots.remove(snapshotKey(id)).catch(() => undefined);
       fs.rmSync(path.join(this.dir, id), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A daemon killed during a build leaves the step container (running or not) with its process, cgroup,
+   * monitor, rootfs mount and snapshot: its build is gone, so all of it goes (docker's builder does not
+   * survive a restart either). Before the network reconcile, which then drops its endpoint.
+   */
+  private async removeBuildSteps(): Promise<void> {
+    const steps = [...this.records.values()].filter((c) => c.buildStep);
+    if (!steps.length) return;
+    const monitors = runningMonitors();
+    const mounted = mountPoints();
+    for (const c of steps) {
+      this.o.log?.(`container ${c.id}: removing the step container of a build the daemon did not finish`);
+      await this.clearLeftovers(c, monitors.get(this.exitFile(c.id)), mounted);
+      this.records.delete(c.id);
+      await this.o.images.snapshots.remove(snapshotKey(c.id)).catch((e) => this.o.log?.(`container ${c.id}: remove snapshot: ${(e as Error).message}`));
+      await fs.promises.rm(path.join(this.dir, c.id), { recursive: true, force: true });
+      fs.rmSync(c.attachSocket, { force: true });
+      await removeAnonymous(this.o.volumes, c);
     }
   }
 
@@ -223,7 +246,7 @@ export class Containers implements ContainerService {
     return [...this.records.values()].find((c) => c.imageId === imageId)?.id;
   }
 
-  async create(name: string | undefined, config: ContainerConfig): Promise<{ id: string; warnings: string[] }> {
+  async create(name: string | undefined, config: ContainerConfig, opts: { buildStep?: boolean } = {}): Promise<{ id: string; warnings: string[] }> {
     const taken = (n: string) => this.naming.get(n) ?? [...this.records.values()].find((c) => c.name === n)?.id;
     const wanted = name ? checkName(name) : randomName((n) => !!taken(n));
     const clash = taken(wanted);
@@ -232,13 +255,13 @@ export class Containers implements ContainerService {
     // the name is ours from here: the create awaits disk writes, and another create must not take it meanwhile
     this.naming.set(wanted, id);
     try {
-      return await this.createNamed(id, wanted, config);
+      return await this.createNamed(id, wanted, config, !!opts.buildStep);
     } finally {
       this.naming.delete(wanted);
     }
   }
 
-  private async createNamed(id: string, wanted: string, config: ContainerConfig): Promise<{ id: string; warnings: string[] }> {
+  private async createNamed(id: string, wanted: string, config: ContainerConfig, buildStep: boolean): Promise<{ id: string; warnings: string[] }> {
     const img = this.o.images.resolve(config.image);
     const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
@@ -261,7 +284,7 @@ export class Containers implements ContainerService {
         id, name: wanted, created: new Date().toISOString(), image: config.image, imageId: img.record.id, config,
         state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: NEVER, finishedAt: NEVER },
         path: cmd0!, args, logPath: path.join(dir, 'json.log'), attachSocket: path.join(this.o.execRoot, 'attach', `${id.slice(0, 12)}.sock`),
-        restartCount: 0, mounts, mountPoints: points,
+        restartCount: 0, mounts, mountPoints: points, ...(buildStep ? { buildStep } : {}),
       };
       await this.save(c);
       this.records.set(id, c);
@@ -744,6 +767,14 @@ export class Containers implements ContainerService {
     this.removeWaiters.delete(c.id);
   }
 
+  /** A step container the build keeps (`--rm=false` after a failed step) is the user's from now on: a daemon start leaves it. */
+  async keep(ref: string): Promise<void> {
+    const c = this.find(ref);
+    if (!c.buildStep) return;
+    delete c.buildStep;
+    await this.save(c);
+  }
+
   async rename(ref: string, name: string): Promise<void> {
     const c = this.find(ref);
     const wanted = checkName(name);
@@ -917,7 +948,7 @@ function cleanRequest(r: EndpointRequest): EndpointRequest {
 export const snapshotKey = (id: string) => `ctr-${id}`;
 
 function view(c: Record): Container {
-  const { mounts: _m, monitorPid: _p, manuallyStopped: _s, ...rest } = c;
+  const { mounts: _m, monitorPid: _p, manuallyStopped: _s, buildStep: _b, ...rest } = c;
   return structuredClone(rest);
 }
 

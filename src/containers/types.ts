@@ -52,7 +52,9 @@ export interface ListOptions { all?: boolean; filters?: Record<string, string[]>
 
 export interface ContainerService {
   /** Resolves the image (NotFound "No such image: ref"), claims the name (Conflict, docker's wording), records the container. */
-  create(name: string | undefined, config: ContainerConfig): Promise<{ id: string; warnings: string[] }>;
+  create(name: string | undefined, config: ContainerConfig, opts?: { buildStep?: boolean }): Promise<{ id: string; warnings: string[] }>;
+  /** A build step container (create's buildStep, removed at daemon start) becomes an ordinary one. */
+  keep?(ref: string): Promise<void>;
   /** false when it was already running (the API answers 304). */
   start(ref: string): Promise<boolean>;
   /** false when it was not running (304). Signal default: the config's stopSignal or SIGTERM; then SIGKILL after timeout. */

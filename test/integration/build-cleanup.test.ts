@@ -134,4 +134,40 @@ describe('a build leaves nothing behind', { skip }, () => {
       await d2.stop();
     }
   });
+
+  test('the daemon is killed (-9) during a RUN: the next daemon removes the step container, its mount and snapshot; images stay', async () => {
+    const d3 = await startDaemon();
+    const w = watchContainers(d3);
+    const docker = (...a: string[]) => run(DOCKER, a, { env: buildEnv(d3) });
+    try {
+      await importBusybox(d3);
+      // a step container the user keeps (--rm=false after a failed RUN) is an ordinary container: it stays
+      const kept = await docker('build', '--rm=false', context(d3, 'kept', 'FROM bb:clean\nRUN exit 4\n'));
+      assert.notEqual(kept.code, 0);
+      const keptId = (await docker('ps', '-aq', '--no-trunc')).stdout.trim();
+      assert.match(keptId, /^[0-9a-f]{64}$/, 'the failed step container is kept');
+      const images = (await docker('images', '-a', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}')).stdout;
+      const cli = spawn(DOCKER, ['build', context(d3, 'kill', 'FROM bb:clean\nRUN sleep 300\n')], { env: buildEnv(d3), stdio: 'ignore' });
+      const exited = new Promise((r) => cli.once('exit', r));
+      assert.ok(await w.started(2), 'the sleep step started'); // the first start was the kept build's
+      const step = [...w.created].at(-1)!;
+      assert.ok(fs.existsSync(path.join(d3.root, 'snapshots', `ctr-${step}`)), 'the running step has a snapshot');
+      w.stop();
+      await d3.crashAndRestart(async () => { await exited; });
+      const ids = new Set([...w.created].filter((id) => id !== keptId));
+      await assertNothingLeft(d3, ids, 'after the daemon was killed');
+      assert.equal((await docker('ps', '-aq', '--no-trunc')).stdout.trim(), keptId, 'only the kept container is listed');
+      const snaps = fs.readdirSync(path.join(d3.root, 'snapshots')).filter((n) => n.startsWith('ctr-'));
+      assert.deepEqual(snaps, [`ctr-${keptId}`], 'only the kept container has a snapshot');
+      assert.deepEqual(fs.readdirSync(path.join(d3.root, 'containers')), [keptId], 'only the kept container has a directory');
+      assert.equal((await docker('images', '-a', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}')).stdout, images, 'the image store is as before the build');
+      const r = await docker('run', '--rm', 'bb:clean', 'ls', '/bin/busybox');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(d3.log(), new RegExp(`container ${step}: removing the step container`));
+    } finally {
+      w.stop();
+      await reap(d3, w.created);
+      await d3.stop();
+    }
+  });
 });
