@@ -10,3 +10,15 @@ export function finish(done: Promise<number>, exit = false): void {
     },
   );
 }
+
+/**
+ * A runtime verb goes to its end when its reader goes away (`berth runtime run … 2>&1 | head -1`): EPIPE on
+ * our stdout or stderr (Node ignores SIGPIPE, so a write fails instead) loses that output only. Unhandled,
+ * the stream's 'error' would end the process between create and delete and leave the container's state,
+ * cgroup and process behind. The container's own output goes straight to the inherited fds, not through here.
+ */
+export function outliveReaders(): void {
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e; });
+  }
+}

@@ -13,7 +13,7 @@ import { start } from '../runtime/start.js';
 import { kill, remove } from '../runtime/delete.js';
 import { exec } from '../runtime/exec.js';
 import { seccompCacheDir } from '../runtime/seccomp-cache.js';
-import { finish } from './entry.js';
+import { finish, outliveReaders } from './entry.js';
 import { trace } from '../util/trace.js';
 
 const USAGE = `Usage: berth runtime [--root DIR] COMMAND [OPTIONS] ID
@@ -48,6 +48,7 @@ function one(p: { positionals: string[] }, verb: string): string {
  * first wait for V8's background tasks to drain, ~130 ms of wall on the loaded 2-core host (issue 13,
  * bench/runtime.sh). Never settles: the process ends first. */
 export function direct(argv: string[]): Promise<never> {
+  outliveReaders();
   trace('cli: loaded'); // bench/runtime.sh measures our own part from here
   return new Promise(() => finish(main(argv), true));
 }

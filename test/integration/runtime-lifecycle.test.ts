@@ -310,4 +310,20 @@ describe('runtime lifecycle', { skip }, () => {
       rmBundle(b);
     }
   });
+
+  test('run whose reader goes away (BERTH_DEBUG=1 … 2>&1 | head -1): the run goes on to its exit code and deletes the container', async () => {
+    // the container outlives the reader and exits 7: berth's own debug lines then meet a closed pipe (EPIPE)
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sh', '-c', 'sleep 0.5; seq 1 100000 2>/dev/null; exit 7']; });
+    try {
+      const pipeline = `"$0" "$1" runtime --root "$2" run --bundle "$3" "$4" 2>&1 | head -1; exit \${PIPESTATUS[0]}`;
+      const r = await run('bash', ['-c', pipeline, process.execPath, BERTH, rt.root, b.dir, b.id], { env: { ...process.env, BERTH_DEBUG: '1' } });
+      assert.match(r.stdout, /^berth: [\d.]+ms /, 'head saw berth\'s first debug line');
+      assert.equal(r.code, 7, `berth exits with the container's code, not of EPIPE: ${r.stderr}`);
+      assertGone(b);
+      assert.equal((await rt.berth(['list', '-q'])).stdout.trim(), '', 'no container is listed');
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
+  });
 });
