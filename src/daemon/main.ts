@@ -120,6 +120,8 @@ async function main(argv: string[]): Promise<number> {
   });
   ports.setChains = (lines) => networks.setChains('ports', lines);
   containers = new Containers({ root, execRoot, images, events, log, volumes, networks, ports });
+  // a daemon killed mid-build (or mid-load) left the build's context and its step container: both go
+  await images.clearTmp();
   await containers.restore();
   const drain = new Drain();
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: hostFactsReader(root), log, drain };

@@ -130,8 +130,13 @@ export class ImageService {
     const { blobs, chains } = this.references();
     const c = this.content.gc(blobs);
     const s = await this.snapshots.gc(chains);
-    for (const n of fs.readdirSync(this.tmp)) await fs.promises.rm(path.join(this.tmp, n), { recursive: true, force: true });
+    await this.clearTmp();
     return { bytes: c.bytes + s.bytes, layers: s.removed };
+  }
+
+  /** Scratch space (build contexts, loads) of work that is over: at daemon start, what a killed daemon left. */
+  async clearTmp(): Promise<void> {
+    for (const n of fs.readdirSync(this.tmp)) await fs.promises.rm(path.join(this.tmp, n), { recursive: true, force: true });
   }
 
   /** Adds references for an image (tags and digests), stamping LastTagTime for tags. */

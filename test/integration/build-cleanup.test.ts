@@ -152,6 +152,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       assert.ok(await w.started(2), 'the sleep step started'); // the first start was the kept build's
       const step = [...w.created].at(-1)!;
       assert.ok(fs.existsSync(path.join(d3.root, 'snapshots', `ctr-${step}`)), 'the running step has a snapshot');
+      assert.ok(fs.readdirSync(path.join(d3.root, 'tmp')).some((n) => n.startsWith('build-')), 'the build has its context under tmp');
       w.stop();
       await d3.crashAndRestart(async () => { await exited; });
       const ids = new Set([...w.created].filter((id) => id !== keptId));
@@ -160,6 +161,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       const snaps = fs.readdirSync(path.join(d3.root, 'snapshots')).filter((n) => n.startsWith('ctr-'));
       assert.deepEqual(snaps, [`ctr-${keptId}`], 'only the kept container has a snapshot');
       assert.deepEqual(fs.readdirSync(path.join(d3.root, 'containers')), [keptId], 'only the kept container has a directory');
+      assert.deepEqual(fs.readdirSync(path.join(d3.root, 'tmp')), [], 'the build\'s context is gone');
       assert.equal((await docker('images', '-a', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}')).stdout, images, 'the image store is as before the build');
       const r = await docker('run', '--rm', 'bb:clean', 'ls', '/bin/busybox');
       assert.equal(r.code, 0, r.stderr);
