@@ -273,6 +273,11 @@ interface OpenFile { fd: number; mtime: number; pos: number; held: Buffer[]; hel
  * per chunk (~5,000 for 100 MB) cost more in syscalls than the copying they do on this kind of VM.
  */
 const WRITE_WINDOW = 1 << 20;
+/**
+ * Chunks held at most: a client sending tiny HTTP chunks gets a write per this many, and what the
+ * held slices keep alive (each its socket read's buffer, 64 KiB at most) stays a few MiB.
+ */
+const WRITE_CHUNKS = 64;
 
 /** Writes what `f` holds at its position (a short write is continued). */
 function flush(f: OpenFile): void {
@@ -281,7 +286,7 @@ function flush(f: OpenFile): void {
   f.held = [];
   f.heldLen = 0;
   while (left > 0) {
-    const n = bufs.length === 1 ? fs.writeSync(f.fd, bufs[0]!, 0, bufs[0]!.length, f.pos) : fs.writevSync(f.fd, bufs.slice(0, 1024), f.pos);
+    const n = bufs.length === 1 ? fs.writeSync(f.fd, bufs[0]!, 0, bufs[0]!.length, f.pos) : fs.writevSync(f.fd, bufs, f.pos);
     f.pos += n;
     left -= n;
     bufs = skip(bufs, n);
@@ -386,7 +391,7 @@ class Extractor {
   private apply(e: Event): void | Promise<void> {
     const f = this.file;
     if (e.t === 'data') {
-      if (f) { f.held.push(e.b); f.heldLen += e.b.length; if (f.heldLen >= WRITE_WINDOW) flush(f); }
+      if (f) { f.held.push(e.b); f.heldLen += e.b.length; if (f.heldLen >= WRITE_WINDOW || f.held.length >= WRITE_CHUNKS) flush(f); }
       return;
     }
     if (e.t === 'end') {
