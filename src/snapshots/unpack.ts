@@ -131,12 +131,23 @@ class Unpacker {
     const p = this.abs(rel);
     switch (h.type) {
       case 'dir': {
-        this.clear(rel, true);
-        if (!this.dirs.has(rel)) { try { fs.mkdirSync(p, h.mode); } catch (e) { if (errnoCode(e) !== 'EEXIST') throw e; } }
+        // mkdir first, clear only on EEXIST (as for files): no lstat per directory
+        let made = false;
+        if (!this.dirs.has(rel)) {
+          try { fs.mkdirSync(p, h.mode); made = true; } catch (e) {
+            if (errnoCode(e) !== 'EEXIST') throw e;
+            this.clear(rel, true);
+            try { fs.mkdirSync(p, h.mode); made = true; } catch (e2) { if (errnoCode(e2) !== 'EEXIST') throw e2; }
+          }
+        }
         this.dirs.add(rel);
-        if (h.mode & 0o2000) this.setgidDirs.add(rel);
-        if (this.chown) fs.lchownSync(p, h.uid, h.gid);
-        fs.chmodSync(p, h.mode);
+        // a directory this mkdir made is 0:0 with mode & ~umask (no setuid/setgid bits), unless a setgid
+        // parent handed down its group and its setgid bit: then the lchown and chmod change nothing
+        const plain = made && !this.setgidDirs.has(parent);
+        if (h.mode & 0o2000) this.setgidDirs.add(rel); else this.setgidDirs.delete(rel);
+        const chown = this.chown && (!plain || h.uid !== 0 || h.gid !== 0);
+        if (chown) fs.lchownSync(p, h.uid, h.gid);
+        if (!plain || chown || (h.mode & (this.umask | 0o6000)) !== 0) fs.chmodSync(p, h.mode);
         this.dirTimes.push([rel, h.mtime]);
         break;
       }
@@ -158,7 +169,8 @@ class Unpacker {
           this.clear(rel, false);
           fs.symlinkSync(h.linkname, p);
         }
-        if (this.chown) fs.lchownSync(p, h.uid, h.gid);
+        // root makes a symlink 0:0, unless a setgid parent hands down its group
+        if (this.chown && (h.uid !== 0 || h.gid !== 0 || this.setgidDirs.has(parent))) fs.lchownSync(p, h.uid, h.gid);
         fs.lutimesSync(p, h.mtime, h.mtime);
         break;
       }

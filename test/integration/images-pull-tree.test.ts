@@ -70,6 +70,21 @@ describe('a pulled image equals skopeo + umoci unpack', { skip: missing }, () =>
     fs.mkdirSync(path.join(l1, 'srv/shared'), { recursive: true });
     fs.chownSync(path.join(l1, 'srv/shared'), 1000, 50);
     fs.chmodSync(path.join(l1, 'srv/shared'), 0o2775);
+    // 0:0 entries below a setgid directory, which would inherit its group (and a dir its setgid bit);
+    // symlinks and directories owned by others; directory modes the umask would and would not change
+    fs.mkdirSync(path.join(l1, 'srv/shared/sub'), { mode: 0o755 });
+    fs.chownSync(path.join(l1, 'srv/shared/sub'), 0, 0);
+    fs.chmodSync(path.join(l1, 'srv/shared/sub'), 0o755);
+    fs.symlinkSync('sub', path.join(l1, 'srv/shared/to-sub'));
+    fs.lchownSync(path.join(l1, 'srv/shared/to-sub'), 0, 0);
+    write(path.join(l1, 'srv/shared/note'), 'n', 0o644);
+    fs.symlinkSync('tool', path.join(l1, 'usr/bin/user-link'));
+    fs.lchownSync(path.join(l1, 'usr/bin/user-link'), 1000, 1001);
+    for (const [d, mode, uid] of [['home/priv', 0o700, 1000], ['home/group', 0o775, 0], ['home/sticky', 0o1755, 0]] as const) {
+      fs.mkdirSync(path.join(l1, d), { recursive: true });
+      fs.chownSync(path.join(l1, d), uid, uid);
+      fs.chmodSync(path.join(l1, d), mode);
+    }
     setxattr(path.join(l1, 'etc/conf'), 'user.origin', 'layer-one');
     setxattr(path.join(l1, 'srv/shared'), 'user.dir', 'x');
     fs.symlinkSync('../lib/hl-a', path.join(l1, 'usr/bin/rel-link'));
