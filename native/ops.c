@@ -231,6 +231,16 @@ static void do_fsflags(int optional, int flags, const char *path)
 	close(fd);
 }
 
+static void do_syncfs(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		bail("open %s", path);
+	if (syncfs(fd) < 0)
+		bail("syncfs %s", path);
+	close(fd);
+}
+
 static void do_write(int optional, const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -455,6 +465,9 @@ static void run_op(const struct op *op)
 	}
 	case OP_FSFLAGS:
 		do_fsflags((int)f[0].n, (int)f[1].n, f[2].s);
+		break;
+	case OP_SYNCFS:
+		do_syncfs(f[0].s);
 		break;
 	case OP_LCHOWN:
 		fd = open_parent(f[3].s, (int)f[2].n, pbuf, &name);

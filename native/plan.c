@@ -61,6 +61,7 @@ static const struct op_format formats[] = {
 	[OP_ROUTE_ADD] = {"ROUTE_ADD", "s:dev u:dst u:prefix u:gateway"},
 	[OP_BRIDGE] = {"BRIDGE", "s:name u:mtu u:address u:prefix u:broadcast"},
 	[OP_FSFLAGS] = {"FSFLAGS", "u:optional u:flags s:path"},
+	[OP_SYNCFS] = {"SYNCFS", "s:path"},
 };
 
 const struct op_format *op_format(uint32_t tag)

@@ -58,6 +58,7 @@ enum plan_tag {
 	OP_ROUTE_ADD = 49,    /* str dev, u32 dst, u32 prefix, u32 gateway */
 	OP_BRIDGE = 50,       /* str name, u32 mtu, u32 address, u32 prefix, u32 broadcast: made or updated, address replaced, up */
 	OP_FSFLAGS = 51,      /* u32 optional, u32 flags, str path: OR flags into the inode flags of a host dir (FS_IOC_SETFLAGS) */
+	OP_SYNCFS = 52,       /* str path: write out the filesystem holding this host dir (syncfs) */
 };
 
 #endif

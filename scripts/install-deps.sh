@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(build-essential libc6-dev busybox-static util-linux iproute2 nftables procps ca-certificates tini)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(runc skopeo docker-registry python3-docker docker-compose hyperfine zstd curl bsdextrautils umoci iptables debootstrap)
+  pkgs+=(runc skopeo docker-registry python3-docker docker-compose hyperfine zstd curl bsdextrautils umoci iptables debootstrap strace)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done

@@ -128,6 +128,9 @@ export class Snapshotter {
   async publish(staged: StagedLayer, chainId: string, parent: string | undefined): Promise<SnapshotInfo> {
     const { tmp, result: r } = staged;
     try {
+      // the tree's files were written without an fsync each: one syncfs makes them durable before meta.json
+      // marks the layer complete (a power cut must not leave a published layer of empty files)
+      await runHostOps([{ op: 'SYNCFS', args: { path: tmp } }]);
       const final = this.pathOf(chainId);
       const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: new Date().toISOString() };
       writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));

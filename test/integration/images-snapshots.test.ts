@@ -84,3 +84,27 @@ test('whiteouts, opaque dirs, devices and xattrs unpack in overlay form and moun
   await snaps.gc(new Set());
   assert.deepEqual(snaps.list(), []);
 });
+
+test('a layer is written out (syncfs) before it is published, and SYNCFS refuses a missing dir', { skip: root ? undefined : 'needs root' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-sync-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const layer = await tarOf([[{ name: 'f' }, Buffer.from('data')]]);
+  fs.writeFileSync(path.join(dir, 'layer.tar'), layer);
+  const overlay = new URL('../../src/snapshots/overlay.js', import.meta.url).pathname;
+  const script = `import { Snapshotter } from ${JSON.stringify(overlay)}; import * as fs from 'node:fs';
+    const l = fs.readFileSync(${JSON.stringify(path.join(dir, 'layer.tar'))});
+    async function* one() { yield l; }
+    await new Snapshotter(${JSON.stringify(path.join(dir, 'root'))}).unpack('sha256:' + 'a'.repeat(64), undefined, one(), ${JSON.stringify(sha256(layer))});`;
+  const log = path.join(dir, 'strace');
+  fs.writeFileSync(path.join(dir, 'unpack.mjs'), script);
+  execFileSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=syncfs,rename,renameat,renameat2', process.execPath, path.join(dir, 'unpack.mjs')]);
+  const lines = fs.readFileSync(log, 'utf8').split('\n');
+  const synced = lines.findIndex((l) => /syncfs\(\d+\)\s+= 0/.test(l));
+  const published = lines.findIndex((l) => /rename.*layer-[0-9a-f]+", .*"[^"]*\/a{64}"/.test(l));
+  assert.ok(synced >= 0, `a syncfs ran:\n${lines.join('\n')}`);
+  assert.ok(published > synced, `the layer was renamed into place after the syncfs:\n${lines.join('\n')}`);
+  assert.equal(fs.readFileSync(path.join(dir, 'root', 'snapshots', 'a'.repeat(64), 'fs', 'f'), 'utf8'), 'data');
+
+  const { runHostOps } = await import('../../src/runtime/sync.js');
+  await assert.rejects(runHostOps([{ op: 'SYNCFS', args: { path: path.join(dir, 'missing') } }]), /open .*missing/);
+});

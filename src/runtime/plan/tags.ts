@@ -56,6 +56,7 @@ export const OPS = {
   ROUTE_ADD: [49, 's:dev u:dst u:prefix u:gateway'],
   BRIDGE: [50, 's:name u:mtu u:address u:prefix u:broadcast'],
   FSFLAGS: [51, 'u:optional u:flags s:path'],
+  SYNCFS: [52, 's:path'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OpName = keyof typeof OPS;
