@@ -404,3 +404,15 @@ test('a profile compiled again comes from the cache: the same filter, a copy the
   assert.notDeepEqual(other.filter, third.filter);
   assert.notDeepEqual(compileSeccomp(profile, { nativeArch: 'aarch64' }).filter, third.filter);
 });
+
+test('docker default profile: made once per options and shared frozen; its filter is the one a copy of it compiles to', () => {
+  const p = dockerDefaultProfile({ capabilities: DOCKER_CAPS, arch: 'amd64', kernel: '6.1.0' });
+  assert.equal(dockerDefaultProfile({ capabilities: [...DOCKER_CAPS].reverse().map((c) => c.slice(4)), arch: 'x86_64', kernel: '6.1.0' }), p);
+  assert.notEqual(dockerDefaultProfile({ capabilities: [...DOCKER_CAPS, 'CAP_SYS_ADMIN'], arch: 'amd64', kernel: '6.1.0' }), p);
+  assert.notEqual(dockerDefaultProfile({ capabilities: DOCKER_CAPS, arch: 'amd64', kernel: '4.4.0' }), p);
+  assert.ok(Object.isFrozen(p) && Object.isFrozen(p.syscalls![0]!.names));
+  assert.throws(() => { p.syscalls!.push({ names: ['reboot'], action: 'SCMP_ACT_ALLOW' }); }, TypeError);
+  const copy = JSON.parse(JSON.stringify(p)) as LinuxSeccomp;
+  assert.deepEqual(compileSeccomp(p).filter, compileSeccomp(copy).filter);
+  assert.deepEqual(compileSeccomp(p).filter, compileSeccomp(p).filter);
+});
