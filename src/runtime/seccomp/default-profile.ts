@@ -360,16 +360,21 @@ function setupProfile(p: DockerSeccompProfile, opts: DockerProfileOptions): Linu
   return out;
 }
 
-/**
- * Docker's default profile for a container with these bounding capabilities on this host arch. Made once
- * per set of options and shared, frozen: every start asked for the same one (issue 13), and one object
- * lets compileSeccomp find its filter without a JSON key.
- */
+/** Docker's default profile for a container with these bounding capabilities on this host arch. */
 export function dockerDefaultProfile(opts: DockerProfileOptions): LinuxSeccomp {
+  return setupProfile(DOCKER_DEFAULT_PROFILE, opts)!;
+}
+
+/**
+ * dockerDefaultProfile made once per set of options and shared, frozen (a caller that wants to change
+ * it takes dockerDefaultProfile's own copy): every container start asked for the same one (issue 13),
+ * and one object lets compileSeccomp find its filter without a JSON key.
+ */
+export function sharedDockerDefaultProfile(opts: DockerProfileOptions): LinuxSeccomp {
   const key = `${nativeArch(opts.arch)} ${opts.kernel ?? ''} ${[...new Set(opts.capabilities.map(normCap))].sort().join(',')}`;
   let p = defaults.get(key);
   if (!p) {
-    p = deepFreeze(setupProfile(DOCKER_DEFAULT_PROFILE, opts)!);
+    p = deepFreeze(dockerDefaultProfile(opts));
     if (defaults.size >= 16) defaults.delete(defaults.keys().next().value!);
     defaults.set(key, p);
   }
