@@ -5,6 +5,8 @@
 # N `docker run -d --network none` one after another (so the process-wide CPU figures belong to the one
 # request); prints the medians of create, start and their sum. As root: bash bench/start-steps.sh [N]
 # (BERTHD_NODE_ARGS="--cpu-prof --cpu-prof-dir DIR" profiles berthd; STEPS_LOG=FILE keeps its trace)
+# Runtime state goes on a tmpfs, as berthd's default /run/berth is on a systemd host: under --root alone it
+# would sit in <root>/run on the disk, where every state.json rename is an ext4 write of its own.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-15}
@@ -16,10 +18,12 @@ cleanup() {
   kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null && sleep 1 || true
   ip link del "bb$BTAG" 2>/dev/null || true
   nft delete table ip "berth_b$BTAG" 2>/dev/null || true
+  umount -l "$WORK/run" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-BERTH_DEBUG=1 node ${BERTHD_NODE_ARGS:-} "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
+mkdir "$WORK/run" && mount -t tmpfs -o mode=0711 tmpfs "$WORK/run"
+BERTH_DEBUG=1 node ${BERTHD_NODE_ARGS:-} "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --exec-root "$WORK/run" --pidfile "$WORK/berthd.pid" \
   --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>>"$WORK/berthd.log" &
 for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContentStore } from '../content/store.js';
 import { privateDir } from '../util/dirs.js';
+import { deepFreeze } from '../util/freeze.js';
 import { BerthError } from '../errors.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { formatReference, parseReference } from '../registry/reference.js';
@@ -32,6 +33,10 @@ export interface ImageServiceOptions {
 }
 
 export interface ResolvedImage { record: ImageRecord; config: ImageConfig; configBytes: Buffer; manifest: Manifest; manifestRef: ManifestRef; diffIds: string[]; chainIds: string[] }
+
+/** parsed configs and manifests kept (a few kB each): more images than one host starts containers from */
+const BLOB_CACHE_MAX = 64;
+
 
 export function defaultRoot(): string {
   return process.env.BERTH_ROOT ?? '/var/lib/berth';
@@ -65,8 +70,8 @@ export class ImageService {
 
   /** Image ID for a reference, a full ID, or a unique ID prefix (docker's lookup order). */
   resolveId(name: string): string {
-    const refs = this.store.refs();
     if (/^sha256:[a-f0-9]{64}$/.test(name) && this.store.get(name)) return name;
+    const refs = this.store.refs();
     try {
       const key = formatReference(parseReference(name));
       if (refs[key]) return refs[key]!;
@@ -85,14 +90,31 @@ export class ImageService {
     const id = this.resolveId(name);
     const record = this.store.get(id);
     if (!record) throw new BerthError('NotFound', `No such image: ${name}`);
-    const configBytes = this.content.read(id);
-    const config = parseConfig(configBytes);
-    const manifestRef = record.manifests.find((m) => this.content.has(m.digest)) ?? record.manifests[0];
+    const { bytes: configBytes, parsed: config } = this.parsed(id, parseConfig);
+    const here = record.manifests.find((m) => this.content.has(m.digest));
+    const manifestRef = here ?? record.manifests[0];
     if (!manifestRef) throw new BerthError('Internal', `image ${id}: no manifest recorded`);
-    const manifest = parseManifest(this.content.read(manifestRef.digest));
+    const manifest = this.parsed(manifestRef.digest, parseManifest, here !== undefined).parsed;
     const diffIds = config.rootfs.diff_ids;
     return { record, config, configBytes, manifest, manifestRef, diffIds, chainIds: chainIds(diffIds) };
   }
+
+  /**
+   * A blob parsed once: content is immutable under its digest, and a create + start resolved the same
+   * image's config and manifest four times (issue 13). Frozen, since every caller shares it; a blob
+   * removed since is still NotFound (`present`: the caller has just seen it there).
+   */
+  private parsed<T extends object>(digest: string, parse: (b: Buffer) => T, present = false): { bytes: Buffer; parsed: T } {
+    const hit = this.blobCache.get(digest);
+    if (hit && (present || this.content.has(digest))) return hit as { bytes: Buffer; parsed: T };
+    const bytes = this.content.read(digest);
+    const entry = { bytes, parsed: deepFreeze(parse(bytes)) };
+    if (this.blobCache.size >= BLOB_CACHE_MAX) this.blobCache.delete(this.blobCache.keys().next().value!);
+    this.blobCache.set(digest, entry);
+    return entry;
+  }
+
+  private readonly blobCache = new Map<string, { bytes: Buffer; parsed: object }>();
 
   /** References (full form) naming an image, tags first. */
   refsOf(id: string): { tags: string[]; digests: string[] } {

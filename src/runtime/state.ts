@@ -77,6 +77,8 @@ export class StateStore {
 
   remove(id: string): void {
     const dir = this.dir(id);
+    // berthd clears a record at every start, where there is none mostly: one stat, not three failed calls
+    if (!fs.existsSync(dir)) return;
     // What we put there, then the directory: rmSync's recursive walk loads and runs Node's whole rimraf
     // (~10 ms of a cold `berth runtime run` under strace). Anything else in it (a leftover temp file)
     // takes that path.

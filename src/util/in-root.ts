@@ -265,9 +265,16 @@ export async function readBytesInRoot(root: string, p: string, maxBytes = SMALL_
   return f && readAll(f, p, maxBytes);
 }
 
-/** The text of a small file inside `root` (passwd, group, hosts); undefined if it does not exist. */
+/**
+ * The text of a small file inside `root` (passwd, group, hosts); undefined if it does not exist. Read
+ * with synchronous calls after the same walk and checks: a regular file of at most `maxBytes` (the 4 MiB
+ * cap by default), opened O_NONBLOCK, so the read is bounded and nothing can hold it as a FIFO would;
+ * through fs/promises each of its ~5 steps was a libuv thread round trip, and passwd and group are read
+ * at every container start (issue 13, bench/start-steps.sh).
+ */
 export async function readInRoot(root: string, p: string, maxBytes = SMALL_FILE_CAP): Promise<string | undefined> {
-  return (await readBytesInRoot(root, p, maxBytes))?.toString('utf8');
+  const f = await readerInRoot(root, p, maxBytes, {}, true);
+  return f && (await readAll(f, p, maxBytes)).toString('utf8');
 }
 
 export interface PasswdEntry { name: string; uid: number; gid: number; home: string }
@@ -281,14 +288,12 @@ export function parsePasswd(text: string): PasswdEntry[] {
 }
 
 /**
- * The home directory of `uid` in the rootfs's /etc/passwd. Read with synchronous calls (the same walk and
- * refusals; a regular file opened O_NONBLOCK, capped): only `berth runtime` asks, for a spec whose env has
- * no HOME (berthd's always has one), and in that cold process libuv's thread pool and fs/promises with the
- * modules it loads cost more than the read itself (issue 13, bench/runtime.sh).
+ * The home directory of `uid` in the rootfs's /etc/passwd. Only `berth runtime` asks, for a spec whose env
+ * has no HOME (berthd's always has one); readInRoot's synchronous read keeps that cold process off libuv's
+ * thread pool and the modules fs/promises loads (issue 13, bench/runtime.sh).
  */
 export async function homeOf(rootfs: string, uid: number): Promise<string | undefined> {
-  const f = await readerInRoot(rootfs, '/etc/passwd', SMALL_FILE_CAP, {}, true);
-  const text = f && (await readAll(f, '/etc/passwd', SMALL_FILE_CAP)).toString('utf8');
+  const text = await readInRoot(rootfs, '/etc/passwd');
   return text ? parsePasswd(text).find((e) => e.uid === uid)?.home : undefined;
 }
 

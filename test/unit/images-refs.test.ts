@@ -45,3 +45,26 @@ test('a tag stamps the record\'s LastTagTime, also when the reference already na
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('resolve parses an image\'s config and manifest once and shares them frozen; a config blob removed since is still NotFound', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-refs-'));
+  try {
+    const svc = new ImageService({ root });
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Env: ['A=1'] }, rootfs: { type: 'layers', diff_ids: [] } }));
+    const id = svc.content.writeBlob(config);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: id, size: config.length }, layers: [] }));
+    const mdigest = svc.content.writeBlob(manifest);
+    await svc.store.put({ id, manifests: [{ digest: mdigest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: manifest.length, repos: [] }], indexes: [], added: '2020-01-01T00:00:00.000Z' });
+    await svc.addRefs(id, ['docker.io/library/app:latest']);
+    const a = svc.resolve('app');
+    const b = svc.resolve(id);
+    assert.equal(b.config, a.config, 'the config was parsed again');
+    assert.equal(b.manifest, a.manifest, 'the manifest was parsed again');
+    assert.deepEqual(a.config.config, { Env: ['A=1'] });
+    assert.throws(() => { (a.config.config!.Env as string[]).push('B=2'); }, TypeError, 'a shared config can be changed');
+    fs.rmSync(svc.content.path(id));
+    assert.throws(() => svc.resolve(id), (e: Error & { kind?: string }) => e.kind === 'NotFound');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ import {
   dockerDefaultProfile,
   loadSeccompProfileJSON,
   SECCOMP_FILTER_FLAG,
+  sharedDockerDefaultProfile,
   SECCOMP_RET,
   SYSCALLS_AARCH64,
   SYSCALLS_ARM,
@@ -403,4 +404,22 @@ test('a profile compiled again comes from the cache: the same filter, a copy the
   const other = compileSeccomp({ ...profile, defaultAction: 'SCMP_ACT_KILL' }, { nativeArch: 'x86_64' });
   assert.notDeepEqual(other.filter, third.filter);
   assert.notDeepEqual(compileSeccomp(profile, { nativeArch: 'aarch64' }).filter, third.filter);
+});
+
+test('docker default profile, shared: made once per options, frozen, the same as a fresh one; its filter is the one a copy compiles to', () => {
+  const p = sharedDockerDefaultProfile({ capabilities: DOCKER_CAPS, arch: 'amd64', kernel: '6.1.0' });
+  assert.equal(sharedDockerDefaultProfile({ capabilities: [...DOCKER_CAPS].reverse().map((c) => c.slice(4)), arch: 'x86_64', kernel: '6.1.0' }), p);
+  assert.notEqual(sharedDockerDefaultProfile({ capabilities: [...DOCKER_CAPS, 'CAP_SYS_ADMIN'], arch: 'amd64', kernel: '6.1.0' }), p);
+  assert.notEqual(sharedDockerDefaultProfile({ capabilities: DOCKER_CAPS, arch: 'amd64', kernel: '4.4.0' }), p);
+  assert.ok(Object.isFrozen(p) && Object.isFrozen(p.syscalls![0]!.names));
+  assert.throws(() => { p.syscalls!.push({ names: ['reboot'], action: 'SCMP_ACT_ALLOW' }); }, TypeError);
+  // dockerDefaultProfile stays a fresh copy its caller may change
+  const fresh = dockerDefaultProfile({ capabilities: DOCKER_CAPS, arch: 'amd64', kernel: '6.1.0' });
+  assert.deepEqual(fresh, p);
+  assert.ok(!Object.isFrozen(fresh));
+  fresh.syscalls!.push({ names: ['reboot'], action: 'SCMP_ACT_ALLOW' });
+  assert.notDeepEqual(sharedDockerDefaultProfile({ capabilities: DOCKER_CAPS, arch: 'amd64', kernel: '6.1.0' }), fresh);
+  const copy = JSON.parse(JSON.stringify(p)) as LinuxSeccomp;
+  assert.deepEqual(compileSeccomp(p).filter, compileSeccomp(copy).filter);
+  assert.deepEqual(compileSeccomp(p).filter, compileSeccomp(p).filter);
 });

@@ -2,7 +2,7 @@
 // (moby daemon/oci_linux.go + oci/defaults.go, containerd pkg/oci). Pure: host facts come in the context.
 import { BerthError } from '../../errors.js';
 import { CAPABILITIES, RLIMITS } from '../../runtime/linux.js';
-import { compileSeccomp, dockerDefaultProfile, loadSeccompProfileJSON } from '../../runtime/seccomp/index.js';
+import { compileSeccomp, loadSeccompProfileJSON, sharedDockerDefaultProfile } from '../../runtime/seccomp/index.js';
 import { mountRefusal } from '../../runtime/mount-rules.js';
 import type { Device, LinuxSeccomp, Mount, Spec } from '../../runtime/spec-types.js';
 import type { ContainerConfig, ImageRunConfig } from '../config.js';
@@ -312,7 +312,7 @@ export const withSecurity: SpecOpt = (s, c, ctx) => {
   if (seccomp === 'unconfined') return;
   const caps = s.process!.capabilities!.bounding ?? [];
   let profile: LinuxSeccomp | undefined;
-  if (seccomp === undefined || seccomp === '' || seccomp === 'builtin') profile = dockerDefaultProfile({ capabilities: caps, kernel: ctx.kernel });
+  if (seccomp === undefined || seccomp === '' || seccomp === 'builtin') profile = sharedDockerDefaultProfile({ capabilities: caps, kernel: ctx.kernel });
   else {
     profile = loadSeccompProfileJSON(seccomp, caps, { kernel: ctx.kernel });
     // refuse a bad profile now, with the field named, rather than when the container starts

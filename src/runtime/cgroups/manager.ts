@@ -229,13 +229,15 @@ export async function pollUntil(done: () => boolean, timeoutMs: number, onTick?:
   }
 }
 
-/** mkdir that tolerates an existing directory. */
-export function makeDir(dir: string, recursive: boolean): void {
+/** mkdir that tolerates an existing directory; whether it made one (recursive: any level). */
+export function makeDir(dir: string, recursive: boolean): boolean {
   try {
-    fs.mkdirSync(dir, { recursive, mode: 0o755 });
+    if (recursive) return fs.mkdirSync(dir, { recursive, mode: 0o755 }) !== undefined;
+    fs.mkdirSync(dir, { mode: 0o755 });
+    return true;
   } catch (e) {
     const code = errnoCode(e);
-    if (code === 'EEXIST') return;
+    if (code === 'EEXIST') return false;
     throw new BerthError(kindOf(code), `create cgroup ${dir}: ${code ?? ''}: ${reason(e)}`, { cause: e });
   }
 }

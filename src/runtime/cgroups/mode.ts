@@ -27,7 +27,10 @@ function unescape(s: string): string {
 
 /** Parse /proc/self/mountinfo (proc(5)): fields, optional fields, "-", fstype, source, super options. */
 export function parseMountinfo(text: string): readonly MountInfoEntry[] {
-  // the cached mountinfo is parsed for the mode, the v1 mounts and the cgroup mounts of every create
+  // the cached mountinfo is parsed for the mode, the v1 mounts and the cgroup mounts of every create;
+  // each create also parses a fresh read (bind sources' mount points), which must not push the cached
+  // one out: with many containers running both are long, and they alternated parse for parse
+  if (text === readMountinfoCached?.text) return readMountinfoCached.entries;
   if (text === lastParsed?.text) return lastParsed.entries;
   const out: MountInfoEntry[] = [];
   for (const line of text.split('\n')) {
@@ -41,10 +44,12 @@ export function parseMountinfo(text: string): readonly MountInfoEntry[] {
       superOptions: (f[sep + 3] ?? '').split(','),
     });
   }
-  lastParsed = { text, entries: out };
+  if (text === mountinfoCache) readMountinfoCached = { text, entries: out };
+  else lastParsed = { text, entries: out };
   return out;
 }
 let lastParsed: { text: string; entries: readonly MountInfoEntry[] } | undefined;
+let readMountinfoCached: { text: string; entries: readonly MountInfoEntry[] } | undefined;
 
 /**
  * Where each v1 controller is mounted, from mountinfo super options ("rw,cpu,cpuacct").

@@ -69,17 +69,24 @@ export class V1Manager implements CgroupManager {
 
   // A new cpuset cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are
   // set, so each level copies its parent's values when empty (runc fs/cpuset.go ensureParent).
+  // A level made here is not read back (empty, or its parent's under clone_children: the same
+  // values either way), and a level's values serve as the next one's parent's: 2 reads, not 6.
   private createCpuset(mount: string): void {
     let cur = mount;
+    let above: Record<string, string | undefined> = {};
     for (const seg of this.path.split('/').filter(Boolean)) {
       const parent = cur;
       cur = path.join(cur, seg);
-      makeDir(cur, false);
+      const made = makeDir(cur, false);
+      const here: Record<string, string | undefined> = {};
       for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        if (readFile(cur, f) !== '') continue;
-        const v = readFile(parent, f);
+        const own = made ? '' : readFile(cur, f);
+        if (own !== '') { here[f] = own; continue; }
+        const v = above[f] ?? readFile(parent, f);
         if (v) writeFile(cur, f, v);
+        here[f] = v;
       }
+      above = here;
     }
   }
 

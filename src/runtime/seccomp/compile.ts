@@ -430,15 +430,21 @@ function emitAbi(a: Asm, abi: Abi, p: Parsed): void {
 export function compileSeccomp(s: LinuxSeccomp, opts: CompileOptions = {}): CompiledSeccomp {
   // every exec of a container compiles the same profile: 10-40 ms of the daemon's thread per exec on a
   // busy host (--cpu-prof of berthd over docker exec); its JSON is the key (~0.1 ms)
-  const key = JSON.stringify([s, opts]);
-  const hit = compiled.get(key);
+  // a frozen profile (docker's default, shared by every start) is its own key: no JSON of it either
+  const byObject = Object.isFrozen(s) && Object.keys(opts).length === 0;
+  const key = byObject ? undefined : JSON.stringify([s, opts]);
+  const hit = key === undefined ? compiledFrozen.get(s) : compiled.get(key);
   if (hit) return { ...hit, filter: Buffer.from(hit.filter) };
   const out = compileUncached(s, opts);
-  if (compiled.size >= 16) compiled.delete(compiled.keys().next().value!);
-  compiled.set(key, { ...out, filter: Buffer.from(out.filter) });
+  if (key === undefined) compiledFrozen.set(s, { ...out, filter: Buffer.from(out.filter) });
+  else {
+    if (compiled.size >= 16) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, { ...out, filter: Buffer.from(out.filter) });
+  }
   return out;
 }
 const compiled = new Map<string, CompiledSeccomp>();
+const compiledFrozen = new WeakMap<LinuxSeccomp, CompiledSeccomp>();
 
 function compileUncached(s: LinuxSeccomp, opts: CompileOptions): CompiledSeccomp {
   const p = parse(s, opts);

@@ -2,6 +2,7 @@
 // default_linux.go / default.json) as data, and moby's setupSeccomp (seccomp_linux.go) that turns
 // a Docker profile (archMap, includes/excludes) into the OCI object for this container.
 import { BerthError } from '../../errors.js';
+import { deepFreeze } from '../../util/freeze.js';
 import type { LinuxSeccomp, SeccompArg, SeccompSyscall } from '../spec-types.js';
 
 /** Conditions on a rule (moby seccomp.Filter). `arches` are libseccomp native names: amd64, x86, x32, arm64, arm, ... */
@@ -363,6 +364,23 @@ function setupProfile(p: DockerSeccompProfile, opts: DockerProfileOptions): Linu
 export function dockerDefaultProfile(opts: DockerProfileOptions): LinuxSeccomp {
   return setupProfile(DOCKER_DEFAULT_PROFILE, opts)!;
 }
+
+/**
+ * dockerDefaultProfile made once per set of options and shared, frozen (a caller that wants to change
+ * it takes dockerDefaultProfile's own copy): every container start asked for the same one (issue 13),
+ * and one object lets compileSeccomp find its filter without a JSON key.
+ */
+export function sharedDockerDefaultProfile(opts: DockerProfileOptions): LinuxSeccomp {
+  const key = `${nativeArch(opts.arch)} ${opts.kernel ?? ''} ${[...new Set(opts.capabilities.map(normCap))].sort().join(',')}`;
+  let p = defaults.get(key);
+  if (!p) {
+    p = deepFreeze(dockerDefaultProfile(opts));
+    if (defaults.size >= 16) defaults.delete(defaults.keys().next().value!);
+    defaults.set(key, p);
+  }
+  return p;
+}
+const defaults = new Map<string, LinuxSeccomp>();
 
 /**
  * `--security-opt seccomp=<file>`: the file's text, in Docker's format (archMap, includes/excludes,
