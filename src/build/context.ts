@@ -64,7 +64,7 @@ function returnSlab(): void {
   slabLent = false;
   slabIdle = setTimeout(() => { if (!slabLent) slab = undefined; }, 10_000).unref();
 }
-/** and per context at most this many open descriptors */
+/** At most this many files held per context (each keeps its descriptor open). */
 const HOLD_FILES = 256;
 
 /** moby's ReadDockerignore: one pattern a line, comments and blanks dropped, cleaned. */
