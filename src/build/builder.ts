@@ -15,7 +15,7 @@ import { formatReference, parseReference } from '../registry/reference.js';
 import { parsePasswd, readInRoot, resolveInRoot } from '../util/in-root.js';
 import { parseGoDuration } from '../util/go-duration.js';
 import { BuildCache } from './cache.js';
-import { applyDockerignore, cleanEntryName, type FileSums } from './context.js';
+import { applyDockerignore, cleanEntryName, type Context } from './context.js';
 import { archiveKind, archiveStream, checksumSources, resolveSources, sourceTar, type CopySource, type KnownSum, type Owner } from './copy.js';
 import { flagsOf, parseDockerfile, parseInstruction, type Heredoc, type Instruction } from './dockerfile.js';
 import { parseRunMount, type RunMount } from './run-mounts.js';
@@ -42,6 +42,9 @@ export interface BuildOptions {
   /** ends the build (client gone, daemon stopping): the running step's container is killed and removed */
   signal?: AbortSignal;
 }
+
+/** The build context as the builder sees it (receiveContext's Context; a plain directory for callers that have one). */
+export type BuildContext = Pick<Context, 'dir'> & Partial<Pick<Context, 'sums' | 'materialize'>>;
 
 export interface BuildDeps {
   images: ImageService;
@@ -136,19 +139,34 @@ export class Build {
   /** the instruction being run, as the cache describes its entries */
   private current = '';
 
-  /** the context's files hashed as they streamed in (receiveContext): a COPY from the context reads none back */
+  /**
+   * the context's files hashed as they streamed in (receiveContext): a COPY from the context reads none
+   * back; a file without a digest is read, so whatever content is still held in memory goes in first
+   */
   private readonly known: KnownSum;
+  private readonly ctxDir: string;
 
-  constructor(private readonly d: BuildDeps, private readonly ctxDir: string, private readonly o: BuildOptions, private readonly emit: Emit, sums?: FileSums) {
-    this.known = (host, st) => { const s = sums?.get(host); return s && s.size === st.size ? s.sha256 : undefined; };
+  constructor(private readonly d: BuildDeps, private readonly ctx: BuildContext, private readonly o: BuildOptions, private readonly emit: Emit) {
+    this.ctxDir = ctx.dir;
+    this.known = (host, st) => {
+      const s = ctx.sums?.get(host);
+      if (s && s.size === st.size) return s.sha256;
+      this.contextContent();
+      return undefined;
+    };
   }
+
+  /** Before a step reads the content of the context's files (receiveContext holds some in memory). */
+  private contextContent(): void { this.ctx.materialize?.(); }
 
   private out(s: string) { this.emit({ stream: s }); }
 
-  /** Runs the build; returns the image ID. Tags are added only after every step succeeded. */
+  /**
+   * Runs the build; returns the image ID. Tags are added only after every step succeeded. The step cache's
+   * new entries are written by the caller (BuildCache.flush), once the client has its answer.
+   */
   async run(): Promise<string> {
     try { return await this.runAll(); } finally {
-      this.d.cache.flush();
       if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
     }
   }
@@ -566,7 +584,8 @@ export class Build {
         if (m.required) throw new BerthError('InvalidArgument', `secret ${m.id} not found: the classic builder's API carries no secrets`);
         return next();
       case 'bind':
-        return this.withSourceRoot(m.from, async (root) => {
+        return this.withSourceRoot(m.from, async (root, fromContext) => {
+          if (fromContext) this.contextContent();
           const rel = await resolveInRoot(root, m.source || '/');
           let src = path.join(root, rel);
           if (!fs.lstatSync(src, { throwIfNoEntry: false })) throw new BerthError('InvalidArgument', `failed to compute cache key: "${m.source || '/'}" not found`);
@@ -656,6 +675,7 @@ export class Build {
       const key = BuildCache.key(parent, JSON.stringify([createdBy, f.get('chown') ?? '', chmodText ?? '', from ?? '']));
       const cached = await this.probe(key, f.get('chown') || chmodText !== undefined ? undefined : { parent, createdBy, layer: true, st });
       if (cached) return this.hit(st, cached);
+      if (fromContext) this.contextContent();
       const destIsDir = dest.endsWith('/') || sources.length > 1 || srcs.some((s) => /[*?[]/.test(s));
       const id = await this.withContainer(parent, ['/bin/sh', '-c', `#(nop) ${i.cmd.toUpperCase()} ${kind}:${sum} in ${dest} `], [], st, async (ctr) => {
         trace(`build step ${this.step}: container ${short(ctr)} created`);

@@ -110,7 +110,7 @@ export class ImageStore {
   }
 
   /**
-   * Points refs at id and, given a time, stamps the record's lastTagTime: one locked change (a tag
+   * Points refs at id and, given a time, stamps the image's lastTagTime: one locked change (a tag
    * needs both); a map that already holds every ref is not rewritten.
    */
   tag(id: string, refs: string[], lastTagTime?: string): Promise<void> {
@@ -119,16 +119,29 @@ export class ImageStore {
       const changed = refs.filter((r) => map[r] !== id);
       for (const r of changed) map[r] = id;
       if (changed.length) writeFileAtomicSync(this.refsFile, JSON.stringify(map, null, 1));
-      const rec = lastTagTime === undefined ? undefined : this.get(id);
-      if (rec) writeFileAtomicSync(path.join(this.db, `${hexOf(id)}.json`), JSON.stringify({ ...rec, lastTagTime }));
+      if (lastTagTime !== undefined && fs.existsSync(path.join(this.db, `${hexOf(id)}.json`))) stampFile(this.tagTimeFile(id), lastTagTime);
     });
   }
 
+  /**
+   * lastTagTime lives beside the record, in <hex>.tagged: a rebuild that tags the same image again (every
+   * fully cached `docker build -t`) then writes 24 bytes in place instead of the record with an fsync.
+   */
+  private tagTimeFile(id: string): string { return path.join(this.db, `${hexOf(id)}.tagged`); }
+
   get(id: string): ImageRecord | undefined {
-    try { return JSON.parse(fs.readFileSync(path.join(this.db, `${hexOf(id)}.json`), 'utf8')) as ImageRecord; } catch (e) {
+    let rec: ImageRecord;
+    try { rec = JSON.parse(fs.readFileSync(path.join(this.db, `${hexOf(id)}.json`), 'utf8')) as ImageRecord; } catch (e) {
       if (errnoCode(e) === 'ENOENT') return undefined;
       throw e;
     }
+    let stamp = '';
+    const stampPath = this.tagTimeFile(id);
+    // existsSync first: most records (step images) have no stamp, and a failed read costs an exception
+    if (fs.existsSync(stampPath)) { try { stamp = fs.readFileSync(stampPath, 'latin1'); } catch { /* removed meanwhile */ } }
+    // records written before kept the time themselves: the later one wins
+    if (/^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(stamp) && !(rec.lastTagTime && rec.lastTagTime >= stamp)) rec.lastTagTime = stamp;
+    return rec;
   }
 
   /** Adds or merges a record (new manifests, indexes and repos are unioned in). */
@@ -142,7 +155,10 @@ export class ImageStore {
   }
 
   delete(id: string): Promise<void> {
-    return this.locked(() => fs.rmSync(path.join(this.db, `${hexOf(id)}.json`), { force: true }));
+    return this.locked(() => {
+      fs.rmSync(path.join(this.db, `${hexOf(id)}.json`), { force: true });
+      fs.rmSync(this.tagTimeFile(id), { force: true });
+    });
   }
 
   list(): ImageRecord[] {
@@ -158,6 +174,20 @@ function mergeRefs(a: ManifestRef[], b: ManifestRef[]): ManifestRef[] {
     else out.push(m);
   }
   return out;
+}
+
+/**
+ * A timestamp written over the old one in place (same length: ISO times are 24 characters), neither temp +
+ * rename nor truncate nor fsync: on ext4 a rename over a file or a truncation to zero forces the data out
+ * (auto_da_alloc), milliseconds on a busy disk. A crash can leave the old time or an empty file (read as
+ * no stamp): a tag time is not worth an fsync, and the record itself is never touched.
+ */
+function stampFile(file: string, text: string): void {
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
+  try {
+    const n = fs.writeSync(fd, text, 0);
+    if (fs.fstatSync(fd).size !== n) fs.ftruncateSync(fd, n);
+  } finally { fs.closeSync(fd); }
 }
 
 function writeNew(file: string, data: string): void {

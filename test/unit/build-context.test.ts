@@ -40,8 +40,14 @@ test('receiveContext: every file is unpacked whole and its sha256 recorded; a ha
     ]), tmp, 'Dockerfile');
     try {
       const at = (rel: string) => path.join(ctx.dir, rel);
+      // the Dockerfile is there to read; other content may still be held in memory, but names, modes and
+      // sizes are all in place (what a cache probe looks at)
+      assert.equal(fs.readFileSync(at('Dockerfile'), 'utf8'), 'FROM scratch');
+      assert.equal(fs.statSync(at('data/big')).size, big.length);
+      ctx.materialize();
       assert.deepEqual(fs.readFileSync(at('data/big')), big);
       assert.deepEqual(fs.readFileSync(at('data/twice')), now);
+      assert.deepEqual(fs.readFileSync(at('data/big-link')), big);
       assert.equal(fs.statSync(at('data/big')).mode & 0o777, 0o600);
       assert.deepEqual(ctx.sums.get(at('data/big')), { size: big.length, sha256: sha(big) });
       assert.deepEqual(ctx.sums.get(at('data/big-link')), { size: big.length, sha256: sha(big) });
@@ -81,6 +87,54 @@ test('receiveContext: a tar cut off inside a file is an error and leaves no dire
       }
     }
     await assert.rejects(receiveContext(cut(), tmp, 'Dockerfile'));
+    assert.deepEqual(fs.readdirSync(tmp), []);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('receiveContext: content is held in memory until materialize (within its budget, never the Dockerfile), then written into the files unpacked; beyond the budget it is written as it comes', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ctx-'));
+  try {
+    const a = randomBytes(300 << 10);
+    const b = randomBytes(200 << 10);
+    const c = randomBytes(100 << 10);
+    const entries = (): Array<[Parameters<TarWriter['entry']>[0], Buffer?]> => [
+      [{ name: 'build/Dockerfile.app', type: 'file', mode: 0o644, size: 12 }, Buffer.from('FROM scratch')],
+      [{ name: 'a', type: 'file', mode: 0o640, size: a.length }, a],
+      [{ name: 'b', type: 'file', mode: 0o644, size: b.length }, b],
+      [{ name: 'gone/', type: 'dir', mode: 0o755 }],
+      [{ name: 'gone/x', type: 'file', mode: 0o644, size: c.length }, c],
+      // a tree replaced by a file: the content held for what was below it is dropped
+      [{ name: 'gone', type: 'file', mode: 0o644, size: c.length }, c],
+    ];
+    // 400 KB: a is held, b does not fit and is written as it streams in
+    const ctx = await receiveContext(tarOf(entries()), tmp, 'build/Dockerfile.app', { holdBytes: 400 << 10 });
+    try {
+      const at = (rel: string) => path.join(ctx.dir, rel);
+      assert.equal(fs.readFileSync(at('build/Dockerfile.app'), 'utf8'), 'FROM scratch');
+      assert.deepEqual(fs.readFileSync(at('b')), b, 'beyond the budget: written at once');
+      const st = fs.statSync(at('a'));
+      assert.equal(st.size, a.length);
+      assert.equal(st.mode & 0o777, 0o640);
+      assert.notDeepEqual(fs.readFileSync(at('a')), a, 'held, not written yet');
+      assert.deepEqual(ctx.sums.get(at('a')), { size: a.length, sha256: sha(a) });
+      ctx.materialize();
+      assert.deepEqual(fs.readFileSync(at('a')), a);
+      assert.deepEqual(fs.readFileSync(at('gone')), c);
+      ctx.materialize(); // again: nothing left to write
+      assert.deepEqual(fs.readFileSync(at('a')), a);
+    } finally {
+      ctx.remove();
+    }
+    // the budget is back once a context is released: the same stream holds again
+    const again = await receiveContext(tarOf(entries()), tmp, 'build/Dockerfile.app', { holdBytes: 400 << 10 });
+    try {
+      assert.notDeepEqual(fs.readFileSync(path.join(again.dir, 'a')), a);
+    } finally {
+      again.release();
+      fs.rmSync(again.dir, { recursive: true, force: true });
+    }
     assert.deepEqual(fs.readdirSync(tmp), []);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -34,8 +34,14 @@ test('a tag stamps the record\'s LastTagTime, also when the reference already na
     const t1 = svc.store.get(id)!.lastTagTime;
     assert.ok(t1 && Date.parse(t1) > Date.parse('2020-01-02'), `no LastTagTime: ${t1}`);
     await new Promise((r) => setTimeout(r, 5));
+    const recFile = path.join(root, 'images', 'db', `${'b'.repeat(64)}.json`);
+    const before = fs.statSync(recFile);
     await svc.addRefs(id, ['docker.io/library/app:latest']); // docker stamps every tag, a rebuild's too
     const t2 = svc.store.get(id)!.lastTagTime!;
+    // the stamp goes beside the record: a rebuild's re-tag does not rewrite (and fsync) the record
+    const after = fs.statSync(recFile);
+    assert.equal(after.ino, before.ino);
+    assert.equal(after.mtimeMs, before.mtimeMs);
     assert.ok(Date.parse(t2) > Date.parse(t1), `${t2} is not after ${t1}`);
     assert.equal(svc.store.get(id)!.manifests.length, 1, 'the record lost its manifests');
     await svc.addRefs(id, [`docker.io/library/app@sha256:${'c'.repeat(64)}`]);

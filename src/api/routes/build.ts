@@ -62,14 +62,14 @@ export function buildRoutes(r: Router, s: ApiServices): void {
     s.drain?.signal.addEventListener('abort', cancel, { once: true });
     if (s.drain?.signal.aborted) cancel();
     try {
-      const build = new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx.dir, { ...o, signal: end.signal }, (m) => {
+      const build = new Build({ images: s.images, containers: svc, cache: cacheOf() }, ctx, { ...o, signal: end.signal }, (m) => {
         if (m.aux) out.write({ aux: m.aux });
         else if (!quiet) out.write(m);
-      }, ctx.sums).run();
+      }).run();
       const id = await (s.drain ? s.drain.track(build) : build);
       if (quiet) out.write({ stream: `${id}\n` });
       out.end();
-      trace('build: done');
+      trace('build: answered');
     } catch (e) {
       s.log?.(`build: ${e instanceof Error ? e.message : String(e)}`);
       if (e instanceof StepError && out.committed) {
@@ -77,8 +77,11 @@ export function buildRoutes(r: Router, s: ApiServices): void {
         res.end();
       } else if (!out.end(e)) throw e;
     } finally {
+      // after the last response bytes went out: the client need not wait on the cache file's rename
+      cacheOf().flush();
       s.drain?.signal.removeEventListener('abort', cancel);
       // off the event loop: a 20 MB context's unlinks would otherwise hold back the response's last bytes
+      ctx.release();
       void fs.promises.rm(ctx.dir, { recursive: true, force: true }).catch(() => ctx.remove());
     }
   });
