@@ -152,11 +152,11 @@ export class ImageService {
     const { blobs, chains } = this.references();
     const c = this.content.gc(blobs);
     const s = await this.snapshots.gc(chains);
-    await this.clearTmp();
+    // tmp is not touched: what is there belongs to a build or load under way (a dead daemon's goes at start)
     return { bytes: c.bytes + s.bytes, layers: s.removed };
   }
 
-  /** Scratch space (build contexts, loads) of work that is over: at daemon start, what a killed daemon left. */
+  /** Scratch space (build contexts, loads) of work that is over: at daemon start (only then is none under way), what a killed daemon left. */
   async clearTmp(): Promise<void> {
     for (const n of fs.readdirSync(this.tmp)) await fs.promises.rm(path.join(this.tmp, n), { recursive: true, force: true });
   }

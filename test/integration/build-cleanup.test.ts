@@ -97,6 +97,25 @@ describe('a build leaves nothing behind', { skip }, () => {
     } finally { w.stop(); }
   });
 
+  test('an image removed during a build (rmi prunes layers) leaves the context of the build alone', async () => {
+    const w = watchContainers(d);
+    try {
+      // a second image (an import of its own) whose removal deletes it and collects unused layers
+      const spare = await run(DOCKER, ['import', path.join(d.dir, 'rootfs.tar'), 'bb:spare'], { env: buildEnv(d) });
+      assert.equal(spare.code, 0, spare.stderr);
+      const dir = context(d, 'during-rmi', 'FROM bb:clean\nRUN sleep 3\nCOPY data.txt /data.txt\nRUN cat /data.txt\n');
+      fs.writeFileSync(path.join(dir, 'data.txt'), 'context survives\n');
+      const build = run(DOCKER, ['build', '--no-cache', '-t', 'clean:rmi', dir], { env: buildEnv(d) });
+      assert.ok(await w.started(1), 'the RUN step started');
+      const rmi = await run(DOCKER, ['rmi', 'bb:spare'], { env: buildEnv(d) });
+      assert.equal(rmi.code, 0, rmi.stderr);
+      assert.match(rmi.stdout, /Deleted: sha256:/, 'the image itself was deleted (and the store collected)');
+      const r = await build;
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /context survives/);
+    } finally { w.stop(); }
+  });
+
   test('the client goes away during a RUN: the build ends, its step container goes', async () => {
     const w = watchContainers(d);
     try {

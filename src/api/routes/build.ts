@@ -3,7 +3,6 @@
 // `stream` lines, an `aux` record with the image ID, and `errorDetail` on failure. Translation only:
 // build/ does the work.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BerthError } from '../../errors.js';
 import { Build, StepError } from '../../build/builder.js';
 import { BuildCache } from '../../build/cache.js';
@@ -23,10 +22,7 @@ function jsonParam<T>(q: URLSearchParams, name: string): T | undefined {
 }
 
 export function buildRoutes(r: Router, s: ApiServices): void {
-  // contexts a crashed daemon left behind (no build runs before the routes exist)
-  try {
-    for (const f of fs.readdirSync(s.images.tmp)) if (f.startsWith('build-')) fs.rmSync(path.join(s.images.tmp, f), { recursive: true, force: true });
-  } catch { /* no tmp yet */ }
+  // contexts a crashed daemon left behind are cleared at daemon start (images.clearTmp)
   let cache: BuildCache | undefined;
   const cacheOf = () => (cache ??= new BuildCache(s.root));
 
