@@ -26,7 +26,7 @@ export async function removeImage(svc: ImageService, name: string, o: RemoveOpti
   };
 
   if (byRef) {
-    if (user && !o.force) throw new BerthError('Conflict', `conflict: unable to remove repository reference "${name}" (must force) - container ${shortId(user)} is using its referenced image ${shortId(id)}`);
+    if (user && !o.force && singleReference(svc.refsOf(id))) throw new BerthError('Conflict', `conflict: unable to remove repository reference "${name}" (must force) - container ${shortId(user)} is using its referenced image ${shortId(id)}`);
     const drop = [byRef];
     // docker also drops digest references of a repository once none of its tags is left
     const repo = repoName(parseReference(byRef, false));
@@ -46,6 +46,18 @@ export async function removeImage(svc: ImageService, name: string, o: RemoveOpti
   out.push({ Deleted: id });
   if (!o.noPrune) for (const l of (await svc.gc()).layers) out.push({ Deleted: l });
   return out;
+}
+
+/**
+ * docker's isSingleReference: at most one tag, and every reference of one repository. Only then would
+ * untagging leave an image a container uses without a name, which needs force.
+ */
+function singleReference(refs: { tags: string[]; digests: string[] }): boolean {
+  if (refs.tags.length > 1) return false;
+  const all = [...refs.tags, ...refs.digests];
+  if (all.length <= 1) return all.length === 1;
+  const repos = new Set(refs.digests.map((d) => repoName(parseReference(d, false))));
+  return repos.size === 1 && repos.has(repoName(parseReference(all[0]!, false)));
 }
 
 export async function pruneImages(svc: ImageService, o: PruneOptions = {}): Promise<PruneReport> {
