@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../errors.js';
-import { attach as attachMonitor, startMonitor, type ExitStatus } from '../monitor/index.js';
+import { attach as attachMonitor, launchMonitor, spawnIn, type ExitStatus, type LaunchedMonitor, type StartMonitorOptions } from '../monitor/index.js';
 import { Container as RuntimeContainer } from '../runtime/container.js';
 import { execProcess } from '../runtime/exec.js';
 import { buildExecPlan, cgroupJoinOps, personalityValue, withHome } from '../runtime/plan/build.js';
@@ -41,15 +41,24 @@ export interface ExecInstance {
 
 interface Live extends ExecInstance { dir: string; exited?: Promise<ExitStatus> }
 
+/** A monitor launched for the next exec of its kind: its dir, and the launch (undefined: it failed). */
+interface Warm { key: string; dir: string; mon: Promise<LaunchedMonitor | undefined> }
+
 export class Execs {
   private readonly all = new Map<string, Live>();
+  /**
+   * One monitor started ahead, waiting for its SPAWN: the next exec of the same kind (TTY, stdin) skips
+   * the spawner's fork + exec of the monitor and the round trips around it (issue 10). Each is used
+   * once, for one exec; it keeps no event loop alive, and it exits by itself when we close its socket.
+   */
+  private warm?: Warm;
 
   constructor(private readonly runtime: StateStore, private readonly execRoot: string) {}
 
   create(containerId: string, cfg: ExecConfig): string {
     if (!cfg.cmd?.length) throw new BerthError('InvalidArgument', 'No exec command specified');
     const id = newId();
-    const dir = path.join(this.execRoot, 'exec', id.slice(0, 12));
+    const dir = this.newDir();
     this.all.set(id, { id, containerId, config: cfg, running: false, exitCode: null, pid: 0, attachSocket: path.join(dir, 'attach.sock'), dir });
     return id;
   }
@@ -91,13 +100,19 @@ export class Execs {
       detach: true, console: cfg.tty ? { fd: 4 } : undefined, seccomp,
     }, 'go')];
     trace(`exec ${id.slice(0, 12)}: plan built`);
-    fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     let session: HelperSession | undefined;
-    const mon = await startMonitor({
-      dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore', syncExit: false, helperInProcess: true,
+    const opts = (dir: string): StartMonitorOptions => ({
+      dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore', syncExit: false, helperInProcess: true,
       beforeSpawn: (sockets) => { session = new HelperSession(plan, monitoredHelper(0, sockets[0]!)); session.sendPlan(); },
-    }).catch((err) => { session?.close(); throw err; });
-    trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
+    });
+    const key = `${!!cfg.tty}/${!!cfg.attachStdin}`;
+    const warm = await this.takeWarm(key);
+    if (warm) e.dir = warm.dir;
+    else fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
+    // no second try when a warm one fails: past its SPAWN, the command may have run
+    const mon = await (warm ? spawnIn(warm.mon, opts(e.dir)) : launchMonitor(opts(e.dir)).then((l) => spawnIn(l, opts(e.dir))))
+      .catch((err) => { session?.close(); void fs.promises.rm(e.dir, { recursive: true, force: true }).catch(() => undefined); throw err; });
+    trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up${warm ? ' (warm)' : ''}`);
     session ??= new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
     try {
       e.pid = (await session.expect(MSG.CHILD_PID, 'exec')).readUInt32LE(0);
@@ -114,6 +129,7 @@ export class Execs {
       e.exitCode = /no such file|not found/i.test((err as Error).message) ? 127 : 126;
       try { process.kill(mon.monitorPid, 'SIGKILL'); } catch { /* gone */ }
       if (e.pid) { try { process.kill(e.pid, 'SIGKILL'); } catch { /* gone */ } }
+      void fs.promises.rm(e.dir, { recursive: true, force: true }).catch(() => undefined);
       throw err;
     } finally {
       session.close();
@@ -126,7 +142,42 @@ export class Execs {
       void fs.promises.rm(e.dir, { recursive: true, force: true }).catch(() => undefined);
       return st;
     });
+    // the next one's monitor starts once this one is done: not beside it, on the CPU it runs on
+    void e.exited.catch(() => undefined).then(() => setImmediate(() => this.warmUp(key)));
     return { exited: e.exited };
+  }
+
+  private newDir(): string { return path.join(this.execRoot, 'exec', newId().slice(0, 12)); }
+
+  /** The warm monitor for `key`, if there is one that is still alive; an unusable one is let go. */
+  private async takeWarm(key: string): Promise<{ dir: string; mon: LaunchedMonitor } | undefined> {
+    const w = this.warm;
+    if (!w || w.key !== key) return undefined;
+    this.warm = undefined;
+    const mon = await w.mon;
+    if (mon && !mon.gone) return { dir: w.dir, mon };
+    this.letGo(w, mon);
+    return undefined;
+  }
+
+  /** Launches the monitor for the next exec of kind `key` (one at a time; another kind's is let go). */
+  private warmUp(key: string): void {
+    if (this.warm?.key === key) return;
+    if (this.warm) { const old = this.warm; void old.mon.then((m) => this.letGo(old, m)); }
+    const [tty, stdin] = key.split('/').map((x) => x === 'true');
+    const dir = this.newDir();
+    const mon = (async () => {
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+      const l = await launchMonitor({ dir, tty, stdin, argv: [], fds: ['pipe'], stderr: 'ignore', syncExit: false, helperInProcess: true });
+      l.ref(false);
+      return l;
+    })().catch((err: Error) => { trace(`exec: warm monitor: ${err.message}`); return undefined; });
+    this.warm = { key, dir, mon };
+  }
+
+  private letGo(w: Warm, mon: LaunchedMonitor | undefined): void {
+    mon?.discard(); // it removes its socket and exits
+    void fs.promises.rm(w.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
