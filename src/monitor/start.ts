@@ -154,6 +154,8 @@ export async function launchMonitor(opts: StartMonitorOptions): Promise<Launched
   const { pid, sock, sockets, onError } = await launch(args, opts);
   let gone = false;
   sock.once('close', () => { gone = true; });
+  // one that waits ahead has no user yet to see an error: 'close' follows, and `gone` tells
+  for (const s of [sock, ...sockets]) s?.on('error', () => {});
   return {
     pid, paths, sockets, sock, onError,
     get gone() { return gone || sock.destroyed; },
@@ -166,7 +168,10 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
   return spawnIn(await launchMonitor(opts), opts);
 }
 
-/** Asks a launched monitor to start the child (opts.argv) and follows it until the exit. */
+/**
+ * Asks a launched monitor to start the child (opts.argv, env, beforeSpawn) and follows it until the exit;
+ * the rest of `opts` must be the launch's.
+ */
 export async function spawnIn(l: LaunchedMonitor, opts: StartMonitorOptions): Promise<Monitor> {
   const { pid: monitorPid, sock, sockets, onError, paths } = l;
   const fds = opts.fds ?? [];
