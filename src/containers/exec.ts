@@ -107,7 +107,7 @@ export class Execs {
     trace(`exec ${id.slice(0, 12)}: plan built`);
     let session: HelperSession | undefined;
     const opts = (files: MonitorPaths): StartMonitorOptions => ({
-      dir: this.dir, paths: files, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore', syncExit: false, helperInProcess: true,
+      ...this.monitorOptions(files, !!cfg.tty, !!cfg.attachStdin),
       beforeSpawn: (sockets) => { session = new HelperSession(plan, monitoredHelper(0, sockets[0]!)); session.sendPlan(); },
     });
     const key = `${!!cfg.tty}/${!!cfg.attachStdin}`;
@@ -161,6 +161,11 @@ export class Execs {
     return { attach: `${base}.sock`, exit: `${base}.exit`, log: '/dev/null' };
   }
 
+  /** How an exec's monitor runs (see startMonitor); TTY and stdin are all that differ between execs. */
+  private monitorOptions(files: MonitorPaths, tty: boolean, stdin: boolean): StartMonitorOptions {
+    return { dir: this.dir, paths: files, tty, stdin, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stderr: 'ignore', syncExit: false, helperInProcess: true };
+  }
+
   private made = false;
   private makeDir(): void {
     if (!this.made) privateDir(this.dir);
@@ -186,7 +191,7 @@ export class Execs {
     const files = this.newFiles();
     const mon = (async () => {
       this.makeDir();
-      const l = await launchMonitor({ dir: this.dir, paths: files, tty, stdin, argv: [], fds: ['pipe'], stderr: 'ignore', syncExit: false, helperInProcess: true });
+      const l = await launchMonitor(this.monitorOptions(files, tty!, stdin!));
       l.ref(false);
       return l;
     })().catch((err: Error) => { trace(`exec: warm monitor: ${err.message}`); return undefined; });
