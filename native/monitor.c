@@ -52,6 +52,7 @@ static struct winsize winsz;
 static pid_t container;
 static struct { pid_t pid; int status; } reaped[REAPED_MAX];
 static unsigned nreaped;
+static int spawned; /* SPAWN came */
 
 static void ctl_send(uint32_t type, const void *payload, uint32_t len)
 {
@@ -418,11 +419,16 @@ static void control(void)
 	uint32_t type, len, pid;
 	uint8_t *p;
 	if (recv_msg(&type, &p, &len) < 0) {
+		if (!spawned) { /* nothing to watch: a monitor started ahead of need that was let go, or a start cut short */
+			unlink(sock_path);
+			_exit(0);
+		}
 		close(ctl); /* the daemon went away: carry on, everything it needs is in files and SOCK */
 		ctl = sync_fd = -1;
 		return;
 	}
 	if (type == MON_SPAWN) {
+		spawned = 1;
 		pid = (uint32_t)spawn(p, len);
 		ctl_send(MON_SPAWNED, &pid, 4);
 	} else if (type == MON_CONTAINER && len == 4) {

@@ -13,7 +13,8 @@
  *   EXITED{i32 exitCode, i32 signal (0: none)} --> when that process is reaped (exitCode = 128+signal if killed);
  *                                  the exit file is already written; the monitor then exits 0
  *   ERROR{i32 errno, i32 -1, str msg} --> (same record as sync.h's ERROR) then the monitor exits non-zero
- * The daemon may close the control socket at any time; the monitor carries on and EXITED is not sent.
+ * The daemon may close the control socket at any time; the monitor carries on and EXITED is not sent. Before
+ * SPAWN there is nothing to carry on with: the monitor removes its attach socket and exits 0.
  *
  * Attach socket (unix stream, mode 0600), both directions: frames of an 8-byte header
  * {u8 type, 3 zero bytes, u32 big-endian payload length} then the payload — Docker's stdcopy header, so

@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../errors.js';
-import { attach as attachMonitor, startMonitor, type ExitStatus } from '../monitor/index.js';
+import { attach as attachMonitor, launchMonitor, spawnIn, type ExitStatus, type LaunchedMonitor, type MonitorPaths, type StartMonitorOptions } from '../monitor/index.js';
+import { privateDir } from '../util/dirs.js';
 import { Container as RuntimeContainer } from '../runtime/container.js';
 import { execProcess } from '../runtime/exec.js';
 import { buildExecPlan, cgroupJoinOps, personalityValue, withHome } from '../runtime/plan/build.js';
@@ -39,25 +40,38 @@ export interface ExecInstance {
   attachSocket: string;
 }
 
-interface Live extends ExecInstance { dir: string; exited?: Promise<ExitStatus> }
+interface Live extends ExecInstance { files: MonitorPaths; exited?: Promise<ExitStatus> }
+
+/** A monitor launched for the next exec of its kind: its files, and the launch (undefined: it failed). */
+interface Warm { key: string; files: MonitorPaths; mon: Promise<LaunchedMonitor | undefined> }
 
 export class Execs {
   private readonly all = new Map<string, Live>();
+  /**
+   * One monitor started ahead, waiting for its SPAWN: the next exec of the same kind (TTY, stdin) skips
+   * the spawner's fork + exec of the monitor and the round trips around it (issue 10). Each is used
+   * once, for one exec; it keeps no event loop alive, and it exits by itself when we close its socket.
+   */
+  private warm?: Warm;
 
-  constructor(private readonly runtime: StateStore, private readonly execRoot: string) {}
+  private readonly dir: string;
+
+  constructor(private readonly runtime: StateStore, execRoot: string) {
+    this.dir = path.join(execRoot, 'exec');
+  }
 
   create(containerId: string, cfg: ExecConfig): string {
     if (!cfg.cmd?.length) throw new BerthError('InvalidArgument', 'No exec command specified');
     const id = newId();
-    const dir = path.join(this.execRoot, 'exec', id.slice(0, 12));
-    this.all.set(id, { id, containerId, config: cfg, running: false, exitCode: null, pid: 0, attachSocket: path.join(dir, 'attach.sock'), dir });
+    const files = this.newFiles();
+    this.all.set(id, { id, containerId, config: cfg, running: false, exitCode: null, pid: 0, attachSocket: files.attach, files });
     return id;
   }
 
   get(id: string): ExecInstance {
     const e = this.all.get(id) ?? [...this.all.values()].find((x) => x.id.startsWith(id));
     if (!e) throw new BerthError('NotFound', `No such exec instance: ${id}`);
-    const { dir: _d, exited: _x, ...view } = e;
+    const { files: _f, exited: _x, ...view } = e;
     return { ...view };
   }
 
@@ -91,13 +105,19 @@ export class Execs {
       detach: true, console: cfg.tty ? { fd: 4 } : undefined, seccomp,
     }, 'go')];
     trace(`exec ${id.slice(0, 12)}: plan built`);
-    fs.mkdirSync(e.dir, { recursive: true, mode: 0o700 });
     let session: HelperSession | undefined;
-    const mon = await startMonitor({
-      dir: e.dir, tty: !!cfg.tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!cfg.attachStdin, stderr: 'ignore', syncExit: false, helperInProcess: true,
+    const opts = (files: MonitorPaths): StartMonitorOptions => ({
+      ...this.monitorOptions(files, !!cfg.tty, !!cfg.attachStdin),
       beforeSpawn: (sockets) => { session = new HelperSession(plan, monitoredHelper(0, sockets[0]!)); session.sendPlan(); },
-    }).catch((err) => { session?.close(); throw err; });
-    trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up`);
+    });
+    const key = `${!!cfg.tty}/${!!cfg.attachStdin}`;
+    const warm = await this.takeWarm(key);
+    if (warm) e.files = warm.files;
+    else this.makeDir();
+    // no second try when a warm one fails: past its SPAWN, the command may have run
+    const mon = await (warm ? spawnIn(warm.mon, opts(e.files)) : launchMonitor(opts(e.files)).then((l) => spawnIn(l, opts(e.files))))
+      .catch((err) => { session?.close(); removeFiles(e.files); throw err; });
+    trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up${warm ? ' (warm)' : ''}`);
     session ??= new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
     try {
       e.pid = (await session.expect(MSG.CHILD_PID, 'exec')).readUInt32LE(0);
@@ -114,6 +134,7 @@ export class Execs {
       e.exitCode = /no such file|not found/i.test((err as Error).message) ? 127 : 126;
       try { process.kill(mon.monitorPid, 'SIGKILL'); } catch { /* gone */ }
       if (e.pid) { try { process.kill(e.pid, 'SIGKILL'); } catch { /* gone */ } }
+      removeFiles(e.files);
       throw err;
     } finally {
       session.close();
@@ -123,10 +144,58 @@ export class Execs {
       e.running = false;
       e.exitCode = st.exitCode;
       // off the exit's path: the client's stream ends (and it inspects) once this settles
-      void fs.promises.rm(e.dir, { recursive: true, force: true }).catch(() => undefined);
+      removeFiles(e.files);
       return st;
     });
+    // the next one's monitor starts once this one is done: not beside it, on the CPU it runs on
+    void e.exited.catch(() => undefined).then(() => setImmediate(() => this.warmUp(key)));
     return { exited: e.exited };
+  }
+
+  /**
+   * An exec's monitor files: its attach socket and exit file, side by side in one private dir made once
+   * (no dir per exec to make and remove); the log goes nowhere, as docker keeps no log of an exec.
+   */
+  private newFiles(): MonitorPaths {
+    const base = path.join(this.dir, newId().slice(0, 12));
+    return { attach: `${base}.sock`, exit: `${base}.exit`, log: '/dev/null' };
+  }
+
+  /** How an exec's monitor runs (see startMonitor); TTY and stdin are all that differ between execs. */
+  private monitorOptions(files: MonitorPaths, tty: boolean, stdin: boolean): StartMonitorOptions {
+    return { dir: this.dir, paths: files, tty, stdin, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stderr: 'ignore', syncExit: false, helperInProcess: true };
+  }
+
+  private made = false;
+  private makeDir(): void {
+    if (!this.made) privateDir(this.dir);
+    this.made = true;
+  }
+
+  /** The warm monitor for `key`, if there is one that is still alive; an unusable one is let go. */
+  private async takeWarm(key: string): Promise<{ files: MonitorPaths; mon: LaunchedMonitor } | undefined> {
+    const w = this.warm;
+    if (!w || w.key !== key) return undefined;
+    this.warm = undefined;
+    const mon = await w.mon;
+    if (mon && !mon.gone) return { files: w.files, mon };
+    mon?.discard(); // it removes its socket and exits; it wrote no exit file
+    return undefined;
+  }
+
+  /** Launches the monitor for the next exec of kind `key` (one at a time; another kind's is let go). */
+  private warmUp(key: string): void {
+    if (this.warm?.key === key) return;
+    void this.warm?.mon.then((m) => m?.discard());
+    const [tty, stdin] = key.split('/').map((x) => x === 'true');
+    const files = this.newFiles();
+    const mon = (async () => {
+      this.makeDir();
+      const l = await launchMonitor(this.monitorOptions(files, tty!, stdin!));
+      l.ref(false);
+      return l;
+    })().catch((err: Error) => { trace(`exec: warm monitor: ${err.message}`); return undefined; });
+    this.warm = { key, files, mon };
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
@@ -144,4 +213,9 @@ export class Execs {
   forget(containerId: string): void {
     for (const [id, e] of this.all) if (e.containerId === containerId) this.all.delete(id);
   }
+}
+
+/** An exec's monitor removes its socket; the exit file is ours to remove (the log is /dev/null). */
+function removeFiles(f: MonitorPaths): void {
+  for (const p of [f.exit, f.attach]) void fs.promises.unlink(p).catch(() => undefined);
 }

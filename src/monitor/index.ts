@@ -3,4 +3,4 @@
 export { attach, type Attachment } from './attach.js';
 export { parseLogLine, readLog, timeNs, type LogEntry, type ReadLogOptions } from './log.js';
 export { ATTACH, attachFrame, FrameReader, LOG_LINE_MAX, MON } from './protocol.js';
-export { monitorPaths, readExitFile, runningMonitors, startMonitor, type ExitStatus, type Monitor, type MonitorPaths, type StartMonitorOptions } from './start.js';
+export { launchMonitor, monitorPaths, readExitFile, runningMonitors, spawnIn, startMonitor, type ExitStatus, type LaunchedMonitor, type Monitor, type MonitorPaths, type StartMonitorOptions } from './start.js';

@@ -121,18 +121,62 @@ async function launch(args: string[], opts: StartMonitorOptions): Promise<Launch
   };
 }
 
-export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> {
+/** A monitor that runs, listens on its attach socket and waits for SPAWN (see launchMonitor). */
+export interface LaunchedMonitor {
+  pid: number;
+  paths: MonitorPaths;
+  /** The daemon's ends of the fds given as 'pipe', by index in `fds`. */
+  sockets: (net.Socket | undefined)[];
+  /** It ended before its SPAWN (the monitor leaves by itself once its control socket closes). */
+  readonly gone: boolean;
+  /** Whether it keeps our event loop alive: not while it waits ahead of need. */
+  ref(on: boolean): void;
+  /** Lets it go unused: its control socket closes, and it removes its attach socket and exits. */
+  discard(): void;
+  /** @internal startMonitor's part */
+  sock: net.Socket;
+  onError(f: (e: Error) => void): void;
+}
+
+/**
+ * Starts the monitor process up to the point where it waits for SPAWN: the part of a start that needs
+ * nothing of the child, so an exec can have it done ahead (containers/exec's warm monitor).
+ */
+export async function launchMonitor(opts: StartMonitorOptions): Promise<LaunchedMonitor> {
   const paths = { ...monitorPaths(opts.dir), ...opts.paths };
   for (const k of ['log', 'exit', 'attach'] as const) paths[k] = path.resolve(paths[k]);
-  const fds = opts.fds ?? [];
   const args = ['monitor', '--log', paths.log, '--exit', paths.exit, '--attach', paths.attach];
   if (opts.tty) args.push('--tty');
   if (opts.stdin === false) args.push('--no-stdin');
   if (opts.syncExit === false) args.push('--no-sync');
   if (opts.logMaxSize) args.push('--log-max-size', String(opts.logMaxSize));
   if (opts.logMaxFiles) args.push('--log-max-files', String(opts.logMaxFiles));
-  const { pid: monitorPid, sock, sockets, onError } = await launch(args, opts);
+  const { pid, sock, sockets, onError } = await launch(args, opts);
+  let gone = false;
+  sock.once('close', () => { gone = true; });
+  // one that waits ahead has no user yet to see an error: 'close' follows, and `gone` tells
+  for (const s of [sock, ...sockets]) s?.on('error', () => {});
+  return {
+    pid, paths, sockets, sock, onError,
+    get gone() { return gone || sock.destroyed; },
+    ref(on) { for (const s of [sock, ...sockets]) { if (on) s?.ref(); else s?.unref(); } },
+    discard() { sock.destroy(); for (const s of sockets) s?.destroy(); },
+  };
+}
 
+export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> {
+  return spawnIn(await launchMonitor(opts), opts);
+}
+
+/**
+ * Asks a launched monitor to start the child (opts.argv, env, beforeSpawn) and follows it until the exit;
+ * the rest of `opts` must be the launch's.
+ */
+export async function spawnIn(l: LaunchedMonitor, opts: StartMonitorOptions): Promise<Monitor> {
+  const { pid: monitorPid, sock, sockets, onError, paths } = l;
+  const fds = opts.fds ?? [];
+  if (l.gone) { l.discard(); throw new BerthError('Unavailable', `monitor ${monitorPid} ended before its start`); }
+  l.ref(true);
   const reader = new FrameReader(false);
   let onMessage: (m: { type: number; payload: Buffer }) => void = () => {};
   let onEnd: (err?: Error) => void = () => {};
@@ -165,6 +209,7 @@ export async function startMonitor(opts: StartMonitorOptions): Promise<Monitor> 
       const signal = m.payload.readInt32LE(4);
       const st = { exitCode: m.payload.readInt32LE(0), signal: signal || null, finishedAt: new Date().toISOString() };
       // a container's file has the monitor's own finishedAt; an exec's status is all in the message
+      closedByUs = true; // the status is in: the socket's end below needs no file
       if (opts.syncExit === false) resolve(st); else void fromFile(st);
       sock.destroy();
     };

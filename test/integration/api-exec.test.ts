@@ -73,6 +73,38 @@ describe('docker exec against berthd', { skip }, () => {
     assert.match(df.stdout, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+1\s/);
   });
 
+  test('the next exec runs under a monitor started ahead of it, one of the kind last asked for', async () => {
+    // monitors of this daemon's execs by pid: started by berth-helper, their files under <root>/run/exec
+    const execDir = path.join(d.root, 'run', 'exec') + '/';
+    const monitors = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+      try {
+        const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return argv[1] === 'monitor' && argv.some((a) => a.startsWith(execDir)) ? [Number(p)] : [];
+      } catch { return []; }
+    });
+    const until = async <T>(f: () => T | undefined): Promise<T | undefined> => {
+      for (let i = 0; i < 400; i++) { const v = f(); if (v !== undefined) return v; await new Promise((r) => setTimeout(r, 25)); }
+      return undefined;
+    };
+    assert.equal((await docker(['exec', 'ex', 'true'])).code, 0);
+    const warm = await until(() => { const m = monitors(); return m.length === 1 ? m[0] : undefined; });
+    assert.ok(warm, `one monitor waits for the next exec: ${monitors().join(' ')}`);
+    // docker exec -d asks for the same kind (no TTY, no stdin): its process is the warm monitor's child
+    assert.equal((await docker(['exec', '-d', 'ex', 'sleep', '4242'])).code, 0);
+    const sleeper = await until(() => fs.readdirSync('/proc').find((p) => {
+      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x004242\x00'; } catch { return false; }
+    }));
+    assert.ok(sleeper, 'the detached exec runs');
+    assert.match(fs.readFileSync(`/proc/${sleeper}/status`, 'utf8'), new RegExp(`^PPid:\\s+${warm}$`, 'm'));
+    process.kill(Number(sleeper), 'SIGKILL');
+    // another kind (a TTY) gets a monitor of its own kind next; the one for the old kind is let go
+    const t = await run('script', ['-qec', `docker exec -t ex true`, '/dev/null'], { env: d.env });
+    assert.equal(t.code, 0, t.stdout);
+    const tty = await until(() => { const m = monitors(); return m.length === 1 && fs.readFileSync(`/proc/${m[0]}/cmdline`, 'utf8').includes('\0--tty\0') ? m[0] : undefined; });
+    assert.ok(tty, `one monitor, for a TTY: ${monitors().join(' ')}`);
+    assert.equal((await docker(['exec', 'ex', 'echo', 'cold again'])).stdout, 'cold again\n');
+  });
+
   test('exec into a stopped container is refused', async () => {
     await docker(['run', '-d', '--name', 'gone', 'bb:exec', 'true']);
     await docker(['wait', 'gone']);

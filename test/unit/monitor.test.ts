@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ATTACH, FrameReader, LOG_LINE_MAX, MON, attachFrame, parseLogLine, readLog, startMonitor, timeNs } from '../../src/monitor/index.js';
+import { ATTACH, FrameReader, LOG_LINE_MAX, MON, attachFrame, launchMonitor, parseLogLine, readLog, spawnIn, startMonitor, timeNs } from '../../src/monitor/index.js';
 import { encodeSpawn, FIRST_PASSED_FD, SPAWN_SELF } from '../../src/monitor/protocol.js';
 import { SPAWNER, SPAWNER_MAX_SOCKS, SPAWNER_SELF, encodeRequest } from '../../src/runtime/spawner.js';
 
@@ -89,6 +89,30 @@ test('a SPAWN of berth-helper itself runs in the forked child without an exec', 
     const bad = await startMonitor({ dir: path.join(dir, 'b'), tty: false, argv: ['/nonexistent/berth-helper', 'nosuchmode'], env: [], stdin: false, helperInProcess: true });
     bad.containerPid(bad.childPid);
     assert.equal((await bad.exited).exitCode, 2); // helper_run's usage error, from the same code an exec would run
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('a monitor launched ahead waits for its SPAWN, runs it later, and leaves when let go unused', async () => {
+  const dir = tmp();
+  const alive = (pid: number) => { try { return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; } };
+  const until = async (f: () => boolean) => { for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 25)); return f(); };
+  try {
+    // used later: the same as a start in one go
+    const early = await launchMonitor({ dir, tty: false, argv: [], stdin: false });
+    assert.equal(fs.statSync(path.join(dir, 'attach.sock')).isSocket(), true);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(early.gone, false);
+    const m = await spawnIn(early, { dir, tty: false, argv: ['/bin/sh', '-c', 'exit 4'], stdin: false });
+    m.containerPid(m.childPid);
+    assert.equal((await m.exited).exitCode, 4);
+    // let go before any SPAWN: nothing to watch, so it removes its socket and exits (no monitor left behind)
+    fs.mkdirSync(path.join(dir, 'b'));
+    const idle = await launchMonitor({ dir: path.join(dir, 'b'), tty: false, argv: [], stdin: false });
+    assert.equal(alive(idle.pid), true);
+    idle.discard();
+    assert.equal(await until(() => !alive(idle.pid)), true, `monitor ${idle.pid} still runs`);
+    assert.equal(fs.existsSync(path.join(dir, 'b', 'attach.sock')), false);
+    await assert.rejects(spawnIn(idle, { dir: path.join(dir, 'b'), tty: false, argv: ['/bin/true'], stdin: false }), /ended before its start/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
