@@ -19,7 +19,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-BERTH_DEBUG=1 node ${BERTHD_NODE_ARGS:-} "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
+BERTH_DEBUG=1 NODE_OPTIONS="${BERTHD_NODE_ARGS:-}" "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
   --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>>"$WORK/berthd.log" &
 for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
