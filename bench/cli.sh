@@ -38,7 +38,7 @@ cleanup() {
 # a bridge and nft table of this run's own (never berth0 or table berth), removed on exit
 BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 trap cleanup EXIT
-node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
+"$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
   --bridge "bc$BTAG" --nft-table "berth_c$BTAG" --bridge-prefix "w$BTAG" >"$WORK/berthd.log" 2>&1 &
 for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null

@@ -25,7 +25,8 @@ tree_rss() { # a pid and all its descendants
   echo "$total"
 }
 
-node "$BERTHD" -H "unix://$tmp/berth.sock" --root "$tmp/root" --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>"$tmp/berthd.log" &
+# the entry as a program: its hashbang line carries settings (src/daemon/berthd.ts)
+"$BERTHD" -H "unix://$tmp/berth.sock" --root "$tmp/root" --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>"$tmp/berthd.log" &
 for _ in $(seq 100); do [ -S "$tmp/berth.sock" ] && break; sleep 0.05; done
 [ -S "$tmp/berth.sock" ] || { echo "berthd did not start:"; cat "$tmp/berthd.log"; exit 1; }
 DOCKER_HOST="unix://$tmp/berth.sock" docker info >/dev/null 2>&1 || curl -s --unix-socket "$tmp/berth.sock" http://x/info >/dev/null || true

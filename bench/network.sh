@@ -82,7 +82,7 @@ stop_dockerd() { kill "$DOCKERD"; wait "$DOCKERD" 2>/dev/null || true; DOCKERD=;
 for _ in $(seq 50); do [ -S "$WORK/containerd/sock" ] && break; sleep 0.2; done
 start_dockerd # docker0 and iptables as users have them; berthd comes second and picks a subnet beside docker0's
 # --debug: berthd logs how long each container's network plan took (the step this bench is about)
-"${NSENTER[@]}" node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" --debug >"$WORK/berthd.log" 2>&1 &
+"${NSENTER[@]}" "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" --debug >"$WORK/berthd.log" 2>&1 &
 BERTHD=$!
 for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
 

@@ -39,7 +39,7 @@ DOCKERD=$!
 # a bridge, nft table and user-bridge prefix of this run's own: benches may run side by side, and none touches berth0
 BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 BERTH_NET_ARGS="--bridge bb$BTAG --nft-table berth_b$BTAG --bridge-prefix v$BTAG"
-"${RUN[@]}" node "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" $BERTH_NET_ARGS >"$WORK/berthd.log" 2>&1 &
+"${RUN[@]}" "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" $BERTH_NET_ARGS >"$WORK/berthd.log" 2>&1 &
 for _ in $(seq 100); do [ -S "$BS" ] && [ -S "$DS" ] && break; sleep 0.2; done
 
 # the same image in both: a busybox rootfs imported as bb:bench

@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$WORK/run" && mount -t tmpfs -o mode=0711 tmpfs "$WORK/run"
-BERTH_DEBUG=1 node ${BERTHD_NODE_ARGS:-} "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --exec-root "$WORK/run" --pidfile "$WORK/berthd.pid" \
+BERTH_DEBUG=1 NODE_OPTIONS="${BERTHD_NODE_ARGS:-}" "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --exec-root "$WORK/run" --pidfile "$WORK/berthd.pid" \
   --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>>"$WORK/berthd.log" &
 for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null

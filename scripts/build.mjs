@@ -40,6 +40,10 @@ await build({
 await build({
   ...esmBuild,
   entryPoints: ['src/daemon/berthd.ts'],
+  // V8 keeps each loaded file's source for as long as the daemon runs (lazy functions compile from it):
+  // without indentation and line breaks the main chunk is ~200 KB smaller, idle RSS -0.5 MB (issue 13).
+  // Names stay, so a stack trace still names its functions (at line 1, column N).
+  minifyWhitespace: true,
   chunkNames: 'chunks/berthd-[name]-[hash]', // the same depth as the CLI's chunks: paths found from import.meta.url
 });
 

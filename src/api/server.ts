@@ -30,6 +30,7 @@ import { volumeRoutes } from './routes/volumes.js';
 import type { VolumeStore } from '../volumes/store.js';
 import { API_VERSION, compareVersions, ENGINE_VERSION, MIN_API_VERSION } from './version.js';
 import type { Drain } from '../util/drain.js';
+import { httpDate } from '../util/time.js';
 
 /** What containers/ will plug in; until then counts are zero. */
 export interface ContainerCounts { running: number; paused: number; stopped: number }
@@ -75,11 +76,23 @@ const COMMON_HEADERS = {
   'Server': `Docker/${ENGINE_VERSION} (linux)`,
 };
 
+let dateSecond = -1;
+let dateText = '';
+/** The Date header's text, made once a second (as node does for its own). */
+function dateHeader(): string {
+  const now = Date.now();
+  if (Math.floor(now / 1000) !== dateSecond) { dateSecond = Math.floor(now / 1000); dateText = httpDate(now); }
+  return dateText;
+}
+
 /** The request handler: a function of the services. */
 export function apiHandler(s: ApiServices, hijack?: HijackRoutes): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const router = buildRouter(s, hijack);
   return (req, res) => {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+    // node's own Date header is made with toUTCString, which pages in ICU's time-zone data (util/time.ts)
+    res.sendDate = false;
+    res.setHeader('Date', dateHeader());
     const started = Date.now();
     if (s.debug) res.on('finish', () => s.log?.(`${req.method} ${req.url} -> ${res.statusCode} (${Date.now() - started} ms)`));
     void dispatch(router, req, res).catch((e: unknown) => {

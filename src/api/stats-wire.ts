@@ -3,6 +3,7 @@
 import type { BlkioEntry, CgroupMetrics } from '../runtime/cgroups/index.js';
 import type { StatsPair, StatsSample } from '../containers/stats.js';
 import type { Container } from '../containers/types.js';
+import { isoTime } from '../util/time.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -10,7 +11,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function rfc3339Nano(ms: number): string {
   const whole = Math.floor(ms);
   const ns = String(Math.round((ms - whole) * 1e6)).padStart(6, '0').slice(0, 6);
-  return new Date(whole).toISOString().replace(/\.(\d{3})Z$/, (_, m: string) => `.${m}${ns}Z`);
+  return isoTime(whole).replace(/\.(\d{3})Z$/, (_, m: string) => `.${m}${ns}Z`);
 }
 
 const blkio = (e: BlkioEntry[]) => (e.length ? e.map((x) => ({ major: x.major, minor: x.minor, op: x.op, value: x.value })) : null);

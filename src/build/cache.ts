@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { sha256 } from '../content/digest.js';
 import { replaceFileSync } from '../util/fs.js';
 import { treeSize } from '../containers/changes-diff.js';
+import { isoTime } from '../util/time.js';
 
 interface Entry { id: string; desc: string; created: string; lastUsed: string; uses: number }
 
@@ -45,7 +46,7 @@ export class BuildCache {
     const e = this.entries[key];
     if (!e || !exists(e.id)) return undefined;
     // usage is bookkeeping for df and prune: written with the next put or flush, not with an fsync per hit
-    e.lastUsed = new Date().toISOString();
+    e.lastUsed = isoTime();
     e.uses++;
     this.dirty = true;
     return e.id;
@@ -53,7 +54,7 @@ export class BuildCache {
 
   /** Records a step's image; written with the next flush (the end of the build). */
   put(key: string, id: string, desc = ''): void {
-    const now = new Date().toISOString();
+    const now = isoTime();
     this.entries[key] = { id, desc, created: now, lastUsed: now, uses: 1 };
     this.dirty = true;
   }

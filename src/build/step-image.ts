@@ -4,6 +4,7 @@
 import { sha256 } from '../content/digest.js';
 import { MT, type ImageConfig } from '../images/manifest.js';
 import type { ImageService, ResolvedImage } from '../images/service.js';
+import { isoTime } from '../util/time.js';
 
 /** A layer another image already has, reused as a step's (--cache-from). */
 export interface StepLayer { diffId: string; descriptor: ResolvedImage['manifest']['layers'][number] }
@@ -11,7 +12,7 @@ export interface StepLayer { diffId: string; descriptor: ResolvedImage['manifest
 /** Writes an image with parent's layers (none for scratch) and the given run config; returns its ID. */
 export async function writeMetadataImage(images: ImageService, parentId: string | undefined, runConfig: Record<string, unknown>,
   createdBy: string, extra: { author?: string; layer?: StepLayer; created?: string } = {}): Promise<string> {
-  const created = extra.created ?? new Date().toISOString();
+  const created = extra.created ?? isoTime();
   const parent = parentId ? images.resolve(parentId) : undefined;
   const base: Partial<ImageConfig> = parent?.config ?? { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } };
   const config = {

@@ -12,6 +12,7 @@ import type { TarHeader } from '../snapshots/tar-header.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { lookupInRoot, resolveInRoot } from '../util/in-root.js';
 import type { ContainerRoot } from './root.js';
+import { isoTime } from '../util/time.js';
 
 type Handle = fs.promises.FileHandle;
 const O_PATH = 0o10000000;
@@ -86,7 +87,7 @@ export async function statPath(r: ContainerRoot, p: string, ref: string): Promis
 
 function toStat(p: string, f: Found): PathStat {
   const clean = path.posix.normalize(`/${p}`);
-  return { name: clean === '/' ? '/' : path.posix.basename(clean), size: f.st.size, mode: goFileMode(f.st.mode), mtime: f.st.mtime.toISOString(), linkTarget: f.link ?? '' };
+  return { name: clean === '/' ? '/' : path.posix.basename(clean), size: f.st.size, mode: goFileMode(f.st.mode), mtime: isoTime(f.st.mtime.getTime()), linkTarget: f.link ?? '' };
 }
 
 /**

@@ -15,6 +15,7 @@ import { TarWriter } from '../snapshots/tar-writer.js';
 import { readExactly } from './archive.js';
 import { openBeneath, walkChanges } from './changes-diff.js';
 import type { ContainerRoot } from './root.js';
+import { isoTime } from '../util/time.js';
 
 const { O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
 const O_PATH = 0o10000000;
@@ -119,7 +120,7 @@ export async function commitContainer(images: ImageService, r: ContainerRoot, o:
   const layer = await ingestOwnLayer(images, (sink) => writeLayer(r, sink, true), { parent: r.parent, chain: (diffId) => chainIds([...img.diffIds, diffId]).at(-1)! });
   const added = [layer.digest];
   try {
-    const created = new Date().toISOString();
+    const created = isoTime();
     const parentCfg = img.config;
     const history = [...(parentCfg.history ?? []), {
       created, created_by: [r.container.path, ...r.container.args].join(' '),

@@ -8,6 +8,7 @@ import { formatGoDuration } from '../util/go-duration.js';
 import { sleep } from '../util/timer.js';
 import type { ExitStatus } from '../monitor/index.js';
 import type { ExecConfig, ExecInstance } from './exec.js';
+import { isoTime } from '../util/time.js';
 
 /** Config.Healthcheck, camelCase; durations in nanoseconds as on the wire, 0 = the default. */
 export interface HealthConfig {
@@ -159,12 +160,12 @@ export class HealthChecks {
     const tick = async () => {
       const now = this.host.get(c.id);
       if (run.stopped || !now || now.state.status !== 'running') { schedule(); return; } // paused: no probes
-      const start = new Date().toISOString();
+      const start = isoTime();
       let r: { exitCode: number; output: string };
       try { r = await this.probe(now, cmd); } catch (e) { r = { exitCode: -1, output: (e as Error).message }; }
       if (run.stopped) return;
       const before = now.state.health ?? { status: 'starting' as const, failingStreak: 0, log: [] };
-      const after = applyResult(before, { start, end: new Date().toISOString(), ...r }, now.config.healthcheck, now.state.startedAt);
+      const after = applyResult(before, { start, end: isoTime(), ...r }, now.config.healthcheck, now.state.startedAt);
       now.state.health = after;
       this.host.save(now);
       if (after.status !== before.status) this.host.event(now, `health_status: ${after.status}`);

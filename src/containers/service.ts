@@ -49,6 +49,7 @@ import { StatsSampler, type StatsTarget } from './stats.js';
 import { top, type TopResult } from './top.js';
 import { planUpdate, resourcesOf, type ResourceUpdate } from './update.js';
 import { trace } from '../util/trace.js';
+import { isoTime } from '../util/time.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
 
@@ -281,7 +282,7 @@ export class Containers implements ContainerService {
     try {
       const mounts = await this.o.images.prepareRootfs(config.image, snapshotKey(id));
       const c: Record = {
-        id, name: wanted, created: new Date().toISOString(), image: config.image, imageId: img.record.id, config,
+        id, name: wanted, created: isoTime(), image: config.image, imageId: img.record.id, config,
         state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: NEVER, finishedAt: NEVER },
         path: cmd0!, args, logPath: path.join(dir, 'json.log'), attachSocket: path.join(this.o.execRoot, 'attach', `${id.slice(0, 12)}.sock`),
         restartCount: 0, mounts, mountPoints: points, ...(buildStep ? { buildStep } : {}),
@@ -362,7 +363,7 @@ export class Containers implements ContainerService {
       trace(`start ${c.id.slice(0, 12)}: released`);
       created.session.close();
       c.monitorPid = mon.monitorPid;
-      c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: NEVER };
+      c.state = { ...c.state, status: 'running', pid: created.record.pid, exitCode: 0, oomKilled: false, error: '', startedAt: isoTime(), finishedAt: NEVER };
       this.health.start(c);
       await this.save(c);
       this.event('start', c);
@@ -626,7 +627,7 @@ export class Containers implements ContainerService {
     if (c?.monitorPid && this.monitorAlive(c)) { try { process.kill(c.monitorPid, 'SIGKILL'); } catch { /* gone */ } } // it stopped answering
     const st = await readExitFile(this.exitFile(id)).catch(() => undefined);
     if (!st) this.o.log?.(`container ${id}: its monitor is gone; killing what is left of the container`);
-    await this.finish(id, st ?? { exitCode: 137, signal: 9, finishedAt: new Date().toISOString() }, st ? '' : 'the container\'s monitor died');
+    await this.finish(id, st ?? { exitCode: 137, signal: 9, finishedAt: isoTime() }, st ? '' : 'the container\'s monitor died');
   }
 
   /** A run ended: note how, tear down the runtime's part, unmount, wake waiters, --rm. */

@@ -1,5 +1,12 @@
-#!/usr/bin/env node
-// berthd's entry. V8 grows its young generation while a program's modules load and keeps it grown (no GC
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 node
+// berthd's entry. The hashbang line sets glibc's malloc up for a daemon that idles between bursts: without
+// it the thresholds adapt upwards after a large free, and freed memory stays with the process (measured:
+// after a 2 MB image import, +5 MB of anonymous memory that never went back). glibc reads these once, at
+// exec, so no code in here can set them, and Node 20 cannot re-exec itself (no execve): whatever starts
+// berthd runs this file as a program (npm's bin link, the systemd unit, scripts/install.sh, the tests and
+// benches), not `node berthd.js`. Two arenas, not one per thread: the libuv pool's and a layer worker's
+// would each keep their own freed memory.
+// V8 grows its young generation while a program's modules load and keeps it grown (no GC
 // runs while berthd idles): capped here, before the daemon's modules (daemon/main) are read and run.
 import { capYoungGeneration } from './heap.js';
 

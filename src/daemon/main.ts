@@ -18,6 +18,7 @@ import { privateDir } from '../util/dirs.js';
 import { Drain } from '../util/drain.js';
 import { VolumeStore } from '../volumes/store.js';
 import { volumeNamesOf } from '../volumes/users.js';
+import { isoTime } from '../util/time.js';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
 export const DEFAULT_ROOT = '/var/lib/berth';
@@ -50,7 +51,7 @@ export function parseHost(h: string): string {
 }
 
 function log(msg: string): void {
-  process.stderr.write(`${new Date().toISOString()} berthd: ${msg}\n`);
+  process.stderr.write(`${isoTime()} berthd: ${msg}\n`);
 }
 
 /**

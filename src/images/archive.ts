@@ -22,6 +22,7 @@ import { noProgress, type ProgressFn } from './progress.js';
 import { rollback } from './pull.js';
 import { Feed } from './tee.js';
 import type { ImageService } from './service.js';
+import { isoTime } from '../util/time.js';
 
 export interface SaveOptions { format?: 'docker' | 'oci' }
 export interface LoadOptions { onProgress?: ProgressFn }
@@ -283,7 +284,7 @@ export async function loadImages(svc: ImageService, src: AsyncIterable<Uint8Arra
     };
 
     const record = async (id: string, mdigest: string, mediaType: string, size: number, tags: string[]) => {
-      await svc.store.put({ id, manifests: [{ digest: mdigest, mediaType, size, repos: [] }], indexes: [], added: new Date().toISOString() });
+      await svc.store.put({ id, manifests: [{ digest: mdigest, mediaType, size, repos: [] }], indexes: [], added: isoTime() });
       await svc.addRefs(id, tags);
       result.ids.push(id);
       for (const t of tags) { result.loaded.push(familiarString(t)); report({ status: `Loaded image: ${familiarString(t)}` }); }

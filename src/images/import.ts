@@ -7,6 +7,7 @@ import { ingestLayer } from './layers.js';
 import { hostPlatform, MT, type ImageConfig } from './manifest.js';
 import { rollback } from './pull.js';
 import type { ImageService } from './service.js';
+import { isoTime } from '../util/time.js';
 
 export interface ImportOptions {
   ref?: string;
@@ -23,7 +24,7 @@ export async function importImage(svc: ImageService, src: AsyncIterable<Uint8Arr
   const added = [layer.digest];
   try {
     const p = o.platform ?? hostPlatform();
-    const created = new Date().toISOString();
+    const created = isoTime();
     const config: ImageConfig = {
       architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}), created,
       config: o.config ?? {},

@@ -12,6 +12,7 @@ import type { ImageService } from './service.js';
 import type { ManifestRef } from './store.js';
 import { limit } from './tee.js';
 import { MAX_CONFIG, readResponseCapped } from '../util/read-capped.js';
+import { isoTime } from '../util/time.js';
 
 export interface PullOptions { platform?: Platform; onProgress?: ProgressFn }
 export interface PullResult { id: string; digest: string; ref: string; newer: boolean }
@@ -99,7 +100,7 @@ export async function pullImage(svc: ImageService, refStr: string, o: PullOption
     for (const [bytes, digest] of [[configBytes, id], [man.bytes, man.digest], ...(index ? [[top.bytes, top.digest]] : [])] as Array<[Buffer, string]>) {
       if (!svc.content.has(digest)) { svc.content.writeBlob(bytes, digest); addedBlobs.push(digest); }
     }
-    await svc.store.put({ id, manifests: [{ digest: man.digest, mediaType: manType, size: man.size, repos: [name] }], indexes: index ? [index] : [], added: new Date().toISOString() });
+    await svc.store.put({ id, manifests: [{ digest: man.digest, mediaType: manType, size: man.size, repos: [name] }], indexes: index ? [index] : [], added: isoTime() });
     const refs = [`${name}@${top.digest}`];
     if (ref.tag && !ref.digest) refs.push(formatReference({ ...ref, digest: undefined }));
     const before = ref.tag ? svc.store.refs()[formatReference({ ...ref, digest: undefined })] : undefined;

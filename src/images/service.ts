@@ -19,6 +19,7 @@ import { importImage, type ImportOptions } from './import.js';
 import { loadImages, saveImages, type LoadOptions, type SaveOptions } from './archive.js';
 import { imageHistory, inspectImage, listImages, type ListOptions } from './inspect.js';
 import { pruneImages, removeImage, type PruneOptions, type RemoveOptions } from './remove.js';
+import { isoTime } from '../util/time.js';
 
 export interface ImageServiceOptions {
   /** storage root; default $BERTH_ROOT or /var/lib/berth */
@@ -168,7 +169,7 @@ export class ImageService {
     // alone already there need no lock at all
     const have = this.store.refs();
     const stamp = refs.some((r) => !r.includes('@'));
-    if (stamp || refs.some((r) => have[r] !== id)) await this.store.tag(id, refs, stamp ? new Date().toISOString() : undefined);
+    if (stamp || refs.some((r) => have[r] !== id)) await this.store.tag(id, refs, stamp ? isoTime() : undefined);
   }
 
   async tag(source: string, target: string): Promise<void> {

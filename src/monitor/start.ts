@@ -8,6 +8,7 @@ import { errnoMessage, HELPER_PATH } from '../runtime/sync.js';
 import { controlMessage, encodeSpawn, FrameReader, MON } from './protocol.js';
 import { spawnThroughSpawner } from '../runtime/spawner.js';
 import { waitOn } from '../util/trace.js';
+import { isoTime } from '../util/time.js';
 
 export interface ExitStatus { exitCode: number; signal: number | null; finishedAt: string }
 export interface MonitorPaths { log: string; exit: string; attach: string }
@@ -207,7 +208,7 @@ export async function spawnIn(l: LaunchedMonitor, opts: StartMonitorOptions): Pr
     onMessage = (m) => {
       if (m.type !== MON.EXITED) return;
       const signal = m.payload.readInt32LE(4);
-      const st = { exitCode: m.payload.readInt32LE(0), signal: signal || null, finishedAt: new Date().toISOString() };
+      const st = { exitCode: m.payload.readInt32LE(0), signal: signal || null, finishedAt: isoTime() };
       // a container's file has the monitor's own finishedAt; an exec's status is all in the message
       closedByUs = true; // the status is in: the socket's end below needs no file
       if (opts.syncExit === false) resolve(st); else void fromFile(st);

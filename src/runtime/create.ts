@@ -21,6 +21,7 @@ import { cleanDestination, mountRefusal, mountTarget } from './mount-rules.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { homeOf, resolveInRoot } from '../util/in-root.js';
 import { detached, trace, waitOn } from '../util/trace.js';
+import { isoTime } from '../util/time.js';
 
 export interface CreateOptions {
   id: string;
@@ -185,7 +186,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
   const dir = store.claim(opts.id);
   const hooks = spec.hooks ?? {};
   const record: ContainerRecord = {
-    id: opts.id, pid: 0, pidStart: '', bundle, rootfs, created: new Date().toISOString(),
+    id: opts.id, pid: 0, pidStart: '', bundle, rootfs, created: isoTime(),
     cgroupsPath: spec.linux?.cgroupsPath || `/berth/${opts.id}`, spec, creating: true,
   };
   let session: HelperSession | undefined;

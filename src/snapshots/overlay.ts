@@ -12,6 +12,7 @@ import { privateDir } from '../util/dirs.js';
 import { decompress } from './decompress.js';
 import type { Mount } from './mount.js';
 import { applyLayer, type UnpackOptions, type UnpackResult } from './unpack.js';
+import { isoTime } from '../util/time.js';
 
 export interface SnapshotInfo {
   kind: 'layer' | 'active' | 'view';
@@ -132,7 +133,7 @@ export class Snapshotter {
       // marks the layer complete (a power cut must not leave a published layer of empty files)
       await runHostOps([{ op: 'SYNCFS', args: { path: tmp } }]);
       const final = this.pathOf(chainId);
-      const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: new Date().toISOString() };
+      const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: isoTime() };
       writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
       try {
         fs.renameSync(tmp, final);
@@ -184,7 +185,7 @@ export class Snapshotter {
     const tmp = path.join(this.tmpDir, `${key}-${randomBytes(6).toString('hex')}`);
     fs.mkdirSync(path.join(tmp, 'fs'), { recursive: true, mode: 0o755 });
     fs.mkdirSync(path.join(tmp, 'work'), { mode: 0o700 });
-    const info: SnapshotInfo = { kind, name: key, parent, size: 0, created: new Date().toISOString() };
+    const info: SnapshotInfo = { kind, name: key, parent, size: 0, created: isoTime() };
     await writeFileAtomic(path.join(tmp, 'meta.json'), JSON.stringify(info));
     try { fs.renameSync(tmp, final); } catch (e) { await fs.promises.rm(tmp, { recursive: true, force: true }); throw new BerthError('Conflict', `snapshot ${key}: already exists`, { cause: e }); }
     return this.mounts(key);

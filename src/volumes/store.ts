@@ -10,6 +10,7 @@ import { privateDir } from '../util/dirs.js';
 import { writeFileAtomicSync } from '../util/fs.js';
 import { mountPoints } from '../util/mountinfo.js';
 import { mountAll, unmount, type Mount } from '../snapshots/mount.js';
+import { isoTime } from '../util/time.js';
 
 export interface VolumeMeta {
   name: string;
@@ -77,7 +78,7 @@ export class VolumeStore {
     if (options.device && !options.type) throw new BerthError('InvalidArgument', `create ${name}: missing required option: "type"`);
     // moby volume/service Create: a volume made without a name is anonymous (prune without --all takes it)
     const anonymous = req.anonymous || !req.name;
-    const meta: VolumeMeta = { name, driver: 'local', createdAt: new Date().toISOString(), labels: req.labels ?? {}, options, ...(anonymous ? { anonymous: true } : {}) };
+    const meta: VolumeMeta = { name, driver: 'local', createdAt: isoTime(), labels: req.labels ?? {}, options, ...(anonymous ? { anonymous: true } : {}) };
     // made under a temp name and renamed in: a crash leaves a dot-directory restore removes, never half a volume
     const tmp = path.join(this.dir, `.${name}.${process.pid}.tmp`);
     fs.rmSync(tmp, { recursive: true, force: true });

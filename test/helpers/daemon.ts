@@ -85,7 +85,8 @@ export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS
   const netArgs = ['--bridge', net.bridge, '--nft-table', net.table, '--bridge-prefix', net.prefix];
   const launch = async (): Promise<ChildProcess> => {
     const out = fs.openSync(logFile, 'a');
-    const c: ChildProcess = spawn(process.execPath, [berthdPath(), '-H', `unix://${socket}`, '--root', root, '--debug', ...netArgs, ...extraArgs], { stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
+    // the entry as a program, as users start it: its hashbang line carries settings (daemon/berthd.ts)
+    const c: ChildProcess = spawn(berthdPath(), ['-H', `unix://${socket}`, '--root', root, '--debug', ...netArgs, ...extraArgs], { stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
     fs.closeSync(out);
     for (let i = 0; ; i++) {
       if ((await pingSocket(socket)) === 200) return c;

@@ -49,7 +49,7 @@ describe('install: systemd units, socket activation, demo, completion', { skip: 
   });
 
   test('berthd -H fd:// serves the socket it is handed, and its children do not inherit the activation', { skip: !has('systemd-socket-activate') && 'systemd-socket-activate is not installed' }, async () => {
-    daemon = spawn('systemd-socket-activate', ['-l', sock, process.execPath, berthdPath(), '-H', 'fd://', '--root', path.join(dir, 'root'), '--pidfile', path.join(dir, 'berthd.pid')], { stdio: 'ignore' });
+    daemon = spawn('systemd-socket-activate', ['-l', sock, berthdPath(), '-H', 'fd://', '--root', path.join(dir, 'root'), '--pidfile', path.join(dir, 'berthd.pid')], { stdio: 'ignore' });
     for (let i = 0; i < 200 && (await pingSocket(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(await pingSocket(sock), 200);
     // the README's main job, through this daemon

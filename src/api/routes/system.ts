@@ -10,6 +10,7 @@ import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { AuthConfig, SystemInfo, SystemVersion } from '../types.js';
 import { API_VERSION, BERTH_VERSION, ENGINE_VERSION, MIN_API_VERSION } from '../version.js';
+import { isoTime } from '../../util/time.js';
 
 const BUILD_TIME = '2026-01-01T00:00:00.000000000+00:00';
 
@@ -39,7 +40,7 @@ export function infoBody(s: ApiServices): SystemInfo {
     Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
     MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
     OomKillDisable: !v2, IPv4Forwarding: true, Debug: !!s.debug, NFd: h.openFds, NGoroutines: process.getActiveResourcesInfo().length,
-    SystemTime: new Date().toISOString(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs',
+    SystemTime: isoTime(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs',
     CgroupVersion: h.cgroupMode === 'unknown' ? '' : v2 ? '2' : '1', NEventsListener: s.events.listenerCount,
     KernelVersion: h.kernel, OperatingSystem: h.operatingSystem, OSVersion: h.osVersion, OSType: 'linux', Architecture: h.arch,
     IndexServerAddress: 'https://index.docker.io/v1/',
