@@ -99,6 +99,8 @@ test('a monitor launched ahead waits for its SPAWN, runs it later, and leaves wh
   try {
     // used later: the same as a start in one go
     const early = await launchMonitor({ dir, tty: false, argv: [], stdin: false });
+    // launch returns once the monitor process exists; it binds its attach socket soon after, before any SPAWN
+    assert.equal(await until(() => fs.existsSync(path.join(dir, 'attach.sock'))), true, 'the waiting monitor listens');
     assert.equal(fs.statSync(path.join(dir, 'attach.sock')).isSocket(), true);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(early.gone, false);
