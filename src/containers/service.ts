@@ -303,6 +303,18 @@ export class Containers implements ContainerService {
   /** `byPolicy`: a restart policy's start, which keeps RestartCount (a user's start resets it, as docker's). */
   async start(ref: string, byPolicy = false): Promise<boolean> {
     const c = this.find(ref);
+    // one start of a container at a time: two at once (a policy's and a user's, say) would both claim its
+    // runtime state and cgroup; the second waits, then finds it running (docker's 304)
+    while (this.starts.has(c.id)) await this.starts.get(c.id);
+    const run = this.startNow(c, byPolicy);
+    const done = run.then(() => undefined, () => undefined);
+    this.starts.set(c.id, done);
+    try { return await run; } finally { if (this.starts.get(c.id) === done) this.starts.delete(c.id); }
+  }
+
+  private readonly starts = new Map<string, Promise<void>>();
+
+  private async startNow(c: Record, byPolicy: boolean): Promise<boolean> {
     while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
     if (c.state.status === 'paused') throw new BerthError('Conflict', 'cannot start a paused container, try unpause instead'); // moby daemon/start.go
     if (c.state.status === 'running' || (c.state.status === 'restarting' && !byPolicy)) return false;

@@ -65,6 +65,17 @@ describe('container service', { skip }, () => {
     await svc.remove(id);
   });
 
+  test('two starts at once: one runs the container, the other finds it running', async () => {
+    const { id } = await svc.create('twice', { image: 'busybox:test', cmd: ['sleep', '1000'], host: {} });
+    const results = await Promise.allSettled([svc.start(id), svc.start(id)]);
+    assert.deepEqual(results.map((r) => r.status === 'fulfilled' ? r.value : (r.reason as Error).message).sort(), [false, true]);
+    const c = svc.get(id);
+    assert.equal(c.state.status, 'running');
+    assert.ok(fs.readFileSync(`/proc/${c.state.pid}/cmdline`, 'utf8').startsWith('sleep'), 'the recorded pid is the running sleep');
+    assert.equal(await svc.stop(id, 1), true);
+    await svc.remove(id);
+  });
+
   test('exec: runs in the container with env, user and exit code; output reaches an attached client', async () => {
     const { id } = await svc.create('execbox', { image: 'busybox:test', cmd: ['sleep', '1000'], host: {} });
     await svc.start(id);
