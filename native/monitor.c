@@ -320,6 +320,22 @@ static int container_status(void)
 	return -1;
 }
 
+/*
+ * The daemon went away without naming the container (killed between SPAWNED and CONTAINER): once no child
+ * is left, no exit can ever end the wait, so the monitor leaves, its attach socket with it, instead of idling
+ * for good. WNOWAIT: a child that has ended but is not reaped yet counts as a child still.
+ */
+static void leave_if_orphaned(void)
+{
+	siginfo_t si;
+	if (ctl >= 0 || container > 0)
+		return;
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) {
+		unlink(sock_path);
+		_exit(0);
+	}
+}
+
 static pid_t spawn(uint8_t *p, uint32_t len)
 {
 	uint32_t h[3];
@@ -552,6 +568,7 @@ int monitor_main(int argc, char **argv)
 		int st = container_status();
 		if (st != -1)
 			finish(st);
+		leave_if_orphaned();
 		if (in_fd < 0 && !(tty && cons >= 0))
 			stdin_blocked = 0;
 		struct pollfd pf[8 + MAX_CLIENTS];

@@ -14,7 +14,9 @@
  *                                  the exit file is already written; the monitor then exits 0
  *   ERROR{i32 errno, i32 -1, str msg} --> (same record as sync.h's ERROR) then the monitor exits non-zero
  * The daemon may close the control socket at any time; the monitor carries on and EXITED is not sent. Before
- * SPAWN there is nothing to carry on with: the monitor removes its attach socket and exits 0.
+ * SPAWN there is nothing to carry on with: the monitor removes its attach socket and exits 0. Closed after SPAWN
+ * but before CONTAINER, the monitor cannot tell which exit is the container's: it leaves the same way once no
+ * child of its own is left.
  *
  * Attach socket (unix stream, mode 0600), both directions: frames of an 8-byte header
  * {u8 type, 3 zero bytes, u32 big-endian payload length} then the payload — Docker's stdcopy header, so

@@ -118,6 +118,22 @@ test('a monitor launched ahead waits for its SPAWN, runs it later, and leaves wh
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
+test('a monitor whose daemon left before naming the container leaves once its child is gone', async () => {
+  const dir = tmp();
+  const alive = (pid: number) => { try { return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; } };
+  try {
+    const m = await startMonitor({ dir, tty: false, argv: ['/bin/sh', '-c', 'sleep 0.3'], stdin: false });
+    // the daemon is killed between SPAWNED and CONTAINER: the monitor never learns which pid is the container
+    m.close();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(alive(m.monitorPid), true, 'it waits while its child runs');
+    let gone = false;
+    for (let i = 0; i < 200 && !(gone = !alive(m.monitorPid)); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(gone, true, `monitor ${m.monitorPid} still runs with no child left`);
+    assert.equal(fs.existsSync(m.paths.attach), false, 'its attach socket went with it');
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('a SPAWN that cannot exec is an ERROR naming the program', async () => {
   const dir = tmp();
   await assert.rejects(startMonitor({ dir, tty: false, argv: ['/nonexistent/prog'] }), /exec \/nonexistent\/prog: no such file or directory/i);
