@@ -110,8 +110,8 @@ export class Execs {
       ...this.monitorOptions(files, !!cfg.tty, !!cfg.attachStdin),
       beforeSpawn: (sockets) => { session = new HelperSession(plan, monitoredHelper(0, sockets[0]!)); session.sendPlan(); },
     });
-    const key = `${!!cfg.tty}/${!!cfg.attachStdin}`;
-    const warm = await this.takeWarm(key);
+    const tty = !!cfg.tty, stdin = !!cfg.attachStdin;
+    const warm = await this.takeWarm(kindOf(tty, stdin));
     if (warm) e.files = warm.files;
     else this.makeDir();
     // no second try when a warm one fails: past its SPAWN, the command may have run
@@ -148,7 +148,7 @@ export class Execs {
       return st;
     });
     // the next one's monitor starts once this one is done: not beside it, on the CPU it runs on
-    void e.exited.catch(() => undefined).then(() => setImmediate(() => this.warmUp(key)));
+    void e.exited.catch(() => undefined).then(() => setImmediate(() => this.warmUp(tty, stdin)));
     return { exited: e.exited };
   }
 
@@ -183,15 +183,15 @@ export class Execs {
     return undefined;
   }
 
-  /** Launches the monitor for the next exec of kind `key` (one at a time; another kind's is let go). */
-  private warmUp(key: string): void {
+  /** Launches the monitor for the next exec of this kind (one at a time; another kind's is let go). */
+  private warmUp(tty: boolean, stdin: boolean): void {
+    const key = kindOf(tty, stdin);
     if (this.warm?.key === key) return;
     void this.warm?.mon.then((m) => m?.discard());
-    const [tty, stdin] = key.split('/').map((x) => x === 'true');
     const files = this.newFiles();
     const mon = (async () => {
       this.makeDir();
-      const l = await launchMonitor(this.monitorOptions(files, tty!, stdin!));
+      const l = await launchMonitor(this.monitorOptions(files, tty, stdin));
       l.ref(false);
       return l;
     })().catch((err: Error) => { trace(`exec: warm monitor: ${err.message}`); return undefined; });
@@ -214,6 +214,9 @@ export class Execs {
     for (const [id, e] of this.all) if (e.containerId === containerId) this.all.delete(id);
   }
 }
+
+/** What a warm monitor must match: the two launch options that differ between execs. */
+const kindOf = (tty: boolean, stdin: boolean) => `${tty}/${stdin}`;
 
 /** An exec's monitor removes its socket; the exit file is ours to remove (the log is /dev/null). */
 function removeFiles(f: MonitorPaths): void {

@@ -38,7 +38,6 @@ export interface ResolvedImage { record: ImageRecord; config: ImageConfig; confi
 /** parsed configs and manifests kept (a few kB each): more images than one host starts containers from */
 const BLOB_CACHE_MAX = 64;
 
-
 export function defaultRoot(): string {
   return process.env.BERTH_ROOT ?? '/var/lib/berth';
 }
