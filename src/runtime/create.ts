@@ -192,8 +192,10 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
   let session: HelperSession | undefined;
   let cgroup: CgroupManager | undefined;
   let consoleSock: net.Socket | undefined;
+  // the spec stays as it is through create: its text is made once for the record's saves
+  const specJson = JSON.stringify(spec);
   try {
-    store.save(record);
+    store.save(record, specJson);
     trace(`create ${opts.id}: spec read and checked`);
     const stdio: unknown[] = Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
     if (opts.consoleSocket) consoleSock = await connectConsole(opts.consoleSocket);
@@ -240,7 +242,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
     // On disk now only when something may look before READY (a hook; `state` while maps are written);
     // else READY's save below carries the pid. A create killed in between leaves a record whose
     // cgroup still ends the process at delete.
-    if (userns || hookSync) store.save(record);
+    if (userns || hookSync) store.save(record, specJson);
     if (userns) {
       writeIdMap(record.pid, 'uid_map', spec.linux!.uidMappings!);
       writeIdMap(record.pid, 'gid_map', spec.linux!.gidMappings!);
@@ -259,7 +261,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
     await session.expect(MSG.READY, 'create');
     trace(`create ${opts.id}: ready`);
     delete record.creating;
-    store.save(record);
+    store.save(record, specJson);
     if (opts.pidFile) writeFileAtomicSync(path.resolve(opts.pidFile), String(record.pid));
     consoleSock?.destroy();
     return { record, session, cgroup };
