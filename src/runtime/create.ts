@@ -19,7 +19,7 @@ import { compileSeccompCached } from './seccomp-cache.js';
 import { isProcfs } from './host-facts.js';
 import { cleanDestination, mountRefusal, mountTarget } from './mount-rules.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { homeOf, resolveInRoot } from '../util/in-root.js';
+import { DirCache, homeOf, resolveInRoot } from '../util/in-root.js';
 import { detached, trace, waitOn } from '../util/trace.js';
 import { isoTime } from '../util/time.js';
 
@@ -135,18 +135,20 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ cont
 async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
   // The walks run at once (each is a chain of thread-pool round trips: ~40 in turn for docker's 8 mounts);
   // the error reported is still the first mount's, as in order.
+  // One set of directory fds for all the walks: the targets share their first components (/dev, /etc, /sys)
+  const dirs = new DirCache();
   const checks = (spec.mounts ?? []).map(async (m, i): Promise<BerthError | undefined> => {
     const field = `mounts[${i}].destination`;
     const lexical = cleanDestination(m.destination);
     let real: string;
-    try { real = await resolveInRoot(rootfs, m.destination); } catch (e) { return new BerthError('InvalidArgument', `${field}: ${(e as Error).message}`, { cause: e }); }
+    try { real = await resolveInRoot(rootfs, m.destination, { dirs }); } catch (e) { return new BerthError('InvalidArgument', `${field}: ${(e as Error).message}`, { cause: e }); }
     if (real === lexical) return undefined;
     if (m.type === 'proc' || m.type === 'sysfs')
       return new BerthError('InvalidArgument', `${field}: filesystem "${m.type}" must be mounted on ordinary directory (${m.destination} is a symlink to ${real})`);
     const why = mountRefusal({ ...mountTarget(m, isProcfs), destination: real }, spec.linux?.maskedPaths ?? []);
     return why ? new BerthError('InvalidArgument', `${field}: ${m.destination} resolves to ${real} in the rootfs: ${why}`) : undefined;
   });
-  const refused = (await Promise.all(checks)).find((e) => e !== undefined);
+  const refused = (await Promise.all(checks).finally(() => dirs.close())).find((e) => e !== undefined);
   if (refused) throw refused;
 }
 
