@@ -65,7 +65,7 @@ export class DirCache {
 }
 
 interface Walked {
-  /** O_PATH fd of what `p` names; undefined if a component is missing (or `p` is the root itself); the caller closes it */
+  /** O_PATH fd of what `p` names; undefined if a component is missing, `p` is the root itself or keepFd is false; the caller closes it */
   fd?: number;
   /** the components resolved, symlinks followed: the container's path of what was reached */
   resolved: string[];
@@ -85,7 +85,7 @@ const openPath = (p: string, flags = 0): number | undefined => {
  * where a libuv thread round trip for each made checking one container's ~15 mount targets and
  * reading its passwd and group most of berthd's own time on `start` (bench/start-steps.sh).
  */
-async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): Promise<Walked> {
+async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read', keepFd = true): Promise<Walked> {
   const cache = hooks.mounts ? undefined : hooks.dirs?.fds;
   // the fds the walk holds; those that are the cache's are not closed here
   const shared = new Set<number>();
@@ -151,7 +151,7 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
       if (hooks.afterStep) await hooks.afterStep(names);
     }
     // the root itself is no file to read; a cached fd is the cache's, so the caller gets its own
-    const last = stack.length > 1 ? stack.pop()! : undefined;
+    const last = stack.length > 1 && keepFd ? stack.pop()! : undefined;
     return { fd: last !== undefined && shared.has(last) ? fs.openSync(`/proc/self/fd/${last}`, O_PATH) : last, resolved: names, rest: [] };
   } finally {
     for (const h of stack) close(h);
@@ -169,8 +169,7 @@ async function handleOf(fd: number, flags = O_PATH): Promise<Handle> {
  * destination so before judging it (runc: securejoin before checkProcMount).
  */
 export async function resolveInRoot(root: string, p: string, hooks: WalkHooks = {}): Promise<string> {
-  const w = await walk(root, p, hooks, 'resolve');
-  if (w.fd !== undefined) fs.closeSync(w.fd);
+  const w = await walk(root, p, hooks, 'resolve', false);
   return path.posix.normalize(`/${[...w.resolved, ...w.rest].join('/')}`);
 }
 
