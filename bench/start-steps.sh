@@ -23,7 +23,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$WORK/run" && mount -t tmpfs -o mode=0711 tmpfs "$WORK/run"
-BERTH_DEBUG=1 NODE_OPTIONS="${BERTHD_NODE_ARGS:-}" "$here/dist/bin/daemon/berthd.js" -H "unix://$S" --root "$WORK/berth" --exec-root "$WORK/run" --pidfile "$WORK/berthd.pid" \
+# node refuses --cpu-prof in NODE_OPTIONS: the entry's hashbang command (its malloc settings and node) runs
+# with the extra node arguments put after it
+entry=$here/dist/bin/daemon/berthd.js
+hashbang=$(head -1 "$entry")
+read -ra node_cmd <<< "${hashbang#\#!/usr/bin/env -S }"
+BERTH_DEBUG=1 env "${node_cmd[@]}" ${BERTHD_NODE_ARGS:-} "$entry" -H "unix://$S" --root "$WORK/berth" --exec-root "$WORK/run" --pidfile "$WORK/berthd.pid" \
   --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>>"$WORK/berthd.log" &
 for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null

@@ -25,10 +25,12 @@ const DEFAULT_DNS = ['8.8.8.8', '8.8.4.4'];
  * systemd-resolved stub (127.0.0.53) is replaced by resolved's upstream file when there is one, and any
  * loopback server left is dropped, like docker does.
  */
-export function hostResolv(etc: string, systemdUpstream: string | undefined): Resolv {
+export function hostResolv(etc: string, systemdUpstream: string | undefined | (() => string | undefined)): Resolv {
   let r = parseResolv(etc);
-  if (r.nameservers.length && r.nameservers.every(isLoopback) && systemdUpstream) {
-    const up = parseResolv(systemdUpstream);
+  // a function: resolved's file is read only for a stub (a start read it, mostly to find it missing)
+  const upstream = r.nameservers.length && r.nameservers.every(isLoopback) ? (typeof systemdUpstream === 'function' ? systemdUpstream() : systemdUpstream) : undefined;
+  if (upstream) {
+    const up = parseResolv(upstream);
     r = { ...up, search: r.search.length ? r.search : up.search, options: r.options };
   }
   const servers = r.nameservers.filter((s) => !isLoopback(s));

@@ -280,7 +280,7 @@ export class Containers implements ContainerService {
     const dir = path.join(this.dir, id);
     fs.mkdirSync(dir, { mode: 0o710 }); // one metadata call: a libuv thread round trip cost more (issue 13)
     try {
-      const mounts = await this.o.images.prepareRootfs(config.image, snapshotKey(id));
+      const mounts = await this.o.images.prepareRootfs(img, snapshotKey(id));
       const c: Record = {
         id, name: wanted, created: isoTime(), image: config.image, imageId: img.record.id, config,
         state: { status: 'created', pid: 0, exitCode: 0, oomKilled: false, error: '', startedAt: NEVER, finishedAt: NEVER },
@@ -510,8 +510,8 @@ export class Containers implements ContainerService {
     const read = (f: string) => { try { return fs.readFileSync(f, 'utf8'); } catch { return undefined; } };
     const etc = read('/etc/resolv.conf') ?? '';
     const h = c.config.host;
-    const host = hostResolv(etc, read('/run/systemd/resolve/resolv.conf'));
     if (h.networkMode === 'host' && !h.dns?.length && !h.dnsSearch?.length && !h.dnsOptions?.length) return etc;
+    const host = hostResolv(etc, () => read('/run/systemd/resolve/resolv.conf'));
     // on a user network the embedded DNS server on the gateway answers names and forwards the rest
     const primary = Object.keys(c.config.networks ?? {})[0];
     let embedded: string | undefined;

@@ -70,7 +70,8 @@ export class ImageService {
 
   /** Image ID for a reference, a full ID, or a unique ID prefix (docker's lookup order). */
   resolveId(name: string): string {
-    if (/^sha256:[a-f0-9]{64}$/.test(name) && this.store.get(name)) return name;
+    // an ID is only looked up here: resolve reads its record next (a start resolved each record twice)
+    if (/^sha256:[a-f0-9]{64}$/.test(name) && this.store.has(name)) return name;
     const refs = this.store.refs();
     try {
       const key = formatReference(parseReference(name));
@@ -123,8 +124,9 @@ export class ImageService {
   }
 
   /** Writable snapshot `key` on top of the image's layers (what containers/ will ask for). */
-  prepareRootfs(name: string, key: string): Promise<Mount[]> {
-    const img = this.resolve(name);
+  /** `image`: a name to resolve, or what the caller has just resolved (a create resolved it twice). */
+  prepareRootfs(image: string | ResolvedImage, key: string): Promise<Mount[]> {
+    const img = typeof image === 'string' ? this.resolve(image) : image;
     return this.snapshots.prepare(key, img.chainIds[img.chainIds.length - 1]);
   }
 

@@ -129,6 +129,11 @@ export class ImageStore {
    */
   private tagTimeFile(id: string): string { return path.join(this.db, `${hexOf(id)}.tagged`); }
 
+  /** Whether a record for `id` is here, without reading it (one access call). */
+  has(id: string): boolean {
+    return fs.existsSync(path.join(this.db, `${hexOf(id)}.json`));
+  }
+
   get(id: string): ImageRecord | undefined {
     let rec: ImageRecord;
     try { rec = JSON.parse(fs.readFileSync(path.join(this.db, `${hexOf(id)}.json`), 'utf8')) as ImageRecord; } catch (e) {

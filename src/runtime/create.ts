@@ -19,7 +19,7 @@ import { compileSeccompCached } from './seccomp-cache.js';
 import { isProcfs } from './host-facts.js';
 import { cleanDestination, mountRefusal, mountTarget } from './mount-rules.js';
 import { writeFileAtomicSync } from '../util/fs.js';
-import { homeOf, resolveInRoot } from '../util/in-root.js';
+import { DirCache, homeOf, resolveInRoot } from '../util/in-root.js';
 import { detached, trace, waitOn } from '../util/trace.js';
 import { isoTime } from '../util/time.js';
 
@@ -135,18 +135,20 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ cont
 async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
   // The walks run at once (each is a chain of thread-pool round trips: ~40 in turn for docker's 8 mounts);
   // the error reported is still the first mount's, as in order.
+  // One set of directory fds for all the walks: the targets share their first components (/dev, /etc, /sys)
+  const dirs = new DirCache();
   const checks = (spec.mounts ?? []).map(async (m, i): Promise<BerthError | undefined> => {
     const field = `mounts[${i}].destination`;
     const lexical = cleanDestination(m.destination);
     let real: string;
-    try { real = await resolveInRoot(rootfs, m.destination); } catch (e) { return new BerthError('InvalidArgument', `${field}: ${(e as Error).message}`, { cause: e }); }
+    try { real = await resolveInRoot(rootfs, m.destination, { dirs }); } catch (e) { return new BerthError('InvalidArgument', `${field}: ${(e as Error).message}`, { cause: e }); }
     if (real === lexical) return undefined;
     if (m.type === 'proc' || m.type === 'sysfs')
       return new BerthError('InvalidArgument', `${field}: filesystem "${m.type}" must be mounted on ordinary directory (${m.destination} is a symlink to ${real})`);
     const why = mountRefusal({ ...mountTarget(m, isProcfs), destination: real }, spec.linux?.maskedPaths ?? []);
     return why ? new BerthError('InvalidArgument', `${field}: ${m.destination} resolves to ${real} in the rootfs: ${why}`) : undefined;
   });
-  const refused = (await Promise.all(checks)).find((e) => e !== undefined);
+  const refused = (await Promise.all(checks).finally(() => dirs.close())).find((e) => e !== undefined);
   if (refused) throw refused;
 }
 
@@ -192,8 +194,10 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
   let session: HelperSession | undefined;
   let cgroup: CgroupManager | undefined;
   let consoleSock: net.Socket | undefined;
+  // the spec stays as it is through create: its text is made once for the record's saves
+  const specJson = JSON.stringify(spec);
   try {
-    store.save(record);
+    store.save(record, specJson);
     trace(`create ${opts.id}: spec read and checked`);
     const stdio: unknown[] = Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
     if (opts.consoleSocket) consoleSock = await connectConsole(opts.consoleSocket);
@@ -240,7 +244,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
     // On disk now only when something may look before READY (a hook; `state` while maps are written);
     // else READY's save below carries the pid. A create killed in between leaves a record whose
     // cgroup still ends the process at delete.
-    if (userns || hookSync) store.save(record);
+    if (userns || hookSync) store.save(record, specJson);
     if (userns) {
       writeIdMap(record.pid, 'uid_map', spec.linux!.uidMappings!);
       writeIdMap(record.pid, 'gid_map', spec.linux!.gidMappings!);
@@ -259,7 +263,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
     await session.expect(MSG.READY, 'create');
     trace(`create ${opts.id}: ready`);
     delete record.creating;
-    store.save(record);
+    store.save(record, specJson);
     if (opts.pidFile) writeFileAtomicSync(path.resolve(opts.pidFile), String(record.pid));
     consoleSock?.destroy();
     return { record, session, cgroup };

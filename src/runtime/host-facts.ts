@@ -14,10 +14,18 @@ export function capabilityNames(mask: bigint): string[] {
   return CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
 }
 
-/** This process's effective capabilities (CapEff in /proc/self/status). */
+let own: string[] | undefined;
+
+/**
+ * This process's effective capabilities (CapEff in /proc/self/status), read once: only the process
+ * itself changes them (capset), and Berth never does. A copy, for callers that edit their list.
+ */
 export function ownCapabilities(): string[] {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? capabilityNames(BigInt(`0x${m[1]}`)) : [...CAPABILITIES];
+  if (!own) {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    own = m ? capabilityNames(BigInt(`0x${m[1]}`)) : [...CAPABILITIES];
+  }
+  return [...own];
 }
 
 /** Is `p` on a procfs? (a bind of one is the only bind runc allows on /proc) */

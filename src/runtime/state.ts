@@ -52,9 +52,15 @@ export class StateStore {
 
   private rootMade = false;
 
-  save(r: ContainerRecord): void {
+  /**
+   * `specJson`: JSON.stringify(r.spec), when the caller saves one record more than once while its spec
+   * stays as it is (create: the spec, ~9 kB with its seccomp profile, is most of the record).
+   */
+  save(r: ContainerRecord, specJson?: string): void {
+    // a key's name can appear only as a key: inside a JSON string its quotes are escaped
+    const text = specJson === undefined ? JSON.stringify(r) : JSON.stringify({ ...r, spec: 0 }).replace('"spec":0', () => `"spec":${specJson}`);
     // under /run: atomic against our own death, no fsync (see replaceFileSync)
-    replaceFileSync(path.join(this.dir(r.id), 'state.json'), JSON.stringify(r), 0o600);
+    replaceFileSync(path.join(this.dir(r.id), 'state.json'), text, 0o600);
   }
 
   load(id: string): ContainerRecord {

@@ -46,10 +46,26 @@ export interface WalkHooks {
    * container paths continues in its host source, as the container sees it (`cp` into a volume).
    */
   mounts?: ReadonlyMap<string, string>;
+  /** directories already walked to, shared by several walks beneath one root (see DirCache) */
+  dirs?: DirCache;
+}
+
+/**
+ * O_PATH fds of the directories walks beneath one root have reached, by their resolved container path:
+ * a container's ~10 mount targets share /dev, /etc, /sys, and each walk opened the root and those again
+ * (issue 13). A cached fd is the directory as it was first reached, as a walk's own held fd would be.
+ * Not with `mounts` (a mount's source stands in for a path there). The owner closes it.
+ */
+export class DirCache {
+  readonly fds = new Map<string, number>();
+  close(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+  }
 }
 
 interface Walked {
-  /** O_PATH fd of what `p` names; undefined if a component is missing (or `p` is the root itself); the caller closes it */
+  /** O_PATH fd of what `p` names; undefined if a component is missing, `p` is the root itself or keepFd is false; the caller closes it */
   fd?: number;
   /** the components resolved, symlinks followed: the container's path of what was reached */
   resolved: string[];
@@ -69,8 +85,14 @@ const openPath = (p: string, flags = 0): number | undefined => {
  * where a libuv thread round trip for each made checking one container's ~15 mount targets and
  * reading its passwd and group most of berthd's own time on `start` (bench/start-steps.sh).
  */
-async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): Promise<Walked> {
-  const stack: number[] = [fs.openSync(root, O_PATH | O_DIRECTORY)];
+async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read', keepFd = true): Promise<Walked> {
+  const cache = hooks.mounts ? undefined : hooks.dirs?.fds;
+  // the fds the walk holds; those that are the cache's are not closed here
+  const shared = new Set<number>();
+  const cachedRoot = cache?.get('/');
+  const stack: number[] = [cachedRoot ?? fs.openSync(root, O_PATH | O_DIRECTORY)];
+  if (cache) { if (cachedRoot === undefined) cache.set('/', stack[0]!); shared.add(stack[0]!); }
+  const close = (fd: number) => { if (!shared.has(fd)) fs.closeSync(fd); };
   const names: string[] = [];
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
   let hops = 0;
@@ -78,11 +100,21 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
     while (parts.length > 0) {
       const name = parts.shift()!;
       if (name === '..') {
-        if (stack.length > 1) { fs.closeSync(stack.pop()!); names.pop(); }
+        if (stack.length > 1) { close(stack.pop()!); names.pop(); }
         continue;
       }
       const dir = stack[stack.length - 1]!;
-      const mounted = hooks.mounts?.get(`/${[...names, name].join('/')}`);
+      const key = `/${[...names, name].join('/')}`;
+      const hit = cache?.get(key);
+      if (hit !== undefined) {
+        shared.add(hit);
+        stack.push(hit);
+        names.push(name);
+        if (stack.length > MAX_DEPTH) throw refuse(p, `more than ${MAX_DEPTH} directories deep`, undefined, verb);
+        if (hooks.afterStep) await hooks.afterStep(names);
+        continue;
+      }
+      const mounted = hooks.mounts?.get(key);
       let h: number | undefined;
       let fromMount = false;
       try {
@@ -106,21 +138,23 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read'): P
         let target: string;
         try { target = fs.readlinkSync(at(dir, name)); } finally { fs.closeSync(h); }
         if (++hops > MAX_HOPS) throw refuse(p, 'too many levels of symbolic links', undefined, verb);
-        if (target.startsWith('/')) { while (stack.length > 1) fs.closeSync(stack.pop()!); names.length = 0; }
+        if (target.startsWith('/')) { while (stack.length > 1) close(stack.pop()!); names.length = 0; }
         parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
         continue;
       }
       // a file where a directory should be (ENOTDIR): what follows does not exist
       if (parts.length > 0 && !st.isDirectory()) { fs.closeSync(h); return { resolved: [...names, name], rest: parts }; }
+      if (cache && st.isDirectory()) { cache.set(key, h); shared.add(h); }
       stack.push(h);
       names.push(name);
       if (stack.length > MAX_DEPTH) throw refuse(p, `more than ${MAX_DEPTH} directories deep`, undefined, verb);
-      await hooks.afterStep?.(names);
+      if (hooks.afterStep) await hooks.afterStep(names);
     }
-    // the root itself is no file to read
-    return { fd: stack.length > 1 ? stack.pop() : undefined, resolved: names, rest: [] };
+    // the root itself is no file to read; a cached fd is the cache's, so the caller gets its own
+    const last = stack.length > 1 && keepFd ? stack.pop()! : undefined;
+    return { fd: last !== undefined && shared.has(last) ? fs.openSync(`/proc/self/fd/${last}`, O_PATH) : last, resolved: names, rest: [] };
   } finally {
-    for (const h of stack) fs.closeSync(h);
+    for (const h of stack) close(h);
   }
 }
 
@@ -135,8 +169,7 @@ async function handleOf(fd: number, flags = O_PATH): Promise<Handle> {
  * destination so before judging it (runc: securejoin before checkProcMount).
  */
 export async function resolveInRoot(root: string, p: string, hooks: WalkHooks = {}): Promise<string> {
-  const w = await walk(root, p, hooks, 'resolve');
-  if (w.fd !== undefined) fs.closeSync(w.fd);
+  const w = await walk(root, p, hooks, 'resolve', false);
   return path.posix.normalize(`/${[...w.resolved, ...w.rest].join('/')}`);
 }
 

@@ -12,6 +12,16 @@ test('hostResolv: a systemd-resolved stub is replaced by its upstream file; loop
   assert.deepEqual(parseResolv('domain a.example\nsearch b.example c.example\n').search, ['b.example', 'c.example']);
 });
 
+test('hostResolv: resolved\'s upstream file is read only when the host has nothing but loopback servers', () => {
+  let reads = 0;
+  const up = () => { reads++; return 'nameserver 10.0.0.2\n'; };
+  assert.deepEqual(hostResolv('nameserver 10.1.1.1\n', up).nameservers, ['10.1.1.1']);
+  assert.equal(reads, 0);
+  assert.deepEqual(hostResolv('nameserver 127.0.0.53\n', up).nameservers, ['10.0.0.2']);
+  assert.equal(reads, 1);
+  assert.deepEqual(hostResolv('nameserver 127.0.0.53\n', () => undefined).nameservers, ['8.8.8.8', '8.8.4.4']);
+});
+
 test('resolvConf: embedded server on user networks, --dns elsewhere, --dns-search "." clears search', () => {
   const host = { nameservers: ['10.0.0.2'], search: ['corp.example'], options: ['edns0'] };
   assert.equal(resolvConf(host, {}), 'nameserver 10.0.0.2\nsearch corp.example\noptions edns0\n');

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { isBerthError } from '../../src/errors.js';
-import { homeOf, openInRoot, readBytesInRoot, readInRoot, resolveInRoot, SMALL_FILE_CAP } from '../../src/util/in-root.js';
+import { DirCache, homeOf, openInRoot, readBytesInRoot, readInRoot, resolveInRoot, SMALL_FILE_CAP } from '../../src/util/in-root.js';
 
 function tempRoot(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inroot-'));
@@ -43,6 +43,33 @@ test('symlinks resolve inside the root, never outside it', opts, async () => {
     assert.equal(await homeOf(root, 1000), '/home/u');
     assert.equal(await homeOf(root, 5), undefined);
   } finally { fs.rmSync(root, { recursive: true }); }
+});
+
+test('walks sharing a DirCache resolve every path as a walk of its own does, and leave no fd open', opts, async () => {
+  const root = tempRoot();
+  const dirs = new DirCache();
+  const fdCount = () => fs.readdirSync('/proc/self/fd').length;
+  try {
+    fs.mkdirSync(path.join(root, 'dev/pts'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'proc/sys'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'real/deep'), { recursive: true });
+    fs.symlinkSync('/proc/sys', path.join(root, 'data'));               // absolute: /data/x is /proc/sys/x
+    fs.symlinkSync('../real', path.join(root, 'etc/rel'));              // relative, through ..
+    fs.symlinkSync('../../../..', path.join(root, 'dev/up'));           // .. stops at the root
+    fs.writeFileSync(path.join(root, 'etc/hosts'), '');
+    const paths = ['/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/etc/hosts', '/etc/hosts/x', '/etc/rel/deep', '/etc/rel/deep/new/more',
+      '/data', '/data/kernel', '/proc/sys/kernel', '/dev/up/etc/hosts', '/dev/pts/../../real', '/', '/etc/../dev/./pts'];
+    const before = fdCount();
+    const alone = await Promise.all(paths.map((p) => resolveInRoot(root, p)));
+    const shared = await Promise.all(paths.map((p) => resolveInRoot(root, p, { dirs })));
+    assert.deepEqual(shared, alone);
+    assert.deepEqual(alone.slice(0, 8), ['/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/etc/hosts', '/etc/hosts/x', '/real/deep', '/real/deep/new/more']);
+    assert.deepEqual(alone.slice(8), ['/proc/sys', '/proc/sys/kernel', '/proc/sys/kernel', '/etc/hosts', '/real', '/', '/dev/pts']);
+    assert.ok(dirs.fds.has('/dev') && dirs.fds.has('/real/deep'), 'directories walked through are kept for the next walk');
+    assert.ok(!dirs.fds.has('/etc/hosts') && !dirs.fds.has('/data'), 'files and symlinks are not');
+    dirs.close();
+    assert.equal(fdCount(), before);
+  } finally { dirs.close(); fs.rmSync(root, { recursive: true }); }
 });
 
 test('a symlink loop is refused', opts, async () => {
