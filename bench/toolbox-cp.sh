@@ -7,8 +7,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
 WORK=$(mktemp -d /tmp/berth-bench-cp-XXXX)
-BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
+BS=$WORK/berth.sock DS=$WORK/docker/docker.sock XS=$WORK/discard.sock
 . "$here/bench/peers.sh"
+# the CLI's own floor for a copy in: a server that discards the body (bench/discard-server.mjs)
+node "$here/bench/discard-server.mjs" "$XS" >"$WORK/discard.log" 2>&1 &
+DISCARD=$!
+trap 'kill $DISCARD 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 50); do [ -S "$XS" ] && break; sleep 0.1; done
 
 # 100 MB in 4 directories of 25 files of 1 MB (random: nothing compresses or dedups)
 DATA=$WORK/data
@@ -29,9 +34,10 @@ unset DOCKER_HOST
 
 # one --prepare per command, in order: the copy out goes to a fresh path each run
 hyperfine -N --warmup 1 --runs "$runs" --export-json "$WORK/h.json" \
-  --prepare true --prepare true --prepare "rm -rf $WORK/out" --prepare "rm -rf $WORK/out" --prepare true --prepare true \
+  --prepare true --prepare true --prepare true --prepare "rm -rf $WORK/out" --prepare "rm -rf $WORK/out" --prepare true --prepare true \
   -n 'cp in: berthd' "docker -H unix://$BS cp $DATA cpbox:/in/" \
   -n 'cp in: dockerd' "docker -H unix://$DS cp $DATA cpbox:/in/" \
+  -n 'cp in: discard' "docker -H unix://$XS cp $DATA cpbox:/in/" \
   -n 'cp out: berthd' "docker -H unix://$BS cp cpbox:/in/data $WORK/out" \
   -n 'cp out: dockerd' "docker -H unix://$DS cp cpbox:/in/data $WORK/out" \
   -n 'commit: berthd' "docker -H unix://$BS commit changed bench:commit" \
@@ -45,4 +51,6 @@ for (const k of ["cp in", "cp out", "commit"]) {
   console.log(["BENCH", `docker ${k} (100 MB)`, b.toFixed(0), "dockerd", d.toFixed(0), "ms", "<=0.5"].join("\t"));
   console.log(`${k.padEnd(7)} berthd ${b.toFixed(0)} ms, dockerd ${d.toFixed(0)} ms: berthd / dockerd = ${(b / d).toFixed(2)} (dockerd / berthd = ${(d / b).toFixed(2)})`);
 }
+const x = m["cp in: discard"];
+console.log(`cp in   the CLI against a server that discards the body: ${x.toFixed(0)} ms = ${(x / m["cp in: dockerd"]).toFixed(2)} of dockerd (the floor of the ratio)`);
 ' "$WORK/h.json"

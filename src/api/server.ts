@@ -4,6 +4,7 @@
 // process on a temp socket.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import * as path from 'node:path';
 import { BerthError } from '../errors.js';
 import { span } from '../util/trace.js';
@@ -13,6 +14,7 @@ import type { ImageService } from '../images/index.js';
 import type { ContainerService } from '../containers/types.js';
 import type { NetworkService } from '../network/types.js';
 import { HijackRoutes, upgradeListener } from './hijack.js';
+import { ApiIncomingMessage, serveRawBody } from './raw-body.js';
 import { absentRoutes } from './routes/absent.js';
 import { containerRoutes } from './routes/containers.js';
 import { archiveRoutes } from './routes/archive.js';
@@ -89,10 +91,7 @@ function dateHeader(): string {
 export function apiHandler(s: ApiServices, hijack?: HijackRoutes): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const router = buildRouter(s, hijack);
   return (req, res) => {
-    for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
-    // node's own Date header is made with toUTCString, which pages in ICU's time-zone data (util/time.ts)
-    res.sendDate = false;
-    res.setHeader('Date', dateHeader());
+    commonHeaders(res);
     const started = Date.now();
     if (s.debug) res.on('finish', () => s.log?.(`${req.method} ${req.url} -> ${res.statusCode} (${Date.now() - started} ms)`));
     void dispatch(router, req, res).catch((e: unknown) => {
@@ -100,6 +99,13 @@ export function apiHandler(s: ApiServices, hijack?: HijackRoutes): (req: http.In
       sendError(res, e);
     });
   };
+}
+
+function commonHeaders(res: http.ServerResponse): void {
+  for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+  // node's own Date header is made with toUTCString, which pages in ICU's time-zone data (util/time.ts)
+  res.sendDate = false;
+  res.setHeader('Date', dateHeader());
 }
 
 async function dispatch(router: Router, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -131,9 +137,16 @@ export interface ListenOptions { socket: string; mode?: number; group?: number }
 /** An http.Server with the settings long streams need (no request timeout; half-open for hijacks later). */
 export function createApiServer(s: ApiServices): http.Server {
   const hijack = new HijackRoutes();
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 }, apiHandler(s, hijack));
-  // attach/exec with `Upgrade: tcp` come here, not to 'request' (api/hijack.ts)
-  server.on('upgrade', upgradeListener(hijack, s.debug ? s.log : undefined));
+  const handler = apiHandler(s, hijack);
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000, IncomingMessage: ApiIncomingMessage }, handler);
+  // attach/exec with `Upgrade: tcp` come here, not to 'request' (api/hijack.ts); so do the requests whose
+  // bodies are read off the socket (api/raw-body.ts)
+  const hijacked = upgradeListener(hijack, s.debug ? s.log : undefined);
+  const fail = (res: http.ServerResponse, e: unknown) => { commonHeaders(res); sendError(res, e); };
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    if (req instanceof ApiIncomingMessage && req.rawBody) serveRawBody(req, socket, head, handler, fail);
+    else hijacked(req, socket, head);
+  });
   server.requestTimeout = 0;
   server.timeout = 0;
   return server;

@@ -12,6 +12,7 @@ import type { TarHeader } from '../snapshots/tar-header.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { lookupInRoot, resolveInRoot } from '../util/in-root.js';
 import type { ContainerRoot } from './root.js';
+import type { BodySource } from '../api/raw-body.js';
 import { isoTime } from '../util/time.js';
 
 type Handle = fs.promises.FileHandle;
@@ -203,7 +204,7 @@ export interface ExtractOptions { noOverwriteDirNonDir?: boolean; copyUIDGID?: b
  * root as the container sees it (a symlinked directory leads where it leads in the container, never out).
  * Without copyUIDGID, what is made belongs to the container's root user (docker cp's documented rule).
  */
-export async function extractToDir(r: ContainerRoot, p: string, ref: string, src: AsyncIterable<Uint8Array>, o: ExtractOptions = {}): Promise<void> {
+export async function extractToDir(r: ContainerRoot, p: string, ref: string, src: AsyncIterable<Uint8Array> | BodySource, o: ExtractOptions = {}): Promise<void> {
   const dest = await lookupInRoot(r.rootfs, `${p.replace(/\/+$/, '')}/`, { mounts: r.mounts });
   if (!dest) throw fileNotFound(p, ref);
   if (!(await dest.handle.stat()).isDirectory()) { await dest.handle.close(); throw new BerthError('InvalidArgument', 'extraction point is not a directory'); }
@@ -258,6 +259,9 @@ async function pump(src: AsyncIterable<Uint8Array>, feed: (b: Buffer) => void | 
     src.on('data', onData).on('end', stop).on('error', stop).on('close', onClose);
   });
 }
+
+const isBodySource = (src: AsyncIterable<Uint8Array> | BodySource): src is BodySource =>
+  !(src instanceof Readable) && !(Symbol.asyncIterator in src) && typeof (src as BodySource).read === 'function';
 
 type Event = { t: 'entry'; h: TarHeader } | { t: 'data'; b: Buffer } | { t: 'end' };
 
@@ -354,14 +358,21 @@ class Extractor {
     this.dirs.set('', walkedDir(dest));
   }
 
-  async run(src: AsyncIterable<Uint8Array>): Promise<void> {
+  async run(src: AsyncIterable<Uint8Array> | BodySource): Promise<void> {
     const parser = new TarParser({
       entry: (h) => this.q.push({ t: 'entry', h }),
       data: (b) => this.q.push({ t: 'data', b }),
       end: () => this.q.push({ t: 'end' }),
     });
-    this.owned = src instanceof Readable;
-    await pump(src, (chunk) => { parser.push(chunk); return this.drain(); }, () => parser.finished);
+    const feed = (chunk: Buffer) => { parser.push(chunk); return this.drain(); };
+    if (isBodySource(src)) {
+      // a body read into one buffer (api/raw-body): what a read held is written before the next read
+      this.owned = true;
+      await src.read(feed, () => parser.finished, () => { if (this.file) flush(this.file); });
+    } else {
+      this.owned = src instanceof Readable;
+      await pump(src as AsyncIterable<Uint8Array>, feed, () => parser.finished);
+    }
     parser.close();
     await this.drain();
     await this.releases.idle();

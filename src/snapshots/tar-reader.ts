@@ -56,7 +56,8 @@ export class TarParser {
       const need = 512 - this.pendingLen;
       if (buf.length < need || this.pendingLen > 0) {
         const n = Math.min(need, buf.length);
-        this.pending.push(buf.subarray(0, n));
+        // a copy: the caller may read into `chunk` again once push returns
+        this.pending.push(Buffer.from(buf.subarray(0, n)));
         this.pendingLen += n;
         buf = buf.subarray(n);
         if (this.pendingLen < 512) continue;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, isRoot, run } from '../helpers/bundle.js';
@@ -28,6 +29,32 @@ function raw(socket: string, method: string, p: string, body?: Buffer): Promise<
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** A PUT with a chunked body (no Content-Length), written in pieces of `step` bytes. */
+function rawChunked(socket: string, p: string, body: Buffer, step: number): Promise<{ status: number; body: string; connection?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method: 'PUT', path: p, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), connection: res.headers.connection }));
+    });
+    req.on('error', reject);
+    for (let i = 0; i < body.length; i += step) req.write(body.subarray(i, i + step));
+    req.end();
+  });
+}
+
+/** Bytes straight onto the daemon's socket; resolves with what came back once the daemon closes. */
+function rawWire(socket: string, wire: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(socket);
+    const got: Buffer[] = [];
+    c.on('data', (b) => got.push(b));
+    c.on('error', reject);
+    c.on('close', () => resolve(Buffer.concat(got).toString()));
+    c.write(wire);
   });
 }
 
@@ -278,6 +305,46 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     assert.match(await berth('system', 'df', '-v'), new RegExp(`Containers space usage:[\\s\\S]*${id.slice(0, 12)}\\s+bb:cp`));
     assert.match(await berth('container', 'prune', '-f'), new RegExp(`Deleted Containers:\n${id}`));
     assert.match(await berth('system', 'prune', '-f'), /Total reclaimed space/);
+  });
+
+  test('cp in off the raw socket: chunked and Content-Length bodies, bad framing, an error before the body, a client gone mid-body', async () => {
+    const id = await runDetached('bb:cp', 'sleep', '1000');
+    const put = `/v1.41/containers/${id}/archive?path=/tmp`;
+    const cat = async (f: string) => (await ok('exec', id, 'cat', f));
+    // chunked (node's client sends chunked when it is given no length), cut in pieces that fit nothing
+    const big = randomBytes(300_000).toString('base64');
+    const r1 = await rawChunked(d.socket, put, await tarOf([{ name: 'dir', type: 'dir' }, { name: 'dir/a.txt', body: big }, { name: 'b.txt', body: 'bee' }]), 777);
+    assert.equal(r1.status, 200, r1.body);
+    assert.equal(r1.connection, 'close');
+    assert.equal(await cat('/tmp/dir/a.txt'), big);
+    assert.equal(await cat('/tmp/b.txt'), 'bee');
+    // Content-Length
+    const r2 = await raw(d.socket, 'PUT', put, await tarOf([{ name: 'c.txt', body: 'sea' }]));
+    assert.equal(r2.status, 200, r2.body);
+    assert.equal(await cat('/tmp/c.txt'), 'sea');
+    // bad chunked framing: a 400 in docker's JSON, then the connection closes
+    const bad = await rawWire(d.socket, Buffer.from(`PUT ${put} HTTP/1.1\r\nHost: berth\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`));
+    assert.match(bad, /^HTTP\/1\.1 400 /);
+    assert.match(bad, /\{"message":"invalid chunked request body: no chunk size"\}/);
+    // an error before the body is read: the client gets the 404 (the body is read and dropped), not a broken pipe
+    const r3 = await rawChunked(d.socket, '/v1.41/containers/nosuchctr/archive?path=/tmp', Buffer.alloc(4 << 20), 65536);
+    assert.equal(r3.status, 404);
+    assert.match(r3.body, /No such container: nosuchctr/);
+    // the client goes away in the middle of a file: the daemon lets go of everything, and copies go on
+    const fds = () => fs.readdirSync(`/proc/${d.pid}/fd`).length;
+    const before = fds();
+    const c = net.connect(d.socket);
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    const tarHead = (await tarOf([{ name: 'half.bin', body: 'x'.repeat(10 << 20) }])).subarray(0, 512 + (1 << 20));
+    c.write(`PUT ${put} HTTP/1.1\r\nHost: berth\r\nTransfer-Encoding: chunked\r\n\r\n${tarHead.length.toString(16)}\r\n`);
+    c.write(tarHead);
+    await waitFor(async () => (await docker('exec', id, 'test', '-s', '/tmp/half.bin')).code === 0);
+    c.destroy();
+    await waitFor(async () => fds() <= before);
+    const r4 = await raw(d.socket, 'PUT', put, await tarOf([{ name: 'after.txt', body: 'after' }]));
+    assert.equal(r4.status, 200, r4.body);
+    assert.equal(await cat('/tmp/after.txt'), 'after');
+    await ok('rm', '-f', id);
   });
 
   test('docker-py: commit, put_archive, get_archive', { skip: noPy }, async () => {

@@ -9,6 +9,7 @@ import type { ContainerRoot } from '../../containers/root.js';
 import type { Container, ContainerService } from '../../containers/types.js';
 import { BerthError } from '../../errors.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
+import { rawBodyOf } from '../raw-body.js';
 import { boolValue } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
@@ -81,7 +82,7 @@ export function archiveRoutes(r: Router, s: ApiServices): void {
     const { withRoot } = rootOf(s);
     const c = await withRoot(params.id!, async (root) => {
       if (root.container.config.host.readonlyRootfs && !insideMount(root, p)) throw new BerthError('FailedPrecondition', 'container rootfs is marked read-only');
-      await extractToDir(root, p, params.id!, req as AsyncIterable<Uint8Array>, {
+      await extractToDir(root, p, params.id!, rawBodyOf(req) ?? (req as AsyncIterable<Uint8Array>), {
         noOverwriteDirNonDir: boolValue(query, 'noOverwriteDirNonDir'), copyUIDGID: boolValue(query, 'copyUIDGID'),
       });
       return root.container;
