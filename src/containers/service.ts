@@ -168,6 +168,9 @@ export class Containers implements ContainerService {
       await fs.promises.rm(path.join(this.dir, c.id), { recursive: true, force: true });
       fs.rmSync(c.attachSocket, { force: true });
       await removeAnonymous(this.o.volumes, c);
+      // a removed container is a destroy event, as every other removal (the build's own, moby's builder's via
+      // ContainerRm): a client that follows containers by their events (compose, `docker events --since`) drops it
+      this.event('destroy', c);
     }
   }
 

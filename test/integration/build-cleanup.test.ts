@@ -173,9 +173,14 @@ describe('a build leaves nothing behind', { skip }, () => {
       assert.ok(fs.existsSync(path.join(d3.root, 'snapshots', `ctr-${step}`)), 'the running step has a snapshot');
       assert.ok(fs.readdirSync(path.join(d3.root, 'tmp')).some((n) => n.startsWith('build-')), 'the build has its context under tmp');
       w.stop();
+      const down = Math.floor(Date.now() / 1000);
       await d3.crashAndRestart(async () => { await exited; });
       const ids = new Set([...w.created].filter((id) => id !== keptId));
       await assertNothingLeft(d3, ids, 'after the daemon was killed');
+      // its removal is a destroy event, as any container's (in the new daemon's history, from before it listened)
+      const ev = await docker('events', '--since', String(down), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=destroy', '--format', '{{.Actor.ID}}');
+      assert.equal(ev.code, 0, ev.stderr);
+      assert.deepEqual(ev.stdout.split('\n').filter(Boolean), [step], 'one destroy event: the step container\'s');
       assert.equal((await docker('ps', '-aq', '--no-trunc')).stdout.trim(), keptId, 'only the kept container is listed');
       const snaps = fs.readdirSync(path.join(d3.root, 'snapshots')).filter((n) => n.startsWith('ctr-'));
       assert.deepEqual(snaps, [`ctr-${keptId}`], 'only the kept container has a snapshot');
