@@ -86,7 +86,7 @@ export class Restarts {
   private readonly starting = new Map<string, Promise<unknown>>();
 
   /** `start` is the service's start of a container by the policy (it keeps RestartCount). */
-  constructor(private readonly o: { start: (id: string) => Promise<unknown>; log?: (msg: string) => void; still: (id: string) => boolean }) {}
+  constructor(private readonly o: { start: (id: string) => Promise<unknown>; log?: (msg: string) => void; debug?: (msg: string) => void; still: (id: string) => boolean }) {}
 
   /** A user's start: counting and backoff start over, and the manual stop is forgotten (moby ResetRestartManager). */
   userStart(c: Restartable): void {
@@ -128,6 +128,7 @@ export class Restarts {
     const t = setTimeout(() => {
       this.timers.delete(id);
       if (!this.o.still(id)) return; // removed meanwhile
+      this.o.debug?.(`container ${id}: start by its restart policy`);
       const p = this.o.start(id).catch((e: Error) => this.o.log?.(`container ${id}: restart by its policy failed: ${e.message}`))
         .finally(() => { if (this.starting.get(id) === p) this.starting.delete(id); });
       this.starting.set(id, p);

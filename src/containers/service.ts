@@ -62,6 +62,8 @@ export interface ContainerServiceOptions {
   images: ImageService;
   events?: EventBus;
   log?: (msg: string) => void;
+  /** berthd --debug: one line per step worth following (a restart policy's start) */
+  debug?: (msg: string) => void;
   /** named volumes for `-v name:/path` */
   volumes?: VolumeStore;
   /** networks: without it every container gets only lo (tests of other parts) */
@@ -94,7 +96,7 @@ export class Containers implements ContainerService {
     privateDir(path.join(o.execRoot, 'attach'));
     this.runtime = new StateStore(path.join(o.execRoot, 'runtime'));
     this.execs = new Execs(this.runtime, o.execRoot);
-    this.restarts = new Restarts({ start: (id) => this.start(id, true), log: o.log, still: (id) => this.records.has(id) });
+    this.restarts = new Restarts({ start: (id) => this.start(id, true), log: o.log, debug: o.debug, still: (id) => this.records.has(id) });
     this.health = new HealthChecks({
       get: (id) => this.records.get(id), execCreate: (id, cfg) => this.execCreate(id, cfg), execStart: (id, before) => this.execStart(id, before),
       execInspect: (id) => this.execs.get(id), execDone: (id) => this.execs.drop(id),
@@ -116,6 +118,10 @@ export class Containers implements ContainerService {
     await this.removeBuildSteps();
     const monitors = runningMonitors();
     const mounted = mountPoints();
+    // decided on the records as the dead daemon left them: a container that was running and ended while the
+    // daemon was down (below) is the exit path's, which schedules its restart itself; asking again after it
+    // (it is `restarting` then) started it a second time once the first timer had fired (a restore longer than 100 ms)
+    const atStart = [...this.records.values()].filter((c) => c.state.status !== 'running' && c.state.status !== 'paused' && restartsAtDaemonStart(c, NEVER));
     for (const c of this.records.values()) {
       if (c.state.status !== 'running' && c.state.status !== 'paused') {
         await this.clearLeftovers(c, monitors.get(this.exitFile(c.id)), mounted);
@@ -131,10 +137,8 @@ export class Containers implements ContainerService {
     await this.o.networks?.reconcile(running).catch((e) => this.o.log?.(`network reconcile: ${(e as Error).message}`));
     await this.o.ports?.restore(new Set(running.keys())).catch((e) => this.o.log?.(`published ports: ${(e as Error).message}`));
     // probes go on where they were; restart policies bring back what they keep up
-    for (const c of this.records.values()) {
-      if (c.state.status === 'running' || c.state.status === 'paused') this.health.start(c, true);
-      else if (restartsAtDaemonStart(c, NEVER)) this.restarts.schedule(c.id, 0);
-    }
+    for (const c of this.records.values()) if (c.state.status === 'running' || c.state.status === 'paused') this.health.start(c, true);
+    for (const c of atStart) if (this.records.has(c.id)) this.restarts.schedule(c.id, 0);
   }
 
   /** A daemon killed inside create() leaves a directory (and a snapshot) without a record: no container. */
@@ -164,6 +168,9 @@ export class Containers implements ContainerService {
       await fs.promises.rm(path.join(this.dir, c.id), { recursive: true, force: true });
       fs.rmSync(c.attachSocket, { force: true });
       await removeAnonymous(this.o.volumes, c);
+      // a removed container is a destroy event, as every other removal (the build's own, moby's builder's via
+      // ContainerRm): a client that follows containers by their events (compose, `docker events --since`) drops it
+      this.event('destroy', c);
     }
   }
 

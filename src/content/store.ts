@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../errors.js';
 import { fsyncDir } from '../util/fs.js';
 import { privateDir } from '../util/dirs.js';
-import { pidStartTime } from '../runtime/state.js';
+import { OWNER, ownerAlive } from '../util/owner.js';
 import { checkDigest, hexOf } from './digest.js';
 
 export interface Descriptor { mediaType: string; digest: string; size: number; urls?: string[]; annotations?: Record<string, string>; platform?: Platform }
@@ -101,15 +101,6 @@ export class Writer {
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
     if (!this.adopt) fs.rmSync(this.tmp, { force: true });
   }
-}
-
-// "<pid>-<start time>": names this process as the writer of its ingest files (a pid alone may be reused)
-const OWNER = `${process.pid}-${pidStartTime(process.pid)}`;
-
-function ownerAlive(name: string): boolean {
-  const m = /^(\d+)-(\d+)\./.exec(name);
-  if (!m) return false; // an older berthd's name or a stray file: no writer to ask
-  return pidStartTime(Number(m[1])) === m[2];
 }
 
 export class ContentStore {

@@ -120,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
     dns: { upstreams: hostResolvers() },
   });
   ports.setChains = (lines) => networks.setChains('ports', lines);
-  containers = new Containers({ root, execRoot, images, events, log, volumes, networks, ports });
+  containers = new Containers({ root, execRoot, images, events, log, debug: debug ? log : undefined, volumes, networks, ports });
   // a daemon killed mid-build (or mid-load) left the build's context and its step container: both go
   await images.clearTmp();
   await containers.restore();

@@ -20,6 +20,7 @@ import { loadImages, saveImages, type LoadOptions, type SaveOptions } from './ar
 import { imageHistory, inspectImage, listImages, type ListOptions } from './inspect.js';
 import { pruneImages, removeImage, type PruneOptions, type RemoveOptions } from './remove.js';
 import { isoTime } from '../util/time.js';
+import { ownDir, ownerAlive } from '../util/owner.js';
 
 export interface ImageServiceOptions {
   /** storage root; default $BERTH_ROOT or /var/lib/berth */
@@ -55,8 +56,10 @@ export class ImageService {
     this.content = new ContentStore(this.root);
     this.snapshots = new Snapshotter(this.root);
     this.store = new ImageStore(this.root);
-    this.tmp = path.join(this.root, 'tmp');
-    privateDir(this.tmp);
+    // scratch of this process's own: berthd and a `berth store load` on the same root each clear only what
+    // a process that is gone left (clearTmp), never the other's live build context or load
+    privateDir(path.join(this.root, 'tmp'));
+    this.tmp = ownDir(path.join(this.root, 'tmp'));
   }
 
   client(host: string): RegistryClient {
@@ -158,9 +161,13 @@ export class ImageService {
     return { bytes: c.bytes + s.bytes, layers: s.removed };
   }
 
-  /** Scratch space (build contexts, loads) of work that is over: at daemon start (only then is none under way), what a killed daemon left. */
+  /**
+   * Scratch space (build contexts, loads) of work that is over: what processes that are gone left (a killed
+   * daemon, a killed `berth store load`), at daemon start. A live process's directory stays, whichever it is.
+   */
   async clearTmp(): Promise<void> {
-    for (const n of fs.readdirSync(this.tmp)) await fs.promises.rm(path.join(this.tmp, n), { recursive: true, force: true });
+    const dir = path.join(this.root, 'tmp');
+    for (const n of fs.readdirSync(dir)) if (!ownerAlive(n)) await fs.promises.rm(path.join(dir, n), { recursive: true, force: true });
   }
 
   /** Adds references for an image (tags and digests), stamping LastTagTime for tags. */

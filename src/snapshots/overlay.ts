@@ -13,6 +13,7 @@ import { decompress } from './decompress.js';
 import type { Mount } from './mount.js';
 import { applyLayer, type UnpackOptions, type UnpackResult } from './unpack.js';
 import { isoTime } from '../util/time.js';
+import { ownDir, ownerAlive } from '../util/owner.js';
 
 export interface SnapshotInfo {
   kind: 'layer' | 'active' | 'view';
@@ -48,9 +49,9 @@ export class Snapshotter {
 
   constructor(readonly root: string) {
     this.dir = path.join(root, 'snapshots');
-    this.tmpDir = path.join(this.dir, '.tmp');
+    // staging of this process's own (see gc): the daemon and a `berth store load` may stage layers at once
     privateDir(this.dir, 0o710);
-    fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    this.tmpDir = ownDir(path.join(this.dir, '.tmp'));
   }
 
   private pathOf(name: string): string {
@@ -115,7 +116,7 @@ export class Snapshotter {
   }
 
   /**
-   * Marks .tmp as a top of directory hierarchies (FS_TOPDIR_FL) once per daemon, before the first tree is
+   * Marks this process's staging directory as a top of directory hierarchies (FS_TOPDIR_FL) once, before the first tree is
    * made in it. A placement hint: a filesystem without inode flags, or a failure, changes nothing else.
    */
   private spreadTrees(): Promise<void> {
@@ -246,7 +247,10 @@ export class Snapshotter {
       if (victims.length === 0) break;
       for (const v of victims) { await this.remove(v.name); removed.push(v.name); bytes += v.size; }
     }
-    for (const n of fs.readdirSync(this.tmpDir)) await rmTree(path.join(this.tmpDir, n));
+    // staged layers and trash of processes that are gone; a live one's (this one's pull or load under way,
+    // another process's) stay: removing them under it broke its unpack
+    const tmp = path.dirname(this.tmpDir);
+    for (const n of fs.readdirSync(tmp)) if (!ownerAlive(n)) await rmTree(path.join(tmp, n));
     return { removed, bytes };
   }
 }

@@ -12,6 +12,7 @@ import { BERTH } from './bundle.js';
 import { Client } from '../../src/client/index.js';
 import { iptablesChains, iptablesJumps } from '../../src/network/iptables.js';
 import { startRegistry, type Registry } from './registry.js';
+import { pidStartTime } from '../../src/util/owner.js';
 
 /** berthd says which firewall it drives at start */
 const usesIptables = (log: string) => log.includes('firewall backend: iptables');
@@ -151,4 +152,9 @@ export async function berth(args: string[], env: NodeJS.ProcessEnv, input?: Buff
   child.stdin!.end(input);
   const rc = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   return { code: rc, stdout, stderr };
+}
+
+/** The daemon's own scratch directory (build contexts, loads): <root>/tmp/<pid>-<start time> (util/owner). */
+export function scratchDir(d: Daemon): string {
+  return path.join(d.root, 'tmp', `${d.pid}-${pidStartTime(d.pid)}`);
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { scratchDir, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { containerCgroups, eventually, monitorsUnder, mountsUnder, running } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -171,16 +171,23 @@ describe('a build leaves nothing behind', { skip }, () => {
       assert.ok(await w.started(2), 'the sleep step started'); // the first start was the kept build's
       const step = [...w.created].at(-1)!;
       assert.ok(fs.existsSync(path.join(d3.root, 'snapshots', `ctr-${step}`)), 'the running step has a snapshot');
-      assert.ok(fs.readdirSync(path.join(d3.root, 'tmp')).some((n) => n.startsWith('build-')), 'the build has its context under tmp');
+      const scratch = scratchDir(d3);
+      assert.ok(fs.readdirSync(scratch).some((n) => n.startsWith('build-')), 'the build has its context in the daemon\'s scratch directory');
       w.stop();
+      const down = Math.floor(Date.now() / 1000);
       await d3.crashAndRestart(async () => { await exited; });
       const ids = new Set([...w.created].filter((id) => id !== keptId));
       await assertNothingLeft(d3, ids, 'after the daemon was killed');
+      // its removal is a destroy event, as any container's (in the new daemon's history, from before it listened)
+      const ev = await docker('events', '--since', String(down), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=destroy', '--format', '{{.Actor.ID}}');
+      assert.equal(ev.code, 0, ev.stderr);
+      assert.deepEqual(ev.stdout.split('\n').filter(Boolean), [step], 'one destroy event: the step container\'s');
       assert.equal((await docker('ps', '-aq', '--no-trunc')).stdout.trim(), keptId, 'only the kept container is listed');
       const snaps = fs.readdirSync(path.join(d3.root, 'snapshots')).filter((n) => n.startsWith('ctr-'));
       assert.deepEqual(snaps, [`ctr-${keptId}`], 'only the kept container has a snapshot');
       assert.deepEqual(fs.readdirSync(path.join(d3.root, 'containers')), [keptId], 'only the kept container has a directory');
-      assert.deepEqual(fs.readdirSync(path.join(d3.root, 'tmp')), [], 'the build\'s context is gone');
+      assert.deepEqual(fs.readdirSync(path.join(d3.root, 'tmp')), [path.basename(scratchDir(d3))], 'the killed daemon\'s scratch, with the build\'s context, is gone');
+      assert.deepEqual(fs.readdirSync(scratchDir(d3)), []);
       assert.equal((await docker('images', '-a', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}')).stdout, images, 'the image store is as before the build');
       const r = await docker('run', '--rm', 'bb:clean', 'ls', '/bin/busybox');
       assert.equal(r.code, 0, r.stderr);

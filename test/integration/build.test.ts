@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
-import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { berth, scratchDir, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { mountsUnder } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -290,8 +290,8 @@ describe('builds against berthd', { skip }, () => {
     assert.equal(first.status, 200, first.text);
     assert.doesNotMatch(first.text, /errorDetail/, first.text);
     assert.equal(await runImage('built:unclean'), 'climbed-0\nabs-0\n');
-    // the context is unpacked in <root>/tmp/build-*: nothing reached any directory above it
-    for (let k = 1; k <= 4; k++) assert.equal(fs.existsSync(path.resolve(d.root, 'tmp', 'build-x', '../'.repeat(k), name)), false, `nothing at ../ x${k}`);
+    // the context is unpacked in <root>/tmp/<daemon>/build-*: nothing reached any directory above it
+    for (let k = 1; k <= 5; k++) assert.equal(fs.existsSync(path.resolve(scratchDir(d), 'build-x', '../'.repeat(k), name)), false, `nothing at ../ x${k}`);
     // new content under the same unclean names: no cache hit (moby TestBuildUncleanTarFilenames)
     const second = await postBuild(d.socket, await body('1'), '?t=built:unclean');
     assert.equal(second.status, 200, second.text);
@@ -303,8 +303,8 @@ describe('builds against berthd', { skip }, () => {
     assert.equal(viaLink.status, 400, viaLink.text);
     assert.match(viaLink.text, /leaves the context/);
     assert.deepEqual(fs.readdirSync(outside), []);
-    const left = fs.readdirSync(path.join(d.root, 'tmp')).filter((f) => f.startsWith('build-'));
-    assert.deepEqual(left, [], `no context directory left: ${left.map((f) => fs.readdirSync(path.join(d.root, 'tmp', f)).join(',')).join(' | ')}`);
+    const left = fs.readdirSync(scratchDir(d)).filter((f) => f.startsWith('build-'));
+    assert.deepEqual(left, [], `no context directory left: ${left.map((f) => fs.readdirSync(path.join(scratchDir(d), f)).join(',')).join(' | ')}`);
     await leftovers();
   });
 

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { Containers } from '../../src/containers/service.js';
 import { attach } from '../../src/monitor/index.js';
 import { ImageService } from '../../src/images/index.js';
+import type { ContainerNetworks } from '../../src/network/types.js';
 import { isRoot } from '../helpers/bundle.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -124,5 +125,38 @@ describe('container service', { skip }, () => {
     assert.equal(again.get('survivor').state.status, 'exited');
     await again.remove('survivor');
     svc = new Containers(opts()); // the first instance's view of it is stale now
+  });
+
+  test('a restarted daemon starts a policy container that ended while it was down once, however long its restore takes', async () => {
+    const { id } = await svc.create('comeback', { image: 'busybox:test', cmd: ['sleep', '1000'], host: { restartPolicy: { name: 'always' } } });
+    // what the dead daemon left: a record that says running, and the exit file its monitor wrote after it died
+    const dir = path.join(root, 'containers', id);
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, 'config.v2.json'), 'utf8'));
+    rec.state = { ...rec.state, status: 'running', pid: 0, startedAt: new Date(Date.now() - 60_000).toISOString() };
+    fs.writeFileSync(path.join(dir, 'config.v2.json'), JSON.stringify(rec));
+    fs.writeFileSync(path.join(dir, 'exit.json'), JSON.stringify({ exitCode: 137, signal: 9, finishedAt: new Date().toISOString() }));
+    // a network reconcile slower than the policy's first delay (100 ms), as on a loaded machine: it returns once
+    // the policy's start has begun, so that restore() goes on while that start is under way
+    const lines: string[] = [];
+    let begun = () => {};
+    const policyStart = new Promise<void>((r) => { begun = r; });
+    const networks = {
+      reconcile: () => Promise.race([policyStart, new Promise<void>((r) => setTimeout(r, 5000))]),
+      detachAll: async () => undefined, containerEndpoints: () => [],
+      get: (name: string) => { throw new Error(`no network ${name}`); },
+    } as unknown as ContainerNetworks;
+    const again = new Containers({ ...opts(), networks, debug: (m) => { lines.push(m); begun(); } });
+    try {
+      await again.restore();
+      const end = Date.now() + 20_000;
+      while (again.get('comeback').state.status !== 'running' && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500)); // a second start, if one was scheduled, has had its turn
+      assert.equal(again.get('comeback').state.status, 'running');
+      assert.deepEqual(lines.filter((l) => l.includes('start by its restart policy')), [`container ${id}: start by its restart policy`]);
+      assert.equal(again.get('comeback').restartCount, 1);
+    } finally {
+      await again.remove('comeback', { force: true });
+      svc = new Containers(opts());
+    }
   });
 });

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { ImageService } from '../../src/images/index.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { haveTool, ociLayout, skopeo, tarDir } from '../helpers/registry.js';
+import { OWNER } from '../../src/util/owner.js';
 
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool('skopeo') ? 'needs skopeo' : undefined;
 const tmpRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), 'berth-archive-'));
@@ -46,9 +47,10 @@ describe('archives', { skip: missing }, () => {
     // unpacked while the archive streamed in: the layer records its diffID, and the blob (the layer tar) is stored
     assert.deepEqual(svc.snapshots.list().map((s) => s.diffId), layout.diffIds);
     for (const d of layout.diffIds) assert.ok((svc.content.size(d) ?? 0) > 0, d);
-    assert.deepEqual(fs.readdirSync(path.join(root, 'snapshots', '.tmp')), [], 'no staged layer left');
+    // this process's staging directory (util/owner), where the layer was unpacked
+    const tmp = path.join(root, 'snapshots', '.tmp', OWNER);
+    assert.deepEqual(fs.readdirSync(tmp), [], 'no staged layer left');
     // ext2/3/4: staged trees go to block groups of their own (chattr +T), not next to a tree just removed
-    const tmp = path.join(root, 'snapshots', '.tmp');
     if (execFileSync('stat', ['-f', '-c', '%T', tmp], { encoding: 'utf8' }).trim() === 'ext2/ext3') {
       assert.match(execFileSync('lsattr', ['-d', tmp], { encoding: 'utf8' }).split(' ')[0]!, /T/);
     }
@@ -73,7 +75,7 @@ describe('archives', { skip: missing }, () => {
     await assert.rejects(svc.load(fs.createReadStream(bad)), /does not match the diff ID/);
     assert.deepEqual(svc.snapshots.list(), []);
     assert.deepEqual(svc.content.list(), []);
-    assert.deepEqual(fs.readdirSync(path.join(root, 'store', 'snapshots', '.tmp')), [], 'no staged layer left');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'store', 'snapshots', '.tmp', OWNER)), [], 'no staged layer left');
   });
 
   test('saves a docker-archive with several images that skopeo reads, and loads it back', async (t) => {

@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : undefined;
 
 const tmpRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), 'berth-images-'));
-const snapshotState = (svc: ImageService) => JSON.stringify({ blobs: svc.content.list().sort(), snaps: fs.readdirSync(svc.snapshots.dir).sort(), tmp: fs.readdirSync(path.join(svc.snapshots.dir, '.tmp')), ingest: fs.readdirSync(svc.content.ingestDir), refs: svc.store.refs() });
+const snapshotState = (svc: ImageService) => JSON.stringify({ blobs: svc.content.list().sort(), snaps: fs.readdirSync(svc.snapshots.dir).sort(), tmp: fs.readdirSync(path.join(svc.snapshots.dir, '.tmp')).flatMap((o) => fs.readdirSync(path.join(svc.snapshots.dir, '.tmp', o)).map((n) => `${o}/${n}`)), ingest: fs.readdirSync(svc.content.ingestDir), refs: svc.store.refs() });
 
 /** A proxy in front of the registry that can corrupt one blob or demand a bearer token. */
 function proxy(target: string, mode: { corrupt?: string; how?: 'wrong' | 'truncate'; auth?: { user: string; pass: string } }): Promise<{ host: string; close(): Promise<void>; tokens: number }> {

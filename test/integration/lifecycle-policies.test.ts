@@ -100,14 +100,17 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
     await ok('run', '-d', '--name', 'a2', '--restart', 'always', IMG, 'sleep', '1000');         // stopped by the user before
     await ok('run', '-d', '--name', 'u1', '--restart', 'unless-stopped', IMG, 'sleep', '1000'); // stopped by the user before
     await ok('run', '-d', '--name', 'n1', IMG, 'sleep', '1000');                                // no policy, dies while down
+    // more that die while down: the restore takes longer than the first one's 100 ms restart delay
+    for (const n of ['a3', 'a4', 'a5']) await ok('run', '-d', '--name', n, '--restart', 'always', IMG, 'sleep', '1000');
     await ok('stop', '-t', '1', 'a2', 'u1');
     const a1 = await inspect('a1'), n1 = await inspect('n1');
+    const more = await Promise.all(['a3', 'a4', 'a5'].map((n) => inspect(n)));
     // freeze berthd so it cannot see the exits, kill the containers' processes, then kill -9 and start a new one
     process.kill(d.pid, 'SIGSTOP');
     try {
-      for (const p of [a1.State.Pid, n1.State.Pid]) process.kill(p, 'SIGKILL');
+      for (const p of [a1, n1, ...more].map((c) => c.State.Pid)) process.kill(p, 'SIGKILL');
       const exitFile = (id: string) => path.join(d.root, 'containers', id, 'exit.json');
-      for (const id of [a1, n1].map((c) => (c as unknown as { Id: string }).Id)) {
+      for (const id of [a1, n1, ...more].map((c) => (c as unknown as { Id: string }).Id)) {
         const end = Date.now() + 20_000;
         while (!fs.existsSync(exitFile(id)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       }
@@ -118,10 +121,16 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
     assert.notEqual(a1After.State.Pid, a1.State.Pid);
     assert.equal(a1After.RestartCount, 1);
     await until('a2 comes back', () => state('a2'), (s) => s.Status === 'running');
+    // one policy start each: an exit while berthd was down schedules the restart, and the daemon start must not
+    // schedule it again (--debug logs every policy start; the log is this daemon's and the one before's)
+    for (const n of ['a3', 'a4', 'a5']) await until(`${n} comes back`, () => state(n), (s) => s.Status === 'running');
+    const idOf = async (n: string) => (await inspect(n) as unknown as { Id: string }).Id;
+    const policyStarts = (id: string) => d.log().split('\n').filter((l) => l.includes(`container ${id}: start by its restart policy`)).length;
+    for (const n of ['a1', 'a2', 'a3', 'a4', 'a5']) assert.equal(policyStarts(await idOf(n)), 1, `${n}: ${d.log().slice(-3000)}`);
     assert.equal((await state('u1')).Status, 'exited');
     assert.equal((await state('n1')).Status, 'exited');
     assert.equal((await state('n1')).ExitCode, 137);
-    await ok('rm', '-f', 'a1', 'a2', 'u1', 'n1');
+    await ok('rm', '-f', 'a1', 'a2', 'u1', 'n1', 'a3', 'a4', 'a5');
   });
 
   test('a healthcheck that starts failing turns the container unhealthy with health_status events; probes go on after a berthd restart', async () => {

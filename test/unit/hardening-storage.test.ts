@@ -17,6 +17,7 @@ import { pidStartTime } from '../../src/runtime/state.js';
 import { encodeHeader, header, type TarHeader } from '../../src/snapshots/tar-header.js';
 import { Snapshotter } from '../../src/snapshots/overlay.js';
 import { tarOf } from '../helpers/tar.js';
+import { OWNER } from '../../src/util/owner.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-harden-'));
@@ -51,7 +52,7 @@ for (const [what, entries] of Object.entries(badWhiteouts)) {
       return true;
     });
     assert.deepEqual(snaps.list(), [], 'nothing published');
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp')), [], 'nothing half-unpacked left');
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp', OWNER)), [], 'nothing half-unpacked left');
   });
 }
 

@@ -9,6 +9,7 @@ import { Snapshotter } from '../../src/snapshots/overlay.js';
 import type { TarHeader } from '../../src/snapshots/tar-header.js';
 import { sha256 } from '../../src/content/digest.js';
 import { tarOf } from '../helpers/tar.js';
+import { OWNER } from '../../src/util/owner.js';
 
 
 function setup(t: { after: (fn: () => void) => void }) {
@@ -49,7 +50,7 @@ test('a diff ID mismatch publishes nothing', async (t) => {
   const tar = await tarOf([[{ name: 'a' }, Buffer.from('a')]]);
   await assert.rejects(snaps.unpack(sha256('x'), undefined, one(tar), sha256('x')), /does not match the diff ID/);
   assert.deepEqual(snaps.list(), []);
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp')), []);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp', OWNER)), []);
 });
 
 const evil: Record<string, Array<[Partial<TarHeader> & { name: string }, Buffer?]>> = {
@@ -71,7 +72,7 @@ for (const [name, entries] of Object.entries(evil)) {
     const tar = await tarOf([[{ name: 'ok' }, Buffer.from('fine')], ...entries]);
     await assert.rejects(snaps.unpack(sha256(tar), undefined, one(tar), sha256(tar)), /escapes the layer|absolute|not in the layer/);
     assert.deepEqual(snaps.list(), []);
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp')), []);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp', OWNER)), []);
     assert.deepEqual(fs.readdirSync(outside), ['secret']);
     assert.equal(fs.existsSync('/tmp/pwned'), false);
     assert.equal(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 'secret');
