@@ -90,3 +90,23 @@ test('unpacks zstd and plain layers the same as gzip', { skip: fs.existsSync('/u
   const plain = await snaps.unpack(sha256('other'), undefined, one(tar), sha256(tar)).catch((e: Error) => e);
   assert.ok(plain instanceof Error && /base layer|diff ID/.test(plain.message) || !(plain instanceof Error));
 });
+
+test('EarlyFlush flushes and closes the files it takes, leaves the rest to the caller, and reports a flush error', async (t) => {
+  const { dir } = setup(t);
+  const { EarlyFlush } = await import('../../src/snapshots/unpack.js');
+  const open = (i: number) => { const fd = fs.openSync(path.join(dir, `f${i}`), 'wx'); fs.writeSync(fd, Buffer.alloc(4096, i)); return fd; };
+  const isOpen = (fd: number) => { try { fs.fstatSync(fd); return true; } catch { return false; } };
+  const early = new EarlyFlush();
+  const fds = Array.from({ length: 80 }, (_, i) => open(i));
+  const taken = fds.map((fd) => early.take(fd));
+  // two are being flushed at once and 64 wait: the 67th on finds no room and stays the caller's
+  assert.deepEqual(taken.map((x, i) => x === (i < 66)), fds.map(() => true), `taken: ${taken.join(',')}`);
+  await early.settled();
+  assert.deepEqual(fds.map((fd, i) => isOpen(fd) === !taken[i]), fds.map(() => true), 'taken fds closed once flushed, the others left open');
+  for (const [i, fd] of fds.entries()) if (!taken[i]) fs.closeSync(fd);
+  assert.equal(fs.readFileSync(path.join(dir, 'f7'))[0], 7);
+
+  const bad = new EarlyFlush();
+  assert.ok(bad.take(1 << 30)); // no such fd
+  await assert.rejects(bad.settled(), /EBADF/);
+});
