@@ -132,7 +132,11 @@ export class Snapshotter {
     try {
       // the same layer is there already (a commit of an unchanged container, a second pull of it): it was
       // made durable when it was published, and this tree, thrown away, needs no syncfs
-      if (this.has(chainId)) { await rmTree(tmp); return { ...this.stat(chainId), existed: true }; }
+      if (this.has(chainId)) {
+        await rmTree(tmp);
+        trace(`snapshots: layer ${chainId} there already, staged tree removed`);
+        return { ...this.stat(chainId), existed: true };
+      }
       // the tree's files were written without an fsync each: one syncfs makes them durable before meta.json
       // marks the layer complete (a power cut must not leave a published layer of empty files)
       await runHostOps([{ op: 'SYNCFS', args: { path: tmp } }]);

@@ -44,32 +44,32 @@ const EARLY_FLUSH_LANES = 2;
  */
 export class EarlyFlush {
   private readonly waiting: number[] = [];
-  private readonly lanes = new Set<Promise<void>>();
+  private lanes = 0;
+  private idle: Array<() => void> = [];
   private error: unknown;
 
   /** Takes a written file's fd, closed here once flushed; false when too many wait (the caller closes it). */
   take(fd: number): boolean {
     if (this.waiting.length >= EARLY_FLUSH_WAITING) return false;
     this.waiting.push(fd);
-    if (this.lanes.size < EARLY_FLUSH_LANES) {
-      const lane: Promise<void> = this.pump().then(() => { this.lanes.delete(lane); });
-      this.lanes.add(lane);
-    }
+    if (this.lanes < EARLY_FLUSH_LANES) { this.lanes++; void this.lane(); }
     return true;
   }
 
-  private async pump(): Promise<void> {
+  // a lane leaves in the same turn as it finds nothing waiting: a take() never counts on a lane that is gone
+  private async lane(): Promise<void> {
     for (let fd = this.waiting.shift(); fd !== undefined; fd = this.waiting.shift()) {
       const f = fd;
       // the error must be reported here: a later syncfs reports only errors since its own open
       await new Promise<void>((resolve) => fs.fdatasync(f, (e) => { if (e) this.error ??= e; resolve(); }));
       try { fs.closeSync(f); } catch (e) { this.error ??= e; }
     }
+    if (--this.lanes === 0) for (const wake of this.idle.splice(0)) wake();
   }
 
   /** Settles once every file taken is flushed and closed; throws the first flush error. */
   async settled(): Promise<void> {
-    while (this.lanes.size) await Promise.all(this.lanes);
+    if (this.lanes > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     if (this.error) throw this.error;
   }
 }

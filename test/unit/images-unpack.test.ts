@@ -110,3 +110,23 @@ test('EarlyFlush flushes and closes the files it takes, leaves the rest to the c
   assert.ok(bad.take(1 << 30)); // no such fd
   await assert.rejects(bad.settled(), /EBADF/);
 });
+
+test('EarlyFlush: files taken over many turns while flushes end and lanes start again are all flushed and closed', async (t) => {
+  const { dir } = setup(t);
+  const { EarlyFlush } = await import('../../src/snapshots/unpack.js');
+  const isOpen = (fd: number) => { try { fs.fstatSync(fd); return true; } catch { return false; } };
+  const early = new EarlyFlush();
+  const fds: number[] = [];
+  // takes spread over the turns in which flushes end, a few microtasks apart, as a tar produced through awaits takes them
+  for (let i = 0; i < 120; i++) {
+    const fd = fs.openSync(path.join(dir, `f${i}`), 'wx');
+    fs.writeSync(fd, Buffer.alloc(512, i));
+    if (early.take(fd)) fds.push(fd); else fs.closeSync(fd);
+    if (i % 3 === 0) await new Promise<void>((r) => setImmediate(r));
+    if (i % 10 === 0) await new Promise<void>((r) => setTimeout(r, 2));
+    for (let k = 0; k < i % 7; k++) await Promise.resolve();
+  }
+  await early.settled();
+  assert.ok(fds.length > 60, `${fds.length} taken`);
+  assert.deepEqual(fds.filter(isOpen), [], 'every file taken was closed');
+});
