@@ -24,56 +24,6 @@ export function currentUmask(): number {
 }
 
 export interface UnpackResult { diffId: string; size: number; tarSize: number; entries: number }
-
-/** Files of this size and more are flushed early (EarlyFlush): there the data outweighs a flush's own cost. */
-const EARLY_FLUSH_MIN = 256 << 10;
-/** Written files waiting for their flush, each holding its fd: past this a file is closed and left to the syncfs. */
-const EARLY_FLUSH_WAITING = 64;
-/**
- * Flushes in flight at once, each on a thread of libuv's pool (4): one alone waits on each file's write
- * and cache flush in turn and fell behind the writing (a 100 MB commit then waited ~100 ms for the rest).
- */
-const EARLY_FLUSH_LANES = 2;
-
-/**
- * Puts a layer's big files on disk while the rest of the layer is written: each is fdatasynced once
- * complete, one at a time on the thread pool (the pool stays free for the daemon's other requests),
- * and closed. The syncfs before publish (Snapshotter.publish) then finds little data left: it was
- * 130-160 ms of a 100 MB commit's tail. It is that syncfs which makes the whole tree durable (small
- * files, directories, metadata); this only moves the bulk of the writing earlier.
- */
-export class EarlyFlush {
-  private readonly waiting: number[] = [];
-  private lanes = 0;
-  private idle: Array<() => void> = [];
-  private error: unknown;
-
-  /** Takes a written file's fd, closed here once flushed; false when too many wait (the caller closes it). */
-  take(fd: number): boolean {
-    if (this.waiting.length >= EARLY_FLUSH_WAITING) return false;
-    this.waiting.push(fd);
-    if (this.lanes < EARLY_FLUSH_LANES) { this.lanes++; void this.lane(); }
-    return true;
-  }
-
-  // a lane leaves in the same turn as it finds nothing waiting: a take() never counts on a lane that is gone
-  private async lane(): Promise<void> {
-    for (let fd = this.waiting.shift(); fd !== undefined; fd = this.waiting.shift()) {
-      const f = fd;
-      // the error must be reported here: a later syncfs reports only errors since its own open
-      await new Promise<void>((resolve) => fs.fdatasync(f, (e) => { if (e) this.error ??= e; resolve(); }));
-      try { fs.closeSync(f); } catch (e) { this.error ??= e; }
-    }
-    if (--this.lanes === 0) for (const wake of this.idle.splice(0)) wake();
-  }
-
-  /** Settles once every file taken is flushed and closed; throws the first flush error. */
-  async settled(): Promise<void> {
-    if (this.lanes > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-    if (this.error) throw this.error;
-  }
-}
-
 export interface UnpackOptions {
   /** chown entries to their tar owner (default: when running as root) */
   chown?: boolean;
@@ -126,7 +76,7 @@ class Unpacker {
   size = 0;
   entries = 0;
 
-  constructor(private readonly root: string, private readonly chown: boolean, private readonly umask: number, private readonly early?: EarlyFlush) {}
+  constructor(private readonly root: string, private readonly chown: boolean, private readonly umask: number) {}
 
   private abs(rel: string): string { return rel === '' ? this.root : path.join(this.root, rel); }
 
@@ -265,16 +215,14 @@ class Unpacker {
     this.cur = undefined;
     const fd = this.fd;
     this.fd = -1;
-    let handed = false;
     try {
       // root creates files as 0:0 already, unless a setgid parent hands down its group
       const chown = this.chown && (h.uid !== 0 || h.gid !== 0 || this.setgidDirs.has(this.curParent));
       if (chown) fs.fchownSync(fd, h.uid, h.gid);
       if (chown || (h.mode & this.umask) !== 0) fs.fchmodSync(fd, h.mode); // after chown, which clears setuid bits
       fs.futimesSync(fd, h.mtime, h.mtime);
-      handed = h.size >= EARLY_FLUSH_MIN && this.early !== undefined && this.early.take(fd);
     } finally {
-      if (!handed) fs.closeSync(fd);
+      fs.closeSync(fd);
     }
     this.xattrs(cleanName(h.name).join('/'), h);
   }
@@ -317,13 +265,10 @@ export class LayerWriter {
   private readonly u: Unpacker;
   private readonly parser: TarParser;
   private readonly hash: Hash | undefined;
-  private readonly early: EarlyFlush | undefined;
   private tarSize = 0;
 
-  /** `flush`: big files go to disk while the layer is written (EarlyFlush); await flushed() before publishing. */
-  constructor(dir: string, private readonly opts: UnpackOptions & { hash?: boolean; flush?: boolean } = {}) {
-    this.early = opts.flush ? new EarlyFlush() : undefined;
-    this.u = new Unpacker(dir, opts.chown ?? process.getuid?.() === 0, opts.umask ?? currentUmask(), this.early);
+  constructor(dir: string, private readonly opts: UnpackOptions & { hash?: boolean } = {}) {
+    this.u = new Unpacker(dir, opts.chown ?? process.getuid?.() === 0, opts.umask ?? currentUmask());
     this.parser = new TarParser(this.u);
     this.hash = opts.hash === false ? undefined : createHash('sha256');
   }
@@ -344,9 +289,6 @@ export class LayerWriter {
       tail: { ops: u.ops, lateTimes: u.lateTimes, dirTimes: u.dirTimes },
     };
   }
-
-  /** Settles once the files flushed early are on disk and closed; throws a flush error. */
-  flushed(): Promise<void> { return this.early?.settled() ?? Promise.resolve(); }
 
   /** Closes a file left open by an error. */
   closeOpen(): void { this.u.closeOpen(); }

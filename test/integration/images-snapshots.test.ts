@@ -109,7 +109,7 @@ test('a layer is written out (syncfs) before it is published, and SYNCFS refuses
   await assert.rejects(runHostOps([{ op: 'SYNCFS', args: { path: path.join(dir, 'missing') } }]), /open .*missing/);
 });
 
-test('a layer berth writes itself (commit, build) has its big files flushed as written and is synced before it is published; the same layer again is thrown away unsynced', { skip: root ? undefined : 'needs root' }, async (t) => {
+test('a layer berth writes itself (commit, build) is synced before it is published; the same layer again is thrown away unsynced', { skip: root ? undefined : 'needs root' }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-sync-own-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const big = Buffer.alloc(1 << 20, 'b');
@@ -129,23 +129,15 @@ test('a layer berth writes itself (commit, build) has its big files flushed as w
     fs.writeFileSync(${JSON.stringify(path.join(dir, 'result.json'))}, JSON.stringify(out));`;
   const log = path.join(dir, 'strace');
   fs.writeFileSync(path.join(dir, 'own.mjs'), script);
-  execFileSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat,fdatasync,syncfs,rename,renameat,renameat2,write', '-e', 'signal=none', process.execPath, path.join(dir, 'own.mjs')]);
+  execFileSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=syncfs,rename,renameat,renameat2,write', '-e', 'signal=none', process.execPath, path.join(dir, 'own.mjs')]);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')), [true, false], 'the second ingest found the layer there');
   const lines = fs.readFileSync(log, 'utf8').split('\n');
   const at = (re: RegExp, from = 0) => { const i = lines.slice(from).findIndex((l) => re.test(l)); return i < 0 ? -1 : i + from; };
   const firstDone = at(/berth-test: ingest 0 done/);
   assert.ok(firstDone > 0, lines.join('\n'));
-  const opened = at(/openat\(.*layer-[0-9a-f]+\/fs\/d\/big", .*O_CREAT.*= \d+$/);
-  assert.ok(opened >= 0 && opened < firstDone, `the big file was written:\n${lines.join('\n')}`);
-  const fd = /= (\d+)$/.exec(lines[opened]!)![1];
-  // the flush runs on a pool thread: strace may split its line into `fdatasync(N <unfinished ...>` and `<... fdatasync resumed>) = 0`
-  const call = at(new RegExp(`^\\d+\\s+fdatasync\\(${fd}(\\)\\s+= 0| <unfinished)`), opened);
-  const pid = call < 0 ? '' : lines[call]!.split(/\s+/)[0];
-  const flushed = call < 0 || /= 0$/.test(lines[call]!) ? call : at(new RegExp(`^${pid}\\s+<\\.\\.\\. fdatasync resumed>\\)\\s+= 0`), call);
   const synced = at(/syncfs\(\d+\)\s+= 0/);
   const published = at(/rename.*layer-[0-9a-f]+", .*"[^"]*\/snapshots\/[0-9a-f]{64}"/);
-  assert.ok(flushed > opened && flushed < published, `the big file was flushed before the layer was published:\n${lines.join('\n')}`);
-  assert.ok(synced >= 0 && synced < published && published < firstDone, `one syncfs, then the layer renamed into place:\n${lines.join('\n')}`);
+  assert.ok(synced >= 0 && synced < published && published < firstDone, `a syncfs, then the layer renamed into place:\n${lines.join('\n')}`);
   assert.equal(at(/syncfs\(/, firstDone), -1, `the second, thrown-away tree was not synced:\n${lines.join('\n')}`);
   const snaps = path.join(dir, 'root', 'snapshots');
   const chain = fs.readdirSync(snaps).filter((n) => n !== '.tmp');
