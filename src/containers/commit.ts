@@ -16,6 +16,7 @@ import { readExactly } from './archive.js';
 import { openBeneath, walkChanges } from './changes-diff.js';
 import type { ContainerRoot } from './root.js';
 import { isoTime } from '../util/time.js';
+import { trace } from '../util/trace.js';
 
 const { O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
 const O_PATH = 0o10000000;
@@ -144,8 +145,10 @@ export async function commitContainer(images: ImageService, r: ContainerRoot, o:
     }));
     images.content.writeBlob(configBytes, id);
     const mdigest = images.content.writeBlob(manifest);
+    trace('commit: config and manifest written');
     await images.store.put({ id, manifests: [{ digest: mdigest, mediaType: MT.ociManifest, size: manifest.length, repos: [] }], indexes: [], added: created });
     if (target) await images.addRefs(id, [target]);
+    trace('commit: image recorded');
     return id;
   } catch (e) {
     await rollback(images, added, layer.newSnapshot ? [layer.chain] : []);

@@ -77,9 +77,12 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
         });
         flush();
         trace(`own layer: tar written (${w.size} bytes)`);
+        // the blob's last part goes to disk while the tree is finished, off the loop: commit's fsync then finds
+        // nothing left (a sync still running when the tar ended covers only what came before it)
+        const blobSynced = w.settled().then(() => { w.startSync(); return w.settled(); });
         const { result, tail } = lw.finish();
         await finishLayer(dir, tail);
-        await w.settled();
+        await blobSynced;
         trace('own layer: snapshot finished, blob synced');
         digest = w.commit();
         trace(`own layer: blob ${digest} committed`);

@@ -130,9 +130,17 @@ export class Snapshotter {
   async publish(staged: StagedLayer, chainId: string, parent: string | undefined): Promise<SnapshotInfo> {
     const { tmp, result: r } = staged;
     try {
+      // the same layer is there already (a commit of an unchanged container, a second pull of it): it was
+      // made durable when it was published, and this tree, thrown away, needs no syncfs
+      if (this.has(chainId)) {
+        await rmTree(tmp);
+        trace(`snapshots: layer ${chainId} there already, staged tree removed`);
+        return { ...this.stat(chainId), existed: true };
+      }
       // the tree's files were written without an fsync each: one syncfs makes them durable before meta.json
       // marks the layer complete (a power cut must not leave a published layer of empty files)
       await runHostOps([{ op: 'SYNCFS', args: { path: tmp } }]);
+      trace('snapshots: layer tree synced');
       const final = this.pathOf(chainId);
       const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: isoTime() };
       writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
@@ -144,6 +152,7 @@ export class Snapshotter {
         throw e;
       }
       fsyncDir(this.dir);
+      trace(`snapshots: layer ${chainId} published`);
       return info;
     } catch (e) {
       await rmTree(tmp);

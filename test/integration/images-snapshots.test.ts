@@ -108,3 +108,41 @@ test('a layer is written out (syncfs) before it is published, and SYNCFS refuses
   const { runHostOps } = await import('../../src/runtime/sync.js');
   await assert.rejects(runHostOps([{ op: 'SYNCFS', args: { path: path.join(dir, 'missing') } }]), /open .*missing/);
 });
+
+test('a layer berth writes itself (commit, build) is synced before it is published; the same layer again is thrown away unsynced', { skip: root ? undefined : 'needs root' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-sync-own-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const big = Buffer.alloc(1 << 20, 'b');
+  const layer = await tarOf([[{ name: 'd/', type: 'dir', mode: 0o755 }], [{ name: 'd/big' }, big], [{ name: 'd/small' }, Buffer.from('small')]]);
+  fs.writeFileSync(path.join(dir, 'layer.tar'), layer);
+  const mod = (p: string) => JSON.stringify(new URL(`../../src/${p}`, import.meta.url).pathname);
+  // two commits of the same layer, as `docker commit` twice of an unchanged container
+  const script = `import { ImageService } from ${mod('images/service.js')}; import { ingestOwnLayer } from ${mod('images/layers.js')}; import * as fs from 'node:fs';
+    const svc = new ImageService({ root: ${JSON.stringify(path.join(dir, 'root'))} });
+    const l = fs.readFileSync(${JSON.stringify(path.join(dir, 'layer.tar'))});
+    const out = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await ingestOwnLayer(svc, async (sink) => { for (let o = 0; o < l.length; o += 100000) await sink(l.subarray(o, o + 100000)); }, { chain: (d) => d });
+      out.push(r.newSnapshot);
+      fs.writeSync(2, 'berth-test: ingest ' + i + ' done\\n');
+    }
+    fs.writeFileSync(${JSON.stringify(path.join(dir, 'result.json'))}, JSON.stringify(out));`;
+  const log = path.join(dir, 'strace');
+  fs.writeFileSync(path.join(dir, 'own.mjs'), script);
+  execFileSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=syncfs,rename,renameat,renameat2,write', '-e', 'signal=none', process.execPath, path.join(dir, 'own.mjs')]);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')), [true, false], 'the second ingest found the layer there');
+  const lines = fs.readFileSync(log, 'utf8').split('\n');
+  const at = (re: RegExp, from = 0) => { const i = lines.slice(from).findIndex((l) => re.test(l)); return i < 0 ? -1 : i + from; };
+  const firstDone = at(/berth-test: ingest 0 done/);
+  assert.ok(firstDone > 0, lines.join('\n'));
+  const synced = at(/syncfs\(\d+\)\s+= 0/);
+  const published = at(/rename.*layer-[0-9a-f]+", .*"[^"]*\/snapshots\/[0-9a-f]{64}"/);
+  assert.ok(synced >= 0 && synced < published && published < firstDone, `a syncfs, then the layer renamed into place:\n${lines.join('\n')}`);
+  assert.equal(at(/syncfs\(/, firstDone), -1, `the second, thrown-away tree was not synced:\n${lines.join('\n')}`);
+  const snaps = path.join(dir, 'root', 'snapshots');
+  const chain = fs.readdirSync(snaps).filter((n) => n !== '.tmp');
+  assert.equal(chain.length, 1);
+  assert.ok(fs.readFileSync(path.join(snaps, chain[0]!, 'fs', 'd', 'big')).equals(big));
+  assert.equal(fs.readFileSync(path.join(snaps, chain[0]!, 'fs', 'd', 'small'), 'utf8'), 'small');
+  assert.deepEqual(fs.readdirSync(path.join(snaps, '.tmp')), [], 'no tree left behind');
+});
