@@ -42,11 +42,6 @@ export async function applyLayerInWorker(src: AsyncIterable<Uint8Array>, dir: st
     w.on('error', (e) => settle({ ok: false, err: e }));
     w.on('exit', (code) => settle({ ok: false, err: new BerthError('Internal', `layer unpack worker exited (${code})`) }));
   });
-  // Nothing is read before the worker's isolate is up: its start resets V8's young-generation growth
-  // factor for the whole process, and berthd sets it again on 'online' (daemon/heap). Chunks read and
-  // batched in between survived scavenges and grew the daemon's young generation (measured: from 2 to
-  // 4 MB during a 2 MB `docker import`, kept while the daemon idled).
-  await new Promise<void>((resolve) => { w.once('online', resolve); w.once('exit', () => resolve()); });
   // network chunks are small: one message per BATCH bytes, copied once into a buffer of its own (a chunk
   // may share a pooled buffer or the HTTP parser's) and transferred, not cloned: a second copy cost a
   // load of 200 MB ~0.3 s of the main thread's time
