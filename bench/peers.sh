@@ -60,6 +60,7 @@ PEERS_SHELL=$$ WORK=$WORK BS=$BS DS=$DS DOCKERD=$DOCKERD CONTAINERD=$CONTAINERD 
     while [ -d "/proc/$PEERS_SHELL" ]; do sleep 1; done
     cleanup' >/dev/null 2>&1 </dev/null &
 PEERS_WATCHER=$!
+disown "$PEERS_WATCHER" 2>/dev/null || true # no "Killed" line when the trap stops it
 
 # the same image in both: a busybox rootfs imported as bb:bench
 bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
