@@ -80,10 +80,12 @@ export class Snapshotter {
       // on a worker thread unless the caller watches the bytes (only a thread of its own can call back)
       const r = opts.onBytes || opts.chown !== undefined ? await applyLayer(decompress(src), dir, opts)
         : await (await import('./unpack-worker.js')).applyLayerInWorker(src, dir);
+      trace(`snapshots: layer tree written (${r.tarSize} tar bytes, ${r.entries} entries)`);
       if (expectDiffId && r.diffId !== expectDiffId) {
         throw new BerthError('InvalidArgument', `layer ${chainId}: content digest ${r.diffId} does not match the diff ID ${expectDiffId}`);
       }
       await opts.beforePublish?.();
+      trace('snapshots: layer before-publish done');
       return r;
     });
   }
@@ -132,6 +134,7 @@ export class Snapshotter {
       // the tree's files were written without an fsync each: one syncfs makes them durable before meta.json
       // marks the layer complete (a power cut must not leave a published layer of empty files)
       await runHostOps([{ op: 'SYNCFS', args: { path: tmp } }]);
+      trace('snapshots: layer tree synced');
       const final = this.pathOf(chainId);
       const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: isoTime() };
       writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));
