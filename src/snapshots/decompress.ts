@@ -121,7 +121,7 @@ async function* external(tool: string, src: AsyncIterable<Buffer>): AsyncGenerat
     failedSrc();
     if (r.err) throw new BerthError('Internal', `gzip: ${tool}: ${r.err.message}`, { cause: r.err });
     if (r.code !== 0) {
-      const why = stderr.trim().split('\n').map((l) => l.replace(/^igzip: /, '').replace(/ (for )?file \(null\)/, '')).join('; ');
+      const why = stderr.trim().split('\n').map((l) => l.replace(/^igzip: /, '').replace(/\s*(for )?(file )?\(null\)/g, '')).join('; ');
       throw new BerthError('InvalidArgument', `gzip: invalid compressed data (${tool} ${r.signal ? `killed by ${r.signal}` : `exit ${r.code}`}${why ? `: ${why}` : ''})`);
     }
     await fed; // igzip read to the end of its input: so did this
