@@ -3,7 +3,7 @@
 # what the test suite and benchmarks use (runc to compare with, a registry and skopeo as real peers).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(build-essential libc6-dev busybox-static util-linux iproute2 nftables procps ca-certificates tini)
+pkgs=(build-essential libc6-dev busybox-static util-linux iproute2 nftables procps ca-certificates tini isal)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(runc skopeo docker-registry python3-docker docker-compose hyperfine zstd curl bsdextrautils umoci iptables debootstrap strace)
 fi

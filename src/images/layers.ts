@@ -27,7 +27,8 @@ export async function ingestLayer(svc: ImageService, src: AsyncIterable<Uint8Arr
   const tee = new Tee(src, w, job.onBytes);
   let digest = '';
   try {
-    const info = await svc.snapshots.unpack(job.chain, job.parent, tee, job.diffId, { beforePublish: async () => { digest = await tee.finish(); } });
+    trace(`layer ${job.desc.digest ?? ''}: ingest starts`);
+    const info = await svc.snapshots.unpack(job.chain, job.parent, tee, job.diffId, { beforePublish: async () => { digest = await tee.finish(); trace(`layer ${digest}: blob committed`); } });
     return { digest, size: w.size, diffId: info.diffId!, chain: info.name, newBlob: true, newSnapshot: !info.existed };
   } catch (e) {
     const bad = digest ? undefined : await tee.blame().catch(() => undefined);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../errors.js';
-import { replaceFileSync, writeFileAtomicSync } from '../util/fs.js';
+import { findOnPath, replaceFileSync, writeFileAtomicSync } from '../util/fs.js';
 import {
   checkIfname, checkMac, macFor, nextIfname, parseCidr, planAttach, planBridge, planBridgeDelete, planDetach, planPool, planRuleset, pickAddress,
   type Network,
@@ -46,11 +46,7 @@ export interface NetworkManagerOptions {
 export type FirewallDriver = 'nftables' | 'iptables';
 
 /** An executable of that name in a PATH directory. */
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => {
-    try { fs.accessSync(path.join(d || '.', cmd), fs.constants.X_OK); return true; } catch { return false; }
-  });
-}
+const onPath = (cmd: string): boolean => findOnPath(cmd) !== undefined;
 
 /** nftables where nft is installed; iptables (nft or legacy flavour, whichever the host's `iptables` is) where only it is. */
 function pickFirewall(want: string | undefined): FirewallDriver {

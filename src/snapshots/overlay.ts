@@ -81,10 +81,12 @@ export class Snapshotter {
       // on a worker thread unless the caller watches the bytes (only a thread of its own can call back)
       const r = opts.onBytes || opts.chown !== undefined ? await applyLayer(decompress(src), dir, opts)
         : await (await import('./unpack-worker.js')).applyLayerInWorker(src, dir);
+      trace(`snapshots: layer tree written (${r.tarSize} tar bytes, ${r.entries} entries)`);
       if (expectDiffId && r.diffId !== expectDiffId) {
         throw new BerthError('InvalidArgument', `layer ${chainId}: content digest ${r.diffId} does not match the diff ID ${expectDiffId}`);
       }
       await opts.beforePublish?.();
+      trace('snapshots: layer before-publish done');
       return r;
     });
   }

@@ -1,4 +1,5 @@
-// util/fs: the one way Berth writes a file that matters — temp file, fsync, rename, fsync the directory.
+// util/fs: the one way Berth writes a file that matters — temp file, fsync, rename, fsync the directory;
+// and where an executable is on PATH.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { waitOn } from './trace.js';
@@ -97,4 +98,13 @@ export function replaceFileSync(file: string, data: string | Uint8Array, mode = 
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** The path of an executable named cmd in a PATH directory, or undefined. */
+export function findOnPath(cmd: string): string | undefined {
+  for (const d of (process.env.PATH ?? '').split(':')) {
+    const p = path.join(d || '.', cmd);
+    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* not here */ }
+  }
+  return undefined;
 }

@@ -7,6 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { sha256 } from '../../src/content/digest.js';
 import { ImageService } from '../../src/images/index.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { BERTH } from '../helpers/bundle.js';
@@ -175,6 +177,37 @@ describe('registry pull and push', { skip: missing }, () => {
       await assert.rejects(svc3.pull(`${p.host}/test/app:1`));
       assert.equal(snapshotState(svc3), empty);
     });
+  }
+
+  // the blob is what the manifest says (its digest verifies) and the tar inside is whole: only the gzip stream is
+  // bad, which igzip tells by its exit status and Node's zlib by an error
+  for (const how of ['bad CRC', 'no trailer'] as const) {
+    for (const gunzip of ['igzip', 'zlib'] as const) {
+      test(`a layer blob with a valid digest but a gzip stream with ${how} fails the pull (${gunzip}) and leaves the store as it was`, { skip: gunzip === 'igzip' && !haveTool('igzip') ? 'needs igzip (apt-get install isal)' : undefined }, async (t) => {
+        const old = process.env.BERTH_DISABLE_IGZIP;
+        if (gunzip === 'zlib') process.env.BERTH_DISABLE_IGZIP = '1'; else delete process.env.BERTH_DISABLE_IGZIP;
+        t.after(() => { if (old === undefined) delete process.env.BERTH_DISABLE_IGZIP; else process.env.BERTH_DISABLE_IGZIP = old; });
+        let bad = Buffer.from(top);
+        if (how === 'bad CRC') bad[bad.length - 8]! ^= 0xff; else bad = bad.subarray(0, bad.length - 8);
+        const name = `bad-${how.replace(' ', '-').toLowerCase()}-${gunzip}`;
+        await ociLayout(path.join(work, `oci-${name}`), [base, bad], { diffIds: [layouts.app!.diffIds[0]!, sha256(gunzipSync(top))] });
+        await skopeo('copy', '--dest-tls-verify=false', `oci:${work}/oci-${name}:latest`, `docker://${reg.host}/test/${name}:1`);
+        const root = tmpRoot();
+        t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+        const svc = new ImageService({ root });
+        await svc.pull(`${reg.host}/test/busybox`);
+        const stateBefore = snapshotState(svc);
+        await assert.rejects(svc.pull(`${reg.host}/test/${name}:1`), (e: Error & { kind?: string }) => e.kind === 'InvalidArgument' && (gunzip === 'igzip' ? /igzip|unexpected end/ : /gzip|unexpected end/).test(e.message));
+        assert.equal(snapshotState(svc), stateBefore);
+        // the good base layer this pull brought is rolled back with it
+        const fresh = tmpRoot();
+        t.after(() => fs.rmSync(fresh, { recursive: true, force: true }));
+        const svc2 = new ImageService({ root: fresh });
+        const empty = snapshotState(svc2);
+        await assert.rejects(svc2.pull(`${reg.host}/test/${name}:1`), /gzip|unexpected end/);
+        assert.equal(snapshotState(svc2), empty);
+      });
+    }
   }
 
   test('bearer token auth with credentials from config.json; clear errors', async (t) => {
