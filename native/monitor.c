@@ -264,6 +264,11 @@ static void frame_end(struct client *c)
 static void client_input(struct client *c)
 {
 	while (c->ioff < c->ilen) {
+		/* a client attached before start (`docker run -i`): its stdin, and the close of it, wait for the container */
+		if (!spawned && !no_stdin) {
+			stdin_blocked = 1;
+			return;
+		}
 		uint8_t *p = c->in + c->ioff;
 		size_t n = c->ilen - c->ioff;
 		if (c->hlen < 8) {

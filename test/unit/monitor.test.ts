@@ -2,6 +2,7 @@
 // writes: escaping, invalid UTF-8, 16 KiB splitting, a final partial line — read back by readLog.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -139,4 +140,30 @@ test('a SPAWN that cannot exec is an ERROR naming the program', async () => {
   await assert.rejects(startMonitor({ dir, tty: false, argv: ['/nonexistent/prog'] }), /exec \/nonexistent\/prog: no such file or directory/i);
   assert.equal(fs.existsSync(path.join(dir, 'attach.sock')), false);
   fs.rmSync(dir, { recursive: true });
+});
+
+test('stdin and its close sent to a monitor before its SPAWN reach the process it starts (`docker run -i` attaches before start)', async () => {
+  const dir = tmp();
+  const until = async (f: () => boolean) => { for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 25)); return f(); };
+  try {
+    const early = await launchMonitor({ dir, tty: false, argv: [], stdin: true });
+    assert.equal(await until(() => fs.existsSync(path.join(dir, 'attach.sock'))), true);
+    const client = net.connect(path.join(dir, 'attach.sock'));
+    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+    const got: Buffer[] = [];
+    client.on('data', (d: Buffer) => got.push(d));
+    client.write(Buffer.concat([attachFrame(ATTACH.STDIN, Buffer.from('before start\n')), attachFrame(ATTACH.CLOSE_STDIN)]));
+    // the frames are in the monitor before its SPAWN (it took them as they came: they were dropped, and cat never saw EOF)
+    await new Promise((r) => setTimeout(r, 200));
+    const m = await spawnIn(early, { dir, tty: false, argv: ['/bin/cat'], stdin: true });
+    m.containerPid(m.childPid);
+    const st = await Promise.race([m.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+    if (st === 'hung') { process.kill(m.childPid, 'SIGKILL'); await m.exited; client.destroy(); }
+    assert.notEqual(st, 'hung', 'cat never saw the close of its stdin');
+    if (st !== 'hung') assert.equal(st.exitCode, 0);
+    const lines = [];
+    for await (const e of readLog(m.paths.log)) lines.push(e.line);
+    assert.deepEqual(lines, ['before start\n']);
+    client.destroy();
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
