@@ -11,6 +11,7 @@ import { sha256 } from '../../src/content/digest.js';
 import { decompress } from '../../src/snapshots/decompress.js';
 import { Snapshotter } from '../../src/snapshots/overlay.js';
 import { findOnPath } from '../../src/util/fs.js';
+import { OWNER } from '../../src/util/owner.js';
 import { tarOf } from '../helpers/tar.js';
 
 const IGZIP = findOnPath('igzip');
@@ -74,7 +75,7 @@ test('a gzip layer is inflated by igzip on PATH; without igzip, or with BERTH_DI
   withEnv(t, { PATH: `${bin}:${process.env.PATH ?? ''}`, BERTH_DISABLE_IGZIP: undefined });
   await assert.rejects(snaps.unpack(sha256(tar), undefined, pieces(gz), sha256(tar)), (e: Error & { kind?: string }) => e.kind === 'InvalidArgument' && /fake igzip ran/.test(e.message));
   assert.deepEqual(snaps.list(), []);
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp')), []);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp', OWNER)), []);
 
   process.env.BERTH_DISABLE_IGZIP = '1';
   const a = await snaps.unpack(sha256(tar), undefined, pieces(gz), sha256(tar));
@@ -99,7 +100,7 @@ for (const how of ['truncated output', 'altered output'] as const) {
     withEnv(t, { PATH: `${bin}:${process.env.PATH ?? ''}`, BERTH_DISABLE_IGZIP: undefined });
     await assert.rejects(snaps.unpack(sha256(tar), undefined, pieces(gz), sha256(tar)), how === 'truncated output' ? /unexpected end|truncated/ : /does not match the diff ID/);
     assert.deepEqual(snaps.list(), []);
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp')), []);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp', OWNER)), []);
   });
 }
 
@@ -120,7 +121,7 @@ for (const gunzip of ['igzip', 'zlib'] as const) {
       assert.equal(e.kind, 'InvalidArgument', e.message);
       assert.match(e.message, gunzip === 'igzip' ? /igzip|does not match the diff ID|invalid tar|unexpected end/ : /gzip|does not match the diff ID|invalid tar|unexpected end/);
       assert.deepEqual(snaps.list(), []);
-      assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp')), []);
+      assert.deepEqual(fs.readdirSync(path.join(dir, 'root', 'snapshots', '.tmp', OWNER)), []);
     });
   }
 }
