@@ -321,6 +321,26 @@ export class Containers implements ContainerService {
 
   private readonly starts = new Map<string, Promise<void>>();
 
+  /**
+   * Docker attaches before start and sees every byte its process writes: an attach waiting for the next
+   * start connects here, to the monitor that listens already, before the process is let go.
+   */
+  onNextStart(id: string, connect: (attachSocket: string) => Promise<void>): () => void {
+    const set = this.nextStart.get(id) ?? new Set();
+    this.nextStart.set(id, set.add(connect));
+    return () => { set.delete(connect); if (set.size === 0 && this.nextStart.get(id) === set) this.nextStart.delete(id); };
+  }
+
+  private readonly nextStart = new Map<string, Set<(attachSocket: string) => Promise<void>>>();
+
+  /** Each waiting attach gets its connection; one that fails or hangs (a client gone) does not hold up the start. */
+  private async connectWaiting(c: Record): Promise<void> {
+    const set = this.nextStart.get(c.id);
+    if (!set) return;
+    this.nextStart.delete(c.id);
+    await Promise.all([...set].map((f) => Promise.race([f(c.attachSocket).catch(() => undefined), sleep(2000)])));
+  }
+
   private async startNow(c: Record, byPolicy: boolean): Promise<boolean> {
     while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id);
     if (c.state.status === 'paused') throw new BerthError('Conflict', 'cannot start a paused container, try unpause instead'); // moby daemon/start.go
@@ -377,6 +397,7 @@ export class Containers implements ContainerService {
         this.writeHosts(c);
         await this.publishPorts(c);
       }
+      await this.connectWaiting(c);
       const rc = new RuntimeContainer(this.runtime, created.record);
       await startWith(rc, () => created.session.send(MSG.GO));
       trace(`start ${c.id.slice(0, 12)}: released`);

@@ -57,6 +57,8 @@ export interface ContainerService {
   keep?(ref: string): Promise<void>;
   /** false when it was already running (the API answers 304). */
   start(ref: string): Promise<boolean>;
+  /** `connect` runs in the next start of container `id`, before its process runs (an attach made before start); returns its removal. */
+  onNextStart(id: string, connect: (attachSocket: string) => Promise<void>): () => void;
   /** false when it was not running (304). Signal default: the config's stopSignal or SIGTERM; then SIGKILL after timeout. */
   stop(ref: string, timeoutSec?: number, signal?: string): Promise<boolean>;
   restart(ref: string, timeoutSec?: number): Promise<void>;

@@ -74,6 +74,7 @@ class FakeService implements ContainerService {
     for (const s of f.clients) s.write(attachFrame(stream, p));
   }
 
+  onNextStart() { return () => {}; } // no monitors here: attaches take the fake's own path
   async start(ref: string) {
     const f = this.find(ref);
     if (f.c.state.status === 'running') return false;

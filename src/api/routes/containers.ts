@@ -339,7 +339,7 @@ async function attachStream(s: ApiServices, c: Container, q: URLSearchParams, ou
 /**
  * The monitor's attach socket, as soon as it answers. Docker attaches before `start`, so a created (or
  * exited, for `start -a`) container is watched until it runs; the 'start' event wakes the watch early.
- * A monitor that listens from create on (before the process can write) loses no output.
+ * The start connects an attach that waits for it before the process is let go, so none of its output is missed.
  */
 async function connectWhenLive(s: ApiServices, svc: ContainerService, first: Container, signal: AbortSignal): Promise<{ socket?: net.Socket; missedSince?: number }> {
   const startedAt0 = first.state.startedAt;
@@ -347,17 +347,21 @@ async function connectWhenLive(s: ApiServices, svc: ContainerService, first: Con
   const unsubscribe = s.events.subscribe((e) => { if (e.Type === 'container' && e.Actor.ID === first.id) wake?.(); });
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
+  // the next start connects us before its process runs: a short run's output is all there
+  let early: net.Socket | undefined;
+  const unhook = svc.onNextStart(first.id, async (sock) => { early = await connectUnix(sock); wake?.(); });
   try {
     // docker run calls start within milliseconds of attaching: look often at first, then back off
     const t0 = Date.now();
     for (;;) {
       const delay = Date.now() - t0 < 10_000 ? 5 : 50;
       if (signal.aborted) return {};
+      if (early) { const socket = early; early = undefined; return { socket }; }
       let c: Container;
       try { c = svc.get(first.id); } catch { return {}; }
       const st = c.state.status;
       const started = c.state.startedAt !== startedAt0;
-      if (st === 'running' || st === 'paused' || st === 'restarting' || (st === 'created' && c.attachSocket)) {
+      if (st === 'running' || st === 'paused' || st === 'restarting') {
         try { return { socket: await connectUnix(c.attachSocket) }; } catch { /* not listening yet */ }
       } else if (started && st !== 'removing') {
         const t = Date.parse(c.state.startedAt);
@@ -367,6 +371,8 @@ async function connectWhenLive(s: ApiServices, svc: ContainerService, first: Con
       wake = undefined;
     }
   } finally {
+    unhook();
+    early?.destroy(); // connected, but this attach ended another way
     unsubscribe();
     signal.removeEventListener('abort', onAbort);
   }
