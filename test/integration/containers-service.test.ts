@@ -113,6 +113,26 @@ describe('container service', { skip }, () => {
     assert.throws(() => svc.get(id), /No such container/);
   });
 
+  test('an attach waiting for the start is connected before the process runs, and gets all of a short --rm run', async () => {
+    const { id } = await svc.create(undefined, { image: 'busybox:test', cmd: ['echo', 'all of it'], host: { autoRemove: true } });
+    let out = '';
+    let held = false;
+    let closed!: Promise<void>;
+    svc.onNextStart(id, async (sock) => {
+      const a = await attach(sock);
+      closed = new Promise((r) => a.on('close', r));
+      a.on('stdout', (d: Buffer) => { out += d; });
+      await new Promise((r) => setTimeout(r, 300));
+      held = out === '' && svc.get(id).state.status === 'created'; // still waiting for us: nothing ran yet
+    });
+    const removed = svc.wait(id, 'removed');
+    await svc.start(id);
+    await removed;
+    await closed;
+    assert.equal(held, true, 'the process waited for the connection');
+    assert.equal(out, 'all of it\n');
+  });
+
   test('a restarted daemon finds a running container and learns its exit', async () => {
     const { id } = await svc.create('survivor', { image: 'busybox:test', cmd: ['sleep', '1000'], host: {} });
     await svc.start(id);
