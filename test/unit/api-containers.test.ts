@@ -74,10 +74,19 @@ class FakeService implements ContainerService {
     for (const s of f.clients) s.write(attachFrame(stream, p));
   }
 
-  onNextStart() { return () => {}; } // no monitors here: attaches take the fake's own path
+  private readonly nextStart = new Map<string, Set<(sock: string) => Promise<void>>>();
+  onNextStart(id: string, connect: (sock: string) => Promise<void>) {
+    const set = this.nextStart.get(id) ?? new Set();
+    this.nextStart.set(id, set.add(connect));
+    return () => { set.delete(connect); };
+  }
   async start(ref: string) {
     const f = this.find(ref);
     if (f.c.state.status === 'running') return false;
+    // as the real one: attaches waiting for this start are connected before the process runs
+    const waiting = [...(this.nextStart.get(f.c.id) ?? [])];
+    this.nextStart.delete(f.c.id);
+    await Promise.all(waiting.map((w) => w(f.c.attachSocket).catch(() => undefined)));
     f.c.state = { ...f.c.state, status: 'running', pid: 4242, startedAt: new Date().toISOString(), finishedAt: ZERO };
     this.events.publish('container', 'start', f.c.id, { name: f.c.name });
     let done = false;
