@@ -26,23 +26,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-30}
 for t in docker node; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install docker.io)" >&2; exit 1; }; done
 WORK=$(mktemp -d /tmp/berth-bench-cli-XXXX)
-BS=$WORK/berth.sock
-cleanup() {
-  docker -H "unix://$BS" rm -f cli1 >/dev/null 2>&1 || true
-  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null || true
-  sleep 1
-  nft delete table ip "berth_c$BTAG" 2>/dev/null || true
-  ip link del "bc$BTAG" 2>/dev/null || true
-  rm -rf "$WORK" 2>/dev/null || true
-}
-# a bridge and nft table of this run's own (never berth0 or table berth), removed on exit
-BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-trap cleanup EXIT
-"$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" \
-  --bridge "bc$BTAG" --nft-table "berth_c$BTAG" --bridge-prefix "w$BTAG" >"$WORK/berthd.log" 2>&1 &
-for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
-bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
-tar -C "$WORK/bundle/rootfs" -cf "$WORK/rootfs.tar" .
+BS=$WORK/berth.sock DS=
+# berthd as every bench starts it (bench/peers.sh: setsid, a watcher, its own bridge and table), alone
+PEERS_DOCKERD=0
+. "$here/bench/peers.sh"
 docker -H "unix://$BS" import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
 docker -H "unix://$BS" run -d --network none --name cli1 bb:bench sh -c 'echo hello; exec sleep 100000' >/dev/null
 

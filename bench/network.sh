@@ -25,13 +25,7 @@ rounds=${3:-3}
 for t in hyperfine docker dockerd containerd node; do command -v $t >/dev/null || { echo "bench: $t is missing (apt-get install hyperfine docker.io containerd)" >&2; exit 1; }; done
 if ! command -v wrk >/dev/null; then apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; fi
 WORK=$(mktemp -d /tmp/berth-bench-net-XXXX)
-NS=berthbench$$
 BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
-# nsenter, not `ip netns exec`: that one remounts /sys, and the daemons need the host's cgroup mounts
-inns() { nsenter --net="/run/netns/$NS" "$@"; }
-# the daemons start with this, not inns: `inns X &` forks a subshell, and $! would be its pid, not X's
-# (killing it left dockerd and containerd running, and the second dockerd never started)
-NSENTER=(nsenter --net="/run/netns/$NS")
 # the bench's cgroup: this shell and all it starts in $CG/tools, every container in $CG/<id> (--cgroup-parent;
 # cgroup v2 allows no processes beside child cgroups that have controllers)
 CG=berthbench$$
@@ -47,46 +41,23 @@ cg_enter() {
     echo $$ >"/sys/fs/cgroup/cpu/$CG/tools/cgroup.procs"
   fi
 }
-cg_leave() { # after every process of the run is gone; the engines made $CG in the other hierarchies too
+# peers.sh's cleanup ends with this (its watcher's too), once every process of the run is gone; the engines
+# made $CG in the other hierarchies too
+peers_cleanup_hook() {
   if [ -n "$CGV2" ]; then echo $$ >/sys/fs/cgroup/cgroup.procs; else echo $$ >/sys/fs/cgroup/cpu/cgroup.procs; fi
   for h in /sys/fs/cgroup /sys/fs/cgroup/*; do [ -d "$h/$CG" ] && { find "$h/$CG" -depth -type d -exec rmdir {} + 2>/dev/null || echo "bench: cgroup $h/$CG stays: something of the run still runs" >&2; }; done
   return 0
 }
-
-cleanup() {
-  for s in "$BS" "$DS"; do docker -H "unix://$s" rm -f $(docker -H "unix://$s" ps -aq 2>/dev/null) >/dev/null 2>&1 || true; done
-  for p in ${BERTHD:-} ${DOCKERD:-} ${CONTAINERD:-}; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  sleep 2
-  umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
-  umount -R "$WORK/docker/root" 2>/dev/null || umount -l "$WORK/docker/root" 2>/dev/null || true # dockerd bind-mounts its root on itself
-  ip netns del "$NS" 2>/dev/null || true # its bridges, veths and rules go with it
-  cg_leave
-  rm -rf "$WORK" 2>/dev/null || true
-}
-trap cleanup EXIT
+PEERS_HOOK_VARS="CG CGV2"
 
 cg_enter
-ip netns add "$NS"
-inns ip link set lo up
-mkdir -p "$WORK/containerd" "$WORK/docker"
-"${NSENTER[@]}" containerd --root "$WORK/containerd/root" --state "$WORK/containerd/state" --address "$WORK/containerd/sock" >"$WORK/containerd.log" 2>&1 &
-CONTAINERD=$!
-start_dockerd() { # $@: extra flags
-  "${NSENTER[@]}" dockerd --containerd "$WORK/containerd/sock" --data-root "$WORK/docker/root" --exec-root "$WORK/docker/exec" --pidfile "$WORK/docker/pid" \
-    -H "unix://$DS" --storage-driver=overlay2 "$@" >>"$WORK/dockerd.log" 2>&1 &
-  DOCKERD=$!
-  for _ in $(seq 150); do docker -H "unix://$DS" version >/dev/null 2>&1 && return; sleep 0.2; done
-  echo "bench: dockerd did not start: $(tail -5 "$WORK/dockerd.log")" >&2; exit 1
-}
-stop_dockerd() { kill "$DOCKERD"; wait "$DOCKERD" 2>/dev/null || true; DOCKERD=; }
-for _ in $(seq 50); do [ -S "$WORK/containerd/sock" ] && break; sleep 0.2; done
-start_dockerd # docker0 and iptables as users have them; berthd comes second and picks a subnet beside docker0's
-# --debug: berthd logs how long each container's network plan took (the step this bench is about)
-"${NSENTER[@]}" "$here/dist/bin/daemon/berthd.js" -H "unix://$BS" --root "$WORK/berth" --pidfile "$WORK/berthd.pid" --debug >"$WORK/berthd.log" 2>&1 &
-BERTHD=$!
-for _ in $(seq 100); do [ -S "$BS" ] && break; sleep 0.2; done
+# containerd, dockerd (docker0 and iptables as users have them) and berthd, in a network namespace of the
+# bench's own (PEERS_NETNS), as every bench starts them (bench/peers.sh: setsid, a watcher); berthd with
+# --debug, which logs how long each container's network plan took (the step this bench is about)
+PEERS_NETNS=1 PEERS_BERTHD_ARGS=--debug
+. "$here/bench/peers.sh"
+inns() { "${RUN[@]}" "$@"; }
 
-bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
 mkdir -p "$WORK/bundle/rootfs/www"
 echo ok >"$WORK/bundle/rootfs/www/small"
 head -c 1048576 /dev/zero >"$WORK/bundle/rootfs/www/1m"
@@ -129,8 +100,8 @@ measure() { # label, port → "label bytes/s(1 MiB) bytes/s(16 MiB) conn/s"
 serve "$BS" 18080; serve "$DS" 18081
 for _ in $(seq "$rounds"); do measure berthd 18080; measure dockerd 18081; done
 docker -H "unix://$DS" rm -f web18081 >/dev/null
-stop_dockerd
-start_dockerd --userland-proxy=false
+peers_stop_dockerd
+peers_start_dockerd --userland-proxy=false
 serve "$DS" 18081
 for _ in $(seq "$rounds"); do measure berthd 18080; measure dockerd-no-proxy 18081; done
 

@@ -11,28 +11,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-15}
 WORK=$(mktemp -d /tmp/berth-bench-steps-XXXX)
-BTAG=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n') # a bridge and nft table of this run's own, never berth0
-S=$WORK/berth.sock
-cleanup() {
-  DOCKER_HOST=unix://$S docker rm -f $(DOCKER_HOST=unix://$S docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
-  kill "$(cat "$WORK/berthd.pid" 2>/dev/null)" 2>/dev/null && sleep 1 || true
-  ip link del "bb$BTAG" 2>/dev/null || true
-  nft delete table ip "berth_b$BTAG" 2>/dev/null || true
-  umount -l "$WORK/run" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-mkdir "$WORK/run" && mount -t tmpfs -o mode=0711 tmpfs "$WORK/run"
-# node refuses --cpu-prof in NODE_OPTIONS: the entry's hashbang command (its malloc settings and node) runs
-# with the extra node arguments put after it
-entry=$here/dist/bin/daemon/berthd.js
-hashbang=$(head -1 "$entry")
-read -ra node_cmd <<< "${hashbang#\#!/usr/bin/env -S }"
-BERTH_DEBUG=1 env "${node_cmd[@]}" ${BERTHD_NODE_ARGS:-} "$entry" -H "unix://$S" --root "$WORK/berth" --exec-root "$WORK/run" --pidfile "$WORK/berthd.pid" \
-  --bridge "bb$BTAG" --nft-table "berth_b$BTAG" --bridge-prefix "v$BTAG" 2>>"$WORK/berthd.log" &
-for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
-bash "$here/scripts/busybox-bundle.sh" "$WORK/bundle" >/dev/null
-tar -C "$WORK/bundle/rootfs" -c . | DOCKER_HOST=unix://$S docker import -c 'CMD ["sh"]' - bb:bench >/dev/null
+BS=$WORK/berth.sock DS=
+mkdir "$WORK/run" && mount -t tmpfs -o mode=0711 tmpfs "$WORK/run" # peers.sh's cleanup unmounts it
+# berthd as every bench starts it (bench/peers.sh: setsid, a watcher, its own bridge and table), alone, tracing;
+# BERTHD_NODE_ARGS reaches it there
+PEERS_DOCKERD=0 PEERS_BERTHD_ENV=BERTH_DEBUG=1 PEERS_BERTHD_ARGS="--exec-root $WORK/run"
+. "$here/bench/peers.sh"
+S=$BS
+DOCKER_HOST=unix://$S docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null
 # one unmeasured run: the spawner and lazily loaded modules start here
 DOCKER_HOST=unix://$S docker run -d --network none bb:bench true >/dev/null
 sleep 1

@@ -210,7 +210,8 @@ function networkSettings(c: Container): NetworkSettingsWire {
   return {
     Bridge: '', SandboxID: running && c.network ? c.id : '', SandboxKey: running && c.network ? `/proc/${c.state.pid}/ns/net` : '',
     HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: running ? portMapWire(c.config.exposedPorts ?? [], c.ports ?? []) : {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: b?.EndpointID ?? '', Gateway: b?.Gateway ?? '', GlobalIPv6Address: '',
+    // moby reads them off the sandbox's endpoints: none (--network none, a daemon with --bridge none) shows none
+    Ports: running && (!c.network || c.network.endpoints.length > 0) ? portMapWire(c.config.exposedPorts ?? [], c.ports ?? []) : {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: b?.EndpointID ?? '', Gateway: b?.Gateway ?? '', GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0, IPAddress: b?.IPAddress ?? '', IPPrefixLen: b?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: b?.MacAddress ?? '',
     Networks: nets,
   };

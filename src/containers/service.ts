@@ -393,7 +393,7 @@ export class Containers implements ContainerService {
       // the network is in place before the go-ahead: the user's process never sees a netns without it
       if (this.o.networks && c.config.networks) {
         made.networked = true;
-        for (const [name, req] of Object.entries(c.config.networks)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid, dns: c.config.host.dns }, this.withHostnameAlias(c, name, req));
+        for (const [name, req] of Object.entries(c.config.networks)) if (!this.offBridge(name)) await this.o.networks.attach(name, { id: c.id, name: c.name, pid: created.record.pid, dns: c.config.host.dns }, this.withHostnameAlias(c, name, req));
         this.writeHosts(c);
         await this.publishPorts(c);
       }
@@ -441,9 +441,10 @@ export class Containers implements ContainerService {
     const primary = Object.keys(c.config.networks ?? {})[0];
     if (!this.o.ports || !this.o.networks || !primary || reqs.length === 0) return;
     const ep = this.o.networks.containerEndpoints(c.id).find((e) => e.networkName === primary);
+    if (!ep) return; // no endpoint (--bridge none's default mode): dockerd publishes nothing, and says nothing
     const net = this.o.networks.get(primary);
     const subnet = net.ipam.config[0]?.subnet;
-    if (!ep || !net.bridge || !subnet) return;
+    if (!net.bridge || !subnet) return;
     c.ports = await this.o.ports.publish(c.id, `${c.name} (${ep.endpointId})`, reqs, { containerIp: ep.ipv4Address, bridge: net.bridge, subnet, hostLink: ep.hostVeth });
   }
 
@@ -489,7 +490,7 @@ export class Containers implements ContainerService {
    */
   private legacyLinkEnv(c: Record): string[] | undefined {
     const links = c.config.host.links;
-    if (!links?.length || !this.o.networks || !c.config.networks?.bridge) return undefined;
+    if (!links?.length || !this.o.networks || !c.config.networks?.bridge || this.offBridge('bridge')) return undefined;
     return links.flatMap((l) => {
       const t = this.records.get(l.id);
       if (!t) return []; // removed since: the link went with it
@@ -500,6 +501,11 @@ export class Containers implements ContainerService {
       const imageEnv = imageRunConfig(this.o.images.resolve(t.imageId).config.config).env ?? [];
       return linkEnv({ name, ip, exposed: t.config.exposedPorts ?? [], env: mergedEnv(imageEnv, t.config.env ?? []) });
     });
+  }
+
+  /** the default bridge of a daemon without one (--bridge none): nothing to join, only lo (moby sets NetworkDisabled) */
+  private offBridge(network: string): boolean {
+    return network === 'bridge' && !!this.o.networks?.defaultBridgeDisabled;
   }
 
   /** moby updateNetworkConfig: on a user network the container's hostname (when not its name) is one of its DNS names */
@@ -577,6 +583,8 @@ export class Containers implements ContainerService {
       return rest;
     }
     if (!n || mode === 'host' || mode === 'none') return rest;
+    // dockerd --bridge=none: the container is created as if for the default bridge, and joins nothing at start
+    if (n.defaultBridgeDisabled && (mode === 'default' || mode === 'bridge')) return { ...rest, networks: { bridge: {} } };
     const primary = n.get(mode === 'default' ? 'bridge' : mode);
     if (primary.driver !== 'bridge') throw new BerthError('InvalidArgument', `network mode ${mode}: use --network ${primary.name === 'none' ? 'none' : 'host'}`);
     const out: { [name: string]: EndpointRequest } = { [primary.name]: cleanRequest(asked[mode] ?? asked[primary.name] ?? asked[primary.id] ?? {}) };
@@ -595,6 +603,9 @@ export class Containers implements ContainerService {
   async connect(ref: string, network: string, req: EndpointRequest = {}): Promise<void> {
     const c = this.find(ref);
     const n = this.networksOrFail();
+    // dockerd without a bridge answers 200 and does nothing (connectToNetwork returns first; a stopped container
+    // keeps the name for a network made later, which for "bridge" cannot be)
+    if (this.offBridge(network)) return;
     const net = n.get(network);
     const mode = c.config.host.networkMode || 'default';
     if (mode === 'host' || net.driver === 'host') throw new BerthError('PermissionDenied', 'container cannot be disconnected from host network or connected to host network');

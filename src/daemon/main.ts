@@ -9,7 +9,7 @@ import { createApiServer, listenSystemd, listenUnix, takeSystemdSockets, type Ap
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
 import { hostResolvers } from '../network/dns.js';
-import { NetworkManager, type FirewallDriver } from '../network/manager.js';
+import { NetworkManager, checkNetworkOptions, type FirewallDriver } from '../network/manager.js';
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
@@ -34,7 +34,8 @@ Options:
       --exec-root DIR       Runtime state and attach sockets (default /run/berth, or <root>/run with --root)
       --pidfile FILE        Pid file (default /run/berth/berthd.pid, or next to a -H socket)
       --group GID           Group owning the socket (default: root's)
-      --bridge NAME         Linux bridge of the default network (default berth0)
+      --bridge NAME         Linux bridge of the default network (default berth0); none: no default
+                            network, containers in the default mode get only lo (dockerd's -b none)
       --nft-table NAME      nftables table (family ip) of Berth's rules (default berth)
       --bridge-prefix P     Prefix of user networks' bridges (default br-)
       --firewall-backend B  nftables or iptables (default: nftables where nft is on PATH, else iptables);
@@ -92,6 +93,12 @@ async function main(argv: string[]): Promise<number> {
   const root = path.resolve((flags.root as string | undefined) ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT);
   const pidfile = (flags.pidfile as string | undefined) ?? (socket === DEFAULT_SOCKET ? '/run/berth/berthd.pid' : path.join(path.dirname(socket), 'berthd.pid'));
   const debug = !!flags.debug;
+  const net = {
+    bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined,
+    bridgePrefix: flags['bridge-prefix'] as string | undefined, firewall: flags['firewall-backend'] as FirewallDriver | undefined,
+  };
+  // a bad network flag stops the daemon before it makes anything: no root, pid file, bridge or rules
+  checkNetworkOptions(net);
   // before any child starts (the network helper starts with the network manager): none may inherit LISTEN_*
   const systemdFd = listen === 'fd://' ? takeSystemdSockets() : undefined;
 
@@ -113,9 +120,8 @@ async function main(argv: string[]): Promise<number> {
   // published ports stay in the first ruleset: a restarted daemon never drops a running container's ports
   const ports = new PortPublisher({ root, log, debug: debug ? log : undefined });
   const networks = await NetworkManager.open({
-    root, log, debug: debug ? log : undefined, bridge: flags.bridge as string | undefined, table: flags['nft-table'] as string | undefined, bridgePrefix: flags['bridge-prefix'] as string | undefined,
+    root, log, debug: debug ? log : undefined, ...net,
     chains: { ports: ports.rules().length ? ports.chains() : [] }, portRules: () => ports.rules(),
-    firewall: flags['firewall-backend'] as FirewallDriver | undefined,
     // the embedded DNS server of every user network, again after a restart; kept in step with create/remove
     dns: { upstreams: hostResolvers() },
   });

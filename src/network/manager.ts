@@ -23,7 +23,10 @@ import { isoTime } from '../util/time.js';
 
 export interface NetworkManagerOptions {
   root: string;
-  /** the default network's Linux bridge (docker0's role); tests give each daemon its own */
+  /**
+   * the default network's Linux bridge (docker0's role); tests give each daemon its own. "none" (dockerd's
+   * --bridge=none): no default network at all; default-mode containers get a netns with only lo
+   */
   bridge?: string;
   /** Berth's nft table (family ip) */
   table?: string;
@@ -59,6 +62,24 @@ function pickFirewall(want: string | undefined): FirewallDriver {
   if (has.nftables) return 'nftables';
   if (has.iptables) return 'iptables';
   throw new BerthError('FailedPrecondition', 'no firewall tool: install nftables (nft) or iptables');
+}
+
+/** dockerd's DisableNetworkBridge: `--bridge none` means no default bridge network, not a link named "none" */
+export const DISABLE_BRIDGE = 'none';
+
+/**
+ * The daemon's network flags, checked before the daemon makes anything (its root, pid file, bridge or rules):
+ * a bad value is a clear error at start and leaves nothing behind.
+ */
+export function checkNetworkOptions(o: Pick<NetworkManagerOptions, 'bridge' | 'table' | 'bridgePrefix' | 'firewall'>): void {
+  if (o.bridge !== undefined && o.bridge !== DISABLE_BRIDGE) checkIfname(o.bridge);
+  const table = o.table ?? 'berth';
+  if (!/^[A-Za-z0-9_]{1,32}$/.test(table)) throw new BerthError('InvalidArgument', `invalid nft table name ${JSON.stringify(table)}: at most 32 letters, digits or '_'`);
+  const prefix = o.bridgePrefix ?? 'br-';
+  if (prefix.length > 8) throw new BerthError('InvalidArgument', `bridge prefix ${JSON.stringify(prefix)} is too long (at most 8 bytes)`);
+  if (!/^[A-Za-z0-9_.-]*$/.test(prefix)) throw new BerthError('InvalidArgument', `invalid bridge prefix ${JSON.stringify(prefix)}: only letters, digits, '.', '-' or '_'`);
+  const firewall = pickFirewall(o.firewall);
+  if (firewall === 'iptables') iptablesChains(table);
 }
 
 /** An endpoint as the manager keeps it: which veth and interface it owns. */
@@ -167,6 +188,8 @@ export class NetworkManager implements ContainerNetworks {
   private readonly net = new NetHelper();
   private readonly dns?: DnsServers;
   readonly bridgeName: string;
+  /** --bridge none: there is no default "bridge" network (ContainerNetworks.defaultBridgeDisabled) */
+  readonly defaultBridgeDisabled: boolean;
   readonly table: string;
   readonly bridgePrefix: string;
   readonly firewall: FirewallDriver;
@@ -176,15 +199,13 @@ export class NetworkManager implements ContainerNetworks {
   private constructor(private readonly o: NetworkManagerOptions) {
     this.file = path.join(o.root, 'network', 'networks.json');
     this.endpointsFile = path.join(o.root, 'network', 'endpoints.json');
+    checkNetworkOptions(o);
     this.bridgeName = o.bridge ?? 'berth0';
+    this.defaultBridgeDisabled = this.bridgeName === DISABLE_BRIDGE;
     this.table = o.table ?? 'berth';
     this.bridgePrefix = o.bridgePrefix ?? 'br-';
-    checkIfname(this.bridgeName);
-    if (!/^[A-Za-z0-9_]{1,32}$/.test(this.table)) throw new BerthError('InvalidArgument', `invalid nft table name ${JSON.stringify(this.table)}`);
     for (const [owner, lines] of Object.entries(o.chains ?? {})) if (lines.length) this.extras.set(owner, lines);
-    if (this.bridgePrefix.length > 8) throw new BerthError('InvalidArgument', `bridge prefix ${JSON.stringify(this.bridgePrefix)} is too long (at most 8 bytes)`);
     this.firewall = pickFirewall(o.firewall);
-    if (this.firewall === 'iptables') iptablesChains(this.table);
     if (o.dns) this.dns = new DnsServers({ networks: () => this.list(), endpoints: (id) => this.endpoints(id), upstreams: o.dns.upstreams, port: o.dns.port, log: o.log });
   }
 
@@ -261,18 +282,23 @@ export class NetworkManager implements ContainerNetworks {
       await this.initBridges(mtu);
     } finally { unlock(); }
     await this.applyRules();
-    // docker sets this too; without it nothing leaves a bridge
-    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+    this.forwarding();
+  }
+
+  /** docker sets this too; without it nothing leaves a bridge. Only once there is one (--bridge none may have none). */
+  private forwarding(): void {
+    if (this.bridges().length) fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   }
 
   private async initBridges(mtu: number): Promise<void> {
     let def = this.s.networks.find((n) => n.name === 'bridge');
-    if (def && def.bridge !== this.bridgeName) { // --bridge changed: the old device is not ours any more
+    // --bridge changed (or is none now: dockerd drops its default network too): the old device is not ours any more
+    if (def && (this.defaultBridgeDisabled || def.bridge !== this.bridgeName)) {
       const old = def;
       this.s.networks = this.s.networks.filter((n) => n !== old);
       def = undefined;
     }
-    if (!def) {
+    if (!def && !this.defaultBridgeDisabled) {
       const own = new Set([this.bridgeName, ...this.bridges().map((n) => n.bridge!)]);
       const pool = planPool({}, this.bridges().map((n) => n.ipam.config[0]!.subnet), await hostCidrs(own));
       def = {
@@ -295,9 +321,31 @@ export class NetworkManager implements ContainerNetworks {
   }
 
   private async applyRules(): Promise<void> {
-    if (this.firewall === 'iptables') return this.applyIptables();
     const extra = [...this.extras.values()].flat();
+    // no bridge (--bridge none, no user network): nothing to forward or publish, so no table or chains of ours;
+    // those a previous daemon (or the last network's removal) left go
+    if (!this.bridges().length && !extra.length && !this.o.portRules?.().length) return this.removeRules();
+    if (this.firewall === 'iptables') return this.applyIptables();
     await run('nft', ['-f', '-'], planRuleset(this.table, this.bridges().map(asPlanNetwork), extra));
+  }
+
+  /** Berth's table (or chains and the jumps into them) gone; fine when there were none. */
+  private async removeRules(): Promise<void> {
+    if (this.firewall === 'nftables') {
+      const has = await run('nft', ['list', 'table', 'ip', this.table]).then(() => true, () => false);
+      if (has) await run('nft', ['delete', 'table', 'ip', this.table]);
+      return;
+    }
+    this.jumpsReady = false;
+    for (const j of iptablesJumps(this.table))
+      while (await run('iptables', ['-w', '-t', j.table, '-C', j.from, '-j', j.to]).then(() => true, () => false)) await run('iptables', ['-w', '-t', j.table, '-D', j.from, '-j', j.to]);
+    const c = iptablesChains(this.table);
+    for (const [table, chains] of [['nat', [c.postrouting, c.prerouting, c.output, c.dnat]], ['filter', [c.forward]]] as const)
+      for (const chain of chains) {
+        if (!(await run('iptables', ['-w', '-t', table, '-n', '-L', chain]).then(() => true, () => false))) continue;
+        await run('iptables', ['-w', '-t', table, '-F', chain]);
+        await run('iptables', ['-w', '-t', table, '-X', chain]);
+      }
   }
 
   /** Our chains rewritten in one restore per table, then the jumps into them added where missing. */
@@ -405,6 +453,7 @@ export class NetworkManager implements ContainerNetworks {
     try {
       await this.ensureBridge(rec);
       await this.applyRules();
+      this.forwarding();
     } catch (e) {
       this.s.networks = this.s.networks.filter((n) => n !== rec);
       await this.net.run(planBridgeDelete(bridge)).catch(() => undefined);

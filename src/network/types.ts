@@ -93,4 +93,9 @@ export interface ContainerNetworks extends NetworkService {
   firewallBackend(): { driver: 'nftables' | 'iptables'; table: string };
   /** A renamed container: its endpoints carry the new name (the DNS server answers it). */
   renameContainer(containerId: string, name: string): Promise<void>;
+  /**
+   * berthd --bridge none: no default network; a container in the default (or "bridge") mode keeps
+   * NetworkSettings.Networks.bridge, empty, and gets a netns with only lo (moby connectToNetwork with DisableBridge)
+   */
+  readonly defaultBridgeDisabled?: boolean;
 }

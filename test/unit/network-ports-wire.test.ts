@@ -60,6 +60,20 @@ test('inspect and list: the published ports while running, nothing once stopped'
   assert.deepEqual(toSummary(stopped).Ports, []);
 });
 
+test('inspect: no endpoint (--network none, a daemon with --bridge none), no Ports, as moby reads them off the endpoints', () => {
+  const c: Container = {
+    id: 'c'.repeat(64), name: 'lo-only', created: '2025-01-01T00:00:00Z', image: 'busybox', imageId: `sha256:${'b'.repeat(64)}`,
+    config: { image: 'busybox', exposedPorts: ['80/tcp'], host: { networkMode: 'none', portBindings: { '80/tcp': [{ hostIp: '', hostPort: '8080' }] } } } as WireContainerConfig,
+    state: { status: 'running', pid: 7, exitCode: 0, oomKilled: false, error: '', startedAt: new Date().toISOString(), finishedAt: ZERO },
+    path: 'sh', args: [], logPath: '/l', attachSocket: '/s', restartCount: 0,
+    network: { endpoints: [], networkIds: {} },
+  };
+  assert.deepEqual(toInspect(c).NetworkSettings.Ports, {});
+  // with an endpoint the exposed port shows, unpublished (null)
+  const ep = { networkId: 'n', networkName: 'u1', endpointId: 'e', containerId: c.id, containerName: c.name, aliases: [], ipv4Address: '172.20.0.2', prefixLen: 16, gateway: '172.20.0.1', macAddress: '02:42:ac:14:00:02', hostVeth: 'vb1' };
+  assert.deepEqual(toInspect({ ...c, network: { endpoints: [ep], networkIds: { u1: 'n' } } }).NetworkSettings.Ports, { '80/tcp': null });
+});
+
 test('ps PORTS column as docker prints it', () => {
   assert.equal(displayPorts([
     { IP: '0.0.0.0', PrivatePort: 80, PublicPort: 49153, Type: 'tcp' }, { PrivatePort: 443, Type: 'tcp' }, { PrivatePort: 444, Type: 'tcp' },

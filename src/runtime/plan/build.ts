@@ -249,6 +249,9 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   ops.push(op('CLOEXEC_FROM', { fd: 3 }));
   // The runtime writes uid/gid maps between CHILD_PID and GO; nothing else needs the child to wait.
   if (newUserns) ops.push(op('SYNC_GO'), op('SETRESID', { uid: 0, gid: 0 }, 'linux.uidMappings'));
+  // a new network namespace comes with lo down: runc brings it up (libcontainer's "loopback" network), and
+  // docker's none mode, or a default container of a daemon without a bridge, has nothing but lo
+  if (has('network')) ops.push(op('LINK_UP', { name: 'lo' }, 'linux.namespaces (network: lo up)'));
   ops.push(op('SETSID'));
 
   // Without a mount namespace runc still chroots into root.path, but also mounts the spec's mounts in the
