@@ -643,6 +643,18 @@ describe('V1Manager on a temp dir', () => {
       { path: path.join(leaf('devices'), 'devices.deny'), value: 'a' },
       { path: path.join(leaf('devices'), 'devices.allow'), value: 'c 1:3 rwm' },
     ]);
+    // with its parent set up and the leaf not there yet, the cpuset leaf is the helper's too, with the parent's values
+    const { m: m3, mounts: mounts3, leaf: leaf3 } = setup();
+    fs.rmSync(leaf3('cpuset'), { recursive: true });
+    put(path.join(mounts3.cpuset!, 'berth'), { 'cpuset.cpus': '1-2', 'cpuset.mems': '0' });
+    const s3 = m3.setUp({ devices: [{ allow: false, access: 'rwm' }] });
+    assert.ok(s3.mkdirs.includes(leaf3('cpuset')));
+    assert.equal(fs.existsSync(leaf3('cpuset')), false);
+    assert.deepEqual(s3.writes, [
+      { path: path.join(leaf3('cpuset'), 'cpuset.cpus'), value: '1-2' },
+      { path: path.join(leaf3('cpuset'), 'cpuset.mems'), value: '0' },
+      { path: path.join(leaf3('devices'), 'devices.deny'), value: 'a' },
+    ]);
     // a limit's errors are still this side's: the missing memsw file named, with its hint
     const { m: m2, leaf: leaf2 } = setup();
     put(leaf2('memory'), memFiles);

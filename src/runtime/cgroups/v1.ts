@@ -71,27 +71,49 @@ export class V1Manager implements CgroupManager {
     }
   }
 
-  // Kept here: cpuset (its parent's values are read), and every directory with a write other than the
-  // device rules (a memory limit reads the current one; a missing file gets its "does not support"
-  // error, an EINVAL its retry). The rest — most of a container's directories and the ~10 device rule
-  // writes — the helper does: plain mkdirs and writes, no reads, no retries, no fd cache.
+  // Kept here: every directory with a write other than the device rules (a memory limit reads the
+  // current one; a missing file gets its "does not support" error, an EINVAL its retry), and cpuset
+  // unless only its leaf is missing. The rest — most of a container's directories, the ~10 device rule
+  // writes, the cpuset leaf with its parent's values read here — the helper does: plain mkdirs and
+  // writes, no reads, no retries. berthd's thread then makes no cgroupfs change on a plain start
+  // (a mkdir there can wait ms on the kernel's cgroup locks while other cgroups come and go).
   setUp(r: LinuxResources): CgroupSetUp {
     const own = new Set<string>();
-    const cpusetDir = this.dirs.get('cpuset');
-    if (cpusetDir) own.add(cpusetDir);
     // which controllers it writes does not depend on the current memory limit (only their order does)
     for (const w of planV1(r, this.planOptions(r, 0))) {
       const dir = this.dirs.get(w.controller);
       if (dir && w.controller !== 'devices') own.add(dir);
     }
+    const cpusetDir = this.dirs.get('cpuset');
+    const cpuset = cpusetDir && !own.has(cpusetDir) ? this.cpusetLeaf(cpusetDir) : undefined;
+    if (cpusetDir && !cpuset) own.add(cpusetDir);
     const byHelper = (dir: string | undefined) => dir !== undefined && !own.has(dir);
     this.createDirs([...own]);
     const plan = this.plan(r);
     this.applyPlan(plan.filter((w) => !byHelper(this.dirs.get(w.controller))));
     return {
       mkdirs: this.uniqueDirs().filter(byHelper),
-      writes: plan.filter((w) => byHelper(this.dirs.get(w.controller))).map((w) => ({ path: path.join(this.dirs.get(w.controller)!, w.file), value: w.value })),
+      writes: [
+        ...(cpuset ?? []),
+        ...plan.filter((w) => byHelper(this.dirs.get(w.controller))).map((w) => ({ path: path.join(this.dirs.get(w.controller)!, w.file), value: w.value })),
+      ],
     };
+  }
+
+  /**
+   * The cpuset leaf's writes when the helper can make it: its parent is there with cpus and mems set
+   * and the leaf is not (createCpuset keeps a leaf's own values); else undefined, and createCpuset runs.
+   */
+  private cpusetLeaf(dir: string): { path: string; value: string }[] | undefined {
+    const parent = path.dirname(dir);
+    if (fs.existsSync(dir) || !fs.existsSync(parent)) return undefined;
+    const out: { path: string; value: string }[] = [];
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const v = readFile(parent, f);
+      if (!v) return undefined;
+      out.push({ path: path.join(dir, f), value: v });
+    }
+    return out;
   }
 
   // A new cpuset cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are
