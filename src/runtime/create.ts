@@ -9,7 +9,7 @@ import { cgroupManager, compileDeviceFilter, normalizeDeviceRules, type CgroupMa
 import { cgroup2Mountpoint, detectCgroupMode, parseMountinfo, readMountinfo, v1Mounts } from './cgroups/mode.js';
 import { withDeviceRules } from './defaults.js';
 import { nsenterFlags, runHooks } from './hooks.js';
-import { buildInitPlan, cgroupJoinOps, type CgroupMountInfo } from './plan/build.js';
+import { buildInitPlan, cgroupJoinOps, cgroupSetUpOps, type CgroupMountInfo } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Spec } from './spec-types.js';
 import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
@@ -223,13 +223,14 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
     const helper = launched ? await waitOn('helper launch', launched) : spawnHelper('init', stdio as StdioOptions);
     cgroup = cgroupManager(record.cgroupsPath);
     // the session owns the helper from here: a failure below kills it (cleanupFailed)
-    // The helper joins the cgroup itself, first thing (plan writes before CLONE): the namespaces are
-    // made inside it, so a new cgroup namespace is rooted at it and every byte the process allocates
-    // is charged to it; and no write of ours waits for its pid.
-    session = new HelperSession([...cgroupJoinOps(cgroup.selfJoinWrites()), ...plan], helper);
+    // The helper makes the cgroup directories and device rules that need no reads (setUp makes the
+    // rest here), then joins the cgroup itself, first thing (plan writes before CLONE): the namespaces
+    // are made inside it, so a new cgroup namespace is rooted at it and every byte the process
+    // allocates is charged to it; and no write of ours waits for its pid.
+    session = new HelperSession([], helper);
     trace(`create ${opts.id}: helper ${session.pid} spawned`);
-    cgroup.create();
-    cgroup.apply(withDeviceRules(spec));
+    const setUp = cgroup.setUp(withDeviceRules(spec));
+    session.ops.push(...cgroupSetUpOps(setUp), ...cgroupJoinOps(cgroup.selfJoinWrites()), ...plan);
     trace(`create ${opts.id}: cgroup ${record.cgroupsPath} made`);
     session.sendPlan();
     trace(`create ${opts.id}: plan sent`);

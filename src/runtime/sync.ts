@@ -19,6 +19,7 @@ import { parseSignal } from './linux.js';
 import { encodePlan, type Op } from './plan/encode.js';
 import { MSG } from './plan/tags.js';
 import { haveSpawner, spawnThroughSpawner } from './spawner.js';
+import { PlanServer } from './plan-server.js';
 import { waitOn } from '../util/trace.js';
 
 export const HELPER_PATH = process.env.BERTH_HELPER ?? fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
@@ -160,8 +161,32 @@ function osSignal(sig: NodeJS.Signals): number {
   return parseSignal(sig) ?? 0;
 }
 
+/**
+ * berthd's host-ops server (runtime/plan-server), started through the spawner at first use: a rootfs
+ * mount or unmount costs a fork of it and one round trip, not a helper spawned, connected and reaped.
+ */
+let hostOpsServer: PlanServer | undefined;
+
 /** Runs host-side ops (mount, umount, mknod, setxattr, lchown) in one helper process. */
 export async function runHostOps(ops: Op[]): Promise<void> {
+  // in berthd: in a fork of its host-ops server when that is free; while it runs another plan (a layer's
+  // syncfs, other starts' mounts) the ops get a helper of their own, so none waits behind another
+  if (haveSpawner()) {
+    hostOpsServer ??= new PlanServer('host ops', async () => {
+      const got = await spawnThroughSpawner(HELPER_PATH, [HELPER_PATH, 'net'], 1);
+      if (!got) throw new Error('no spawner');
+      got.sockets[0]!.unref(); // a plan's wait keeps the event loop alive, the idle server does not
+      return socketOnlyHelper(got.pid, got.sockets[0]!);
+    });
+    if (hostOpsServer.idle) {
+      try {
+        return await hostOpsServer.run(ops);
+      } catch (e) {
+        if (!(e as { serverStart?: boolean }).serverStart) throw e;
+        // it could not start: a helper of their own, as below
+      }
+    }
+  }
   // in berthd, through its spawner (no fork of the daemon: see spawner.ts); its answers carry any error
   const viaSpawner = haveSpawner() ? await spawnThroughSpawner(HELPER_PATH, [HELPER_PATH, 'ops'], 1).catch(() => undefined) : undefined;
   const s = viaSpawner

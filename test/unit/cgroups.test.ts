@@ -627,6 +627,42 @@ describe('V1Manager on a temp dir', () => {
     throwsKind(() => m.apply({ pids: { limit: 1 } }), 'Internal', /^write pids\.max=1: EISDIR: /);
   });
 
+  test('setUp: cpuset and directories with other writes made here, the rest and the device rules left to the helper', () => {
+    const { m, leaf } = setup();
+    put(leaf('pids'), { 'pids.max': 'max' });
+    const s = m.setUp({
+      devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+      pids: { limit: 100 },
+    });
+    assert.deepEqual([...s.mkdirs].sort(), ['blkio', 'cpu', 'devices', 'freezer', 'memory'].map(leaf).sort());
+    for (const dir of s.mkdirs) assert.equal(fs.existsSync(dir), false, dir); // the helper makes them
+    assert.equal(read(leaf('pids'), 'pids.max'), '100');
+    assert.equal(read(leaf('cpuset'), 'cpuset.cpus'), '0-3');
+    assert.equal(read(leaf('cpuset'), 'cpuset.mems'), '0');
+    assert.deepEqual(s.writes, [
+      { path: path.join(leaf('devices'), 'devices.deny'), value: 'a' },
+      { path: path.join(leaf('devices'), 'devices.allow'), value: 'c 1:3 rwm' },
+    ]);
+    // with its parent set up and the leaf not there yet, the cpuset leaf is the helper's too, with the parent's values
+    const { m: m3, mounts: mounts3, leaf: leaf3 } = setup();
+    fs.rmSync(leaf3('cpuset'), { recursive: true });
+    put(path.join(mounts3.cpuset!, 'berth'), { 'cpuset.cpus': '1-2', 'cpuset.mems': '0' });
+    const s3 = m3.setUp({ devices: [{ allow: false, access: 'rwm' }] });
+    assert.ok(s3.mkdirs.includes(leaf3('cpuset')));
+    assert.equal(fs.existsSync(leaf3('cpuset')), false);
+    assert.deepEqual(s3.writes, [
+      { path: path.join(leaf3('cpuset'), 'cpuset.cpus'), value: '1-2' },
+      { path: path.join(leaf3('cpuset'), 'cpuset.mems'), value: '0' },
+      { path: path.join(leaf3('devices'), 'devices.deny'), value: 'a' },
+    ]);
+    // a limit's errors are still this side's: the missing memsw file named, with its hint
+    const { m: m2, leaf: leaf2 } = setup();
+    put(leaf2('memory'), memFiles);
+    fs.unlinkSync(path.join(leaf2('memory'), 'memory.memsw.limit_in_bytes'));
+    throwsKind(() => m2.setUp({ memory: { limit: 64 * MiB, swap: 128 * MiB } }), 'InvalidArgument',
+      /^linux\.resources: the kernel does not support memory\.memsw\.limit_in_bytes \(swap accounting is off/);
+  });
+
   test('freeze, thaw, state, stats, oomKillCount', async () => {
     const { m, leaf } = setup();
     m.create();

@@ -1,5 +1,5 @@
 // cgroups: turns OCI linux.resources into cgroup v1/v2 file writes and manages one container's cgroup; never decides resource policy (spec/ does).
-export type { CgroupManager, CgroupStats, ManagerOptions } from './manager.js';
+export type { CgroupManager, CgroupSetUp, CgroupStats, ManagerOptions } from './manager.js';
 export { cgroupManager, type CgroupManagerOptions } from './factory.js';
 export {
   detectCgroupMode, readMountinfo, parseMountinfo, v1Mounts, cgroup2Mountpoint, readHugePageSizes,

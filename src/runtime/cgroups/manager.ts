@@ -24,6 +24,12 @@ export interface CgroupManager {
   readonly path: string;
   create(): void;
   apply(r: LinuxResources): void;
+  /**
+   * create() and apply(r) for a new container, less what its helper can do itself before it joins:
+   * the directories that need no reads and the writes that need no retries are handed back (the helper
+   * makes and writes them as plan ops, so berthd's thread spends no cgroupfs syscalls on them).
+   */
+  setUp(r: LinuxResources): CgroupSetUp;
   join(pid: number): void;
   /**
    * The writes by which a single-threaded process moves itself in (value "0": the writer): a helper
@@ -43,6 +49,12 @@ export interface CgroupManager {
   /** Kills what is left, then removes the directories leaf-first; fine if already gone. */
   destroy(): Promise<void>;
   exists(): boolean;
+}
+
+/** What setUp leaves to the helper: directories to make (with their parents), then files to write, in order. */
+export interface CgroupSetUp {
+  mkdirs: string[];
+  writes: { path: string; value: string }[];
 }
 
 export interface ManagerOptions {

@@ -6,10 +6,10 @@ import { BerthError, errnoCode } from '../../errors.js';
 import type { LinuxResources } from '../spec-types.js';
 import {
   allPids, killAll, makeDir, pollUntil, rawWrite, readFile, readKeyed, readNumber, removeTree, writeError, writeFile, writePid,
-  type CgroupManager, type CgroupStats, type ManagerOptions,
+  type CgroupManager, type CgroupSetUp, type CgroupStats, type ManagerOptions,
 } from './manager.js';
 import { readHugePageSizes, resolveCgroupsPath, V1_CONTROLLERS } from './mode.js';
-import { planV1, type V1Write } from './plan-v1.js';
+import { planV1, type V1PlanOptions, type V1Write } from './plan-v1.js';
 import { readV1Metrics, type CgroupMetrics } from './metrics.js';
 
 // Why a file can be missing on a v1 kernel; appended to the "does not support" error.
@@ -60,11 +60,60 @@ export class V1Manager implements CgroupManager {
   }
 
   create(): void {
+    this.createDirs(this.uniqueDirs());
+  }
+
+  private createDirs(dirs: string[]): void {
     const cpusetDir = this.dirs.get('cpuset');
-    for (const dir of this.uniqueDirs()) {
+    for (const dir of dirs) {
       if (dir === cpusetDir) this.createCpuset(this.mounts['cpuset']!);
       else makeDir(dir, true);
     }
+  }
+
+  // Kept here: every directory with a write other than the device rules (a memory limit reads the
+  // current one; a missing file gets its "does not support" error, an EINVAL its retry), and cpuset
+  // unless only its leaf is missing. The rest — most of a container's directories, the ~10 device rule
+  // writes, the cpuset leaf with its parent's values read here — the helper does: plain mkdirs and
+  // writes, no reads, no retries. berthd's thread then makes no cgroupfs change on a plain start
+  // (a mkdir there can wait ms on the kernel's cgroup locks while other cgroups come and go).
+  setUp(r: LinuxResources): CgroupSetUp {
+    const own = new Set<string>();
+    // which controllers it writes does not depend on the current memory limit (only their order does)
+    for (const w of planV1(r, this.planOptions(r, 0))) {
+      const dir = this.dirs.get(w.controller);
+      if (dir && w.controller !== 'devices') own.add(dir);
+    }
+    const cpusetDir = this.dirs.get('cpuset');
+    const cpuset = cpusetDir && !own.has(cpusetDir) ? this.cpusetLeaf(cpusetDir) : undefined;
+    if (cpusetDir && !cpuset) own.add(cpusetDir);
+    const byHelper = (dir: string | undefined) => dir !== undefined && !own.has(dir);
+    this.createDirs([...own]);
+    const plan = this.plan(r);
+    this.applyPlan(plan.filter((w) => !byHelper(this.dirs.get(w.controller))));
+    return {
+      mkdirs: this.uniqueDirs().filter(byHelper),
+      writes: [
+        ...(cpuset ?? []),
+        ...plan.filter((w) => byHelper(this.dirs.get(w.controller))).map((w) => ({ path: path.join(this.dirs.get(w.controller)!, w.file), value: w.value })),
+      ],
+    };
+  }
+
+  /**
+   * The cpuset leaf's writes when the helper can make it: its parent is there with cpus and mems set
+   * and the leaf is not (createCpuset keeps a leaf's own values); else undefined, and createCpuset runs.
+   */
+  private cpusetLeaf(dir: string): { path: string; value: string }[] | undefined {
+    const parent = path.dirname(dir);
+    if (fs.existsSync(dir) || !fs.existsSync(parent)) return undefined;
+    const out: { path: string; value: string }[] = [];
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const v = readFile(parent, f);
+      if (!v) return undefined;
+      out.push({ path: path.join(dir, f), value: v });
+    }
+    return out;
   }
 
   // A new cpuset cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are
@@ -91,12 +140,22 @@ export class V1Manager implements CgroupManager {
   }
 
   apply(r: LinuxResources): void {
+    this.applyPlan(this.plan(r));
+  }
+
+  private plan(r: LinuxResources): V1Write[] {
     const mem = this.dirs.get('memory');
-    const cur = mem && r.memory ? readNumber(mem, 'memory.limit_in_bytes') : 0;
-    const plan = planV1(r, {
-      ...(cur !== 0 ? { currentMemoryLimit: cur } : {}),
+    return planV1(r, this.planOptions(r, mem && r.memory ? readNumber(mem, 'memory.limit_in_bytes') : 0));
+  }
+
+  private planOptions(r: LinuxResources, currentMemoryLimit: number): V1PlanOptions {
+    return {
+      ...(currentMemoryLimit !== 0 ? { currentMemoryLimit } : {}),
       ...(r.hugepageLimits?.length ? { hugePageSizes: this.opts.hugePageSizes ?? readHugePageSizes() } : {}),
-    });
+    };
+  }
+
+  private applyPlan(plan: V1Write[]): void {
     const deferred: V1Write[] = [];
     this.fds = new Map();
     try {

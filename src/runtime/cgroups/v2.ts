@@ -6,7 +6,7 @@ import { BerthError, errnoCode } from '../../errors.js';
 import type { LinuxResources } from '../spec-types.js';
 import {
   allPids, killAll, makeDir, pollUntil, rawWrite, readFile, readKeyed, readNumber, removeTree, writeError, writeFile, writePid,
-  type CgroupManager, type CgroupStats, type ManagerOptions,
+  type CgroupManager, type CgroupSetUp, type CgroupStats, type ManagerOptions,
 } from './manager.js';
 import { readHugePageSizes, resolveCgroupsPath } from './mode.js';
 import { planV2, type V2Write } from './plan-v2.js';
@@ -59,6 +59,13 @@ export class V2Manager implements CgroupManager {
         }
       }
     }
+  }
+
+  // one directory, whose making reads each level's controllers: nothing for the helper to take over
+  setUp(r: LinuxResources): CgroupSetUp {
+    this.create();
+    this.apply(r);
+    return { mkdirs: [], writes: [] };
   }
 
   apply(r: LinuxResources): void {

@@ -296,12 +296,20 @@ export function buildInitPlan(spec: Spec, ctx: InitContext): Op[] {
   return ops;
 }
 
-/** `exec`: join every namespace of the running container, then set up the process. */
+/** The container's cgroup directories and plain writes that CgroupManager.setUp left to the helper (host paths). */
+export function cgroupSetUpOps(setUp: { mkdirs: string[]; writes: { path: string; value: string }[] }): Op[] {
+  return [
+    ...setUp.mkdirs.map((dir) => op('MKDIR', { mode: 0o755, inroot: 0, path: dir }, 'cgroup')),
+    ...setUp.writes.map((w) => op('WRITE', { optional: 0, path: w.path, value: w.value }, 'linux.resources')),
+  ];
+}
+
 /** The helper moves itself into a cgroup (CgroupManager.selfJoinWrites): put before CLONE, the child starts inside. */
 export function cgroupJoinOps(writes: { path: string; value: string }[]): Op[] {
   return writes.map((w) => op('WRITE', { optional: 0, path: w.path, value: w.value }, 'cgroup join'));
 }
 
+/** `exec`: join every namespace of the running container, then set up the process. */
 export function buildExecPlan(proc: Process, nsPaths: Namespace[], personality: number | undefined, ctx: ProcessContext, gate: StartGate = 'none'): Op[] {
   return [
     ...setnsOps(nsPaths),
