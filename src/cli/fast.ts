@@ -6,6 +6,7 @@
 import { HelpRequested } from './args.js';
 import { report, type Globals } from './docker/connect.js';
 import * as ctr from './docker/containers.js';
+import { cp } from './docker/cp.js';
 import { exec } from './docker/exec.js';
 import { parseGlobals } from './docker/globals.js';
 
@@ -19,7 +20,7 @@ const full = typeof __berthFull === 'function' ? __berthFull : () => import('./b
 /** The same functions the full dispatcher (docker/index.ts) files under these names. */
 const FAST: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
-  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, port: ctr.port, exec,
+  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, port: ctr.port, exec, cp,
 };
 
 /** Undefined: not ours; the full entry answers. */
