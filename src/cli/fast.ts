@@ -6,7 +6,6 @@
 import { HelpRequested } from './args.js';
 import { report, type Globals } from './docker/connect.js';
 import * as ctr from './docker/containers.js';
-import { cp } from './docker/cp.js';
 import { exec } from './docker/exec.js';
 import { parseGlobals } from './docker/globals.js';
 
@@ -16,6 +15,18 @@ type Cmd = (g: Globals, args: string[]) => Promise<number>;
  * in its own import of the full entry; anything else importing this file uses import() here. */
 declare const __berthFull: (() => Promise<unknown>) | undefined;
 const full = typeof __berthFull === 'function' ? __berthFull : () => import('./berth.js');
+
+/**
+ * `cp` is dist/bin/cli/cp.cjs, a bundle of its own required when used (scripts/build.mjs): its tar code
+ * in this one cost every other command's start. Its errors and its --help are answered inside it (its
+ * classes are its own copies, which this file's instanceof would not know).
+ */
+declare const require: (id: string) => unknown;
+const cp: Cmd = async (g, args) => {
+  const code = await (require('./cp.cjs') as typeof import('./docker/cp.js')).fastCp(g, args);
+  if (code === undefined) throw new HelpRequested({});
+  return code;
+};
 
 /** The same functions the full dispatcher (docker/index.ts) files under these names. */
 const FAST: Record<string, Cmd> = {

@@ -10,8 +10,8 @@ import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { TarParser } from '../../snapshots/tar-reader.js';
 import { encodeHeader, header, type TarHeader } from '../../snapshots/tar-header.js';
-import { parseFlags } from '../args.js';
-import { connect, type Globals } from './connect.js';
+import { HelpRequested, parseFlags } from '../args.js';
+import { connect, report, type Globals } from './connect.js';
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 const GO_DIR = 2 ** 31;
@@ -34,6 +34,14 @@ async function statRemote(c: Client, ctr: string, p: string): Promise<PathStat |
   } catch (e) {
     if (e instanceof ApiError && e.status === 404 && !/No such container/.test(e.message)) return undefined;
     throw e;
+  }
+}
+
+/** cp for the fast entry (cli/fast.ts), which loads this file as a bundle of its own: undefined for --help. */
+export async function fastCp(g: Globals, args: string[]): Promise<number | undefined> {
+  try { return await cp(g, args); } catch (e) {
+    if (e instanceof HelpRequested) return undefined; // flags are checked before any request: nothing happened yet
+    return report(e);
   }
 }
 
