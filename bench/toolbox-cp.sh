@@ -2,6 +2,8 @@
 # `docker cp` of a 100 MB directory both ways and `docker commit` of a container with 100 MB of changes,
 # through Berth and through Debian's docker.io daemon on the same machine, the same busybox image and the
 # same docker CLI, in one hyperfine run. containerd, then dockerd on its own socket and data root.
+# Beside them the same copies through Berth's own CLI: `berth cp` -> berthd against `docker cp` -> dockerd
+# (the docker CLI's own tar-making is a floor at ~0.5 of dockerd: the "discard" rows, issue 10).
 # As root: bash bench/toolbox-cp.sh [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,15 +38,20 @@ unset DOCKER_HOST
 # container's changes get a new stamp file, so every timed commit makes a new 100 MB layer as a user's commit
 # after work does; `commit again` commits an unchanged container (the layer exists: both daemons throw the
 # new tree away; Berth skips its syncfs then)
+berth="node $here/dist/bin/cli/berth.cjs" # the installed entry (package.json bin)
 stamp() { echo "docker -H unix://$1 exec changed sh -c 'head -c 16 /dev/urandom >/stamp'"; }
 hyperfine -N --warmup 1 --runs "$runs" --export-json "$WORK/h.json" \
-  --prepare true --prepare true --prepare true --prepare "rm -rf $WORK/out" --prepare "rm -rf $WORK/out" \
+  --prepare true --prepare true --prepare true --prepare true --prepare true \
+  --prepare "rm -rf $WORK/out" --prepare "rm -rf $WORK/out" --prepare "rm -rf $WORK/out" \
   --prepare "$(stamp "$BS")" --prepare "$(stamp "$DS")" --prepare true --prepare true \
   -n 'cp in: berthd' "docker -H unix://$BS cp $DATA cpbox:/in/" \
   -n 'cp in: dockerd' "docker -H unix://$DS cp $DATA cpbox:/in/" \
   -n 'cp in: discard' "docker -H unix://$XS cp $DATA cpbox:/in/" \
+  -n 'berth cp in: berthd' "$berth -H unix://$BS cp $DATA cpbox:/in/" \
+  -n 'berth cp in: discard' "$berth -H unix://$XS cp $DATA cpbox:/in/" \
   -n 'cp out: berthd' "docker -H unix://$BS cp cpbox:/in/data $WORK/out" \
   -n 'cp out: dockerd' "docker -H unix://$DS cp cpbox:/in/data $WORK/out" \
+  -n 'berth cp out: berthd' "$berth -H unix://$BS cp cpbox:/in/data $WORK/out" \
   -n 'commit: berthd' "docker -H unix://$BS commit changed bench:commit" \
   -n 'commit: dockerd' "docker -H unix://$DS commit changed bench:commit" \
   -n 'commit again: berthd' "docker -H unix://$BS commit changed bench:commit" \
@@ -61,4 +68,12 @@ for (const k of ["cp in", "cp out", "commit", "commit again"]) {
 }
 const x = m["cp in: discard"];
 console.log(`cp in   the CLI against a server that discards the body: ${x.toFixed(0)} ms = ${(x / m["cp in: dockerd"]).toFixed(2)} of dockerd (the floor of the ratio)`);
+// through our own CLI, against the docker CLI and dockerd as a user of each has it
+for (const k of ["cp in", "cp out"]) {
+  const b = m[`berth ${k}: berthd`], d = m[`${k}: dockerd`];
+  console.log(["BENCH", `berth ${k} (100 MB): berth CLI -> berthd vs docker CLI -> dockerd`, b.toFixed(0), "dockerd", d.toFixed(0), "ms", "<=0.5"].join("\t"));
+  console.log(`berth ${k.padEnd(7)} berth CLI -> berthd ${b.toFixed(0)} ms, docker CLI -> dockerd ${d.toFixed(0)} ms: ${(b / d).toFixed(2)}`);
+}
+const y = m["berth cp in: discard"];
+console.log(`berth cp in   berth CLI against the discard server: ${y.toFixed(0)} ms = ${(y / m["cp in: dockerd"]).toFixed(2)} of dockerd (its floor; the docker CLI: ${(x / m["cp in: dockerd"]).toFixed(2)})`);
 ' "$WORK/h.json"

@@ -58,7 +58,21 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: ['./berth.js'],
+  external: ['./berth.js', './cp.cjs'],
+  charset: 'ascii',
+  logLevel: 'warning',
+});
+
+// `berth cp` is a bundle of its own that berth-fast.cjs require()s when the command is cp: inside berth-fast it
+// started the full entry no more (~80 ms of a copy), but its tar code cost every other command ~5 M instructions
+// at start-up (valgrind, `berth ps`: 130.6 M before, 136 M with it inside, issue 10).
+await build({
+  entryPoints: ['src/cli/docker/cp.ts'],
+  outfile: 'dist/bin/cli/cp.cjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
   charset: 'ascii',
   logLevel: 'warning',
 });
@@ -86,7 +100,7 @@ writeFileSync('dist/bin/cli/runtime.js', "export { main, direct } from './runtim
 // bundle: a fresh object with a getter per export (fs has ~100), 24 of them in runtime.cjs, ~240 KB of
 // garbage and a scavenge at every cold start (--heap-prof of `berth runtime run`). Node's own module object
 // serves reads of its members the same, so a namespace whose .default nobody reads takes it as it is.
-for (const f of ['dist/bin/cli/runtime.cjs', 'dist/bin/cli/berth-fast.cjs']) {
+for (const f of ['dist/bin/cli/runtime.cjs', 'dist/bin/cli/berth-fast.cjs', 'dist/bin/cli/cp.cjs']) {
   // `var fs = …` at the top, or `fs = …` in a lazily initialised module
   writeFileSync(f, readFileSync(f, 'utf8').replace(/\b(var )?(\w+) = __toESM\((require\("node:[\w/]+"\))(?:, 1)?\);/g,
     (all, decl, name, req, _o, text) => (text.includes(`${name}.default`) ? all : `${decl ?? ''}${name} = ${req};`)));

@@ -16,10 +16,22 @@ type Cmd = (g: Globals, args: string[]) => Promise<number>;
 declare const __berthFull: (() => Promise<unknown>) | undefined;
 const full = typeof __berthFull === 'function' ? __berthFull : () => import('./berth.js');
 
+/**
+ * `cp` is dist/bin/cli/cp.cjs, a bundle of its own required when used (scripts/build.mjs): its tar code
+ * in this one cost every other command's start. Its errors and its --help are answered inside it (its
+ * classes are its own copies, which this file's instanceof would not know).
+ */
+declare const require: (id: string) => unknown;
+const cp: Cmd = async (g, args) => {
+  const code = await (require('./cp.cjs') as typeof import('./docker/cp.js')).fastCp(g, args);
+  if (code === undefined) throw new HelpRequested({});
+  return code;
+};
+
 /** The same functions the full dispatcher (docker/index.ts) files under these names. */
 const FAST: Record<string, Cmd> = {
   run: ctr.run, create: ctr.create, start: ctr.start, stop: ctr.stop, restart: ctr.restart, kill: ctr.kill, rm: ctr.rm, ps: ctr.ps,
-  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, port: ctr.port, exec,
+  logs: ctr.logs, attach: ctr.attach, inspect: ctr.inspect, wait: ctr.wait, rename: ctr.rename, port: ctr.port, exec, cp,
 };
 
 /** Undefined: not ours; the full entry answers. */

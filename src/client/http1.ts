@@ -13,7 +13,11 @@ export interface Request {
   /** path and query */
   path: string;
   headers: Record<string, string>;
-  /** a Buffer is sent as is (the caller sets Content-Length); a stream is sent chunked */
+  /**
+   * A Buffer is sent as is (the caller sets Content-Length). A stream is sent chunked, or as it is when the
+   * caller set a Content-Length (it must come to that length); its next chunk is asked for only once the
+   * socket took the last one, so a stream may fill the same buffer again (cli/docker/cp's tarBody).
+   */
   body?: Buffer | AsyncIterable<Uint8Array>;
 }
 
@@ -36,11 +40,19 @@ export function send(socketPath: string, r: Request): Promise<Answer> {
     const streamed = r.body !== undefined && !Buffer.isBuffer(r.body);
     const lines = [`${r.method} ${r.path} HTTP/1.1`, 'Host: api.moby.localhost'];
     const headers: Record<string, string> = { Connection: 'close', ...r.headers };
-    if (streamed) headers['Transfer-Encoding'] = 'chunked';
+    const sized = Object.keys(headers).some((k) => k.toLowerCase() === 'content-length');
+    if (streamed && !sized) headers['Transfer-Encoding'] = 'chunked';
     for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (Buffer.isBuffer(r.body)) socket.write(r.body);
-    else if (streamed) {
+    else if (streamed && sized) {
+      (async () => {
+        for await (const c of r.body as AsyncIterable<Uint8Array>) {
+          if (!c.length) continue;
+          await new Promise<void>((ok, no) => { socket.write(c, (e) => (e ? no(e) : ok())); });
+        }
+      })().catch((e: unknown) => { socket.destroy(e as Error); });
+    } else if (streamed) {
       (async () => {
         for await (const c of r.body as AsyncIterable<Uint8Array>) {
           if (!c.length) continue;

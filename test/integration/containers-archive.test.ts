@@ -307,6 +307,56 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     assert.match(await berth('system', 'prune', '-f'), /Total reclaimed space/);
   });
 
+  test('berth cp in and out makes what docker cp makes: symlinks, hard links, long names, modes, empty dirs, owners with -a', async () => {
+    const berth = async (...args: string[]) => {
+      const r = await run(process.execPath, [BERTH, ...args], { env: d.env });
+      assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const id = await runDetached('bb:cp', 'sh', '-c', 'mkdir /viadocker /viaberth /plaindocker /plainberth; touch /ready; sleep 1000');
+    await waitFor(() => docker('exec', id, 'test', '-e', '/ready').then((r) => r.code === 0));
+    const long = `${'long-name-'.repeat(12)}end`;
+    const deep = Array.from({ length: 6 }, (_, i) => `level-${i}-${'x'.repeat(40)}`).join('/');
+    const src = path.join(work, 'fidelity');
+    fs.mkdirSync(path.join(src, 'sub', deep), { recursive: true });
+    fs.mkdirSync(path.join(src, 'empty'));
+    fs.chmodSync(path.join(src, 'empty'), 0o1777);
+    fs.writeFileSync(path.join(src, 'sub', 'a'), 'A\n');
+    fs.writeFileSync(path.join(src, 'sub', deep, 'deep'), 'deep\n');
+    fs.writeFileSync(path.join(src, long), Buffer.alloc(1536, 7));
+    fs.writeFileSync(path.join(src, 'exec'), '#!/bin/sh\n');
+    fs.chmodSync(path.join(src, 'exec'), 0o4755);
+    fs.writeFileSync(path.join(src, 'private'), 'p');
+    fs.chmodSync(path.join(src, 'private'), 0o640);
+    fs.chownSync(path.join(src, 'private'), 1234, 5678);
+    fs.chownSync(path.join(src, 'sub'), 4321, 8765);
+    fs.linkSync(path.join(src, 'sub', 'a'), path.join(src, 'hard'));
+    fs.symlinkSync('sub/a', path.join(src, 'rel-link'));
+    fs.symlinkSync('/etc/passwd', path.join(src, 'abs-link'));
+    fs.symlinkSync(long, path.join(src, 'long-link'));
+    await ok('cp', '-a', src, `${id}:/viadocker/`);
+    await berth('cp', '-a', src, `${id}:/viaberth/`);
+    await ok('cp', src, `${id}:/plaindocker/`);
+    await berth('cp', src, `${id}:/plainberth/`);
+    // every name below the copy with type, mode, owner, size, link count, link text, mtime and content
+    const list = async (dir: string) => ok('exec', id, 'sh', '-c',
+      `cd ${dir} && find . -mindepth 1 | sort | while read f; do stat -c '%n %F %a %u %g %s %h %N %Y' "$f"; test -f "$f" && ! test -L "$f" && md5sum "$f"; done`);
+    const viaDocker = await list('/viadocker');
+    assert.equal(await list('/viaberth'), viaDocker);
+    assert.equal(await list('/plainberth'), await list('/plaindocker'));
+    for (const want of [/\.\/fidelity\/private regular file 640 1234 5678 1 1 /, /\.\/fidelity\/sub directory 755 4321 8765 /, /\.\/fidelity\/hard regular file 644 0 0 2 2 /,
+      /\.\/fidelity\/exec regular file 4755 /, /\.\/fidelity\/empty directory 1777 /, /'\.\/fidelity\/rel-link' -> 'sub\/a'/, /'\.\/fidelity\/long-link' -> 'long-name-/,
+      new RegExp(`\\./fidelity/${long} regular file 644 0 0 1536 1 `), /\/level-5-x+\/deep regular file/]) assert.match(viaDocker, want);
+    assert.match(await list('/plainberth'), /\.\/fidelity\/private regular file 640 0 0 /);
+    // and back out: the docker CLI and the berth CLI make the same local tree
+    await ok('cp', `${id}:/viadocker/fidelity`, path.join(work, 'outdocker'));
+    await berth('cp', `${id}:/viaberth/fidelity`, path.join(work, 'outberth'));
+    const outDocker = describeLocal(path.join(work, 'outdocker'));
+    assert.deepEqual(describeLocal(path.join(work, 'outberth')), outDocker);
+    assert.deepEqual(Object.keys(outDocker), Object.keys(describeLocal(src)));
+    await ok('rm', '-f', id);
+  });
+
   test('cp in off the raw socket: chunked and Content-Length bodies, bad framing, an error before the body, a client gone mid-body', async () => {
     const id = await runDetached('bb:cp', 'sleep', '1000');
     const put = `/v1.41/containers/${id}/archive?path=/tmp`;
@@ -375,6 +425,28 @@ except docker.errors.NotFound as e:
     assert.equal(r.stdout, 'True\npy.txt 12 from python\nfrom python\nnotfound\n');
   });
 });
+
+/** Every name under `root` with what a copy out keeps: type, mode, owner, size, link text, content, which names share an inode, mtime. */
+function describeLocal(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const inodes = new Map<number, string>();
+  const walk = (rel: string) => {
+    const p = path.join(root, rel);
+    const st = fs.lstatSync(p);
+    const meta = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+    if (st.isDirectory()) {
+      if (rel) out[rel] = `dir ${meta} ${Math.floor(st.mtimeMs / 1000)}`;
+      for (const n of fs.readdirSync(p).sort()) walk(rel ? `${rel}/${n}` : n);
+    } else if (st.isSymbolicLink()) out[rel] = `symlink -> ${fs.readlinkSync(p)}`;
+    else {
+      const first = inodes.get(st.ino);
+      if (first === undefined) inodes.set(st.ino, rel);
+      out[rel] = `file ${meta} ${st.size} ${fs.readFileSync(p).toString('base64').slice(0, 24)}${first ? ` same as ${first}` : ''} ${Math.floor(st.mtimeMs / 1000)}`;
+    }
+  };
+  walk('');
+  return out;
+}
 
 async function waitFor(cond: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 400; i++) {
