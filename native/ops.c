@@ -670,7 +670,19 @@ void run_ops(struct op *ops, size_t n)
 			bail("pipe");
 		if (want_relay && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
 			bail("socketpair for console");
+		/* Signals are blocked from before the child exists (wait_child's set): a child that exits at
+		 * once must not have its SIGCHLD discarded (its default action is to ignore it) before
+		 * wait_child's signalfd is there to take it. The child goes back to the mask it had. */
+		sigset_t waitset, mask;
+		sigfillset(&waitset);
+		sigdelset(&waitset, SIGSEGV);
+		sigdelset(&waitset, SIGBUS);
+		sigdelset(&waitset, SIGILL);
+		sigdelset(&waitset, SIGFPE);
+		sigprocmask(SIG_BLOCK, &waitset, &mask);
 		pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid <= 0)
+			sigprocmask(SIG_SETMASK, &mask, NULL);
 		if (pid < 0)
 			bail("clone 0x%x", flags);
 		if (pid == 0) {
