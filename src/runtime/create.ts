@@ -107,7 +107,7 @@ function cgroupMountInfo(cgroupsPath: string): CgroupMountInfo {
  * hierarchy's `tasks` ("0" there moves the writing thread, and the kernel takes no global lock for
  * it), the unified hierarchy's cgroup.procs on a v2 host.
  */
-function ownCgroupFiles(): string[] {
+export function ownCgroupFiles(): string[] {
   const mi = readMountinfo();
   const v1 = v1Mounts(mi);
   const v2root = detectCgroupMode(mi) === 'v2' ? cgroup2Mountpoint(mi) : undefined;
