@@ -42,6 +42,9 @@ static int fifofd = -1;
 static int procfd = -1;   /* the host's /proc: reopens fifofd where the container has no /proc (a chroot) */
 static int relay[2] = {-1, -1}; /* hands the PTY master to a waiting parent */
 static char exec_path[PATH_MAX];
+#define MAX_LEAVE 16
+static int leave_fds[MAX_LEAVE]; /* LEAVE_CGROUP: where the parent moves itself after CLONE */
+static int nleave;
 
 static int open_in_root(const char *path, int flags)
 {
@@ -446,6 +449,14 @@ static void run_op(const struct op *op)
 	case OP_WRITE:
 		do_write((int)f[0].n, f[1].s, f[2].s);
 		break;
+	case OP_LEAVE_CGROUP:
+		if (nleave == MAX_LEAVE)
+			bail_errno(E2BIG, "more than %d cgroups to leave", MAX_LEAVE);
+		if ((fd = open(f[1].s, O_WRONLY | O_CLOEXEC)) >= 0)
+			leave_fds[nleave++] = fd;
+		else if (!f[0].n)
+			bail("open %s", f[1].s);
+		break;
 	case OP_HOSTNAME:
 		if (sethostname(f[0].s, strlen(f[0].s)) < 0)
 			bail("sethostname %s", f[0].s);
@@ -659,12 +670,27 @@ void run_ops(struct op *ops, size_t n)
 			bail("pipe");
 		if (want_relay && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
 			bail("socketpair for console");
+		/* Signals are blocked from before the child exists (wait_child's set): a child that exits at
+		 * once must not have its SIGCHLD discarded (its default action is to ignore it) before
+		 * wait_child's signalfd is there to take it. The child goes back to the mask it had. */
+		sigset_t waitset, mask;
+		sigfillset(&waitset);
+		sigdelset(&waitset, SIGSEGV);
+		sigdelset(&waitset, SIGBUS);
+		sigdelset(&waitset, SIGILL);
+		sigdelset(&waitset, SIGFPE);
+		sigprocmask(SIG_BLOCK, &waitset, &mask);
 		pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid <= 0)
+			sigprocmask(SIG_SETMASK, &mask, NULL);
 		if (pid < 0)
 			bail("clone 0x%x", flags);
 		if (pid == 0) {
 			if (relay[0] >= 0)
 				close(relay[0]);
+			for (int k = 0; k < nleave; k++)
+				close(leave_fds[k]);
+			nleave = 0;
 			close(order[1]);
 			if (read(order[0], &b, 1) != 1)
 				_exit(1); /* the parent died before it could report us */
@@ -674,6 +700,17 @@ void run_ops(struct op *ops, size_t n)
 		uint32_t p = (uint32_t)pid;
 		close(order[0]);
 		send_msg(MSG_CHILD_PID, &p, 4);
+		/* A parent that stays leaves the container's cgroups before the child runs an op: it must not
+		 * count against their limits (pids.max). "0" in a v1 tasks file moves the writing thread only
+		 * (this process has one), and the kernel then takes no global threadgroup lock (whose RCU
+		 * wait cost a write of a pid to cgroup.procs ~10 ms). Best effort: a write that fails leaves
+		 * this process counted there, and the container runs on. */
+		for (int k = 0; k < nleave; k++) {
+			ssize_t w = detach ? 0 : write(leave_fds[k], "0", 1);
+			(void)w;
+			close(leave_fds[k]);
+		}
+		nleave = 0;
 		if (write(order[1], &b, 1) != 1)
 			bail("release child");
 		close(order[1]);

@@ -62,6 +62,7 @@ static const struct op_format formats[] = {
 	[OP_BRIDGE] = {"BRIDGE", "s:name u:mtu u:address u:prefix u:broadcast"},
 	[OP_FSFLAGS] = {"FSFLAGS", "u:optional u:flags s:path"},
 	[OP_SYNCFS] = {"SYNCFS", "s:path"},
+	[OP_LEAVE_CGROUP] = {"LEAVE_CGROUP", "u:optional s:path"},
 };
 
 const struct op_format *op_format(uint32_t tag)

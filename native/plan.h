@@ -59,6 +59,9 @@ enum plan_tag {
 	OP_BRIDGE = 50,       /* str name, u32 mtu, u32 address, u32 prefix, u32 broadcast: made or updated, address replaced, up */
 	OP_FSFLAGS = 51,      /* u32 optional, u32 flags, str path: OR flags into the inode flags of a host dir (FS_IOC_SETFLAGS) */
 	OP_SYNCFS = 52,       /* str path: write out the filesystem holding this host dir (syncfs) */
+	OP_LEAVE_CGROUP = 53, /* u32 optional, str path: open a cgroup's tasks (v1) or cgroup.procs (v2) file now
+	                       * (an optional one that will not open is skipped); after CLONE the parent writes
+	                       * "0" to each, moving itself there, before it lets the child go */
 };
 
 #endif

@@ -78,13 +78,14 @@ await build({
 });
 
 
-// `berth runtime` is a cold process by nature (every runc verb is one): one CommonJS file, with the seccomp
-// compiler inside, loads in ~30 ms of CPU where the ESM entry and its chunks took ~50 (issue 13,
-// bench/runtime.sh). berth.js require()s it (BERTH_RUNTIME_CJS); runtime.js stays as an ESM face for
-// any other importer (slower: Node lexes the whole file for its export names).
-await build({
-  entryPoints: ['src/cli/runtime.ts'],
-  outfile: 'dist/bin/cli/runtime.cjs',
+// `berth runtime` is a cold process by nature (every runc verb is one): one CommonJS file loads in ~30 ms
+// of CPU where the ESM entry and its chunks took ~50 (issue 13, bench/runtime.sh). berth.js require()s
+// it (BERTH_RUNTIME_CJS); runtime.js stays as an ESM face for any other importer (slower: Node lexes
+// the whole file for its export names).
+// The seccomp compiler (its syscall tables and Docker's profile: 82 of the bundle's 217 KB) is a file of
+// its own, required at a filter cache miss only (seccomp-cache.ts imports it lazily): every cold start
+// deserialized its part of the eager code cache below, profile or not (issue 13).
+const cjsRuntime = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -93,7 +94,21 @@ await build({
   define: { 'import.meta.url': '__berthUrl' },
   banner: { js: 'const __berthUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
+};
+await build({
+  ...cjsRuntime,
+  entryPoints: ['src/cli/runtime.ts'],
+  outfile: 'dist/bin/cli/runtime.cjs',
+  // import('./seccomp/index.js') -> require('./runtime-seccomp.cjs'), from this file's directory
+  supported: { 'dynamic-import': false },
+  plugins: [{
+    name: 'seccomp-apart',
+    setup(b) {
+      b.onResolve({ filter: /\/seccomp\/index\.js$/ }, (a) => (a.kind === 'dynamic-import' ? { path: './runtime-seccomp.cjs', external: true } : undefined));
+    },
+  }],
 });
+await build({ ...cjsRuntime, entryPoints: ['src/runtime/seccomp/index.ts'], outfile: 'dist/bin/cli/runtime-seccomp.cjs' });
 writeFileSync('dist/bin/cli/runtime.js', "export { main, direct } from './runtime.cjs';\n");
 
 // esbuild turns each file's `import * as fs from 'node:fs'` into __toESM(require('node:fs')) in a CommonJS

@@ -9,7 +9,7 @@ import { cgroupManager, compileDeviceFilter, normalizeDeviceRules, type CgroupMa
 import { cgroup2Mountpoint, detectCgroupMode, parseMountinfo, readMountinfo, v1Mounts } from './cgroups/mode.js';
 import { withDeviceRules } from './defaults.js';
 import { nsenterFlags, runHooks } from './hooks.js';
-import { buildInitPlan, cgroupJoinOps, cgroupSetUpOps, type CgroupMountInfo } from './plan/build.js';
+import { buildInitPlan, cgroupJoinOps, cgroupLeaveOps, cgroupSetUpOps, type CgroupMountInfo } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Spec } from './spec-types.js';
 import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
@@ -102,18 +102,23 @@ function cgroupMountInfo(cgroupsPath: string): CgroupMountInfo {
   };
 }
 
-/** Moves a process back into this process's own cgroups. */
-function returnToOwnCgroups(pid: number): void {
+/**
+ * The files by which a process moves itself into this process's own cgroups (LEAVE_CGROUP): a v1
+ * hierarchy's `tasks` ("0" there moves the writing thread, and the kernel takes no global lock for
+ * it), the unified hierarchy's cgroup.procs on a v2 host.
+ */
+export function ownCgroupFiles(): string[] {
   const mi = readMountinfo();
   const v1 = v1Mounts(mi);
-  const v2root = cgroup2Mountpoint(mi);
+  const v2root = detectCgroupMode(mi) === 'v2' ? cgroup2Mountpoint(mi) : undefined;
+  const files: string[] = [];
   for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
     if (!m) continue;
-    const mount = m[1] === '' ? (detectCgroupMode(mi) === 'v2' ? v2root : undefined) : v1[m[1]!.split(',')[0]!];
-    if (!mount) continue;
-    try { fs.writeFileSync(path.join(mount, m[2]!, 'cgroup.procs'), String(pid)); } catch { /* best effort: the limit is off by one */ }
+    const mount = m[1] === '' ? v2root : v1[m[1]!.split(',')[0]!];
+    if (mount) files.push(path.join(mount, m[2]!, m[1] === '' ? 'cgroup.procs' : 'tasks'));
   }
+  return files;
 }
 
 export async function connectConsole(p: string): Promise<net.Socket> {
@@ -226,17 +231,20 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
     // The helper makes the cgroup directories and device rules that need no reads (setUp makes the
     // rest here), then joins the cgroup itself, first thing (plan writes before CLONE): the namespaces
     // are made inside it, so a new cgroup namespace is rooted at it and every byte the process
-    // allocates is charged to it; and no write of ours waits for its pid.
+    // allocates is charged to it; and no write of ours waits for its pid. A helper that stays as the
+    // parent (run) moves back out after CLONE, before the child runs: a waiting parent must not count
+    // against the container's limits (pids.max above all). This process wrote its pid to cgroup.procs
+    // for that at CHILD_PID: the kernel's threadgroup lock waited an RCU grace period, ~10 ms of every
+    // `runtime run` (issue 13).
+    const leave = opts.foreground ? cgroupLeaveOps(ownCgroupFiles()) : [];
     session = new HelperSession([], helper);
     trace(`create ${opts.id}: helper ${session.pid} spawned`);
     const setUp = cgroup.setUp(withDeviceRules(spec));
-    session.ops.push(...cgroupSetUpOps(setUp), ...cgroupJoinOps(cgroup.selfJoinWrites()), ...plan);
+    session.ops.push(...leave, ...cgroupSetUpOps(setUp), ...cgroupJoinOps(cgroup.selfJoinWrites()), ...plan);
     trace(`create ${opts.id}: cgroup ${record.cgroupsPath} made`);
     session.sendPlan();
     trace(`create ${opts.id}: plan sent`);
     const pidMsg = await session.expect(MSG.CHILD_PID, 'create');
-    // A waiting parent must not count against the container's limits (pids.max above all).
-    if (opts.foreground) returnToOwnCgroups(session.pid);
     record.pid = pidMsg.readUInt32LE(0);
     record.pidStart = pidStartTime(record.pid);
     trace(`create ${opts.id}: child pid ${record.pid}`);

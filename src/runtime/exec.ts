@@ -4,8 +4,8 @@ import type { StdioOptions } from 'node:child_process';
 import { BerthError } from '../errors.js';
 import { Container } from './container.js';
 import { homeOf } from '../util/in-root.js';
-import { connectConsole } from './create.js';
-import { buildExecPlan, personalityValue, withHome } from './plan/build.js';
+import { connectConsole, ownCgroupFiles } from './create.js';
+import { buildExecPlan, cgroupJoinOps, cgroupLeaveOps, personalityValue, withHome } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Process } from './spec-types.js';
 import { HelperSession } from './sync.js';
@@ -79,10 +79,13 @@ export async function exec(c: Container, o: ExecOptions): Promise<{ pid: number;
   });
   const stdio: unknown[] = Array.isArray(o.stdio) ? [...o.stdio] : ['inherit', 'inherit', 'inherit'];
   if (consoleSock) stdio[4] = consoleSock;
-  const session = HelperSession.spawn('init', plan, stdio as StdioOptions);
+  // The helper joins the container's cgroups itself, before it enters the namespaces (host paths still
+  // mean the host's), and a foreground one moves back to ours after CLONE, as create's does: our write of
+  // its pid to cgroup.procs waited an RCU grace period, ~10 ms of every exec (issue 13).
+  const cgroupOps = [...(o.detach ? [] : cgroupLeaveOps(ownCgroupFiles())), ...cgroupJoinOps(c.cgroup().selfJoinWrites())];
+  const session = HelperSession.spawn('init', [...cgroupOps, ...plan], stdio as StdioOptions);
   consoleSock?.destroy();
   try {
-    c.cgroup().join(session.pid);
     session.sendPlan();
     const pid = (await session.expect(MSG.CHILD_PID, 'exec')).readUInt32LE(0);
     await session.expect(MSG.READY, 'exec');

@@ -292,6 +292,52 @@ describe('runtime lifecycle', { skip }, () => {
     } finally { rmBundle(b); }
   });
 
+  test('the waiting parent of a foreground run is back in our own cgroups while the process runs', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sleep', '1000']; });
+    const fg = spawn(process.execPath, [BERTH, 'runtime', '--root', rt.root, 'run', '-b', b.dir, b.id], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => fg.on('exit', (code) => resolve(code)));
+    try {
+      await waitStatus(b.id, 'running');
+      const { pid } = await state(b.id);
+      const parent = Number(/\) \S+ (\d+)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))![1]);
+      assert.notEqual(parent, fg.pid, 'the helper is the process\'s parent');
+      assert.equal(fs.readFileSync(`/proc/${parent}/cgroup`, 'utf8'), fs.readFileSync('/proc/self/cgroup', 'utf8'));
+      const inside = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter((l) => /^\d+:[^:]+:/.test(l));
+      assert.ok(inside.length > 0 && inside.every((l) => l.endsWith(`:${b.cgroupsPath}`) || l.endsWith(':/')), inside.join('\n'));
+      assert.equal((await rt.berth(['kill', b.id, 'KILL'])).code, 0);
+      assert.equal(await exited, 137);
+      assertGone(b);
+    } finally {
+      fg.kill('SIGKILL');
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
+  });
+
+  test('a foreground exec: the process joins the container\'s cgroups, its waiting parent stays in ours', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sleep', '1000']; });
+    const pidFile = path.join(b.dir, 'exec.pid');
+    try {
+      assert.equal((await rt.berth(['run', '-d', '-b', b.dir, b.id])).code, 0);
+      await waitStatus(b.id, 'running');
+      const { pid: init } = await state(b.id);
+      const fg = spawn(process.execPath, [BERTH, 'runtime', '--root', rt.root, 'exec', '--pid-file', pidFile, b.id, '/bin/sleep', '1000'], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => fg.on('exit', (code) => resolve(code)));
+      try {
+        for (let i = 0; i < 100 && !fs.existsSync(pidFile); i++) await sleep(50);
+        const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+        const parent = Number(/\) \S+ (\d+)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))![1]);
+        assert.equal(fs.readFileSync(`/proc/${parent}/cgroup`, 'utf8'), fs.readFileSync('/proc/self/cgroup', 'utf8'));
+        assert.equal(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), fs.readFileSync(`/proc/${init}/cgroup`, 'utf8'));
+        process.kill(pid, 'SIGKILL');
+        assert.equal(await exited, 137);
+      } finally { fg.kill('SIGKILL'); }
+    } finally {
+      await rt.berth(['delete', '-f', b.id]);
+      rmBundle(b);
+    }
+  });
+
   test('cpu and cpuset settings reach the cgroup', async () => {
     const b = await makeBundle((s) => {
       s.linux!.resources = { ...s.linux!.resources, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' } };

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +54,17 @@ test('the installed berth runs its bundles from the code caches the build made (
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the runtime bundle leaves the seccomp compiler to a file of its own, required at a filter cache miss', async () => {
+  const dir = path.dirname(bin);
+  const runtime = fs.readFileSync(path.join(dir, 'runtime.cjs'), 'utf8');
+  // the syscall table and Docker's profile are not deserialized at every cold start
+  assert.doesNotMatch(runtime, /SCMP_ACT_ALLOW|DOCKER_DEFAULT_PROFILE/);
+  assert.match(runtime, /require\("\.\/runtime-seccomp\.cjs"\)/);
+  const { compileSeccomp } = createRequire(bin)('./runtime-seccomp.cjs') as typeof import('../../src/runtime/seccomp/index.js');
+  const c = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] });
+  assert.ok(c.filter.length > 0 && c.filter.length % 8 === 0);
 });
 
 test('every other command and --help go on to the full entry, with its output', async () => {

@@ -309,6 +309,15 @@ export function cgroupJoinOps(writes: { path: string; value: string }[]): Op[] {
   return writes.map((w) => op('WRITE', { optional: 0, path: w.path, value: w.value }, 'cgroup join'));
 }
 
+/**
+ * A parent that waits (`run`) goes back to where it came from after CLONE (LEAVE_CGROUP; put before the
+ * join, which changes what it leaves): the files by which it moves itself into its own cgroups. Best
+ * effort, as a cgroup of ours may not be visible here (a cgroup namespace's view of /proc/self/cgroup).
+ */
+export function cgroupLeaveOps(files: string[]): Op[] {
+  return files.map((path) => op('LEAVE_CGROUP', { optional: 1, path }, 'cgroup leave'));
+}
+
 /** `exec`: join every namespace of the running container, then set up the process. */
 export function buildExecPlan(proc: Process, nsPaths: Namespace[], personality: number | undefined, ctx: ProcessContext, gate: StartGate = 'none'): Op[] {
   return [

@@ -57,6 +57,7 @@ export const OPS = {
   BRIDGE: [50, 's:name u:mtu u:address u:prefix u:broadcast'],
   FSFLAGS: [51, 'u:optional u:flags s:path'],
   SYNCFS: [52, 's:path'],
+  LEAVE_CGROUP: [53, 'u:optional s:path'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OpName = keyof typeof OPS;
