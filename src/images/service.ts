@@ -7,7 +7,7 @@ import { privateDir } from '../util/dirs.js';
 import { deepFreeze } from '../util/freeze.js';
 import { BerthError } from '../errors.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
-import { formatReference, parseReference } from '../registry/reference.js';
+import { familiarString, formatReference, parseReference } from '../registry/reference.js';
 import { chainIds } from '../snapshots/chain.js';
 import type { Mount } from '../snapshots/mount.js';
 import { Snapshotter } from '../snapshots/overlay.js';
@@ -35,6 +35,20 @@ export interface ImageServiceOptions {
 }
 
 export interface ResolvedImage { record: ImageRecord; config: ImageConfig; configBytes: Buffer; manifest: Manifest; manifestRef: ManifestRef; diffIds: string[]; chainIds: string[] }
+
+/**
+ * NotFound for a name that names no image, in docker's words (moby daemon/images ErrImageDoesNotExist, 20.10 to 28):
+ * a reference shown familiar with its default tag (`No such image: nosuch:latest`, what `docker rmi nosuch` prints),
+ * a bare 64-hex ID with its sha256: prefix; anything else as given.
+ */
+export function noSuchImage(name: string): BerthError {
+  let shown = name;
+  if (/^[a-f0-9]{64}$/.test(name)) shown = `sha256:${name}`;
+  else if (!name.startsWith('sha256:')) {
+    try { shown = familiarString(formatReference(parseReference(name))); } catch { /* not a reference: as given */ }
+  }
+  return new BerthError('NotFound', `No such image: ${shown}`);
+}
 
 /** parsed configs and manifests kept (a few kB each): more images than one host starts containers from */
 const BLOB_CACHE_MAX = 64;
@@ -86,14 +100,14 @@ export class ImageService {
       if (hits.length === 1) return hits[0]!.id;
       if (hits.length > 1) throw new BerthError('InvalidArgument', `image ID prefix ${hex} is ambiguous`);
     }
-    throw new BerthError('NotFound', `No such image: ${name}`);
+    throw noSuchImage(name);
   }
 
   /** The record with its config and the first manifest whose blobs are all here. */
   resolve(name: string): ResolvedImage {
     const id = this.resolveId(name);
     const record = this.store.get(id);
-    if (!record) throw new BerthError('NotFound', `No such image: ${name}`);
+    if (!record) throw noSuchImage(name);
     const { bytes: configBytes, parsed: config } = this.parsed(id, parseConfig);
     const here = record.manifests.find((m) => this.content.has(m.digest));
     const manifestRef = here ?? record.manifests[0];

@@ -198,4 +198,27 @@ describe('what moby\'s integration tests check', { skip: missing }, () => {
     assert.ok(dot.includes('./passwd'), dot.join(' '));
     await ok(['rm', 'cp1']);
   });
+
+  test('docker diff of a container that is exiting meanwhile shows its changes only (its root stays mounted for the diff)', async () => {
+    // moby's TestDiff asks for the diff right after start, while `sh` runs and ends: a diff that came while the
+    // run's end was under way walked a root already unmounted and reported /etc's files deleted
+    const get = async (p: string) => { const r = await call(d.socket, 'GET', p); assert.equal(r.status, 200, r.body); return JSON.parse(r.body); };
+    for (let round = 0; round < 3; round++) {
+      const id = await ok(['run', '-d', '--network', 'none', 'busybox', 'sh', '-c', 'mkdir /foo; echo xyzzy > /foo/bar; sleep 600']);
+      const changes = async () => (await get(`/containers/${id}/changes`) as Array<{ Path: string; Kind: number }>).map((c) => `${c.Kind}${c.Path}`).join(' ');
+      while (await changes() !== '1/foo 1/foo/bar') await new Promise((r) => setTimeout(r, 20));
+      const killed = call(d.socket, 'POST', `/containers/${id}/kill`);
+      // diffs back to back from the kill until the container has been seen exited three times
+      let seen = 0;
+      let n = 0;
+      while (seen < 3) {
+        const [diff, info] = await Promise.all([changes(), get(`/containers/${id}/json`)]);
+        assert.equal(diff, '1/foo 1/foo/bar', `round ${round}, diff ${n}`);
+        n++;
+        if ((info as { State: { Status: string } }).State.Status === 'exited') seen++;
+      }
+      assert.equal((await killed).status, 204);
+      await ok(['rm', id]);
+    }
+  });
 });

@@ -84,7 +84,7 @@ describe('api server in process', () => {
     assert.match(JSON.parse(bad.body).message, /^invalid JSON: /);
     const ct = await raw(socket, 'POST', '/auth', 'x', { 'Content-Type': 'text/plain' });
     assert.match(JSON.parse(ct.body).message, /unsupported Content-Type header \(text\/plain\)/);
-    await assert.rejects(c.removeImage('nope'), (e: unknown) => e instanceof ApiError && e.status === 404 && e.kind === 'NotFound' && e.message === 'No such image: nope');
+    await assert.rejects(c.removeImage('nope'), (e: unknown) => e instanceof ApiError && e.status === 404 && e.kind === 'NotFound' && e.message === 'No such image: nope:latest');
     const tag = await raw(socket, 'POST', '/images/x/tag');
     assert.equal(tag.status, 400);
     const filt = await raw(socket, 'GET', '/images/json?filters=%7Bnope');

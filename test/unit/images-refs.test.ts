@@ -74,3 +74,28 @@ test('resolve parses an image\'s config and manifest once and shares them frozen
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a name that names no image is NotFound in docker\'s words: the reference with its default tag, a bare ID with sha256:', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-refs-'));
+  try {
+    const svc = new ImageService({ root });
+    const hex = '0123456789'.repeat(6) + '0123';
+    // what Debian's dockerd 20.10.24 answers to POST /containers/create and DELETE /images/{name} (docker 28 the same)
+    const cases: Array<[string, string]> = [
+      ['nosuch', 'nosuch:latest'],
+      ['nosuch:v1', 'nosuch:v1'],
+      ['abc123', 'abc123:latest'],
+      ['docker.io/library/nosuch', 'nosuch:latest'],
+      ['localhost:5000/x/y', 'localhost:5000/x/y:latest'],
+      [`nosuch@sha256:${hex}`, `nosuch@sha256:${hex}`],
+      [`sha256:${hex}`, `sha256:${hex}`],
+      [hex, `sha256:${hex}`],
+    ];
+    for (const [name, shown] of cases) {
+      assert.throws(() => svc.resolveId(name), (e: Error & { kind?: string }) => e.kind === 'NotFound' && e.message === `No such image: ${shown}`, name);
+      assert.throws(() => svc.resolve(name), (e: Error) => e.message === `No such image: ${shown}`, name);
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
