@@ -1,4 +1,4 @@
-// daemon/heap: memory settings for a long-lived daemon whose live data is small (V8's heap and tiers,
+// daemon/heap: memory settings for a long-lived daemon whose live data is small (V8's young generation,
 // glibc's malloc).
 import type { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +13,6 @@ import * as v8 from 'node:v8';
  * It holds only growth after it: berthd.ts calls this before the daemon's modules load (measured: called
  * from main(), new space had already grown from 1 to 4 MB while they loaded).
  * What a request allocates dies young, so the smaller space costs a few more, cheap, scavenges.
- *
- * While a worker (a layer unpack) runs, V8 optimises with Sparkplug only, never TurboFan: the first
- * TurboFan compile pages in ~3.4 MB of its code (node's text), resident for the daemon's life, and a
- * layer's tar loop is hot enough for one (measured: 2 MB `docker import`, 3416 kB of v8::compiler pages;
- * none without it; idle RSS after it 58.4 -> 55.0 MB). V8's flags are the process's, so the main thread
- * gets the same limit for that time; the worker's work is inflate, hashing and syscalls, in C++ either way.
  */
 export function capYoungGeneration(): void {
   cap();
@@ -26,16 +20,8 @@ export function capYoungGeneration(): void {
   // growth factor back to its minimum of 2 for the whole process: measured, the daemon's young generation
   // grew from 2 to 4 MB during one 2 MB `docker import` and to 16 MB in a burst after any worker. Set it
   // again once each worker's isolate is up ('online': the worker's constructor is too early).
-  let workers = 0;
-  process.on('worker', (w) => {
-    if (workers++ === 0) v8.setFlagsFromString('--max-opt=1');
-    w.once('online', cap);
-    w.once('exit', () => { if (--workers === 0) v8.setFlagsFromString(`--max-opt=${MAX_OPT_DEFAULT}`); });
-  });
+  process.on('worker', (w) => { w.once('online', cap); });
 }
-
-/** V8's own default for --max-opt: every tier. */
-const MAX_OPT_DEFAULT = 999;
 
 function cap(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
@@ -48,12 +34,13 @@ const TRIM_AFTER_MS = 1000;
  * Calls malloc_trim(0) once the server has been quiet (no request ended, none started) for TRIM_AFTER_MS.
  * glibc gives a freed chunk back only when it lies at the top of an arena; what a burst frees between
  * chunks that live on stays resident (MALLOC_TRIM_THRESHOLD_ in berthd.ts covers the top only). Measured
- * after a 2 MB `docker import`: the main arena held 4.5 MB, 2 MB in use, and malloc_trim(0) gave 3.4 MB
- * back. Streams that stay open (events, attach) do not hold it off; a daemon that never pauses never trims.
+ * after a 2 MB `docker import`: the main arena held 4.5 MB, 2 MB in use, and malloc_trim(0) (called through
+ * gdb) gave 3.4 MB back; berthd's idle RSS after start, info and that import went from ~58.6 to ~56.6 MB.
+ * Streams that stay open (events, attach) do not hold it off; a daemon that never pauses never trims.
  */
-export function trimWhenIdle(server: EventEmitter): void {
+export function trimWhenIdle(server: EventEmitter, trim: () => unknown = mallocTrim, after = TRIM_AFTER_MS): void {
   let timer: NodeJS.Timeout | undefined;
-  const quiet = () => { clearTimeout(timer); timer = setTimeout(mallocTrim, TRIM_AFTER_MS).unref(); };
+  const quiet = () => { clearTimeout(timer); timer = setTimeout(trim, after).unref(); };
   server.on('request', (_req: unknown, res: EventEmitter) => { clearTimeout(timer); res.once('close', quiet); });
   // hijacked and raw-body requests (api/server.ts) end with their socket
   server.on('upgrade', (_req: unknown, socket: EventEmitter) => { clearTimeout(timer); socket.once('close', quiet); });
