@@ -35,8 +35,9 @@ const TRIM_AFTER_MS = 1000;
  * glibc gives a freed chunk back only when it lies at the top of an arena; what a burst frees between
  * chunks that live on stays resident (MALLOC_TRIM_THRESHOLD_ in berthd.ts covers the top only). Measured
  * after a 2 MB `docker import`: the main arena held 4.5 MB, 2 MB in use, and malloc_trim(0) (called through
- * gdb) gave 3.4 MB back; berthd's idle RSS after start, info and that import went from ~58.6 to ~56.6 MB.
- * Streams that stay open (events, attach) do not hold it off; a daemon that never pauses never trims.
+ * gdb) gave 3.4 MB back; bench/memory.sh's idle RSS (after that import) went from 57.1-57.6 to 54.5-54.6 MB.
+ * A trim costs the loop ~1 ms, ~20 ms with 90 MB of holes to give back. Streams that stay open (events,
+ * attach) do not hold it off; a daemon that never pauses never trims.
  */
 export function trimWhenIdle(server: EventEmitter, trim: () => unknown = mallocTrim, after = TRIM_AFTER_MS): void {
   let timer: NodeJS.Timeout | undefined;
