@@ -13,6 +13,7 @@ import { NetworkManager, checkNetworkOptions, type FirewallDriver } from '../net
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
+import { trimWhenIdle } from './heap.js';
 import { hostFactsReader } from './host.js';
 import { privateDir } from '../util/dirs.js';
 import { Drain } from '../util/drain.js';
@@ -133,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
   const drain = new Drain();
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: hostFactsReader(root), log, drain };
   const server = createApiServer(services);
+  trimWhenIdle(server);
   try {
     if (systemdFd !== undefined) await listenSystemd(server, systemdFd);
     else await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });
