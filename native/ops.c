@@ -632,6 +632,26 @@ static void run_op(const struct op *op)
 	}
 }
 
+/*
+ * The child until its exec: a signal that would end a process ends it, as runc's init (its Go runtime
+ * handles them all). Without a handler, PID 1 of a new PID namespace never sees a signal from outside
+ * that it has no handler for, so `kill` or `docker stop` between start and exec was lost, and the
+ * program then ran on (moby's TestKillContainer under load). exec puts the defaults back.
+ */
+static void end_by_signal(int sig)
+{
+	signal(sig, SIG_DFL);
+	raise(sig); /* a process that is not PID 1 ends by the signal itself */
+	_exit(128 + sig); /* PID 1 ignores its own: the shell's status for it */
+}
+
+static void end_on_signals(void)
+{
+	static const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM};
+	for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+		signal(sigs[k], end_by_signal);
+}
+
 void run_ops(struct op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -681,6 +701,8 @@ void run_ops(struct op *ops, size_t n)
 		sigdelset(&waitset, SIGFPE);
 		sigprocmask(SIG_BLOCK, &waitset, &mask);
 		pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid == 0)
+			end_on_signals(); /* before the mask comes back: one that came meanwhile ends it too */
 		if (pid <= 0)
 			sigprocmask(SIG_SETMASK, &mask, NULL);
 		if (pid < 0)

@@ -67,6 +67,21 @@ describe('runtime lifecycle', { skip }, () => {
     } finally { rmBundle(b); }
   });
 
+  test('a TERM before start ends the waiting process, as runc\'s init (PID 1 has no handler of its own then)', async () => {
+    const b = await makeBundle((s) => { s.process!.args = ['/bin/sh', '-c', 'echo ran > /dev/shm/ran; exec sleep 1000']; });
+    try {
+      const c = await rt.berth(['create', '--bundle', b.dir, b.id]);
+      assert.equal(c.code, 0, c.stderr);
+      assert.equal((await state(b.id)).status, 'created');
+      assert.equal((await rt.berth(['kill', b.id, 'TERM'])).code, 0);
+      await waitStatus(b.id, 'stopped'); // before: it went on waiting, and start ran the program
+      assert.match((await rt.berth(['start', b.id])).stderr, /cannot start a container that has stopped/);
+      const d = await rt.berth(['delete', b.id]);
+      assert.equal(d.code, 0, d.stderr);
+      assertGone(b);
+    } finally { rmBundle(b); }
+  });
+
   test('delete --force kills a running container and removes every trace', async () => {
     const b = await makeBundle((s) => { s.process!.args = ['/bin/sleep', '1000']; });
     try {
