@@ -14,6 +14,7 @@ import { lookupInRoot, resolveInRoot } from '../util/in-root.js';
 import type { ContainerRoot } from './root.js';
 import type { BodySource } from '../api/raw-body.js';
 import { isoTime } from '../util/time.js';
+import { skipBytes } from '../util/bufs.js';
 
 type Handle = fs.promises.FileHandle;
 const O_PATH = 0o10000000;
@@ -294,17 +295,8 @@ function flush(f: OpenFile): void {
     const n = bufs.length === 1 ? fs.writeSync(f.fd, bufs[0]!, 0, bufs[0]!.length, f.pos) : fs.writevSync(f.fd, bufs, f.pos);
     f.pos += n;
     left -= n;
-    bufs = skip(bufs, n);
+    bufs = skipBytes(bufs, n);
   }
-}
-
-/** `bufs` without its first `n` bytes. */
-function skip(bufs: Buffer[], n: number): Buffer[] {
-  let i = 0;
-  while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
-  const rest = bufs.slice(i);
-  if (n > 0) rest[0] = rest[0]!.subarray(n);
-  return rest;
 }
 
 /** A replaced file at least this big is let go on the thread pool (freeing its pages is what costs). */

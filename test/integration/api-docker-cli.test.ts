@@ -10,12 +10,10 @@ import { promisify } from 'node:util';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
 import { startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
+import { DOCKER, dockerCli } from '../helpers/docker-cli.js';
 
 const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
 const missing = process.getuid?.() !== 0 ? 'needs root' : !haveTool(REGISTRY_BIN) ? 'needs docker-registry' : !haveTool('skopeo') ? 'needs skopeo' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker' : undefined;
-
-interface Out { code: number; stdout: string; stderr: string }
 
 /** A proxy in front of the registry that wants HTTP Basic credentials (what X-Registry-Auth must carry). */
 function basicAuthProxy(target: string, user: string, pass: string): Promise<{ host: string; close(): Promise<void> }> {
@@ -52,20 +50,7 @@ describe('docker CLI against berthd', { skip: missing }, () => {
   let bb: string; // 127.0.0.1:PORT/busybox:latest
   let configDigest: string;
 
-  const docker = async (...args: string[]): Promise<Out> => {
-    try {
-      const r = await run(DOCKER, args, { env: d.env, maxBuffer: 256 << 20, timeout: 30_000 });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      const x = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof x.code === 'number' ? x.code : 1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-    }
-  };
-  const ok = async (...args: string[]): Promise<string> => {
-    const r = await docker(...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')} failed: ${r.stderr}\n${d.log().slice(-2000)}`);
-    return r.stdout;
-  };
+  const { docker, ok } = dockerCli(() => d.env, { timeout: 30_000, log: () => d.log() });
   const curl = async (...args: string[]): Promise<{ status: number; body: string; type: string }> => {
     const r = await run('curl', ['-s', '-o', '-', '-w', '\n%{http_code} %{content_type}', '--unix-socket', d.socket, ...args]);
     const i = r.stdout.lastIndexOf('\n');

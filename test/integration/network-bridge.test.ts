@@ -13,33 +13,18 @@ import { Client } from '../../src/client/index.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { haveTool, tarDir } from '../helpers/registry.js';
 import { daemonLinks, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { DOCKER, dockerCli } from '../helpers/docker-cli.js';
 
 const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
 const missing = process.getuid?.() !== 0 ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker'
   : !haveTool('nft') ? 'needs nft' : !haveTool('ip') ? 'needs ip (iproute2)' : undefined;
-
-interface Out { code: number; stdout: string; stderr: string }
 
 describe('default bridge network (docker CLI)', { skip: missing }, () => {
   let d: Daemon;
   let gateway: string;
   let prefixLen: number;
 
-  const docker = async (...args: string[]): Promise<Out> => {
-    try {
-      const r = await run(DOCKER, args, { env: d.env, timeout: 60_000 });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (e) {
-      const x = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof x.code === 'number' ? x.code : 1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-    }
-  };
-  const ok = async (...args: string[]): Promise<string> => {
-    const r = await docker(...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { docker, ok } = dockerCli(() => d.env);
   const inspect = async (name: string) => JSON.parse(await ok('inspect', name))[0];
   /** veths on the daemon's bridge */
   const veths = async () => (await daemonLinks(d.net)).filter((l) => l.master === d.net.bridge).map((l) => l.ifname);

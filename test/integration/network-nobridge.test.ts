@@ -13,14 +13,12 @@ import { promisify } from 'node:util';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { haveTool, tarDir } from '../helpers/registry.js';
 import { berthdPath, daemonLinks, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { DOCKER, dockerCli } from '../helpers/docker-cli.js';
 import { iptablesChains } from '../../src/network/iptables.js';
 
 const run = promisify(execFile);
-const DOCKER = '/usr/local/bin/docker';
 const missing = process.getuid?.() !== 0 ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI at /usr/local/bin/docker'
   : !haveTool('nft') ? 'needs nft' : !haveTool('ip') ? 'needs ip (iproute2)' : undefined;
-
-interface Out { code: number; stdout: string; stderr: string }
 
 const succeeds = (cmd: string, args: string[]) => run(cmd, args).then(() => true, () => false);
 const nftTable = (table: string) => succeeds('nft', ['list', 'table', 'ip', table]);
@@ -38,20 +36,7 @@ for (const backend of ['nftables', 'iptables'] as const) {
   describe(`berthd --bridge none (docker CLI, ${backend})`, { skip }, () => {
     let d: Daemon;
 
-    const docker = async (...args: string[]): Promise<Out> => {
-      try {
-        const r = await run(DOCKER, args, { env: d.env, timeout: 60_000 });
-        return { code: 0, stdout: r.stdout, stderr: r.stderr };
-      } catch (e) {
-        const x = e as { code?: number; stdout?: string; stderr?: string };
-        return { code: typeof x.code === 'number' ? x.code : 1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-      }
-    };
-    const ok = async (...args: string[]): Promise<string> => {
-      const r = await docker(...args);
-      assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const { docker, ok } = dockerCli(() => d.env);
     const inspect = async (name: string) => JSON.parse(await ok('inspect', name))[0];
     /** nothing of the firewall's: no nft table, no iptables chains (the backend in use, and the other) */
     const noRules = async (when: string) => {

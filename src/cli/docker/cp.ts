@@ -12,6 +12,7 @@ import { TarParser } from '../../snapshots/tar-reader.js';
 import { encodeHeader, header, type TarHeader } from '../../snapshots/tar-header.js';
 import { HelpRequested, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
+import { skipBytes } from '../../util/bufs.js';
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 const GO_DIR = 2 ** 31;
@@ -141,7 +142,7 @@ export async function untarLocal(src: AsyncIterable<Uint8Array> | Readable, dir:
     while (left > 0) {
       const n = bufs.length === 1 ? fs.writeSync(file.fd, bufs[0]!) : fs.writevSync(file.fd, bufs);
       left -= n;
-      if (left > 0) bufs = skip(bufs, n);
+      if (left > 0) bufs = skipBytes(bufs, n);
     }
   };
   const parser = new TarParser({
@@ -207,15 +208,6 @@ function flow(src: Readable, f: (b: Buffer) => void): Promise<void> {
     src.on('data', onData).once('end', resolve).once('error', fail);
     src.once('close', () => { if (!src.readableEnded) fail(Object.assign(new Error('the daemon closed the archive stream early'), { code: 'ECONNRESET' })); });
   });
-}
-
-/** `bufs` without its first `n` bytes. */
-function skip(bufs: Buffer[], n: number): Buffer[] {
-  let i = 0;
-  while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
-  const rest = bufs.slice(i);
-  if (n > 0) rest[0] = rest[0]!.subarray(n);
-  return rest;
 }
 
 async function copyToContainer(c: Client, src: string, ctr: string, dst: string, archive: boolean, follow: boolean): Promise<void> {
