@@ -76,6 +76,11 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     return r.stdout;
   };
   const runDetached = async (...args: string[]) => (await ok('run', '-d', ...args)).trim();
+  const berth = async (...args: string[]) => {
+    const r = await run(process.execPath, [BERTH, ...args], { env: d.env });
+    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
 
   before(async () => {
     d = await startDaemon();
@@ -272,11 +277,6 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
   });
 
   test('berth cp / diff / export / commit / container prune / system df / system prune', async () => {
-    const berth = async (...args: string[]) => {
-      const r = await run(process.execPath, [BERTH, ...args], { env: d.env });
-      assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
     const id = await runDetached('bb:cp', 'sh', '-c', 'echo inside > /etc/shadow; ln -s /etc/shadow /lnk; rm /etc/group; touch /ready; sleep 1000');
     await waitFor(() => docker('exec', id, 'test', '-e', '/ready').then((r) => r.code === 0));
     await berth('cp', '-L', `${id}:/lnk`, path.join(work, 'bl'));
@@ -308,11 +308,6 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
   });
 
   test('berth cp in and out makes what docker cp makes: symlinks, hard links, long names, modes, empty dirs, owners with -a', async () => {
-    const berth = async (...args: string[]) => {
-      const r = await run(process.execPath, [BERTH, ...args], { env: d.env });
-      assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
     const id = await runDetached('bb:cp', 'sh', '-c', 'mkdir /viadocker /viaberth /plaindocker /plainberth; touch /ready; sleep 1000');
     await waitFor(() => docker('exec', id, 'test', '-e', '/ready').then((r) => r.code === 0));
     const long = `${'long-name-'.repeat(12)}end`;
