@@ -71,7 +71,7 @@ export const DISABLE_BRIDGE = 'none';
  * The daemon's network flags, checked before the daemon makes anything (its root, pid file, bridge or rules):
  * a bad value is a clear error at start and leaves nothing behind.
  */
-export function checkNetworkOptions(o: Pick<NetworkManagerOptions, 'bridge' | 'table' | 'bridgePrefix' | 'firewall'>): void {
+export function checkNetworkOptions(o: Pick<NetworkManagerOptions, 'bridge' | 'table' | 'bridgePrefix' | 'firewall'>): FirewallDriver {
   if (o.bridge !== undefined && o.bridge !== DISABLE_BRIDGE) checkIfname(o.bridge);
   const table = o.table ?? 'berth';
   if (!/^[A-Za-z0-9_]{1,32}$/.test(table)) throw new BerthError('InvalidArgument', `invalid nft table name ${JSON.stringify(table)}: at most 32 letters, digits or '_'`);
@@ -80,6 +80,7 @@ export function checkNetworkOptions(o: Pick<NetworkManagerOptions, 'bridge' | 't
   if (!/^[A-Za-z0-9_.-]*$/.test(prefix)) throw new BerthError('InvalidArgument', `invalid bridge prefix ${JSON.stringify(prefix)}: only letters, digits, '.', '-' or '_'`);
   const firewall = pickFirewall(o.firewall);
   if (firewall === 'iptables') iptablesChains(table);
+  return firewall;
 }
 
 /** An endpoint as the manager keeps it: which veth and interface it owns. */
@@ -199,13 +200,12 @@ export class NetworkManager implements ContainerNetworks {
   private constructor(private readonly o: NetworkManagerOptions) {
     this.file = path.join(o.root, 'network', 'networks.json');
     this.endpointsFile = path.join(o.root, 'network', 'endpoints.json');
-    checkNetworkOptions(o);
+    this.firewall = checkNetworkOptions(o); // the backend picked once
     this.bridgeName = o.bridge ?? 'berth0';
     this.defaultBridgeDisabled = this.bridgeName === DISABLE_BRIDGE;
     this.table = o.table ?? 'berth';
     this.bridgePrefix = o.bridgePrefix ?? 'br-';
     for (const [owner, lines] of Object.entries(o.chains ?? {})) if (lines.length) this.extras.set(owner, lines);
-    this.firewall = pickFirewall(o.firewall);
     if (o.dns) this.dns = new DnsServers({ networks: () => this.list(), endpoints: (id) => this.endpoints(id), upstreams: o.dns.upstreams, port: o.dns.port, log: o.log });
   }
 
