@@ -168,6 +168,15 @@ test('a hostile tar from a container writes nothing outside the destination', as
       assert.deepEqual(fs.readdirSync(outside), ['secret'], what);
       assert.equal(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 's', what);
     }
+    // a dir entry, then a link of its name: the dir's mode and time, set at the end, must not reach the link's target
+    const victim = path.join(outside, 'victim');
+    fs.writeFileSync(victim, 'v', { mode: 0o600 });
+    fs.utimesSync(victim, 1000, 1000);
+    const dst0 = fs.mkdtempSync(path.join(root, 'dst-'));
+    await untarLocal(stream(await tarOf([{ name: 'x/d/', type: 'dir', mode: 0o777, mtime: 5 }, { name: 'x/d', type: 'symlink', linkname: victim }])), dst0, 'x', 'x')
+      .catch(() => undefined); // refusing it is fine too: what counts is the victim
+    assert.equal(fs.statSync(victim).mode & 0o7777, 0o600, 'the mode of a file outside was changed');
+    assert.equal(fs.statSync(victim).mtimeMs, 1000_000, 'the time of a file outside was changed');
     // an absolute name stays under the destination
     const dst = fs.mkdtempSync(path.join(root, 'dst-'));
     await untarLocal(stream(await tarOf([{ name: '/x/abs', body: 'ok' }])), dst, 'x', 'y');

@@ -1,7 +1,7 @@
 // cli/docker/cp: `cp` in docker's grammar (docker/cli cli/command/container/cp.go). The daemon resolves
 // paths inside the container; this side tars and untars the local end, as the docker CLI does, and never
-// follows a link out of the local destination it was given. It is part of the fast entry (cli/fast.ts):
-// what a copy costs is mostly start-up and the bytes, not the grammar (issue 10, bench/toolbox-cp.sh).
+// follows a link out of the local destination it was given. A bundle of its own that the fast entry
+// (cli/fast.ts) requires for cp: what a copy costs is mostly start-up and the bytes (issue 10, bench/toolbox-cp.sh).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -192,7 +192,23 @@ export async function untarLocal(src: AsyncIterable<Uint8Array> | Readable, dir:
   } finally {
     if (file) { fs.closeSync(file.fd); file = undefined; }
   }
-  for (const [d, mode, t] of dirTimes.reverse()) { fs.chmodSync(d, mode & 0o7777); fs.utimesSync(d, t, t); }
+  // directories get their modes and times last; a later entry may have put a link in a place of one (or of
+  // a parent), so each is set only if it is still a real directory all the way down, through an fd of its own
+  for (const [d, mode, t] of dirTimes.reverse()) {
+    const fd = openRealDir(dir, d);
+    if (fd === undefined) continue;
+    try { fs.fchmodSync(fd, mode & 0o7777); fs.futimesSync(fd, t, t); } finally { fs.closeSync(fd); }
+  }
+}
+
+/** `d` (below `dir`) opened as a directory when no component from `dir` down is a link; else undefined. */
+function openRealDir(dir: string, d: string): number | undefined {
+  let p = dir;
+  for (const part of path.relative(dir, d).split(path.sep).filter(Boolean)) {
+    p = path.join(p, part);
+    try { if (!fs.lstatSync(p).isDirectory()) return undefined; } catch { return undefined; }
+  }
+  try { return fs.openSync(d, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW); } catch { return undefined; }
 }
 
 /**
