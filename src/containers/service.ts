@@ -827,7 +827,10 @@ export class Containers implements ContainerService {
     this.health.stop(c.id);
     this.execs.forget(c.id);
     this.sampler.forget(c.id);
-    while (this.rootBusy.has(c.id)) await this.rootBusy.get(c.id); // a cp or diff still reading its root
+    // a cp or diff still reading its root, for a while: a reader whose client went away mid-stream must not
+    // hold a removal forever (seen once: api-fuzz's daemon stop hung here); the unmount below is lazy anyway
+    const t0 = Date.now();
+    while (this.rootBusy.has(c.id) && Date.now() - t0 < 5000) await Promise.race([this.rootBusy.get(c.id), sleep(100)]);
     await unmount(path.join(this.dir, c.id, 'rootfs'), true).catch(() => undefined);
     await this.o.images.snapshots.remove(snapshotKey(c.id)).catch(() => undefined);
     await writesDone(this.file(c.id)); // a record write still under way would race the removal
