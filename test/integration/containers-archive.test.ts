@@ -392,6 +392,33 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     await ok('rm', '-f', id);
   });
 
+  test('an export or cp out whose client leaves mid-stream lets go of the stopped container\'s root: start and rm go on', async () => {
+    // 40 MB in the root: far more than the socket queues, so the daemon is mid-stream when the client leaves
+    const id = (await ok('create', 'bb:cp', 'sh', '-c', 'test -s /big && echo again')).trim();
+    const big = path.join(work, 'big.bin');
+    fs.writeFileSync(big, Buffer.alloc(40 << 20, 7));
+    await ok('cp', big, `${id}:/big`);
+    /** Reads `n` bytes of a GET's answer, then leaves without a word. */
+    const leaveAfter = (p: string, n: number) => new Promise<void>((resolve, reject) => {
+      const c = net.connect(d.socket);
+      let got = 0;
+      // a reader left holding the root makes the next one wait for ever: fail, not hang
+      const t = setTimeout(() => { c.destroy(); reject(new Error(`${p}: ${got} bytes in 30 s`)); }, 30_000);
+      c.on('error', reject);
+      c.on('data', (b: Buffer) => { got += b.length; if (got >= n) { clearTimeout(t); c.destroy(); resolve(); } });
+      c.on('end', () => reject(new Error(`the daemon ended ${p} after ${got} bytes`)));
+      c.write(`GET ${p} HTTP/1.1\r\nHost: berth\r\n\r\n`);
+    });
+    await leaveAfter(`/v1.41/containers/${id}/export`, 256 << 10);
+    await leaveAfter(`/v1.41/containers/${id}/archive?path=/big`, 256 << 10);
+    // the stopped container's root is mounted for a reader; start waits for every reader to be done
+    const started = await run('/usr/local/bin/docker', ['start', '-a', id], { env: d.env, timeout: 60_000 });
+    assert.equal(started.code, 0, `start after the readers left: ${started.stderr}`);
+    assert.equal(started.stdout.trim(), 'again');
+    await leaveAfter(`/v1.41/containers/${id}/export`, 256 << 10);
+    await ok('rm', id);
+  });
+
   test('docker-py: commit, put_archive, get_archive', { skip: noPy }, async () => {
     const py = `
 import docker, io, sys, tarfile

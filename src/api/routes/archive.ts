@@ -39,8 +39,11 @@ function flushed(res: ServerResponse, signal: AbortSignal): TarSink {
   return {
     consumed: true,
     write: (chunk) => new Promise<void>((resolve, reject) => {
-      if (signal.aborted || res.destroyed) { reject(new BerthError('Unavailable', 'the client went away')); return; }
-      res.write(chunk, (e) => (e ? reject(e) : resolve()));
+      const gone = () => reject(new BerthError('Unavailable', 'the client went away'));
+      if (signal.aborted || res.destroyed) { gone(); return; }
+      // a write pending when the client leaves may never be called back: the reader, and the root it holds, must end
+      signal.addEventListener('abort', gone, { once: true });
+      res.write(chunk, (e) => { signal.removeEventListener('abort', gone); if (e) reject(e); else resolve(); });
     }),
   };
 }
