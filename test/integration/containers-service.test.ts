@@ -72,7 +72,10 @@ describe('container service', { skip }, () => {
     assert.deepEqual(results.map((r) => r.status === 'fulfilled' ? r.value : (r.reason as Error).message).sort(), [false, true]);
     const c = svc.get(id);
     assert.equal(c.state.status, 'running');
-    assert.ok(fs.readFileSync(`/proc/${c.state.pid}/cmdline`, 'utf8').startsWith('sleep'), 'the recorded pid is the running sleep');
+    // start answers once the process is let go (as runc start): its exec may come a moment later on a loaded host
+    const cmdline = () => fs.readFileSync(`/proc/${c.state.pid}/cmdline`, 'utf8');
+    for (let i = 0; i < 100 && !cmdline().startsWith('sleep'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(cmdline().startsWith('sleep'), `the recorded pid is the running sleep: ${cmdline()}`);
     assert.equal(await svc.stop(id, 1), true);
     await svc.remove(id);
   });
