@@ -105,6 +105,10 @@ void wait_child(pid_t child, int relay_sock)
 				int status;
 				pid_t r = waitpid(child, &status, WNOHANG);
 				if (r == child && (WIFEXITED(status) || WIFSIGNALED(status))) {
+					/* a short process can end before its master was taken (both ready in one poll):
+					 * it was sent before exec, and with the child gone the socket cannot block */
+					if (master < 0 && relay_sock >= 0)
+						master = recv_fd(relay_sock);
 					drain(master);
 					restore_tty();
 					_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
