@@ -24,8 +24,13 @@ const { O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants
 const CHUNK = 64 << 10;
 const SCRATCH = 1 << 20;
 
-/** Where a tar goes; `consumed`: the sink is done with a chunk when its promise resolves (the buffer may be reused). */
-export interface TarSink { write: (c: Buffer) => void | Promise<void>; consumed?: boolean }
+/**
+ * Where a tar goes. `consumed`: the sink is done with a chunk when its promise resolves (the buffer may be
+ * reused). `ahead`: with `consumed`, a write's promise resolves once the chunk *before* it is done with (one
+ * chunk stays in flight: the next is read while the socket takes this one, from the other of two buffers);
+ * `settle` then waits for the last and reports its error.
+ */
+export interface TarSink { write: (c: Buffer) => void | Promise<void>; consumed?: boolean; ahead?: boolean; settle?: () => Promise<void> }
 
 /** moby's container.PathStat, the X-Docker-Container-Path-Stat header (mode as Go's os.FileMode). */
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
@@ -99,9 +104,10 @@ export async function archivePath(r: ContainerRoot, p: string, ref: string, onSt
     await onStat(toStat(p, f));
     const w = new TarWriter(sink.write);
     const top = archiveBase(p);
-    const tree = new TreeTar(w, r.mounts, sink.consumed);
+    const tree = new TreeTar(w, r.mounts, sink);
     await tree.entry(top, f.handle.fd, f.st, f.resolved, f.linkText);
     await w.finish();
+    await sink.settle?.();
   } finally {
     await f.handle.close();
   }
@@ -112,11 +118,12 @@ export async function exportRoot(r: ContainerRoot, sink: TarSink): Promise<void>
   const w = new TarWriter(sink.write);
   const root = await fs.promises.open(r.rootfs, O_PATH | O_DIRECTORY);
   try {
-    await new TreeTar(w, new Map(), sink.consumed).children('', root.fd, '/');
+    await new TreeTar(w, new Map(), sink).children('', root.fd, '/');
   } finally {
     await root.close();
   }
   await w.finish();
+  await sink.settle?.();
 }
 
 /**
@@ -126,9 +133,17 @@ export async function exportRoot(r: ContainerRoot, sink: TarSink): Promise<void>
  */
 class TreeTar {
   private readonly links = new Map<string, string>();
-  private readonly scratch: Buffer | undefined;
-  constructor(private readonly w: TarWriter, private readonly mounts: ReadonlyMap<string, string>, reuse = false) {
-    this.scratch = reuse ? Buffer.allocUnsafe(SCRATCH) : undefined;
+  private readonly scratch: (() => Buffer) | undefined;
+  constructor(private readonly w: TarWriter, private readonly mounts: ReadonlyMap<string, string>, sink: TarSink) {
+    if (sink.consumed && sink.ahead) {
+      // two buffers, taken in turn: the one read into is never the one in flight
+      const bufs = [Buffer.allocUnsafe(SCRATCH), Buffer.allocUnsafe(SCRATCH)];
+      let i = 0;
+      this.scratch = () => bufs[i++ & 1]!;
+    } else if (sink.consumed) {
+      const buf = Buffer.allocUnsafe(SCRATCH);
+      this.scratch = () => buf;
+    }
   }
 
   async entry(name: string, fd: number, st: fs.Stats, ctrPath: string, linkText?: string): Promise<void> {
@@ -181,11 +196,13 @@ class TreeTar {
  * Exactly `size` bytes of a file: a file that shrank meanwhile is padded with zeros, one that grew is cut.
  * Read with pread(2) on the event loop: a page-cache read of 64 KiB is shorter than a thread-pool round trip.
  */
-export async function* readExactly(fd: number, size: number, scratch?: Buffer): AsyncGenerator<Uint8Array> {
+export async function* readExactly(fd: number, size: number, scratch?: Buffer | (() => Buffer)): AsyncGenerator<Uint8Array> {
   let left = size;
   let pos = 0;
+  const next = typeof scratch === 'function' ? scratch : scratch ? () => scratch : undefined;
   while (left > 0) {
-    const buf = scratch ? scratch.subarray(0, Math.min(scratch.length, left)) : Buffer.allocUnsafe(Math.min(CHUNK, left));
+    const s = next?.();
+    const buf = s ? s.subarray(0, Math.min(s.length, left)) : Buffer.allocUnsafe(Math.min(CHUNK, left));
     const bytesRead = fs.readSync(fd, buf, 0, buf.length, pos);
     if (bytesRead === 0) { yield Buffer.alloc(left); return; }
     left -= bytesRead;

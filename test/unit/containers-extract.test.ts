@@ -214,3 +214,33 @@ test('a stream that breaks off, or a bad entry, fails the copy and leaves no fd 
     assert.equal(openFds(), before);
   } finally { s.done(); }
 });
+
+test('a directory replaced by a link is looked up again: what follows lands where the link leads in the container, never on the host; depth is bounded', { skip }, async () => {
+  const s = scratch();
+  try {
+    fs.mkdirSync(path.join(s.root, 'etc'));
+    // "d/" is made (and opened), then "d" becomes a link to /etc: "d/f" goes through the link as the
+    // container resolves it (its /etc), not into the removed directory nor the host's /etc
+    const tar = await tarOf([
+      { name: 'd/', type: 'dir', mode: 0o555 },
+      { name: 'd/x', size: 1, body: Buffer.from('x') },
+      { name: 'd', type: 'symlink', linkname: '/etc' },
+      { name: 'd/f', size: 2, body: Buffer.from('in') },
+      { name: 'ro/', type: 'dir', mode: 0o555, mtime: 1_500_000_000 },
+      { name: 'ro/inside', size: 1, body: Buffer.from('i') },
+    ]);
+    await extractToDir(rootAt(s.root), '/dst', 'ctr', pieces(tar, [700]));
+    assert.equal(fs.readFileSync(path.join(s.root, 'etc/f'), 'utf8'), 'in');
+    assert.equal(fs.existsSync('/etc/f') && fs.readFileSync('/etc/f', 'utf8') === 'in', false);
+    assert.equal(fs.readlinkSync(path.join(s.root, 'dst/d')), '/etc');
+    // a directory's mode and time are its entry's, set at the end (after what was made in it)
+    const ro = fs.statSync(path.join(s.root, 'dst/ro'));
+    assert.equal(ro.mode & 0o7777, 0o555);
+    assert.equal(ro.mtimeMs, 1_500_000_000_000);
+    assert.equal(fs.readFileSync(path.join(s.root, 'dst/ro/inside'), 'utf8'), 'i');
+    // a name deeper than the extractor's bound is refused before anything of it is made
+    const deep = await tarOf([{ name: `${'a/'.repeat(1100)}f`, size: 1, body: Buffer.from('f') }]);
+    await assert.rejects(extractToDir(rootAt(s.root), '/dst', 'ctr', pieces(deep, [4096])), /deeper than 1024 directories/);
+    assert.equal(fs.existsSync(path.join(s.root, 'dst/a')), false);
+  } finally { s.done(); }
+});

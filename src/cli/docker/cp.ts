@@ -181,20 +181,26 @@ const PIECE = 1 << 20;
 
 /**
  * The planned tar as pieces of PIECE bytes (the last shorter), each filled in place: headers copied in,
- * file data read straight into it with pread(2). One buffer serves the whole copy: a piece yielded is
- * filled again once the next is asked for (http1 asks only when the socket has taken it). A file that
- * shrank since the plan is padded with zeros, one that grew is cut: the length sent is the one planned.
+ * file data read straight into it with pread(2). Two buffers serve the whole copy, taken in turn: a piece
+ * is filled while the one before it is in the socket (client/http1 writes one while asking for the next,
+ * and asks for the one after only once the socket took it). A file that shrank since the plan is padded
+ * with zeros, one that grew is cut: the length sent is the one planned.
  */
 export async function* tarBody(plan: TarPlan): AsyncGenerator<Uint8Array> {
-  const buf = Buffer.allocUnsafe(Math.min(PIECE, plan.length));
+  const size = Math.min(PIECE, plan.length);
+  const bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let turn = 0;
+  let buf = bufs[0]!;
   let n = 0;
+  /** the full piece, handed out; the next is filled in the other buffer */
+  const full = (): Buffer => { const b = buf; buf = bufs[++turn & 1]!; n = 0; return b; };
   // copies `b` in, yielding each full piece
   function* put(b: Buffer): Generator<Buffer> {
     let off = 0;
     while (off < b.length) {
       const k = b.copy(buf, n, off);
       n += k; off += k;
-      if (n === buf.length) { yield buf; n = 0; }
+      if (n === buf.length) yield full();
     }
   }
   function* zeros(count: number): Generator<Buffer> {
@@ -202,7 +208,7 @@ export async function* tarBody(plan: TarPlan): AsyncGenerator<Uint8Array> {
       const k = Math.min(count, buf.length - n);
       buf.fill(0, n, n + k);
       n += k; count -= k;
-      if (n === buf.length) { yield buf; n = 0; }
+      if (n === buf.length) yield full();
     }
   }
   for (const e of plan.entries) {
@@ -216,7 +222,7 @@ export async function* tarBody(plan: TarPlan): AsyncGenerator<Uint8Array> {
         const got = fs.readSync(fd, buf, n, Math.min(left, buf.length - n), pos);
         if (got === 0) break;
         n += got; pos += got; left -= got;
-        if (n === buf.length) { yield buf; n = 0; }
+        if (n === buf.length) yield full();
       }
       yield* zeros(left + ((512 - (e.size % 512)) % 512));
     } finally { fs.closeSync(fd); }
