@@ -314,7 +314,11 @@ class Untar {
       if (this.o.noOverwriteDirNonDir && dir && h.type !== 'dir') throw new BerthError('InvalidArgument', `cannot overwrite directory ${JSON.stringify(this.show(rel))} with non-directory ${JSON.stringify(h.name)}`);
       if (this.o.noOverwriteDirNonDir && !dir && h.type === 'dir') throw new BerthError('InvalidArgument', `cannot overwrite non-directory ${JSON.stringify(this.show(rel))} with directory ${JSON.stringify(h.name)}`);
       if (dir && h.type !== 'dir') { fs.rmSync(target, { recursive: true, force: true }); this.forget(rel); }
-      else if (!dir) this.remove(target, existing);
+      else if (!dir) {
+        this.remove(target, existing);
+        // a link the container's walk went through (to a directory cached by this name) is gone
+        if (existing.isSymbolicLink()) this.forget(rel);
+      }
     }
     const mtime = h.mtime;
     switch (h.type) {

@@ -106,7 +106,13 @@ export async function untarLocal(src: AsyncIterable<Uint8Array> | Readable, dir:
     return parts;
   };
   const fd = fs.openSync(dir, O_PATH | fs.constants.O_DIRECTORY);
-  await untar(ownDir(fd), src, { rename, skipSpecial: true, peer: 'the daemon', show: (rel) => path.join(dir, rel) });
+  try {
+    await untar(ownDir(fd), src, { rename, skipSpecial: true, peer: 'the daemon', show: (rel) => path.join(dir, rel) });
+  } catch (e) {
+    // the rest of the answer is not wanted: its socket goes now, not once the daemon has sent it all
+    if (src instanceof Readable) src.destroy();
+    throw e;
+  }
 }
 
 async function copyToContainer(c: Client, src: string, ctr: string, dst: string, archive: boolean, follow: boolean): Promise<void> {
