@@ -3,7 +3,8 @@
 # through Berth and through Debian's docker.io daemon on the same machine, the same busybox image and the
 # same docker CLI, in one hyperfine run. containerd, then dockerd on its own socket and data root.
 # Beside them the same copies through Berth's own CLI: `berth cp` -> berthd against `docker cp` -> dockerd
-# (the docker CLI's own tar-making is a floor at ~0.5 of dockerd: the "discard" rows, issue 10).
+# (the "discard" rows: the CLI into a server that reads the body into one 4 MiB buffer and drops it, the
+# floor of any daemon's figure, issue 10; node's HTTP server as that sink slowed the docker CLI by 10-30%).
 # As root: bash bench/toolbox-cp.sh [RUNS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -15,8 +15,9 @@ export interface Request {
   headers: Record<string, string>;
   /**
    * A Buffer is sent as is (the caller sets Content-Length). A stream is sent chunked, or as it is when the
-   * caller set a Content-Length (it must come to that length); its next chunk is asked for only once the
-   * socket took the last one, so a stream may fill the same buffer again (cli/docker/cp's tarBody).
+   * caller set a Content-Length (it must come to that length). A sized stream's chunk is written while
+   * the next is asked for, and that one is written only once the socket took the chunk before it: a
+   * stream may fill a buffer again two chunks later (cli/docker/cp's tarBody takes two in turn).
    */
   body?: Buffer | AsyncIterable<Uint8Array>;
 }
@@ -47,10 +48,15 @@ export function send(socketPath: string, r: Request): Promise<Answer> {
     if (Buffer.isBuffer(r.body)) socket.write(r.body);
     else if (streamed && sized) {
       (async () => {
+        // one chunk in flight: the next is made while the socket takes this one
+        let last: Promise<void> | undefined;
         for await (const c of r.body as AsyncIterable<Uint8Array>) {
           if (!c.length) continue;
-          await new Promise<void>((ok, no) => { socket.write(c, (e) => (e ? no(e) : ok())); });
+          if (last) await last;
+          last = new Promise<void>((ok, no) => { socket.write(c, (e) => (e ? no(e) : ok())); });
+          last.catch(() => {}); // its error is thrown where it is awaited
         }
+        if (last) await last;
       })().catch((e: unknown) => { socket.destroy(e as Error); });
     } else if (streamed) {
       (async () => {

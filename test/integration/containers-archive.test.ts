@@ -2,7 +2,7 @@
 // docker-py): paths resolve inside the container's root, never on the host; commit round-trips through
 // save/load; sizes are real.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -349,6 +349,34 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     const outDocker = describeLocal(path.join(work, 'outdocker'));
     assert.deepEqual(describeLocal(path.join(work, 'outberth')), outDocker);
     assert.deepEqual(Object.keys(outDocker), Object.keys(describeLocal(src)));
+    await ok('rm', '-f', id);
+  });
+
+  test('several MiB both ways through both CLIs arrive whole (buffers reused while a piece is in flight), over files already there', async () => {
+    const id = await runDetached('bb:cp', 'sh', '-c', 'mkdir -p /big/viadocker; touch /ready; sleep 1000');
+    await waitFor(() => docker('exec', id, 'test', '-e', '/ready').then((r) => r.code === 0));
+    const src = path.join(work, 'bigsrc');
+    fs.mkdirSync(path.join(src, 'd'), { recursive: true });
+    // odd sizes around the 1 MiB pieces, random content: a piece written over in flight shows in a hash
+    const sizes = [(3 << 20) + 17, 1 << 20, (1 << 20) - 1, 5, (2 << 20) + 4096 + 1];
+    sizes.forEach((n, i) => fs.writeFileSync(path.join(src, i % 2 ? 'd' : '.', `f${i}`), randomBytes(n)));
+    const sums = (dir: string) => ok('exec', id, 'sh', '-c', `cd ${dir} && find . -type f | sort | xargs md5sum`);
+    const local = (dir: string) => Object.fromEntries(Object.entries(describeLocal(dir)).filter(([, v]) => /^file/.test(v))
+      .map(([k]) => [k, createHash('md5').update(fs.readFileSync(path.join(dir, k))).digest('hex')]));
+    for (let round = 0; round < 2; round++) {
+      // the second round replaces every file (the daemon unlinks and makes each anew)
+      await berth('cp', src, `${id}:/big/`);
+      await ok('cp', src, `${id}:/big/viadocker/`);
+      const want = (await run('sh', ['-c', `cd ${src} && find . -type f | sort | xargs md5sum`])).stdout;
+      assert.equal(await sums('/big/bigsrc'), want);
+      assert.equal(await sums('/big/viadocker/bigsrc'), want);
+      fs.rmSync(path.join(work, 'bigout-berth'), { recursive: true, force: true });
+      fs.rmSync(path.join(work, 'bigout-docker'), { recursive: true, force: true });
+      await berth('cp', `${id}:/big/bigsrc`, path.join(work, 'bigout-berth'));
+      await ok('cp', `${id}:/big/bigsrc`, path.join(work, 'bigout-docker'));
+      assert.deepEqual(local(path.join(work, 'bigout-berth')), local(src));
+      assert.deepEqual(local(path.join(work, 'bigout-docker')), local(src));
+    }
     await ok('rm', '-f', id);
   });
 

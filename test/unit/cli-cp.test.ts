@@ -149,6 +149,27 @@ async function tarOf(entries: Array<Partial<TarHeader> & { name: string; body?: 
   return Buffer.concat(chunks);
 }
 
+test('the body is filled in two buffers taken in turn: a piece stays whole while the next one is made', async () => {
+  const root = tmp();
+  try {
+    const src = path.join(root, 'src');
+    fs.mkdirSync(src);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(src, `f${i}`), Buffer.from(Array.from({ length: (700 << 10) + i * 999 }, (_, j) => (j * 7 + i) & 255)));
+    const plan = planTar(src, 'src', fs.lstatSync(src));
+    const want = (await bodyOf(plan)).bytes;
+    // as client/http1 uses it: piece k is in the socket while k+1 is made; k+2 is asked for once k is out
+    const parts: Buffer[] = [];
+    let inFlight: { piece: Uint8Array; copy: Buffer } | undefined;
+    for await (const c of tarBody(plan)) {
+      if (inFlight) { assert.ok(Buffer.from(inFlight.piece).equals(inFlight.copy), 'a piece in flight was written over'); parts.push(inFlight.copy); }
+      inFlight = { piece: c, copy: Buffer.from(c) };
+    }
+    parts.push(inFlight!.copy);
+    assert.ok(parts.length >= 4);
+    assert.ok(Buffer.concat(parts).equals(want));
+  } finally { fs.rmSync(root, { recursive: true, force: true }); }
+});
+
 test('a hostile tar from a container writes nothing outside the destination', async () => {
   const root = tmp();
   try {
@@ -177,6 +198,14 @@ test('a hostile tar from a container writes nothing outside the destination', as
       .catch(() => undefined); // refusing it is fine too: what counts is the victim
     assert.equal(fs.statSync(victim).mode & 0o7777, 0o600, 'the mode of a file outside was changed');
     assert.equal(fs.statSync(victim).mtimeMs, 1000_000, 'the time of a file outside was changed');
+    // a link already in the local destination is not gone through either (to make a file, a directory or a hard link)
+    const dst1 = fs.mkdtempSync(path.join(root, 'dst-'));
+    fs.mkdirSync(path.join(dst1, 'x'));
+    fs.symlinkSync(outside, path.join(dst1, 'x', 'l'));
+    for (const entries of [[{ name: 'x/l/f', body: 'evil' }], [{ name: 'x/l/d/', type: 'dir' as const }], [{ name: 'x/h', type: 'link' as const, linkname: 'x/l/secret' }]]) {
+      await assert.rejects(untarLocal(stream(await tarOf(entries)), dst1, 'x', 'x'), /symbolic link/);
+      assert.deepEqual(fs.readdirSync(outside).sort(), ['secret', 'victim']);
+    }
     // an absolute name stays under the destination
     const dst = fs.mkdtempSync(path.join(root, 'dst-'));
     await untarLocal(stream(await tarOf([{ name: '/x/abs', body: 'ok' }])), dst, 'x', 'y');

@@ -32,19 +32,30 @@ function pathParam(q: URLSearchParams): string {
 }
 
 /**
- * A tar sink that resolves once each chunk is handed to the kernel, so the reader can refill one buffer
- * (containers/archive's reuse; http.ServerResponse keeps a chunk until its write callback).
+ * A tar sink for the reader's reused buffers (containers/archive): a write's promise resolves once the
+ * chunk before it is handed to the kernel (http.ServerResponse keeps a chunk until its write callback),
+ * so the next chunk is read from the file while the socket takes this one. One at a time (each write
+ * waited for before the next read) left the client's socket empty for each 1 MiB read.
  */
 function flushed(res: ServerResponse, signal: AbortSignal): TarSink {
+  let last: Promise<void> = Promise.resolve();
   return {
     consumed: true,
-    write: (chunk) => new Promise<void>((resolve, reject) => {
-      const gone = () => reject(new BerthError('Unavailable', 'the client went away'));
-      if (signal.aborted || res.destroyed) { gone(); return; }
-      // a write pending when the client leaves may never be called back: the reader, and the root it holds, must end
-      signal.addEventListener('abort', gone, { once: true });
-      res.write(chunk, (e) => { signal.removeEventListener('abort', gone); if (e) reject(e); else resolve(); });
-    }),
+    ahead: true,
+    write: (chunk) => {
+      if (signal.aborted || res.destroyed) return Promise.reject(new BerthError('Unavailable', 'the client went away'));
+      const before = last;
+      last = new Promise<void>((resolve, reject) => {
+        // a write pending when the client leaves may never be called back: the reader, and the root it holds, must end
+        const gone = () => reject(new BerthError('Unavailable', 'the client went away'));
+        signal.addEventListener('abort', gone, { once: true });
+        res.write(chunk, (e) => { signal.removeEventListener('abort', gone); if (e) reject(e); else resolve(); });
+      });
+      // its error is reported by the next write or by settle, whichever waits for it
+      last.catch(() => {});
+      return before;
+    },
+    settle: () => last,
   };
 }
 

@@ -8,11 +8,10 @@ import { Readable } from 'node:stream';
 import type { Client } from '../../client/index.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
-import { TarParser } from '../../snapshots/tar-reader.js';
 import { encodeHeader, header, type TarHeader } from '../../snapshots/tar-header.js';
 import { HelpRequested, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { skipBytes } from '../../util/bufs.js';
+import { O_PATH, ownDir, untar } from '../../util/untar.js';
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 const GO_DIR = 2 ** 31;
@@ -93,137 +92,27 @@ async function copyFromContainer(c: Client, ctr: string, src: string, dst: strin
   await untarLocal(r.res, into, srcBase, top);
 }
 
-/** Bytes of a file's data held before one writev: the answer arrives in socket reads of up to 64 KiB. */
-const WRITE_WINDOW = 1 << 20;
-/** Chunks held at most before a write (what they keep alive stays a few MiB). */
-const WRITE_CHUNKS = 64;
-
 /**
  * Extracts a tar from a container into `dir`, renaming its first component `from` to `to` (the docker CLI's
- * RebaseArchiveEntries). The tar is the container's, so hostile: an entry may not climb out with `..`, nor
- * be made (or link to a file) through a symbolic link below `dir` — a link entry followed by an entry
- * under it is how a tar writes outside its destination. Header sizes are bounded by the parser; file data
- * is held up to WRITE_WINDOW before each writev. Modes are set exactly (not through the umask), as the
- * docker CLI's Untar does; owners are not (it does not chown either).
+ * RebaseArchiveEntries), through util/untar (the daemon's extractor too). The tar is the container's, so
+ * hostile: an entry may not climb out with `..`, nor be made (or link to a file) through a symbolic link
+ * below `dir`. Modes are set exactly (not through the umask), as the docker CLI's Untar does; owners are
+ * not (it does not chown either); devices and FIFOs are not recreated.
  */
 export async function untarLocal(src: AsyncIterable<Uint8Array> | Readable, dir: string, from: string, to: string): Promise<void> {
-  let file: { fd: number; target: string; mtime: number; held: Buffer[]; heldLen: number } | undefined;
-  const dirTimes: Array<[string, number, number]> = [];
-  /** directories below `dir` seen to be real directories (not links); forgotten when a link is made */
-  const realDirs = new Set<string>();
-  const rename = (name: string): string[] => {
-    const parts = name.split('/').filter((x) => x !== '' && x !== '.');
-    if (parts.includes('..')) throw new BerthError('InvalidArgument', `invalid tar entry ${JSON.stringify(name)}: it climbs out of the destination`);
+  const rename = (parts: string[]): string[] => {
     if (from !== '.' && parts[0] === from) parts[0] = to;
     else if (from === '.' && to !== '.') parts.unshift(to);
     return parts;
   };
-  /** `parts` as a path under `dir`, its parents checked to be directories and none of them a link. */
-  const confined = (name: string, parts: string[]): string => {
-    let p = dir;
-    for (let i = 0; i < parts.length - 1; i++) {
-      p = path.join(p, parts[i]!);
-      if (realDirs.has(p)) continue;
-      let st: fs.Stats | undefined;
-      try { st = fs.lstatSync(p); } catch { /* missing: made below */ }
-      if (st?.isSymbolicLink()) throw new BerthError('InvalidArgument', `invalid tar entry ${JSON.stringify(name)}: it leads through the symbolic link ${p}`);
-      if (!st) fs.mkdirSync(p, { mode: 0o755 });
-      else if (!st.isDirectory()) throw new BerthError('InvalidArgument', `invalid tar entry ${JSON.stringify(name)}: ${p} is not a directory`);
-      realDirs.add(p);
-    }
-    return parts.length ? path.join(dir, ...parts) : dir;
-  };
-  const flush = () => {
-    if (!file || !file.heldLen) return;
-    let bufs = file.held;
-    let left = file.heldLen;
-    file.held = [];
-    file.heldLen = 0;
-    while (left > 0) {
-      const n = bufs.length === 1 ? fs.writeSync(file.fd, bufs[0]!) : fs.writevSync(file.fd, bufs);
-      left -= n;
-      if (left > 0) bufs = skipBytes(bufs, n);
-    }
-  };
-  const parser = new TarParser({
-    entry(h: TarHeader) {
-      const target = confined(h.name, rename(h.name));
-      if (target !== dir) {
-        try {
-          const st = fs.lstatSync(target);
-          if (!(st.isDirectory() && h.type === 'dir')) { fs.rmSync(target, { recursive: true, force: true }); realDirs.delete(target); }
-        } catch { /* new */ }
-      }
-      if (h.type === 'dir') {
-        if (target !== dir) { try { fs.mkdirSync(target, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; } }
-        realDirs.add(target);
-        dirTimes.push([target, h.mode, h.mtime]);
-      } else if (h.type === 'file') {
-        const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-        file = { fd, target, mtime: h.mtime, held: [], heldLen: 0 };
-        fs.fchmodSync(fd, h.mode & 0o7777);
-      } else if (h.type === 'symlink') {
-        fs.symlinkSync(h.linkname, target);
-        realDirs.clear(); // a name checked before may lead through this link now
-        fs.lutimesSync(target, h.mtime, h.mtime);
-      } else if (h.type === 'link') {
-        const parts = rename(h.linkname);
-        fs.linkSync(confined(h.linkname, parts), target);
-      }
-      // devices and FIFOs are not recreated locally
-    },
-    data(b: Buffer) {
-      if (!file) return;
-      file.held.push(b);
-      file.heldLen += b.length;
-      if (file.heldLen >= WRITE_WINDOW || file.held.length >= WRITE_CHUNKS) flush();
-    },
-    end() {
-      if (!file) return;
-      const f = file;
-      try { flush(); } finally { fs.closeSync(f.fd); file = undefined; }
-      fs.utimesSync(f.target, f.mtime, f.mtime);
-    },
-  });
+  const fd = fs.openSync(dir, O_PATH | fs.constants.O_DIRECTORY);
   try {
-    if (src instanceof Readable) await flow(src, (b) => parser.push(b));
-    else for await (const chunk of src) parser.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-    parser.close();
-  } finally {
-    if (file) { fs.closeSync(file.fd); file = undefined; }
+    await untar(ownDir(fd), src, { rename, skipSpecial: true, peer: 'the daemon', show: (rel) => path.join(dir, rel) });
+  } catch (e) {
+    // the rest of the answer is not wanted: its socket goes now, not once the daemon has sent it all
+    if (src instanceof Readable) src.destroy();
+    throw e;
   }
-  // directories get their modes and times last; a later entry may have put a link in a place of one (or of
-  // a parent), so each is set only if it is still a real directory all the way down, through an fd of its own
-  for (const [d, mode, t] of dirTimes.reverse()) {
-    const fd = openRealDir(dir, d);
-    if (fd === undefined) continue;
-    try { fs.fchmodSync(fd, mode & 0o7777); fs.futimesSync(fd, t, t); } finally { fs.closeSync(fd); }
-  }
-}
-
-/** `d` (below `dir`) opened as a directory when no component from `dir` down is a link; else undefined. */
-function openRealDir(dir: string, d: string): number | undefined {
-  let p = dir;
-  for (const part of path.relative(dir, d).split(path.sep).filter(Boolean)) {
-    p = path.join(p, part);
-    try { if (!fs.lstatSync(p).isDirectory()) return undefined; } catch { return undefined; }
-  }
-  try { return fs.openSync(d, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW); } catch { return undefined; }
-}
-
-/**
- * Feeds a stream's chunks to `f` in flowing mode, to its end. Read through an async iterator, the stream
- * is over its 16 KiB mark at every 64 KiB socket read, and the socket was paused and resumed at each: the
- * daemon's 1 MiB writes then waited on this process's wake-ups, ~4x the docker CLI's time for a 100 MB
- * copy out on a loaded host. A throw from `f` ends the stream and is the error.
- */
-function flow(src: Readable, f: (b: Buffer) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const fail = (e: unknown) => { src.off('data', onData); src.destroy(); reject(e); };
-    const onData = (b: Buffer) => { try { f(b); } catch (e) { fail(e); } };
-    src.on('data', onData).once('end', resolve).once('error', fail);
-    src.once('close', () => { if (!src.readableEnded) fail(Object.assign(new Error('the daemon closed the archive stream early'), { code: 'ECONNRESET' })); });
-  });
 }
 
 async function copyToContainer(c: Client, src: string, ctr: string, dst: string, archive: boolean, follow: boolean): Promise<void> {
@@ -298,20 +187,26 @@ const PIECE = 1 << 20;
 
 /**
  * The planned tar as pieces of PIECE bytes (the last shorter), each filled in place: headers copied in,
- * file data read straight into it with pread(2). One buffer serves the whole copy: a piece yielded is
- * filled again once the next is asked for (http1 asks only when the socket has taken it). A file that
- * shrank since the plan is padded with zeros, one that grew is cut: the length sent is the one planned.
+ * file data read straight into it with pread(2). Two buffers serve the whole copy, taken in turn: a piece
+ * is filled while the one before it is in the socket (client/http1 writes one while asking for the next,
+ * and asks for the one after only once the socket took it). A file that shrank since the plan is padded
+ * with zeros, one that grew is cut: the length sent is the one planned.
  */
 export async function* tarBody(plan: TarPlan): AsyncGenerator<Uint8Array> {
-  const buf = Buffer.allocUnsafe(Math.min(PIECE, plan.length));
+  const size = Math.min(PIECE, plan.length);
+  const bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let turn = 0;
+  let buf = bufs[0]!;
   let n = 0;
+  /** the full piece, handed out; the next is filled in the other buffer */
+  const full = (): Buffer => { const b = buf; buf = bufs[++turn & 1]!; n = 0; return b; };
   // copies `b` in, yielding each full piece
   function* put(b: Buffer): Generator<Buffer> {
     let off = 0;
     while (off < b.length) {
       const k = b.copy(buf, n, off);
       n += k; off += k;
-      if (n === buf.length) { yield buf; n = 0; }
+      if (n === buf.length) yield full();
     }
   }
   function* zeros(count: number): Generator<Buffer> {
@@ -319,7 +214,7 @@ export async function* tarBody(plan: TarPlan): AsyncGenerator<Uint8Array> {
       const k = Math.min(count, buf.length - n);
       buf.fill(0, n, n + k);
       n += k; count -= k;
-      if (n === buf.length) { yield buf; n = 0; }
+      if (n === buf.length) yield full();
     }
   }
   for (const e of plan.entries) {
@@ -333,7 +228,7 @@ export async function* tarBody(plan: TarPlan): AsyncGenerator<Uint8Array> {
         const got = fs.readSync(fd, buf, n, Math.min(left, buf.length - n), pos);
         if (got === 0) break;
         n += got; pos += got; left -= got;
-        if (n === buf.length) { yield buf; n = 0; }
+        if (n === buf.length) yield full();
       }
       yield* zeros(left + ((512 - (e.size % 512)) % 512));
     } finally { fs.closeSync(fd); }
