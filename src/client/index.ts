@@ -10,6 +10,7 @@ import { encodeAuthHeader } from '../api/auth-header.js';
 import { API_VERSION } from '../api/version.js';
 import { send, type Answer, type Headers, type Request } from './http1.js';
 import { negotiatedVersion } from './api-version.js';
+import { createBodyAt } from './legacy.js';
 import { inflight } from './timing.js';
 import type { ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse } from '../api/types.js';
 import type { AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, JSONMessage, SystemInfo, SystemVersion } from '../api/types.js';
@@ -49,6 +50,8 @@ export interface RequestOptions {
   /** raw body: a Buffer or a stream (sent chunked) */
   raw?: Buffer | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
   headers?: Record<string, string>;
+  /** a JSON body that depends on the API version the request goes at (client/legacy) */
+  bodyAt?: (version: string) => unknown;
   /** no /vX.Y prefix */
   unversioned?: boolean;
 }
@@ -120,15 +123,18 @@ export class Client {
 
   /** One request; resolves once the response headers arrived. Non-2xx answers throw ApiError. */
   async request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { ...o.headers };
-    let body: Buffer | undefined;
-    if (o.body !== undefined) { body = Buffer.from(JSON.stringify(o.body)); headers['Content-Type'] = 'application/json'; }
-    else if (Buffer.isBuffer(o.raw)) body = o.raw;
-    if (body) headers['Content-Length'] = String(body.length);
+    const at = (version: string): Request => {
+      const headers: Record<string, string> = { ...o.headers };
+      let body: Buffer | undefined;
+      const json = o.bodyAt ? o.bodyAt(version) : o.body;
+      if (json !== undefined) { body = Buffer.from(JSON.stringify(json)); headers['Content-Type'] = 'application/json'; }
+      else if (Buffer.isBuffer(o.raw)) body = o.raw;
+      if (body) headers['Content-Length'] = String(body.length);
+      return { method, path: `${path}${qs(o.query)}`, headers, body: body ?? (o.raw as AsyncIterable<Uint8Array> | undefined) };
+    };
     const answered = inflight();
-    const raw = body ?? (o.raw as AsyncIterable<Uint8Array> | undefined);
     let a;
-    try { a = await this.exchange({ method, path: `${path}${qs(o.query)}`, headers, body: raw }, !o.unversioned); } catch (e) { answered(); throw e; }
+    try { a = await this.exchange(o.bodyAt ? at : at(this.version), !o.unversioned); } catch (e) { answered(); throw e; }
     if (a.upgraded) { a.socket.destroy(); answered(); throw new ApiError(a.status, `unexpected upgrade for API route ${method} ${path}`); }
     const res = a.body;
     res.once('end', answered).once('close', answered);
@@ -147,11 +153,13 @@ export class Client {
    * the head alone and closes, and the EPIPE of the body's rest takes its answer along), waits for the docker
    * CLI's ping first.
    */
-  private async exchange(r: Request, versioned: boolean): Promise<Answer> {
-    const resendable = r.body === undefined || (Buffer.isBuffer(r.body) && r.body.length <= SMALL_BODY);
+  private async exchange(request: Request | ((version: string) => Request), versioned: boolean): Promise<Answer> {
+    const first = typeof request === 'function' ? request(this.version) : request;
+    const resendable = first.body === undefined || (Buffer.isBuffer(first.body) && first.body.length <= SMALL_BODY);
     if (versioned && !this.settled && !resendable) await this.negotiate();
     for (;;) {
       const asked = this.version;
+      const r = typeof request === 'function' ? request(asked) : request;
       let a: Answer;
       try { a = await send(this.socket, versioned ? { ...r, path: `/v${asked}${r.path}` } : r); } catch (e) { throw this.unreachable(e); }
       if (!this.settled) await this.settle(a.status, a.headers);
@@ -279,7 +287,7 @@ export class Client {
 
   // containers
   createContainer(body: ContainerCreateRequest, o: { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
-    return this.json('POST', '/containers/create', { query: { name: o.name, platform: o.platform }, body });
+    return this.json('POST', '/containers/create', { query: { name: o.name, platform: o.platform }, bodyAt: (v) => createBodyAt(body, v) });
   }
   listContainers(o: { all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> } = {}): Promise<ContainerSummary[]> {
     return this.json('GET', '/containers/json', { query: { all: o.all || undefined, limit: o.limit, size: o.size || undefined, filters: o.filters ? JSON.stringify(o.filters) : undefined } });

@@ -82,6 +82,14 @@ describe('berth CLI against dockerd', { skip: dockerdSkip }, () => {
     assert.equal(await ok('run', '--rm', '-v', 'negv:/v', `${reg.host}/bb`, 'sh', '-c', 'echo x > /v/f; cat /v/f'), 'x\n');
     assert.equal(await ok('volume', 'rm', 'negv'), 'negv\n');
     assert.match(await ok('network', 'ls'), /^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE\n(.*\n)*[0-9a-f]{12}\s+none\s+null\s+local\n/);
+    // before 1.44 the daemon makes a second network of a name unless asked (CheckDuplicate), and takes the
+    // MAC address from the container's config, not its endpoint's
+    await ok('network', 'create', 'negn');
+    const again = await run('network', 'create', 'negn');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /network with name negn already exists/);
+    assert.equal(await ok('run', '--rm', '--network', 'negn', '--mac-address', '02:42:ac:11:00:99', `${reg.host}/bb`, 'cat', '/sys/class/net/eth0/address'), '02:42:ac:11:00:99\n');
+    assert.equal(await ok('network', 'rm', 'negn'), 'negn\n');
     assert.match(await ok('system', 'df'), /\nBuild Cache\s+0\s+0\s+0B\s+0B\n$/);
     assert.match(await ok('system', 'df', '-v'), /Images space usage:/);
     assert.match(await ok('info'), /Server Version: /);

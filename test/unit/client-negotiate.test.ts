@@ -12,6 +12,8 @@ import { fixedApiVersion, negotiatedVersion, parseApiVersion } from '../../src/c
 import { getTimestamp } from '../../src/cli/docker/timestamp.js';
 import { imageRows } from '../../src/cli/docker/images.js';
 import { compareVersions } from '../../src/api/version.js';
+import { createBodyAt, networkCreateBodyAt } from '../../src/client/legacy.js';
+import type { ContainerCreateRequest } from '../../src/api/types.js';
 
 test('DOCKER_API_VERSION is read as moby reads it, with its error words', () => {
   // moby client/client_options_test.go TestOptionWithAPIVersionFromEnv
@@ -202,4 +204,26 @@ test('images from a daemon before API 1.44: null lists and <none> placeholders',
     { ...base, RepoTags: null, RepoDigests: ['reg/bb@sha256:' + 'b'.repeat(64)] },
   ] as unknown as Parameters<typeof imageRows>[0]);
   assert.deepEqual(rows.map((r) => [r.Repository, r.Tag, r.Digest]), [['bb', '1', '<none>'], ['<none>', '<none>', '<none>'], ['reg/bb', '<none>', 'sha256:' + 'b'.repeat(64)]]);
+});
+
+test('request bodies for older daemons, as moby\'s client and the docker CLI change them', () => {
+  const body = { Image: 'x', HostConfig: { NetworkMode: 'n1', AutoRemove: true }, NetworkingConfig: { EndpointsConfig: { n1: { MacAddress: '02:42:ac:11:00:99' } } } } as unknown as ContainerCreateRequest;
+  assert.equal(createBodyAt(body, '1.50'), body);
+  const old = createBodyAt(body, '1.41') as ContainerCreateRequest & { MacAddress?: string };
+  assert.equal(old.MacAddress, '02:42:ac:11:00:99');
+  assert.equal(old.HostConfig!.AutoRemove, true);
+  assert.equal(createBodyAt(body, '1.24').HostConfig!.AutoRemove, false);
+  assert.equal(body.HostConfig!.AutoRemove, true); // the caller's body is left as it was
+  const dflt = { Image: 'x', HostConfig: { NetworkMode: 'default' }, NetworkingConfig: { EndpointsConfig: { default: { MacAddress: 'm' } } } } as unknown as ContainerCreateRequest;
+  assert.equal((createBodyAt(dflt, '1.43') as { MacAddress?: string }).MacAddress, 'm');
+  assert.deepEqual(networkCreateBodyAt({ Name: 'n' }, '1.41'), { Name: 'n', CheckDuplicate: true });
+  assert.deepEqual(networkCreateBodyAt({ Name: 'n' }, '1.44'), { Name: 'n' });
+});
+
+test('a body built for the version: the retry at the daemon\'s version carries that version\'s body', async (t) => {
+  const d = await fakeDaemon(t, { max: '1.41' });
+  const c = new Client(`unix://${d.socket}`);
+  const asked: string[] = [];
+  await c.json('POST', '/networks/create', { bodyAt: (v) => { asked.push(v); return networkCreateBodyAt({ Name: 'n' }, v); } });
+  assert.deepEqual(asked, ['1.50', '1.50', '1.41']); // the first (its size is checked), then one per attempt
 });
