@@ -143,8 +143,9 @@ export class Client {
   }
 
   /**
-   * Sends `r` (its path without the /vX.Y prefix when `versioned`), negotiating the version on the way as the
-   * docker CLI does, without its extra round trip: the docker CLI pings (HEAD /_ping) before its first request
+   * Sends `request` (its path without the /vX.Y prefix when `versioned`; a function: built for the version it
+   * goes at), negotiating the version on the way as the docker CLI does, without its extra round trip: the
+   * docker CLI pings (HEAD /_ping) before its first request
    * and then uses min(its version, the ping's Api-Version). Every answer of dockerd and berthd carries that
    * header (moby api/server/middleware/version.go sets it before it checks the path's version), so the first
    * answer settles the version; a daemon older than API_VERSION refuses the first request (400 "client version
