@@ -155,12 +155,14 @@ export class Client {
    * CLI's ping first.
    */
   private async exchange(request: Request | ((version: string) => Request), versioned: boolean): Promise<Answer> {
-    const first = typeof request === 'function' ? request(this.version) : request;
-    const resendable = first.body === undefined || (Buffer.isBuffer(first.body) && first.body.length <= SMALL_BODY);
+    const build = typeof request === 'function' ? request : () => request;
+    let builtAt = this.version;
+    let r = build(builtAt);
+    const resendable = r.body === undefined || (Buffer.isBuffer(r.body) && r.body.length <= SMALL_BODY);
     if (versioned && !this.settled && !resendable) await this.negotiate();
     for (;;) {
       const asked = this.version;
-      const r = typeof request === 'function' ? request(asked) : request;
+      if (asked !== builtAt) { builtAt = asked; r = build(asked); }
       let a: Answer;
       try { a = await send(this.socket, versioned ? { ...r, path: `/v${asked}${r.path}` } : r); } catch (e) { throw this.unreachable(e); }
       if (!this.settled) await this.settle(a.status, a.headers);
