@@ -44,9 +44,17 @@ export function send(socketPath: string, r: Request): Promise<Answer> {
     const sized = Object.keys(headers).some((k) => k.toLowerCase() === 'content-length');
     if (streamed && !sized) headers['Transfer-Encoding'] = 'chunked';
     for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (Buffer.isBuffer(r.body)) socket.write(r.body);
-    else if (streamed && sized) {
+    const head = `${lines.join('\r\n')}\r\n\r\n`;
+    if (Buffer.isBuffer(r.body)) {
+      // head and body in one writev: a daemon may answer on the head alone and close (dockerd refusing a
+      // path's API version, before reading the body); a body sent after that answer fails with EPIPE, and
+      // the socket's error would take the answer with it
+      socket.cork();
+      socket.write(head);
+      socket.write(r.body);
+      socket.uncork();
+    } else socket.write(head);
+    if (streamed && sized) {
       (async () => {
         // one chunk in flight: the next is made while the socket takes this one
         let last: Promise<void> | undefined;

@@ -8,7 +8,9 @@ import { BerthError, type ErrorKind } from '../errors.js';
 import { kindOfStatus } from '../api/errors.js';
 import { encodeAuthHeader } from '../api/auth-header.js';
 import { API_VERSION } from '../api/version.js';
-import { send } from './http1.js';
+import { send, type Answer, type Headers, type Request } from './http1.js';
+import { negotiatedVersion } from './api-version.js';
+import { createBodyAt } from './legacy.js';
 import { inflight } from './timing.js';
 import type { ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary, ContainerWaitResponse } from '../api/types.js';
 import type { AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, JSONMessage, SystemInfo, SystemVersion } from '../api/types.js';
@@ -48,6 +50,8 @@ export interface RequestOptions {
   /** raw body: a Buffer or a stream (sent chunked) */
   raw?: Buffer | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
   headers?: Record<string, string>;
+  /** a JSON body that depends on the API version the request goes at (client/legacy) */
+  bodyAt?: (version: string) => unknown;
   /** no /vX.Y prefix */
   unversioned?: boolean;
 }
@@ -92,13 +96,26 @@ export async function* jsonMessages<T = JSONMessage>(src: AsyncIterable<Uint8Arr
   if (buf.trim()) yield JSON.parse(buf) as T;
 }
 
+/** A request body that goes in one write to the socket (the kernel's buffer for a unix socket is larger). */
+const SMALL_BODY = 64 * 1024;
+
 export interface PullOptions { tag?: string; platform?: string; auth?: AuthConfig; onProgress?: (m: JSONMessage) => void }
 
 export class Client {
   readonly socket: string;
+  /** The API version in the paths (/vX.Y/…): fixed, or the one agreed with the daemon (client/api-version). */
+  version: string;
+  /** The version is fixed or agreed: no more negotiation in this client. */
+  private settled: boolean;
 
-  constructor(host: string = resolveHost(), readonly version = API_VERSION) {
+  /**
+   * `fixed`: a version to use as is (DOCKER_API_VERSION: cli/docker/connect); without one the client speaks
+   * API_VERSION until the daemon's first answer, and from then on the lower of that and the daemon's.
+   */
+  constructor(host: string = resolveHost(), fixed?: string) {
     this.socket = socketOf(host);
+    this.version = fixed ?? API_VERSION;
+    this.settled = fixed !== undefined;
   }
 
   /** Nothing to release: every request has a connection of its own, closed with its answer. */
@@ -106,21 +123,91 @@ export class Client {
 
   /** One request; resolves once the response headers arrived. Non-2xx answers throw ApiError. */
   async request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = { ...o.headers };
-    let body: Buffer | undefined;
-    if (o.body !== undefined) { body = Buffer.from(JSON.stringify(o.body)); headers['Content-Type'] = 'application/json'; }
-    else if (Buffer.isBuffer(o.raw)) body = o.raw;
-    if (body) headers['Content-Length'] = String(body.length);
-    const full = `${o.unversioned ? '' : `/v${this.version}`}${path}${qs(o.query)}`;
+    const at = (version: string): Request => {
+      const headers: Record<string, string> = { ...o.headers };
+      let body: Buffer | undefined;
+      const json = o.bodyAt ? o.bodyAt(version) : o.body;
+      if (json !== undefined) { body = Buffer.from(JSON.stringify(json)); headers['Content-Type'] = 'application/json'; }
+      else if (Buffer.isBuffer(o.raw)) body = o.raw;
+      if (body) headers['Content-Length'] = String(body.length);
+      return { method, path: `${path}${qs(o.query)}`, headers, body: body ?? (o.raw as AsyncIterable<Uint8Array> | undefined) };
+    };
     const answered = inflight();
-    const raw = body ?? (o.raw as AsyncIterable<Uint8Array> | undefined);
     let a;
-    try { a = await send(this.socket, { method, path: full, headers, body: raw }); } catch (e) { answered(); throw this.unreachable(e); }
+    try { a = await this.exchange(o.bodyAt ? at : at(this.version), !o.unversioned); } catch (e) { answered(); throw e; }
     if (a.upgraded) { a.socket.destroy(); answered(); throw new ApiError(a.status, `unexpected upgrade for API route ${method} ${path}`); }
     const res = a.body;
     res.once('end', answered).once('close', answered);
     if (a.status >= 200 && a.status < 400) return { status: a.status, headers: a.headers, res };
     throw await answerError(a.status, a.headers, res, `request returned ${a.status} for API route ${method} ${path}`);
+  }
+
+  /**
+   * Sends `request` (its path without the /vX.Y prefix when `versioned`; a function: built for the version it
+   * goes at), negotiating the version on the way as the docker CLI does, without its extra round trip: the
+   * docker CLI pings (HEAD /_ping) before its first request
+   * and then uses min(its version, the ping's Api-Version). Every answer of dockerd and berthd carries that
+   * header (moby api/server/middleware/version.go sets it before it checks the path's version), so the first
+   * answer settles the version; a daemon older than API_VERSION refuses the first request (400 "client version
+   * 1.50 is too new", nothing done), which is sent again once at the daemon's version. Only a body that
+   * cannot be sent twice (a stream), or not in one write (over SMALL_BODY: dockerd answers a refused version on
+   * the head alone and closes, and the EPIPE of the body's rest takes its answer along), waits for the docker
+   * CLI's ping first.
+   */
+  private async exchange(request: Request | ((version: string) => Request), versioned: boolean): Promise<Answer> {
+    const build = typeof request === 'function' ? request : () => request;
+    let builtAt = this.version;
+    let r = build(builtAt);
+    const resendable = r.body === undefined || (Buffer.isBuffer(r.body) && r.body.length <= SMALL_BODY);
+    if (versioned && !this.settled && !resendable) await this.negotiate();
+    for (;;) {
+      const asked = this.version;
+      if (asked !== builtAt) { builtAt = asked; r = build(asked); }
+      let a: Answer;
+      try { a = await send(this.socket, versioned ? { ...r, path: `/v${asked}${r.path}` } : r); } catch (e) { throw this.unreachable(e); }
+      if (!this.settled) await this.settle(a.status, a.headers);
+      // refused at a version the daemon does not serve (400 from moby's middleware; 404 from a router without
+      // it), this answer's or one that was in flight beside it (`rm A B` sends its requests at once)
+      if (!versioned || asked === this.version || (a.status !== 400 && a.status !== 404)) return a;
+      if (a.upgraded) a.socket.destroy(); else a.body.destroy();
+    }
+  }
+
+  /**
+   * The version from an answer's Api-Version header: the lower of ours and the daemon's. An answer with no
+   * header settles it only when it is a success; a refusal without one is asked about with the docker CLI's
+   * ping, whose answer without a header means a daemon from before the header (FALLBACK_API_VERSION).
+   */
+  private async settle(status: number, headers: Headers): Promise<void> {
+    const server = headers['api-version'];
+    if (typeof server === 'string' && server) this.version = negotiatedVersion(server, this.version);
+    else if (status >= 400) { await this.negotiate(); return; }
+    this.settled = true;
+  }
+
+  /**
+   * moby's Client.Ping and negotiateAPIVersionPing: HEAD /_ping (GET when the HEAD is not answered 200 or
+   * 500), then the lower of our version and the answer's Api-Version, FALLBACK_API_VERSION when it has none.
+   * Once per client; a fixed version stays as it is.
+   */
+  async negotiate(): Promise<void> {
+    if (this.settled) return;
+    const ping = async (method: string, orNothing: boolean): Promise<Answer | undefined> => {
+      try {
+        const a = await send(this.socket, { method, path: '/_ping', headers: {} });
+        if (a.upgraded) a.socket.destroy(); else a.body.resume();
+        return a;
+      } catch (e) {
+        const u = this.unreachable(e);
+        if (u instanceof DaemonUnreachable || !orNothing) throw u;
+        return undefined; // connected, then an error: GET next, as moby
+      }
+    };
+    let a = await ping('HEAD', true);
+    if (!a || (a.status !== 200 && a.status !== 500)) a = (await ping('GET', false))!;
+    const server = a.headers['api-version'];
+    this.version = negotiatedVersion(typeof server === 'string' ? server : undefined, this.version);
+    this.settled = true;
   }
 
   /** ENOENT, ECONNREFUSED, EACCES: no daemon there. */
@@ -203,7 +290,7 @@ export class Client {
 
   // containers
   createContainer(body: ContainerCreateRequest, o: { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
-    return this.json('POST', '/containers/create', { query: { name: o.name, platform: o.platform }, body });
+    return this.json('POST', '/containers/create', { query: { name: o.name, platform: o.platform }, bodyAt: (v) => createBodyAt(body, v) });
   }
   listContainers(o: { all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> } = {}): Promise<ContainerSummary[]> {
     return this.json('GET', '/containers/json', { query: { all: o.all || undefined, limit: o.limit, size: o.size || undefined, filters: o.filters ? JSON.stringify(o.filters) : undefined } });
@@ -252,7 +339,7 @@ export class Client {
     if (data) headers['Content-Length'] = String(data.length);
     const answered = inflight();
     let a;
-    try { a = await send(this.socket, { method, path: `/v${this.version}${path}${qs(query)}`, headers, body: data }); } catch (e) { answered(); throw this.unreachable(e); }
+    try { a = await this.exchange({ method, path: `${path}${qs(query)}`, headers, body: data }, true); } catch (e) { answered(); throw e; }
     if (a.upgraded) {
       a.socket.once('end', answered).once('close', answered);
       return { socket: a.socket, head: a.head };

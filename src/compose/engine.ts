@@ -5,6 +5,7 @@
 // anything is created.
 import type { ContainerInspect, ContainerSummary } from '../api/types.js';
 import { ApiError, type Client } from '../client/index.js';
+import { networkCreateBodyAt } from '../client/legacy.js';
 import { BerthError } from '../errors.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { buildService, type BuildOptions } from './build.js';
@@ -86,11 +87,11 @@ export class Engine {
       if (d.external || await this.networkExists(d.name)) continue;
       this.say(` Network ${d.name}  Creating`);
       const ipam = d.ipam as { driver?: string; config?: Array<Record<string, string>> } | undefined;
-      await this.c.json('POST', '/networks/create', { body: {
+      await this.c.json('POST', '/networks/create', { bodyAt: (v) => networkCreateBodyAt({
         Name: d.name, Driver: d.driver ?? 'bridge', Internal: d.internal === true, Attachable: d.attachable === true, Options: d.driver_opts ?? {},
         Labels: { ...d.labels, [L.project]: this.p.name, [L.network]: key, [L.version]: COMPOSE_VERSION },
         ...(ipam ? { IPAM: { Driver: ipam.driver ?? 'default', Config: (ipam.config ?? []).map((c) => ({ Subnet: c.subnet, IPRange: c.ip_range, Gateway: c.gateway })) } } : {}),
-      } });
+      }, v) });
       this.say(` Network ${d.name}  Created`);
     }
   }

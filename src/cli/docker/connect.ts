@@ -1,13 +1,15 @@
-// cli/docker/connect: which daemon (-H, BERTH_HOST, DOCKER_HOST, default socket), and how errors print:
+// cli/docker/connect: which daemon (-H, BERTH_HOST, DOCKER_HOST, default socket) at which API version
+// (DOCKER_API_VERSION, else negotiated: client/api-version), and how errors print:
 // daemon errors as the docker CLI prints them, an unreachable daemon with how to start one.
 import { ApiError, Client, DaemonUnreachable, resolveHost } from '../../client/index.js';
+import { fixedApiVersion } from '../../client/api-version.js';
 import { isBerthError } from '../../errors.js';
 import { HelpRequested } from '../args.js';
 
 export interface Globals { host?: string }
 
 export function connect(g: Globals): Client {
-  return new Client(resolveHost(g.host));
+  return new Client(resolveHost(g.host), fixedApiVersion());
 }
 
 /** Prints an error as docker does and returns the exit code. */

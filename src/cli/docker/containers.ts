@@ -12,6 +12,8 @@ import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { ago, humanSize, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
+import { optTimestamp } from './timestamp.js';
+import { compareVersions } from '../../api/version.js';
 import { parseLogOpts, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
 import { mergeExposed, parseExpose, parsePortSpecs } from '../../network/ports.js';
 
@@ -395,7 +397,10 @@ export async function run(g: Globals, args: string[]): Promise<number> {
     // attach and wait are both in place before start, as docker run has them; they go out together (one
     // round trip, not two), and whichever of them failed takes the other one down with it
     const attaching = attached ? c.attachContainer(id, { stdin: b.AttachStdin, stdout: b.AttachStdout, stderr: b.AttachStderr, stream: true, detachKeys: o.detachKeys }) : undefined;
-    const waiting = c.waitContainer(id, b.HostConfig?.AutoRemove ? 'removed' : 'next-exit');
+    // below API 1.25 the daemon ignores AutoRemove and the client removes the container itself (docker's
+    // legacyWaitExitOrRemoved): with DOCKER_API_VERSION=1.24 a wait for 'removed' would never end
+    const clientRemoves = !!b.HostConfig?.AutoRemove && compareVersions(c.version, '1.25') < 0;
+    const waiting = c.waitContainer(id, b.HostConfig?.AutoRemove && !clientRemoves ? 'removed' : 'next-exit');
     const [sock, waited] = await Promise.allSettled([attaching, waiting]);
     if (sock.status === 'rejected' || waited.status === 'rejected') {
       if (sock.status === 'fulfilled') sock.value?.socket.destroy();
@@ -412,12 +417,14 @@ export async function run(g: Globals, args: string[]): Promise<number> {
         session?.close();
         if (b.HostConfig?.AutoRemove) await Promise.race([wait.result, new Promise((r) => setTimeout(r, 2000))]).catch(() => {});
         wait.abort();
+        if (clientRemoves) await c.removeContainer(id, { force: true, volumes: true }).catch(() => {});
         return runError(e, 'run');
       }
       if (tty) resizeOnce(c, id);
       if (session) await session.output;
       const st = await wait.result.catch((e: unknown) => ({ StatusCode: 125, Error: { Message: e instanceof Error ? e.message : String(e) } }));
       session?.close();
+      if (clientRemoves) await c.removeContainer(id, { volumes: true }).catch((e: unknown) => { process.stderr.write(`error removing container: ${e instanceof Error ? e.message : String(e)}\n`); });
       if (st.Error?.Message) { process.stderr.write(`berth: Error response from daemon: ${st.Error.Message}\n`); return 125; }
       return st.StatusCode;
     } finally {
@@ -609,10 +616,12 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
 export async function logs(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { follow: { short: 'f', type: 'bool' }, tail: { short: 'n', type: 'string' }, timestamps: { short: 't', type: 'bool' }, since: { type: 'string' }, until: { type: 'string' }, details: { type: 'bool' } });
   if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', `"logs" requires exactly 1 argument.\nSee 'berth logs --help'.`);
+  const since = optTimestamp(p.flags.since);
+  const until = optTimestamp(p.flags.until);
   const c = connect(g);
   try {
     const info = await c.inspectContainer(p.positionals[0]!);
-    const res = await c.containerLogs(info.Id, { follow: !!p.flags.follow, tail: (p.flags.tail as string | undefined) ?? 'all', timestamps: !!p.flags.timestamps, since: p.flags.since as string | undefined, until: p.flags.until as string | undefined });
+    const res = await c.containerLogs(info.Id, { follow: !!p.flags.follow, tail: (p.flags.tail as string | undefined) ?? 'all', timestamps: !!p.flags.timestamps, since, until });
     await copyOutput(res, !!info.Config.Tty);
     return 0;
   } finally { c.close(); }

@@ -30,14 +30,17 @@ export function imageRows(list: ImageSummary[], o: { noTrunc?: boolean; all?: bo
       Size: humanSize(i.Size), Containers: i.Containers < 0 ? 'N/A' : String(i.Containers),
       SharedSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.SharedSize), UniqueSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.Size - i.SharedSize), VirtualSize: humanSize(i.Size),
     };
-    const digestOf = (repo: string) => i.RepoDigests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
-    if (i.RepoTags.length === 0) {
-      const repos = [...new Set(i.RepoDigests.map((d) => d.split('@')[0]!))];
+    // dockerd before 25 (API < 1.44) sends null for none, and "<none>:<none>", "<none>@<none>" for a dangling image
+    const tags = (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+    const digests = (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
+    const digestOf = (repo: string) => digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
+    if (tags.length === 0) {
+      const repos = [...new Set(digests.map((d) => d.split('@')[0]!))];
       if (repos.length === 0) rows.push({ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' });
       for (const r of repos) rows.push({ ...base, Repository: r, Tag: '<none>', Digest: digestOf(r) });
       continue;
     }
-    for (const t of i.RepoTags) {
+    for (const t of tags) {
       const c = t.lastIndexOf(':');
       const repo = t.slice(0, c);
       rows.push({ ...base, Repository: repo, Tag: t.slice(c + 1), Digest: digestOf(repo) });

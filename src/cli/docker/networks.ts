@@ -5,6 +5,7 @@ import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { parseCidr, parseIp } from '../../network/plan.js';
 import { parseFlags } from '../args.js';
+import { networkCreateBodyAt } from '../../client/legacy.js';
 import { connect, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { confirm } from './images.js';
@@ -78,7 +79,7 @@ export async function create(g: Globals, args: string[]): Promise<number> {
   };
   const c = connect(g);
   try {
-    const r = await c.json<{ Id: string; Warning?: string }>('POST', '/networks/create', { body });
+    const r = await c.json<{ Id: string; Warning?: string }>('POST', '/networks/create', { bodyAt: (v) => networkCreateBodyAt(body, v) });
     if (r.Warning) process.stderr.write(`${r.Warning}\n`);
     process.stdout.write(`${r.Id}\n`);
     return 0;

@@ -6,20 +6,23 @@ import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { render } from './format.js';
+import { optTimestamp } from './timestamp.js';
 import { humanSize } from './output.js';
 
 export async function version(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   const c = connect(g);
   try {
-    const client = { Version: BERTH_VERSION, ApiVersion: API_VERSION, DefaultAPIVersion: API_VERSION, GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch, Platform: { Name: 'Berth' } };
     const server = await c.versionInfo();
+    // as the docker CLI: the version this client speaks with this daemon (negotiated, or DOCKER_API_VERSION) and its own
+    const client = { Version: BERTH_VERSION, ApiVersion: c.version, DefaultAPIVersion: API_VERSION, GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch, Platform: { Name: 'Berth' } };
     const data = { Client: { ...client, APIVersion: client.ApiVersion }, Server: { ...server, APIVersion: server.ApiVersion } };
     if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), data)}\n`); return 0; }
-    const eng = server.Components.find((x) => x.Name === 'Engine');
-    process.stdout.write(`Client: Berth\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}\n Node version:      ${process.versions.node}\n OS/Arch:           linux/${client.Arch}\n\n`);
-    process.stdout.write(`Server: ${server.Platform.Name}\n Engine:\n  Version:          ${server.Version}\n  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})\n  Go version:       ${server.GoVersion}\n  Git commit:       ${server.GitCommit}\n  OS/Arch:          ${server.Os}/${server.Arch}\n  Experimental:     ${eng?.Details?.Experimental ?? 'false'}\n`);
-    for (const comp of server.Components.filter((x) => x.Name !== 'Engine')) process.stdout.write(` ${comp.Name}:\n  Version:          ${comp.Version}\n`);
+    const eng = server.Components?.find((x) => x.Name === 'Engine');
+    const downgraded = client.ApiVersion !== client.DefaultAPIVersion ? ` (downgraded from ${client.DefaultAPIVersion})` : '';
+    process.stdout.write(`Client: Berth\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}${downgraded}\n Node version:      ${process.versions.node}\n OS/Arch:           linux/${client.Arch}\n\n`);
+    process.stdout.write(`Server:${server.Platform?.Name ? ` ${server.Platform.Name}` : ''}\n Engine:\n  Version:          ${server.Version}\n  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion})\n  Go version:       ${server.GoVersion}\n  Git commit:       ${server.GitCommit}\n  OS/Arch:          ${server.Os}/${server.Arch}\n  Experimental:     ${eng?.Details?.Experimental ?? 'false'}\n`);
+    for (const comp of (server.Components ?? []).filter((x) => x.Name !== 'Engine')) process.stdout.write(` ${comp.Name}:\n  Version:          ${comp.Version}\n`);
     return 0;
   } finally { c.close(); }
 }
@@ -34,14 +37,14 @@ export async function info(g: Globals, args: string[]): Promise<number> {
       'Server:',
       ` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`,
       ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`,
-      ...i.DriverStatus.map(([k, v]) => `  ${k}: ${v}`),
+      ...(i.DriverStatus ?? []).map(([k, v]) => `  ${k}: ${v}`),
       ` Logging Driver: ${i.LoggingDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`,
       ` Default Runtime: ${i.DefaultRuntime}`, ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`,
       ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${(i.MemTotal / 2 ** 30).toFixed(2)}GiB (${humanSize(i.MemTotal)})`,
       ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    for (const w of i.Warnings) process.stderr.write(`${w}\n`);
+    for (const w of i.Warnings ?? []) process.stderr.write(`${w}\n`);
     return 0;
   } finally { c.close(); }
 }
@@ -100,12 +103,14 @@ export async function events(g: Globals, args: string[]): Promise<number> {
     if (i <= 0) throw new BerthError('InvalidArgument', `bad format of filter (expected name=value): ${f}`);
     (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
   }
+  const since = optTimestamp(p.flags.since);
+  const until = optTimestamp(p.flags.until);
   const c = connect(g);
   const stop = new AbortController();
   const onInt = () => stop.abort();
   process.once('SIGINT', onInt);
   try {
-    await c.events({ since: p.flags.since as string | undefined, until: p.flags.until as string | undefined, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e) => {
+    await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e) => {
       if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), e)}\n`); return; }
       const t = new Date(Math.floor(e.timeNano / 1e6)).toISOString().replace(/\.\d+Z$/, `.${String(e.timeNano % 1e9).padStart(9, '0')}Z`);
       const attrs = Object.entries(e.Actor.Attributes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ');
@@ -125,7 +130,9 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   const df = parseFlags(rest, { verbose: { short: 'v', type: 'bool' } });
   const c = connect(g);
   try {
-    const d = await c.df();
+    const answer = await c.df();
+    // dockerd before 25 (API < 1.44) sends null for an empty list
+    const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
     if (df.flags.verbose) { process.stdout.write(dfVerbose(d)); return 0; }
     const images = d.Images as Array<{ Size?: number; Containers?: number }>;
     const ctrs = d.Containers as Array<{ SizeRw?: number; State?: string }>;
