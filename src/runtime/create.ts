@@ -159,11 +159,7 @@ async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
 
 export async function create(store: StateStore, opts: CreateOptions): Promise<Created> {
   trace(`create ${opts.id}: start`);
-  // The helper starts first and waits for its plan: its exec, its sealed copy of itself and the exec of that
-  // (~3 ms on the 2-core host, strace) overlap the checks and the plan built here. Not with a console socket,
-  // which must be connected first to be the helper's fd 4.
-  const launched = opts.spawnHelper ? detached(opts.spawnHelper)
-    : opts.consoleSocket ? undefined : Promise.resolve(spawnHelper('init', stdioOf(opts) as StdioOptions));
+  const launched = opts.spawnHelper && detached(opts.spawnHelper);
   launched?.catch(() => undefined); // awaited below; a launch failing while the checks run must not go unhandled
   try {
     return await createWith(store, opts, launched);
@@ -173,11 +169,6 @@ export async function create(store: StateStore, opts: CreateOptions): Promise<Cr
     if (h && !h.socket.destroyed) { h.kill('SIGKILL'); h.socket.destroy(); }
     throw e;
   }
-}
-
-/** The helper's fds 0-2 (and, with a console socket, 4): the caller's stdio, else this process's. */
-function stdioOf(opts: CreateOptions): unknown[] {
-  return Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
 }
 
 async function createWith(store: StateStore, opts: CreateOptions, launched: Promise<HelperProcess> | undefined): Promise<Created> {
@@ -213,7 +204,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
   try {
     store.save(record, specJson);
     trace(`create ${opts.id}: spec read and checked`);
-    const stdio = stdioOf(opts);
+    const stdio: unknown[] = Array.isArray(opts.stdio) ? [...opts.stdio] : ['inherit', 'inherit', 'inherit'];
     if (opts.consoleSocket) consoleSock = await connectConsole(opts.consoleSocket);
     const hookSync = !!(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
     const cgroupInfo = cgroupMountInfo(record.cgroupsPath);
@@ -232,6 +223,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
       seccomp,
     });
     if (consoleSock) stdio[4] = consoleSock;
+    // The helper starts first and waits for its plan: its start overlaps the cgroup set-up below.
     trace(`create ${opts.id}: plan of ${plan.length} ops built`);
     const helper = launched ? await waitOn('helper launch', launched) : spawnHelper('init', stdio as StdioOptions);
     cgroup = cgroupManager(record.cgroupsPath);
