@@ -18,23 +18,7 @@ export function finish(done: Promise<number>, exit = false): void {
  * cgroup and process behind. The container's own output goes straight to the inherited fds, not through here.
  */
 export function outliveReaders(): void {
-  const ignorePipe = (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e; };
-  // Node makes process.stdout and process.stderr at their first use: a stream object each, ~8 M instructions of
-  // a cold start that writes neither (`runtime run` without BERTH_DEBUG; valgrind, node -e: 84.6 M -> 92.4 M,
-  // issue 13). So the handler goes on at that first use, before any write can fail: Node's getter, which keeps
-  // the stream it made, takes its place again then.
-  for (const name of ['stdout', 'stderr'] as const) {
-    const d = Object.getOwnPropertyDescriptor(process, name);
-    const get = d?.get;
-    if (!get || !d.configurable) { process[name].on('error', ignorePipe); continue; }
-    Object.defineProperty(process, name, {
-      configurable: true, enumerable: d.enumerable,
-      get() {
-        Object.defineProperty(process, name, d);
-        const s = get.call(process) as NodeJS.WriteStream;
-        s.on('error', ignorePipe);
-        return s;
-      },
-    });
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e; });
   }
 }
