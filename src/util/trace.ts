@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 const on = !!process.env.BERTH_DEBUG;
 
 export function trace(step: string): void {
-  if (on) process.stderr.write(`berth: ${performance.now().toFixed(1)}ms ${step}\n`);
+  if (on) { const c = process.cpuUsage(); process.stderr.write(`berth: ${performance.now().toFixed(1)}ms cpu ${((c.user + c.system) / 1000).toFixed(1)} ${step}\n`); }
 }
 
 /**

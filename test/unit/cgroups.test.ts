@@ -385,7 +385,9 @@ function put(dir: string, files: Record<string, string>): void {
 }
 const read = (...p: string[]) => fs.readFileSync(path.join(...p), 'utf8');
 // cgroupfs deletes interface files with the directory; a plain directory needs them removed first.
+// rmdir as the kernel does it on a cgroup: busy while a sub-cgroup is in it, and then nothing of it goes
 const rmPlain = (log?: string[]) => (d: string) => {
+  if (fs.readdirSync(d, { withFileTypes: true }).some((e) => e.isDirectory())) throw Object.assign(new Error(`EBUSY: resource busy or locked, rmdir '${d}'`), { code: 'EBUSY' });
   log?.push(d);
   for (const f of fs.readdirSync(d)) fs.unlinkSync(path.join(d, f));
   fs.rmdirSync(d);

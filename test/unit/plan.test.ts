@@ -47,6 +47,8 @@ test('every kind of field round-trips through berth-helper --decode-plan', () =>
     { op: 'SECCOMP', args: { flags: 1, filter: Buffer.alloc(16) } },
     { op: 'SETXATTR', args: { inroot: 0, path: '/x', name: 'trusted.overlay.opaque', value: Buffer.from('y') } },
     { op: 'PIVOT' },
+    { op: 'SETRESID', args: { uid: 0xfffffffe, gid: 0x80000000 } },
+    { op: 'HOSTNAME', args: { name: 'h\u00e9\u2603\u{1f600}' } },
   ]);
   assert.deepEqual(lines, [
     `MOUNT flags=${MS.BIND | MS.REC} inroot=1 mkdir=2 src="/a b" dst="/c" fstype="" data="x=1"`,
@@ -58,6 +60,8 @@ test('every kind of field round-trips through berth-helper --decode-plan', () =>
     'SECCOMP flags=1 filter=<16 bytes>',
     'SETXATTR inroot=0 path="/x" name="trusted.overlay.opaque" value=<1 bytes>',
     'PIVOT',
+    `SETRESID uid=${0xfffffffe} gid=${0x80000000}`,
+    'HOSTNAME name="h\u00e9\u2603\u{1f600}"',
   ]);
 });
 

@@ -206,6 +206,15 @@ export function killAll(pids: number[]): void {
  * RemovePath does. A directory that is already gone is fine.
  */
 export async function removeTree(dir: string, removeDir: (d: string) => void = fs.rmdirSync): Promise<void> {
+  // Most often the directory has no sub-cgroups and no tasks left: one rmdir. A v1 directory lists ~25 control
+  // files, and listing each of a container's 9 (as Dirents) before its rmdir cost a cold `runtime run`
+  // ~0.3-0.6 ms. Anything else (EBUSY: children or tasks; an error) takes the walk below, as before.
+  try {
+    removeDir(dir);
+    return;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return;
+  }
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
