@@ -47,13 +47,16 @@ const BATCH = 1 << 20;
 
 /**
  * A layer berth writes itself (commit, build): `produce` pushes an uncompressed tar through the sink, and
- * each batch goes into the content store and the new snapshot at once, on this thread. No stream, no
- * worker: a pushed chunk is written twice and hashed once (an uncompressed blob's digest is its diffID),
- * where a stream into ingestLayer copied it three more times and hashed it twice. The sink is done with
- * a chunk when it returns, so `produce` may reuse its buffer. On any error neither blob nor snapshot is left.
+ * each batch goes into the content store and the new snapshot at once, on this thread. No stream: a pushed
+ * chunk is written twice, where a stream into ingestLayer copied it three more times and hashed it twice.
+ * The blob is hashed once (an uncompressed blob's digest is its diffID), on a worker thread that reads it
+ * back as it is written (content/hash-worker): on the other core, beside this thread's reads and writes.
+ * The sink is done with a chunk when it returns, so `produce` may reuse its buffer. On any error neither
+ * blob nor snapshot is left.
  */
 export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buffer) => void | Promise<void>) => Promise<void>, job: { parent?: string; chain: (diffId: string) => string }): Promise<LayerResult> {
-  const w = svc.content.writer({});
+  const w = svc.content.writer({}, undefined, { hashAside: true });
+  const hasher = new (await import('../content/hash-worker.js')).FileHasher(w.tmp);
   let digest = '';
   try {
     const info = await svc.snapshots.build(job.chain, job.parent, async (dir) => {
@@ -65,6 +68,7 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
         let sinceSync = 0;
         const put = (c: Buffer) => {
           w.write(c);
+          hasher.written(w.size);
           lw.push(c);
           if ((sinceSync += c.length) >= SYNC_EVERY) { sinceSync = 0; w.startSync(); }
         };
@@ -81,11 +85,14 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
         // the blob's last part goes to disk while the tree is finished, off the loop: commit's fsync then finds
         // nothing left (a sync still running when the tar ended covers only what came before it)
         const blobSynced = w.settled().then(() => { w.startSync(); return w.settled(); });
+        const hashed = hasher.finish(w.size);
         const { result, tail } = lw.finish();
         await finishLayer(dir, tail);
         await blobSynced;
         trace('own layer: snapshot finished, blob synced');
-        digest = w.commit();
+        const aside = await hashed;
+        trace('own layer: blob hashed');
+        digest = w.commit(aside);
         trace(`own layer: blob ${digest} committed`);
         return { ...result, diffId: digest };
       } finally {
@@ -94,6 +101,7 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
     });
     return { digest, size: w.size, diffId: info.diffId!, chain: info.name, newBlob: true, newSnapshot: !info.existed };
   } catch (e) {
+    hasher.abort();
     await w.settled();
     w.abort();
     throw e;

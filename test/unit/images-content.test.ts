@@ -46,3 +46,24 @@ test('gc removes unreferenced blobs only', async (t) => {
   assert.equal(r.bytes, 7);
   assert.deepEqual(cs.list(), [keep]);
 });
+
+test('a blob hashed aside: a worker hashes the temp file as it is written, and commit takes its digest', async (t) => {
+  const { FileHasher } = await import('../../src/content/hash-worker.js');
+  const cs = new ContentStore(tmp(t));
+  const w = cs.writer({}, undefined, { hashAside: true });
+  const h = new FileHasher(w.tmp);
+  // ~9 MB in uneven pieces: the worker is told of the growth in steps and reads what each step covers
+  const data = Buffer.alloc(9_000_001);
+  for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) & 0xff;
+  for (let o = 0; o < data.length; o += 700_001) { w.write(data.subarray(o, o + 700_001)); h.written(w.size); }
+  const d = await h.finish(w.size);
+  assert.equal(d, sha256(data));
+  assert.throws(() => cs.writer({}, undefined, { hashAside: true }).commit(), /needs its digest/);
+  assert.equal(w.commit(d), d);
+  assert.deepEqual(cs.read(d), data);
+  // a file shorter than the length given is an error, not a digest of what was there
+  const short = path.join(tmp(t), 'short');
+  fs.writeFileSync(short, 'abc');
+  await assert.rejects(new FileHasher(short).finish(10), /ends at 3 bytes, 10 were written/);
+  await assert.rejects(new FileHasher(path.join(short, 'missing')).finish(1), /ENOTDIR|ENOENT/);
+});
