@@ -17,17 +17,22 @@ export interface Expected { digest?: string; size?: number }
 /**
  * One blob being written: feed chunks, then commit (verify + rename) or abort (remove). With `adopt`,
  * the bytes fed are those of that file (on the store's filesystem, e.g. a layer a load extracted): they
- * are only hashed, and commit links the file in instead of writing a second copy. With `hashAside` the
- * writer does not hash: the caller hashes the temp file (content/hash-worker) and gives commit the digest.
+ * are only hashed, and commit links the file in instead of writing a second copy. After hashAside() the
+ * writer hashes no more: the caller hashes the temp file (content/hash-worker) and gives commit the digest.
  */
 export class Writer {
-  private readonly hash: Hash | undefined;
+  private hash: Hash | undefined = createHash('sha256');
   private fd: number;
   private written = 0;
   private done = false;
-  constructor(private readonly store: ContentStore, readonly tmp: string, private readonly expected: Expected, private readonly adopt?: string, hashAside = false) {
-    this.hash = hashAside && !adopt ? undefined : createHash('sha256');
+  constructor(private readonly store: ContentStore, readonly tmp: string, private readonly expected: Expected, private readonly adopt?: string) {
     this.fd = adopt ? fs.openSync(adopt, 'r') : fs.openSync(tmp, 'wx', 0o644);
+  }
+
+  /** From now on the caller hashes the temp file, all of it from its start, and commit(digest) takes its digest. */
+  hashAside(): void {
+    if (this.adopt) throw new BerthError('Internal', 'an adopted file is hashed by its writer');
+    this.hash = undefined;
   }
   get size(): number { return this.written; }
 
@@ -65,7 +70,7 @@ export class Writer {
 
   /**
    * Verifies and publishes the blob; returns its digest. On a mismatch the temp file is removed.
-   * `aside`: the temp file's digest, for a writer made with hashAside.
+   * `aside`: the temp file's digest, after hashAside().
    */
   commit(aside?: string): string {
     if (this.done) throw new BerthError('Internal', 'writer already closed');
@@ -162,11 +167,10 @@ export class ContentStore {
     return fs.createReadStream(this.path(digest), { start, highWaterMark: 1 << 20 });
   }
 
-  /** `hashAside`: see Writer. */
-  writer(expected: Expected = {}, adopt?: string, o: { hashAside?: boolean } = {}): Writer {
+  writer(expected: Expected = {}, adopt?: string): Writer {
     if (expected.digest) checkDigest(expected.digest);
     const tmp = path.join(this.ingestDir, `${OWNER}.${randomBytes(8).toString('hex')}.tmp`);
-    return new Writer(this, tmp, expected, adopt, o.hashAside);
+    return new Writer(this, tmp, expected, adopt);
   }
 
   /** Streams a whole source into the store, verifying as it goes. */
