@@ -47,7 +47,7 @@ const SYNC_EVERY = 32 << 20;
 /** Layers this big and more are hashed on a worker thread (content/hash-worker), smaller ones on this one. */
 const HASH_ASIDE_FROM = 16 << 20;
 /** A tree of more inodes than this is made durable with one syncfs, not an fsync (and a cache flush) each. */
-const FSYNC_MAX = 256;
+const FSYNC_MAX = 128;
 /** Small tar pieces (headers, padding, small files) are gathered up to this before they are written. */
 const BATCH = 1 << 20;
 
