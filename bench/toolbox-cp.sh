@@ -40,7 +40,10 @@ unset DOCKER_HOST
 # after work does; `commit again` commits an unchanged container (the layer exists: both daemons throw the
 # new tree away; Berth skips its syncfs then). The berth CLI's rows come last: placed before the commits
 # (stop 22), they took Berth's commit of a new layer from ~0.3 s to ~0.5 s in the same run (a sync before each
-# commit did not change that; the cause is not known yet), while the same build measured alone stayed at ~0.3 s
+# commit did not change that). Stop 23 found one cause: the syncfs that made the new layer's tree durable also
+# wrote out the copies' dirty pages (a docker cp in right before each commit, load ~9: syncfs phase 265 ms
+# median [58-405]; the fsyncs of the layer's own inodes that a tree of files and directories now gets, its data
+# written out early, 23 [8-41]). Not checked yet in this order on a quiet host: the rows stay where they are
 berth="node $here/dist/bin/cli/berth.cjs" # the installed entry (package.json bin)
 stamp() { echo "docker -H unix://$1 exec changed sh -c 'head -c 16 /dev/urandom >/stamp'"; }
 hyperfine -N --warmup 1 --runs "$runs" --export-json "$WORK/h.json" \

@@ -244,6 +244,23 @@ static void do_syncfs(const char *path)
 	close(fd);
 }
 
+/* Starts the write-out of a regular file's dirty pages without waiting for it: a later fsync or
+ * syncfs then finds them written or on their way (it waits for those, and adds the one cache flush). */
+static void do_writeback(int inroot, const char *path)
+{
+	int fd = open_path(path, inroot, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd < 0)
+		bail("open %s", path);
+	if (fstat(fd, &st) < 0)
+		bail("stat %s", path);
+	if (!S_ISREG(st.st_mode))
+		bail_errno(EINVAL, "%s is not a regular file", path);
+	if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0)
+		bail("sync_file_range %s", path);
+	close(fd);
+}
+
 static void do_write(int optional, const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -479,6 +496,9 @@ static void run_op(const struct op *op)
 		break;
 	case OP_SYNCFS:
 		do_syncfs(f[0].s);
+		break;
+	case OP_WRITEBACK:
+		do_writeback((int)f[0].n, f[1].s);
 		break;
 	case OP_LCHOWN:
 		fd = open_parent(f[3].s, (int)f[2].n, pbuf, &name);

@@ -63,6 +63,7 @@ static const struct op_format formats[] = {
 	[OP_FSFLAGS] = {"FSFLAGS", "u:optional u:flags s:path"},
 	[OP_SYNCFS] = {"SYNCFS", "s:path"},
 	[OP_LEAVE_CGROUP] = {"LEAVE_CGROUP", "u:optional s:path"},
+	[OP_WRITEBACK] = {"WRITEBACK", "u:inroot s:path"},
 };
 
 const struct op_format *op_format(uint32_t tag)

@@ -62,6 +62,8 @@ enum plan_tag {
 	OP_LEAVE_CGROUP = 53, /* u32 optional, str path: open a cgroup's tasks (v1) or cgroup.procs (v2) file now
 	                       * (an optional one that will not open is skipped); after CLONE the parent writes
 	                       * "0" to each, moving itself there, before it lets the child go */
+	OP_WRITEBACK = 54,    /* u32 inroot, str path: start writing a regular file's dirty pages out
+	                       * (sync_file_range WRITE: no wait for them, no cache flush) */
 };
 
 #endif

@@ -17,15 +17,22 @@ export interface Expected { digest?: string; size?: number }
 /**
  * One blob being written: feed chunks, then commit (verify + rename) or abort (remove). With `adopt`,
  * the bytes fed are those of that file (on the store's filesystem, e.g. a layer a load extracted): they
- * are only hashed, and commit links the file in instead of writing a second copy.
+ * are only hashed, and commit links the file in instead of writing a second copy. After hashAside() the
+ * writer hashes no more: the caller hashes the temp file (content/hash-worker) and gives commit the digest.
  */
 export class Writer {
-  private readonly hash: Hash = createHash('sha256');
+  private hash: Hash | undefined = createHash('sha256');
   private fd: number;
   private written = 0;
   private done = false;
   constructor(private readonly store: ContentStore, readonly tmp: string, private readonly expected: Expected, private readonly adopt?: string) {
     this.fd = adopt ? fs.openSync(adopt, 'r') : fs.openSync(tmp, 'wx', 0o644);
+  }
+
+  /** From now on the caller hashes the temp file, all of it from its start, and commit(digest) takes its digest. */
+  hashAside(): void {
+    if (this.adopt) throw new BerthError('Internal', 'an adopted file is hashed by its writer');
+    this.hash = undefined;
   }
   get size(): number { return this.written; }
 
@@ -42,7 +49,7 @@ export class Writer {
   async settled(): Promise<void> { await this.syncing; }
 
   write(chunk: Uint8Array): void {
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.written += chunk.length;
     if (this.expected.size !== undefined && this.written > this.expected.size) {
       throw new BerthError('InvalidArgument', `blob ${this.expected.digest ?? ''}: more than the expected ${this.expected.size} bytes`);
@@ -54,17 +61,22 @@ export class Writer {
 
   /** What is wrong with the bytes so far against the expected digest and size, if anything. */
   mismatch(): string | undefined {
+    if (!this.hash) return undefined; // hashed aside: commit verifies
     const digest = 'sha256:' + this.hash.copy().digest('hex');
     if (this.expected.size !== undefined && this.written !== this.expected.size) return `blob ${this.expected.digest ?? digest}: size ${this.written} does not match the expected ${this.expected.size}`;
     if (this.expected.digest !== undefined && digest !== this.expected.digest) return `blob digest mismatch: expected ${this.expected.digest}, got ${digest}`;
     return undefined;
   }
 
-  /** Verifies and publishes the blob; returns its digest. On a mismatch the temp file is removed. */
-  commit(): string {
+  /**
+   * Verifies and publishes the blob; returns its digest. On a mismatch the temp file is removed.
+   * `aside`: the temp file's digest, after hashAside().
+   */
+  commit(aside?: string): string {
     if (this.done) throw new BerthError('Internal', 'writer already closed');
+    if (!this.hash && aside === undefined) throw new BerthError('Internal', 'a blob hashed aside needs its digest to commit');
     this.done = true;
-    const digest = 'sha256:' + this.hash.digest('hex');
+    const digest = this.hash ? 'sha256:' + this.hash.digest('hex') : aside!;
     try {
       if (this.expected.size !== undefined && this.written !== this.expected.size) {
         throw new BerthError('InvalidArgument', `blob ${this.expected.digest ?? digest}: size ${this.written} does not match the expected ${this.expected.size}`);

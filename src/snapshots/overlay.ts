@@ -140,9 +140,11 @@ export class Snapshotter {
         return { ...this.stat(chainId), existed: true };
       }
       // the tree's files were written without an fsync each: one syncfs makes them durable before meta.json
-      // marks the layer complete (a power cut must not leave a published layer of empty files)
-      await runHostOps([{ op: 'SYNCFS', args: { path: tmp } }]);
-      trace('snapshots: layer tree synced');
+      // marks the layer complete (a power cut must not leave a published layer of empty files), unless the
+      // fill knows how to with fsyncs of its own (a layer berth writes itself)
+      if (r.makeDurable) await r.makeDurable();
+      else await runHostOps([{ op: 'SYNCFS', args: { path: tmp } }]);
+      trace(`snapshots: layer tree synced (${r.makeDurable ? 'fsync per inode' : 'syncfs'})`);
       const final = this.pathOf(chainId);
       const info: SnapshotInfo = { kind: 'layer', name: chainId, parent, diffId: r.diffId, size: r.size, tarSize: r.tarSize, created: isoTime() };
       writeFileAtomicSync(path.join(tmp, 'meta.json'), JSON.stringify(info));

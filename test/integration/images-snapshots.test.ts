@@ -107,21 +107,35 @@ test('a layer is written out (syncfs) before it is published, and SYNCFS refuses
 
   const { runHostOps } = await import('../../src/runtime/sync.js');
   await assert.rejects(runHostOps([{ op: 'SYNCFS', args: { path: path.join(dir, 'missing') } }]), /open .*missing/);
+  // WRITEBACK: a regular file inside ROOT, never a symlink (out of it or not), a directory or a missing file
+  const tree = path.join(dir, 'tree');
+  fs.mkdirSync(path.join(tree, 'd'), { recursive: true });
+  fs.writeFileSync(path.join(tree, 'd', 'f'), 'x'.repeat(100000));
+  fs.symlinkSync('/etc/passwd', path.join(tree, 'out'));
+  fs.symlinkSync('d/f', path.join(tree, 'in'));
+  const wb = (p: string) => runHostOps([{ op: 'ROOT', args: { path: tree } }, { op: 'WRITEBACK', args: { inroot: 1, path: p } }]);
+  await wb('d/f');
+  await assert.rejects(wb('out'), /open out/);
+  await assert.rejects(wb('in'), /open in/);
+  await assert.rejects(wb('d'), /d is not a regular file/);
+  await assert.rejects(wb('nothing'), /open nothing/);
 });
 
-test('a layer berth writes itself (commit, build) is synced before it is published; the same layer again is thrown away unsynced', { skip: root ? undefined : 'needs root' }, async (t) => {
+test('a layer berth writes itself (commit, build) is synced before it is published (each inode fsynced; a syncfs when it holds a symlink); the same layer again is thrown away unsynced', { skip: root ? undefined : 'needs root' }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-sync-own-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const big = Buffer.alloc(1 << 20, 'b');
   const layer = await tarOf([[{ name: 'd/', type: 'dir', mode: 0o755 }], [{ name: 'd/big' }, big], [{ name: 'd/small' }, Buffer.from('small')]]);
   fs.writeFileSync(path.join(dir, 'layer.tar'), layer);
+  // a third layer with a symlink: no fd reaches its inode to fsync it
+  fs.writeFileSync(path.join(dir, 'layer-link.tar'), await tarOf([[{ name: 'e/', type: 'dir', mode: 0o755 }], [{ name: 'e/f' }, Buffer.from('f')], [{ name: 'e/l', type: 'symlink', linkname: 'f' }]]));
   const mod = (p: string) => JSON.stringify(new URL(`../../src/${p}`, import.meta.url).pathname);
-  // two commits of the same layer, as `docker commit` twice of an unchanged container
+  // two commits of the same layer, as `docker commit` twice of an unchanged container, then the other one
   const script = `import { ImageService } from ${mod('images/service.js')}; import { ingestOwnLayer } from ${mod('images/layers.js')}; import * as fs from 'node:fs';
     const svc = new ImageService({ root: ${JSON.stringify(path.join(dir, 'root'))} });
-    const l = fs.readFileSync(${JSON.stringify(path.join(dir, 'layer.tar'))});
     const out = [];
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < 3; i++) {
+      const l = fs.readFileSync(${JSON.stringify(dir)} + (i < 2 ? '/layer.tar' : '/layer-link.tar'));
       const r = await ingestOwnLayer(svc, async (sink) => { for (let o = 0; o < l.length; o += 100000) await sink(l.subarray(o, o + 100000)); }, { chain: (d) => d });
       out.push(r.newSnapshot);
       fs.writeSync(2, 'berth-test: ingest ' + i + ' done\\n');
@@ -129,18 +143,35 @@ test('a layer berth writes itself (commit, build) is synced before it is publish
     fs.writeFileSync(${JSON.stringify(path.join(dir, 'result.json'))}, JSON.stringify(out));`;
   const log = path.join(dir, 'strace');
   fs.writeFileSync(path.join(dir, 'own.mjs'), script);
-  execFileSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=syncfs,rename,renameat,renameat2,write', '-e', 'signal=none', process.execPath, path.join(dir, 'own.mjs')]);
-  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')), [true, false], 'the second ingest found the layer there');
+  // -y: fds with their paths, so each fsync names its file
+  execFileSync('strace', ['-f', '-qq', '-y', '-o', log, '-e', 'trace=syncfs,fsync,rename,renameat,renameat2,write,sync_file_range', '-e', 'signal=none', process.execPath, path.join(dir, 'own.mjs')]);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8')), [true, false, true], 'the second ingest found the layer there');
   const lines = fs.readFileSync(log, 'utf8').split('\n');
   const at = (re: RegExp, from = 0) => { const i = lines.slice(from).findIndex((l) => re.test(l)); return i < 0 ? -1 : i + from; };
   const firstDone = at(/berth-test: ingest 0 done/);
-  assert.ok(firstDone > 0, lines.join('\n'));
-  const synced = at(/syncfs\(\d+\)\s+= 0/);
+  const secondDone = at(/berth-test: ingest 1 done/);
+  assert.ok(firstDone > 0 && secondDone > firstDone, lines.join('\n'));
   const published = at(/rename.*layer-[0-9a-f]+", .*"[^"]*\/snapshots\/[0-9a-f]{64}"/);
-  assert.ok(synced >= 0 && synced < published && published < firstDone, `a syncfs, then the layer renamed into place:\n${lines.join('\n')}`);
-  assert.equal(at(/syncfs\(/, firstDone), -1, `the second, thrown-away tree was not synced:\n${lines.join('\n')}`);
+  assert.ok(published > 0 && published < firstDone, `the layer renamed into place:\n${lines.join('\n')}`);
+  // each of its inodes fsynced before, and no syncfs
+  const tree = /\/snapshots\/\.tmp\/[^/]+\/layer-[0-9a-f]+\/fs/.source;
+  for (const p of ['/d/big', '/d/small', '/d', '']) {
+    // (a failed fsync fails the ingest: the line may end in "<unfinished ...>", its result on another)
+    const i = at(new RegExp(`fsync\\(\\d+<[^>]*${tree}${p}>(\\)\\s+= 0| <unfinished)`));
+    assert.ok(i >= 0 && i < published, `fs${p} fsynced before the layer was published:\n${lines.join('\n')}`);
+  }
+  assert.equal(at(/syncfs\(/), at(/syncfs\(/, secondDone), `no syncfs for the first two:\n${lines.join('\n')}`);
+  // the big file's write-out was started early (WRITEBACK: the helper's sync_file_range), the small one's not
+  const early = lines.slice(0, published).filter((l) => /sync_file_range\(\d+<[^>]*\/d\/big>, 0, 0, SYNC_FILE_RANGE_WRITE\)\s+= 0/.test(l));
+  assert.equal(early.length, 1, `one early write-out, of d/big, before the layer was published:\n${lines.join('\n')}`);
+  assert.equal(lines.slice(0, published).filter((l) => /sync_file_range\(/.test(l)).length, 1, `none of d/small:\n${lines.join('\n')}`);
+  assert.equal(at(new RegExp(`fsync\\(\\d+<[^>]*${tree}`), firstDone), -1, `the second, thrown-away tree was not synced:\n${lines.join('\n')}`);
+  // the third holds a symlink: a syncfs, before it is renamed into place
+  const synced = at(/syncfs\(\d+<[^>]*>\)\s+= 0/, secondDone);
+  const published3 = at(/rename.*layer-[0-9a-f]+", .*"[^"]*\/snapshots\/[0-9a-f]{64}"/, secondDone);
+  assert.ok(synced > secondDone && published3 > synced, `the layer with a symlink synced with syncfs, then published:\n${lines.join('\n')}`);
   const snaps = path.join(dir, 'root', 'snapshots');
-  const chain = fs.readdirSync(snaps).filter((n) => n !== '.tmp');
+  const chain = fs.readdirSync(snaps).filter((n) => n !== '.tmp' && fs.existsSync(path.join(snaps, n, 'fs', 'd')));
   assert.equal(chain.length, 1);
   assert.ok(fs.readFileSync(path.join(snaps, chain[0]!, 'fs', 'd', 'big')).equals(big));
   assert.equal(fs.readFileSync(path.join(snaps, chain[0]!, 'fs', 'd', 'small'), 'utf8'), 'small');

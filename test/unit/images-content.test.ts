@@ -46,3 +46,47 @@ test('gc removes unreferenced blobs only', async (t) => {
   assert.equal(r.bytes, 7);
   assert.deepEqual(cs.list(), [keep]);
 });
+
+test('a blob hashed aside: a worker hashes the temp file as it is written, and commit takes its digest', async (t) => {
+  const { FileHasher } = await import('../../src/content/hash-worker.js');
+  const cs = new ContentStore(tmp(t));
+  const w = cs.writer({});
+  w.write(Buffer.alloc(0));
+  w.hashAside();
+  const h = new FileHasher(w.tmp);
+  // ~9 MB in uneven pieces: the worker is told of the growth in steps and reads what each step covers
+  const data = Buffer.alloc(9_000_001);
+  for (let i = 0; i < data.length; i += 4096) data[i] = (i / 4096) & 0xff;
+  for (let o = 0; o < data.length; o += 700_001) { w.write(data.subarray(o, o + 700_001)); h.written(w.size); }
+  const d = await h.finish(w.size);
+  assert.equal(d, sha256(data));
+  const other = cs.writer({});
+  other.hashAside();
+  assert.throws(() => other.commit(), /needs its digest/);
+  other.abort();
+  assert.equal(w.commit(d), d);
+  assert.deepEqual(cs.read(d), data);
+  // a file shorter than the length given is an error, not a digest of what was there
+  const short = path.join(tmp(t), 'short');
+  fs.writeFileSync(short, 'abc');
+  await assert.rejects(new FileHasher(short).finish(10), /ends at 3 bytes, 10 were written/);
+  await assert.rejects(new FileHasher(path.join(short, 'missing')).finish(1), /ENOTDIR|ENOENT/);
+});
+
+test('a big layer berth writes itself is hashed aside: its digest is the sha256 of the tar, blob and tree hold it', async (t) => {
+  const { ImageService } = await import('../../src/images/service.js');
+  const { ingestOwnLayer } = await import('../../src/images/layers.js');
+  const { tarOf } = await import('../helpers/tar.js');
+  const root = tmp(t);
+  const svc = new ImageService({ root });
+  // 20 MB: past the size from which the worker hashes (16 MB), with a small file on each side
+  const big = Buffer.alloc(20 << 20);
+  for (let i = 0; i < big.length; i += 512) big[i] = (i >> 9) & 0xff;
+  const tar = await tarOf([[{ name: 'a' }, Buffer.from('first')], [{ name: 'big' }, big], [{ name: 'z' }, Buffer.from('last')]]);
+  const r = await ingestOwnLayer(svc, async (sink) => { for (let o = 0; o < tar.length; o += 300_000) await sink(tar.subarray(o, o + 300_000)); }, { chain: (d) => d });
+  assert.equal(r.digest, sha256(tar));
+  assert.equal(r.diffId, sha256(tar));
+  assert.ok(svc.content.read(r.digest).equals(tar));
+  assert.ok(fs.readFileSync(path.join(svc.snapshots.fsPath(r.chain), 'big')).equals(big));
+  assert.equal(fs.readFileSync(path.join(svc.snapshots.fsPath(r.chain), 'z'), 'utf8'), 'last');
+});

@@ -58,6 +58,7 @@ export const OPS = {
   FSFLAGS: [51, 'u:optional u:flags s:path'],
   SYNCFS: [52, 's:path'],
   LEAVE_CGROUP: [53, 'u:optional s:path'],
+  WRITEBACK: [54, 'u:inroot s:path'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OpName = keyof typeof OPS;
