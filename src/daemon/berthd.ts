@@ -8,7 +8,11 @@
 // would each keep their own freed memory.
 // V8 grows its young generation while a program's modules load and keeps it grown (no GC
 // runs while berthd idles): capped here, before the daemon's modules (daemon/main) are read and run.
+// Its JavaScript stays off V8's optimising compiler until bulk work (util/tiering): the compiler's code
+// would page in for good on a small image's import.
+import { capTiers } from '../util/tiering.js';
 import { capYoungGeneration } from './heap.js';
 
 capYoungGeneration();
+capTiers();
 await import('./main.js');

@@ -17,11 +17,13 @@ export function detect(head: Uint8Array): Compression {
   return 'none';
 }
 
-let igzipPath: string | null | undefined;
-/** igzip on PATH, looked up once per thread; undefined where it is absent or BERTH_DISABLE_IGZIP is set. */
+/**
+ * igzip on PATH, looked up at each call (once per layer: a few stat calls); undefined where it is absent or
+ * BERTH_DISABLE_IGZIP is set. Not kept: a small layer unpacks on the daemon's thread (unpack-worker), and
+ * every layer's worker looked it up anew, so PATH and the variable as they are now decide, as before.
+ */
 export function igzip(): string | undefined {
-  if (igzipPath === undefined) igzipPath = (/^(1|true|yes)$/i.test(process.env.BERTH_DISABLE_IGZIP ?? '') ? undefined : findOnPath('igzip')) ?? null;
-  return igzipPath ?? undefined;
+  return /^(1|true|yes)$/i.test(process.env.BERTH_DISABLE_IGZIP ?? '') ? undefined : findOnPath('igzip') ?? undefined;
 }
 
 export interface DecompressOptions {

@@ -1,6 +1,7 @@
 // snapshots/tar-reader: a push parser for tar streams; calls the handler synchronously per entry and
 // per body chunk, so an unpacker can write with sync syscalls and no per-entry stream objects.
 import { BerthError } from '../errors.js';
+import { bulkWork } from '../util/tiering.js';
 import { applyPax, decodeHeader, isZeroBlock, parsePax, type TarHeader } from './tar-header.js';
 
 export interface TarHandler {
@@ -25,12 +26,14 @@ export class TarParser {
   private longName: string | undefined;
   private longLink: string | undefined;
   private zeros = 0;
+  private seen = 0;     // bytes pushed: a large stream brings V8's optimising compiler back (util/tiering)
 
   constructor(private readonly handler: TarHandler) {}
 
   get finished(): boolean { return this.state === 'done'; }
 
   push(chunk: Buffer): void {
+    bulkWork(this.seen += chunk.length);
     let buf = chunk;
     while (buf.length > 0 && this.state !== 'done') {
       if (this.state === 'body' || this.state === 'meta') {
