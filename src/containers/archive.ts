@@ -12,9 +12,9 @@ import type { ContainerRoot } from './root.js';
 import type { BodySource } from '../api/raw-body.js';
 import { isoTime } from '../util/time.js';
 import { untar, type Dir } from '../util/untar.js';
+import { O_PATH } from '../util/open-flags.js';
 
 type Handle = fs.promises.FileHandle;
-const O_PATH = 0o10000000;
 const { O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
 /**
  * Read size of a fresh buffer: under glibc's mmap threshold (128 KiB), so freed chunks come back warm

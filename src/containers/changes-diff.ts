@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errnoCode } from '../errors.js';
 import type { ContainerRoot } from './root.js';
+import { O_PATH } from '../util/open-flags.js';
 
 /** moby's archive.ChangeType: 0 modified, 1 added, 2 deleted. */
 export type ChangeKind = 0 | 1 | 2;
@@ -34,7 +35,6 @@ const list = (p: string): string[] => {
   try { return fs.readdirSync(p); } catch (e) { if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return []; throw e; }
 };
 const isWhiteout = (st: fs.Stats) => st.isCharacterDevice() && st.rdev === 0;
-const O_PATH = 0o10000000;
 const { O_NOFOLLOW, O_DIRECTORY } = fs.constants;
 const fdPath = (fd: number, name?: string) => (name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`);
 

@@ -17,9 +17,9 @@ import { openBeneath, walkChanges } from './changes-diff.js';
 import type { ContainerRoot } from './root.js';
 import { isoTime } from '../util/time.js';
 import { trace } from '../util/trace.js';
+import { O_PATH } from '../util/open-flags.js';
 
 const { O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
-const O_PATH = 0o10000000;
 
 export interface CommitOptions {
   repo?: string;

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, errnoCode } from '../errors.js';
+import { O_PATH } from './open-flags.js';
 
-const O_PATH = 0o10000000; // not in fs.constants; Node passes open(2) flags through
 const { O_NOFOLLOW, O_DIRECTORY, O_RDONLY, O_NONBLOCK, O_NOCTTY } = fs.constants;
 /** the kernel's own limit on symlinks followed in one lookup (MAXSYMLINKS) */
 const MAX_HOPS = 40;

@@ -24,8 +24,8 @@ import { TarParser } from '../snapshots/tar-reader.js';
 import type { TarHeader } from '../snapshots/tar-header.js';
 import type { BodySource } from '../api/raw-body.js';
 import { skipBytes } from './bufs.js';
+import { O_PATH } from './open-flags.js';
 
-export const O_PATH = 0o10000000; // not in fs.constants; Node passes open(2) flags through
 const { O_NOFOLLOW, O_DIRECTORY, O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
 const at = (dir: number, name: string) => `/proc/self/fd/${dir}/${name}`;
 /** Directory levels below the destination an entry may have (each one an fd while extracting). */

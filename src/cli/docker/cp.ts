@@ -11,7 +11,8 @@ import { BerthError } from '../../errors.js';
 import { encodeHeader, header, type TarHeader } from '../../snapshots/tar-header.js';
 import { HelpRequested, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { O_PATH, ownDir, untar } from '../../util/untar.js';
+import { O_PATH } from '../../util/open-flags.js';
+import { ownDir, untar } from '../../util/untar.js';
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 const GO_DIR = 2 ** 31;
