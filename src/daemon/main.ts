@@ -14,6 +14,7 @@ import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { trimWhenIdle } from './heap.js';
+import { debugFileHandles } from './debug-fds.js';
 import { hostFactsReader } from './host.js';
 import { privateDir } from '../util/dirs.js';
 import { Drain } from '../util/drain.js';
@@ -135,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: hostFactsReader(root), log, drain };
   const server = createApiServer(services);
   trimWhenIdle(server);
+  debugFileHandles(server);
   try {
     if (systemdFd !== undefined) await listenSystemd(server, systemdFd);
     else await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });
