@@ -259,16 +259,24 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
       /** the body's pieces in the read at hand */
       const parts: Buffer[] = [];
       let over = false;
+      /** the promise of the piece being applied (feed's), while there is one */
+      let busy: Promise<unknown> | undefined;
       const finish = (e?: unknown) => {
         if (over) return;
         over = true;
         reading = false;
-        parts.length = 0;
         socket.off('close', gone).off('end', gone);
         onRead = () => false;
         if (!socket.destroyed) socket.pause();
-        if (e) reject(e); else resolve();
-        if (finished && !socket.destroyed) { if (decoder.done || broken) endSocket(); else dropRest(); }
+        const settleRead = () => {
+          parts.length = 0;
+          if (e) reject(e); else resolve();
+          if (finished && !socket.destroyed) { if (decoder.done || broken) endSocket(); else dropRest(); }
+        };
+        // a piece still being applied finishes first: the caller closes what it uses only after us (a client
+        // gone mid-copy otherwise had untar close its directories while a lookup was under way, whose
+        // FileHandle then went to the garbage collector, and whose later entries opened fds nothing closed)
+        if (busy) void busy.then(settleRead, settleRead); else settleRead();
       };
       const gone = () => finish(new BerthError('Unavailable', 'the archive stream ended early: the client went away'));
       const settle = () => { parts.length = 0; settled(); };
@@ -279,11 +287,13 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
           try { wait = feed(parts[i]!); } catch (e) { finish(e); return false; }
           if (wait) {
             const next = i + 1;
+            busy = wait;
             wait.then(() => {
+              busy = undefined;
               if (over) return;
               if (done()) { settle(); finish(); return; }
               if (run(next) && !socket.destroyed) socket.resume();
-            }, (e: unknown) => finish(e));
+            }, (e: unknown) => { busy = undefined; finish(e); });
             return false;
           }
           if (done()) { settle(); finish(); return false; }
