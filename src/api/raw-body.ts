@@ -199,6 +199,11 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
     onread: { buffer: buf, callback: (n: number, b: Uint8Array) => onRead(Buffer.from(b.buffer, b.byteOffset, n)) },
   } as net.SocketConstructorOpts);
   socket.on('error', () => { /* the client went away: 'close' follows */ });
+  // the server counts (close() waits for) and the daemon's shutdown ends the accepted socket, now without its
+  // handle: it closes with the connection, and ending it ends the connection (else every copy in kept
+  // server.close() from ever calling back)
+  socket.once('close', () => old.destroy());
+  old.once('close', () => socket.destroy());
 
   // node's parser ended the request it parsed (an upgrade has no body): the route gets one of its own,
   // as empty, with the body beside it (rawBodyOf)
@@ -231,7 +236,15 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
   let reading = false;
   /** the framing was bad: nothing after it can be read, the connection ends with the answer */
   let broken = false;
-  const endSocket = () => { if (!socket.destroyed) socket.end(); };
+  // after the answer (Connection: close) the socket ends; it is read on (and what comes dropped) until the
+  // client's end, with which it closes: left paused, it never saw that end, and every copy kept its fd
+  const endSocket = () => {
+    if (socket.destroyed) return;
+    socket.end();
+    onRead = () => true;
+    // after the read callback that may be running has returned (its false stops reading)
+    process.nextTick(() => { if (!socket.destroyed) socket.resume(); });
+  };
   /** After the answer: the rest of the body is read and dropped, then the connection ends. */
   const dropRest = () => {
     sink = () => {};
