@@ -1,7 +1,6 @@
 // Issue 7 items 8, 10, 12: a container whose monitor is killed -9 is recorded exited and leaves nothing;
 // every failed start releases its helper and fds; a restarted daemon clears what a dead one left mid-start.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -141,8 +140,11 @@ describe('hardening: lifecycle', { skip }, () => {
     const r = await docker('run', '-d', '--name', 'outlives', 'bb:hard', 'sleep', '1000');
     assert.equal(r.code, 0, r.stderr);
     const pid = (await state('outlives')).Pid;
-    // an attach stream (a hijacked connection the HTTP server no longer tracks) …
-    const attach = spawn('docker', ['attach', 'outlives'], { env: d.env, stdio: 'ignore' });
+    // an attach stream (a hijacked connection the HTTP server no longer tracks), up before the signal …
+    const attach = net.connect(d.socket, () => attach.write(`POST /containers/outlives/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: berth\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n\r\n`));
+    attach.on('error', () => undefined);
+    const upgraded = await new Promise<string>((resolve) => attach.once('data', (b: Buffer) => resolve(b.toString())));
+    assert.match(upgraded, /^HTTP\/1\.1 101 /);
     // … and an export whose client reads its first bytes and then stops reading, without closing
     const reader = net.connect(d.socket, () => reader.write(`GET /containers/${stoppedId}/export HTTP/1.1\r\nHost: berth\r\n\r\n`));
     reader.on('error', () => undefined);
@@ -167,7 +169,7 @@ describe('hardening: lifecycle', { skip }, () => {
       assert.ok(await eventually(() => !running(pid), 20_000), 'rm -f ended the container');
     } finally {
       reader.destroy();
-      attach.kill('SIGKILL');
+      attach.destroy();
     }
   });
 });
