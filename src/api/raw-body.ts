@@ -199,6 +199,11 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
     onread: { buffer: buf, callback: (n: number, b: Uint8Array) => onRead(Buffer.from(b.buffer, b.byteOffset, n)) },
   } as net.SocketConstructorOpts);
   socket.on('error', () => { /* the client went away: 'close' follows */ });
+  // the server counts (close() waits for) and the daemon's shutdown ends the accepted socket, now without its
+  // handle: it closes with the connection, and ending it ends the connection (else every copy in kept
+  // server.close() from ever calling back)
+  socket.once('close', () => old.destroy());
+  old.once('close', () => socket.destroy());
 
   // node's parser ended the request it parsed (an upgrade has no body): the route gets one of its own,
   // as empty, with the body beside it (rawBodyOf)
@@ -231,7 +236,15 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
   let reading = false;
   /** the framing was bad: nothing after it can be read, the connection ends with the answer */
   let broken = false;
-  const endSocket = () => { if (!socket.destroyed) socket.end(); };
+  // after the answer (Connection: close) the socket ends; it is read on (and what comes dropped) until the
+  // client's end, with which it closes: left paused, it never saw that end, and every copy kept its fd
+  const endSocket = () => {
+    if (socket.destroyed) return;
+    socket.end();
+    onRead = () => true;
+    // after the read callback that may be running has returned (its false stops reading)
+    process.nextTick(() => { if (!socket.destroyed) socket.resume(); });
+  };
   /** After the answer: the rest of the body is read and dropped, then the connection ends. */
   const dropRest = () => {
     sink = () => {};
@@ -259,16 +272,24 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
       /** the body's pieces in the read at hand */
       const parts: Buffer[] = [];
       let over = false;
+      /** the promise of the piece being applied (feed's), while there is one */
+      let busy: Promise<unknown> | undefined;
       const finish = (e?: unknown) => {
         if (over) return;
         over = true;
         reading = false;
-        parts.length = 0;
         socket.off('close', gone).off('end', gone);
         onRead = () => false;
         if (!socket.destroyed) socket.pause();
-        if (e) reject(e); else resolve();
-        if (finished && !socket.destroyed) { if (decoder.done || broken) endSocket(); else dropRest(); }
+        const settleRead = () => {
+          parts.length = 0;
+          if (e) reject(e); else resolve();
+          if (finished && !socket.destroyed) { if (decoder.done || broken) endSocket(); else dropRest(); }
+        };
+        // a piece still being applied finishes first: the caller closes what it uses only after us (a client
+        // gone mid-copy otherwise had untar close its directories while a lookup was under way, whose
+        // FileHandle then went to the garbage collector, and whose later entries opened fds nothing closed)
+        if (busy) void busy.then(settleRead, settleRead); else settleRead();
       };
       const gone = () => finish(new BerthError('Unavailable', 'the archive stream ended early: the client went away'));
       const settle = () => { parts.length = 0; settled(); };
@@ -279,11 +300,13 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
           try { wait = feed(parts[i]!); } catch (e) { finish(e); return false; }
           if (wait) {
             const next = i + 1;
+            busy = wait;
             wait.then(() => {
+              busy = undefined;
               if (over) return;
               if (done()) { settle(); finish(); return; }
               if (run(next) && !socket.destroyed) socket.resume();
-            }, (e: unknown) => finish(e));
+            }, (e: unknown) => { busy = undefined; finish(e); });
             return false;
           }
           if (done()) { settle(); finish(); return false; }

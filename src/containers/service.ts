@@ -86,6 +86,8 @@ export class Containers implements ContainerService {
   private readonly rootBusy = new Map<string, Promise<void>>();
   /** withRoot calls reading a running container's root: the run's end unmounts that root only after them */
   private readonly rootReaders = new Map<string, Set<Promise<unknown>>>();
+  /** cgroups of running containers a reader froze (withRoot's pause): thawed when the daemon stops under it */
+  private readonly frozenForReaders = new Set<{ thaw(): unknown }>();
   readonly execs: Execs;
   /** docker stats' samples (containers/stats.ts) */
   readonly sampler = new StatsSampler();
@@ -989,7 +991,10 @@ export class Containers implements ContainerService {
       // registered before any await: a run ending from here on unmounts the root after this call (unmountRoot)
       const readers = this.rootReaders.get(c.id) ?? new Set<Promise<unknown>>();
       this.rootReaders.set(c.id, readers);
-      const reading = (async () => { await cg?.freeze(); try { return await fn(root); } finally { if (cg) cg.thaw(); } })();
+      const reading = (async () => {
+        if (cg) { await cg.freeze(); this.frozenForReaders.add(cg); }
+        try { return await fn(root); } finally { if (cg) { this.frozenForReaders.delete(cg); cg.thaw(); } }
+      })();
       readers.add(reading);
       try { return await reading; } finally {
         readers.delete(reading);
@@ -1006,6 +1011,25 @@ export class Containers implements ContainerService {
       this.rootBusy.delete(c.id);
       done();
     }
+  }
+
+  /**
+   * The daemon stops (its connections are ended, so readers writing to a client have failed or will): waits at
+   * most `ms` for the withRoot calls holding a stopped container's root mounted (and for ended runs' unmounts
+   * held by readers), then unmounts what is left, lazily, and thaws what a reader froze. The next daemon then
+   * finds no mount of a stopped container, and no running container left frozen by a commit cut short.
+   * Returns the ids whose readers had not let go in time.
+   */
+  async letGoOfRoots(ms: number): Promise<string[]> {
+    const busy = [...this.rootBusy.values()];
+    let t: NodeJS.Timeout | undefined;
+    if (busy.length) await Promise.race([Promise.allSettled(busy), new Promise((r) => { t = setTimeout(r, ms); })]);
+    clearTimeout(t);
+    const late = [...this.rootBusy.keys()];
+    for (const id of late) await unmount(path.join(this.dir, id, 'rootfs'), true).catch(() => undefined);
+    for (const cg of this.frozenForReaders) { try { await cg.thaw(); } catch { /* gone */ } }
+    this.frozenForReaders.clear();
+    return late;
   }
 
   async resize(ref: string, height: number, width: number): Promise<void> {

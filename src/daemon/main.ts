@@ -2,6 +2,7 @@
 // services and hands them to the API server; flags, pid file, signals. It decides nothing else.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import type * as net from 'node:net';
 import * as path from 'node:path';
 import { parseFlags } from '../cli/args.js';
 import { requestCredentials } from '../api/auth.js';
@@ -14,6 +15,7 @@ import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
 import { EventBus } from './events.js';
 import { trimWhenIdle } from './heap.js';
+import { debugFileHandles } from './debug-fds.js';
 import { hostFactsReader } from './host.js';
 import { privateDir } from '../util/dirs.js';
 import { Drain } from '../util/drain.js';
@@ -23,6 +25,9 @@ import { isoTime } from '../util/time.js';
 
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
 export const DEFAULT_ROOT = '/var/lib/berth';
+/** shutdown: time requests under way get before their connections end; the bound on the whole shutdown */
+const GRACE_MS = 1000;
+const HARD_MS = 5000;
 
 const USAGE = `Usage: berthd [OPTIONS]
 
@@ -135,6 +140,7 @@ async function main(argv: string[]): Promise<number> {
   const services: ApiServices = { images, events, containers, volumes, networks, root, debug, host: hostFactsReader(root), log, drain };
   const server = createApiServer(services);
   trimWhenIdle(server);
+  debugFileHandles(server);
   try {
     if (systemdFd !== undefined) await listenSystemd(server, systemdFd);
     else await listenUnix(server, { socket, mode: 0o660, group: flags.group !== undefined ? Number(flags.group) : undefined });
@@ -144,27 +150,43 @@ async function main(argv: string[]): Promise<number> {
   }
   log(`API listening on ${listen === 'fd://' ? 'the socket systemd passed' : socket} (root ${root}, pid ${process.pid})`);
 
+  // every connection, hijacked ones too (attach, exec): closeAllConnections knows only those still speaking HTTP
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (sock: net.Socket) => { sockets.add(sock); sock.once('close', () => sockets.delete(sock)); });
   let stopping = false;
-  const stop = (sig: string) => {
+  const exit = () => {
+    try { fs.unlinkSync(pidfile); } catch { /* gone */ }
+    process.exit(0);
+  };
+  /**
+   * Bounded, as dockerd's shutdown: requests under way get GRACE_MS; then every connection ends (streams,
+   * attach, and readers stuck on a client that stopped reading: an export or cp of a stopped container
+   * holds its root mounted until its response ends), the roots readers held come off, builds end, the
+   * network helper goes. Containers keep running under their monitors; bridges and rules stay for the next
+   * daemon. Whatever hangs, the daemon is gone after HARD_MS.
+   */
+  const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
     log(`${sig}: shutting down`);
-    // builds end first: their step containers go (with their network endpoints) before the network helper does;
-    // then DNS servers and the netlink helper go; bridges, rules and containers stay for the next daemon
-    const released = drain.end(3500).then(() => networks.close()).catch((e: Error) => log(`network: close: ${e.message}`));
-    server.close(() => {
-      void released.then(() => {
-        try { fs.unlinkSync(pidfile); } catch { /* gone */ }
-        process.exit(0);
-      });
-    });
-    // open streams (events, pulls) would keep close() waiting: end them
+    setTimeout(() => { log(`shutdown: still not done after ${HARD_MS} ms; exiting`); exit(); }, HARD_MS).unref();
+    // builds end first: their step containers go (with their network endpoints) before the network helper does
+    const built = drain.end(3500);
+    const closed = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 1000).unref();
-    setTimeout(() => { try { fs.unlinkSync(pidfile); } catch { /* gone */ } process.exit(0); }, 5000).unref();
+    // a timer that holds the event loop (util/timer's sleep does not): the steps below run, whatever else ends
+    await Promise.race([closed, new Promise((r) => setTimeout(r, GRACE_MS))]);
+    if (sockets.size) log(`shutdown: ending ${sockets.size} connection(s)`);
+    for (const sock of sockets) sock.destroy();
+    const late = await containers!.letGoOfRoots(1500);
+    if (late.length) log(`shutdown: unmounted the roots of ${late.join(', ')}: their readers had not ended`);
+    await built;
+    await networks.close().catch((e: Error) => log(`network: close: ${e.message}`));
+    log('shutdown: done');
+    exit();
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   return new Promise<number>(() => { /* runs until a signal */ });
 }
 

@@ -27,7 +27,12 @@ export interface Daemon {
   stop(): Promise<void>;
   /** kill -9 the daemon (its containers keep running), run `whileDown`, then start a new one on the same socket and root */
   crashAndRestart(whileDown?: () => Promise<void>): Promise<void>;
+  /** SIGTERM the daemon and wait for its exit (SIGKILL after 15 s), run `whileDown` with how it exited, then start a new one */
+  termAndRestart(whileDown?: (exit: DaemonExit) => Promise<void>): Promise<void>;
 }
+
+/** How a daemon ended after a signal: its exit code or signal, and how long after the signal. */
+export interface DaemonExit { code: number | null; signal: NodeJS.Signals | null; ms: number }
 
 export interface DaemonNet { bridge: string; table: string; prefix: string }
 
@@ -105,6 +110,17 @@ export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS
       child.kill('SIGKILL');
       await gone;
       await whileDown?.();
+      fs.rmSync(socket, { force: true });
+      child = await launch();
+    },
+    async termAndRestart(whileDown?: (exit: DaemonExit) => Promise<void>) {
+      const t0 = Date.now();
+      const gone = new Promise<DaemonExit>((r) => child.once('exit', (code, signal) => r({ code, signal, ms: Date.now() - t0 })));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const exit = await gone;
+      clearTimeout(killer);
+      await whileDown?.(exit);
       fs.rmSync(socket, { force: true });
       child = await launch();
     },

@@ -420,6 +420,23 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     await ok('rm', '-f', id);
   });
 
+  test('docker cp into leaves no socket behind in the daemon: each PUT archive\'s connection closes after the answer', async () => {
+    const id = (await ok('create', 'bb:cp', 'true')).trim();
+    const src = path.join(work, 'fd-src');
+    fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'sub', 'f'), 'f');
+    const sockets = () => fs.readdirSync(`/proc/${d.pid}/fd`).filter((f) => { try { return fs.readlinkSync(`/proc/${d.pid}/fd/${f}`).startsWith('socket:'); } catch { return false; } }).length;
+    await ok('ps'); // the CLI's first connection is made and gone
+    const before = sockets();
+    for (let i = 0; i < 5; i++) await ok('cp', src, `${id}:/`);
+    // answered before the body was read (the body is dropped): those connections close too
+    for (let i = 0; i < 3; i++) assert.equal((await raw(d.socket, 'PUT', `/v1.41/containers/${id}/archive?path=/nonexist`, await tarOf([{ name: 'x', body: 'x' }]))).status, 404);
+    // f9f01d0: 7 more after the 8 (a PUT's socket stayed paused after the answer and never saw the client's end)
+    await waitFor(async () => sockets() <= before).catch(() => assert.fail(`${sockets() - before} more sockets in berthd after 8 PUT archives`));
+    assert.equal((await ok('cp', `${id}:/fd-src/sub/f`, '-')).length > 0, true);
+    await ok('rm', id);
+  });
+
   test('an export or cp out whose client leaves mid-stream lets go of the stopped container\'s root: start and rm go on', async () => {
     // 40 MB in the root: far more than the socket queues, so the daemon is mid-stream when the client leaves
     const id = (await ok('create', 'bb:cp', 'sh', '-c', 'test -s /big && echo again')).trim();

@@ -2,13 +2,14 @@
 // every failed start releases its helper and fds; a restarted daemon clears what a dead one left mid-start.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startMonitor } from '../../src/monitor/index.js';
 import { HELPER_PATH } from '../../src/runtime/sync.js';
 import { isRoot, run } from '../helpers/bundle.js';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { startDaemon, type Daemon, type DaemonExit } from '../helpers/daemon.js';
 import { containerCgroups, eventually, fdCount, helperProcesses, monitorsUnder, mountsUnder, running } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -128,6 +129,47 @@ describe('hardening: lifecycle', { skip }, () => {
     } finally {
       mon.abort();
       fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+  test('SIGTERM while a reader is stuck on a client that stopped reading: berthd ends it and exits in bounded time; the next daemon sees the containers', async () => {
+    // a stopped container with more in its root than socket buffers hold: its export cannot finish
+    const big = await docker('run', '--name', 'bigroot', 'bb:hard', 'dd', 'if=/dev/zero', 'of=/big', 'bs=1M', 'count=16');
+    assert.equal(big.code, 0, big.stderr);
+    const stoppedId = (await docker('inspect', '-f', '{{.Id}}', 'bigroot')).stdout.trim();
+    const rootfs = path.join(cdir(stoppedId), 'rootfs');
+    const r = await docker('run', '-d', '--name', 'outlives', 'bb:hard', 'sleep', '1000');
+    assert.equal(r.code, 0, r.stderr);
+    const pid = (await state('outlives')).Pid;
+    // an attach stream (a hijacked connection the HTTP server no longer tracks), up before the signal …
+    const attach = net.connect(d.socket, () => attach.write(`POST /containers/outlives/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: berth\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n\r\n`));
+    attach.on('error', () => undefined);
+    const upgraded = await new Promise<string>((resolve) => attach.once('data', (b: Buffer) => resolve(b.toString())));
+    assert.match(upgraded, /^HTTP\/1\.1 101 /);
+    // … and an export whose client reads its first bytes and then stops reading, without closing
+    const reader = net.connect(d.socket, () => reader.write(`GET /containers/${stoppedId}/export HTTP/1.1\r\nHost: berth\r\n\r\n`));
+    reader.on('error', () => undefined);
+    await new Promise<void>((resolve) => reader.once('data', () => { reader.pause(); resolve(); }));
+    try {
+      assert.deepEqual(mountsUnder(rootfs), [rootfs], 'the export holds the stopped container\'s root mounted');
+      let exit: DaemonExit | undefined;
+      let left: string[] = [];
+      await d.termAndRestart(async (e) => { exit = e; left = mountsUnder(rootfs); });
+      // the old shutdown waited for the attach stream until its 5 s backstop fired
+      assert.deepEqual({ code: exit!.code, signal: exit!.signal }, { code: 0, signal: null }, 'berthd exited by itself');
+      assert.ok(exit!.ms < 4000, `berthd took ${exit!.ms} ms to stop (bound: 1 s for requests under way, then the readers end)`);
+      assert.deepEqual(left, [], 'no mount of the stopped container was left behind');
+      assert.ok(running(pid), 'the running container outlived the daemon');
+      const st = await state('outlives');
+      assert.equal(st.Running, true);
+      assert.equal(st.Pid, pid);
+      const again = await docker('start', '-a', 'bigroot');
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((await docker('rm', 'bigroot')).code, 0);
+      assert.equal((await docker('rm', '-f', 'outlives')).code, 0);
+      assert.ok(await eventually(() => !running(pid), 20_000), 'rm -f ended the container');
+    } finally {
+      reader.destroy();
+      attach.destroy();
     }
   });
 });

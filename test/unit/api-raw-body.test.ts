@@ -1,8 +1,13 @@
 // api/raw-body: the request-body decoder (Content-Length and chunked, RFC 9112) that PUT archive's body
 // goes through when it is read off the socket; and which requests take that path.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { BodyDecoder, takesRawBody } from '../../src/api/raw-body.js';
+import { ApiIncomingMessage, BodyDecoder, rawBodyOf, serveRawBody, takesRawBody } from '../../src/api/raw-body.js';
 
 /** Decodes `wire` fed in pieces of `step` bytes (0: whole); returns the body, the leftover and done. */
 function decode(length: number | 'chunked', wire: Buffer, step = 0): { body: Buffer; rest: Buffer | undefined; done: boolean } {
@@ -95,4 +100,48 @@ describe('api/raw-body takesRawBody', () => {
     assert.equal(takesRawBody('POST', '/containers/abc/attach'), false);
     assert.equal(takesRawBody(undefined, undefined), false);
   });
+});
+
+describe('api/raw-body serveRawBody', () => {
+  // util/untar closes its directories once read() settles: a piece still being applied (a directory's lookup
+  // under way) would open a FileHandle after that, left to the garbage collector ("Closing file descriptor N
+  // on garbage collection"), and its later entries fds nothing closes
+  for (const how of ['the client closes', 'the connection is ended on our side']) {
+    test(`${how} while a piece is being applied: read() settles only once that piece is done`, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raw-body-'));
+      const sock = path.join(dir, 's');
+      const events: string[] = [];
+      let release!: () => void;
+      const applied = new Promise<void>((r) => { release = r; });
+      let serverSide: net.Socket | undefined;
+      let readDone!: () => void;
+      const settled = new Promise<void>((r) => { readDone = r; });
+      const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+        serverSide = res.socket as net.Socket;
+        rawBodyOf(req)!.read(() => { events.push('feed'); return applied.then(() => { events.push('applied'); }); }, () => false, () => undefined)
+          .then(() => events.push('resolved'), () => events.push('rejected'))
+          .finally(() => { res.destroy(); readDone(); });
+      };
+      const server = http.createServer({ IncomingMessage: ApiIncomingMessage }, handler);
+      server.on('upgrade', (req: http.IncomingMessage, s: net.Socket, head: Buffer) => serveRawBody(req, s, head, handler, (res) => res.destroy()));
+      await new Promise<void>((r) => server.listen(sock, r));
+      const client = net.connect(sock);
+      client.on('error', () => undefined);
+      try {
+        client.write(`PUT /containers/x/archive?path=/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(1000)}`);
+        for (let i = 0; !events.includes('feed'); i++) { assert.ok(i < 200, 'the body never reached feed'); await new Promise((r) => setTimeout(r, 10)); }
+        if (how === 'the client closes') client.destroy(); else serverSide!.destroy();
+        await new Promise((r) => setTimeout(r, 200));
+        assert.deepEqual(events, ['feed'], 'read() settled while its piece was still being applied');
+        release();
+        await settled;
+        assert.deepEqual(events, ['feed', 'applied', 'rejected']);
+      } finally {
+        release();
+        client.destroy();
+        server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
