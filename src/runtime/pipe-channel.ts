@@ -11,11 +11,18 @@ import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
 import { MSG } from './plan/tags.js';
 
-/** The part of a net.Socket that HelperSession uses, over a read fd and a write fd. */
+/**
+ * The part of a net.Socket that HelperSession uses, over a read fd and a write fd. Reads happen when
+ * asked: blocking ones while a verb waits for the helper's next message (readSync), and one loop of
+ * thread-pool reads for the wait on the process's end (readAsync), when this process must stay free to
+ * forward signals. No read is left pending otherwise: Node joins its thread pool at exit, and a read on
+ * a pipe whose writer lives on (a created container waiting for `start`) would hold the exit forever.
+ */
 export class PipeChannel {
   destroyed = false;
   private readonly listeners: { data: Array<(d: Buffer) => void>; close: Array<() => void>; error: Array<(e: Error) => void> } = { data: [], close: [], error: [] };
-  private reading = false;
+  private pending = false;
+  private eof = false;
   private closed = false;
 
   constructor(private readonly rfd: number, private readonly wfd: number) {}
@@ -25,7 +32,6 @@ export class PipeChannel {
   on(event: 'error', f: (e: Error) => void): this;
   on(event: 'data' | 'close' | 'error', f: (x: never) => void): this {
     (this.listeners[event] as unknown[]).push(f);
-    if (event === 'data' && !this.reading) { this.reading = true; this.readNext(); }
     return this;
   }
 
@@ -41,33 +47,51 @@ export class PipeChannel {
     return true;
   }
 
-  /**
-   * The read end closes when its pending read returns (a read in the thread pool cannot be called
-   * off; the process exits first where the helper lives on, as `create`'s waits for `start`).
-   */
+  /** One blocking read, its bytes to the 'data' listeners; 'close' at the end of the pipe. */
+  readSync(): void {
+    if (this.eof || this.pending || this.destroyed) return;
+    const buf = Buffer.allocUnsafe(4096);
+    let n: number;
+    try {
+      n = fs.readSync(this.rfd, buf, 0, buf.length, null);
+    } catch (e) {
+      for (const f of this.listeners.error) f(e as Error);
+      n = 0;
+    }
+    this.got(buf, n);
+  }
+
+  /** Reads in the thread pool until the end of the pipe (the helper exits after EXITED). */
+  readAsync(): void {
+    if (this.eof || this.pending || this.destroyed) return;
+    this.pending = true;
+    const buf = Buffer.allocUnsafe(4096);
+    fs.read(this.rfd, buf, 0, buf.length, null, (err, n) => {
+      this.pending = false;
+      if (err) for (const f of this.listeners.error) f(err);
+      if (this.destroyed) { fs.close(this.rfd, () => undefined); return; }
+      this.got(buf, err ? 0 : n);
+      this.readAsync();
+    });
+  }
+
+  private got(buf: Buffer, n: number): void {
+    if (n > 0) { for (const f of this.listeners.data) f(buf.subarray(0, n)); return; }
+    this.eof = true;
+    this.destroy();
+  }
+
+  /** The read end closes when a pending read returns. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     fs.closeSync(this.wfd);
-    if (!this.reading) fs.closeSync(this.rfd);
-    queueMicrotask(() => this.end());
-  }
-
-  private readNext(): void {
-    const buf = Buffer.allocUnsafe(4096);
-    fs.read(this.rfd, buf, 0, buf.length, null, (err, n) => {
-      if (this.destroyed) { fs.close(this.rfd, () => undefined); return; }
-      if (err) for (const f of this.listeners.error) f(err);
-      if (err || n === 0) { this.reading = false; this.destroy(); return; }
-      for (const f of this.listeners.data) f(buf.subarray(0, n));
-      this.readNext();
+    if (!this.pending) fs.closeSync(this.rfd);
+    queueMicrotask(() => {
+      if (this.closed) return;
+      this.closed = true;
+      for (const f of this.listeners.close) f();
     });
-  }
-
-  private end(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const f of this.listeners.close) f();
   }
 }
 

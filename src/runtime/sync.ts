@@ -21,7 +21,7 @@ import { encodePlan, type Op } from './plan/encode.js';
 import { MSG } from './plan/tags.js';
 import { haveSpawner, spawnThroughSpawner } from './spawner.js';
 import { PlanServer } from './plan-server.js';
-import { spawnPiped, type PipeChannel } from './pipe-channel.js';
+import { spawnPiped, PipeChannel } from './pipe-channel.js';
 import { waitOn } from '../util/trace.js';
 
 export const HELPER_PATH = process.env.BERTH_HELPER ?? fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
@@ -106,13 +106,13 @@ export class HelperSession {
   private queue: Message[] = [];
   private waiter?: (m: Message | undefined) => void;
   private ended = false;
-  readonly exited: Promise<number>;
+  private readonly ended$: Promise<number>;
   readonly pid: number;
 
   /** ops: the plan being run, for error messages (the net server takes one plan after another) */
   constructor(public ops: Op[], private readonly proc: HelperProcess) {
     this.pid = proc.pid;
-    this.exited = proc.exited;
+    this.ended$ = proc.exited;
     this.sock = proc.socket;
     this.sock.on('data', (d: Buffer) => this.onData(d));
     this.sock.on('close', () => { this.ended = true; this.flush(); });
@@ -121,6 +121,12 @@ export class HelperSession {
 
   static spawn(mode: 'init' | 'ops', ops: Op[], stdio?: StdioOptions): HelperSession {
     return new HelperSession(ops, spawnHelper(mode, stdio));
+  }
+
+  /** The helper's end (its exit status in the foreground). Over pipes, asking for it starts the reads that see it. */
+  get exited(): Promise<number> {
+    if (this.sock instanceof PipeChannel) this.sock.readAsync();
+    return this.ended$;
   }
 
   kill(sig: NodeJS.Signals): void { this.proc.kill(sig); }
@@ -157,6 +163,9 @@ export class HelperSession {
 
   /** Next message; ERROR and a closed socket become thrown errors. `what` names the step for messages. */
   async expect(type: number, what: string, timeoutMs = 30_000): Promise<Buffer> {
+    // over pipes the wait blocks (a one-shot CLI: nothing else to do meanwhile), without the timeout:
+    // the helper answers or ends, and its end closes the pipe
+    if (this.sock instanceof PipeChannel) while (!this.queue.length && !this.ended && !this.sock.destroyed) this.sock.readSync();
     const m = await waitOn(`helper ${what}`, new Promise<Message | undefined>((resolve, reject) => {
       const t = setTimeout(() => { this.waiter = undefined; reject(new BerthError('Unavailable', `${what}: no answer from berth-helper after ${timeoutMs} ms`)); }, timeoutMs);
       this.waiter = (msg) => { clearTimeout(t); resolve(msg); };
