@@ -6,6 +6,8 @@
 // `init --pipes`): spawnSync starts it, it forks the helper that does the work and answers with that
 // process's pid and fd numbers, and we open our ends through /proc/PID/fd. That helper is not our child:
 // its exit status comes as an EXITED message. Not for the daemon: spawnSync blocks its event loop.
+// Measured (valgrind, node process of `berth runtime run` on the busybox bundle, 9 interleaved pairs):
+// median 155.3 M instructions with the socket, 141.4 M with the pipes; `node -e ""` ~84 M.
 import { spawnSync, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import { BerthError } from '../errors.js';
