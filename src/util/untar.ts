@@ -22,7 +22,7 @@ import { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../errors.js';
 import { TarParser } from '../snapshots/tar-reader.js';
 import type { TarHeader } from '../snapshots/tar-header.js';
-import type { BodySource } from '../util/http-body.js';
+import type { BodySource } from './http-body.js';
 import { skipBytes } from './bufs.js';
 import { O_PATH } from './open-flags.js';
 
@@ -242,7 +242,7 @@ class Untar {
     });
     const feed = (chunk: Buffer) => { parser.push(chunk); return this.drain(); };
     if (isBodySource(src)) {
-      // a body read into one buffer (api/raw-body): what a read held is written before the next read
+      // a body read into one buffer (api/raw-body, client/http1's rawAnswer): what a read held is written before the next read
       this.owned = true;
       await src.read(feed, () => parser.finished, () => { if (this.file) flush(this.file); });
     } else {
