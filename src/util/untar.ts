@@ -242,7 +242,8 @@ class Untar {
     });
     const feed = (chunk: Buffer) => { parser.push(chunk); return this.drain(); };
     if (isBodySource(src)) {
-      // a body read into one buffer (api/raw-body, client/http1's rawAnswer): what a read held is written before the next read
+      // a body read into one buffer (api/raw-body; client/http1's rawAnswer): what a read held is
+      // written before the next read
       this.owned = true;
       await src.read(feed, () => parser.finished, () => { if (this.file) flush(this.file); });
     } else {
