@@ -5,7 +5,8 @@
 # Beside them the same copies through Berth's own CLI: `berth cp` -> berthd against `docker cp` -> dockerd
 # (the "discard" rows: the CLI into a server that reads the body into one 4 MiB buffer and drops it, the
 # floor of any daemon's figure, issue 10; node's HTTP server as that sink slowed the docker CLI by 10-30%).
-# As root: bash bench/toolbox-cp.sh [RUNS]
+# As root: bash bench/toolbox-cp.sh [RUNS]   (BERTHD_ENTRY=<dist>/bin/daemon/berthd.js, BERTH_CLI=<dist>/bin/cli/berth.cjs:
+# another build's daemon and CLI)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
@@ -44,7 +45,8 @@ unset DOCKER_HOST
 # wrote out the copies' dirty pages (a docker cp in right before each commit, load ~9: syncfs phase 265 ms
 # median [58-405]; the fsyncs of the layer's own inodes that a tree of files and directories now gets, its data
 # written out early, 23 [8-41]). Not checked yet in this order on a quiet host: the rows stay where they are
-berth="node $here/dist/bin/cli/berth.cjs" # the installed entry (package.json bin)
+# the installed entry (package.json bin); BERTH_CLI: another build's, to A/B the CLI as BERTHD_ENTRY does the daemon
+berth="node ${BERTH_CLI:-$here/dist/bin/cli/berth.cjs}"
 stamp() { echo "docker -H unix://$1 exec changed sh -c 'head -c 16 /dev/urandom >/stamp'"; }
 hyperfine -N --warmup 1 --runs "$runs" --export-json "$WORK/h.json" \
   --prepare true --prepare true --prepare true \

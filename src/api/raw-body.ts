@@ -15,6 +15,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
 import { splitVersion } from './router.js';
+import { BodyDecoder, type BodySource } from '../util/http-body.js';
+
+export { BodyDecoder, type BodySource };
 
 /** The requests whose bodies are read here: method and path (after any /vX.Y prefix). */
 const RAW_ROUTES: Array<[string, RegExp]> = [['PUT', /^\/containers\/[^/]+\/archive$/]];
@@ -43,108 +46,6 @@ Object.defineProperty(ApiIncomingMessage.prototype, 'upgrade', {
   configurable: true,
 });
 
-/** The longest chunk-size line (with extensions) and trailer section accepted. */
-const MAX_LINE = 4096;
-const MAX_TRAILERS = 16 << 10;
-/** 13 hex digits: every size stays an exact integer. */
-const MAX_SIZE_DIGITS = 13;
-
-type State = 'size' | 'ext' | 'sizeLF' | 'data' | 'dataCR' | 'dataLF' | 'trailer' | 'trailerLF' | 'done';
-
-const bad = (what: string) => new BerthError('InvalidArgument', `invalid chunked request body: ${what}`);
-
-/**
- * An HTTP/1.1 request body from the socket's reads: `length` bytes, or chunked encoding. `push` hands
- * each piece of body to `out` (slices of the read, never copied) and returns the bytes after the body's
- * end (or undefined while it goes on); it throws on bad framing. Strict as Go's server: CRLF line ends,
- * hex sizes, chunk extensions and trailers skipped within limits.
- */
-export class BodyDecoder {
-  private state: State;
-  private left: number;
-  private readonly chunked: boolean;
-  private digits = 0;
-  private line = 0;
-  private trailers = 0;
-
-  constructor(length: number | 'chunked', private readonly out: (b: Buffer) => void) {
-    this.chunked = length === 'chunked';
-    if (length === 'chunked') { this.state = 'size'; this.left = 0; }
-    else { this.state = length > 0 ? 'data' : 'done'; this.left = length; }
-  }
-
-  get done(): boolean { return this.state === 'done'; }
-
-  push(buf: Buffer): Buffer | undefined {
-    let i = 0;
-    while (i < buf.length) {
-      if (this.state === 'done') return buf.subarray(i);
-      if (this.state === 'data') {
-        const n = Math.min(this.left, buf.length - i);
-        this.out(buf.subarray(i, i + n));
-        i += n;
-        this.left -= n;
-        if (this.left === 0) this.state = this.chunked ? 'dataCR' : 'done';
-        continue;
-      }
-      const c = buf[i++]!;
-      switch (this.state) {
-        case 'size': {
-          const v = hexValue(c);
-          if (v >= 0) {
-            if (++this.digits > MAX_SIZE_DIGITS) throw bad('chunk size too large');
-            this.left = this.left * 16 + v;
-          } else if (this.digits === 0) throw bad('no chunk size');
-          else if (c === 0x3b /* ; */) this.state = 'ext';
-          else if (c === 0x0d) this.state = 'sizeLF';
-          else throw bad('bad character in chunk size');
-          break;
-        }
-        case 'ext':
-          if (c === 0x0d) this.state = 'sizeLF';
-          else if (c === 0x0a) throw bad('bare LF in chunk size line');
-          break;
-        case 'sizeLF':
-          if (c !== 0x0a) throw bad('CR without LF');
-          this.digits = 0;
-          this.line = 0;
-          if (this.left > 0) this.state = 'data';
-          else this.state = 'trailer'; // the last chunk: trailer fields (ignored) up to an empty line
-          break;
-        case 'dataCR':
-          if (c !== 0x0d) throw bad('chunk data longer than its size');
-          this.state = 'dataLF';
-          break;
-        case 'dataLF':
-          if (c !== 0x0a) throw bad('CR without LF');
-          this.state = 'size';
-          break;
-        case 'trailer':
-          if (++this.trailers > MAX_TRAILERS) throw bad('trailers too long');
-          if (c === 0x0d) this.state = 'trailerLF';
-          else if (c === 0x0a) throw bad('bare LF in trailers');
-          else this.line++;
-          break;
-        case 'trailerLF':
-          if (c !== 0x0a) throw bad('CR without LF');
-          if (this.line === 0) this.state = 'done';
-          this.line = 0;
-          if (this.state !== 'done') this.state = 'trailer';
-          break;
-      }
-      if (this.state === 'size' || this.state === 'ext') { if (++this.line > MAX_LINE) throw bad('chunk size line too long'); }
-    }
-    return this.state === 'done' ? buf.subarray(i) : undefined;
-  }
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
-
 /** The body's framing from the headers node's parser checked (it refuses a Content-Length with chunked). */
 function framing(req: http.IncomingMessage): number | 'chunked' {
   const te = req.headers['transfer-encoding'];
@@ -156,16 +57,6 @@ function framing(req: http.IncomingMessage): number | 'chunked' {
   if (cl === undefined) return 0;
   if (!/^[0-9]{1,15}$/.test(cl.trim())) throw new BerthError('InvalidArgument', 'invalid Content-Length');
   return Number(cl.trim());
-}
-
-/**
- * A request body read into one reused buffer: `read` hands each piece to `feed` (a view that is valid
- * only until `settled` runs: after that the buffer is read into again), pausing the socket while a
- * promise from `feed` is pending. It resolves at the body's end or once `done()`; it rejects when the
- * client goes away or the framing is bad (400).
- */
-export interface BodySource {
-  read(feed: (b: Buffer) => void | Promise<void>, done: () => boolean, settled: () => void): Promise<void>;
 }
 
 const bodies = new WeakMap<http.IncomingMessage, BodySource>();

@@ -5,6 +5,7 @@
 // named imports: a namespace import becomes a copy of every export (esbuild's __toESM) at each start
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { BodyDecoder, type BodySource } from '../util/http-body.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -20,18 +21,34 @@ export interface Request {
    * stream may fill a buffer again two chunks later (cli/docker/cp's tarBody takes two in turn).
    */
   body?: Buffer | AsyncIterable<Uint8Array>;
+  /**
+   * A 2xx answer's body is read into one reused buffer (the answer's `source`, util/http-body), not handed
+   * as a stream of fresh Buffers: berth cp out's 100 MB made 1,600 64 KiB Buffers, their GC and page faults.
+   */
+  rawAnswer?: boolean;
 }
 
 export type Answer =
-  | { upgraded: false; status: number; headers: Headers; body: Readable }
+  /** `source`: the body of a 2xx answer to a `rawAnswer` request; `body` then only closes the connection */
+  | { upgraded: false; status: number; headers: Headers; body: Readable; source?: BodySource }
   | { upgraded: true; status: number; headers: Headers; socket: Socket; head: Buffer };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** The reused read buffer of a rawAnswer request: more than a unix socket queues (~200 KiB), a read takes all. */
+const READ_BUFFER = 256 << 10;
 
 /** Sends one request on a new connection; resolves with the answer once its head is read. */
 export function send(socketPath: string, r: Request): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
+    // a rawAnswer socket reads into one buffer (net's `onread`): what is done with a read, false pauses it
+    let onRead: (b: Buffer) => boolean = (b) => { onData(Buffer.from(b)); return true; };
+    const socket = r.rawAnswer
+      ? connect({ path: socketPath, onread: { buffer: Buffer.allocUnsafeSlow(READ_BUFFER), callback: (n: number, b: Uint8Array) => onRead(Buffer.from(b.buffer, b.byteOffset, n)) } })
+      : connect(socketPath);
+    const listen = (f: (c: Buffer) => void) => {
+      if (r.rawAnswer) onRead = (b) => { f(Buffer.from(b)); return true; }; // a copy: the buffer is read into again
+      else socket.on('data', f);
+    };
     let settled = false;
     const fail = (e: Error) => { if (!settled) { settled = true; socket.destroy(); reject(e); } };
     const hangUp = () => fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
@@ -79,30 +96,39 @@ export function send(socketPath: string, r: Request): Promise<Answer> {
     }
 
     let buf: Buffer = Buffer.alloc(0);
-    const onData = (c: Buffer) => {
+    let inHead = true;
+    function onData(c: Buffer): void {
+      if (!inHead) return;
       buf = buf.length ? Buffer.concat([buf, c]) : c;
       for (;;) {
         const end = buf.indexOf(HEAD_END);
         if (end < 0) return;
-        const head = parseHead(buf.subarray(0, end).toString('latin1'));
+        const h = parseHead(buf.subarray(0, end).toString('latin1'));
         const rest = buf.subarray(end + 4);
-        if (!head) { fail(new Error('malformed HTTP response from the daemon')); return; }
-        if (head.status === 100) { buf = rest; continue; } // 100 Continue: the real answer follows
+        if (!h) { fail(new Error('malformed HTTP response from the daemon')); return; }
+        if (h.status === 100) { buf = rest; continue; } // 100 Continue: the real answer follows
+        inHead = false;
         socket.off('data', onData);
         socket.off('end', hangUp);
         socket.off('error', fail);
         settled = true;
-        if (head.status === 101) {
+        if (h.status === 101) {
           socket.pause();
-          resolve({ upgraded: true, status: head.status, headers: head.headers, socket, head: rest });
+          resolve({ upgraded: true, status: h.status, headers: h.headers, socket, head: rest });
           return;
         }
-        const noBody = r.method === 'HEAD' || head.status === 204 || head.status === 304;
-        resolve({ upgraded: false, status: head.status, headers: head.headers, body: bodyOf(socket, head.headers, noBody, rest) });
+        const noBody = r.method === 'HEAD' || h.status === 204 || h.status === 304;
+        if (r.rawAnswer && !noBody && h.status >= 200 && h.status < 300) {
+          socket.pause();
+          const [body, source] = rawBody(socket, h.headers, rest, (f) => { onRead = f; });
+          resolve({ upgraded: false, status: h.status, headers: h.headers, body, source });
+          return;
+        }
+        resolve({ upgraded: false, status: h.status, headers: h.headers, body: bodyOf(socket, h.headers, noBody, rest, listen) });
         return;
       }
-    };
-    socket.on('data', onData);
+    }
+    if (!r.rawAnswer) socket.on('data', onData);
   });
 }
 
@@ -126,7 +152,7 @@ function parseHead(text: string): { status: number; headers: Headers } | undefin
 }
 
 /** The answer's body as a stream: Content-Length, chunked, or to the close; destroying it closes the connection. */
-function bodyOf(socket: Socket, headers: Headers, noBody: boolean, first: Buffer): Readable {
+function bodyOf(socket: Socket, headers: Headers, noBody: boolean, first: Buffer, listen: (f: (c: Buffer) => void) => void): Readable {
   const body = new Readable({
     read() { socket.resume(); },
     destroy(e, cb) { socket.destroy(); cb(e); },
@@ -155,12 +181,80 @@ function bodyOf(socket: Socket, headers: Headers, noBody: boolean, first: Buffer
   } else {
     feed = push; // no length: the body runs to the close
   }
-  socket.on('data', (c: Buffer) => { if (!done) feed(c); });
+  listen((c: Buffer) => { if (!done) feed(c); });
   socket.on('end', () => { if (length === undefined && !chunked) finish(); else cut(); });
   socket.on('error', (e) => { if (!done) { done = true; body.destroy(e); } });
   socket.on('close', cut);
   if (first.length) feed(first);
   return body;
+}
+
+/**
+ * A rawAnswer's body as a BodySource: each read's pieces (views of the socket's one buffer) go to `feed`,
+ * and the read buffer is reused only once `settled` ran (the extractor has written them). The socket is
+ * paused until `read` is called and closed when it ends, well or not (the connection is ours alone); the
+ * Readable beside it has no data: destroying it closes the connection, and it closes when the body is over.
+ */
+function rawBody(socket: Socket, headers: Headers, first: Buffer, setOnRead: (f: (b: Buffer) => boolean) => void): [Readable, BodySource] {
+  const handle = new Readable({ read() {}, destroy(e, cb) { socket.destroy(); cb(e); } });
+  socket.on('error', () => { /* 'close' follows */ });
+  const chunked = /\bchunked\b/i.test(String(headers['transfer-encoding'] ?? ''));
+  const cl = headers['content-length'];
+  const length = cl === undefined ? undefined : Number(cl);
+  const parts: Buffer[] = [];
+  let decoder: BodyDecoder | undefined;
+  // no framing: the body runs to the close
+  if (chunked || length !== undefined) decoder = new BodyDecoder(chunked ? 'chunked' : length!, (b) => { parts.push(b); }, 'answer body');
+  let reading = false;
+  const source: BodySource = {
+    read: (feed, done, settled) => new Promise<void>((resolve, reject) => {
+      if (reading) { reject(new Error('the answer body is read once')); return; }
+      reading = true;
+      let over = false;
+      const finish = (e?: unknown) => {
+        if (over) return;
+        over = true;
+        parts.length = 0;
+        setOnRead(() => false);
+        socket.off('close', gone).off('end', ended);
+        handle.destroy();
+        if (e) reject(e); else resolve();
+      };
+      const gone = () => finish(Object.assign(new Error('aborted: the daemon closed the connection mid-answer'), { code: 'ECONNRESET' }));
+      const ended = () => { if (decoder) gone(); else { settled(); finish(); } };
+      const settle = () => { parts.length = 0; settled(); };
+      /** Feeds the read's pieces from `i` on; a promise from `feed` keeps the socket paused until it settles. */
+      const run = (i: number): boolean => {
+        for (; i < parts.length; i++) {
+          let wait: void | Promise<void>;
+          try { wait = feed(parts[i]!); } catch (e) { finish(e); return false; }
+          if (wait) {
+            const next = i + 1;
+            wait.then(() => {
+              if (over) return;
+              if (done()) { settle(); finish(); return; }
+              if (run(next)) socket.resume();
+            }, (e: unknown) => finish(e));
+            return false;
+          }
+          if (done()) { settle(); finish(); return false; }
+        }
+        settle();
+        if (decoder?.done) { finish(); return false; }
+        return true;
+      };
+      const onRead = (b: Buffer): boolean => {
+        if (over) return false;
+        if (decoder) { try { decoder.push(b); } catch (e) { finish(e); return false; } } else parts.push(b);
+        return run(0);
+      };
+      setOnRead(onRead);
+      socket.on('close', gone).on('end', ended);
+      if (first.length && !onRead(first)) return;
+      if (decoder?.done) finish(); else if (socket.destroyed || socket.readableEnded) ended(); else socket.resume();
+    }),
+  };
+  return [handle, source];
 }
 
 /** A chunked transfer-coding decoder (RFC 9112 §7.1): size line, data, CRLF, …, 0, trailers, empty line. */

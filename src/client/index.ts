@@ -9,6 +9,7 @@ import { kindOfStatus } from '../api/errors.js';
 import { encodeAuthHeader } from '../api/auth-header.js';
 import { API_VERSION } from '../api/version.js';
 import { send, type Answer, type Headers, type Request } from './http1.js';
+import type { BodySource } from '../util/http-body.js';
 import { negotiatedVersion } from './api-version.js';
 import { createBodyAt } from './legacy.js';
 import { inflight } from './timing.js';
@@ -54,9 +55,12 @@ export interface RequestOptions {
   bodyAt?: (version: string) => unknown;
   /** no /vX.Y prefix */
   unversioned?: boolean;
+  /** a 2xx answer's body as `source`, read into one reused buffer (client/http1) */
+  rawAnswer?: boolean;
 }
 
-export interface Response { status: number; headers: http.IncomingHttpHeaders; res: Readable }
+/** `source`: a rawAnswer's body (then `res` has no data; destroying it closes the connection). */
+export interface Response { status: number; headers: http.IncomingHttpHeaders; res: Readable; source?: BodySource }
 
 function qs(q: RequestOptions['query']): string {
   if (!q) return '';
@@ -130,7 +134,7 @@ export class Client {
       if (json !== undefined) { body = Buffer.from(JSON.stringify(json)); headers['Content-Type'] = 'application/json'; }
       else if (Buffer.isBuffer(o.raw)) body = o.raw;
       if (body) headers['Content-Length'] = String(body.length);
-      return { method, path: `${path}${qs(o.query)}`, headers, body: body ?? (o.raw as AsyncIterable<Uint8Array> | undefined) };
+      return { method, path: `${path}${qs(o.query)}`, headers, body: body ?? (o.raw as AsyncIterable<Uint8Array> | undefined), rawAnswer: o.rawAnswer };
     };
     const answered = inflight();
     let a;
@@ -138,7 +142,7 @@ export class Client {
     if (a.upgraded) { a.socket.destroy(); answered(); throw new ApiError(a.status, `unexpected upgrade for API route ${method} ${path}`); }
     const res = a.body;
     res.once('end', answered).once('close', answered);
-    if (a.status >= 200 && a.status < 400) return { status: a.status, headers: a.headers, res };
+    if (a.status >= 200 && a.status < 400) return { status: a.status, headers: a.headers, res, source: a.source };
     throw await answerError(a.status, a.headers, res, `request returned ${a.status} for API route ${method} ${path}`);
   }
 

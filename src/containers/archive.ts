@@ -9,7 +9,7 @@ import { BerthError, errnoCode } from '../errors.js';
 import { TarWriter } from '../snapshots/tar-writer.js';
 import { lookupInRoot, resolveInRoot } from '../util/in-root.js';
 import type { ContainerRoot } from './root.js';
-import type { BodySource } from '../api/raw-body.js';
+import type { BodySource } from '../util/http-body.js';
 import { isoTime } from '../util/time.js';
 import { untar, type Dir } from '../util/untar.js';
 import { O_PATH } from '../util/open-flags.js';

@@ -22,7 +22,7 @@ import { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../errors.js';
 import { TarParser } from '../snapshots/tar-reader.js';
 import type { TarHeader } from '../snapshots/tar-header.js';
-import type { BodySource } from '../api/raw-body.js';
+import type { BodySource } from './http-body.js';
 import { skipBytes } from './bufs.js';
 import { O_PATH } from './open-flags.js';
 
@@ -242,7 +242,8 @@ class Untar {
     });
     const feed = (chunk: Buffer) => { parser.push(chunk); return this.drain(); };
     if (isBodySource(src)) {
-      // a body read into one buffer (api/raw-body): what a read held is written before the next read
+      // a body read into one buffer (api/raw-body; client/http1's rawAnswer): what a read held is
+      // written before the next read
       this.owned = true;
       await src.read(feed, () => parser.finished, () => { if (this.file) flush(this.file); });
     } else {
@@ -340,8 +341,8 @@ class Untar {
     const target = at(parent.fd, base);
     const rel = parts.length ? `${parts.join('/')}/${base}` : base;
     const own = this.owner(h);
-    let existing: fs.Stats | undefined;
-    try { existing = fs.lstatSync(target); } catch (e) { if (errnoCode(e) !== 'ENOENT') throw e; }
+    // no exception for a new name (most entries): building one cost more than the lstat
+    const existing = fs.lstatSync(target, { throwIfNoEntry: false });
     if (existing) {
       const dir = existing.isDirectory();
       if (this.o.noOverwriteDirNonDir && dir && h.type !== 'dir') throw new BerthError('InvalidArgument', `cannot overwrite directory ${JSON.stringify(this.show(rel))} with non-directory ${JSON.stringify(h.name)}`);
@@ -426,8 +427,7 @@ class Untar {
     if (got) { this.dirs.set(rel, got); return got; }
     const parent = await this.dir(parts.slice(0, -1), make);
     const target = at(parent.fd, parts[parts.length - 1]!);
-    let st: fs.Stats | undefined;
-    try { st = fs.lstatSync(target); } catch (e) { if (errnoCode(e) !== 'ENOENT') throw e; }
+    const st = fs.lstatSync(target, { throwIfNoEntry: false });
     if (st?.isSymbolicLink()) throw new BerthError('InvalidArgument', `cannot extract into ${this.show(rel)}: it leads through a symbolic link`);
     if (st && !st.isDirectory()) throw new BerthError('InvalidArgument', `cannot extract into ${this.show(rel)}: not a directory`);
     if (!st) {

@@ -9,8 +9,30 @@ import { planTar, tarBody, untarLocal } from '../../src/cli/docker/cp.js';
 import { TarParser } from '../../src/snapshots/tar-reader.js';
 import { header, type TarHeader } from '../../src/snapshots/tar-header.js';
 import { TarWriter } from '../../src/snapshots/tar-writer.js';
+import type { BodySource } from '../../src/util/http-body.js';
 
 async function* stream(...parts: Buffer[]): AsyncGenerator<Uint8Array> { yield* parts; }
+/**
+ * The tar as client/http1 hands berth cp out a rawAnswer's body: reads into one buffer, each fed in pieces,
+ * the buffer scribbled over once `settled` ran (what the extractor still held then would be garbage).
+ */
+function reused(tar: Buffer, piece = 700): BodySource {
+  return {
+    read: async (feed, done, settled) => {
+      const buf = Buffer.alloc(piece * 3);
+      for (let off = 0; off < tar.length && !done();) {
+        const n = Math.min(buf.length, tar.length - off);
+        tar.copy(buf, 0, off, off + n);
+        for (let i = 0; i < n && !done(); i += piece) await feed(buf.subarray(i, Math.min(n, i + piece)));
+        off += n;
+        settled();
+        buf.fill(0xee);
+      }
+    },
+  };
+}
+/** Both kinds of source the extraction takes: a stream's chunks, and pieces of one reused buffer. */
+const sources: Array<[string, (tar: Buffer) => AsyncIterable<Uint8Array> | BodySource]> = [['stream', (b) => stream(b)], ['reused buffer', (b) => reused(b)]];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cli-cp-'));
 const LONG = `${'long-name-'.repeat(12)}end`; // 123 bytes: past ustar's 100
 const DEEP = Array.from({ length: 6 }, (_, i) => `level-${i}-${'x'.repeat(40)}`).join('/'); // a path past 255
@@ -138,6 +160,11 @@ test('a tree round-trips through the planned tar and the local extraction: links
     fs.mkdirSync(dst);
     await untarLocal(stream(bytes.subarray(0, 1000), bytes.subarray(1000)), dst, 'tree', 'copy');
     assert.deepEqual(describeTree(path.join(dst, 'copy')), describeTree(src));
+    // as berth cp out reads it (client/http1 rawAnswer): pieces of one buffer, read into again once settled
+    for (const piece of [1000, 64 << 10]) {
+      await untarLocal(reused(bytes, piece), dst, 'tree', `copy-${piece}`);
+      assert.deepEqual(describeTree(path.join(dst, `copy-${piece}`)), describeTree(src), `pieces of ${piece}`);
+    }
   } finally { process.umask(old); fs.rmSync(root, { recursive: true, force: true }); }
 });
 
@@ -183,11 +210,13 @@ test('a hostile tar from a container writes nothing outside the destination', as
       ['a hard link to a file through a link', [{ name: 'x/l', type: 'symlink', linkname: outside }, { name: 'x/h', type: 'link', linkname: 'x/l/secret' }], /symbolic link/],
     ];
     fs.writeFileSync(path.join(outside, 'secret'), 's');
-    for (const [what, entries, err] of cases) {
-      const dst = fs.mkdtempSync(path.join(root, 'dst-'));
-      await assert.rejects(untarLocal(stream(await tarOf(entries)), dst, 'x', 'x'), err, what);
-      assert.deepEqual(fs.readdirSync(outside), ['secret'], what);
-      assert.equal(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 's', what);
+    for (const [kind, source] of sources) {
+      for (const [what, entries, err] of cases) {
+        const dst = fs.mkdtempSync(path.join(root, 'dst-'));
+        await assert.rejects(untarLocal(source(await tarOf(entries)), dst, 'x', 'x'), err, `${what} (${kind})`);
+        assert.deepEqual(fs.readdirSync(outside), ['secret'], what);
+        assert.equal(fs.readFileSync(path.join(outside, 'secret'), 'utf8'), 's', what);
+      }
     }
     // a dir entry, then a link of its name: the dir's mode and time, set at the end, must not reach the link's target
     const victim = path.join(outside, 'victim');
@@ -202,9 +231,11 @@ test('a hostile tar from a container writes nothing outside the destination', as
     const dst1 = fs.mkdtempSync(path.join(root, 'dst-'));
     fs.mkdirSync(path.join(dst1, 'x'));
     fs.symlinkSync(outside, path.join(dst1, 'x', 'l'));
-    for (const entries of [[{ name: 'x/l/f', body: 'evil' }], [{ name: 'x/l/d/', type: 'dir' as const }], [{ name: 'x/h', type: 'link' as const, linkname: 'x/l/secret' }]]) {
-      await assert.rejects(untarLocal(stream(await tarOf(entries)), dst1, 'x', 'x'), /symbolic link/);
-      assert.deepEqual(fs.readdirSync(outside).sort(), ['secret', 'victim']);
+    for (const [kind, source] of sources) {
+      for (const entries of [[{ name: 'x/l/f', body: 'evil' }], [{ name: 'x/l/d/', type: 'dir' as const }], [{ name: 'x/h', type: 'link' as const, linkname: 'x/l/secret' }]]) {
+        await assert.rejects(untarLocal(source(await tarOf(entries)), dst1, 'x', 'x'), /symbolic link/, kind);
+        assert.deepEqual(fs.readdirSync(outside).sort(), ['secret', 'victim']);
+      }
     }
     // an absolute name stays under the destination
     const dst = fs.mkdtempSync(path.join(root, 'dst-'));

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import type { Client } from '../../client/index.js';
+import type { Client, Response } from '../../client/index.js';
+import type { BodySource } from '../../util/http-body.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { encodeHeader, header, type TarHeader } from '../../snapshots/tar-header.js';
@@ -69,11 +70,22 @@ async function copyFromContainer(c: Client, ctr: string, src: string, dst: strin
     const st = await statRemote(c, ctr, src);
     if (st && isLink(st)) { srcPath = st.linkTarget; rebase = path.posix.basename(src); }
   }
-  const r = await c.request('GET', `/containers/${encodeURIComponent(ctr)}/archive`, { query: { path: srcPath } });
-  if (dst === '-') {
+  const toStdout = dst === '-';
+  const r = await c.request('GET', `/containers/${encodeURIComponent(ctr)}/archive`, { query: { path: srcPath }, rawAnswer: !toStdout });
+  if (toStdout) {
     for await (const chunk of r.res) if (!process.stdout.write(chunk)) await new Promise((res) => process.stdout.once('drain', res));
     return;
   }
+  try {
+    await extractAnswer(r, srcPath, dst, rebase);
+  } catch (e) {
+    // the rest of the answer is not wanted: its socket goes now, not once the daemon has sent it all
+    r.res.destroy();
+    throw e;
+  }
+}
+
+async function extractAnswer(r: Response, srcPath: string, dst: string, rebase: string | undefined): Promise<void> {
   const st = JSON.parse(Buffer.from(String(r.headers['x-docker-container-path-stat'] ?? ''), 'base64').toString()) as PathStat;
   const srcBase = (st.name === '/' ? '.' : /\/\.?$/.test(srcPath) && isDir(st) ? '.' : path.posix.basename(path.posix.normalize(`/${srcPath}`))) || '.';
   // docker cp's CopyInfo rules: into an existing directory under the source's name, else as the destination's name
@@ -90,7 +102,7 @@ async function copyFromContainer(c: Client, ctr: string, src: string, dst: strin
     top = path.basename(dst);
     if (!fs.existsSync(into)) throw new BerthError('InvalidArgument', `destination directory ${into} does not exist`);
   }
-  await untarLocal(r.res, into, srcBase, top);
+  await untarLocal(r.source ?? r.res, into, srcBase, top);
 }
 
 /**
@@ -100,7 +112,7 @@ async function copyFromContainer(c: Client, ctr: string, src: string, dst: strin
  * below `dir`. Modes are set exactly (not through the umask), as the docker CLI's Untar does; owners are
  * not (it does not chown either); devices and FIFOs are not recreated.
  */
-export async function untarLocal(src: AsyncIterable<Uint8Array> | Readable, dir: string, from: string, to: string): Promise<void> {
+export async function untarLocal(src: AsyncIterable<Uint8Array> | Readable | BodySource, dir: string, from: string, to: string): Promise<void> {
   const rename = (parts: string[]): string[] => {
     if (from !== '.' && parts[0] === from) parts[0] = to;
     else if (from === '.' && to !== '.') parts.unshift(to);
