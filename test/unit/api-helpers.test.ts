@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { statusOf, kindOfStatus } from '../../src/api/errors.js';
-import { boolValue, globMatch, matchLabels, parseFilters, parseTimestamp, filterBool } from '../../src/api/query.js';
+import { boolValue, globMatch, matchLabels, parseFilters, filterBool } from '../../src/api/query.js';
+import { timestampMs as parseTimestamp } from '../../src/util/timestamp.js';
 import { Router, splitVersion } from '../../src/api/router.js';
 import { parseChanges } from '../../src/api/routes/changes.js';
 import { pullReference } from '../../src/api/routes/images.js';
@@ -93,7 +94,7 @@ test('events: bus history, deprecated fields, filters', () => {
   const bus = new EventBus();
   const seen: string[] = [];
   const off = bus.subscribe((e) => seen.push(e.Action));
-  const t0 = Date.now() * 1e6 - 1e9;
+  const t0 = BigInt(Date.now()) * 1_000_000n - 1_000_000_000n;
   const a = bus.publish('image', 'tag', 'sha256:abc', { name: 'x:1' });
   bus.publish('container', 'start', 'c'.repeat(64), { image: 'alpine', name: 'web', 'com.docker.compose.service': 'web' });
   off();

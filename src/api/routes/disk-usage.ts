@@ -8,11 +8,12 @@ import { BerthError } from '../../errors.js';
 import type { ContainerSizes } from '../container-wire.js';
 import { toSummary } from '../container-wire.js';
 import { sendJson } from '../http.js';
-import { checkFilters, matchLabels, parseFilters, parseTimestamp } from '../query.js';
+import { checkFilters, matchLabels, parseFilters } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { DiskUsage } from '../types.js';
 import { containerService } from './containers.js';
+import { timestampMs } from '../../util/timestamp.js';
 
 function imageSize(s: ApiServices, imageId: string): number {
   try {
@@ -31,7 +32,7 @@ export function containerSizes(s: ApiServices, c: Container): ContainerSizes {
 function pruneMatch(f: Map<string, Set<string>>, created: string, labels: Record<string, string> | undefined): boolean {
   if (f.has('until')) {
     const now = Date.now();
-    const until = Math.min(...[...f.get('until')!].map((v) => parseTimestamp(v, now)));
+    const until = Math.min(...[...f.get('until')!].map((v) => timestampMs(v, now)));
     if (!(Date.parse(created) < until)) return false;
   }
   if (f.has('label') && !matchLabels(f.get('label'), labels)) return false;

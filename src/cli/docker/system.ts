@@ -8,6 +8,8 @@ import { connect, type Globals } from './connect.js';
 import { render } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { humanSize } from './output.js';
+import { rfc3339NanoFixed } from '../../util/time.js';
+import type { EventMessage } from '../../api/types.js';
 
 export async function version(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
@@ -94,6 +96,16 @@ export async function logout(_g: Globals, args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * docker/cli events.go prettyPrintEvent: the time in the local zone with nine fraction digits, then type,
+ * action, actor and its attributes sorted by key (Go's sort.Strings: by bytes, not by locale).
+ */
+export function eventLine(e: EventMessage, ns: bigint, offsetMin = -new Date(Number(ns / 1_000_000n)).getTimezoneOffset()): string {
+  const attrs = Object.keys(e.Actor?.Attributes ?? {}).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => `${k}=${e.Actor.Attributes[k]}`).join(', ');
+  const t = ns !== 0n ? `${rfc3339NanoFixed(ns, offsetMin)} ` : '';
+  return `${t}${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs ? ` (${attrs})` : ''}\n`;
+}
+
 /** `events [--since --until --filter k=v --format]`: docker's one line per event, until interrupted or --until. */
 export async function events(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
@@ -110,11 +122,9 @@ export async function events(g: Globals, args: string[]): Promise<number> {
   const onInt = () => stop.abort();
   process.once('SIGINT', onInt);
   try {
-    await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e) => {
+    await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e, ns) => {
       if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), e)}\n`); return; }
-      const t = new Date(Math.floor(e.timeNano / 1e6)).toISOString().replace(/\.\d+Z$/, `.${String(e.timeNano % 1e9).padStart(9, '0')}Z`);
-      const attrs = Object.entries(e.Actor.Attributes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ');
-      process.stdout.write(`${t} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}\n`);
+      process.stdout.write(eventLine(e, ns));
     });
     return 0;
   } finally { process.off('SIGINT', onInt); c.close(); }
