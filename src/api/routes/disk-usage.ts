@@ -21,6 +21,16 @@ function imageSize(s: ApiServices, imageId: string): number {
   } catch { return 0; }
 }
 
+/** moby's SharedSize (image list with shared-size, as df asks): the bytes of an image's layers that another image uses too. */
+function sharedSizes(s: ApiServices, ids: string[]): Map<string, number> {
+  const chains = new Map<string, string[]>();
+  for (const id of ids) { try { chains.set(id, s.images.resolve(id).chainIds); } catch { /* removed meanwhile */ } }
+  const refs = new Map<string, number>();
+  for (const cs of chains.values()) for (const ch of new Set(cs)) refs.set(ch, (refs.get(ch) ?? 0) + 1);
+  const size = (ch: string) => { try { return s.images.snapshots.stat(ch).size; } catch { return 0; } };
+  return new Map([...chains].map(([id, cs]) => [id, [...new Set(cs)].reduce((n, ch) => n + ((refs.get(ch) ?? 0) > 1 ? size(ch) : 0), 0)]));
+}
+
 /** SizeRw: the bytes in the container's writable layer; SizeRootFs: those and its image's. */
 export function containerSizes(s: ApiServices, c: Container): ContainerSizes {
   let rw = 0;
@@ -51,6 +61,7 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     const layers = s.images.snapshots.list().filter((x) => x.kind === 'layer').reduce((n, x) => n + x.size, 0);
     const using = new Map<string, number>();
     for (const c of containers) using.set(c.imageId, (using.get(c.imageId) ?? 0) + 1);
+    const shared = sharedSizes(s, images.map((i) => (i as { Id: string }).Id));
     const volumes = (s.volumes?.list() ?? []).map((v) => ({
       Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local',
       Options: Object.keys(v.options).length ? v.options : null,
@@ -58,7 +69,7 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     }));
     const body: DiskUsage = {
       LayersSize: layers,
-      Images: images.map((i) => ({ ...i, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
+      Images: images.map((i) => ({ ...i, SharedSize: shared.get((i as { Id: string }).Id) ?? 0, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
       Containers: containers.map((c) => toSummary(c, { size: containerSizes(s, c) })),
       Volumes: volumes,
       BuildCache: new BuildCache(s.root).records((id) => !!s.images.store.get(id)),

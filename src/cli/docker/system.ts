@@ -1,6 +1,6 @@
 // cli/docker/system: `version`, `info`, `login`, `logout`, `events`, `system df` against the daemon.
 import { BerthError } from '../../errors.js';
-import { dfVerbose, systemPrune } from './filesystem.js';
+import { dfSummary, dfVerbose, systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { parseFlags } from '../args.js';
@@ -143,24 +143,7 @@ export async function system(g: Globals, args: string[]): Promise<number> {
     const answer = await c.df();
     // dockerd before 25 (API < 1.44) sends null for an empty list
     const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
-    if (df.flags.verbose) { process.stdout.write(dfVerbose(d)); return 0; }
-    const images = d.Images as Array<{ Size?: number; Containers?: number }>;
-    const ctrs = d.Containers as Array<{ SizeRw?: number; State?: string }>;
-    const vols = d.Volumes as Array<{ UsageData?: { Size: number; RefCount: number } }>;
-    const volSize = (v: typeof vols) => v.reduce((n, x) => n + Math.max(0, x.UsageData?.Size ?? 0), 0);
-    const stopped = ctrs.filter((x) => x.State !== 'running' && x.State !== 'paused');
-    const imgSize = images.reduce((n, i) => n + (i.Size ?? 0), 0);
-    const activeImgs = images.filter((i) => (i.Containers ?? 0) > 0).length;
-    const bcSize = (d.BuildCache as Array<{ Size?: number }>).reduce((n, b) => n + (b.Size ?? 0), 0);
-    const rows = [
-      ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-      ['Images', String(images.length), String(activeImgs), humanSize(d.LayersSize || imgSize), humanSize(images.filter((i) => !(i.Containers ?? 0)).reduce((n, i) => n + (i.Size ?? 0), 0))],
-      ['Containers', String(ctrs.length), String(ctrs.length - stopped.length), humanSize(ctrs.reduce((n, x) => n + (x.SizeRw ?? 0), 0)), humanSize(stopped.reduce((n, x) => n + (x.SizeRw ?? 0), 0))],
-      ['Local Volumes', String(vols.length), String(vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), humanSize(volSize(vols)), humanSize(volSize(vols.filter((v) => !(v.UsageData?.RefCount ?? 0))))],
-      ['Build Cache', String(d.BuildCache.length), '0', humanSize(bcSize), humanSize(bcSize)],
-    ];
-    const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
-    for (const r of rows) process.stdout.write(r.map((x, k) => (k < r.length - 1 ? x.padEnd(w[k]! + 3) : x)).join('') + '\n');
+    process.stdout.write(df.flags.verbose ? dfVerbose(d) : dfSummary(d));
     return 0;
   } finally { c.close(); }
 }
