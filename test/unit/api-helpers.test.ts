@@ -12,7 +12,7 @@ import { decodeAuthHeader, encodeAuthHeader, toCredentials } from '../../src/api
 import { compareVersions } from '../../src/api/version.js';
 import { formatRows, render, tabulate } from '../../src/cli/docker/format.js';
 import { parseGlobals } from '../../src/cli/docker/index.js';
-import { humanSize } from '../../src/cli/docker/output.js';
+import { humanSize, humanSize3 } from '../../src/cli/docker/output.js';
 import { resolveHost } from '../../src/client/index.js';
 import { EventBus } from '../../src/daemon/events.js';
 import { BerthError } from '../../src/errors.js';
@@ -123,7 +123,8 @@ test('format: Go-template fields, json, table headers', () => {
   assert.equal(formatRows([row], 'table {{.ID}}\t{{.Tag}}', '', { ID: 'IMAGE ID', Tag: 'TAG' }), 'IMAGE ID   TAG\nabc        latest\n');
   assert.equal(formatRows([row, row], '{{.ID}}', '', {}), 'abc\nabc\n');
   assert.equal(tabulate(['a\tbb\tc', 'aaaa\tb\tc']), 'a      bb   c\naaaa   b    c\n');
-  assert.equal(humanSize(1_982_000), '1.98MB');
+  assert.equal(humanSize3(1_982_000), '1.98MB'); // HumanSizeWithPrecision(…, 3)
+  assert.equal(humanSize(1_982_000), '1.982MB'); // HumanSize
   assert.equal(humanSize(0), '0B');
 });
 

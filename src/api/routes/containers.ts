@@ -195,6 +195,8 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     try {
       await svc().kill(params.id!, query.get('signal') || undefined);
     } catch (e) {
+      // moby postContainersKill wraps every error with the name ("Cannot kill container: x: No such container: x")
+      if (isBerthError(e, 'NotFound')) throw new BerthError('NotFound', `Cannot kill container: ${params.id!}: ${e.message}`, { cause: e });
       if (!(isBerthError(e) && e.kind === 'Conflict' && killOfStoppedIsOk(version))) throw e;
     }
     sendEmpty(res, 204);

@@ -478,7 +478,7 @@ export async function start(g: Globals, args: string[]): Promise<number> {
   needArgs(p, 'start');
   const c = connect(g);
   try {
-    if (!p.flags.attach && !p.flags.interactive) return await each(p.positionals, async (n) => { await c.startContainer(n); }, false);
+    if (!p.flags.attach && !p.flags.interactive) return await startEach(c, p.positionals);
     if (p.positionals.length > 1) throw new BerthError('InvalidArgument', 'you cannot start and attach multiple containers at once');
     const info = await c.inspectContainer(p.positionals[0]!);
     const tty = !!info.Config.Tty;
@@ -496,6 +496,20 @@ export async function start(g: Globals, args: string[]): Promise<number> {
     if (withStdin) process.stdin.destroy();
     return st.StatusCode;
   } finally { c.close(); }
+}
+
+/** docker/cli startContainersWithoutAttachments: one after another, each error at once, then the names that failed. */
+async function startEach(c: Client, names: string[]): Promise<number> {
+  const failed: string[] = [];
+  for (const n of names) {
+    try { await c.startContainer(n); process.stdout.write(`${n}\n`); } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      report(e);
+      failed.push(n);
+    }
+  }
+  if (failed.length) process.stderr.write(`Error: failed to start containers: ${failed.join(', ')}\n`);
+  return failed.length ? 1 : 0;
 }
 
 /** stop and restart share their grammar: -t/--time, -s/--signal, several containers. */

@@ -116,14 +116,16 @@ export async function rmi(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { force: { short: 'f', type: 'bool' }, 'no-prune': { type: 'bool' } });
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"rmi" requires at least 1 argument');
   const c = connect(g);
-  let rc = 0;
+  // docker/cli image/remove.go: the errors after all, and with -f only a missing image is no failure
+  const errs: ApiError[] = [];
   try {
     for (const n of p.positionals) {
       try {
         for (const d of await c.removeImage(n, { force: !!p.flags.force, noprune: !!p.flags['no-prune'] })) process.stdout.write(d.Untagged ? `Untagged: ${d.Untagged}\n` : `Deleted: ${d.Deleted}\n`);
-      } catch (e) { if (!(e instanceof ApiError)) throw e; rc = report(e); }
+      } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e); }
     }
-    return rc;
+    for (const e of errs) report(e);
+    return errs.length && (!p.flags.force || errs.some((e) => e.status !== 404)) ? 1 : 0;
   } finally { c.close(); }
 }
 

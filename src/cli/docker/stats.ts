@@ -112,7 +112,8 @@ export async function top(g: Globals, args: string[]): Promise<number> {
   const c = connect(g);
   try {
     const t = await c.json<ContainerTopResponse>('GET', `/containers/${encodeURIComponent(p.positionals[0]!)}/top`, { query: { ps_args: p.rest.length ? p.rest.join(' ') : undefined } });
-    process.stdout.write(tabulate([t.Titles.join('\t'), ...t.Processes.map((r) => r.join('\t'))]));
+    // docker/cli top.go: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0)
+    process.stdout.write(tabulate([t.Titles.join('\t'), ...t.Processes.map((r) => r.join('\t'))], 20));
     return 0;
   } finally { c.close(); }
 }

@@ -7,7 +7,7 @@ import { parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { render } from './format.js';
 import { optTimestamp } from './timestamp.js';
-import { humanSize } from './output.js';
+import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
 import type { EventMessage } from '../../api/types.js';
 
@@ -35,15 +35,17 @@ export async function info(g: Globals, args: string[]): Promise<number> {
   try {
     const i = await c.info();
     if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), i)}\n`); return 0; }
+    // docker/cli system/info.go: the client's section first, then the server's
     const lines = [
+      'Client:', ` Version:    ${BERTH_VERSION}`, ' Context:    default', ' Debug Mode: false', '',
       'Server:',
       ` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`,
       ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`,
       ...(i.DriverStatus ?? []).map(([k, v]) => `  ${k}: ${v}`),
       ` Logging Driver: ${i.LoggingDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`,
       ` Default Runtime: ${i.DefaultRuntime}`, ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`,
-      ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${(i.MemTotal / 2 ** 30).toFixed(2)}GiB (${humanSize(i.MemTotal)})`,
-      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
+      ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${bytesSize(i.MemTotal)}`,
+      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Experimental: ${!!i.ExperimentalBuild}`, ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const w of i.Warnings ?? []) process.stderr.write(`${w}\n`);
