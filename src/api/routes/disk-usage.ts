@@ -14,6 +14,7 @@ import type { ApiServices } from '../server.js';
 import type { DiskUsage } from '../types.js';
 import { containerService } from './containers.js';
 import { timestampMs } from '../../util/timestamp.js';
+import { volumeCreatedAt } from './volumes.js';
 
 function imageSize(s: ApiServices, imageId: string): number {
   try {
@@ -63,7 +64,7 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     for (const c of containers) using.set(c.imageId, (using.get(c.imageId) ?? 0) + 1);
     const shared = sharedSizes(s, images.map((i) => (i as { Id: string }).Id));
     const volumes = (s.volumes?.list() ?? []).map((v) => ({
-      Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local',
+      Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: volumeCreatedAt(v), Labels: v.labels, Scope: 'local',
       Options: Object.keys(v.options).length ? v.options : null,
       UsageData: { Size: treeSize(v.mountpoint), RefCount: s.volumes!.usedBy(v.name).length },
     }));
