@@ -62,6 +62,13 @@ describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : fa
     await ok('rm', 'q1');
   });
 
+  test('a wrong command line: usage as docker prints it, 125 for an unknown flag (the fast entry hands it over)', async () => {
+    const f = await b('ps', '--bogus');
+    assert.deepEqual([f.code, f.stdout, f.stderr], [125, '', "unknown flag: --bogus\n\nUsage:  berth ps [OPTIONS]\n\nRun 'berth ps --help' for more information\n"]);
+    const r = await b('rm');
+    assert.deepEqual([r.code, r.stderr], [1, "berth: 'berth rm' requires at least 1 argument\n\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'berth rm --help' for more information\n"]);
+  });
+
   test('events: docker\'s line, nine fraction digits, since/until as Go durations', async () => {
     await ok('create', '--name', 'ev1', 'bb:fid', 'true');
     const out = await ok('events', '--since', '1m30s', '--until', '0s', '--filter', 'container=ev1');

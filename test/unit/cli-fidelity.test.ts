@@ -98,3 +98,13 @@ test('system df -v: docker v28 sections, first tag only, sizes %.3g and %.4g, ca
     'CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED',
     ''].join('\n'));
 });
+
+test('a wrong command line in docker\'s words (cli/required.go), unknown flags exit 125', async () => {
+  const { usageError } = await import('../../src/cli/docker/index.js');
+  assert.deepEqual(await usageError('unknown flag: --bogus', 'ps'), { code: 125, text: "unknown flag: --bogus\n\nUsage:  berth ps [OPTIONS]\n\nRun 'berth ps --help' for more information\n" });
+  assert.deepEqual(await usageError('"rm" requires at least 1 argument.\nSee \'berth rm --help\'.', 'rm'),
+    { code: 1, text: "berth: 'berth rm' requires at least 1 argument\n\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'berth rm --help' for more information\n" });
+  assert.deepEqual(await usageError('"logs" requires exactly 1 argument.', 'logs'),
+    { code: 1, text: "berth: 'berth logs' requires 1 argument\n\nUsage:  berth logs [OPTIONS] CONTAINER\n\nRun 'berth logs --help' for more information\n" });
+  assert.equal(await usageError('No such container: x', 'rm'), undefined);
+});
