@@ -146,7 +146,7 @@ describe('containers through berthd', { skip: missing }, () => {
     r = await berth(['ps', '--format', '{{.Names}} {{.Command}}'], d.env);
     // moby's list Command is Path and Args joined by spaces, an argument with a space in single quotes
     // (daemon/container snapshot; dockerd 20.10 answers so)
-    assert.equal(r.stdout, `bweb "sh -c 'echo up; sl…"\n`);
+    assert.equal(r.stdout, `bweb "sh -c 'echo up; sle…"\n`);
     for (const end = Date.now() + 30_000; Date.now() < end && !(await berth(['logs', 'bweb'], d.env)).stdout.includes('up');) await new Promise((res) => setTimeout(res, 50));
     assert.equal((await berth(['logs', 'bweb'], d.env)).stdout, 'up\n');
     r = await berth(['rm', 'bweb'], d.env);
