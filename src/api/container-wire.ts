@@ -352,7 +352,8 @@ export interface ContainerSizes { rw: number; rootFs: number }
 export function toSummary(c: Container, o: { size?: boolean | ContainerSizes; now?: number } = {}): ContainerSummary {
   return {
     Id: c.id, Names: [`/${c.name}`], Image: c.image, ImageID: c.imageId,
-    Command: c.args.length ? `${c.path} ${c.args.join(' ')}` : c.path,
+    // moby daemon/list.go: an argument with a space goes in single quotes
+    Command: c.args.length ? `${c.path} ${c.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}` : c.path,
     Created: Math.floor(Date.parse(c.created) / 1000), Ports: summaryPorts(c),
     ...(o.size ? { SizeRw: typeof o.size === 'object' ? o.size.rw : 0, SizeRootFs: typeof o.size === 'object' ? o.size.rootFs : 0 } : {}),
     Labels: c.config.labels ?? {}, State: c.state.status, Status: statusText(c.state, o.now),

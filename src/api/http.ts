@@ -97,7 +97,11 @@ export class JsonStream {
   private held: unknown[] = [];
   private started = false;
 
-  constructor(private readonly res: http.ServerResponse, private readonly deferrable: (m: unknown) => boolean = () => false) {}
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly deferrable: (m: unknown) => boolean = () => false,
+    private readonly encode: (m: unknown) => string = (m) => JSON.stringify(m), // events: eventJson, for the exact timeNano
+  ) {}
 
   get committed(): boolean { return this.started; }
 
@@ -107,14 +111,14 @@ export class JsonStream {
     this.started = true;
     this.res.writeHead(200, { 'Content-Type': 'application/json' });
     this.res.flushHeaders();
-    for (const m of this.held) this.res.write(`${JSON.stringify(m)}\r\n`);
+    for (const m of this.held) this.res.write(`${this.encode(m)}\r\n`);
     this.held = [];
   }
 
   write(m: unknown): void {
     if (!this.started && this.deferrable(m)) { this.held.push(m); return; }
     this.start();
-    if (!this.res.destroyed) this.res.write(`${JSON.stringify(m)}\r\n`);
+    if (!this.res.destroyed) this.res.write(`${this.encode(m)}\r\n`);
   }
 
   /** Ends the stream; an error goes in-stream (errorDetail) once committed, else the caller answers it. */

@@ -92,12 +92,3 @@ export function globMatch(pattern: string, s: string): boolean {
   return new RegExp(`${re}$`).test(s);
 }
 
-/** Docker timestamps in since/until: unix seconds (with optional fraction), RFC3339, or a Go duration ago. */
-export function parseTimestamp(v: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const d = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(v);
-  if (d) return now - Number(d[1]) * ({ ns: 1e-6, us: 1e-3, ms: 1, s: 1e3, m: 6e4, h: 3.6e6 } as Record<string, number>)[d[2]!]!;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new BerthError('InvalidArgument', `invalid timestamp: ${JSON.stringify(v)}`);
-  return t;
-}

@@ -59,3 +59,15 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, stop
   }
   return { flags, positionals, rest: [] };
 }
+
+/**
+ * A command-line mistake found before anything ran, by its message: an unknown flag (cobra's words) or a
+ * wrong number of arguments (`"rm" requires at least 1 argument`). The dispatcher words these as docker.
+ */
+export function usageMistake(message: string): { flag: string } | { how: '' | 'at least ' | 'at most '; n: number } | undefined {
+  const flag = /^unknown (?:shorthand )?flag: .*$/.exec(message);
+  if (flag) return { flag: flag[0] };
+  const args = /^"(?:berth )?[^"]+" requires (at least |exactly |at most )?(\d+) arguments?/.exec(message);
+  if (!args) return undefined;
+  return { how: args[1] === 'exactly ' || !args[1] ? '' : (args[1] as 'at least ' | 'at most '), n: Number(args[2]) };
+}

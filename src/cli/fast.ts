@@ -3,7 +3,7 @@
 // to resolve) holding only the container commands users run most, the flag parser and the API client;
 // any other word, and every --help, hands over to the full entry (berth.js), which reads argv itself.
 // Measured in bench/cli.sh (issue 13): node's own start-up is most of what remains.
-import { HelpRequested } from './args.js';
+import { HelpRequested, usageMistake } from './args.js';
 import { report, type Globals } from './docker/connect.js';
 import * as ctr from './docker/containers.js';
 import { exec } from './docker/exec.js';
@@ -42,6 +42,8 @@ async function fast(argv: string[]): Promise<number | undefined> {
   if (!f) return undefined;
   try { return await f(g, args); } catch (e) {
     if (e instanceof HelpRequested) return undefined; // flags are checked before any request: nothing happened yet
+    // so are a command line's mistakes: the full entry words them with the command's usage, as docker
+    if (e instanceof Error && usageMistake(e.message)) return undefined;
     return report(e);
   }
 }

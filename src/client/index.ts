@@ -85,8 +85,8 @@ function readAll(res: Readable): Promise<Buffer> {
   });
 }
 
-/** Splits a JSON-message stream into objects. */
-export async function* jsonMessages<T = JSONMessage>(src: AsyncIterable<Uint8Array>): AsyncGenerator<T> {
+/** Splits a JSON-message stream into its texts. */
+export async function* jsonLines(src: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   let buf = '';
   for await (const c of src) {
     buf += Buffer.from(c).toString('utf8');
@@ -94,10 +94,22 @@ export async function* jsonMessages<T = JSONMessage>(src: AsyncIterable<Uint8Arr
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
-      if (line) yield JSON.parse(line) as T;
+      if (line) yield line;
     }
   }
-  if (buf.trim()) yield JSON.parse(buf) as T;
+  if (buf.trim()) yield buf.trim();
+}
+
+/** Splits a JSON-message stream into objects. */
+export async function* jsonMessages<T = JSONMessage>(src: AsyncIterable<Uint8Array>): AsyncGenerator<T> {
+  for await (const line of jsonLines(src)) yield JSON.parse(line) as T;
+}
+
+/** An event's `timeNano` read from its text, exact (JSON.parse rounds it to a double); else from `time`. */
+export function eventTimeNs(line: string, e: EventMessage): bigint {
+  const at = line.lastIndexOf('"timeNano":');
+  const m = at < 0 ? null : /^"timeNano":\s*(\d+)/.exec(line.slice(at));
+  return m ? BigInt(m[1]!) : BigInt(Math.trunc(e.time ?? 0)) * 1_000_000_000n;
 }
 
 /** A request body that goes in one write to the socket (the kernel's buffer for a unix socket is larger). */
@@ -256,10 +268,12 @@ export class Client {
   auth(a: AuthConfig): Promise<AuthResponse> { return this.json('POST', '/auth', { body: a }); }
 
   /** Streams events until `signal` aborts or the daemon ends the stream (`until`). */
-  async events(o: { since?: string; until?: string; filters?: Record<string, string[]>; signal?: AbortSignal }, on: (e: EventMessage) => void): Promise<void> {
+  async events(o: { since?: string; until?: string; filters?: Record<string, string[]>; signal?: AbortSignal }, on: (e: EventMessage, ns: bigint) => void): Promise<void> {
     const r = await this.request('GET', '/events', { query: { since: o.since, until: o.until, filters: o.filters ? JSON.stringify(o.filters) : undefined } });
     o.signal?.addEventListener('abort', () => r.res.destroy(), { once: true });
-    try { for await (const e of jsonMessages<EventMessage>(r.res)) on(e); } catch (e) { if (!o.signal?.aborted) throw e; }
+    try {
+      for await (const line of jsonLines(r.res)) { const e = JSON.parse(line) as EventMessage; on(e, eventTimeNs(line, e)); }
+    } catch (e) { if (!o.signal?.aborted) throw e; }
   }
 
   // images

@@ -19,6 +19,26 @@ export interface EventMessage {
 
 export type Listener = (e: EventMessage) => void;
 
+// The exact time in ns: `timeNano` is a number for the API's type, but a unix time in ns is past 2^53, where a
+// double keeps only about a quarter of a microsecond; the wire and the since/until comparisons use this.
+const NS = Symbol('ns');
+type Stamped = EventMessage & { [NS]?: bigint };
+
+/** An event's time in nanoseconds, exact. */
+export function eventNs(e: EventMessage): bigint {
+  return (e as Stamped)[NS] ?? BigInt(Math.round(e.timeNano));
+}
+
+/** The event as JSON, with the exact `timeNano` (JSON.stringify would print the nearest double). */
+export function eventJson(e: EventMessage): string {
+  const text = JSON.stringify(e);
+  const at = text.lastIndexOf('"timeNano":'); // the last key (an unescaped quote cannot occur inside a string)
+  if (at < 0) return text;
+  const old = /^"timeNano":[-+.\de]+/.exec(text.slice(at))?.[0];
+  if (!old) return text;
+  return `${text.slice(0, at)}"timeNano":${eventNs(e)}${text.slice(at + old.length)}`;
+}
+
 /** Events kept for `since` replay (moby keeps 256 too, daemon/events/events.go eventsLimit). */
 const HISTORY = 256;
 
@@ -34,6 +54,7 @@ export class EventBus {
       Type: type, Action: action, Actor: { ID: actorId, Attributes: attributes }, scope: 'local',
       time: Number(ns / 1_000_000_000n), timeNano: Number(ns),
     };
+    Object.defineProperty(e, NS, { value: ns, enumerable: false });
     this.history.push(e);
     if (this.history.length > HISTORY) this.history.shift();
     for (const l of this.listeners) {
@@ -42,9 +63,9 @@ export class EventBus {
     return e;
   }
 
-  /** Events at or after `sinceNs` (and before `untilNs`) from the history, oldest first. */
-  replay(sinceNs: number, untilNs = Infinity): EventMessage[] {
-    return this.history.filter((e) => e.timeNano >= sinceNs && e.timeNano <= untilNs);
+  /** Events at or after `sinceNs` (and at or before `untilNs`) from the history, oldest first. */
+  replay(sinceNs: bigint, untilNs?: bigint): EventMessage[] {
+    return this.history.filter((e) => eventNs(e) >= sinceNs && (untilNs === undefined || eventNs(e) <= untilNs));
   }
 
   subscribe(l: Listener): () => void {

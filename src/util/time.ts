@@ -20,3 +20,15 @@ export function httpDate(ms: number = Date.now()): string {
   const d = new Date(ms);
   return `${DAYS[d.getUTCDay()]}, ${p2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCFullYear()).padStart(4, '0')} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} GMT`;
 }
+
+/**
+ * Go's time.Unix(0, ns).Format(RFC3339NanoFixed) ("2006-01-02T15:04:05.000000000Z07:00"), as the docker CLI
+ * prints an event's time: nine fraction digits, in the zone `offsetMin` minutes east of UTC ("Z" for 0).
+ */
+export function rfc3339NanoFixed(ns: bigint, offsetMin = 0): string {
+  const sec = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
+  const frac = ns - sec * 1_000_000_000n;
+  const d = new Date(Number(sec) * 1000 + offsetMin * 60_000);
+  const zone = offsetMin === 0 ? 'Z' : `${offsetMin < 0 ? '-' : '+'}${p2(Math.floor(Math.abs(offsetMin) / 60))}:${p2(Math.abs(offsetMin) % 60)}`;
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${String(frac).padStart(9, '0')}${zone}`;
+}

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { statusOf, kindOfStatus } from '../../src/api/errors.js';
-import { boolValue, globMatch, matchLabels, parseFilters, parseTimestamp, filterBool } from '../../src/api/query.js';
+import { boolValue, globMatch, matchLabels, parseFilters, filterBool } from '../../src/api/query.js';
+import { timestampMs as parseTimestamp } from '../../src/util/timestamp.js';
 import { Router, splitVersion } from '../../src/api/router.js';
 import { parseChanges } from '../../src/api/routes/changes.js';
 import { pullReference } from '../../src/api/routes/images.js';
@@ -11,7 +12,7 @@ import { decodeAuthHeader, encodeAuthHeader, toCredentials } from '../../src/api
 import { compareVersions } from '../../src/api/version.js';
 import { formatRows, render, tabulate } from '../../src/cli/docker/format.js';
 import { parseGlobals } from '../../src/cli/docker/index.js';
-import { humanSize } from '../../src/cli/docker/output.js';
+import { humanSize, humanSize3 } from '../../src/cli/docker/output.js';
 import { resolveHost } from '../../src/client/index.js';
 import { EventBus } from '../../src/daemon/events.js';
 import { BerthError } from '../../src/errors.js';
@@ -93,7 +94,7 @@ test('events: bus history, deprecated fields, filters', () => {
   const bus = new EventBus();
   const seen: string[] = [];
   const off = bus.subscribe((e) => seen.push(e.Action));
-  const t0 = Date.now() * 1e6 - 1e9;
+  const t0 = BigInt(Date.now()) * 1_000_000n - 1_000_000_000n;
   const a = bus.publish('image', 'tag', 'sha256:abc', { name: 'x:1' });
   bus.publish('container', 'start', 'c'.repeat(64), { image: 'alpine', name: 'web', 'com.docker.compose.service': 'web' });
   off();
@@ -122,7 +123,8 @@ test('format: Go-template fields, json, table headers', () => {
   assert.equal(formatRows([row], 'table {{.ID}}\t{{.Tag}}', '', { ID: 'IMAGE ID', Tag: 'TAG' }), 'IMAGE ID   TAG\nabc        latest\n');
   assert.equal(formatRows([row, row], '{{.ID}}', '', {}), 'abc\nabc\n');
   assert.equal(tabulate(['a\tbb\tc', 'aaaa\tb\tc']), 'a      bb   c\naaaa   b    c\n');
-  assert.equal(humanSize(1_982_000), '1.98MB');
+  assert.equal(humanSize3(1_982_000), '1.98MB'); // HumanSizeWithPrecision(…, 3)
+  assert.equal(humanSize(1_982_000), '1.982MB'); // HumanSize
   assert.equal(humanSize(0), '0B');
 });
 

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApiServer, listenUnix, type ApiServices } from '../../src/api/server.js';
 import { ApiError, Client } from '../../src/client/index.js';
-import { EventBus, type EventMessage } from '../../src/daemon/events.js';
+import { EventBus, eventNs, type EventMessage } from '../../src/daemon/events.js';
+import { unixText } from '../../src/util/timestamp.js';
 import type { HostFacts } from '../../src/daemon/host.js';
 import { ImageService } from '../../src/images/index.js';
 
@@ -137,5 +138,22 @@ describe('api server in process', () => {
     assert.deepEqual(replayed.map((e) => e.Action), ['start', 'pull']);
     await until(() => s.events.listenerCount === 0);
     assert.equal(s.events.listenerCount, 0);
+  });
+
+  test('events: timeNano exact on the wire, since/until compared to the nanosecond', async () => {
+    const e = s.events.publish('image', 'tag', 'sha256:exact', { name: 'exact:1' });
+    const ns = eventNs(e);
+    const seen: Array<[string, bigint]> = [];
+    const at = unixText(ns), after = unixText(ns + 1n);
+    await c.events({ since: at, until: at }, (m, t) => seen.push([m.Actor.ID, t]));
+    // the client reads timeNano from the text: a double would have lost the last digits
+    assert.deepEqual(seen, [['sha256:exact', ns]]);
+    seen.length = 0;
+    await c.events({ since: after, until: after }, (m, t) => seen.push([m.Actor.ID, t]));
+    assert.deepEqual(seen, []);
+    // a Go duration with two units, as the CLI's GetTimestamp takes it, is no 400 here either
+    const recent: Array<[string, bigint]> = [];
+    await c.events({ since: '1h30m', until: at }, (m, t) => recent.push([m.Actor.ID, t]));
+    assert.ok(recent.some(([id, t]) => id === 'sha256:exact' && t === ns));
   });
 });

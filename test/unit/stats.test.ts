@@ -11,7 +11,8 @@ import { parseNetDev, parseProcStat, StatsSampler, type StatsTarget } from '../.
 import { checkPsArgs, parsePsOutput } from '../../src/containers/top.js';
 import { planUpdate, parseCpuList } from '../../src/containers/update.js';
 import { statsWire, rfc3339Nano } from '../../src/api/stats-wire.js';
-import { bytesSize, cpuPercent, humanSize3, statsRow } from '../../src/cli/docker/stats.js';
+import { cpuPercent, statsRow } from '../../src/cli/docker/stats.js';
+import { bytesSize, humanSize3 } from '../../src/cli/docker/output.js';
 import { BerthError } from '../../src/errors.js';
 import type { Container } from '../../src/containers/types.js';
 

@@ -9,11 +9,12 @@ import { BuildCache } from '../../build/cache.js';
 import { receiveContext } from '../../build/context.js';
 import { parsePlatform } from '../../images/manifest.js';
 import { JsonStream, sendJson } from '../http.js';
-import { boolValue, checkFilters, parseFilters, parseTimestamp } from '../query.js';
+import { boolValue, checkFilters, parseFilters } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import { containerService } from './containers.js';
 import { trace } from '../../util/trace.js';
+import { timestampMs } from '../../util/timestamp.js';
 
 function jsonParam<T>(q: URLSearchParams, name: string): T | undefined {
   const v = q.get(name);
@@ -89,7 +90,7 @@ export function buildRoutes(r: Router, s: ApiServices): void {
     const f = parseFilters(query.get('filters'));
     checkFilters(f, ['until']);
     const now = Date.now();
-    const until = f.has('until') ? Math.min(...[...f.get('until')!].map((v) => parseTimestamp(v, now))) : undefined;
+    const until = f.has('until') ? Math.min(...[...f.get('until')!].map((v) => timestampMs(v, now))) : undefined;
     const r = cacheOf().prune((id) => !!s.images.store.get(id), until);
     sendJson(res, 200, { CachesDeleted: r.deleted.length ? r.deleted : null, SpaceReclaimed: r.reclaimed });
   });

@@ -17,11 +17,12 @@ import type { Platform } from '../../content/store.js';
 import { compareVersions } from '../version.js';
 import { connectUnix, MULTIPLEXED, parseDetachKeys, RAW_STREAM, StreamBridge, type Hijack, type HijackRoutes } from '../hijack.js';
 import { readBody, readJson, sendEmpty, sendJson, writeAll } from '../http.js';
-import { boolValue, checkFilters, intValue, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
+import { boolValue, checkFilters, intValue, matchLabels, parseFilters, type Filters } from '../query.js';
 import type { Router } from '../router.js';
 import { containerSizes } from './disk-usage.js';
 import type { ApiServices } from '../server.js';
 import type { ContainerCreateRequest, ContainerCreateResponse, ContainerWaitResponse } from '../types.js';
+import { timestampNs, unixText } from '../../util/timestamp.js';
 
 /** The container service, or 501 when this daemon runs without one (api tests with counts only). */
 export function containerService(s: ApiServices): ContainerService {
@@ -194,6 +195,8 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     try {
       await svc().kill(params.id!, query.get('signal') || undefined);
     } catch (e) {
+      // moby postContainersKill wraps every error with the name ("Cannot kill container: x: No such container: x")
+      if (isBerthError(e, 'NotFound')) throw new BerthError('NotFound', `Cannot kill container: ${params.id!}: ${e.message}`, { cause: e });
       if (!(isBerthError(e) && e.kind === 'Conflict' && killOfStoppedIsOk(version))) throw e;
     }
     sendEmpty(res, 204);
@@ -260,8 +263,8 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const now = Date.now();
     const sinceRaw = query.get('since');
     const untilRaw = query.get('until');
-    // docker's "secs.nanos" goes through as it is: entries are compared to the nanosecond, as moby's reader does
-    const exact = (v: string) => (/^\d+\.\d{1,9}$/.test(v) ? v : parseTimestamp(v, now) / 1000);
+    // to the nanosecond, as moby's reader compares entries
+    const exact = (v: string) => unixText(timestampNs(v, now));
     const since = sinceRaw && sinceRaw !== '0' ? exact(sinceRaw) : undefined;
     const until = untilRaw && untilRaw !== '0' ? exact(untilRaw) : undefined;
     const follow = boolValue(query, 'follow');

@@ -8,16 +8,28 @@ import { BerthError } from '../../errors.js';
 import type { ContainerSizes } from '../container-wire.js';
 import { toSummary } from '../container-wire.js';
 import { sendJson } from '../http.js';
-import { checkFilters, matchLabels, parseFilters, parseTimestamp } from '../query.js';
+import { checkFilters, matchLabels, parseFilters } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { DiskUsage } from '../types.js';
 import { containerService } from './containers.js';
+import { timestampMs } from '../../util/timestamp.js';
+import { volumeCreatedAt } from './volumes.js';
 
 function imageSize(s: ApiServices, imageId: string): number {
   try {
     return s.images.resolve(imageId).chainIds.reduce((n, ch) => { try { return n + s.images.snapshots.stat(ch).size; } catch { return n; } }, 0);
   } catch { return 0; }
+}
+
+/** moby's SharedSize (image list with shared-size, as df asks): the bytes of an image's layers that another image uses too. */
+function sharedSizes(s: ApiServices, ids: string[]): Map<string, number> {
+  const chains = new Map<string, string[]>();
+  for (const id of ids) { try { chains.set(id, s.images.resolve(id).chainIds); } catch { /* removed meanwhile */ } }
+  const refs = new Map<string, number>();
+  for (const cs of chains.values()) for (const ch of new Set(cs)) refs.set(ch, (refs.get(ch) ?? 0) + 1);
+  const size = (ch: string) => { try { return s.images.snapshots.stat(ch).size; } catch { return 0; } };
+  return new Map([...chains].map(([id, cs]) => [id, [...new Set(cs)].reduce((n, ch) => n + ((refs.get(ch) ?? 0) > 1 ? size(ch) : 0), 0)]));
 }
 
 /** SizeRw: the bytes in the container's writable layer; SizeRootFs: those and its image's. */
@@ -31,7 +43,7 @@ export function containerSizes(s: ApiServices, c: Container): ContainerSizes {
 function pruneMatch(f: Map<string, Set<string>>, created: string, labels: Record<string, string> | undefined): boolean {
   if (f.has('until')) {
     const now = Date.now();
-    const until = Math.min(...[...f.get('until')!].map((v) => parseTimestamp(v, now)));
+    const until = Math.min(...[...f.get('until')!].map((v) => timestampMs(v, now)));
     if (!(Date.parse(created) < until)) return false;
   }
   if (f.has('label') && !matchLabels(f.get('label'), labels)) return false;
@@ -50,14 +62,15 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     const layers = s.images.snapshots.list().filter((x) => x.kind === 'layer').reduce((n, x) => n + x.size, 0);
     const using = new Map<string, number>();
     for (const c of containers) using.set(c.imageId, (using.get(c.imageId) ?? 0) + 1);
+    const shared = sharedSizes(s, images.map((i) => (i as { Id: string }).Id));
     const volumes = (s.volumes?.list() ?? []).map((v) => ({
-      Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local',
+      Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: volumeCreatedAt(v), Labels: v.labels, Scope: 'local',
       Options: Object.keys(v.options).length ? v.options : null,
       UsageData: { Size: treeSize(v.mountpoint), RefCount: s.volumes!.usedBy(v.name).length },
     }));
     const body: DiskUsage = {
       LayersSize: layers,
-      Images: images.map((i) => ({ ...i, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
+      Images: images.map((i) => ({ ...i, SharedSize: shared.get((i as { Id: string }).Id) ?? 0, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
       Containers: containers.map((c) => toSummary(c, { size: containerSizes(s, c) })),
       Volumes: volumes,
       BuildCache: new BuildCache(s.root).records((id) => !!s.images.store.get(id)),

@@ -6,11 +6,12 @@ import { BerthError } from '../../errors.js';
 import type { EndpointRequest, NetworkInfo, NetworkService } from '../../network/types.js';
 import { isPredefined, toCreateSpec, toEndpointRequest, toNetworkWire } from '../network-wire.js';
 import { readJson, sendEmpty, sendJson } from '../http.js';
-import { checkFilters, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
+import { checkFilters, matchLabels, parseFilters, type Filters } from '../query.js';
 import type { Handler, Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { EndpointConfigWire, NetworkCreateRequest } from '../types.js';
 import { containerService } from './containers.js';
+import { timestampMs } from '../../util/timestamp.js';
 
 /** What the container service offers for connect/disconnect (containers/ records the endpoints). */
 export interface NetworkConnector {
@@ -45,7 +46,7 @@ function parseNetworkFilters(raw: string | null, allowed: string[]): { f: Filter
   const u = f.get('until');
   if (u && u.size > 0) {
     if (u.size > 1) throw new BerthError('InvalidArgument', 'more than one until filter specified');
-    until = parseTimestamp([...u][0]!);
+    until = timestampMs([...u][0]!);
   }
   return { f, dangling, until };
 }

@@ -1,16 +1,17 @@
 // api/routes/system: /_ping, /version, /info, /events, /system/df, /auth — translation only.
-import type { EventMessage } from '../../daemon/events.js';
+import { eventJson, eventNs, type EventMessage } from '../../daemon/events.js';
 import { BerthError } from '../../errors.js';
 import { RegistryClient, DEFAULT_DOMAIN } from '../../registry/index.js';
 import { toCredentials } from '../auth.js';
 import { readJson, sendJson, JsonStream } from '../http.js';
 import { legacyInfo } from '../legacy.js';
-import { checkFilters, matchLabels, parseFilters, parseTimestamp, type Filters } from '../query.js';
+import { checkFilters, matchLabels, parseFilters, type Filters } from '../query.js';
 import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { AuthConfig, SystemInfo, SystemVersion } from '../types.js';
 import { API_VERSION, BERTH_VERSION, ENGINE_VERSION, MIN_API_VERSION } from '../version.js';
 import { isoTime } from '../../util/time.js';
+import { timestampNs } from '../../util/timestamp.js';
 
 const BUILD_TIME = '2026-01-01T00:00:00.000000000+00:00';
 
@@ -103,20 +104,19 @@ export function systemRoutes(r: Router, s: ApiServices): void {
     const f = parseFilters(query.get('filters'));
     checkFilters(f, EVENT_FILTERS);
     const now = Date.now();
-    const since = query.get('since') ? parseTimestamp(query.get('since')!, now) : undefined;
-    const until = query.get('until') ? parseTimestamp(query.get('until')!, now) : undefined;
+    const since = query.get('since') ? timestampNs(query.get('since')!, now) : undefined;
+    const until = query.get('until') ? timestampNs(query.get('until')!, now) : undefined;
     if (since !== undefined && until !== undefined && until < since) throw new BerthError('InvalidArgument', 'since time must be before until time');
-    const stream = new JsonStream(res);
+    const stream = new JsonStream(res, undefined, (m) => (m as { Type?: unknown }).Type ? eventJson(m as EventMessage) : JSON.stringify(m));
     // pitfall 2: the CLI blocks on the headers, so they go out before any event exists
     stream.start();
-    const sinceNs = since === undefined ? undefined : since * 1e6;
-    const untilNs = until === undefined ? Infinity : until * 1e6;
     // moby loadBufferedEvents: `until` alone replays the kept history up to it as well
-    if (sinceNs !== undefined || until !== undefined) for (const e of s.events.replay(sinceNs ?? 0, untilNs)) if (eventMatches(e, f)) stream.write(e);
-    if (until !== undefined && until <= Date.now()) { stream.end(); return; }
+    if (since !== undefined || until !== undefined) for (const e of s.events.replay(since ?? 0n, until)) if (eventMatches(e, f)) stream.write(e);
+    const untilMs = until === undefined ? undefined : Number(until / 1_000_000n);
+    if (untilMs !== undefined && untilMs <= Date.now()) { stream.end(); return; }
     await new Promise<void>((resolve) => {
-      const unsubscribe = s.events.subscribe((e) => { if (e.timeNano <= untilNs && eventMatches(e, f)) stream.write(e); });
-      const timer = until !== undefined ? setTimeout(done, until - Date.now()) : undefined;
+      const unsubscribe = s.events.subscribe((e) => { if ((until === undefined || eventNs(e) <= until) && eventMatches(e, f)) stream.write(e); });
+      const timer = untilMs !== undefined ? setTimeout(done, untilMs - Date.now()) : undefined;
       function done() { unsubscribe(); if (timer) clearTimeout(timer); resolve(); }
       req.on('close', done);
       res.on('close', done);

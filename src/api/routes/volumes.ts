@@ -7,8 +7,11 @@ import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { VolumeWire } from '../types.js';
 
+/** moby volume/service/convert.go: CreatedAt in RFC 3339 to the second. */
+export const volumeCreatedAt = (v: Volume): string => v.createdAt.replace(/\.\d+Z$/, 'Z');
+
 const wire = (v: Volume): VolumeWire => ({
-  Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt,
+  Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: volumeCreatedAt(v),
   // moby marks an anonymous volume with this label; clients (compose, prune) read it
   Labels: v.anonymous ? { 'com.docker.volume.anonymous': '', ...v.labels } : v.labels, Scope: 'local', Options: Object.keys(v.options).length ? v.options : null,
 });

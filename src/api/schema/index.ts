@@ -8,8 +8,9 @@
 // create ~5 ms, every later request well under 1 ms. ajv's standalone code generated at build time
 // would save that one-off cost, but needs generated sources in both the tsc tree and the bundle.
 import { BerthError } from '../../errors.js';
-import { parseFilters, parseTimestamp } from '../query.js';
+import { parseFilters } from '../query.js';
 import { BODIES, ROUTES, type BodyName, type QueryKind, type RouteSpec } from './routes.js';
+import { timestampMs } from '../../util/timestamp.js';
 
 export { BODIES, HIJACK_ROUTES, ROUTES, type BodyName, type QueryKind, type RouteSpec } from './routes.js';
 
@@ -103,7 +104,7 @@ function queryProblem(kind: QueryKind, v: string): string | undefined {
     case 'int': return v === '' || (INT.test(v) && Math.abs(Number(v)) < 2 ** 63) ? undefined : 'expected an integer';
     case 'tail': return v === '' || v === 'all' || INT.test(v) ? undefined : 'expected "all" or an integer';
     case 'filters': parseFilters(v); return undefined; // its own 400 "invalid filter …"
-    case 'timestamp': if (v !== '' && v !== '0') parseTimestamp(v); return undefined;
+    case 'timestamp': if (v !== '' && v !== '0') timestampMs(v); return undefined;
     default: return undefined;
   }
 }

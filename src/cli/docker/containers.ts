@@ -10,7 +10,7 @@ import { familiarString, formatReference, parseReference, repoName } from '../..
 import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
-import { ago, humanSize, progressPrinter } from './output.js';
+import { ago, humanSize3, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 import { optTimestamp } from './timestamp.js';
 import { compareVersions } from '../../api/version.js';
@@ -445,11 +445,23 @@ export async function create(g: Globals, args: string[]): Promise<number> {
   } catch (e) { return runError(e, 'create'); } finally { c.close(); }
 }
 
-/** Runs `f` on every name, printing errors as docker does; exit 1 if any failed. */
-async function each(names: string[], f: (n: string) => Promise<void>, parallel = true): Promise<number> {
+/**
+ * docker/cli parallelOperation (container/utils.go): `f` runs on every name at once (or one after another),
+ * and each name is printed in argument order as its turn comes ("make sure result is printed in correct
+ * order"), whatever finishes first; the errors follow, in that order too (errors.Join). `f` may answer a
+ * line for stderr instead of the name (rm -f of a missing container: reported, no failure).
+ */
+export async function each(names: string[], f: (n: string) => Promise<string | void>, parallel = true): Promise<number> {
+  type Result = { note?: string | void; err?: unknown; failed: boolean };
+  const settle = (n: string): Promise<Result> => f(n).then((note) => ({ note, failed: false }), (err: unknown) => ({ err, failed: true }));
+  const runs = parallel ? names.map(settle) : [];
   const errs: unknown[] = [];
-  if (parallel) await Promise.all(names.map((n) => f(n).catch((e: unknown) => { errs.push(e); })));
-  else for (const n of names) await f(n).catch((e: unknown) => { errs.push(e); });
+  for (let i = 0; i < names.length; i++) {
+    const r = parallel ? await runs[i]! : await settle(names[i]!);
+    if (r.failed) errs.push(r.err);
+    else if (typeof r.note === 'string') process.stderr.write(r.note);
+    else process.stdout.write(`${names[i]}\n`);
+  }
   for (const e of errs) {
     if (e instanceof ApiError) process.stderr.write(`Error response from daemon: ${e.message}\n`);
     else return report(e);
@@ -466,7 +478,7 @@ export async function start(g: Globals, args: string[]): Promise<number> {
   needArgs(p, 'start');
   const c = connect(g);
   try {
-    if (!p.flags.attach && !p.flags.interactive) return await each(p.positionals, async (n) => { await c.startContainer(n); process.stdout.write(`${n}\n`); }, false);
+    if (!p.flags.attach && !p.flags.interactive) return await startEach(c, p.positionals);
     if (p.positionals.length > 1) throw new BerthError('InvalidArgument', 'you cannot start and attach multiple containers at once');
     const info = await c.inspectContainer(p.positionals[0]!);
     const tty = !!info.Config.Tty;
@@ -486,6 +498,20 @@ export async function start(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
+/** docker/cli startContainersWithoutAttachments: one after another, each error at once, then the names that failed. */
+async function startEach(c: Client, names: string[]): Promise<number> {
+  const failed: string[] = [];
+  for (const n of names) {
+    try { await c.startContainer(n); process.stdout.write(`${n}\n`); } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      report(e);
+      failed.push(n);
+    }
+  }
+  if (failed.length) process.stderr.write(`Error: failed to start containers: ${failed.join(', ')}\n`);
+  return failed.length ? 1 : 0;
+}
+
 /** stop and restart share their grammar: -t/--time, -s/--signal, several containers. */
 function stopLike(verb: 'stop' | 'restart'): (g: Globals, args: string[]) => Promise<number> {
   return async (g, args) => {
@@ -496,8 +522,7 @@ function stopLike(verb: 'stop' | 'restart'): (g: Globals, args: string[]) => Pro
     try {
       return await each(p.positionals, async (n) => {
         await (verb === 'stop' ? c.stopContainer(n, o) : c.restartContainer(n, o));
-        process.stdout.write(`${n}\n`);
-      });
+      }, verb === 'stop'); // docker/cli restarts one after another
     } finally { c.close(); }
   };
 }
@@ -510,7 +535,7 @@ export async function kill(g: Globals, args: string[]): Promise<number> {
   needArgs(p, 'kill');
   const c = connect(g);
   try {
-    return await each(p.positionals, async (n) => { await c.killContainer(n, p.flags.signal as string | undefined); process.stdout.write(`${n}\n`); });
+    return await each(p.positionals, async (n) => { await c.killContainer(n, p.flags.signal as string | undefined); });
   } finally { c.close(); }
 }
 
@@ -523,10 +548,9 @@ export async function rm(g: Globals, args: string[]): Promise<number> {
     return await each(p.positionals, async (n) => {
       try {
         await c.removeContainer(n, { force, volumes: !!p.flags.volumes });
-        process.stdout.write(`${n}\n`);
       } catch (e) {
-        // docker rm -f: a missing container is reported but is no failure
-        if (force && e instanceof ApiError && e.status === 404) { process.stderr.write(`Error response from daemon: ${e.message}\n`); return; }
+        // docker rm -f (CLI 28): a missing container is reported but is no failure
+        if (force && e instanceof ApiError && e.status === 404) return `Error response from daemon: ${e.message}\n`;
         throw e;
       }
     });
@@ -575,7 +599,8 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     CreatedAt: new Date(x.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
     RunningFor: ago(x.Created, o.now),
     Ports: displayPorts(x.Ports ?? []), State: x.State, Status: x.Status,
-    Size: x.SizeRw !== undefined ? `${humanSize(x.SizeRw)} (virtual ${humanSize(x.SizeRootFs ?? 0)})` : '0B',
+    // docker/cli ContainerContext.Size: HumanSizeWithPrecision(…, 3), the virtual size only when known
+    Size: x.SizeRw !== undefined ? `${humanSize3(x.SizeRw)}${(x.SizeRootFs ?? 0) > 0 ? ` (virtual ${humanSize3(x.SizeRootFs!)})` : ''}` : '0B',
     Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
     Labels: Object.entries(x.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
     Mounts: (x.Mounts ?? []).map((m) => (m.Name ?? m.Source)).join(','),

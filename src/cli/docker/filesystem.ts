@@ -10,7 +10,7 @@ export { cp } from './cp.js';
 import { connect, type Globals } from './connect.js';
 import { confirm } from './images.js';
 import { tabulate } from './format.js';
-import { ago, humanSize } from './output.js';
+import { ago, humanSize, humanSize3 } from './output.js';
 
 export async function diff(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {});
@@ -118,21 +118,63 @@ export async function systemPrune(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
-/** `system df -v`: per image, container and volume, as the docker CLI's verbose tables. */
-export function dfVerbose(d: { Images: unknown[]; Containers: unknown[]; Volumes: unknown[] }): string {
-  type Img = { Id: string; RepoTags?: string[] | null; Created: number; Size: number; SharedSize: number; Containers: number };
-  type Ctr = { Id: string; Image: string; Command: string; Created: number; Status: string; Names: string[]; SizeRw?: number; Mounts?: Array<{ Type?: string }> };
-  type Vol = { Name: string; UsageData?: { Size: number; RefCount: number } };
-  const imgs = (d.Images as Img[]).flatMap((i) => ((i.RepoTags?.length ? i.RepoTags : ['<none>:<none>']).map((t) => {
+type DfImage = { Id: string; RepoTags?: string[] | null; Created: number; Size: number; SharedSize: number; Containers: number };
+type DfContainer = { Id: string; Image: string; Command: string; Created: number; State?: string; Status: string; Names: string[]; SizeRw?: number; Mounts?: Array<{ Type?: string; Driver?: string }> };
+type DfVolume = { Name: string; UsageData?: { Size: number; RefCount: number } | null };
+type DfCache = { ID: string; Type?: string; Size: number; CreatedAt?: string; LastUsedAt?: string | null; UsageCount?: number; InUse?: boolean; Shared?: boolean };
+export interface DfAnswer { LayersSize?: number; Images: unknown[]; Containers: unknown[]; Volumes: unknown[]; BuildCache: unknown[] }
+
+// docker/cli formatter/disk_usage.go (v28): a container counts as active running, paused or restarting
+const activeCtr = (c: DfContainer) => c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
+/** "1.2MB (50%)": docker adds the share once the total is above 0 (integer division, as Go's). */
+const reclaim = (r: number, total: number) => (total > 0 ? `${humanSize(r)} (${Math.trunc((r * 100) / total)}%)` : humanSize(r));
+// the CLI adds only the cache records that are not shared (cli/command/system/df.go)
+const cacheSize = (bc: DfCache[]) => bc.reduce((n, b) => n + (b.Shared ? 0 : b.Size), 0);
+
+/** `system df`: docker's summary table (formatter.DiskUsageContext, tabwriter minimum width 10). */
+export function dfSummary(d: DfAnswer): string {
+  const images = d.Images as DfImage[], ctrs = d.Containers as DfContainer[], vols = d.Volumes as DfVolume[], bc = d.BuildCache as DfCache[];
+  const layers = d.LayersSize ?? 0;
+  const used = images.reduce((n, i) => n + (i.Containers !== 0 && i.Size !== -1 && i.SharedSize !== -1 ? i.Size - i.SharedSize : 0), 0);
+  const ctrSize = ctrs.reduce((n, c) => n + (c.SizeRw ?? 0), 0);
+  const known = vols.filter((v) => v.UsageData && v.UsageData.Size !== -1);
+  const volSize = known.reduce((n, v) => n + v.UsageData!.Size, 0);
+  const bsz = cacheSize(bc);
+  return tabulate([
+    'TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE',
+    `Images\t${images.length}\t${images.filter((i) => i.Containers > 0).length}\t${humanSize(layers)}\t${reclaim(layers - used, layers)}`,
+    `Containers\t${ctrs.length}\t${ctrs.filter(activeCtr).length}\t${humanSize(ctrSize)}\t${reclaim(ctrs.reduce((n, c) => n + (activeCtr(c) ? 0 : c.SizeRw ?? 0), 0), ctrSize)}`,
+    `Local Volumes\t${vols.length}\t${vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length}\t${humanSize(volSize)}\t${reclaim(known.reduce((n, v) => n + (v.UsageData!.RefCount === 0 ? v.UsageData!.Size : 0), 0), volSize)}`,
+    // Reclaimable is not a share here in docker's either
+    `Build Cache\t${bc.length}\t${bc.filter((b) => b.InUse).length}\t${humanSize(bsz)}\t${humanSize(bsz - bc.reduce((n, b) => n + (b.InUse && !b.Shared ? b.Size : 0), 0))}`,
+  ], 10);
+}
+
+/** `system df -v`: docker's four sections (formatter.DiskUsageContext.verboseWriteTable), each with its header even when empty. */
+export function dfVerbose(d: DfAnswer, now = Date.now()): string {
+  const imgs = (d.Images as DfImage[]).map((i) => {
+    // the first tag only; a dangling image is <none> <none>
+    const t = i.RepoTags?.[0] && i.RepoTags[0] !== '<none>:<none>' ? i.RepoTags[0] : '<none>:<none>';
     const c = t.lastIndexOf(':');
-    const shared = i.SharedSize > 0 ? i.SharedSize : 0;
-    return [t.slice(0, c), t.slice(c + 1), i.Id.replace(/^sha256:/, '').slice(0, 12), ago(i.Created), humanSize(i.Size), humanSize(shared), humanSize(i.Size - shared), String(i.Containers)].join('\t');
-  })));
-  const ctrs = (d.Containers as Ctr[]).map((c) => [c.Id.slice(0, 12), c.Image, JSON.stringify(c.Command.length > 19 ? `${c.Command.slice(0, 19)}…` : c.Command),
-    String((c.Mounts ?? []).filter((m) => m.Type === 'volume').length), humanSize(c.SizeRw ?? 0), ago(c.Created), c.Status, c.Names.map((n) => n.replace(/^\//, '')).join(',')].join('\t'));
-  const vols = (d.Volumes as Vol[]).map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(Math.max(0, v.UsageData?.Size ?? 0))].join('\t'));
-  return `Images space usage:\n\n${tabulate(['REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS', ...imgs])}\n`
-    + `Containers space usage:\n\n${tabulate(['CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES', ...ctrs])}\n`
-    + `Local Volumes space usage:\n\n${tabulate(['VOLUME NAME\tLINKS\tSIZE', ...vols])}\n`
-    + 'Build cache usage: 0B\n';
+    const na = (v: number, f: (n: number) => string) => (v === -1 ? 'N/A' : f(v));
+    return [t.slice(0, c), t.slice(c + 1), i.Id.replace(/^sha256:/, '').slice(0, 12), ago(i.Created, now), humanSize3(i.Size),
+      na(i.SharedSize, humanSize), i.SharedSize === -1 ? 'N/A' : humanSize(i.Size - i.SharedSize), na(i.Containers, String)].join('\t');
+  });
+  const ctrs = (d.Containers as DfContainer[]).map((c) => {
+    const names = c.Names.map((n) => n.replace(/^\//, ''));
+    const cmd = [...c.Command].length > 20 ? `${[...c.Command].slice(0, 19).join('')}…` : c.Command;
+    return [c.Id.slice(0, 12), c.Image, JSON.stringify(cmd), String((c.Mounts ?? []).filter((m) => m.Driver === 'local').length),
+      humanSize3(c.SizeRw ?? 0), ago(c.Created, now), c.Status, names.find((n) => !n.includes('/')) ?? names.join(',')].join('\t');
+  });
+  const vols = (d.Volumes as DfVolume[]).map((v) => [v.Name, v.UsageData ? String(v.UsageData.RefCount) : 'N/A', v.UsageData ? humanSize(v.UsageData.Size) : 'N/A'].join('\t'));
+  const bc = [...(d.BuildCache as DfCache[])].sort((a, b) => {
+    const la = a.LastUsedAt ? Date.parse(a.LastUsedAt) : undefined, lb = b.LastUsedAt ? Date.parse(b.LastUsedAt) : undefined;
+    if (la === lb) return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
+    return la === undefined ? -1 : lb === undefined ? 1 : la - lb;
+  }).map((b) => [`${b.ID.slice(0, 12)}${b.InUse ? '*' : ''}`, b.Type ?? '', humanSize3(b.Size), b.CreatedAt ? ago(Date.parse(b.CreatedAt) / 1000, now) : '',
+    b.LastUsedAt ? ago(Date.parse(b.LastUsedAt) / 1000, now) : '', String(b.UsageCount ?? 0), String(!!b.Shared)].join('\t'));
+  return `Images space usage:\n\n${tabulate(['REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS', ...imgs], 10)}\n`
+    + `Containers space usage:\n\n${tabulate(['CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES', ...ctrs], 10)}\n`
+    + `Local Volumes space usage:\n\n${tabulate(['VOLUME NAME\tLINKS\tSIZE', ...vols], 10)}\n`
+    + `Build cache usage: ${humanSize(cacheSize(d.BuildCache as DfCache[]))}\n\n${tabulate(['CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED', ...bc], 10)}`;
 }

@@ -10,7 +10,7 @@ import { familiarString, formatReference, parseReference, repoName } from '../..
 import { parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
-import { ago, humanSize, progressPrinter } from './output.js';
+import { ago, humanSize, humanSize3, progressPrinter } from './output.js';
 import { authFor } from './credentials.js';
 
 export { authFor };
@@ -27,7 +27,7 @@ export function imageRows(list: ImageSummary[], o: { noTrunc?: boolean; all?: bo
     const id = o.noTrunc ? i.Id : i.Id.replace(/^sha256:/, '').slice(0, 12);
     const base = {
       ID: id, CreatedSince: ago(i.Created), CreatedAt: new Date(i.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
-      Size: humanSize(i.Size), Containers: i.Containers < 0 ? 'N/A' : String(i.Containers),
+      Size: humanSize3(i.Size), Containers: i.Containers < 0 ? 'N/A' : String(i.Containers),
       SharedSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.SharedSize), UniqueSize: i.SharedSize < 0 ? 'N/A' : humanSize(i.Size - i.SharedSize), VirtualSize: humanSize(i.Size),
     };
     // dockerd before 25 (API < 1.44) sends null for none, and "<none>:<none>", "<none>@<none>" for a dangling image
@@ -116,14 +116,16 @@ export async function rmi(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { force: { short: 'f', type: 'bool' }, 'no-prune': { type: 'bool' } });
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"rmi" requires at least 1 argument');
   const c = connect(g);
-  let rc = 0;
+  // docker/cli image/remove.go: the errors after all, and with -f only a missing image is no failure
+  const errs: ApiError[] = [];
   try {
     for (const n of p.positionals) {
       try {
         for (const d of await c.removeImage(n, { force: !!p.flags.force, noprune: !!p.flags['no-prune'] })) process.stdout.write(d.Untagged ? `Untagged: ${d.Untagged}\n` : `Deleted: ${d.Deleted}\n`);
-      } catch (e) { if (!(e instanceof ApiError)) throw e; rc = report(e); }
+      } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e); }
     }
-    return rc;
+    for (const e of errs) report(e);
+    return errs.length && (!p.flags.force || errs.some((e) => e.status !== 404)) ? 1 : 0;
   } finally { c.close(); }
 }
 
@@ -196,7 +198,7 @@ export async function history(g: Globals, args: string[]): Promise<number> {
       ID: x.Id.startsWith('sha256:') && trunc ? x.Id.slice(7, 19) : x.Id,
       CreatedSince: x.Created ? ago(x.Created) : 'N/A', CreatedAt: x.Created ? new Date(x.Created * 1000).toISOString() : 'N/A',
       CreatedBy: trunc && x.CreatedBy.length > 45 ? `${x.CreatedBy.slice(0, 44)}…` : x.CreatedBy,
-      Size: humanSize(x.Size), Comment: x.Comment,
+      Size: humanSize3(x.Size), Comment: x.Comment,
     }));
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
     process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' }));

@@ -1,7 +1,7 @@
 // cli/docker: the docker-grammar commands that talk to berthd (version, info, images, pull, push, tag,
 // rmi, save, load, import, login, logout, image …). Translation only: flags → API requests → docker's output.
 import { BerthError } from '../../errors.js';
-import { HelpRequested } from '../args.js';
+import { HelpRequested, usageMistake } from '../args.js';
 import { COMPOSE_HELP } from '../../compose/help.js';
 import { report, type Globals } from './connect.js';
 import { parseGlobals } from './globals.js';
@@ -131,6 +131,21 @@ export async function main(argv: string[]): Promise<number> {
   }
   try { return await f(g, args); } catch (e) {
     if (e instanceof HelpRequested) { process.stdout.write((await helpText()).formatHelp(name, e.specs)); return 0; }
+    const usage = e instanceof BerthError && e.kind === 'InvalidArgument' ? await usageError(e.message, name) : undefined;
+    if (usage) { process.stderr.write(usage.text); return usage.code; }
     return report(e);
   }
+}
+
+/**
+ * A wrong command line as the docker CLI words it (cli/required.go, cobra's flag errors): the usage line and
+ * where to read more; an unknown flag exits 125 like docker's. Undefined for any other error.
+ */
+export async function usageError(message: string, name: string): Promise<{ text: string; code: number } | undefined> {
+  const m = usageMistake(message);
+  if (!m) return undefined;
+  const h = (await helpText()).commandHelp(name);
+  const use = `Usage:  berth ${h?.usage ?? name}`;
+  if ('flag' in m) return { text: `${m.flag}\n\n${use}\n\nRun 'berth ${name} --help' for more information\n`, code: 125 };
+  return { text: `berth: 'berth ${name}' requires ${m.how}${m.n} argument${m.n === 1 ? '' : 's'}\n\n${use}\n\n${m.how === 'at least ' ? 'See' : 'Run'} 'berth ${name} --help' for more information\n`, code: 1 };
 }

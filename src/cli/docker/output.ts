@@ -2,13 +2,39 @@
 // (cli/command/image: jsonmessage.DisplayJSONMessagesStream without a terminal).
 import type { JSONMessage } from '../../api/types.js';
 
-/** go-units HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits. */
-export function humanSize(n: number): string {
-  const u = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
-  return `${Number(n.toPrecision(3))}${u[i]}`;
+/** Go's fmt `%.<prec>g`: `prec` significant digits, trailing zeros dropped, an exponent from 10^prec ("1e+03"). */
+export function goG(x: number, prec: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const [mant, e] = x.toExponential(prec - 1).split('e') as [string, string];
+  const exp = Number(e);
+  const trim = (t: string) => (t.includes('.') ? t.replace(/\.?0+$/, '') : t);
+  if (exp < -4 || exp >= prec) return `${trim(mant)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return trim(x.toFixed(Math.max(0, prec - 1 - exp)));
 }
+
+// go-units getSizeAndUnit: divide by the base while it fits, then "%.<prec>g<unit>"
+function unitSize(n: number, base: number, units: string[], prec: number): string {
+  let i = 0;
+  while (n >= base && i < units.length - 1) { n /= base; i++; }
+  return `${goG(n, prec)}${units[i]}`;
+}
+
+/**
+ * go-units HumanSizeWithPrecision: decimal units, `precision` significant digits. The docker CLI uses
+ * HumanSize (4: "2.846MB") for totals (system df, reclaimed space, df -v's shared/unique and volume sizes)
+ * and precision 3 ("2.85MB") for images, ps -s, history, df -v image/container/cache sizes, stats' I/O.
+ */
+export function humanSize(n: number, precision = 4): string {
+  return unitSize(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'], precision);
+}
+
+/** go-units BytesSize: binary units, 4 significant digits ("1.5GiB"; stats' memory, info's Total Memory). */
+export function bytesSize(n: number): string {
+  return unitSize(n, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'], 4);
+}
+
+/** go-units HumanSizeWithPrecision(n, 3). */
+export const humanSize3 = (n: number): string => humanSize(n, 3);
 
 /** go-units HumanDuration + " ago". */
 export function ago(unixSeconds: number, now = Date.now()): string {

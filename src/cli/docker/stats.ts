@@ -5,8 +5,9 @@ import { jsonMessages, type Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { ramInBytes, nanoCpus } from './containers.js';
+import { each, ramInBytes, nanoCpus } from './containers.js';
 import { formatRows, tabulate } from './format.js';
+import { bytesSize, humanSize3 } from './output.js';
 
 /** The part of a StatsResponse the table reads. */
 interface StatsJson {
@@ -25,15 +26,6 @@ const HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Container: 'CONTAINER', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
 };
 const DEFAULT_FORMAT = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
-
-// go-units: BytesSize ("%.4g" binary) and HumanSizeWithPrecision(…, 3) (decimal)
-function unitSize(n: number, base: number, units: string[], prec: number): string {
-  let i = 0;
-  while (n >= base && i < units.length - 1) { n /= base; i++; }
-  return `${Number(n.toPrecision(prec))}${units[i]}`;
-}
-export const bytesSize = (n: number) => unitSize(n, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], 4);
-export const humanSize3 = (n: number) => unitSize(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB'], 3);
 
 /** docker/cli calculateMemUsageUnixNoCache: the page cache that can be dropped does not count. */
 function memUsage(m: NonNullable<StatsJson['memory_stats']>): number {
@@ -120,7 +112,8 @@ export async function top(g: Globals, args: string[]): Promise<number> {
   const c = connect(g);
   try {
     const t = await c.json<ContainerTopResponse>('GET', `/containers/${encodeURIComponent(p.positionals[0]!)}/top`, { query: { ps_args: p.rest.length ? p.rest.join(' ') : undefined } });
-    process.stdout.write(tabulate([t.Titles.join('\t'), ...t.Processes.map((r) => r.join('\t'))]));
+    // docker/cli top.go: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0)
+    process.stdout.write(tabulate([t.Titles.join('\t'), ...t.Processes.map((r) => r.join('\t'))], 20));
     return 0;
   } finally { c.close(); }
 }
@@ -130,12 +123,8 @@ function pauseLike(verb: 'pause' | 'unpause'): (g: Globals, args: string[]) => P
     const p = parseFlags(args, {});
     if (p.positionals.length < 1) throw new BerthError('InvalidArgument', `"berth ${verb}" requires at least 1 argument.\nUsage:  berth ${verb} CONTAINER [CONTAINER...]`);
     const c = connect(g);
-    let rc = 0;
     try {
-      for (const n of p.positionals) {
-        try { await c.drain('POST', `/containers/${encodeURIComponent(n)}/${verb}`); process.stdout.write(`${n}\n`); } catch (e) { rc = report(e); }
-      }
-      return rc;
+      return await each(p.positionals, async (n) => { await c.drain('POST', `/containers/${encodeURIComponent(n)}/${verb}`); });
     } finally { c.close(); }
   };
 }

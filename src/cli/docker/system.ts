@@ -1,13 +1,15 @@
 // cli/docker/system: `version`, `info`, `login`, `logout`, `events`, `system df` against the daemon.
 import { BerthError } from '../../errors.js';
-import { dfVerbose, systemPrune } from './filesystem.js';
+import { dfSummary, dfVerbose, systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { render } from './format.js';
 import { optTimestamp } from './timestamp.js';
-import { humanSize } from './output.js';
+import { bytesSize } from './output.js';
+import { rfc3339NanoFixed } from '../../util/time.js';
+import type { EventMessage } from '../../api/types.js';
 
 export async function version(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
@@ -33,15 +35,17 @@ export async function info(g: Globals, args: string[]): Promise<number> {
   try {
     const i = await c.info();
     if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), i)}\n`); return 0; }
+    // docker/cli system/info.go: the client's section first, then the server's
     const lines = [
+      'Client:', ` Version:    ${BERTH_VERSION}`, ' Context:    default', ' Debug Mode: false', '',
       'Server:',
       ` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`,
       ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`,
       ...(i.DriverStatus ?? []).map(([k, v]) => `  ${k}: ${v}`),
       ` Logging Driver: ${i.LoggingDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`,
       ` Default Runtime: ${i.DefaultRuntime}`, ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`,
-      ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${(i.MemTotal / 2 ** 30).toFixed(2)}GiB (${humanSize(i.MemTotal)})`,
-      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
+      ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${bytesSize(i.MemTotal)}`,
+      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Experimental: ${!!i.ExperimentalBuild}`, ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const w of i.Warnings ?? []) process.stderr.write(`${w}\n`);
@@ -94,6 +98,16 @@ export async function logout(_g: Globals, args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * docker/cli events.go prettyPrintEvent: the time in the local zone with nine fraction digits, then type,
+ * action, actor and its attributes sorted by key (Go's sort.Strings: by bytes, not by locale).
+ */
+export function eventLine(e: EventMessage, ns: bigint, offsetMin = -new Date(Number(ns / 1_000_000n)).getTimezoneOffset()): string {
+  const attrs = Object.keys(e.Actor?.Attributes ?? {}).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => `${k}=${e.Actor.Attributes[k]}`).join(', ');
+  const t = ns !== 0n ? `${rfc3339NanoFixed(ns, offsetMin)} ` : '';
+  return `${t}${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs ? ` (${attrs})` : ''}\n`;
+}
+
 /** `events [--since --until --filter k=v --format]`: docker's one line per event, until interrupted or --until. */
 export async function events(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
@@ -110,11 +124,9 @@ export async function events(g: Globals, args: string[]): Promise<number> {
   const onInt = () => stop.abort();
   process.once('SIGINT', onInt);
   try {
-    await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e) => {
+    await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e, ns) => {
       if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), e)}\n`); return; }
-      const t = new Date(Math.floor(e.timeNano / 1e6)).toISOString().replace(/\.\d+Z$/, `.${String(e.timeNano % 1e9).padStart(9, '0')}Z`);
-      const attrs = Object.entries(e.Actor.Attributes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(', ');
-      process.stdout.write(`${t} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs ? ` (${attrs})` : ''}\n`);
+      process.stdout.write(eventLine(e, ns));
     });
     return 0;
   } finally { process.off('SIGINT', onInt); c.close(); }
@@ -133,24 +145,7 @@ export async function system(g: Globals, args: string[]): Promise<number> {
     const answer = await c.df();
     // dockerd before 25 (API < 1.44) sends null for an empty list
     const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
-    if (df.flags.verbose) { process.stdout.write(dfVerbose(d)); return 0; }
-    const images = d.Images as Array<{ Size?: number; Containers?: number }>;
-    const ctrs = d.Containers as Array<{ SizeRw?: number; State?: string }>;
-    const vols = d.Volumes as Array<{ UsageData?: { Size: number; RefCount: number } }>;
-    const volSize = (v: typeof vols) => v.reduce((n, x) => n + Math.max(0, x.UsageData?.Size ?? 0), 0);
-    const stopped = ctrs.filter((x) => x.State !== 'running' && x.State !== 'paused');
-    const imgSize = images.reduce((n, i) => n + (i.Size ?? 0), 0);
-    const activeImgs = images.filter((i) => (i.Containers ?? 0) > 0).length;
-    const bcSize = (d.BuildCache as Array<{ Size?: number }>).reduce((n, b) => n + (b.Size ?? 0), 0);
-    const rows = [
-      ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
-      ['Images', String(images.length), String(activeImgs), humanSize(d.LayersSize || imgSize), humanSize(images.filter((i) => !(i.Containers ?? 0)).reduce((n, i) => n + (i.Size ?? 0), 0))],
-      ['Containers', String(ctrs.length), String(ctrs.length - stopped.length), humanSize(ctrs.reduce((n, x) => n + (x.SizeRw ?? 0), 0)), humanSize(stopped.reduce((n, x) => n + (x.SizeRw ?? 0), 0))],
-      ['Local Volumes', String(vols.length), String(vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), humanSize(volSize(vols)), humanSize(volSize(vols.filter((v) => !(v.UsageData?.RefCount ?? 0))))],
-      ['Build Cache', String(d.BuildCache.length), '0', humanSize(bcSize), humanSize(bcSize)],
-    ];
-    const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
-    for (const r of rows) process.stdout.write(r.map((x, k) => (k < r.length - 1 ? x.padEnd(w[k]! + 3) : x)).join('') + '\n');
+    process.stdout.write(df.flags.verbose ? dfVerbose(d) : dfSummary(d));
     return 0;
   } finally { c.close(); }
 }

@@ -55,6 +55,15 @@ export const ls: Cmd = async (g, args) => {
   } finally { c.close(); }
 };
 
+/** docker/cli prints a volume by marshalling its Go struct (volume.Volume), whose fields are in this order. */
+const VOLUME_FIELDS = ['ClusterVolume', 'CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope', 'Status', 'UsageData'];
+function goFieldOrder(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const rank = (k: string) => { const i = VOLUME_FIELDS.indexOf(k); return i < 0 ? VOLUME_FIELDS.length : i; };
+  return Object.fromEntries(Object.keys(o).sort((a, b) => rank(a) - rank(b)).map((k) => [k, o[k]]));
+}
+
 export const inspect: Cmd = async (g, args) => {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume inspect" requires at least 1 argument');
@@ -67,7 +76,7 @@ export const inspect: Cmd = async (g, args) => {
     }
   } finally { c.close(); }
   if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
-  else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  else process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`);
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   return errs.length ? 1 : 0;
 };

@@ -1,0 +1,110 @@
+// The docker CLI's output details: several names printed in argument order (parallelOperation), go-units
+// sizes (%.4g / %.3g), system df's tables as docker/cli v28's formatter.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { each } from '../../src/cli/docker/containers.js';
+import { bytesSize, goG, humanSize, humanSize3 } from '../../src/cli/docker/output.js';
+import { dfSummary, dfVerbose } from '../../src/cli/docker/filesystem.js';
+import { ApiError } from '../../src/client/index.js';
+
+async function capture(f: () => Promise<number>): Promise<{ rc: number; out: string; err: string }> {
+  let out = '', err = '';
+  const o = process.stdout.write, e = process.stderr.write;
+  // strings only: node --test's runner talks over stdout in buffers
+  process.stdout.write = ((s: string | Uint8Array, ...a: never[]) => (typeof s === 'string' ? ((out += s), true) : o.call(process.stdout, s, ...a))) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...a: never[]) => (typeof s === 'string' ? ((err += s), true) : e.call(process.stderr, s, ...a))) as typeof process.stderr.write;
+  try { return { rc: await f(), out, err }; } finally { process.stdout.write = o; process.stderr.write = e; }
+}
+
+const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('several names: run at once, printed in argument order, errors after in that order', async () => {
+  const finished: string[] = [];
+  const delay: Record<string, number> = { a: 60, b: 0, c: 30, d: 10 };
+  const r = await capture(() => each(['a', 'b', 'c', 'd'], async (n) => {
+    await later(delay[n]!);
+    finished.push(n);
+    if (n === 'd') throw new ApiError(404, 'No such container: d');
+    if (n === 'c') throw new ApiError(409, 'c is busy');
+  }));
+  assert.deepEqual(finished, ['b', 'd', 'c', 'a']); // they did run side by side
+  assert.equal(r.out, 'a\nb\n');
+  assert.equal(r.err, 'Error response from daemon: c is busy\nError response from daemon: No such container: d\n');
+  assert.equal(r.rc, 1);
+  // a note (rm -f of a missing container) goes to stderr in its turn and is no failure
+  const n = await capture(() => each(['x', 'y'], async (m) => { await later(m === 'x' ? 30 : 0); return m === 'x' ? 'gone x\n' : undefined; }));
+  assert.deepEqual(n, { rc: 0, out: 'y\n', err: 'gone x\n' });
+});
+
+test('go-units sizes as Go prints them', () => {
+  assert.equal(goG(1.984, 4), '1.984');
+  assert.equal(goG(2, 4), '2');
+  assert.equal(goG(999.6, 3), '1e+03'); // Go's %g switches to an exponent at 10^precision
+  assert.equal(goG(0.5, 3), '0.5');
+  assert.equal(goG(0.00001234, 3), '1.23e-05');
+  assert.equal(humanSize(1_984_000), '1.984MB');
+  assert.equal(humanSize(2_846_208), '2.846MB');
+  assert.equal(humanSize3(2_846_208), '2.85MB');
+  assert.equal(humanSize(0), '0B');
+  assert.equal(humanSize(999), '999B');
+  assert.equal(humanSize(1000), '1kB');
+  assert.equal(humanSize3(999_600), '1e+03kB');
+  assert.equal(bytesSize(1.5 * 2 ** 30), '1.5GiB');
+  assert.equal(bytesSize(4_102_889_472), '3.821GiB');
+});
+
+const IMG = { Id: 'sha256:' + '7da4c484e9dd'.padEnd(64, '0'), RepoTags: ['busybox:latest', 'bb:1'], Created: 0, Size: 2_846_208, SharedSize: 0, Containers: 2 };
+const ctr = (id: string, state: string, rw: number) => ({ Id: id.padEnd(64, '0'), Image: 'busybox', Command: "sh -c 'echo hi; echo err >&2'", Created: 0, State: state, Status: state === 'running' ? 'Up 7 minutes' : 'Exited (3) 7 minutes ago', Names: ['/ex1'], SizeRw: rw, Mounts: [{ Type: 'volume', Driver: 'local' }] });
+
+test('system df: docker v28 summary (HumanSize, shares of reclaimable, tabwriter width 10)', () => {
+  const d = {
+    LayersSize: 2_846_208,
+    Images: [{ ...IMG, SharedSize: 1_000_000 }, { ...IMG, Id: 'sha256:' + '1'.repeat(64), RepoTags: [], Size: 1_000_000, Containers: 0 }],
+    Containers: [ctr('ea1f4dc24fff', 'exited', 1_500_000), ctr('20d244495631', 'running', 500_000), ctr('30d244495631', 'restarting', 0)],
+    Volumes: [{ Name: 'v1', UsageData: { Size: 4096, RefCount: 0 } }, { Name: 'v2', UsageData: { Size: -1, RefCount: 1 } }],
+    BuildCache: [{ ID: 'a'.repeat(25), Size: 100, InUse: true }, { ID: 'b'.repeat(25), Size: 50, Shared: true }, { ID: 'c'.repeat(25), Size: 20 }],
+  };
+  assert.equal(dfSummary(d), [
+    'TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE',
+    'Images          2         1         2.846MB   1MB (35%)',
+    'Containers      3         2         2MB       1.5MB (75%)',
+    'Local Volumes   2         1         4.096kB   4.096kB (100%)',
+    'Build Cache     3         1         120B      20B',
+    ''].join('\n'));
+  assert.equal(dfSummary({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }).split('\n')[1], 'Images          0         0         0B        0B');
+});
+
+test('system df -v: docker v28 sections, first tag only, sizes %.3g and %.4g, cache table', () => {
+  const now = 420_000;
+  const out = dfVerbose({ LayersSize: 0, Images: [IMG], Containers: [ctr('ea1f4dc24fff', 'exited', 0)], Volumes: [{ Name: 'v1', UsageData: { Size: 0, RefCount: 0 } }], BuildCache: [] }, now);
+  assert.equal(out, [
+    'Images space usage:',
+    '',
+    'REPOSITORY   TAG       IMAGE ID       CREATED         SIZE      SHARED SIZE   UNIQUE SIZE   CONTAINERS',
+    'busybox      latest    7da4c484e9dd   7 minutes ago   2.85MB    0B            2.846MB       2',
+    '',
+    'Containers space usage:',
+    '',
+    'CONTAINER ID   IMAGE     COMMAND                  LOCAL VOLUMES   SIZE      CREATED         STATUS                     NAMES',
+    'ea1f4dc24fff   busybox   "sh -c \'echo hi; ech…"   1               0B        7 minutes ago   Exited (3) 7 minutes ago   ex1',
+    '',
+    'Local Volumes space usage:',
+    '',
+    'VOLUME NAME   LINKS     SIZE',
+    'v1            0         0B',
+    '',
+    'Build cache usage: 0B',
+    '',
+    'CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED',
+    ''].join('\n'));
+});
+
+test('a wrong command line in docker\'s words (cli/required.go), unknown flags exit 125', async () => {
+  const { usageError } = await import('../../src/cli/docker/index.js');
+  assert.deepEqual(await usageError('unknown flag: --bogus', 'ps'), { code: 125, text: "unknown flag: --bogus\n\nUsage:  berth ps [OPTIONS]\n\nRun 'berth ps --help' for more information\n" });
+  assert.deepEqual(await usageError('"rm" requires at least 1 argument.\nSee \'berth rm --help\'.', 'rm'),
+    { code: 1, text: "berth: 'berth rm' requires at least 1 argument\n\nUsage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'berth rm --help' for more information\n" });
+  assert.deepEqual(await usageError('"logs" requires exactly 1 argument.', 'logs'),
+    { code: 1, text: "berth: 'berth logs' requires 1 argument\n\nUsage:  berth logs [OPTIONS] CONTAINER\n\nRun 'berth logs --help' for more information\n" });
+  assert.equal(await usageError('No such container: x', 'rm'), undefined);
+});
