@@ -15,7 +15,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { BerthError } from '../errors.js';
 import { splitVersion } from './router.js';
-import { BodyDecoder, type BodySource } from '../util/http-body.js';
+import { BodyDecoder, PieceFeeder, type BodySource } from '../util/http-body.js';
 
 export { BodyDecoder, type BodySource };
 
@@ -160,11 +160,7 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
     read: (feed, done, settled) => new Promise<void>((resolve, reject) => {
       if (reading) { reject(new BerthError('Internal', 'the request body is read once')); return; }
       reading = true;
-      /** the body's pieces in the read at hand */
-      const parts: Buffer[] = [];
       let over = false;
-      /** the promise of the piece being applied (feed's), while there is one */
-      let busy: Promise<unknown> | undefined;
       const finish = (e?: unknown) => {
         if (over) return;
         over = true;
@@ -173,43 +169,24 @@ export function serveRawBody(parsed: http.IncomingMessage, old: net.Socket, head
         onRead = () => false;
         if (!socket.destroyed) socket.pause();
         const settleRead = () => {
-          parts.length = 0;
+          pieces.parts.length = 0;
           if (e) reject(e); else resolve();
           if (finished && !socket.destroyed) { if (decoder.done || broken) endSocket(); else dropRest(); }
         };
         // a piece still being applied finishes first: the caller closes what it uses only after us (a client
         // gone mid-copy otherwise had untar close its directories while a lookup was under way, whose
         // FileHandle then went to the garbage collector, and whose later entries opened fds nothing closed)
-        if (busy) void busy.then(settleRead, settleRead); else settleRead();
+        if (pieces.busy) void pieces.busy.then(settleRead, settleRead); else settleRead();
       };
       const gone = () => finish(new BerthError('Unavailable', 'the archive stream ended early: the client went away'));
-      const settle = () => { parts.length = 0; settled(); };
-      /** Feeds the read's pieces from `i` on; a promise from `feed` keeps the socket paused until it settles. */
-      const run = (i: number): boolean => {
-        for (; i < parts.length; i++) {
-          let wait: void | Promise<void>;
-          try { wait = feed(parts[i]!); } catch (e) { finish(e); return false; }
-          if (wait) {
-            const next = i + 1;
-            busy = wait;
-            wait.then(() => {
-              busy = undefined;
-              if (over) return;
-              if (done()) { settle(); finish(); return; }
-              if (run(next) && !socket.destroyed) socket.resume();
-            }, (e: unknown) => { busy = undefined; finish(e); });
-            return false;
-          }
-          if (done()) { settle(); finish(); return false; }
-        }
-        settle();
-        if (decoder.done) { finish(); return false; }
-        return true;
-      };
-      sink = (b) => { parts.push(b); };
+      const pieces = new PieceFeeder({
+        feed, done, settled, finish, over: () => over, bodyDone: () => decoder.done,
+        resume: () => { if (!socket.destroyed) socket.resume(); },
+      });
+      sink = (b) => { pieces.parts.push(b); };
       onRead = (b) => {
         try { decoder.push(b); } catch (e) { broken = true; finish(e); return false; }
-        return run(0);
+        return pieces.run(0);
       };
       // the client's end of the stream before the body's (the socket is half-open: 'close' need not follow)
       socket.on('close', gone).on('end', gone);

@@ -5,7 +5,7 @@
 // named imports: a namespace import becomes a copy of every export (esbuild's __toESM) at each start
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { BodyDecoder, type BodySource } from '../util/http-body.js';
+import { BodyDecoder, PieceFeeder, type BodySource } from '../util/http-body.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -168,15 +168,11 @@ function bodyOf(socket: Socket, headers: Headers, noBody: boolean, first: Buffer
   if (noBody || length === 0) {
     feed = () => {};
     queueMicrotask(finish);
-  } else if (chunked) {
-    feed = dechunk(push, finish, (e) => { if (!done) { done = true; body.destroy(e); } });
-  } else if (length !== undefined) {
-    let left = length;
+  } else if (chunked || length !== undefined) {
+    const decoder = new BodyDecoder(chunked ? 'chunked' : length!, push, 'answer body');
     feed = (c) => {
-      const take = c.subarray(0, left);
-      left -= take.length;
-      push(take);
-      if (left === 0) finish();
+      try { decoder.push(c); } catch (e) { if (!done) { done = true; body.destroy(e as Error); } return; }
+      if (decoder.done) finish();
     };
   } else {
     feed = push; // no length: the body runs to the close
@@ -201,52 +197,34 @@ function rawBody(socket: Socket, headers: Headers, first: Buffer, setOnRead: (f:
   const chunked = /\bchunked\b/i.test(String(headers['transfer-encoding'] ?? ''));
   const cl = headers['content-length'];
   const length = cl === undefined ? undefined : Number(cl);
-  const parts: Buffer[] = [];
+  let pieces: PieceFeeder | undefined;
   let decoder: BodyDecoder | undefined;
   // no framing: the body runs to the close
-  if (chunked || length !== undefined) decoder = new BodyDecoder(chunked ? 'chunked' : length!, (b) => { parts.push(b); }, 'answer body');
-  let reading = false;
+  if (chunked || length !== undefined) decoder = new BodyDecoder(chunked ? 'chunked' : length!, (b) => { pieces!.parts.push(b); }, 'answer body');
   const source: BodySource = {
     read: (feed, done, settled) => new Promise<void>((resolve, reject) => {
-      if (reading) { reject(new Error('the answer body is read once')); return; }
-      reading = true;
+      if (pieces) { reject(new Error('the answer body is read once')); return; }
       let over = false;
       const finish = (e?: unknown) => {
         if (over) return;
         over = true;
-        parts.length = 0;
         setOnRead(() => false);
         socket.off('close', gone).off('end', ended);
         handle.destroy();
-        if (e) reject(e); else resolve();
+        // a piece still being applied finishes first: the caller closes what it uses once we settle
+        const settleRead = () => { p.parts.length = 0; if (e) reject(e); else resolve(); };
+        if (p.busy) void p.busy.then(settleRead, settleRead); else settleRead();
       };
       const gone = () => finish(Object.assign(new Error('aborted: the daemon closed the connection mid-answer'), { code: 'ECONNRESET' }));
       const ended = () => { if (decoder) gone(); else { settled(); finish(); } };
-      const settle = () => { parts.length = 0; settled(); };
-      /** Feeds the read's pieces from `i` on; a promise from `feed` keeps the socket paused until it settles. */
-      const run = (i: number): boolean => {
-        for (; i < parts.length; i++) {
-          let wait: void | Promise<void>;
-          try { wait = feed(parts[i]!); } catch (e) { finish(e); return false; }
-          if (wait) {
-            const next = i + 1;
-            wait.then(() => {
-              if (over) return;
-              if (done()) { settle(); finish(); return; }
-              if (run(next)) socket.resume();
-            }, (e: unknown) => finish(e));
-            return false;
-          }
-          if (done()) { settle(); finish(); return false; }
-        }
-        settle();
-        if (decoder?.done) { finish(); return false; }
-        return true;
-      };
+      const p = pieces = new PieceFeeder({
+        feed, done, settled, finish, over: () => over, bodyDone: () => decoder?.done ?? false,
+        resume: () => { if (!socket.destroyed) socket.resume(); },
+      });
       const onRead = (b: Buffer): boolean => {
         if (over) return false;
-        if (decoder) { try { decoder.push(b); } catch (e) { finish(e); return false; } } else parts.push(b);
-        return run(0);
+        if (decoder) { try { decoder.push(b); } catch (e) { finish(e); return false; } } else p.parts.push(b);
+        return p.run(0);
       };
       setOnRead(onRead);
       socket.on('close', gone).on('end', ended);
@@ -257,31 +235,3 @@ function rawBody(socket: Socket, headers: Headers, first: Buffer, setOnRead: (f:
   return [handle, source];
 }
 
-/** A chunked transfer-coding decoder (RFC 9112 §7.1): size line, data, CRLF, …, 0, trailers, empty line. */
-function dechunk(push: (b: Buffer) => void, finish: () => void, fail: (e: Error) => void): (c: Buffer) => void {
-  let buf: Buffer = Buffer.alloc(0);
-  let left = -1; // bytes of chunk data still to come; -1: a size line is next
-  let trailers = false;
-  return (c) => {
-    buf = buf.length ? Buffer.concat([buf, c]) : c;
-    for (;;) {
-      if (left > 0) {
-        const take = buf.subarray(0, left);
-        left -= take.length;
-        buf = buf.subarray(take.length);
-        push(take);
-        if (left > 0) return;
-      }
-      const nl = buf.indexOf('\r\n');
-      if (nl < 0) return;
-      const line = buf.subarray(0, nl).toString('latin1');
-      buf = buf.subarray(nl + 2);
-      if (trailers) { if (line === '') { finish(); return; } continue; }
-      if (left === 0) { left = -1; if (line !== '') { fail(new Error('bad chunked encoding from the daemon')); return; } continue; }
-      const size = parseInt(line, 16); // a size may carry ";ext"
-      if (!Number.isFinite(size) || size < 0) { fail(new Error('bad chunked encoding from the daemon')); return; }
-      if (size === 0) trailers = true;
-      else left = size;
-    }
-  };
-}

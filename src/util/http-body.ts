@@ -116,3 +116,46 @@ function hexValue(c: number): number {
   return -1;
 }
 
+
+/**
+ * The pieces of one read, fed in order to a BodySource's `feed` (the loop both readers share): a promise from
+ * `feed` holds the rest, and the socket (paused), until it settles. `run(i)` feeds from piece i on; true when
+ * the read is used up and the body goes on (the caller resumes the socket), false when it waits for a piece or
+ * the body is over (`finish` was called). `busy` is the piece being applied: a reader ending early settles
+ * only after it, since the caller closes what that piece uses once `read` settles.
+ */
+export class PieceFeeder {
+  readonly parts: Buffer[] = [];
+  busy: Promise<unknown> | undefined;
+
+  constructor(private readonly o: {
+    feed: (b: Buffer) => void | Promise<void>; done: () => boolean; settled: () => void;
+    finish: (e?: unknown) => void; over: () => boolean; bodyDone: () => boolean; resume: () => void;
+  }) {}
+
+  /** The read's pieces are used: the caller's buffer may be read into again. */
+  settle(): void { this.parts.length = 0; this.o.settled(); }
+
+  run(i: number): boolean {
+    const o = this.o;
+    for (; i < this.parts.length; i++) {
+      let wait: void | Promise<void>;
+      try { wait = o.feed(this.parts[i]!); } catch (e) { o.finish(e); return false; }
+      if (wait) {
+        const next = i + 1;
+        this.busy = wait;
+        wait.then(() => {
+          this.busy = undefined;
+          if (o.over()) return;
+          if (o.done()) { this.settle(); o.finish(); return; }
+          if (this.run(next)) o.resume();
+        }, (e: unknown) => { this.busy = undefined; o.finish(e); });
+        return false;
+      }
+      if (o.done()) { this.settle(); o.finish(); return false; }
+    }
+    this.settle();
+    if (o.bodyDone()) { o.finish(); return false; }
+    return true;
+  }
+}
