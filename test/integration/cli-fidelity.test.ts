@@ -71,6 +71,9 @@ describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : fa
 
   test('events: docker\'s line, nine fraction digits, since/until as Go durations', async () => {
     await ok('create', '--name', 'ev1', 'bb:fid', 'true');
+    // the CLI sends a duration as whole seconds before now (docker's GetTimestamp): `--until 0s` in the
+    // second of the create would end before it, so the events command runs in a later second
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 50));
     const out = await ok('events', '--since', '1m30s', '--until', '0s', '--filter', 'container=ev1');
     assert.match(out, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container create [0-9a-f]{64} \(image=bb:fid, name=ev1\)\n$/);
     await ok('rm', 'ev1');
