@@ -1,6 +1,5 @@
 /* berth-helper — carries out a plan made by Berth's TypeScript side; decides nothing.
  *   berth-helper init          read PLAN on fd 3, run it (clone into namespaces, set up, exec)
- *   berth-helper init --pipes  the same over two pipes the runtime opens through /proc (sync.h)
  *   berth-helper ops           read PLAN on fd 3, run host-side ops (mount, mknod, xattr), answer DONE
  *   berth-helper spawner ADDR  fork and exec what the daemon asks on fd 3 (spawner.h)
  *   berth-helper net           stays: for each PLAN on fd 3 a forked child runs the (netlink) ops and
@@ -8,7 +7,6 @@
  *   berth-helper --decode-plan read raw plan records on stdin, print them; no syscall made */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,14 +16,12 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helper.h"
 #include "spawner.h"
 
 int sync_fd = SYNC_FD;
-int sync_wfd = -1;
 long cur_op = -1;
 int bail_status = 1;
 
@@ -73,7 +69,7 @@ void send_msg(uint32_t type, const void *payload, uint32_t len)
 	if (len)
 		memcpy(buf + 8, payload, len);
 	/* one write, so a message is never interleaved with another process's */
-	if (write_full(sync_wfd >= 0 ? sync_wfd : sync_fd, buf, 8 + (size_t)len) < 0 && type != MSG_ERROR)
+	if (write_full(sync_fd, buf, 8 + (size_t)len) < 0 && type != MSG_ERROR)
 		bail("write to runtime");
 	free(buf);
 }
@@ -120,7 +116,7 @@ __attribute__((noreturn)) static void vbail(int err, const char *fmt, va_list ap
 	uint8_t out[8 + sizeof buf];
 	memcpy(out, hdr, 8);
 	memcpy(out + 8, buf, (size_t)n + 9);
-	if (write_full(sync_wfd >= 0 ? sync_wfd : sync_fd, out, 8 + (size_t)n + 9) < 0)
+	if (write_full(sync_fd, out, 8 + (size_t)n + 9) < 0)
 		dprintf(2, "berth-helper: %s: %s\n", msg, strerror(err));
 	_exit(bail_status);
 }
@@ -190,53 +186,8 @@ static void ensure_cloned(char **argv)
 	bail("fexecve sealed helper");
 }
 
-/* `init --pipes`: the runtime's ends of the pipes, held until it has opened its own, and a pidfd of it */
-static int peer_ends[2] = {-1, -1}, peer_pidfd = -1;
-
-/*
- * `init --pipes`, run by the runtime's spawnSync (which returns when this process exits): pipe a carries
- * the runtime's messages, pipe b ours. The fork keeps both and does the work; this process tells the runtime
- * where to open its ends (PIPES on fd 3) and exits.
- */
-static void pipes_rendezvous(void)
-{
-	int a[2], b[2];
-	if (pipe2(a, O_CLOEXEC) < 0 || pipe2(b, O_CLOEXEC) < 0)
-		bail("pipe");
-	/* until the runtime has written, its liveness is all that ends a wait for it (we hold its ends);
-	 * without pidfds (Linux < 5.3) such a wait has no end */
-	peer_pidfd = (int)syscall(SYS_pidfd_open, getppid(), 0);
-	pid_t pid = fork();
-	if (pid < 0)
-		bail("fork");
-	if (pid > 0) {
-		uint32_t m[3] = {(uint32_t)pid, (uint32_t)a[1], (uint32_t)b[0]};
-		send_msg(MSG_PIPES, m, sizeof m);
-		_exit(0);
-	}
-	close(sync_fd); /* spawnSync reads it to its end */
-	sync_fd = a[0];
-	sync_wfd = b[1];
-	peer_ends[0] = a[1];
-	peer_ends[1] = b[0];
-}
-
 static uint8_t *read_plan(size_t *len)
 {
-	if (peer_pidfd >= 0) {
-		struct pollfd p[2] = {{.fd = sync_fd, .events = POLLIN}, {.fd = peer_pidfd, .events = POLLIN}};
-		while (poll(p, 2, -1) < 0)
-			if (errno != EINTR)
-				bail("poll for the plan");
-		if (!(p[0].revents & POLLIN))
-			bail_errno(EPIPE, "the runtime ended before it sent the plan");
-		close(peer_pidfd);
-	}
-	if (peer_ends[0] >= 0) {
-		/* it has written, so it holds its ends: ours go, and its end is then an EOF here */
-		close(peer_ends[0]);
-		close(peer_ends[1]);
-	}
 	uint32_t type, n;
 	uint8_t *p;
 	if (recv_msg(&type, &p, &n) < 0)
@@ -331,8 +282,6 @@ int helper_run(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "init") == 0)
 		ensure_cloned(argv);
-	if (argc >= 3 && strcmp(argv[1], "init") == 0 && strcmp(argv[2], "--pipes") == 0)
-		pipes_rendezvous();
 	plan = read_plan(&len);
 	if (parse_plan(plan, len, &ops, &nops) < 0) {
 		cur_op = (long)nops;

@@ -36,8 +36,6 @@ void print_op(FILE *out, const struct op *op);
 
 /* helper.c */
 extern int sync_fd;
-/* where messages go when it differs from sync_fd (`init --pipes`), else -1 */
-extern int sync_wfd;
 extern long cur_op;
 /* exit status of bail(); the exec op sets 126/127 for a program that could not be started */
 extern int bail_status;
@@ -55,7 +53,6 @@ void run_ops(struct op *ops, size_t n);
 int run_net_op(const struct op *op);
 
 /* wait.c */
-/* exits with the child's status; reports it as EXITED on sync_wfd first when that is open */
 __attribute__((noreturn)) void wait_child(pid_t child, int relay_sock);
 int send_fd(int sock, int fd, const char *name);
 int recv_fd(int sock);

@@ -758,7 +758,7 @@ void run_ops(struct op *ops, size_t n)
 		close(order[1]);
 		if (detach)
 			_exit(0);
-		close(sync_fd); /* sync_wfd (`init --pipes`) stays for EXITED */
+		close(sync_fd);
 		if (relay[1] >= 0)
 			close(relay[1]);
 		wait_child(pid, relay[0]);

@@ -70,16 +70,6 @@ static void drain(int master)
 		(void)write_full(1, buf, (size_t)n);
 }
 
-/* `init --pipes`: the runtime is not our parent, so the status goes to it as a message */
-__attribute__((noreturn)) static void leave(int status)
-{
-	if (sync_wfd >= 0) {
-		uint32_t m[3] = {MSG_EXITED, 4, (uint32_t)status};
-		(void)write_full(sync_wfd, m, sizeof m);
-	}
-	_exit(status);
-}
-
 void wait_child(pid_t child, int relay_sock)
 {
 	sigset_t set;
@@ -92,7 +82,7 @@ void wait_child(pid_t child, int relay_sock)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
-		leave(125);
+		_exit(125);
 
 	for (;;) {
 		struct pollfd p[3] = {
@@ -103,7 +93,7 @@ void wait_child(pid_t child, int relay_sock)
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			leave(125);
+			_exit(125);
 		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -121,7 +111,7 @@ void wait_child(pid_t child, int relay_sock)
 						master = recv_fd(relay_sock);
 					drain(master);
 					restore_tty();
-					leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+					_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 				}
 			} else if (si.ssi_signo != SIGTTOU && si.ssi_signo != SIGTTIN && si.ssi_signo != SIGPIPE) {
 				kill(child, (int)si.ssi_signo);

@@ -13,7 +13,6 @@ import { start } from '../runtime/start.js';
 import { kill, remove } from '../runtime/delete.js';
 import { exec } from '../runtime/exec.js';
 import { seccompCacheDir } from '../runtime/seccomp-cache.js';
-import { usePipedHelpers } from '../runtime/sync.js';
 import { finish, outliveReaders } from './entry.js';
 import { trace } from '../util/trace.js';
 
@@ -50,7 +49,6 @@ function one(p: { positionals: string[] }, verb: string): string {
  * bench/runtime.sh). Never settles: the process ends first. */
 export function direct(argv: string[]): Promise<never> {
   outliveReaders();
-  usePipedHelpers(); // a process that ends with its verb (process.exit below): see runtime/pipe-channel
   trace('cli: loaded'); // bench/runtime.sh measures our own part from here
   return new Promise(() => finish(main(argv), true));
 }

@@ -9,7 +9,6 @@
 //   READY                -->       (create returns; the process waits on exec.fifo until start)
 //   DONE                 -->       (ops mode: every op ran)
 //   ERROR{i32 errno, i32 op index, str msg} --> then the helper exits non-zero
-//   EXITED{u32 status}   -->       (`init --pipes`, foreground: the process's exit status; pipe-channel.ts)
 // Every message has a reply or ends the exchange; timeouts live here.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -21,7 +20,6 @@ import { encodePlan, type Op } from './plan/encode.js';
 import { MSG } from './plan/tags.js';
 import { haveSpawner, spawnThroughSpawner } from './spawner.js';
 import { PlanServer } from './plan-server.js';
-import { spawnPiped, PipeChannel } from './pipe-channel.js';
 import { waitOn } from '../util/trace.js';
 
 export const HELPER_PATH = process.env.BERTH_HELPER ?? fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
@@ -47,43 +45,16 @@ function kindOf(errno: number): ErrorKind {
 /** Where the helper process came from: spawned here, or by someone else (the monitor) with its sync socket handed over. */
 export interface HelperProcess {
   pid: number;
-  socket: Socket | PipeChannel;
+  socket: Socket;
   exited: Promise<number>;
   kill(sig: NodeJS.Signals): void;
   error?: () => Error | undefined;
   /** a helper that must not keep the daemon's event loop alive (the net server) */
   unref?: () => void;
-  /** a helper that is not our child tells its end in an EXITED message (pipe-channel.ts) */
-  exitedWith?: (code: number) => void;
-}
-
-let piped = false;
-/**
- * This process is a one-shot CLI (`berth runtime`): `init` helpers talk over pipes (pipe-channel.ts),
- * started by spawnSync, which blocks the event loop while the helper starts (~1 ms), the daemon's never.
- */
-export function usePipedHelpers(): void { piped = true; }
-
-/** stdio that spawnSync takes as it is: a net.Socket (a console socket at fd 4) it does not */
-function plainStdio(stdio: StdioOptions): boolean {
-  return !Array.isArray(stdio) || (stdio.length <= 3 && stdio.every((x) => typeof x === 'number' || typeof x === 'string'));
-}
-
-function pipedHelper(stdio: StdioOptions): HelperProcess {
-  const { pid, channel } = spawnPiped(HELPER_PATH, stdio);
-  let report!: (code: number) => void;
-  let done = false;
-  const exited = new Promise<number>((resolve) => { report = (code) => { done = true; resolve(code); }; });
-  channel.on('close', () => report(-1)); // no EXITED: a detached helper, or one that died
-  return {
-    pid, socket: channel, exited, exitedWith: (code) => report(code),
-    kill: (sig) => { if (!done) try { process.kill(pid, sig); } catch { /* gone */ } },
-  };
 }
 
 export function spawnHelper(mode: 'init' | 'ops' | 'net', stdio: StdioOptions = ['ignore', 'inherit', 'inherit']): HelperProcess {
   const base = Array.isArray(stdio) ? [...stdio] : [stdio, stdio, stdio];
-  if (piped && mode === 'init' && plainStdio(stdio)) return pipedHelper(stdio);
   base[3] = 'pipe'; // the sync socket; callers put extra fds (a console socket) at 4 and up
   const child: ChildProcess = spawn(HELPER_PATH, [mode], { stdio: base as StdioOptions });
   let error: Error | undefined;
@@ -101,18 +72,18 @@ export function socketOnlyHelper(pid: number, socket: Socket): HelperProcess {
 }
 
 export class HelperSession {
-  private readonly sock: Socket | PipeChannel;
+  private readonly sock: Socket;
   private buf: Buffer = Buffer.alloc(0);
   private queue: Message[] = [];
   private waiter?: (m: Message | undefined) => void;
   private ended = false;
-  private readonly ended$: Promise<number>;
+  readonly exited: Promise<number>;
   readonly pid: number;
 
   /** ops: the plan being run, for error messages (the net server takes one plan after another) */
   constructor(public ops: Op[], private readonly proc: HelperProcess) {
     this.pid = proc.pid;
-    this.ended$ = proc.exited;
+    this.exited = proc.exited;
     this.sock = proc.socket;
     this.sock.on('data', (d: Buffer) => this.onData(d));
     this.sock.on('close', () => { this.ended = true; this.flush(); });
@@ -121,12 +92,6 @@ export class HelperSession {
 
   static spawn(mode: 'init' | 'ops', ops: Op[], stdio?: StdioOptions): HelperSession {
     return new HelperSession(ops, spawnHelper(mode, stdio));
-  }
-
-  /** The helper's end (its exit status in the foreground). Over pipes, asking for it starts the reads that see it. */
-  get exited(): Promise<number> {
-    if (this.sock instanceof PipeChannel) this.sock.readAsync();
-    return this.ended$;
   }
 
   kill(sig: NodeJS.Signals): void { this.proc.kill(sig); }
@@ -147,10 +112,8 @@ export class HelperSession {
     while (this.buf.length >= 8) {
       const len = this.buf.readUInt32LE(4);
       if (this.buf.length < 8 + len) break;
-      const type = this.buf.readUInt32LE(0), payload = this.buf.subarray(8, 8 + len);
+      this.queue.push({ type: this.buf.readUInt32LE(0), payload: this.buf.subarray(8, 8 + len) });
       this.buf = this.buf.subarray(8 + len);
-      if (type === MSG.EXITED && this.proc.exitedWith && len >= 4) this.proc.exitedWith(payload.readUInt32LE(0));
-      else this.queue.push({ type, payload });
     }
     this.flush();
   }
@@ -163,9 +126,6 @@ export class HelperSession {
 
   /** Next message; ERROR and a closed socket become thrown errors. `what` names the step for messages. */
   async expect(type: number, what: string, timeoutMs = 30_000): Promise<Buffer> {
-    // over pipes the wait blocks (a one-shot CLI: nothing else to do meanwhile), without the timeout:
-    // the helper answers or ends, and its end closes the pipe
-    if (this.sock instanceof PipeChannel) while (!this.queue.length && !this.ended && !this.sock.destroyed) this.sock.readSync();
     const m = await waitOn(`helper ${what}`, new Promise<Message | undefined>((resolve, reject) => {
       const t = setTimeout(() => { this.waiter = undefined; reject(new BerthError('Unavailable', `${what}: no answer from berth-helper after ${timeoutMs} ms`)); }, timeoutMs);
       this.waiter = (msg) => { clearTimeout(t); resolve(msg); };

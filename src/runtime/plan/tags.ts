@@ -64,7 +64,7 @@ export const OPS = {
 export type OpName = keyof typeof OPS;
 
 /** Sync messages (native/sync.h). */
-export const MSG = { PLAN: 1, CHILD_PID: 2, GO: 3, READY: 4, ERROR: 5, HOOK: 6, DONE: 7, PIPES: 8, EXITED: 9 } as const;
+export const MSG = { PLAN: 1, CHILD_PID: 2, GO: 3, READY: 4, ERROR: 5, HOOK: 6, DONE: 7 } as const;
 
 /** Where a plan pauses so the runtime can run hooks (SYNC_HOOK point). */
 export const HOOK_POINT = { createContainer: 1 } as const;
