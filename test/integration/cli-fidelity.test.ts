@@ -2,13 +2,10 @@
 // dockerd: names printed in argument order, exit codes and texts of failures over several names, the
 // system df table, the ps COMMAND quoting, events' time with nine digits.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot } from '../helpers/bundle.js';
 import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { tarDir } from '../helpers/registry.js';
-import { busyboxRootfs } from '../helpers/rootfs.js';
+import { importBusybox } from '../helpers/images.js';
 
 describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : false }, () => {
   let d: Daemon;
@@ -21,9 +18,7 @@ describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : fa
 
   before(async () => {
     d = await startDaemon();
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:fid');
+    await importBusybox(d, 'bb:fid');
   });
   after(async () => { await d?.stop(); });
 

@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BERTH, isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
-import { haveTool, tarDir } from '../helpers/registry.js';
-import { busyboxRootfs } from '../helpers/rootfs.js';
+import { haveTool } from '../helpers/registry.js';
+import { importBusybox } from '../helpers/images.js';
 import { Client } from '../../src/client/index.js';
 import { header } from '../../src/snapshots/tar-header.js';
 import { TarWriter } from '../../src/snapshots/tar-writer.js';
@@ -85,9 +85,7 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
   before(async () => {
     d = await startDaemon();
     work = fs.mkdtempSync(path.join(d.dir, 'work-'));
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:cp');
+    await importBusybox(d, 'bb:cp');
   });
   after(async () => { await d?.stop(); });
 

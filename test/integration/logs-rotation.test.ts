@@ -8,8 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/leaks.js';
-import { tarDir } from '../helpers/registry.js';
-import { busyboxRootfs } from '../helpers/rootfs.js';
+import { importBusybox } from '../helpers/images.js';
 
 const skip = !isRoot ? 'needs root' : !fs.existsSync('/usr/local/bin/docker') ? 'needs the docker CLI' : false;
 
@@ -29,9 +28,7 @@ describe('log rotation (docker CLI)', { skip }, () => {
 
   before(async () => {
     d = await startDaemon();
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:log');
+    await importBusybox(d, 'bb:log');
   });
   after(async () => { await d?.stop(); });
 

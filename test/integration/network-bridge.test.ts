@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Client } from '../../src/client/index.js';
-import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, tarDir } from '../helpers/registry.js';
+import { importBusybox } from '../helpers/images.js';
+import { haveTool } from '../helpers/registry.js';
 import { daemonLinks, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { DOCKER, dockerCli } from '../helpers/docker-cli.js';
 
@@ -33,9 +33,7 @@ describe('default bridge network (docker CLI)', { skip: missing }, () => {
 
   before(async () => {
     d = await startDaemon();
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:net');
+    await importBusybox(d, 'bb:net');
     const addr = JSON.parse((await run('ip', ['-j', '-4', 'addr', 'show', 'dev', d.net.bridge])).stdout)[0].addr_info[0];
     gateway = addr.local;
     prefixLen = addr.prefixlen;

@@ -10,8 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { busyboxRootfs } from '../helpers/rootfs.js';
-import { haveTool, tarDir } from '../helpers/registry.js';
+import { importBusybox } from '../helpers/images.js';
+import { haveTool } from '../helpers/registry.js';
 import { berthdPath, daemonLinks, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { DOCKER, dockerCli } from '../helpers/docker-cli.js';
 import { iptablesChains } from '../../src/network/iptables.js';
@@ -47,9 +47,7 @@ for (const backend of ['nftables', 'iptables'] as const) {
     before(async () => {
       // startDaemon names a bridge of the test's own first: the last --bridge counts
       d = await startDaemon(['--bridge', 'none', '--firewall-backend', backend]);
-      const tarFile = path.join(d.dir, 'rootfs.tar');
-      fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-      await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:nobr');
+      await importBusybox(d, 'bb:nobr');
     });
     after(async () => { await d?.stop(); });
 

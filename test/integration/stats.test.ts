@@ -10,8 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { tarDir } from '../helpers/registry.js';
-import { busyboxRootfs } from '../helpers/rootfs.js';
+import { importBusybox } from '../helpers/images.js';
 
 const DOCKER = '/usr/local/bin/docker';
 const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? 'needs the docker CLI' : false;
@@ -65,9 +64,7 @@ describe('stats, top, pause, update (docker CLI, docker-py, berth)', { skip }, (
 
   before(async () => {
     d = await startDaemon();
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:stats');
+    await importBusybox(d, 'bb:stats');
     // 48 MiB in /dev/shm (a tmpfs): charged to the container's memory cgroup and never reclaimable as page cache
     await ok('run', '-d', '--name', 'mem', 'bb:stats', 'sh', '-c', 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=48 2>/dev/null && echo filled && exec sleep 100000');
     await ok('run', '-d', '--name', 'idle', 'bb:stats', 'sleep', '100000');

@@ -1,12 +1,9 @@
 // `berth volume …`, `berth run --mount/-v/--volumes-from/--log-opt` against berthd: docker's grammar and output.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot } from '../helpers/bundle.js';
 import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { tarDir } from '../helpers/registry.js';
-import { busyboxRootfs } from '../helpers/rootfs.js';
+import { importBusybox } from '../helpers/images.js';
 
 describe('berth volume and mount flags', { skip: isRoot ? false : 'needs root' }, () => {
   let d: Daemon;
@@ -19,9 +16,7 @@ describe('berth volume and mount flags', { skip: isRoot ? false : 'needs root' }
 
   before(async () => {
     d = await startDaemon();
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:cli');
+    await importBusybox(d, 'bb:cli');
   });
   after(async () => { await d?.stop(); });
 

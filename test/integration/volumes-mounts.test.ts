@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { tarDir } from '../helpers/registry.js';
+import { importBusybox } from '../helpers/images.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { mountInfo } from '../../src/util/mountinfo.js';
 
@@ -46,9 +47,7 @@ describe('mounts (docker CLI)', { skip }, () => {
 
   before(async () => {
     d = await startDaemon();
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:mnt');
+    await importBusybox(d, 'bb:mnt');
   });
   after(async () => { await d?.stop(); });
 

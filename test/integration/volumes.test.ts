@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { tarDir } from '../helpers/registry.js';
+import { importBusybox } from '../helpers/images.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
 const skip = !isRoot ? 'needs root' : !fs.existsSync('/usr/local/bin/docker') ? 'needs the docker CLI' : false;
@@ -22,9 +23,7 @@ describe('volumes (docker CLI)', { skip }, () => {
 
   before(async () => {
     d = await startDaemon();
-    const tarFile = path.join(d.dir, 'rootfs.tar');
-    fs.writeFileSync(tarFile, await tarDir(await busyboxRootfs(), false));
-    await ok('import', '-c', 'CMD ["sh"]', tarFile, 'bb:vol');
+    await importBusybox(d, 'bb:vol');
     // an image whose VOLUME /data has content: owner 1000:1000, mode 0640 on the file, 0750 on the dir
     const rootfs = fs.mkdtempSync(path.join(d.dir, 'rootfs-'));
     fs.cpSync(await busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
