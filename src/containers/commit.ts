@@ -28,6 +28,62 @@ export interface CommitOptions {
   author?: string;
   /** the image config's `config` after the container's own and the `--change` instructions */
   config?: Record<string, unknown>;
+  /**
+   * Only the layer blob now (fsynced, hashed once); its snapshot tree is unpacked from the blob when a
+   * container is first made from the image (images/lazy-layers). A user's commit: the tree was half of
+   * its writes. A build wants the tree for its next step at once, so it leaves this unset.
+   */
+  treeOnUse?: boolean;
+}
+
+/** Bytes of small tar pieces (headers, padding, small files) gathered before they are written. */
+const BATCH = 1 << 20;
+/** Bytes between early fdatasyncs of the blob: its fsync at the end then finds little left. */
+const SYNC_EVERY = 32 << 20;
+/** Bytes between turns of the event loop: the writes are synchronous. */
+const YIELD_EVERY = 16 << 20;
+/** Layers this big and more are hashed on a worker thread (as images/layers' ingestOwnLayer). */
+const HASH_ASIDE_FROM = 16 << 20;
+
+/**
+ * The writable layer as a blob in the content store and nothing else: written once, hashed once (on a
+ * worker for a big one, reading it back beside this thread's writes), fsynced before it is renamed in.
+ * A kill at any point leaves at most a temp file of a dead writer, which the store removes at start.
+ */
+export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Promise<{ digest: string; size: number }> {
+  const w = images.content.writer({});
+  const { FileHasher } = await import('../content/hash-worker.js');
+  let hasher: InstanceType<typeof FileHasher> | undefined;
+  try {
+    const batch = Buffer.allocUnsafe(BATCH);
+    let used = 0;
+    let sinceYield = 0;
+    let sinceSync = 0;
+    const put = (c: Buffer) => {
+      w.write(c);
+      if (hasher) hasher.written(w.size);
+      else if (w.size >= HASH_ASIDE_FROM) { hasher = new FileHasher(w.tmp); w.hashAside(); hasher.written(w.size); }
+      if ((sinceSync += c.length) >= SYNC_EVERY) { sinceSync = 0; w.startSync(); }
+    };
+    const flush = () => { if (used) { put(batch.subarray(0, used)); used = 0; } };
+    await writeLayer(r, async (c) => {
+      if (c.length <= BATCH - used && c.length < BATCH / 4) { c.copy(batch, used); used += c.length; } else { flush(); put(c); }
+      if ((sinceYield += c.length) >= YIELD_EVERY) { sinceYield = 0; await new Promise<void>((res) => setImmediate(res)); }
+    }, true);
+    flush();
+    trace(`commit: layer blob written (${w.size} bytes)`);
+    await w.settled();
+    w.startSync();
+    const [aside] = await Promise.all([hasher?.finish(w.size), w.settled()]);
+    const digest = w.commit(aside);
+    trace(`commit: layer blob ${digest} committed`);
+    return { digest, size: w.size };
+  } catch (e) {
+    hasher?.abort();
+    await w.settled();
+    w.abort();
+    throw e;
+  }
 }
 
 /**
@@ -118,7 +174,10 @@ export function mergeChanges(cfg: Record<string, unknown>, changes: Record<strin
 export async function commitContainer(images: ImageService, r: ContainerRoot, o: CommitOptions): Promise<string> {
   const target = o.repo ? formatReference(parseReference(o.tag ? `${o.repo}:${o.tag}` : o.repo)) : undefined;
   const img = images.resolve(r.container.imageId);
-  const layer = await ingestOwnLayer(images, (sink) => writeLayer(r, sink, true), { parent: r.parent, chain: (diffId) => chainIds([...img.diffIds, diffId]).at(-1)! });
+  const layer = o.treeOnUse
+    // an uncompressed blob's digest is its diffID
+    ? await writeLayerBlob(images, r).then((b) => ({ ...b, diffId: b.digest, chain: '', newSnapshot: false }))
+    : await ingestOwnLayer(images, (sink) => writeLayer(r, sink, true), { parent: r.parent, chain: (diffId) => chainIds([...img.diffIds, diffId]).at(-1)! });
   const added = [layer.digest];
   try {
     const created = isoTime();

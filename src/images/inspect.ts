@@ -27,10 +27,16 @@ const EMPTY_CONTAINER_CONFIG = {
   WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
 };
 
-function imageSize(svc: ImageService, chains: string[]): number {
+function imageSize(svc: ImageService, chains: string[], layers?: Array<{ digest: string }>): number {
   let n = 0;
-  for (const c of chains) if (svc.snapshots.has(c)) n += svc.snapshots.stat(c).size;
+  chains.forEach((c, i) => { n += layerSize(svc, c, layers?.[i]?.digest); });
   return n;
+}
+
+/** A layer's size: its tree's, or (a committed layer not unpacked yet, images/lazy-layers) its blob's. */
+function layerSize(svc: ImageService, chain: string, blob: string | undefined): number {
+  if (svc.snapshots.has(chain)) return svc.snapshots.stat(chain).size;
+  return (blob && svc.content.size(blob)) || 0;
 }
 
 function names(svc: ImageService, id: string): { RepoTags: string[]; RepoDigests: string[] } {
@@ -52,7 +58,7 @@ export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary
       const want = o.reference;
       if (!n.RepoTags.some((t) => t === want || t.split(':')[0] === want)) continue;
     }
-    const size = imageSize(svc, img.chainIds);
+    const size = imageSize(svc, img.chainIds, img.manifest.layers);
     out.push({
       Id: rec.id, ParentId: rec.parent ?? '', ...n, Created: Math.floor(Date.parse(img.config.created ?? '') / 1000) || 0,
       Size: size, SharedSize: -1, VirtualSize: size, Labels: (img.config.config?.Labels as Record<string, string> | undefined) ?? null, Containers: -1,
@@ -64,7 +70,7 @@ export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary
 export function inspectImage(svc: ImageService, name: string): ImageInspect {
   const img = svc.resolve(name);
   const c = img.config;
-  const size = imageSize(svc, img.chainIds);
+  const size = imageSize(svc, img.chainIds, img.manifest.layers);
   const dirs = img.chainIds.filter((ch) => svc.snapshots.has(ch)).map((ch) => svc.snapshots.fsPath(ch)).reverse();
   return {
     Id: img.record.id, ...names(svc, img.record.id), Parent: img.record.parent ?? '', Comment: c.comment ?? '',
@@ -87,7 +93,7 @@ export function imageHistory(svc: ImageService, name: string): HistoryItem[] {
     let size = 0;
     if (!h.empty_layer) {
       const ch = img.chainIds[layer++];
-      if (ch && svc.snapshots.has(ch)) size = svc.snapshots.stat(ch).size;
+      if (ch) size = layerSize(svc, ch, img.manifest.layers[layer - 1]?.digest);
     }
     out.push({ Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0, CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
   }

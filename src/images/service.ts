@@ -142,9 +142,12 @@ export class ImageService {
 
   /** Writable snapshot `key` on top of the image's layers (what containers/ will ask for). */
   /** `image`: a name to resolve, or what the caller has just resolved (a create resolved it twice). */
-  prepareRootfs(image: string | ResolvedImage, key: string): Promise<Mount[]> {
+  async prepareRootfs(image: string | ResolvedImage, key: string): Promise<Mount[]> {
     const img = typeof image === 'string' ? this.resolve(image) : image;
-    return this.snapshots.prepare(key, img.chainIds[img.chainIds.length - 1]);
+    const top = img.chainIds[img.chainIds.length - 1];
+    // a committed image's last layer is a blob until first used (images/lazy-layers)
+    if (top !== undefined && !this.snapshots.has(top)) await (await import('./lazy-layers.js')).materializeLayers(this, img);
+    return this.snapshots.prepare(key, top);
   }
 
   /** Everything reachable from image records: blobs and layer snapshots. */

@@ -141,7 +141,7 @@ export function archiveRoutes(r: Router, s: ApiServices): void {
       const set = mergeChanges(base, setFields(body));
       // the changes expand $VAR against the environment they apply to (parsed above only to refuse bad ones early)
       const config = mergeChanges(set, changes && parseChanges(query.getAll('changes').filter(Boolean), (set.Env as string[] | undefined) ?? []));
-      const imageId = await commitContainer(s.images, root, { repo, tag, comment: query.get('comment') ?? undefined, author: query.get('author') ?? undefined, config });
+      const imageId = await commitContainer(s.images, root, { repo, tag, comment: query.get('comment') ?? undefined, author: query.get('author') ?? undefined, config, treeOnUse: true });
       return { id: imageId, c: root.container };
     }, { pause });
     event(c, 'commit', { comment: query.get('comment') ?? '', imageID: id, imageRef: repo ? `${repo}:${tag ?? 'latest'}` : '' });
