@@ -72,9 +72,17 @@ export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Pr
     }, true);
     flush();
     trace(`commit: layer blob written (${w.size} bytes)`);
-    await w.settled();
-    w.startSync();
-    const [aside] = await Promise.all([hasher?.finish(w.size), w.settled()]);
+    // the blob's tail goes to disk while the worker finishes the hash
+    const synced = w.settled().then(() => { w.startSync(); return w.settled(); });
+    const aside = await hasher?.finish(w.size);
+    if (aside !== undefined && images.content.has(aside)) {
+      // the same layer is stored already (a commit of an unchanged container): this copy is dropped, and
+      // no commit waits for its write-out (abort removes it once a sync in flight is done)
+      w.abort();
+      trace(`commit: layer blob ${aside} stored already`);
+      return { digest: aside, size: w.size };
+    }
+    await synced;
     const digest = w.commit(aside);
     trace(`commit: layer blob ${digest} committed`);
     return { digest, size: w.size };
