@@ -19,7 +19,7 @@ import { startWith } from '../runtime/start.js';
 import { pidStartTime, StateStore } from '../runtime/state.js';
 import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
-import { replaceFileSync, writeFileAtomic, writesDone } from '../util/fs.js';
+import { replaceFileSync, unlinkIfThere, writeFileAtomic, writesDone } from '../util/fs.js';
 import { sleep } from '../util/timer.js';
 import { mkdirAllInRoot, readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
@@ -374,8 +374,8 @@ export class Containers implements ContainerService {
         linkEnv: this.legacyLinkEnv(c),
       });
       trace(`start ${c.id.slice(0, 12)}: spec built`);
-      fs.rmSync(this.exitFile(c.id), { force: true });
-      fs.rmSync(c.attachSocket, { force: true });
+      unlinkIfThere(this.exitFile(c.id));
+      unlinkIfThere(c.attachSocket);
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
       const tty = !!c.config.tty;
       const logTo = monitorLogOptions(c.config.host.logConfig);

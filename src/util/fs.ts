@@ -73,6 +73,14 @@ async function writeOnce(file: string, data: string | Uint8Array, mode: number):
   try { await fsyncAsync(dir); } finally { fs.closeSync(dir); }
 }
 
+/**
+ * Removes a file if it is there: one unlink(2). fs.rmSync(p, { force: true }) takes Node's rimraf path
+ * (an lstat first, its option checks), ~0.1 ms of berthd's thread for each of a start's two.
+ */
+export function unlinkIfThere(file: string): void {
+  try { fs.unlinkSync(file); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+}
+
 export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
