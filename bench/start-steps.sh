@@ -34,8 +34,9 @@ cpu_all() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
 main0=$(cpu_main) all0=$(cpu_all)
 for _ in $(seq "$n"); do DOCKER_HOST=unix://$S docker run -d --network none bb:bench sleep 60 >/dev/null; sleep 0.2; done
 main1=$(cpu_main) all1=$(cpu_all)
+rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$bpid/status") # kB, with the runs' code compiled
 
-awk -v m="$((main1 - main0))" -v a="$((all1 - all0))" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "berthd CPU per container (its docker run -d: ping, create, wait, start): main thread %.2f ms, all threads %.1f ms\n", m / n / 1e6, a * 1000 / hz / n }'
+awk -v m="$((main1 - main0))" -v a="$((all1 - all0))" -v hz="$(getconf CLK_TCK)" -v n="$n" -v rss="$rss" 'BEGIN { printf "berthd CPU per container (its docker run -d: ping, create, wait, start): main thread %.2f ms, all threads %.1f ms; its RSS after them %.1f MB\n", m / n / 1e6, a * 1000 / hz / n, rss / 1024 }'
 node - "$WORK/berthd.log" "$from" "$n" <<'JS'
 const fs = require('fs');
 const buf = fs.readFileSync(process.argv[2]);
