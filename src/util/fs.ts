@@ -74,10 +74,13 @@ async function writeOnce(file: string, data: string | Uint8Array, mode: number):
 }
 
 /**
- * Removes a file if it is there: one unlink(2). fs.rmSync(p, { force: true }) takes Node's rimraf path
- * (an lstat first, its option checks), ~0.1 ms of berthd's thread for each of a start's two.
+ * Removes a file if it is there. fs.rmSync(p, { force: true }) takes Node's rimraf path (an lstat first,
+ * its option checks), and a missing file is a thrown and caught ENOENT either way, each an Error with its
+ * stack: ~18 us a call in the interpreter. An lstat that throws nothing (throwIfNoEntry) answers the usual
+ * case (none there) in a few us; a symlink is removed itself, as rmSync does; one gone meanwhile is no error.
  */
 export function unlinkIfThere(file: string): void {
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })) return;
   try { fs.unlinkSync(file); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
 }
 
