@@ -25,8 +25,18 @@ sleep 1
 # the measured part of the trace starts here: berthd appends (2>>), so no truncation leaves it writing
 # past a hole, and the runs are counted below (none found is a failure, never a row of NaN)
 from=$(stat -c %s "$WORK/berthd.log")
+# berthd's CPU over the runs, beside the trace's wall-clock split: its main thread's time on a CPU (schedstat,
+# ns) is what its "own" time is on a quiet host, and unlike wall time it holds up on a loaded one; all its
+# threads (stat's utime + stime, ticks) add the GC's, the compiler's and libuv's
+bpid=$(cat "$WORK/berthd.pid")
+cpu_main() { cut -d' ' -f1 "/proc/$bpid/task/$bpid/schedstat"; }
+cpu_all() { awk '{ print $14 + $15 }' "/proc/$bpid/stat"; }
+main0=$(cpu_main) all0=$(cpu_all)
 for _ in $(seq "$n"); do DOCKER_HOST=unix://$S docker run -d --network none bb:bench sleep 60 >/dev/null; sleep 0.2; done
+main1=$(cpu_main) all1=$(cpu_all)
+rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$bpid/status") # kB, with the runs' code compiled
 
+awk -v m="$((main1 - main0))" -v a="$((all1 - all0))" -v hz="$(getconf CLK_TCK)" -v n="$n" -v rss="$rss" 'BEGIN { printf "berthd CPU per container (its docker run -d: ping, create, wait, start): main thread %.2f ms, all threads %.1f ms; its RSS after them %.1f MB\n", m / n / 1e6, a * 1000 / hz / n, rss / 1024 }'
 node - "$WORK/berthd.log" "$from" "$n" <<'JS'
 const fs = require('fs');
 const buf = fs.readFileSync(process.argv[2]);

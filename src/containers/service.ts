@@ -19,7 +19,8 @@ import { startWith } from '../runtime/start.js';
 import { pidStartTime, StateStore } from '../runtime/state.js';
 import { HELPER_PATH } from '../runtime/sync.js';
 import { mountAll, unmount } from '../snapshots/mount.js';
-import { replaceFileSync, writeFileAtomic, writesDone } from '../util/fs.js';
+import { replaceFileSync, unlinkIfThere, writeFileAtomic, writesDone } from '../util/fs.js';
+import { eagerBaseline } from '../util/tiering.js';
 import { sleep } from '../util/timer.js';
 import { mkdirAllInRoot, readInRoot } from '../util/in-root.js';
 import { isProcfs, ownCapabilities } from '../runtime/host-facts.js';
@@ -259,6 +260,7 @@ export class Containers implements ContainerService {
   }
 
   async create(name: string | undefined, config: ContainerConfig, opts: { buildStep?: boolean } = {}): Promise<{ id: string; warnings: string[] }> {
+    eagerBaseline();
     const taken = (n: string) => this.naming.get(n) ?? [...this.records.values()].find((c) => c.name === n)?.id;
     const wanted = name ? checkName(name) : randomName((n) => !!taken(n));
     const clash = taken(wanted);
@@ -313,6 +315,7 @@ export class Containers implements ContainerService {
 
   /** `byPolicy`: a restart policy's start, which keeps RestartCount (a user's start resets it, as docker's). */
   async start(ref: string, byPolicy = false): Promise<boolean> {
+    eagerBaseline();
     const c = this.find(ref);
     // one start of a container at a time: two at once (a policy's and a user's, say) would both claim its
     // runtime state and cgroup; the second waits, then finds it running (docker's 304)
@@ -374,8 +377,8 @@ export class Containers implements ContainerService {
         linkEnv: this.legacyLinkEnv(c),
       });
       trace(`start ${c.id.slice(0, 12)}: spec built`);
-      fs.rmSync(this.exitFile(c.id), { force: true });
-      fs.rmSync(c.attachSocket, { force: true });
+      unlinkIfThere(this.exitFile(c.id));
+      unlinkIfThere(c.attachSocket);
       this.runtime.remove(c.id); // a run that ended while we were down may have left its record
       const tty = !!c.config.tty;
       const logTo = monitorLogOptions(c.config.host.logConfig);

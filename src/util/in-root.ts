@@ -115,6 +115,22 @@ async function walk(root: string, p: string, hooks: WalkHooks, verb = 'read', ke
         continue;
       }
       const mounted = hooks.mounts?.get(key);
+      // The end of a walk that keeps no fd (resolveInRoot: a start's ~10 mount targets) only needs to know
+      // what is there: one lstat through the parent's fd, not an open, fstat and close (or a cached fd
+      // held until the cache closes). A symlink there is followed below as before.
+      if (parts.length === 0 && !keepFd && mounted === undefined && !hooks.afterStep) {
+        let st: fs.Stats;
+        try { st = fs.lstatSync(at(dir, name)); } catch (e) {
+          if (errnoCode(e) !== 'ENOENT') throw refuse(p, (e as Error).message, e, verb);
+          return { resolved: names, rest: [name] };
+        }
+        if (!st.isSymbolicLink()) { names.push(name); continue; }
+        const target = fs.readlinkSync(at(dir, name));
+        if (++hops > MAX_HOPS) throw refuse(p, 'too many levels of symbolic links', undefined, verb);
+        if (target.startsWith('/')) { while (stack.length > 1) close(stack.pop()!); names.length = 0; }
+        parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
+        continue;
+      }
       let h: number | undefined;
       let fromMount = false;
       try {

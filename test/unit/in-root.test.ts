@@ -169,5 +169,12 @@ test('resolveInRoot: the container path a destination lands on, the missing rest
     fs.symlinkSync('l2', path.join(root, 'l1'));
     fs.symlinkSync('l1', path.join(root, 'l2'));
     await assert.rejects(resolveInRoot(root, '/l1/x'), /cannot resolve \/l1\/x in the container: too many levels of symbolic links/);
+    // the last component is looked at with one lstat (no fd kept): a loop, a chain and a dangling link end there too
+    await assert.rejects(resolveInRoot(root, '/l1'), /cannot resolve \/l1 in the container: too many levels of symbolic links/);
+    fs.symlinkSync('etc/p', path.join(root, 'chain'));
+    assert.equal(await resolveInRoot(root, '/chain'), '/proc');
+    fs.symlinkSync('/../gone/x', path.join(root, 'etc/dangling'));
+    assert.equal(await resolveInRoot(root, '/etc/dangling'), '/gone/x');
+    assert.equal(await resolveInRoot(root, '/etc/p/'), '/proc');
   } finally { fs.rmSync(root, { recursive: true }); }
 });

@@ -49,3 +49,16 @@ test('a tar stream past BULK_BYTES brings the optimising compiler back', () => {
   const lifted = optimised(parse(6));
   assert.ok(lifted >= 2, `${lifted} functions optimised after a 6 MB tar stream`);
 });
+
+test('after eagerBaseline a function runs Sparkplug code from its first call', () => {
+  // %ActiveTierIsSparkplug (--allow-natives-syntax): the tier the function's next call runs in
+  const tierAfterOneCall = (before: string) => execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', `
+    ${before}
+    const once = new Function('s', 'return s.length + 1');
+    once('x');
+    process.stdout.write(String(%ActiveTierIsSparkplug(once)));`], { encoding: 'utf8' });
+  // the control: without it one call leaves the function in the interpreter
+  assert.equal(tierAfterOneCall(''), 'false');
+  assert.equal(tierAfterOneCall(`(await import(${JSON.stringify(tiering)})).capTiers();`), 'false', 'capTiers alone (berthd idle) keeps the interpreter');
+  assert.equal(tierAfterOneCall(`const t = await import(${JSON.stringify(tiering)}); t.capTiers(); t.eagerBaseline();`), 'true');
+});
