@@ -19,7 +19,7 @@ describe('berthd launch', { skip: isRoot ? false : 'needs root' }, () => {
 
   test('node runs with the V8 flags of the hashbang line (idle RSS, issue 13)', () => {
     const args = fs.readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').split('\0');
-    for (const f of ['--no-short-builtin-calls', '--max-semi-space-size=1']) assert.ok(args.includes(f), `${f} not in berthd's command line: ${args.join(' ')}`);
+    for (const f of ['--no-short-builtin-calls', '--max-semi-space-size=1', '--expose-gc', '--optimize-for-size']) assert.ok(args.includes(f), `${f} not in berthd's command line: ${args.join(' ')}`);
     // before the entry's path: node's own options, not arguments of berthd's
     assert.ok(args.indexOf('--no-short-builtin-calls') < args.findIndex((a) => a.endsWith('berthd.js')));
   });
