@@ -31,7 +31,7 @@ function cap(): void {
 const TRIM_AFTER_MS = 1000;
 
 /**
- * Calls malloc_trim(0) once the server has been quiet (no request ended, none started) for TRIM_AFTER_MS.
+ * Calls collectAndTrim (a GC, then malloc_trim(0)) once the server has been quiet (no request ended, none started) for TRIM_AFTER_MS.
  * glibc gives a freed chunk back only when it lies at the top of an arena; what a burst frees between
  * chunks that live on stays resident (MALLOC_TRIM_THRESHOLD_ in berthd.ts covers the top only). Measured
  * after a 2 MB `docker import`: the main arena held 4.5 MB, 2 MB in use, and malloc_trim(0) (called through
@@ -39,12 +39,37 @@ const TRIM_AFTER_MS = 1000;
  * A trim costs the loop ~1 ms, ~20 ms with 90 MB of holes to give back. Streams that stay open (events,
  * attach) do not hold it off; a daemon that never pauses never trims.
  */
-export function trimWhenIdle(server: EventEmitter, trim: () => unknown = mallocTrim, after = TRIM_AFTER_MS): void {
+export function trimWhenIdle(server: EventEmitter, trim: () => unknown = collectAndTrim, after = TRIM_AFTER_MS): void {
   let timer: NodeJS.Timeout | undefined;
   const quiet = () => { clearTimeout(timer); timer = setTimeout(trim, after).unref(); };
   server.on('request', (_req: unknown, res: EventEmitter) => { clearTimeout(timer); res.once('close', quiet); });
   // hijacked and raw-body requests (api/server.ts) end with their socket
   server.on('upgrade', (_req: unknown, socket: EventEmitter) => { clearTimeout(timer); socket.once('close', quiet); });
+}
+
+/** What the last idle collection left live: V8's heap and the memory its objects hold outside it (Buffers). */
+let liveAfterGc = 0;
+
+/** Below this much growth since the last idle collection, a quiet spell trims malloc only. */
+const GC_AFTER_GROWTH = 512 << 10;
+
+/**
+ * A full garbage collection (when the daemon's memory grew since the last one), then mallocTrim. V8 runs no
+ * GC while the daemon idles: what a burst left dead (its objects, the Buffers they held: malloc memory,
+ * ArrayBuffer backing stores) stays resident until the next allocation-driven GC, which an idle daemon
+ * never reaches. `gc` is there with --expose-gc (the entry's hashbang line); without it only the trim runs.
+ */
+export function collectAndTrim(): boolean {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    const m = process.memoryUsage();
+    if (m.heapUsed + m.external - liveAfterGc >= GC_AFTER_GROWTH) {
+      gc();
+      const a = process.memoryUsage();
+      liveAfterGc = a.heapUsed + a.external;
+    }
+  }
+  return mallocTrim();
 }
 
 let trimFn: (() => boolean) | null | undefined;
