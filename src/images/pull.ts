@@ -19,7 +19,7 @@ export interface PullResult { id: string; digest: string; ref: string; newer: bo
 
 function transient(e: unknown): boolean {
   if (isBerthError(e)) return e.kind === 'Unavailable';
-  // undici ends a body that broke off mid-stream with TypeError('terminated')
+  // undici ends a body that broke off mid-stream with TypeError('terminated'), node:http with ECONNRESET ('aborted')
   return e instanceof TypeError || (e as { code?: string }).code === 'ECONNRESET' || (e as { code?: string }).code === 'UND_ERR_SOCKET';
 }
 
@@ -69,24 +69,26 @@ export async function pullImage(svc: ImageService, refStr: string, o: PullOption
       const haveBlob = svc.content.has(l.digest);
       if (haveSnap && haveBlob) return;
       for (let attempt = 0; ; attempt++) {
+        let body: AsyncIterable<Uint8Array> | undefined;
         try {
           if (haveBlob) {
             await svc.snapshots.unpack(chain, chains[i - 1], svc.content.readStream(l.digest), diffIds[i]);
             addedSnaps.push(chain);
             break;
           }
-          const res = await client.getBlob(ref.path, l.digest);
+          body = await client.getBlobBody(ref.path, l.digest);
           const onBytes = byteReporter(report, short, 'Downloading', l.size);
           if (haveSnap) {
-            await svc.content.ingest(countBytes(res.body!, onBytes), { digest: l.digest, size: l.size });
+            await svc.content.ingest(countBytes(body, onBytes), { digest: l.digest, size: l.size });
             addedBlobs.push(l.digest);
             break;
           }
-          const r = await ingestLayer(svc, res.body!, { desc: l, chain, parent: chains[i - 1], diffId: diffIds[i], onBytes });
+          const r = await ingestLayer(svc, body, { desc: l, chain, parent: chains[i - 1], diffId: diffIds[i], onBytes });
           addedBlobs.push(l.digest);
           if (r.newSnapshot) addedSnaps.push(chain);
           break;
         } catch (e) {
+          (body as { destroy?: () => void } | undefined)?.destroy?.(); // its socket, when it failed before reading to the end
           if (attempt < 2 && transient(e)) { report({ status: `Retrying in ${attempt + 1} second`, id: short }); await new Promise((r) => setTimeout(r, 1000 * (attempt + 1))); continue; }
           throw new BerthError(isBerthError(e) ? e.kind : 'Unavailable', `pull layer ${l.digest}: ${(e as Error).message}`, { cause: e });
         }

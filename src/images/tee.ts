@@ -12,7 +12,7 @@ export class Tee implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
     for (;;) {
       const r = await this.it.next();
-      if (r.done) { this.done = true; return; }
+      if (r.done) { this.ended(); return; }
       this.writer.write(r.value);
       this.onChunk?.(r.value.length);
       yield r.value;
@@ -22,14 +22,24 @@ export class Tee implements AsyncIterable<Uint8Array> {
   private async drain(): Promise<void> {
     while (!this.done) {
       const r = await this.it.next();
-      if (r.done) this.done = true;
+      if (r.done) this.ended();
       else { this.writer.write(r.value); this.onChunk?.(r.value.length); }
     }
+  }
+
+  /**
+   * The whole blob is in: its data starts going to disk now, on the thread pool, while the unpacker (which
+   * lags behind the download by its window and pipes) finishes the tree; commit's fsync then finds little left.
+   */
+  private ended(): void {
+    this.done = true;
+    this.writer.startSync();
   }
 
   /** Reads whatever the consumer left, then verifies and publishes the blob. */
   async finish(): Promise<string> {
     await this.drain();
+    await this.writer.settled();
     return this.writer.commit();
   }
 
