@@ -108,3 +108,22 @@ test('a wrong command line in docker\'s words (cli/required.go), unknown flags e
     { code: 1, text: "berth: 'berth logs' requires 1 argument\n\nUsage:  berth logs [OPTIONS] CONTAINER\n\nRun 'berth logs --help' for more information\n" });
   assert.equal(await usageError('No such container: x', 'rm'), undefined);
 });
+
+test('argument counts as docker 28 words them: none, a range, at most (cli/required.go)', async () => {
+  const { usageError } = await import('../../src/cli/docker/index.js');
+  const { checkArgCount } = await import('../../src/cli/args.js');
+  const said = (pos: string[], name: string, min: number, max?: number) => {
+    try { checkArgCount(pos, name, min, max); return undefined; } catch (e) { return usageError((e as Error).message, name); }
+  };
+  assert.equal(await said([], 'system df', 0), undefined);
+  assert.deepEqual(await said(['x'], 'container prune', 0),
+    { code: 1, text: "berth: 'berth container prune' accepts no arguments\n\nUsage:  berth container prune [OPTIONS]\n\nRun 'berth container prune --help' for more information\n" });
+  assert.deepEqual(await said([], 'port', 1, 2),
+    { code: 1, text: "berth: 'berth port' requires at least 1 and at most 2 arguments\n\nUsage:  berth port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nRun 'berth port --help' for more information\n" });
+  assert.deepEqual(await said(['a', 'b'], 'logout', 0, 1),
+    { code: 1, text: "berth: 'berth logout' requires at most 1 argument\n\nUsage:  berth logout [SERVER]\n\nRun 'berth logout --help' for more information\n" });
+  assert.deepEqual(await said([], 'import', 1, Infinity),
+    { code: 1, text: "berth: 'berth import' requires at least 1 argument\n\nUsage:  berth import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n\nSee 'berth import --help' for more information\n" });
+  assert.deepEqual(await said(['a'], 'cp', 2),
+    { code: 1, text: "berth: 'berth cp' requires 2 arguments\n\nUsage:  berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\nRun 'berth cp --help' for more information\n" });
+});

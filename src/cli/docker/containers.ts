@@ -7,7 +7,7 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '.
 import { ApiError, demux, type Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/reference.js';
-import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
+import { HelpRequested, checkArgCount, parseFlags, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { ago, humanSize3, progressPrinter } from './output.js';
@@ -619,6 +619,7 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
     all: { short: 'a', type: 'bool' }, quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' },
     last: { short: 'n', type: 'string' }, latest: { short: 'l', type: 'bool' }, size: { short: 's', type: 'bool' }, 'no-trunc': { type: 'bool' },
   });
+  checkArgCount(p.positionals, 'ps', 0);
   const filters: Record<string, string[]> = {};
   for (const x of (p.flags.filter as string[] | undefined) ?? []) {
     const i = x.indexOf('=');
@@ -729,7 +730,7 @@ export async function rename(g: Globals, args: string[]): Promise<number> {
 /** `port CONTAINER [PRIVATE_PORT[/PROTO]]`: from inspect's NetworkSettings.Ports, like docker's. */
 export async function port(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {});
-  if (p.positionals.length < 1 || p.positionals.length > 2) throw new BerthError('InvalidArgument', `"port" requires at least 1 and at most 2 arguments.\nSee 'berth port --help'.`);
+  checkArgCount(p.positionals, 'port', 1, 2);
   const [name, want] = p.positionals as [string, string | undefined];
   const c = connect(g);
   let info;
@@ -737,10 +738,12 @@ export async function port(g: Globals, args: string[]): Promise<number> {
   const map = (info.NetworkSettings.Ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
   const hostPort = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
   if (want) {
-    const [num, proto = 'tcp'] = want.split('/');
-    const key = `${num}/${proto}`;
-    const list = map[key];
-    if (!list?.length) throw new BerthError('NotFound', `No public port '${key}' published for ${name}`);
+    // docker's port command: the number must parse as Go's ParseUint(s, 10, 16); the error names what was typed
+    const [num = '', proto] = want.split('/');
+    if (!/^\d+$/.test(num)) throw new BerthError('InvalidArgument', `invalid port (${num}): strconv.ParseUint: parsing ${JSON.stringify(num)}: invalid syntax`);
+    if (Number(num) > 65535) throw new BerthError('InvalidArgument', `invalid port (${num}): strconv.ParseUint: parsing ${JSON.stringify(num)}: value out of range`);
+    const list = map[`${num}/${proto || 'tcp'}`];
+    if (!list?.length) throw new BerthError('NotFound', `No public port '${want}' published for ${name}`);
     process.stdout.write(list.map((b) => `${hostPort(b)}\n`).join(''));
     return 0;
   }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 export { cp } from './cp.js';
 import { connect, type Globals } from './connect.js';
 import { confirm } from './images.js';
@@ -83,6 +83,7 @@ async function pruneContainers(c: Client, filters: string | undefined): Promise<
 
 export async function containerPrune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'container prune', 0);
   const filters = filtersOf(p.flags.filter as string[] | undefined);
   if (!p.flags.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return 0;
   const c = connect(g);
@@ -94,6 +95,7 @@ export async function containerPrune(g: Globals, args: string[]): Promise<number
 
 export async function systemPrune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, volumes: { type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'system prune', 0);
   const filters = filtersOf(p.flags.filter as string[] | undefined);
   if (!p.flags.force) {
     const items = ['all stopped containers', ...(p.flags.volumes ? ['all anonymous volumes not used by at least one container'] : []),

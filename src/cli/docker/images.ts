@@ -7,7 +7,7 @@ import type { AuthConfig, ImageSummary } from '../../api/types.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { ago, humanSize, humanSize3, progressPrinter } from './output.js';
@@ -147,6 +147,7 @@ export async function save(g: Globals, args: string[]): Promise<number> {
 
 export async function load(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { input: { short: 'i', type: 'string' }, quiet: { short: 'q', type: 'bool' } });
+  checkArgCount(p.positionals, 'load', 0);
   if (!p.flags.input && process.stdin.isTTY) throw new BerthError('InvalidArgument', 'requested load from stdin, but stdin is empty');
   const src = p.flags.input ? fs.createReadStream(String(p.flags.input)) : process.stdin;
   const c = connect(g);
@@ -158,7 +159,8 @@ export async function load(g: Globals, args: string[]): Promise<number> {
 
 export async function importImage(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { message: { short: 'm', type: 'string' }, change: { short: 'c', type: 'list' }, platform: { type: 'string' } });
-  if (p.positionals.length < 1 || p.positionals.length > 2) throw new BerthError('InvalidArgument', '"import" requires 1 or 2 arguments');
+  // docker 28's import is RequiresMinArgs(1) and ignores a third word
+  checkArgCount(p.positionals, 'import', 1, Infinity);
   const [file, ref] = p.positionals;
   const r = ref ? parseReference(ref, false) : undefined;
   const c = connect(g);
@@ -219,6 +221,7 @@ export async function confirm(q: string): Promise<boolean> {
 
 export async function prune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'image prune', 0);
   if (!p.flags.force) {
     const what = p.flags.all ? 'all images without at least one container associated to them' : 'all dangling images';
     if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return 0;

@@ -4,7 +4,7 @@ import type { NetworkWire } from '../../api/types.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { parseCidr, parseIp } from '../../network/plan.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { networkCreateBodyAt } from '../../client/legacy.js';
 import { connect, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
@@ -90,6 +90,7 @@ const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'S
 
 export async function ls(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { filter: { short: 'f', type: 'list' }, format: { type: 'string' }, 'no-trunc': { type: 'bool' }, quiet: { short: 'q', type: 'bool' } });
+  checkArgCount(p.positionals, 'network ls', 0);
   const filters = filterMap(p.flags.filter as string[] | undefined);
   const c = connect(g);
   let list: NetworkWire[];
@@ -151,6 +152,7 @@ export async function rm(g: Globals, args: string[]): Promise<number> {
 
 export async function prune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'network prune', 0);
   const filters = filterMap(p.flags.filter as string[] | undefined);
   if (!p.flags.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return 0;
   const c = connect(g);

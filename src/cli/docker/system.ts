@@ -3,7 +3,7 @@ import { BerthError } from '../../errors.js';
 import { dfSummary, dfVerbose, systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { render } from './format.js';
 import { optTimestamp } from './timestamp.js';
@@ -13,6 +13,7 @@ import type { EventMessage } from '../../api/types.js';
 
 export async function version(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
+  checkArgCount(p.positionals, 'version', 0);
   const c = connect(g);
   try {
     const server = await c.versionInfo();
@@ -31,6 +32,7 @@ export async function version(g: Globals, args: string[]): Promise<number> {
 
 export async function info(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
+  checkArgCount(p.positionals, 'info', 0);
   const c = connect(g);
   try {
     const i = await c.info();
@@ -68,6 +70,7 @@ function serverHost(s: string | undefined): string {
 /** docker login: the daemon checks the credentials (POST /auth); the CLI stores them in $DOCKER_CONFIG/config.json. */
 export async function login(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { username: { short: 'u', type: 'string' }, password: { short: 'p', type: 'string' }, 'password-stdin': { type: 'bool' } });
+  checkArgCount(p.positionals, 'login', 0, 1);
   const host = serverHost(p.positionals[0]);
   const username = p.flags.username as string | undefined;
   let password = p.flags.password as string | undefined;
@@ -92,7 +95,9 @@ export async function login(g: Globals, args: string[]): Promise<number> {
 }
 
 export async function logout(_g: Globals, args: string[]): Promise<number> {
-  const host = serverHost(parseFlags(args, {}).positionals[0]);
+  const p = parseFlags(args, {});
+  checkArgCount(p.positionals, 'logout', 0, 1);
+  const host = serverHost(p.positionals[0]);
   if (removeCredentials(host)) process.stdout.write(`Removing login credentials for ${host === DEFAULT_DOMAIN ? 'https://index.docker.io/v1/' : host}\n`);
   else process.stdout.write(`Not logged in to ${host}\n`);
   return 0;
@@ -111,6 +116,7 @@ export function eventLine(e: EventMessage, ns: bigint, offsetMin = -new Date(Num
 /** `events [--since --until --filter k=v --format]`: docker's one line per event, until interrupted or --until. */
 export async function events(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
+  checkArgCount(p.positionals, 'events', 0);
   const filters: Record<string, string[]> = {};
   for (const f of (p.flags.filter as string[] | undefined) ?? []) {
     const i = f.indexOf('=');
@@ -140,6 +146,7 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   if (sub === 'prune') return systemPrune(g, rest);
   if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events, prune`);
   const df = parseFlags(rest, { verbose: { short: 'v', type: 'bool' } });
+  checkArgCount(df.positionals, 'system df', 0);
   const c = connect(g);
   try {
     const answer = await c.df();

@@ -3,7 +3,7 @@
 import type { VolumeWire } from '../../api/types.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { confirm, filterMap } from './images.js';
@@ -103,6 +103,7 @@ export const rm: Cmd = async (g, args) => {
 
 export const prune: Cmd = async (g, args) => {
   const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'volume prune', 0);
   if (!p.flags.force) {
     const what = p.flags.all ? 'all local volumes not used by at least one container' : 'anonymous local volumes not used by at least one container';
     if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return 0;
