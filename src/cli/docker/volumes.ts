@@ -23,13 +23,14 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, str
 
 export const create: Cmd = async (g, args) => {
   const p = parseFlags(args, { driver: { short: 'd', type: 'string' }, label: { type: 'list' }, opt: { short: 'o', type: 'list' }, name: { type: 'string' } });
-  if (p.positionals.length > 1) throw new BerthError('InvalidArgument', '"volume create" requires at most 1 argument');
+  checkArgCount(p.positionals, 'volume create', 0, 1);
   const name = p.positionals[0] ?? (p.flags.name as string | undefined) ?? '';
   if (p.positionals[0] && p.flags.name && p.flags.name !== p.positionals[0]) throw new BerthError('InvalidArgument', `conflicting options: either specify --name or provide positional arg, not both`);
   const c = connect(g);
   try {
     const v = await c.json<VolumeWire>('POST', '/volumes/create', {
-      body: { Name: name, Driver: (p.flags.driver as string | undefined) ?? 'local', DriverOpts: keyValues(p.flags.opt as string[] | undefined, 'opt'), Labels: keyValues(p.flags.label as string[] | undefined, 'label') },
+      body: { Name: name, Driver: (p.flags.driver as string | undefined) ?? 'local', DriverOpts: keyValues(p.flags.opt as string[] | undefined, 'opt'), // docker's CLI sends no map for no --label: dockerd then answers Labels null
+      Labels: p.flags.label ? keyValues(p.flags.label as string[], 'label') : null },
     });
     process.stdout.write(`${v.Name}\n`);
     return 0;
@@ -40,7 +41,7 @@ const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpo
 
 export const ls: Cmd = async (g, args) => {
   const p = parseFlags(args, { quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' }, cluster: { type: 'bool' } });
-  if (p.positionals.length) throw new BerthError('InvalidArgument', '"volume ls" accepts no arguments');
+  checkArgCount(p.positionals, 'volume ls', 0);
   const c = connect(g);
   try {
     const r = await c.json<{ Volumes: VolumeWire[] | null }>('GET', '/volumes', { query: { filters: JSON.stringify(filterMap(p.flags.filter as string[] | undefined) ?? {}) } });
