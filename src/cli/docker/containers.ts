@@ -588,6 +588,8 @@ export function displayPorts(ports: ContainerSummary['Ports']): string {
 export interface PsRow {
   ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; Ports: string; State: string; Status: string;
   Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string;
+  /** docker 28's ContainerContext.Platform: the image manifest's platform, nil when the daemon sends none (berthd, dockerd 20.10) */
+  Platform: null;
 }
 
 export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: number } = {}): PsRow[] {
@@ -606,13 +608,17 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     Mounts: (x.Mounts ?? []).map((m) => (m.Name ?? m.Source)).join(','),
     Networks: Object.keys(x.NetworkSettings?.Networks ?? {}).join(','),
     LocalVolumes: String((x.Mounts ?? []).filter((m) => m.Type === 'volume').length),
+    Platform: null,
   }));
 }
 
 const PS_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS', State: 'STATE',
-  Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES',
+  Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES', Platform: 'PLATFORM',
 };
+
+/** docker/cli container/list.go: size is asked for when the template uses Size; `{{json .}}` uses every field, `--format json` none. */
+const sizeInFormat = (format: string | undefined) => !!format && /\.Size\b|\{\{-?\s*json\s+\.\s*-?\}\}/.test(format);
 
 export async function ps(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {
@@ -630,7 +636,7 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
   const format = p.flags.format as string | undefined;
   const c = connect(g);
   try {
-    const list = await c.listContainers({ all: !!p.flags.all, limit: limit && limit > 0 ? limit : undefined, size: !!p.flags.size || !!format?.includes('.Size'), filters: Object.keys(filters).length ? filters : undefined });
+    const list = await c.listContainers({ all: !!p.flags.all, limit: limit && limit > 0 ? limit : undefined, size: !!p.flags.size || sizeInFormat(format), filters: Object.keys(filters).length ? filters : undefined });
     const rows = psRows(list, { noTrunc: !!p.flags['no-trunc'] });
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
     const def = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${p.flags.size ? '\t{{.Size}}' : ''}`;

@@ -5,6 +5,26 @@ import { BerthError } from '../../errors.js';
 
 type Part = { text: string } | { fn: string; args: string[] };
 
+/**
+ * On a value whose `{{json}}` is not JSON.stringify's: the CLI's row contexts (their MarshalJSON), events
+ * (timeNano exact past 2^53). A symbol, so neither JSON.stringify nor a template field sees it.
+ */
+export const GO_JSON = Symbol('go-json');
+
+/**
+ * Go's json.Marshal of a map[string]any, as docker/cli formatter.MarshalJSON does for a row: keys in byte
+ * order, and <, >, &, U+2028, U+2029 escaped (Marshal's HTML escaping; the template's json func has none).
+ */
+export function goMarshalMap(v: Record<string, unknown>): string {
+  const sorted = Object.fromEntries(Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => [k, v[k]]));
+  return JSON.stringify(sorted).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A row for formatRows/render whose `{{json .}}` and `--format json` print as the docker CLI's context does. */
+export function rowContext<T extends object>(row: T): T {
+  return Object.defineProperty({ ...row }, GO_JSON, { value: () => goMarshalMap(row as Record<string, unknown>), enumerable: false });
+}
+
 function parse(tpl: string): Part[] {
   const parts: Part[] = [];
   let i = 0;
@@ -39,9 +59,19 @@ function arg(data: unknown, a: string): unknown {
   return lookup(data, a);
 }
 
+/**
+ * A value whose Go type prints otherwise than its JSON: a time.Time field (network Created) is RFC 3339 in
+ * `{{json}}` but time.String() in `{{.Created}}`.
+ */
+export class GoText {
+  constructor(readonly text: string, readonly wire: unknown) {}
+  toJSON(): unknown { return this.wire; }
+}
+
 /** Go's default formatting of a value (%v): maps as map[k:v], slices as [a b], nil as <nil>. */
 export function goString(v: unknown): string {
   if (v === null || v === undefined) return '<nil>';
+  if (v instanceof GoText) return v.text;
   if (Array.isArray(v)) return `[${v.map(goString).join(' ')}]`;
   if (typeof v === 'object') return `map[${Object.entries(v as object).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => `${k}:${goString(x)}`).join(' ')}]`;
   return String(v);
@@ -52,7 +82,10 @@ function evalPart(p: Part, data: unknown): string {
   const vals = p.args.map((a) => arg(data, a));
   switch (p.fn) {
     case '': return goString(vals[0]);
-    case 'json': return JSON.stringify(vals[0] ?? null);
+    case 'json': {
+      const v = vals[0] as { [GO_JSON]?: () => string } | null | undefined;
+      return typeof v?.[GO_JSON] === 'function' ? v[GO_JSON]() : JSON.stringify(v ?? null);
+    }
     case 'upper': return goString(vals[0]).toUpperCase();
     case 'lower': return goString(vals[0]).toLowerCase();
     case 'title': return goString(vals[0]).replace(/\b\w/g, (c) => c.toUpperCase());
@@ -83,6 +116,7 @@ export function tabulate(lines: string[], minWidth = 0): string {
 export function formatRows(rows: object[], format: string | undefined, def: string, headers: Record<string, string>): string {
   let tpl = format ?? def;
   if (tpl === 'json') tpl = '{{json .}}';
+  rows = rows.map((r) => (GO_JSON in r ? r : rowContext(r)));
   if (tpl.startsWith('table')) {
     const body = tpl.slice(5).trim() || def.slice(5).trim();
     const head = render(body.replace(/\{\{\s*(?:json\s+)?\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase()), {});

@@ -198,7 +198,7 @@ export async function history(g: Globals, args: string[]): Promise<number> {
     const trunc = !p.flags['no-trunc'];
     const rows = h.map((x) => ({
       ID: x.Id.startsWith('sha256:') && trunc ? x.Id.slice(7, 19) : x.Id,
-      CreatedSince: x.Created ? ago(x.Created) : 'N/A', CreatedAt: x.Created ? new Date(x.Created * 1000).toISOString() : 'N/A',
+      CreatedSince: x.Created ? ago(x.Created) : 'N/A', CreatedAt: x.Created ? new Date(x.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z') : 'N/A',
       CreatedBy: trunc && x.CreatedBy.length > 45 ? `${x.CreatedBy.slice(0, 44)}…` : x.CreatedBy,
       Size: humanSize3(x.Size), Comment: x.Comment,
     }));

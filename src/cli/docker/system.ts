@@ -5,7 +5,7 @@ import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } fr
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { render } from './format.js';
+import { GO_JSON, render } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
@@ -113,6 +113,19 @@ export function eventLine(e: EventMessage, ns: bigint, offsetMin = -new Date(Num
   return `${t}${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs ? ` (${attrs})` : ''}\n`;
 }
 
+/**
+ * An event as the docker CLI's --format sees it: events.Message's Go field names (Status, ID, From, Scope,
+ * Time, TimeNano beside the wire's Type, Action, Actor), and `{{json .}}` the wire's object with timeNano
+ * exact (a JS number rounds past 2^53).
+ */
+export function eventContext(e: EventMessage, ns: bigint): object {
+  const go = { Status: e.status ?? '', ID: e.id ?? '', From: e.from ?? '', Scope: e.scope ?? '', Time: e.time ?? 0, TimeNano: ns };
+  const view = { ...e };
+  for (const [k, v] of Object.entries(go)) Object.defineProperty(view, k, { value: v, enumerable: false });
+  const json = () => JSON.stringify(e).replace(/"timeNano":[0-9.e+]+/, `"timeNano":${ns}`);
+  return Object.defineProperty(view, GO_JSON, { value: json, enumerable: false });
+}
+
 /** `events [--since --until --filter k=v --format]`: docker's one line per event, until interrupted or --until. */
 export async function events(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
@@ -131,7 +144,7 @@ export async function events(g: Globals, args: string[]): Promise<number> {
   process.once('SIGINT', onInt);
   try {
     await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e, ns) => {
-      if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), e)}\n`); return; }
+      if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format) === 'json' ? '{{json .}}' : String(p.flags.format), eventContext(e, ns))}\n`); return; }
       process.stdout.write(eventLine(e, ns));
     });
     return 0;

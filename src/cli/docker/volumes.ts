@@ -37,7 +37,7 @@ export const create: Cmd = async (g, args) => {
   } finally { c.close(); }
 };
 
-const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', CreatedAt: 'CREATED', Links: 'LINKS', Size: 'SIZE' };
+const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Group: 'GROUP', Availability: 'AVAILABILITY', Status: 'STATUS' };
 
 export const ls: Cmd = async (g, args) => {
   const p = parseFlags(args, { quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' }, cluster: { type: 'bool' } });
@@ -48,8 +48,9 @@ export const ls: Cmd = async (g, args) => {
     const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
     if (p.flags.quiet) { process.stdout.write(vols.map((v) => `${v.Name}\n`).join('')); return 0; }
     const rows = vols.map((v) => ({
-      Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt ?? '',
-      Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A',
+      // docker/cli volumeContext's fields (no CreatedAt); Group, Availability and Status are a cluster volume's
+      Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint,
+      Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
     }));
     process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
     return 0;
