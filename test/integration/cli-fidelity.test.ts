@@ -3,12 +3,25 @@
 // system df table, the ps COMMAND quoting, events' time with nine digits.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot } from '../helpers/bundle.js';
 import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
+
+function call(socket: string, method: string, p: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path: p, headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : false }, () => {
   let d: Daemon;
@@ -78,4 +91,70 @@ describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : fa
     assert.match(out, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container create [0-9a-f]{64} \(image=bb:fid, name=ev1\)\n$/);
     await ok('rm', 'ev1');
   });
+
+  test('volumes: Labels as the create gave them, null for none (dockerd 20.10), the wire in Go\'s field order', async () => {
+    await ok('volume', 'create', 'vl1');
+    await ok('volume', 'create', '--label', 'a=b', 'vl2');
+    assert.equal(await ok('volume', 'inspect', '--format', '{{json .Labels}}', 'vl1', 'vl2'), 'null\n{"a":"b"}\n');
+    const made = await call(d.socket, 'POST', '/volumes/create', '{"Name":"vl3","Labels":{}}');
+    assert.equal(made.status, 201, made.body);
+    assert.deepEqual(Object.keys(JSON.parse(made.body)), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
+    const got = (n: string) => call(d.socket, 'GET', `/volumes/${n}`).then((r) => (JSON.parse(r.body) as { Labels: unknown }).Labels);
+    assert.deepEqual([await got('vl1'), await got('vl2'), await got('vl3')], [null, { a: 'b' }, {}]);
+    await call(d.socket, 'POST', '/volumes/create', '{"Name":"vl4"}');
+    assert.equal(await got('vl4'), null);
+    // volume ls rows are docker/cli's volumeContext: no CreatedAt, the cluster fields N/A
+    assert.match(await ok('volume', 'ls', '--filter', 'name=vl2', '--format', 'json'),
+      /^\{"Availability":"N\/A","Driver":"local","Group":"N\/A","Labels":"a=b","Links":"N\/A","Mountpoint":"[^"]+","Name":"vl2","Scope":"local","Size":"N\/A","Status":"N\/A"\}\n$/);
+    await ok('volume', 'rm', 'vl1', 'vl2', 'vl3', 'vl4');
+  });
+
+  test('port: docker\'s errors (the port as typed, ParseUint\'s words); argument counts in docker 28\'s words', async () => {
+    await ok('create', '--name', 'pt1', 'bb:fid', 'true');
+    const none = await b('port', 'pt1', '91');
+    assert.deepEqual([none.code, none.stdout, none.stderr], [1, '', "Error: No public port '91' published for pt1\n"]);
+    const bad = await b('port', 'pt1', 'abc');
+    assert.deepEqual([bad.code, bad.stderr], [1, 'Error: invalid port (abc): strconv.ParseUint: parsing "abc": invalid syntax\n']);
+    const many = await b('port', 'pt1', '80', '90');
+    assert.deepEqual([many.code, many.stderr], [1, "berth: 'berth port' requires at least 1 and at most 2 arguments\n\nUsage:  berth port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nRun 'berth port --help' for more information\n"]);
+    const prune = await b('container', 'prune', '-f', 'x');
+    assert.deepEqual([prune.code, prune.stdout, prune.stderr], [1, '', "berth: 'berth container prune' accepts no arguments\n\nUsage:  berth container prune [OPTIONS]\n\nRun 'berth container prune --help' for more information\n"]);
+    assert.equal((await b('ps', '-a', '--filter', 'name=pt1', '--format', '{{.Names}}')).stdout, 'pt1\n', 'nothing was pruned');
+    await ok('rm', 'pt1');
+  });
+
+  test('import: history as moby\'s (no CREATED BY, "Imported from -"), the comment in the config', async () => {
+    const tarFile = path.join(d.dir, 'rootfs.tar');
+    await ok('import', tarFile, 'bb:imp');
+    assert.equal(await ok('history', '--no-trunc', '--format', '{{json .CreatedBy}} {{.Comment}}', 'bb:imp'), '"" Imported from -\n');
+    assert.equal(await ok('image', 'inspect', '--format', '{{.Comment}}', 'bb:imp'), 'Imported from -\n');
+    assert.match(await ok('history', '--format', '{{.CreatedAt}}', 'bb:imp'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/);
+    await ok('rmi', 'bb:imp');
+  });
+
+  test('network Created with nanoseconds; ls CreatedAt and inspect .Created as Go\'s time.String()', async () => {
+    const created: string[] = [];
+    for (const n of ['nt1', 'nt2', 'nt3']) {
+      await ok('network', 'create', n);
+      created.push((JSON.parse((await call(d.socket, 'GET', `/networks/${n}`)).body) as { Created: string }).Created);
+    }
+    for (const c of created) assert.match(c, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+    // ms precision would have at most 3 digits in all three
+    assert.ok(created.some((c) => /\.\d{4,9}Z$/.test(c)), created.join(' '));
+    const goString = (c: string) => c.replace('T', ' ').replace(/Z$/, ' +0000 UTC');
+    assert.equal(await ok('network', 'ls', '--filter', 'name=nt1', '--format', '{{.CreatedAt}} {{.IPv4}}'), `${goString(created[0]!)} true\n`);
+    assert.equal(await ok('network', 'inspect', '--format', '{{.Created}} {{json .Created}}', 'nt2'), `${goString(created[1]!)} ${JSON.stringify(created[1])}\n`);
+    await ok('network', 'rm', 'nt1', 'nt2', 'nt3');
+  });
+
+  test('events --format: Go field names and exact timeNano in {{json .}}', async () => {
+    await ok('create', '--name', 'ev2', 'bb:fid', 'true');
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 50));
+    const out = await ok('events', '--since', '1m30s', '--until', '0s', '--filter', 'container=ev2', '--format', '{{.Type}} {{.Action}} {{.Status}} {{.Scope}} {{.From}} {{.TimeNano}}|{{json .}}');
+    const m = /^container create create local bb:fid (\d{19})\|(\{.*\})\n$/.exec(out);
+    assert.ok(m, out);
+    assert.ok(m[2]!.endsWith(`"timeNano":${m[1]}}`), out);
+    await ok('rm', 'ev2');
+  });
 });
+

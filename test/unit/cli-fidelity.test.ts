@@ -127,3 +127,38 @@ test('argument counts as docker 28 words them: none, a range, at most (cli/requi
   assert.deepEqual(await said(['a'], 'cp', 2),
     { code: 1, text: "berth: 'berth cp' requires 2 arguments\n\nUsage:  berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\nRun 'berth cp --help' for more information\n" });
 });
+
+test('--format json and {{json .}} of a row as docker/cli MarshalJSON: sorted keys, HTML escaped; the json func unescaped', async () => {
+  const { formatRows, render } = await import('../../src/cli/docker/format.js');
+  const row = { Name: 'v', Labels: 'a=<b>&c', Driver: 'local' };
+  const want = '{"Driver":"local","Labels":"a=\\u003cb\\u003e\\u0026c","Name":"v"}\n';
+  assert.equal(formatRows([row], 'json', 'table {{.Name}}', {}), want);
+  assert.equal(formatRows([row], '{{json .}}', 'table {{.Name}}', {}), want);
+  assert.equal(formatRows([row], '{{json .Labels}}', 'table {{.Name}}', {}), '"a=<b>&c"\n');
+  assert.equal(render('{{json .}}', { b: '<', a: 1 }), '{"b":"<","a":1}');
+});
+
+test('events --format: events.Message\'s Go field names, {{json .}} with the exact timeNano', async () => {
+  const { eventContext } = await import('../../src/cli/docker/system.js');
+  const { render } = await import('../../src/cli/docker/format.js');
+  const ns = 1796658484521658864n;
+  const e = { status: 'create', id: 'abc', from: 'bb:fid', Type: 'container', Action: 'create', Actor: { ID: 'abc', Attributes: { image: 'bb:fid', name: 'ev1' } }, scope: 'local', time: 1796658484, timeNano: Number(ns) };
+  const ctx = eventContext(e as never, ns);
+  assert.equal(render('{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes}} {{.Status}} {{.ID}} {{.From}} {{.Scope}} {{.Time}} {{.TimeNano}}', ctx),
+    'container create abc map[image:bb:fid name:ev1] create abc bb:fid local 1796658484 1796658484521658864');
+  assert.equal(render('{{json .}}', ctx), '{"status":"create","id":"abc","from":"bb:fid","Type":"container","Action":"create","Actor":{"ID":"abc","Attributes":{"image":"bb:fid","name":"ev1"}},"scope":"local","time":1796658484,"timeNano":1796658484521658864}');
+});
+
+test('time.Time as Go prints it: network CreatedAt/Created (String()), RFC3339Nano with ns', async () => {
+  const { goTimeString } = await import('../../src/cli/docker/networks.js');
+  const { GoText, render } = await import('../../src/cli/docker/format.js');
+  const { isoTimeNs } = await import('../../src/util/time.js');
+  assert.equal(goTimeString('2026-12-07T15:38:19.143250390Z'), '2026-12-07 15:38:19.14325039 +0000 UTC');
+  assert.equal(goTimeString('2026-12-07T15:38:19Z'), '2026-12-07 15:38:19 +0000 UTC');
+  const n = { Created: new GoText('2026-12-07 15:38:19.1 +0000 UTC', '2026-12-07T15:38:19.1Z') };
+  assert.equal(render('{{.Created}} {{json .Created}} {{json .}}', n), '2026-12-07 15:38:19.1 +0000 UTC "2026-12-07T15:38:19.1Z" {"Created":"2026-12-07T15:38:19.1Z"}');
+  assert.equal(isoTimeNs(1796657899143250393n), '2026-12-07T15:38:19.143250393Z');
+  assert.equal(isoTimeNs(1796657899100000000n), '2026-12-07T15:38:19.1Z');
+  assert.equal(isoTimeNs(1796657899000000000n), '2026-12-07T15:38:19Z');
+  assert.match(isoTimeNs(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+});
