@@ -66,7 +66,8 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, stop
  * `"volume ls" accepts no arguments`). The dispatcher words these as docker (cli/required.go).
  */
 export function usageMistake(message: string): { flag: string } | { args: string; see: boolean } | undefined {
-  const flag = /^unknown (?:shorthand )?flag: .*$/.exec(message);
+  // pflag's errors, which cobra hands to docker's FlagErrorFunc: a flag unknown, without its value, or a bad value
+  const flag = /^(?:unknown (?:shorthand )?flag: |flag needs an argument: |invalid argument ".*" for ".*" flag: ).*$/.exec(message);
   if (flag) return { flag: flag[0] };
   if (/^"(?:berth )?[^"]+" accepts no arguments/.test(message)) return { args: 'accepts no arguments', see: false };
   const m = /^"(?:berth )?[^"]+" requires (?:(at least (\d+) and at most )|(at least |exactly |at most ))?(\d+) arguments?/.exec(message);

@@ -156,5 +156,32 @@ describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : fa
     assert.ok(m[2]!.endsWith(`"timeNano":${m[1]}}`), out);
     await ok('rm', 'ev2');
   });
+
+  test('errors as docker 28 prints them: CLI-side ones as they are (no "Error: " added), bad flag values with the usage and 125', async () => {
+    await ok('create', '--name', 'er1', 'bb:fid', 'true');
+    const cp = await b('cp', 'er1:/a', 'er1:/b');
+    assert.deepEqual([cp.code, cp.stderr], [1, 'copying between containers is not supported\n']);
+    const since = await b('logs', '--since', 'abc', 'er1');
+    assert.deepEqual([since.code, since.stderr], [1, 'invalid value for "since": failed to parse value as time or duration: "abc"\n']);
+    const ev = await b('events', '--since', 'abc');
+    assert.deepEqual([ev.code, ev.stderr], [1, 'failed to parse value as time or duration: "abc"\n']);
+    const mem = await b('update', '--memory', 'abc', 'er1');
+    assert.deepEqual([mem.code, mem.stderr], [125, "invalid argument \"abc\" for \"-m, --memory\" flag: invalid size: 'abc'\n\nUsage:  berth update [OPTIONS] CONTAINER [CONTAINER...]\n\nRun 'berth update --help' for more information\n"]);
+    const run = await b('run', '--memory', 'abc', 'bb:fid', 'true');
+    assert.deepEqual([run.code, run.stderr], [125, "invalid argument \"abc\" for \"-m, --memory\" flag: invalid size: 'abc'\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth run --help' for more information\n"]);
+    const filter = await b('ps', '--filter', 'x');
+    assert.deepEqual([filter.code, filter.stderr], [125, 'invalid argument "x" for "-f, --filter" flag: bad format of filter (expected name=value)\n\nUsage:  berth ps [OPTIONS]\n\nRun \'berth ps --help\' for more information\n']);
+    const rename = await b('rename', 'nosuch', 'x');
+    assert.deepEqual([rename.code, rename.stderr], [1, 'Error response from daemon: No such container: nosuch\nError: failed to rename container named nosuch\n']);
+    const img = await b('image', 'inspect', 'nosuch');
+    assert.deepEqual([img.code, img.stdout, img.stderr], [1, '[]\n', 'Error response from daemon: No such image: nosuch:latest\n']);
+    await ok('rm', 'er1');
+  });
+
+  test('logs --details: the attributes and a space before each line, as dockerd', async () => {
+    await ok('run', '--name', 'lg1', 'bb:fid', 'echo', 'hi');
+    assert.equal(await ok('logs', '--details', 'lg1'), ' hi\n');
+    await ok('rm', 'lg1');
+  });
 });
 

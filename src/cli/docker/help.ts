@@ -205,7 +205,8 @@ export function flagHelp(command: string, flag: string): string {
 /** docker's layout: usage, summary, then the flags sorted by name, descriptions in one column. */
 export function formatHelp(command: string, specs: Record<string, FlagSpec>, subcommands: string[] = []): string {
   const h = commandHelp(command);
-  const out = [`\nUsage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`];
+  // docker 28 starts with the usage line (no blank line first)
+  const out = [`Usage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`];
   if (subcommands.length) {
     out.push('\nCommands:\n');
     const w = Math.max(...subcommands.map((s) => s.length));

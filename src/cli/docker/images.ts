@@ -185,7 +185,8 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-  for (const e of errs) process.stderr.write(`Error: ${e}\n`);
+  // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
+  for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   return rc;
 }
 
