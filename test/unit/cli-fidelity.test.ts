@@ -162,3 +162,25 @@ test('time.Time as Go prints it: network CreatedAt/Created (String()), RFC3339Na
   assert.equal(isoTimeNs(1796657899000000000n), '2026-12-07T15:38:19Z');
   assert.match(isoTimeNs(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
 });
+
+test('system df --format: DiskUsageContext\'s fields, json rows as docker/cli marshals them', () => {
+  const empty = { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] };
+  assert.equal(dfSummary(empty, 'json').split('\n')[0], '{"Active":"0","Reclaimable":"0B","Size":"0B","TotalCount":"0","Type":"Images"}');
+  assert.equal(dfSummary(empty, '{{.Type}}|{{.TotalCount}}'), 'Images|0\nContainers|0\nLocal Volumes|0\nBuild Cache|0\n');
+  assert.equal(dfSummary(empty, 'table {{.Type}}\t{{.Reclaimable}}'), 'TYPE            RECLAIMABLE\nImages          0B\nContainers      0B\nLocal Volumes   0B\nBuild Cache     0B\n');
+});
+
+test('info: plugins, swarm, runtimes, versions and security options in docker/cli\'s order and words', async () => {
+  const { serverPluginsAndRuntimes } = await import('../../src/cli/docker/system.js');
+  const i = {
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+    Swarm: { LocalNodeState: 'inactive' }, Runtimes: { runc: { path: 'runc' }, berth: { path: 'berth-helper' } }, DefaultRuntime: 'berth',
+    InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' }, CDISpecDirs: [],
+    SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
+  };
+  assert.deepEqual(serverPluginsAndRuntimes(i as never), [
+    ' Plugins:', '  Volume: local', '  Network: bridge host null', '  Log: json-file', ' Swarm: inactive', ' Runtimes: berth runc',
+    ' Default Runtime: berth', ' Init Binary: ', ' containerd version: ', ' runc version: ', ' init version: ',
+    ' Security Options:', '  seccomp', '   Profile: builtin', '  cgroupns',
+  ]);
+});

@@ -9,7 +9,7 @@ import { GO_JSON, render } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
-import type { EventMessage } from '../../api/types.js';
+import type { EventMessage, SystemInfo } from '../../api/types.js';
 
 export async function version(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
@@ -30,6 +30,32 @@ export async function version(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
+/**
+ * docker/cli system/info.go prettyPrintServerInfo between Cgroup Version and Kernel Version: plugins, swarm,
+ * runtimes (sorted), the versions of the helpers, and the security options (`name=seccomp,profile=builtin`
+ * as "seccomp" with "Profile: builtin" under it).
+ */
+export function serverPluginsAndRuntimes(i: SystemInfo): string[] {
+  const out = [' Plugins:', `  Volume: ${(i.Plugins?.Volume ?? []).join(' ')}`, `  Network: ${(i.Plugins?.Network ?? []).join(' ')}`];
+  if (i.Plugins?.Authorization?.length) out.push(`  Authorization: ${i.Plugins.Authorization.join(' ')}`);
+  out.push(`  Log: ${(i.Plugins?.Log ?? []).join(' ')}`);
+  if (i.CDISpecDirs?.length) out.push(' CDI spec directories:', ...i.CDISpecDirs.map((d) => `  ${d}`));
+  out.push(` Swarm: ${i.Swarm?.LocalNodeState ?? 'inactive'}`);
+  const runtimes = Object.keys(i.Runtimes ?? {}).sort();
+  if (runtimes.length) out.push(` Runtimes: ${runtimes.join(' ')}`);
+  out.push(` Default Runtime: ${i.DefaultRuntime}`, ` Init Binary: ${i.InitBinary ?? ''}`,
+    ` containerd version: ${i.ContainerdCommit?.ID ?? ''}`, ` runc version: ${i.RuncCommit?.ID ?? ''}`, ` init version: ${i.InitCommit?.ID ?? ''}`);
+  if (i.SecurityOptions?.length) {
+    out.push(' Security Options:');
+    for (const o of i.SecurityOptions) {
+      const kv = Object.fromEntries(o.split(',').map((p) => { const j = p.indexOf('='); return j < 0 ? [p, ''] : [p.slice(0, j), p.slice(j + 1)]; }));
+      out.push(`  ${kv.name ?? o}`);
+      for (const [k, v] of Object.entries(kv)) if (k !== 'name') out.push(`   ${k.charAt(0).toUpperCase()}${k.slice(1)}: ${v}`);
+    }
+  }
+  return out;
+}
+
 export async function info(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   checkArgCount(p.positionals, 'info', 0);
@@ -45,9 +71,18 @@ export async function info(g: Globals, args: string[]): Promise<number> {
       ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`,
       ...(i.DriverStatus ?? []).map(([k, v]) => `  ${k}: ${v}`),
       ` Logging Driver: ${i.LoggingDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`,
-      ` Default Runtime: ${i.DefaultRuntime}`, ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`,
+      ...serverPluginsAndRuntimes(i),
+      ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`,
       ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${bytesSize(i.MemTotal)}`,
-      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Experimental: ${!!i.ExperimentalBuild}`, ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
+      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`,
+      ...(i.HttpProxy ? [` HTTP Proxy: ${i.HttpProxy}`] : []), ...(i.HttpsProxy ? [` HTTPS Proxy: ${i.HttpsProxy}`] : []), ...(i.NoProxy ? [` No Proxy: ${i.NoProxy}`] : []),
+      ...(i.Labels?.length ? [' Labels:', ...i.Labels.map((l) => `  ${l}`)] : []),
+      ` Experimental: ${!!i.ExperimentalBuild}`,
+      ' Insecure Registries:', ...(i.RegistryConfig?.InsecureRegistryCIDRs ?? []).map((c) => `  ${c}`),
+      ...(i.RegistryConfig?.Mirrors?.length ? [' Registry Mirrors:', ...i.RegistryConfig.Mirrors.map((m) => `  ${m}`)] : []),
+      ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
+      // docker/cli ends the server's section with an empty line
+      '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const w of i.Warnings ?? []) process.stderr.write(`${w}\n`);
@@ -158,14 +193,14 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   if (sub === 'events') return events(g, rest);
   if (sub === 'prune') return systemPrune(g, rest);
   if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events, prune`);
-  const df = parseFlags(rest, { verbose: { short: 'v', type: 'bool' } });
+  const df = parseFlags(rest, { verbose: { short: 'v', type: 'bool' }, format: { type: 'string' } });
   checkArgCount(df.positionals, 'system df', 0);
   const c = connect(g);
   try {
     const answer = await c.df();
     // dockerd before 25 (API < 1.44) sends null for an empty list
     const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
-    process.stdout.write(df.flags.verbose ? dfVerbose(d) : dfSummary(d));
+    process.stdout.write(df.flags.verbose ? dfVerbose(d) : dfSummary(d, df.flags.format as string | undefined));
     return 0;
   } finally { c.close(); }
 }
