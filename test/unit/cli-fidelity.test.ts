@@ -184,3 +184,22 @@ test('info: plugins, swarm, runtimes, versions and security options in docker/cl
     ' Security Options:', '  seccomp', '   Profile: builtin', '  cgroupns',
   ]);
 });
+
+test('--format: Go template actions (range, if/else if, with, variables, pipes) and builtins, as docker 28 prints them', async () => {
+  const { render } = await import('../../src/cli/docker/format.js');
+  const c = { Name: '/lab', State: { Status: 'created', Running: false, ExitCode: 0 }, Config: { Labels: { b: '2', a: '<1>' }, Cmd: ['sh', '-c', 'x'] } };
+  // outputs as docker 28.2.2 printed them for the same container (notes/cli-compare.md)
+  assert.equal(render('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}', c), 'a=<1>;b=2;');
+  assert.equal(render('{{if .State.Running}}up{{else}}down{{end}}', c), 'down');
+  assert.equal(render('{{index .Config.Labels "a"}}', c), '<1>');
+  assert.equal(render('{{printf "%s-%d" .Name .State.ExitCode}}', c), '/lab-0');
+  assert.equal(render('{{.Name | upper}}', c), '/LAB');
+  assert.equal(render('{{range .Config.Cmd}}[{{.}}]{{end}}', c), '[sh][-c][x]');
+  assert.equal(render('{{with .Config.Labels}}{{len .}}{{end}}', c), '2');
+  assert.equal(render('{{if eq .State.Status "running"}}R{{else if eq .State.Status "created"}}C{{end}}', c), 'C');
+  assert.equal(render('a {{- .Name -}} b', c), 'a/labb');
+  assert.equal(render('{{$n := .Name}}{{$n}} {{$.State.Status}}', c), '/lab created');
+  assert.equal(render('{{range .Nothing}}x{{else}}none{{end}}', { Nothing: [] }), 'none');
+  assert.throws(() => render('{{if .Name}}x', c), /unexpected EOF/);
+  assert.throws(() => render('{{nosuch .Name}}', c), /function "nosuch" not defined/);
+});
