@@ -155,8 +155,8 @@ export interface ContainerWaitResponse { StatusCode: number; Error: { Message: s
 
 /** moby api/types/volume.Volume */
 export interface VolumeWire {
-  Name: string; Driver: string; Mountpoint: string; CreatedAt: string;
-  Labels: Record<string, string>; Scope: 'local'; Options: Record<string, string> | null;
+  CreatedAt: string; Driver: string; Labels: Record<string, string> | null; Mountpoint: string; Name: string;
+  Options: Record<string, string> | null; Scope: 'local';
   UsageData?: { Size: number; RefCount: number } | null;
 }
 

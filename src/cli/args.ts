@@ -62,12 +62,34 @@ export function parseFlags(argv: string[], specs: Record<string, FlagSpec>, stop
 
 /**
  * A command-line mistake found before anything ran, by its message: an unknown flag (cobra's words) or a
- * wrong number of arguments (`"rm" requires at least 1 argument`). The dispatcher words these as docker.
+ * wrong number of arguments (`"rm" requires at least 1 argument`, `… at least 1 and at most 2 arguments`,
+ * `"volume ls" accepts no arguments`). The dispatcher words these as docker (cli/required.go).
  */
-export function usageMistake(message: string): { flag: string } | { how: '' | 'at least ' | 'at most '; n: number } | undefined {
-  const flag = /^unknown (?:shorthand )?flag: .*$/.exec(message);
+export function usageMistake(message: string): { flag: string } | { args: string; see: boolean } | undefined {
+  // pflag's errors, which cobra hands to docker's FlagErrorFunc: a flag unknown, without its value, or a bad value
+  const flag = /^(?:unknown (?:shorthand )?flag: |flag needs an argument: |invalid argument ".*" for ".*" flag: ).*$/.exec(message);
   if (flag) return { flag: flag[0] };
-  const args = /^"(?:berth )?[^"]+" requires (at least |exactly |at most )?(\d+) arguments?/.exec(message);
-  if (!args) return undefined;
-  return { how: args[1] === 'exactly ' || !args[1] ? '' : (args[1] as 'at least ' | 'at most '), n: Number(args[2]) };
+  if (/^"(?:berth )?[^"]+" accepts no arguments/.test(message)) return { args: 'accepts no arguments', see: false };
+  const m = /^"(?:berth )?[^"]+" requires (?:(at least (\d+) and at most )|(at least |exactly |at most ))?(\d+) arguments?/.exec(message);
+  if (!m) return undefined;
+  const n = Number(m[4]);
+  const how = m[1] ?? (m[3] === 'exactly ' || !m[3] ? '' : m[3]);
+  // docker's RequiresMinArgs alone says "See"; the others "Run"
+  return { args: `requires ${how}${n} argument${n === 1 ? '' : 's'}`, see: how === 'at least ' };
+}
+
+/**
+ * The positional count docker's command accepts (cli/required.go: NoArgs, ExactArgs, RequiresMinArgs,
+ * RequiresMaxArgs, RequiresRangeArgs), as a message usageMistake reads back.
+ */
+export function checkArgCount(positionals: string[], name: string, min: number, max = min): void {
+  const n = positionals.length;
+  if (n >= min && n <= max) return;
+  const s = (k: number) => `${k} argument${k === 1 ? '' : 's'}`;
+  const what = max === 0 ? 'accepts no arguments'
+    : min === max ? `requires exactly ${s(min)}`
+    : max === Infinity ? `requires at least ${s(min)}`
+    : min === 0 ? `requires at most ${s(max)}`
+    : `requires at least ${min} and at most ${s(max)}`;
+  throw new BerthError('InvalidArgument', `"${name}" ${what}`);
 }

@@ -338,10 +338,10 @@ export class Client {
     return { result, abort: () => r.res.destroy() };
   }
   /** The log stream: stdcopy frames unless the container has a TTY. */
-  async containerLogs(id: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; stdout?: boolean; stderr?: boolean } = {}): Promise<Readable> {
+  async containerLogs(id: string, o: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; stdout?: boolean; stderr?: boolean; details?: boolean } = {}): Promise<Readable> {
     const r = await this.request('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: {
       stdout: o.stdout ?? true, stderr: o.stderr ?? true, follow: o.follow || undefined, tail: o.tail ?? 'all',
-      timestamps: o.timestamps || undefined, since: o.since, until: o.until,
+      timestamps: o.timestamps || undefined, since: o.since, until: o.until, details: o.details || undefined,
     } });
     return r.res;
   }

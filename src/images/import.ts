@@ -29,7 +29,8 @@ export async function importImage(svc: ImageService, src: AsyncIterable<Uint8Arr
       architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}), created,
       config: o.config ?? {},
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [{ created, created_by: 'berth image import', ...(o.message ? { comment: o.message } : {}) }],
+      // moby image_import.go: the history entry carries the message alone (no created_by)
+      history: [{ created, ...(o.message ? { comment: o.message } : {}) }],
       ...(o.message ? { comment: o.message } : {}),
     };
     const configBytes = Buffer.from(JSON.stringify(config));

@@ -19,7 +19,7 @@ import { iptablesChains, iptablesJumps, planIptables } from './iptables.js';
 import type { PortRule } from './ports.js';
 import { DnsServers, type Upstream } from './dns.js';
 import type { AttachingContainer, ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
-import { isoTime } from '../util/time.js';
+import { isoTimeNs } from '../util/time.js';
 
 export interface NetworkManagerOptions {
   root: string;
@@ -104,7 +104,7 @@ const newId = () => randomBytes(32).toString('hex');
 
 function builtin(name: string, driver: NetworkInfo['driver']): NetRecord {
   return {
-    id: newId(), name, driver, created: isoTime(), internal: false, attachable: false,
+    id: newId(), name, driver, created: isoTimeNs(), internal: false, attachable: false,
     ipam: { driver: 'default', config: [], options: {} }, options: {}, labels: {},
   };
 }
@@ -445,7 +445,7 @@ export class NetworkManager implements ContainerNetworks {
     const own = new Set(this.bridges().map((n) => n.bridge!));
     const pool = planPool(config ?? {}, this.bridges().map((n) => n.ipam.config[0]!.subnet), await hostCidrs(own));
     const rec: NetRecord = {
-      id, name, driver: 'bridge', created: isoTime(), internal: !!spec.internal, attachable: !!spec.attachable,
+      id, name, driver: 'bridge', created: isoTimeNs(), internal: !!spec.internal, attachable: !!spec.attachable,
       ipam: { driver: 'default', config: [pool], options: spec.ipam?.options ?? {} }, options, labels: spec.labels ?? {},
       bridge, mtu, userSubnet: !!config?.subnet,
     };

@@ -32,3 +32,13 @@ export function rfc3339NanoFixed(ns: bigint, offsetMin = 0): string {
   const zone = offsetMin === 0 ? 'Z' : `${offsetMin < 0 ? '-' : '+'}${p2(Math.floor(Math.abs(offsetMin) / 60))}:${p2(Math.abs(offsetMin) % 60)}`;
   return `${String(d.getUTCFullYear()).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${String(frac).padStart(9, '0')}${zone}`;
 }
+
+// a wall clock in ns: hrtime's steady ns from the wall time at load (Date.now() alone has ms)
+const hrBase = process.hrtime.bigint();
+const wallBase = BigInt(Date.now()) * 1_000_000n;
+
+/** Now as Go's time.Now() marshals it (RFC3339Nano, UTC): up to nine fraction digits, trailing zeros cut. */
+export function isoTimeNs(ns: bigint = process.hrtime.bigint() - hrBase + wallBase): string {
+  const frac = String(ns % 1_000_000_000n).padStart(9, '0').replace(/0+$/, '');
+  return `${isoTime(Number(ns / 1_000_000n)).slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
+}

@@ -17,6 +17,8 @@ export interface VolumeMeta {
   driver: 'local';
   createdAt: string;
   labels: Record<string, string>;
+  /** made with no Labels at all: moby keeps the map as the request gave it, and answers null for none */
+  labelsNull?: boolean;
   /** the local driver's options (type/device/o) */
   options: Record<string, string>;
   /** made for an image VOLUME or `-v /path`: `rm -v` and prune take these */
@@ -63,7 +65,7 @@ export class VolumeStore {
   }
 
   /** Creates a volume; an existing one of that name is returned as it is (docker's create is idempotent). */
-  create(req: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string>; anonymous?: boolean } = {}): Volume {
+  create(req: { name?: string; driver?: string; labels?: Record<string, string> | null; options?: Record<string, string>; anonymous?: boolean } = {}): Volume {
     const driver = req.driver || 'local';
     if (driver !== 'local') throw new BerthError('NotFound', `plugin "${driver}" not found`);
     const name = req.name || crypto.randomBytes(32).toString('hex');
@@ -78,7 +80,7 @@ export class VolumeStore {
     if (options.device && !options.type) throw new BerthError('InvalidArgument', `create ${name}: missing required option: "type"`);
     // moby volume/service Create: a volume made without a name is anonymous (prune without --all takes it)
     const anonymous = req.anonymous || !req.name;
-    const meta: VolumeMeta = { name, driver: 'local', createdAt: isoTime(), labels: req.labels ?? {}, options, ...(anonymous ? { anonymous: true } : {}) };
+    const meta: VolumeMeta = { name, driver: 'local', createdAt: isoTime(), labels: req.labels ?? {}, ...(req.labels ? {} : { labelsNull: true }), options, ...(anonymous ? { anonymous: true } : {}) };
     // made under a temp name and renamed in: a crash leaves a dot-directory restore removes, never half a volume
     const tmp = path.join(this.dir, `.${name}.${process.pid}.tmp`);
     fs.rmSync(tmp, { recursive: true, force: true });

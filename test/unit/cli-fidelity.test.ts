@@ -108,3 +108,98 @@ test('a wrong command line in docker\'s words (cli/required.go), unknown flags e
     { code: 1, text: "berth: 'berth logs' requires 1 argument\n\nUsage:  berth logs [OPTIONS] CONTAINER\n\nRun 'berth logs --help' for more information\n" });
   assert.equal(await usageError('No such container: x', 'rm'), undefined);
 });
+
+test('argument counts as docker 28 words them: none, a range, at most (cli/required.go)', async () => {
+  const { usageError } = await import('../../src/cli/docker/index.js');
+  const { checkArgCount } = await import('../../src/cli/args.js');
+  const said = (pos: string[], name: string, min: number, max?: number) => {
+    try { checkArgCount(pos, name, min, max); return undefined; } catch (e) { return usageError((e as Error).message, name); }
+  };
+  assert.equal(await said([], 'system df', 0), undefined);
+  assert.deepEqual(await said(['x'], 'container prune', 0),
+    { code: 1, text: "berth: 'berth container prune' accepts no arguments\n\nUsage:  berth container prune [OPTIONS]\n\nRun 'berth container prune --help' for more information\n" });
+  assert.deepEqual(await said([], 'port', 1, 2),
+    { code: 1, text: "berth: 'berth port' requires at least 1 and at most 2 arguments\n\nUsage:  berth port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nRun 'berth port --help' for more information\n" });
+  assert.deepEqual(await said(['a', 'b'], 'logout', 0, 1),
+    { code: 1, text: "berth: 'berth logout' requires at most 1 argument\n\nUsage:  berth logout [SERVER]\n\nRun 'berth logout --help' for more information\n" });
+  assert.deepEqual(await said([], 'import', 1, Infinity),
+    { code: 1, text: "berth: 'berth import' requires at least 1 argument\n\nUsage:  berth import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]\n\nSee 'berth import --help' for more information\n" });
+  assert.deepEqual(await said(['a'], 'cp', 2),
+    { code: 1, text: "berth: 'berth cp' requires 2 arguments\n\nUsage:  berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\nRun 'berth cp --help' for more information\n" });
+});
+
+test('--format json and {{json .}} of a row as docker/cli MarshalJSON: sorted keys, HTML escaped; the json func unescaped', async () => {
+  const { formatRows, render } = await import('../../src/cli/docker/format.js');
+  const row = { Name: 'v', Labels: 'a=<b>&c', Driver: 'local' };
+  const want = '{"Driver":"local","Labels":"a=\\u003cb\\u003e\\u0026c","Name":"v"}\n';
+  assert.equal(formatRows([row], 'json', 'table {{.Name}}', {}), want);
+  assert.equal(formatRows([row], '{{json .}}', 'table {{.Name}}', {}), want);
+  assert.equal(formatRows([row], '{{json .Labels}}', 'table {{.Name}}', {}), '"a=<b>&c"\n');
+  assert.equal(render('{{json .}}', { b: '<', a: 1 }), '{"b":"<","a":1}');
+});
+
+test('events --format: events.Message\'s Go field names, {{json .}} with the exact timeNano', async () => {
+  const { eventContext } = await import('../../src/cli/docker/system.js');
+  const { render } = await import('../../src/cli/docker/format.js');
+  const ns = 1796658484521658864n;
+  const e = { status: 'create', id: 'abc', from: 'bb:fid', Type: 'container', Action: 'create', Actor: { ID: 'abc', Attributes: { image: 'bb:fid', name: 'ev1' } }, scope: 'local', time: 1796658484, timeNano: Number(ns) };
+  const ctx = eventContext(e as never, ns);
+  assert.equal(render('{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes}} {{.Status}} {{.ID}} {{.From}} {{.Scope}} {{.Time}} {{.TimeNano}}', ctx),
+    'container create abc map[image:bb:fid name:ev1] create abc bb:fid local 1796658484 1796658484521658864');
+  assert.equal(render('{{json .}}', ctx), '{"status":"create","id":"abc","from":"bb:fid","Type":"container","Action":"create","Actor":{"ID":"abc","Attributes":{"image":"bb:fid","name":"ev1"}},"scope":"local","time":1796658484,"timeNano":1796658484521658864}');
+});
+
+test('time.Time as Go prints it: network CreatedAt/Created (String()), RFC3339Nano with ns', async () => {
+  const { goTimeString } = await import('../../src/cli/docker/networks.js');
+  const { GoText, render } = await import('../../src/cli/docker/format.js');
+  const { isoTimeNs } = await import('../../src/util/time.js');
+  assert.equal(goTimeString('2026-12-07T15:38:19.143250390Z'), '2026-12-07 15:38:19.14325039 +0000 UTC');
+  assert.equal(goTimeString('2026-12-07T15:38:19Z'), '2026-12-07 15:38:19 +0000 UTC');
+  const n = { Created: new GoText('2026-12-07 15:38:19.1 +0000 UTC', '2026-12-07T15:38:19.1Z') };
+  assert.equal(render('{{.Created}} {{json .Created}} {{json .}}', n), '2026-12-07 15:38:19.1 +0000 UTC "2026-12-07T15:38:19.1Z" {"Created":"2026-12-07T15:38:19.1Z"}');
+  assert.equal(isoTimeNs(1796657899143250393n), '2026-12-07T15:38:19.143250393Z');
+  assert.equal(isoTimeNs(1796657899100000000n), '2026-12-07T15:38:19.1Z');
+  assert.equal(isoTimeNs(1796657899000000000n), '2026-12-07T15:38:19Z');
+  assert.match(isoTimeNs(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+});
+
+test('system df --format: DiskUsageContext\'s fields, json rows as docker/cli marshals them', () => {
+  const empty = { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] };
+  assert.equal(dfSummary(empty, 'json').split('\n')[0], '{"Active":"0","Reclaimable":"0B","Size":"0B","TotalCount":"0","Type":"Images"}');
+  assert.equal(dfSummary(empty, '{{.Type}}|{{.TotalCount}}'), 'Images|0\nContainers|0\nLocal Volumes|0\nBuild Cache|0\n');
+  assert.equal(dfSummary(empty, 'table {{.Type}}\t{{.Reclaimable}}'), 'TYPE            RECLAIMABLE\nImages          0B\nContainers      0B\nLocal Volumes   0B\nBuild Cache     0B\n');
+});
+
+test('info: plugins, swarm, runtimes, versions and security options in docker/cli\'s order and words', async () => {
+  const { serverPluginsAndRuntimes } = await import('../../src/cli/docker/system.js');
+  const i = {
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+    Swarm: { LocalNodeState: 'inactive' }, Runtimes: { runc: { path: 'runc' }, berth: { path: 'berth-helper' } }, DefaultRuntime: 'berth',
+    InitBinary: '', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' }, CDISpecDirs: [],
+    SecurityOptions: ['name=seccomp,profile=builtin', 'name=cgroupns'],
+  };
+  assert.deepEqual(serverPluginsAndRuntimes(i as never), [
+    ' Plugins:', '  Volume: local', '  Network: bridge host null', '  Log: json-file', ' Swarm: inactive', ' Runtimes: berth runc',
+    ' Default Runtime: berth', ' Init Binary: ', ' containerd version: ', ' runc version: ', ' init version: ',
+    ' Security Options:', '  seccomp', '   Profile: builtin', '  cgroupns',
+  ]);
+});
+
+test('--format: Go template actions (range, if/else if, with, variables, pipes) and builtins, as docker 28 prints them', async () => {
+  const { render } = await import('../../src/cli/docker/format.js');
+  const c = { Name: '/lab', State: { Status: 'created', Running: false, ExitCode: 0 }, Config: { Labels: { b: '2', a: '<1>' }, Cmd: ['sh', '-c', 'x'] } };
+  // outputs as docker 28.2.2 printed them for the same container (notes/cli-compare.md)
+  assert.equal(render('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}', c), 'a=<1>;b=2;');
+  assert.equal(render('{{if .State.Running}}up{{else}}down{{end}}', c), 'down');
+  assert.equal(render('{{index .Config.Labels "a"}}', c), '<1>');
+  assert.equal(render('{{printf "%s-%d" .Name .State.ExitCode}}', c), '/lab-0');
+  assert.equal(render('{{.Name | upper}}', c), '/LAB');
+  assert.equal(render('{{range .Config.Cmd}}[{{.}}]{{end}}', c), '[sh][-c][x]');
+  assert.equal(render('{{with .Config.Labels}}{{len .}}{{end}}', c), '2');
+  assert.equal(render('{{if eq .State.Status "running"}}R{{else if eq .State.Status "created"}}C{{end}}', c), 'C');
+  assert.equal(render('a {{- .Name -}} b', c), 'a/labb');
+  assert.equal(render('{{$n := .Name}}{{$n}} {{$.State.Status}}', c), '/lab created');
+  assert.equal(render('{{range .Nothing}}x{{else}}none{{end}}', { Nothing: [] }), 'none');
+  assert.throws(() => render('{{if .Name}}x', c), /unexpected EOF/);
+  assert.throws(() => render('{{nosuch .Name}}', c), /function "nosuch" not defined/);
+});

@@ -6,7 +6,8 @@ import { COMMANDS, GROUPS, main } from '../../src/cli/docker/index.js';
 async function run(argv: string[]): Promise<{ code: number; out: string }> {
   const write = process.stdout.write.bind(process.stdout);
   let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stdout.write;
+  // the CLI writes strings; the test runner's own reports (serialized, as bytes) pass through
+  process.stdout.write = ((chunk: string | Uint8Array) => { if (typeof chunk !== 'string') return write(chunk); out += chunk; return true; }) as typeof process.stdout.write;
   const host = process.env.BERTH_HOST;
   process.env.BERTH_HOST = 'unix:///nonexistent/berth-help-test.sock';
   try { return { code: await main(argv), out }; } finally {
@@ -27,7 +28,9 @@ test('every command answers --help with its usage, a summary and a description f
     assert.equal(code, 0, `${words.join(' ')} --help exits 0`);
     const lines = out.split('\n');
     assert.ok(lines.some((l) => l.startsWith(`Usage:  berth ${words.join(' ')}`)), `${words.join(' ')}: usage line in\n${out}`);
-    assert.ok(lines[3]?.trim(), `${words.join(' ')}: a summary`);
+    // the usage line (cp's has a second), a blank line, the summary
+    const u = lines.findIndex((l) => l.startsWith(`Usage:  berth ${words.join(' ')}`));
+    assert.ok(lines[lines.indexOf('', u) + 1]?.trim(), `${words.join(' ')}: a summary`);
     const opts = lines.slice(lines.indexOf('Options:') + 1).filter((l) => /^\s+(-\w, )?--/.test(l));
     if (lines.includes('Options:')) assert.ok(opts.length > 0);
     for (const l of opts) assert.match(l, /--[\w-]+( \w+)?\s{3,}\S/, `${words.join(' ')}: flag without a description: ${l}`);
@@ -50,4 +53,10 @@ test('--help after the command of run/exec belongs to that command', async () =>
   const { parseFlags } = await import('../../src/cli/args.js');
   const p = parseFlags(['-d', 'busybox', 'sh', '--help'], { detach: { short: 'd', type: 'bool' } }, 1);
   assert.deepEqual(p.rest, ['sh', '--help']);
+});
+
+test('help starts with the usage line, as docker 28\'s (no blank line first)', async () => {
+  const { formatHelp } = await import('../../src/cli/docker/help.js');
+  assert.equal(formatHelp('port', {}), 'Usage:  berth port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings or a specific mapping for the container\n');
+  assert.match(formatHelp('cp', {}), /^Usage:  berth cp \[OPTIONS\] CONTAINER:SRC_PATH DEST_PATH\|-\n\tberth cp \[OPTIONS\] SRC_PATH\|- CONTAINER:DEST_PATH\n\nCopy files/);
 });

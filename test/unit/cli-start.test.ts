@@ -70,7 +70,7 @@ test('the runtime bundle leaves the seccomp compiler to a file of its own, requi
 test('every other command and --help go on to the full entry, with its output', async () => {
   const help = await loaded(['ps', '--help']);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^\nUsage: {2}berth ps \[OPTIONS\]/);
+  assert.match(help.stdout, /^Usage: {2}berth ps \[OPTIONS\]/);
   const complete = await loaded(['__complete', 'subcommands', 'compose']);
   assert.match(complete.stdout, /^up\ndown\n/);
   const images = await loaded(['images']);

@@ -14,7 +14,7 @@ import type { ApiServices } from '../server.js';
 import type { DiskUsage } from '../types.js';
 import { containerService } from './containers.js';
 import { timestampMs } from '../../util/timestamp.js';
-import { volumeCreatedAt } from './volumes.js';
+import { volumeWire } from './volumes.js';
 
 function imageSize(s: ApiServices, imageId: string): number {
   try {
@@ -64,8 +64,7 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     for (const c of containers) using.set(c.imageId, (using.get(c.imageId) ?? 0) + 1);
     const shared = sharedSizes(s, images.map((i) => (i as { Id: string }).Id));
     const volumes = (s.volumes?.list() ?? []).map((v) => ({
-      Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: volumeCreatedAt(v), Labels: v.labels, Scope: 'local',
-      Options: Object.keys(v.options).length ? v.options : null,
+      ...volumeWire(v),
       UsageData: { Size: treeSize(v.mountpoint), RefCount: s.volumes!.usedBy(v.name).length },
     }));
     const body: DiskUsage = {

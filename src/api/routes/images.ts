@@ -113,7 +113,8 @@ async function importFrom(s: ApiServices, ctx: Context, src: string): Promise<vo
   }
   const stream = new JsonStream(res);
   try {
-    const id = await s.images.import(body, { ref: target, message: query.get('message') ?? undefined, config, platform });
+    // moby image_import.go: no message is "Imported from <fromSrc>" (`-` for a body), in the config and its history
+    const id = await s.images.import(body, { ref: target, message: query.get('message') || `Imported from ${src}`, config, platform });
     s.events.publish('image', 'import', id, imageAttrs(s, id, id));
     if (target) s.events.publish('image', 'tag', id, imageAttrs(s, id, familiarString(target)));
     stream.write({ status: id });

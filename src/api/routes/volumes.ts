@@ -10,11 +10,14 @@ import type { VolumeWire } from '../types.js';
 /** moby volume/service/convert.go: CreatedAt in RFC 3339 to the second. */
 export const volumeCreatedAt = (v: Volume): string => v.createdAt.replace(/\.\d+Z$/, 'Z');
 
-const wire = (v: Volume): VolumeWire => ({
-  Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: volumeCreatedAt(v),
+/** moby api/types/volume.Volume, its fields in Go's order: Labels as the create gave them (null for none). */
+export const volumeWire = (v: Volume): VolumeWire => ({
+  CreatedAt: volumeCreatedAt(v), Driver: v.driver,
   // moby marks an anonymous volume with this label; clients (compose, prune) read it
-  Labels: v.anonymous ? { 'com.docker.volume.anonymous': '', ...v.labels } : v.labels, Scope: 'local', Options: Object.keys(v.options).length ? v.options : null,
+  Labels: v.anonymous ? { 'com.docker.volume.anonymous': '', ...v.labels } : v.labelsNull ? null : v.labels,
+  Mountpoint: v.mountpoint, Name: v.name, Options: Object.keys(v.options).length ? v.options : null, Scope: 'local',
 });
+const wire = volumeWire;
 
 /** moby volume/service/convert.go filtersToBy: dangling, name (substring), label, driver. */
 function matches(store: VolumeStore, f: Filters, v: Volume): boolean {
@@ -33,7 +36,7 @@ export function volumeRoutes(r: Router, s: ApiServices): void {
   };
   r.post('/volumes/create', async ({ req, res }) => {
     const b = (await readJson<{ Name?: string | null; Driver?: string | null; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }>(req, 'volumeCreate', { required: true })) ?? {};
-    const v = store().create({ name: b.Name ?? undefined, driver: b.Driver ?? undefined, options: b.DriverOpts ?? undefined, labels: b.Labels ?? undefined });
+    const v = store().create({ name: b.Name ?? undefined, driver: b.Driver ?? undefined, options: b.DriverOpts ?? undefined, labels: b.Labels });
     sendJson(res, 201, wire(v));
   });
   r.get('/volumes', ({ res, query }) => {

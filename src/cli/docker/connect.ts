@@ -3,13 +3,16 @@
 // daemon errors as the docker CLI prints them, an unreachable daemon with how to start one.
 import { ApiError, Client, DaemonUnreachable, resolveHost } from '../../client/index.js';
 import { fixedApiVersion } from '../../client/api-version.js';
-import { isBerthError } from '../../errors.js';
+import { BerthError, isBerthError } from '../../errors.js';
 import { HelpRequested } from '../args.js';
 
 export interface Globals { host?: string }
 
 export function connect(g: Globals): Client {
-  return new Client(resolveHost(g.host), fixedApiVersion());
+  let version: string | undefined;
+  // a bad DOCKER_API_VERSION keeps the "Error: " it had before report() printed messages as they are
+  try { version = fixedApiVersion(); } catch (e) { throw isBerthError(e) ? new BerthError(e.kind, `Error: ${e.message}`) : e; }
+  return new Client(resolveHost(g.host), version);
 }
 
 /** Prints an error as docker does and returns the exit code. */
@@ -20,7 +23,9 @@ export function report(e: unknown): number {
     return 1;
   }
   if (e instanceof ApiError) { process.stderr.write(`Error response from daemon: ${e.message}\n`); return 1; }
-  if (isBerthError(e) || e instanceof Error) { process.stderr.write(`Error: ${e.message}\n`); return 1; }
-  process.stderr.write(`Error: ${String(e)}\n`);
+  // docker's main prints any other error as it is (fmt.Fprintln(err)): the "Error: " of some (port, start)
+  // is part of their message there, and here
+  if (isBerthError(e) || e instanceof Error) { process.stderr.write(`${e.message}\n`); return 1; }
+  process.stderr.write(`${String(e)}\n`);
   return 1;
 }

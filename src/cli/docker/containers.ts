@@ -7,7 +7,7 @@ import type { ContainerCreateRequest, ContainerSummary, HostConfigWire } from '.
 import { ApiError, demux, type Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/reference.js';
-import { HelpRequested, parseFlags, type FlagSpec } from '../args.js';
+import { HelpRequested, checkArgCount, parseFlags, usageMistake, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { ago, humanSize3, progressPrinter } from './output.js';
@@ -19,17 +19,17 @@ import { mergeExposed, parseExpose, parsePortSpecs } from '../../network/ports.j
 
 // ---- flag values (go-units, docker opts) ----
 
-/** go-units RAMInBytes: "32m" → 33554432 (binary units, optional "b"/"ib"). */
-export function ramInBytes(s: string): number {
+/** go-units RAMInBytes: "32m" → 33554432 (binary units, optional "b"/"ib"); `flag` names it in pflag's words. */
+export function ramInBytes(s: string, flag?: string): number {
   const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?(i?b)?$/i.exec(s.trim());
-  if (!m) throw new BerthError('InvalidArgument', `invalid size: '${s}'`);
+  if (!m) throw new BerthError('InvalidArgument', `${flag ? `invalid argument "${s}" for "${flag}" flag: ` : ''}invalid size: '${s}'`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[(m[2] ?? '').toLowerCase()]!;
   return Math.floor(Number(m[1]) * mult);
 }
 
 /** --memory-swap: -1 means unlimited. */
 function memSwap(s: string): number {
-  return s.trim() === '-1' ? -1 : ramInBytes(s);
+  return s.trim() === '-1' ? -1 : ramInBytes(s, '--memory-swap');
 }
 
 /** --cpus 1.5 → NanoCpus 1500000000 (opts.NanoCPUs). */
@@ -220,13 +220,13 @@ export function createRequest(args: string[], run: boolean): CreateOptions {
     CgroupnsMode: (f.cgroupns as string | undefined) ?? '', IpcMode: (f.ipc as string | undefined) ?? '', PidMode: (f.pid as string | undefined) ?? '', UTSMode: (f.uts as string | undefined) ?? '',
     Privileged: !!f.privileged, ReadonlyRootfs: !!f['read-only'], SecurityOpt: f['security-opt'] ? securityOpts(f['security-opt'] as string[]) : null,
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined, Sysctls: Object.keys(sysctls).length ? sysctls : undefined,
-    ShmSize: f['shm-size'] ? ramInBytes(String(f['shm-size'])) : 0,
-    CpuShares: int(f['cpu-shares'], 'cpu-shares') ?? 0, Memory: f.memory ? ramInBytes(String(f.memory)) : 0,
+    ShmSize: f['shm-size'] ? ramInBytes(String(f['shm-size']), '--shm-size') : 0,
+    CpuShares: int(f['cpu-shares'], 'cpu-shares') ?? 0, Memory: f.memory ? ramInBytes(String(f.memory), '-m, --memory') : 0,
     NanoCpus: f.cpus ? nanoCpus(String(f.cpus)) : 0, CgroupParent: (f['cgroup-parent'] as string | undefined) ?? '',
     CpuPeriod: int(f['cpu-period'], 'cpu-period') ?? 0, CpuQuota: int(f['cpu-quota'], 'cpu-quota') ?? 0,
     CpusetCpus: (f['cpuset-cpus'] as string | undefined) ?? '', CpusetMems: (f['cpuset-mems'] as string | undefined) ?? '',
     Devices: ((f.device as string[] | undefined) ?? []).map(parseDevice),
-    MemoryReservation: f['memory-reservation'] ? ramInBytes(String(f['memory-reservation'])) : 0,
+    MemoryReservation: f['memory-reservation'] ? ramInBytes(String(f['memory-reservation']), '--memory-reservation') : 0,
     MemorySwap: f['memory-swap'] ? memSwap(String(f['memory-swap'])) : 0, MemorySwappiness: -1,
     OomKillDisable: !!f['oom-kill-disable'], OomScoreAdj: int(f['oom-score-adj'], 'oom-score-adj') ?? 0,
     PidsLimit: int(f['pids-limit'], 'pids-limit') ?? 0,
@@ -297,6 +297,8 @@ export function runErrorCode(msg: string): number {
 
 function runError(e: unknown, cmd: string): number {
   if (e instanceof HelpRequested) throw e;
+  // a wrong command line: the dispatcher prints it with the usage, as for any command
+  if (e instanceof BerthError && e.kind === 'InvalidArgument' && usageMistake(e.message)) throw e;
   if (!(e instanceof ApiError)) {
     if (e instanceof BerthError && e.kind === 'Unavailable') return report(e) && 125;
     process.stderr.write(`berth: ${e instanceof Error ? e.message : String(e)}\n\nRun 'berth ${cmd} --help' for more information\n`);
@@ -588,6 +590,8 @@ export function displayPorts(ports: ContainerSummary['Ports']): string {
 export interface PsRow {
   ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; Ports: string; State: string; Status: string;
   Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string;
+  /** docker 28's ContainerContext.Platform: the image manifest's platform, nil when the daemon sends none (berthd, dockerd 20.10) */
+  Platform: null;
 }
 
 export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: number } = {}): PsRow[] {
@@ -606,19 +610,24 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     Mounts: (x.Mounts ?? []).map((m) => (m.Name ?? m.Source)).join(','),
     Networks: Object.keys(x.NetworkSettings?.Networks ?? {}).join(','),
     LocalVolumes: String((x.Mounts ?? []).filter((m) => m.Type === 'volume').length),
+    Platform: null,
   }));
 }
 
 const PS_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS', State: 'STATE',
-  Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES',
+  Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES', Platform: 'PLATFORM',
 };
+
+/** docker/cli container/list.go: size is asked for when the template uses Size; `{{json .}}` uses every field, `--format json` none. */
+const sizeInFormat = (format: string | undefined) => !!format && /\.Size\b|\{\{-?\s*json\s+\.\s*-?\}\}/.test(format);
 
 export async function ps(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {
     all: { short: 'a', type: 'bool' }, quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' },
     last: { short: 'n', type: 'string' }, latest: { short: 'l', type: 'bool' }, size: { short: 's', type: 'bool' }, 'no-trunc': { type: 'bool' },
   });
+  checkArgCount(p.positionals, 'ps', 0);
   const filters: Record<string, string[]> = {};
   for (const x of (p.flags.filter as string[] | undefined) ?? []) {
     const i = x.indexOf('=');
@@ -629,7 +638,7 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
   const format = p.flags.format as string | undefined;
   const c = connect(g);
   try {
-    const list = await c.listContainers({ all: !!p.flags.all, limit: limit && limit > 0 ? limit : undefined, size: !!p.flags.size || !!format?.includes('.Size'), filters: Object.keys(filters).length ? filters : undefined });
+    const list = await c.listContainers({ all: !!p.flags.all, limit: limit && limit > 0 ? limit : undefined, size: !!p.flags.size || sizeInFormat(format), filters: Object.keys(filters).length ? filters : undefined });
     const rows = psRows(list, { noTrunc: !!p.flags['no-trunc'] });
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
     const def = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${p.flags.size ? '\t{{.Size}}' : ''}`;
@@ -640,13 +649,17 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
 
 export async function logs(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { follow: { short: 'f', type: 'bool' }, tail: { short: 'n', type: 'string' }, timestamps: { short: 't', type: 'bool' }, since: { type: 'string' }, until: { type: 'string' }, details: { type: 'bool' } });
-  if (p.positionals.length !== 1) throw new BerthError('InvalidArgument', `"logs" requires exactly 1 argument.\nSee 'berth logs --help'.`);
-  const since = optTimestamp(p.flags.since);
-  const until = optTimestamp(p.flags.until);
+  checkArgCount(p.positionals, 'logs', 1);
+  // docker/cli container/logs.go hands these to the client, whose error names the option
+  const stamp = (name: 'since' | 'until') => {
+    try { return optTimestamp(p.flags[name]); } catch (e) { throw new BerthError('InvalidArgument', `invalid value for "${name}": ${(e as Error).message}`); }
+  };
+  const since = stamp('since');
+  const until = stamp('until');
   const c = connect(g);
   try {
     const info = await c.inspectContainer(p.positionals[0]!);
-    const res = await c.containerLogs(info.Id, { follow: !!p.flags.follow, tail: (p.flags.tail as string | undefined) ?? 'all', timestamps: !!p.flags.timestamps, since, until });
+    const res = await c.containerLogs(info.Id, { follow: !!p.flags.follow, tail: (p.flags.tail as string | undefined) ?? 'all', timestamps: !!p.flags.timestamps, since, until, details: !!p.flags.details });
     await copyOutput(res, !!info.Config.Tty);
     return 0;
   } finally { c.close(); }
@@ -719,17 +732,22 @@ export async function wait(g: Globals, args: string[]): Promise<number> {
 
 export async function rename(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {});
-  if (p.positionals.length !== 2) throw new BerthError('InvalidArgument', `"rename" requires exactly 2 arguments.\nSee 'berth rename --help'.`);
+  checkArgCount(p.positionals, 'rename', 2);
   const [oldName, newName] = p.positionals as [string, string];
   if (!oldName.trim() || !newName.trim()) throw new BerthError('InvalidArgument', 'Error: Neither old nor new names may be empty');
   const c = connect(g);
-  try { await c.renameContainer(oldName, newName); return 0; } finally { c.close(); }
+  try { await c.renameContainer(oldName, newName); return 0; } catch (e) {
+    // docker/cli container/rename.go: the daemon's error, then its own
+    if (!(e instanceof ApiError)) throw e;
+    report(e);
+    throw new BerthError('FailedPrecondition', `Error: failed to rename container named ${oldName}`);
+  } finally { c.close(); }
 }
 
 /** `port CONTAINER [PRIVATE_PORT[/PROTO]]`: from inspect's NetworkSettings.Ports, like docker's. */
 export async function port(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {});
-  if (p.positionals.length < 1 || p.positionals.length > 2) throw new BerthError('InvalidArgument', `"port" requires at least 1 and at most 2 arguments.\nSee 'berth port --help'.`);
+  checkArgCount(p.positionals, 'port', 1, 2);
   const [name, want] = p.positionals as [string, string | undefined];
   const c = connect(g);
   let info;
@@ -737,10 +755,12 @@ export async function port(g: Globals, args: string[]): Promise<number> {
   const map = (info.NetworkSettings.Ports ?? {}) as Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
   const hostPort = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
   if (want) {
-    const [num, proto = 'tcp'] = want.split('/');
-    const key = `${num}/${proto}`;
-    const list = map[key];
-    if (!list?.length) throw new BerthError('NotFound', `No public port '${key}' published for ${name}`);
+    // docker's port command: the number must parse as Go's ParseUint(s, 10, 16); the error names what was typed
+    const [num = '', proto] = want.split('/');
+    if (!/^\d+$/.test(num)) throw new BerthError('InvalidArgument', `Error: invalid port (${num}): strconv.ParseUint: parsing ${JSON.stringify(num)}: invalid syntax`);
+    if (Number(num) > 65535) throw new BerthError('InvalidArgument', `Error: invalid port (${num}): strconv.ParseUint: parsing ${JSON.stringify(num)}: value out of range`);
+    const list = map[`${num}/${proto || 'tcp'}`];
+    if (!list?.length) throw new BerthError('NotFound', `Error: No public port '${want}' published for ${name}`);
     process.stdout.write(list.map((b) => `${hostPort(b)}\n`).join(''));
     return 0;
   }

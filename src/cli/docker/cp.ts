@@ -10,7 +10,7 @@ import type { BodySource } from '../../util/http-body.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { encodeHeader, header, type TarHeader } from '../../snapshots/tar-header.js';
-import { HelpRequested, parseFlags } from '../args.js';
+import { HelpRequested, checkArgCount, parseFlags, usageMistake } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { O_PATH } from '../../util/open-flags.js';
 import { ownDir, untar } from '../../util/untar.js';
@@ -42,14 +42,15 @@ async function statRemote(c: Client, ctr: string, p: string): Promise<PathStat |
 /** cp for the fast entry (cli/fast.ts), which loads this file as a bundle of its own: undefined for --help. */
 export async function fastCp(g: Globals, args: string[]): Promise<number | undefined> {
   try { return await cp(g, args); } catch (e) {
-    if (e instanceof HelpRequested) return undefined; // flags are checked before any request: nothing happened yet
+    // flags and arguments are checked before any request: nothing happened yet, the full CLI words it
+    if (e instanceof HelpRequested || (e instanceof Error && usageMistake(e.message))) return undefined;
     return report(e);
   }
 }
 
 export async function cp(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { archive: { short: 'a', type: 'bool' }, 'follow-link': { short: 'L', type: 'bool' }, quiet: { short: 'q', type: 'bool' } });
-  if (p.positionals.length !== 2) throw new BerthError('InvalidArgument', '"cp" requires exactly 2 arguments.\nUsage:  berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH');
+  checkArgCount(p.positionals, 'cp', 2);
   const [srcCtr, src] = splitCpArg(p.positionals[0]!);
   const [dstCtr, dst] = splitCpArg(p.positionals[1]!);
   if (srcCtr && dstCtr) throw new BerthError('InvalidArgument', 'copying between containers is not supported');

@@ -5,11 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 export { cp } from './cp.js';
 import { connect, type Globals } from './connect.js';
 import { confirm } from './images.js';
-import { tabulate } from './format.js';
+import { formatRows, tabulate } from './format.js';
 import { ago, humanSize, humanSize3 } from './output.js';
 
 export async function diff(g: Globals, args: string[]): Promise<number> {
@@ -83,6 +83,7 @@ async function pruneContainers(c: Client, filters: string | undefined): Promise<
 
 export async function containerPrune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'container prune', 0);
   const filters = filtersOf(p.flags.filter as string[] | undefined);
   if (!p.flags.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return 0;
   const c = connect(g);
@@ -94,6 +95,7 @@ export async function containerPrune(g: Globals, args: string[]): Promise<number
 
 export async function systemPrune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, volumes: { type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'system prune', 0);
   const filters = filtersOf(p.flags.filter as string[] | undefined);
   if (!p.flags.force) {
     const items = ['all stopped containers', ...(p.flags.volumes ? ['all anonymous volumes not used by at least one container'] : []),
@@ -132,7 +134,8 @@ const reclaim = (r: number, total: number) => (total > 0 ? `${humanSize(r)} (${M
 const cacheSize = (bc: DfCache[]) => bc.reduce((n, b) => n + (b.Shared ? 0 : b.Size), 0);
 
 /** `system df`: docker's summary table (formatter.DiskUsageContext, tabwriter minimum width 10). */
-export function dfSummary(d: DfAnswer): string {
+/** `system df [--format]`: docker/cli DiskUsageContext's rows (Type, TotalCount, Active, Size, Reclaimable). */
+export function dfSummary(d: DfAnswer, format?: string): string {
   const images = d.Images as DfImage[], ctrs = d.Containers as DfContainer[], vols = d.Volumes as DfVolume[], bc = d.BuildCache as DfCache[];
   const layers = d.LayersSize ?? 0;
   const used = images.reduce((n, i) => n + (i.Containers !== 0 && i.Size !== -1 && i.SharedSize !== -1 ? i.Size - i.SharedSize : 0), 0);
@@ -140,14 +143,15 @@ export function dfSummary(d: DfAnswer): string {
   const known = vols.filter((v) => v.UsageData && v.UsageData.Size !== -1);
   const volSize = known.reduce((n, v) => n + v.UsageData!.Size, 0);
   const bsz = cacheSize(bc);
-  return tabulate([
-    'TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE',
-    `Images\t${images.length}\t${images.filter((i) => i.Containers > 0).length}\t${humanSize(layers)}\t${reclaim(layers - used, layers)}`,
-    `Containers\t${ctrs.length}\t${ctrs.filter(activeCtr).length}\t${humanSize(ctrSize)}\t${reclaim(ctrs.reduce((n, c) => n + (activeCtr(c) ? 0 : c.SizeRw ?? 0), 0), ctrSize)}`,
-    `Local Volumes\t${vols.length}\t${vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length}\t${humanSize(volSize)}\t${reclaim(known.reduce((n, v) => n + (v.UsageData!.RefCount === 0 ? v.UsageData!.Size : 0), 0), volSize)}`,
+  const row = (Type: string, total: number, active: number, Size: string, Reclaimable: string) => ({ Type, TotalCount: String(total), Active: String(active), Size, Reclaimable });
+  const rows = [
+    row('Images', images.length, images.filter((i) => i.Containers > 0).length, humanSize(layers), reclaim(layers - used, layers)),
+    row('Containers', ctrs.length, ctrs.filter(activeCtr).length, humanSize(ctrSize), reclaim(ctrs.reduce((n, c) => n + (activeCtr(c) ? 0 : c.SizeRw ?? 0), 0), ctrSize)),
+    row('Local Volumes', vols.length, vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length, humanSize(volSize), reclaim(known.reduce((n, v) => n + (v.UsageData!.RefCount === 0 ? v.UsageData!.Size : 0), 0), volSize)),
     // Reclaimable is not a share here in docker's either
-    `Build Cache\t${bc.length}\t${bc.filter((b) => b.InUse).length}\t${humanSize(bsz)}\t${humanSize(bsz - bc.reduce((n, b) => n + (b.InUse && !b.Shared ? b.Size : 0), 0))}`,
-  ], 10);
+    row('Build Cache', bc.length, bc.filter((b) => b.InUse).length, humanSize(bsz), humanSize(bsz - bc.reduce((n, b) => n + (b.InUse && !b.Shared ? b.Size : 0), 0))),
+  ];
+  return formatRows(rows, format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' });
 }
 
 /** `system df -v`: docker's four sections (formatter.DiskUsageContext.verboseWriteTable), each with its header even when empty. */

@@ -143,7 +143,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   version: { usage: 'version [OPTIONS]', summary: 'Show the Berth version information' },
   info: { usage: 'info [OPTIONS]', summary: 'Display system-wide information' },
   events: { usage: 'events [OPTIONS]', summary: 'Get real time events from the server', flags: { since: 'Show all events created since timestamp', until: 'Stream events until this timestamp' } },
-  cp: { usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-', summary: 'Copy files/folders between a container and the local filesystem', flags: { archive: 'Archive mode (copy all uid/gid information)', 'follow-link': 'Always follow symbol link in SRC_PATH', quiet: 'Suppress progress output during copy' } },
+  cp: { usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', summary: 'Copy files/folders between a container and the local filesystem', flags: { archive: 'Archive mode (copy all uid/gid information)', 'follow-link': 'Always follow symbol link in SRC_PATH', quiet: 'Suppress progress output during copy' } },
   diff: { usage: 'diff CONTAINER', summary: "Inspect changes to files or directories on a container's filesystem" },
   export: { usage: 'export [OPTIONS] CONTAINER', summary: "Export a container's filesystem as a tar archive", flags: { output: 'Write to a file, instead of STDOUT' } },
   commit: { usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]', summary: "Create a new image from a container's changes", flags: { author: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")', change: 'Apply Dockerfile instruction to the created image', message: 'Commit message', pause: 'Pause container during commit (default true)' } },
@@ -205,7 +205,8 @@ export function flagHelp(command: string, flag: string): string {
 /** docker's layout: usage, summary, then the flags sorted by name, descriptions in one column. */
 export function formatHelp(command: string, specs: Record<string, FlagSpec>, subcommands: string[] = []): string {
   const h = commandHelp(command);
-  const out = [`\nUsage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`];
+  // docker 28 starts with the usage line (no blank line first)
+  const out = [`Usage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`];
   if (subcommands.length) {
     out.push('\nCommands:\n');
     const w = Math.max(...subcommands.map((s) => s.length));

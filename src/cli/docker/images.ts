@@ -7,7 +7,7 @@ import type { AuthConfig, ImageSummary } from '../../api/types.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { ago, humanSize, humanSize3, progressPrinter } from './output.js';
@@ -147,6 +147,7 @@ export async function save(g: Globals, args: string[]): Promise<number> {
 
 export async function load(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { input: { short: 'i', type: 'string' }, quiet: { short: 'q', type: 'bool' } });
+  checkArgCount(p.positionals, 'load', 0);
   if (!p.flags.input && process.stdin.isTTY) throw new BerthError('InvalidArgument', 'requested load from stdin, but stdin is empty');
   const src = p.flags.input ? fs.createReadStream(String(p.flags.input)) : process.stdin;
   const c = connect(g);
@@ -158,7 +159,8 @@ export async function load(g: Globals, args: string[]): Promise<number> {
 
 export async function importImage(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { message: { short: 'm', type: 'string' }, change: { short: 'c', type: 'list' }, platform: { type: 'string' } });
-  if (p.positionals.length < 1 || p.positionals.length > 2) throw new BerthError('InvalidArgument', '"import" requires 1 or 2 arguments');
+  // docker 28's import is RequiresMinArgs(1) and ignores a third word
+  checkArgCount(p.positionals, 'import', 1, Infinity);
   const [file, ref] = p.positionals;
   const r = ref ? parseReference(ref, false) : undefined;
   const c = connect(g);
@@ -183,7 +185,8 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-  for (const e of errs) process.stderr.write(`Error: ${e}\n`);
+  // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
+  for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   return rc;
 }
 
@@ -196,7 +199,7 @@ export async function history(g: Globals, args: string[]): Promise<number> {
     const trunc = !p.flags['no-trunc'];
     const rows = h.map((x) => ({
       ID: x.Id.startsWith('sha256:') && trunc ? x.Id.slice(7, 19) : x.Id,
-      CreatedSince: x.Created ? ago(x.Created) : 'N/A', CreatedAt: x.Created ? new Date(x.Created * 1000).toISOString() : 'N/A',
+      CreatedSince: x.Created ? ago(x.Created) : 'N/A', CreatedAt: x.Created ? new Date(x.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z') : 'N/A',
       CreatedBy: trunc && x.CreatedBy.length > 45 ? `${x.CreatedBy.slice(0, 44)}…` : x.CreatedBy,
       Size: humanSize3(x.Size), Comment: x.Comment,
     }));
@@ -219,6 +222,7 @@ export async function confirm(q: string): Promise<boolean> {
 
 export async function prune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'image prune', 0);
   if (!p.flags.force) {
     const what = p.flags.all ? 'all images without at least one container associated to them' : 'all dangling images';
     if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return 0;

@@ -147,5 +147,5 @@ export async function usageError(message: string, name: string): Promise<{ text:
   const h = (await helpText()).commandHelp(name);
   const use = `Usage:  berth ${h?.usage ?? name}`;
   if ('flag' in m) return { text: `${m.flag}\n\n${use}\n\nRun 'berth ${name} --help' for more information\n`, code: 125 };
-  return { text: `berth: 'berth ${name}' requires ${m.how}${m.n} argument${m.n === 1 ? '' : 's'}\n\n${use}\n\n${m.how === 'at least ' ? 'See' : 'Run'} 'berth ${name} --help' for more information\n`, code: 1 };
+  return { text: `berth: 'berth ${name}' ${m.args}\n\n${use}\n\n${m.see ? 'See' : 'Run'} 'berth ${name} --help' for more information\n`, code: 1 };
 }

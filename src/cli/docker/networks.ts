@@ -4,10 +4,10 @@ import type { NetworkWire } from '../../api/types.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { parseCidr, parseIp } from '../../network/plan.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { networkCreateBodyAt } from '../../client/legacy.js';
 import { connect, type Globals } from './connect.js';
-import { formatRows, render } from './format.js';
+import { formatRows, GoText, render } from './format.js';
 import { confirm } from './images.js';
 
 const enc = encodeURIComponent;
@@ -86,10 +86,22 @@ export async function create(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
-const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
+const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv4: 'IPV4', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
+
+/**
+ * Go's time.Time.String() of an RFC 3339 time from the wire, as docker/cli networkContext.CreatedAt prints it
+ * ("2006-01-02 15:04:05.999999999 -0700 MST"); in UTC, as the CLI's other times here.
+ */
+export function goTimeString(rfc3339: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(rfc3339);
+  if (!m) return Number.isNaN(Date.parse(rfc3339)) ? rfc3339 : goTimeString(new Date(rfc3339).toISOString());
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${frac ? `.${frac}` : ''} +0000 UTC`;
+}
 
 export async function ls(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { filter: { short: 'f', type: 'list' }, format: { type: 'string' }, 'no-trunc': { type: 'bool' }, quiet: { short: 'q', type: 'bool' } });
+  checkArgCount(p.positionals, 'network ls', 0);
   const filters = filterMap(p.flags.filter as string[] | undefined);
   const c = connect(g);
   let list: NetworkWire[];
@@ -100,8 +112,8 @@ export async function ls(g: Globals, args: string[]): Promise<number> {
   list.sort((a, b) => a.Name.localeCompare(b.Name));
   const trunc = !p.flags['no-trunc'];
   const rows = list.map((n) => ({
-    ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv6: String(n.EnableIPv6), Internal: String(n.Internal),
-    Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: n.Created,
+    ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv4: String(!!n.EnableIPv4), IPv6: String(n.EnableIPv6), Internal: String(n.Internal),
+    Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: goTimeString(n.Created),
   }));
   if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
   process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', LS_HEADERS));
@@ -120,7 +132,9 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       try { out.push(await c.json('GET', `/networks/${enc(n)}`, { query: { verbose: p.flags.verbose ? true : undefined } })); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); rc = 1; }
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
+  // network.Inspect's Created is a time.Time: the template prints its String()
+  const typed = (x: unknown) => ({ ...(x as NetworkWire), Created: new GoText(goTimeString((x as NetworkWire).Created), (x as NetworkWire).Created) });
+  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), typed(x))}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   // unlike image inspect, docker/cli prints the daemon's answer as is here
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
@@ -151,6 +165,7 @@ export async function rm(g: Globals, args: string[]): Promise<number> {
 
 export async function prune(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'network prune', 0);
   const filters = filterMap(p.flags.filter as string[] | undefined);
   if (!p.flags.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return 0;
   const c = connect(g);

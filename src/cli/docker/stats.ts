@@ -148,9 +148,9 @@ export async function update(g: Globals, args: string[]): Promise<number> {
     return n;
   };
   const body: ContainerUpdateRequest = {
-    ...(f.memory ? { Memory: ramInBytes(f.memory) } : {}),
-    ...(f['memory-swap'] ? { MemorySwap: f['memory-swap'].trim() === '-1' ? -1 : ramInBytes(f['memory-swap']) } : {}),
-    ...(f['memory-reservation'] ? { MemoryReservation: ramInBytes(f['memory-reservation']) } : {}),
+    ...(f.memory ? { Memory: ramInBytes(f.memory, '-m, --memory') } : {}),
+    ...(f['memory-swap'] ? { MemorySwap: f['memory-swap'].trim() === '-1' ? -1 : ramInBytes(f['memory-swap'], '--memory-swap') } : {}),
+    ...(f['memory-reservation'] ? { MemoryReservation: ramInBytes(f['memory-reservation'], '--memory-reservation') } : {}),
     ...(f.cpus ? { NanoCpus: nanoCpus(f.cpus) } : {}),
     ...(f['cpu-shares'] !== undefined ? { CpuShares: int('cpu-shares') } : {}),
     ...(f['cpu-quota'] !== undefined ? { CpuQuota: int('cpu-quota') } : {}),

@@ -3,16 +3,17 @@ import { BerthError } from '../../errors.js';
 import { dfSummary, dfVerbose, systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { render } from './format.js';
+import { GO_JSON, render } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
-import type { EventMessage } from '../../api/types.js';
+import type { EventMessage, SystemInfo } from '../../api/types.js';
 
 export async function version(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
+  checkArgCount(p.positionals, 'version', 0);
   const c = connect(g);
   try {
     const server = await c.versionInfo();
@@ -29,8 +30,35 @@ export async function version(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
 }
 
+/**
+ * docker/cli system/info.go prettyPrintServerInfo between Cgroup Version and Kernel Version: plugins, swarm,
+ * runtimes (sorted), the versions of the helpers, and the security options (`name=seccomp,profile=builtin`
+ * as "seccomp" with "Profile: builtin" under it).
+ */
+export function serverPluginsAndRuntimes(i: SystemInfo): string[] {
+  const out = [' Plugins:', `  Volume: ${(i.Plugins?.Volume ?? []).join(' ')}`, `  Network: ${(i.Plugins?.Network ?? []).join(' ')}`];
+  if (i.Plugins?.Authorization?.length) out.push(`  Authorization: ${i.Plugins.Authorization.join(' ')}`);
+  out.push(`  Log: ${(i.Plugins?.Log ?? []).join(' ')}`);
+  if (i.CDISpecDirs?.length) out.push(' CDI spec directories:', ...i.CDISpecDirs.map((d) => `  ${d}`));
+  out.push(` Swarm: ${i.Swarm?.LocalNodeState ?? 'inactive'}`);
+  const runtimes = Object.keys(i.Runtimes ?? {}).sort();
+  if (runtimes.length) out.push(` Runtimes: ${runtimes.join(' ')}`);
+  out.push(` Default Runtime: ${i.DefaultRuntime}`, ` Init Binary: ${i.InitBinary ?? ''}`,
+    ` containerd version: ${i.ContainerdCommit?.ID ?? ''}`, ` runc version: ${i.RuncCommit?.ID ?? ''}`, ` init version: ${i.InitCommit?.ID ?? ''}`);
+  if (i.SecurityOptions?.length) {
+    out.push(' Security Options:');
+    for (const o of i.SecurityOptions) {
+      const kv = Object.fromEntries(o.split(',').map((p) => { const j = p.indexOf('='); return j < 0 ? [p, ''] : [p.slice(0, j), p.slice(j + 1)]; }));
+      out.push(`  ${kv.name ?? o}`);
+      for (const [k, v] of Object.entries(kv)) if (k !== 'name') out.push(`   ${k.charAt(0).toUpperCase()}${k.slice(1)}: ${v}`);
+    }
+  }
+  return out;
+}
+
 export async function info(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
+  checkArgCount(p.positionals, 'info', 0);
   const c = connect(g);
   try {
     const i = await c.info();
@@ -43,9 +71,18 @@ export async function info(g: Globals, args: string[]): Promise<number> {
       ` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`,
       ...(i.DriverStatus ?? []).map(([k, v]) => `  ${k}: ${v}`),
       ` Logging Driver: ${i.LoggingDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`,
-      ` Default Runtime: ${i.DefaultRuntime}`, ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`,
+      ...serverPluginsAndRuntimes(i),
+      ` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`,
       ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${bytesSize(i.MemTotal)}`,
-      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`, ` Experimental: ${!!i.ExperimentalBuild}`, ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
+      ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${i.Debug}`,
+      ...(i.HttpProxy ? [` HTTP Proxy: ${i.HttpProxy}`] : []), ...(i.HttpsProxy ? [` HTTPS Proxy: ${i.HttpsProxy}`] : []), ...(i.NoProxy ? [` No Proxy: ${i.NoProxy}`] : []),
+      ...(i.Labels?.length ? [' Labels:', ...i.Labels.map((l) => `  ${l}`)] : []),
+      ` Experimental: ${!!i.ExperimentalBuild}`,
+      ' Insecure Registries:', ...(i.RegistryConfig?.InsecureRegistryCIDRs ?? []).map((c) => `  ${c}`),
+      ...(i.RegistryConfig?.Mirrors?.length ? [' Registry Mirrors:', ...i.RegistryConfig.Mirrors.map((m) => `  ${m}`)] : []),
+      ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
+      // docker/cli ends the server's section with an empty line
+      '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const w of i.Warnings ?? []) process.stderr.write(`${w}\n`);
@@ -68,6 +105,7 @@ function serverHost(s: string | undefined): string {
 /** docker login: the daemon checks the credentials (POST /auth); the CLI stores them in $DOCKER_CONFIG/config.json. */
 export async function login(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { username: { short: 'u', type: 'string' }, password: { short: 'p', type: 'string' }, 'password-stdin': { type: 'bool' } });
+  checkArgCount(p.positionals, 'login', 0, 1);
   const host = serverHost(p.positionals[0]);
   const username = p.flags.username as string | undefined;
   let password = p.flags.password as string | undefined;
@@ -92,7 +130,9 @@ export async function login(g: Globals, args: string[]): Promise<number> {
 }
 
 export async function logout(_g: Globals, args: string[]): Promise<number> {
-  const host = serverHost(parseFlags(args, {}).positionals[0]);
+  const p = parseFlags(args, {});
+  checkArgCount(p.positionals, 'logout', 0, 1);
+  const host = serverHost(p.positionals[0]);
   if (removeCredentials(host)) process.stdout.write(`Removing login credentials for ${host === DEFAULT_DOMAIN ? 'https://index.docker.io/v1/' : host}\n`);
   else process.stdout.write(`Not logged in to ${host}\n`);
   return 0;
@@ -108,9 +148,23 @@ export function eventLine(e: EventMessage, ns: bigint, offsetMin = -new Date(Num
   return `${t}${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs ? ` (${attrs})` : ''}\n`;
 }
 
+/**
+ * An event as the docker CLI's --format sees it: events.Message's Go field names (Status, ID, From, Scope,
+ * Time, TimeNano beside the wire's Type, Action, Actor), and `{{json .}}` the wire's object with timeNano
+ * exact (a JS number rounds past 2^53).
+ */
+export function eventContext(e: EventMessage, ns: bigint): object {
+  const go = { Status: e.status ?? '', ID: e.id ?? '', From: e.from ?? '', Scope: e.scope ?? '', Time: e.time ?? 0, TimeNano: ns };
+  const view = { ...e };
+  for (const [k, v] of Object.entries(go)) Object.defineProperty(view, k, { value: v, enumerable: false });
+  const json = () => JSON.stringify(e).replace(/"timeNano":[0-9.e+]+/, `"timeNano":${ns}`);
+  return Object.defineProperty(view, GO_JSON, { value: json, enumerable: false });
+}
+
 /** `events [--since --until --filter k=v --format]`: docker's one line per event, until interrupted or --until. */
 export async function events(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { since: { type: 'string' }, until: { type: 'string' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' } });
+  checkArgCount(p.positionals, 'events', 0);
   const filters: Record<string, string[]> = {};
   for (const f of (p.flags.filter as string[] | undefined) ?? []) {
     const i = f.indexOf('=');
@@ -125,7 +179,7 @@ export async function events(g: Globals, args: string[]): Promise<number> {
   process.once('SIGINT', onInt);
   try {
     await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e, ns) => {
-      if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), e)}\n`); return; }
+      if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format) === 'json' ? '{{json .}}' : String(p.flags.format), eventContext(e, ns))}\n`); return; }
       process.stdout.write(eventLine(e, ns));
     });
     return 0;
@@ -139,13 +193,14 @@ export async function system(g: Globals, args: string[]): Promise<number> {
   if (sub === 'events') return events(g, rest);
   if (sub === 'prune') return systemPrune(g, rest);
   if (sub !== 'df') throw new BerthError('InvalidArgument', `unknown system command ${JSON.stringify(sub ?? '')}; one of: df, info, events, prune`);
-  const df = parseFlags(rest, { verbose: { short: 'v', type: 'bool' } });
+  const df = parseFlags(rest, { verbose: { short: 'v', type: 'bool' }, format: { type: 'string' } });
+  checkArgCount(df.positionals, 'system df', 0);
   const c = connect(g);
   try {
     const answer = await c.df();
     // dockerd before 25 (API < 1.44) sends null for an empty list
     const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
-    process.stdout.write(df.flags.verbose ? dfVerbose(d) : dfSummary(d));
+    process.stdout.write(df.flags.verbose ? dfVerbose(d) : dfSummary(d, df.flags.format as string | undefined));
     return 0;
   } finally { c.close(); }
 }

@@ -3,7 +3,7 @@
 import type { VolumeWire } from '../../api/types.js';
 import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
-import { parseFlags } from '../args.js';
+import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { formatRows, render } from './format.js';
 import { confirm, filterMap } from './images.js';
@@ -23,32 +23,34 @@ function keyValues(list: string[] | undefined, flag: string): Record<string, str
 
 export const create: Cmd = async (g, args) => {
   const p = parseFlags(args, { driver: { short: 'd', type: 'string' }, label: { type: 'list' }, opt: { short: 'o', type: 'list' }, name: { type: 'string' } });
-  if (p.positionals.length > 1) throw new BerthError('InvalidArgument', '"volume create" requires at most 1 argument');
+  checkArgCount(p.positionals, 'volume create', 0, 1);
   const name = p.positionals[0] ?? (p.flags.name as string | undefined) ?? '';
   if (p.positionals[0] && p.flags.name && p.flags.name !== p.positionals[0]) throw new BerthError('InvalidArgument', `conflicting options: either specify --name or provide positional arg, not both`);
   const c = connect(g);
   try {
     const v = await c.json<VolumeWire>('POST', '/volumes/create', {
-      body: { Name: name, Driver: (p.flags.driver as string | undefined) ?? 'local', DriverOpts: keyValues(p.flags.opt as string[] | undefined, 'opt'), Labels: keyValues(p.flags.label as string[] | undefined, 'label') },
+      body: { Name: name, Driver: (p.flags.driver as string | undefined) ?? 'local', DriverOpts: keyValues(p.flags.opt as string[] | undefined, 'opt'), // docker's CLI sends no map for no --label: dockerd then answers Labels null
+      Labels: p.flags.label ? keyValues(p.flags.label as string[], 'label') : null },
     });
     process.stdout.write(`${v.Name}\n`);
     return 0;
   } finally { c.close(); }
 };
 
-const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', CreatedAt: 'CREATED', Links: 'LINKS', Size: 'SIZE' };
+const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Group: 'GROUP', Availability: 'AVAILABILITY', Status: 'STATUS' };
 
 export const ls: Cmd = async (g, args) => {
   const p = parseFlags(args, { quiet: { short: 'q', type: 'bool' }, filter: { short: 'f', type: 'list' }, format: { type: 'string' }, cluster: { type: 'bool' } });
-  if (p.positionals.length) throw new BerthError('InvalidArgument', '"volume ls" accepts no arguments');
+  checkArgCount(p.positionals, 'volume ls', 0);
   const c = connect(g);
   try {
     const r = await c.json<{ Volumes: VolumeWire[] | null }>('GET', '/volumes', { query: { filters: JSON.stringify(filterMap(p.flags.filter as string[] | undefined) ?? {}) } });
     const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
     if (p.flags.quiet) { process.stdout.write(vols.map((v) => `${v.Name}\n`).join('')); return 0; }
     const rows = vols.map((v) => ({
-      Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt ?? '',
-      Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A',
+      // docker/cli volumeContext's fields (no CreatedAt); Group, Availability and Status are a cluster volume's
+      Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint,
+      Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
     }));
     process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
     return 0;
@@ -103,6 +105,7 @@ export const rm: Cmd = async (g, args) => {
 
 export const prune: Cmd = async (g, args) => {
   const p = parseFlags(args, { all: { short: 'a', type: 'bool' }, force: { short: 'f', type: 'bool' }, filter: { type: 'list' } });
+  checkArgCount(p.positionals, 'volume prune', 0);
   if (!p.flags.force) {
     const what = p.flags.all ? 'all local volumes not used by at least one container' : 'anonymous local volumes not used by at least one container';
     if (!(await confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue?`))) return 0;
