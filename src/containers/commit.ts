@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256 } from '../content/digest.js';
-import { ingestOwnLayer } from '../images/layers.js';
+import { ingestOwnLayer, OwnBlob } from '../images/layers.js';
 import { MT, type ImageConfig } from '../images/manifest.js';
 import { rollback } from '../images/pull.js';
 import type { ImageService } from '../images/service.js';
@@ -36,45 +36,20 @@ export interface CommitOptions {
   treeOnUse?: boolean;
 }
 
-/** Bytes of small tar pieces (headers, padding, small files) gathered before they are written. */
-const BATCH = 1 << 20;
-/** Bytes between early fdatasyncs of the blob: its fsync at the end then finds little left. */
-const SYNC_EVERY = 32 << 20;
-/** Bytes between turns of the event loop: the writes are synchronous. */
-const YIELD_EVERY = 16 << 20;
-/** Layers this big and more are hashed on a worker thread (as images/layers' ingestOwnLayer). */
-const HASH_ASIDE_FROM = 16 << 20;
-
 /**
- * The writable layer as a blob in the content store and nothing else: written once, hashed once (on a
- * worker for a big one, reading it back beside this thread's writes), fsynced before it is renamed in.
- * A kill at any point leaves at most a temp file of a dead writer, which the store removes at start.
+ * The writable layer as a blob in the content store and nothing else: written once, hashed once (images/layers
+ * OwnBlob: on a worker for a big one), fsynced before it is renamed in. A kill at any point leaves at most a
+ * temp file of a dead writer, which the store removes at start.
  */
 export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Promise<{ digest: string; size: number }> {
-  const w = images.content.writer({});
-  const { FileHasher } = await import('../content/hash-worker.js');
-  let hasher: InstanceType<typeof FileHasher> | undefined;
+  const blob = new OwnBlob(images.content.writer({}));
+  const w = blob.w;
   try {
-    const batch = Buffer.allocUnsafe(BATCH);
-    let used = 0;
-    let sinceYield = 0;
-    let sinceSync = 0;
-    const put = (c: Buffer) => {
-      w.write(c);
-      if (hasher) hasher.written(w.size);
-      else if (w.size >= HASH_ASIDE_FROM) { hasher = new FileHasher(w.tmp); w.hashAside(); hasher.written(w.size); }
-      if ((sinceSync += c.length) >= SYNC_EVERY) { sinceSync = 0; w.startSync(); }
-    };
-    const flush = () => { if (used) { put(batch.subarray(0, used)); used = 0; } };
-    await writeLayer(r, async (c) => {
-      if (c.length <= BATCH - used && c.length < BATCH / 4) { c.copy(batch, used); used += c.length; } else { flush(); put(c); }
-      if ((sinceYield += c.length) >= YIELD_EVERY) { sinceYield = 0; await new Promise<void>((res) => setImmediate(res)); }
-    }, true);
-    flush();
+    await blob.pump((sink) => writeLayer(r, sink, true));
     trace(`commit: layer blob written (${w.size} bytes)`);
     // the blob's tail goes to disk while the worker finishes the hash
-    const synced = w.settled().then(() => { w.startSync(); return w.settled(); });
-    const aside = await hasher?.finish(w.size);
+    const synced = blob.synced();
+    const aside = await blob.hashed();
     if (aside !== undefined && images.content.has(aside)) {
       // the same layer is stored already (a commit of an unchanged container): this copy is dropped, and
       // no commit waits for its write-out (abort removes it once a sync in flight is done)
@@ -87,9 +62,7 @@ export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Pr
     trace(`commit: layer blob ${digest} committed`);
     return { digest, size: w.size };
   } catch (e) {
-    hasher?.abort();
-    await w.settled();
-    w.abort();
+    await blob.abort();
     throw e;
   }
 }

@@ -1,5 +1,5 @@
 // images/layers: puts one layer blob into the content store and the snapshotter in a single pass.
-import type { Descriptor } from '../content/store.js';
+import type { Descriptor, Writer } from '../content/store.js';
 import { BerthError } from '../errors.js';
 import type { Op } from '../runtime/plan/encode.js';
 import { runHostOps } from '../runtime/sync.js';
@@ -51,25 +51,74 @@ const FSYNC_MAX = 128;
 /** Small tar pieces (headers, padding, small files) are gathered up to this before they are written. */
 const BATCH = 1 << 20;
 
+type Produce = (sink: (c: Buffer) => void | Promise<void>) => Promise<void>;
+
 /**
- * A layer berth writes itself (commit, build): `produce` pushes an uncompressed tar through the sink, and
- * each batch goes into the content store and the new snapshot at once, on this thread. No stream: a pushed
- * chunk is written twice, where a stream into ingestLayer copied it three more times and hashed it twice.
- * The blob is hashed once (an uncompressed blob's digest is its diffID); a big one on a worker thread that
- * reads it back as it is written (content/hash-worker): on the other core, beside this thread's reads and writes.
- * The sink is done with a chunk when it returns, so `produce` may reuse its buffer. On any error neither
- * blob nor snapshot is left.
+ * An uncompressed layer tar berth writes itself (commit, build), pushed into a content-store writer on this
+ * thread: small pieces gathered into BATCH-sized writes, the blob hashed once (an uncompressed blob's digest
+ * is its diffID), a big one on a worker thread that reads it back as it is written (content/hash-worker):
+ * on the other core, beside this thread's writes. Early fdatasyncs every SYNC_EVERY bytes; the loop is let go
+ * every YIELD_EVERY. `piece` gets each write too (the snapshot's tree), `synced` each early sync.
+ * The sink is done with a chunk when it returns, so `produce` may reuse its buffer.
  */
-export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buffer) => void | Promise<void>) => Promise<void>, job: { parent?: string; chain: (diffId: string) => string }): Promise<LayerResult> {
-  const w = svc.content.writer({});
-  const { FileHasher } = await import('../content/hash-worker.js');
-  let hasher: InstanceType<typeof FileHasher> | undefined;
+export class OwnBlob {
+  private hasher: { written(n: number): void; finish(n: number): Promise<string>; abort(): void } | undefined;
+
+  constructor(readonly w: Writer) {}
+
+  async pump(produce: Produce, o: { piece?: (c: Buffer) => void; synced?: () => void } = {}): Promise<void> {
+    const { FileHasher } = await import('../content/hash-worker.js');
+    const w = this.w;
+    const batch = Buffer.allocUnsafe(BATCH);
+    let used = 0;
+    let sinceYield = 0;
+    let sinceSync = 0;
+    const put = (c: Buffer) => {
+      w.write(c);
+      // a worker takes ~40-80 ms to start on a busy host, longer than a small layer takes to write and hash here
+      if (this.hasher) this.hasher.written(w.size);
+      else if (w.size >= HASH_ASIDE_FROM) { this.hasher = new FileHasher(w.tmp); w.hashAside(); this.hasher.written(w.size); }
+      o.piece?.(c);
+      if ((sinceSync += c.length) >= SYNC_EVERY) { sinceSync = 0; w.startSync(); o.synced?.(); }
+    };
+    const flush = () => { if (used) { put(batch.subarray(0, used)); used = 0; } };
+    await produce(async (c) => {
+      if (c.length <= BATCH - used && c.length < BATCH / 4) { c.copy(batch, used); used += c.length; }
+      else { flush(); put(c); }
+      sinceYield += c.length;
+      // the writes are synchronous: let the daemon serve its other requests now and then
+      if (sinceYield >= YIELD_EVERY) { sinceYield = 0; await new Promise<void>((r) => setImmediate(r)); }
+    });
+    flush();
+  }
+
+  /** The worker's digest of a big blob, once it has read all of it; undefined: the writer hashed it. */
+  hashed(): Promise<string | undefined> { return this.hasher ? this.hasher.finish(this.w.size) : Promise.resolve(undefined); }
+
+  /** The blob's last part on its way to disk, off the loop (a sync running when the tar ended covers only what came before). */
+  synced(): Promise<void> { return this.w.settled().then(() => { this.w.startSync(); return this.w.settled(); }); }
+
+  async abort(): Promise<void> {
+    this.hasher?.abort();
+    await this.w.settled();
+    this.w.abort();
+  }
+}
+
+/**
+ * A layer berth writes itself (commit, build): each batch goes into the content store and the new snapshot
+ * at once (OwnBlob). No stream: a pushed chunk is written twice, where a stream into ingestLayer copied it
+ * three more times and hashed it twice. On any error neither blob nor snapshot is left.
+ */
+export async function ingestOwnLayer(svc: ImageService, produce: Produce, job: { parent?: string; chain: (diffId: string) => string }): Promise<LayerResult> {
+  const blob = new OwnBlob(svc.content.writer({}));
+  const w = blob.w;
   let digest = '';
   try {
     const info = await svc.snapshots.build(job.chain, job.parent, async (dir) => {
       const lw = new LayerWriter(dir, { hash: false, track: true });
-      // the tree's big files start going to disk while the layer is written (one helper run per SYNC_EVERY
-      // bytes: sync_file_range, no flush): the fsyncs (or the syncfs) before publish then find them written
+      // the tree's big files start going to disk while the layer is written (one helper run per early sync:
+      // sync_file_range, no flush): the fsyncs (or the syncfs) before publish then find them written
       // or on their way. A failed write-out loses nothing: those still write it all
       const writeouts: Array<Promise<void>> = [];
       const writeOut = () => {
@@ -79,33 +128,11 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
           .catch((e: Error) => trace(`own layer: early write-out failed: ${e.message}`)));
       };
       try {
-        const batch = Buffer.allocUnsafe(BATCH);
-        let used = 0;
-        let sinceYield = 0;
-        let sinceSync = 0;
-        const put = (c: Buffer) => {
-          w.write(c);
-          // a big layer's hash goes to the worker, which hashes the file from its start: a worker takes ~40-80 ms
-          // to start on a busy host, longer than a small layer takes to write and hash here
-          if (hasher) hasher.written(w.size);
-          else if (w.size >= HASH_ASIDE_FROM) { hasher = new FileHasher(w.tmp); w.hashAside(); hasher.written(w.size); }
-          lw.push(c);
-          if ((sinceSync += c.length) >= SYNC_EVERY) { sinceSync = 0; w.startSync(); writeOut(); }
-        };
-        const flush = () => { if (used) { put(batch.subarray(0, used)); used = 0; } };
-        await produce(async (c) => {
-          if (c.length <= BATCH - used && c.length < BATCH / 4) { c.copy(batch, used); used += c.length; }
-          else { flush(); put(c); }
-          sinceYield += c.length;
-          // the writes are synchronous: let the daemon serve its other requests now and then
-          if (sinceYield >= YIELD_EVERY) { sinceYield = 0; await new Promise<void>((r) => setImmediate(r)); }
-        });
-        flush();
+        await blob.pump(produce, { piece: (c) => lw.push(c), synced: writeOut });
         trace(`own layer: tar written (${w.size} bytes)`);
-        // the blob's last part goes to disk while the tree is finished, off the loop: commit's fsync then finds
-        // nothing left (a sync still running when the tar ended covers only what came before it)
-        const blobSynced = w.settled().then(() => { w.startSync(); return w.settled(); });
-        const hashed = hasher?.finish(w.size);
+        // the blob's tail goes to disk while the tree is finished: commit's fsync then finds nothing left
+        const blobSynced = blob.synced();
+        const hashed = blob.hashed();
         const { result, tail } = lw.finish();
         writeOut();
         await finishLayer(dir, tail);
@@ -125,9 +152,7 @@ export async function ingestOwnLayer(svc: ImageService, produce: (sink: (c: Buff
     });
     return { digest, size: w.size, diffId: info.diffId!, chain: info.name, newBlob: true, newSnapshot: !info.existed };
   } catch (e) {
-    hasher?.abort();
-    await w.settled();
-    w.abort();
+    await blob.abort();
     throw e;
   }
 }
