@@ -2,6 +2,7 @@
 // networks and volumes later); subscribers get live events, and a bounded history serves `since`.
 // Events carry moby's fields (api/types/events.Message), including the deprecated status/id/from
 // that compose 1.29 reads.
+import { nowNs } from '../util/time.js';
 
 export type EventType = 'container' | 'image' | 'network' | 'volume' | 'daemon' | 'plugin' | 'builder';
 
@@ -48,7 +49,7 @@ export class EventBus {
 
   /** Publishes an event; `attributes` become Actor.Attributes (container labels, image name, exitCode…). */
   publish(type: EventType, action: string, actorId: string, attributes: Record<string, string> = {}): EventMessage {
-    const ns = process.hrtime.bigint() - hrBase + wallBase;
+    const ns = nowNs();
     const e: EventMessage = {
       ...(type === 'container' || type === 'image' ? { status: action, id: actorId, ...(attributes.image ? { from: attributes.image } : {}) } : {}),
       Type: type, Action: action, Actor: { ID: actorId, Attributes: attributes }, scope: 'local',
@@ -75,7 +76,3 @@ export class EventBus {
 
   get listenerCount(): number { return this.listeners.size; }
 }
-
-// wall clock in ns, monotonic between calls
-const wallBase = BigInt(Date.now()) * 1_000_000n;
-const hrBase = process.hrtime.bigint();

@@ -37,8 +37,11 @@ export function rfc3339NanoFixed(ns: bigint, offsetMin = 0): string {
 const hrBase = process.hrtime.bigint();
 const wallBase = BigInt(Date.now()) * 1_000_000n;
 
+/** The wall time in ns (event times, network Created): distinct and ordered within this process. */
+export function nowNs(): bigint { return process.hrtime.bigint() - hrBase + wallBase; }
+
 /** Now as Go's time.Now() marshals it (RFC3339Nano, UTC): up to nine fraction digits, trailing zeros cut. */
-export function isoTimeNs(ns: bigint = process.hrtime.bigint() - hrBase + wallBase): string {
+export function isoTimeNs(ns: bigint = nowNs()): string {
   const frac = String(ns % 1_000_000_000n).padStart(9, '0').replace(/0+$/, '');
   return `${isoTime(Number(ns / 1_000_000n)).slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }
