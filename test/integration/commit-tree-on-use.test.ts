@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { dockerCli } from '../helpers/docker-cli.js';
 import { eventually } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -33,12 +34,7 @@ function filesUnder(dir: string, keep: (name: string) => boolean): string[] {
 
 describe('commit stores the blob; the tree comes on first use', { skip }, () => {
   let d: Daemon;
-  const docker = (...args: string[]) => run('/usr/local/bin/docker', args, { env: d.env });
-  const ok = async (...args: string[]) => {
-    const r = await docker(...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { docker, ok } = dockerCli(() => d.env);
   /** a running container with `mb` MB of random files under /big and their md5sums in /sums */
   const changed = async (mb: number) => {
     const id = (await ok('run', '-d', 'bb:lazy', 'sh', '-c', `mkdir /big; for i in $(seq ${mb}); do dd if=/dev/urandom of=/big/f$i bs=1048576 count=1 2>/dev/null; done; md5sum /big/* > /sums; touch /ready; sleep 100000`)).trim();
