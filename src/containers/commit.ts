@@ -41,11 +41,12 @@ export interface CommitOptions {
  * OwnBlob: on a worker for a big one), fsynced before it is renamed in. A kill at any point leaves at most a
  * temp file of a dead writer, which the store removes at start.
  */
-export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Promise<{ digest: string; size: number }> {
+export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Promise<{ digest: string; size: number; unpacked: number }> {
   const blob = new OwnBlob(images.content.writer({}));
   const w = blob.w;
+  let unpacked = 0;
   try {
-    await blob.pump((sink) => writeLayer(r, sink, true));
+    await blob.pump(async (sink) => { unpacked = await writeLayer(r, sink, true); });
     trace(`commit: layer blob written (${w.size} bytes)`);
     // the blob's tail goes to disk while the worker finishes the hash
     const synced = blob.synced();
@@ -55,12 +56,12 @@ export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Pr
       // no commit waits for its write-out (abort removes it once a sync in flight is done)
       w.abort();
       trace(`commit: layer blob ${aside} stored already`);
-      return { digest: aside, size: w.size };
+      return { digest: aside, size: w.size, unpacked };
     }
     await synced;
     const digest = w.commit(aside);
     trace(`commit: layer blob ${digest} committed`);
-    return { digest, size: w.size };
+    return { digest, size: w.size, unpacked };
   } catch (e) {
     await blob.abort();
     throw e;
@@ -69,9 +70,11 @@ export async function writeLayerBlob(images: ImageService, r: ContainerRoot): Pr
 
 /**
  * Writes the writable layer as a layer tar through sink. `consumed`: the sink is done with a chunk when
- * it returns, so file data is read into one reused buffer (no garbage per 64 KiB read).
+ * it returns, so file data is read into one reused buffer (no garbage per 64 KiB read). Returns the layer's
+ * unpacked size: the bytes of its regular files (not its links), what its snapshot will count.
  */
-export async function writeLayer(r: ContainerRoot, sink: (c: Buffer) => void | Promise<void>, consumed = false): Promise<void> {
+export async function writeLayer(r: ContainerRoot, sink: (c: Buffer) => void | Promise<void>, consumed = false): Promise<number> {
+  let unpacked = 0;
   const w = new TarWriter(sink);
   const scratch = consumed ? Buffer.allocUnsafe(1 << 20) : undefined;
   const links = new Map<string, string>();
@@ -104,6 +107,7 @@ export async function writeLayer(r: ContainerRoot, sink: (c: Buffer) => void | P
         const fst = fs.fstatSync(fd);
         if (!fst.isFile()) return; // swapped since the walk: never read a device
         await w.entry({ ...base, name, type: 'file', size: fst.size }, readExactly(fd, fst.size, scratch));
+        unpacked += fst.size;
       } finally { fs.closeSync(fd); }
     } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       const dev = BigInt(st.rdev);
@@ -113,6 +117,7 @@ export async function writeLayer(r: ContainerRoot, sink: (c: Buffer) => void | P
     }
   });
   await w.finish();
+  return unpacked;
 }
 
 /** The container's run config in the image config's words (what `docker commit` keeps). */
@@ -158,7 +163,7 @@ export async function commitContainer(images: ImageService, r: ContainerRoot, o:
   const layer = o.treeOnUse
     // an uncompressed blob's digest is its diffID
     ? await writeLayerBlob(images, r).then((b) => ({ ...b, diffId: b.digest, chain: '', newSnapshot: false }))
-    : await ingestOwnLayer(images, (sink) => writeLayer(r, sink, true), { parent: r.parent, chain: (diffId) => chainIds([...img.diffIds, diffId]).at(-1)! });
+    : await ingestOwnLayer(images, async (sink) => { await writeLayer(r, sink, true); }, { parent: r.parent, chain: (diffId) => chainIds([...img.diffIds, diffId]).at(-1)! });
   const added = [layer.digest];
   try {
     const created = isoTime();
@@ -186,7 +191,10 @@ export async function commitContainer(images: ImageService, r: ContainerRoot, o:
     images.content.writeBlob(configBytes, id);
     const mdigest = images.content.writeBlob(manifest);
     trace('commit: config and manifest written');
-    await images.store.put({ id, manifests: [{ digest: mdigest, mediaType: MT.ociManifest, size: manifest.length, repos: [] }], indexes: [], added: created });
+    await images.store.put({
+      id, manifests: [{ digest: mdigest, mediaType: MT.ociManifest, size: manifest.length, repos: [] }], indexes: [], added: created,
+      ...('unpacked' in layer ? { layerSizes: { [layer.diffId]: layer.unpacked } } : {}),
+    });
     if (target) await images.addRefs(id, [target]);
     trace('commit: image recorded');
     return id;

@@ -1,7 +1,7 @@
 // images/inspect: list, inspect and history in the shapes the Docker Engine API returns
 // (api/types ImageSummary, ImageInspect, HistoryResponseItem), so the API layer can pass them through.
 import { familiarString } from '../registry/reference.js';
-import type { ImageService } from './service.js';
+import type { ImageService, ResolvedImage } from './service.js';
 
 export interface ListOptions { all?: boolean; dangling?: boolean; reference?: string }
 
@@ -27,15 +27,25 @@ const EMPTY_CONTAINER_CONFIG = {
   WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
 };
 
-function imageSize(svc: ImageService, chains: string[], layers?: Array<{ digest: string }>): number {
-  let n = 0;
-  chains.forEach((c, i) => { n += layerSize(svc, c, layers?.[i]?.digest); });
-  return n;
+/** docker's image Size: the sum of its layers' unpacked sizes. */
+function imageSize(svc: ImageService, img: ResolvedImage): number {
+  return layerSizes(svc, img).reduce((n, x) => n + x, 0);
 }
 
-/** A layer's size: its tree's, or (a committed layer not unpacked yet, images/lazy-layers) its blob's. */
-function layerSize(svc: ImageService, chain: string, blob: string | undefined): number {
-  if (svc.snapshots.has(chain)) return svc.snapshots.stat(chain).size;
+/** img's layers' unpacked sizes, bottom up (one per chain ID). */
+export function layerSizes(svc: ImageService, img: ResolvedImage): number[] {
+  return img.chainIds.map((_, i) => layerSize(svc, img, i));
+}
+
+/**
+ * The i-th layer's size: its tree's; for a committed layer not unpacked yet (images/lazy-layers) the size its
+ * commit recorded, the same number the tree will have (its blob's for an image committed before sizes were recorded).
+ */
+function layerSize(svc: ImageService, img: ResolvedImage, i: number): number {
+  try { return svc.snapshots.stat(img.chainIds[i]!).size; } catch { /* not unpacked (yet) */ }
+  const recorded = img.record.layerSizes?.[img.diffIds[i] ?? ''];
+  if (recorded !== undefined) return recorded;
+  const blob = img.manifest.layers[i]?.digest;
   return (blob && svc.content.size(blob)) || 0;
 }
 
@@ -58,7 +68,7 @@ export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary
       const want = o.reference;
       if (!n.RepoTags.some((t) => t === want || t.split(':')[0] === want)) continue;
     }
-    const size = imageSize(svc, img.chainIds, img.manifest.layers);
+    const size = imageSize(svc, img);
     out.push({
       Id: rec.id, ParentId: rec.parent ?? '', ...n, Created: Math.floor(Date.parse(img.config.created ?? '') / 1000) || 0,
       Size: size, SharedSize: -1, VirtualSize: size, Labels: (img.config.config?.Labels as Record<string, string> | undefined) ?? null, Containers: -1,
@@ -70,8 +80,9 @@ export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary
 export function inspectImage(svc: ImageService, name: string): ImageInspect {
   const img = svc.resolve(name);
   const c = img.config;
-  const size = imageSize(svc, img.chainIds, img.manifest.layers);
-  const dirs = img.chainIds.filter((ch) => svc.snapshots.has(ch)).map((ch) => svc.snapshots.fsPath(ch)).reverse();
+  const size = imageSize(svc, img);
+  // every layer's directory, a committed layer not unpacked yet (images/lazy-layers) too: where its first use puts it
+  const dirs = img.chainIds.map((ch) => svc.snapshots.fsPath(ch)).reverse();
   return {
     Id: img.record.id, ...names(svc, img.record.id), Parent: img.record.parent ?? '', Comment: c.comment ?? '',
     Created: c.created ?? '1970-01-01T00:00:00Z', Container: c.container ?? '',
@@ -88,13 +99,10 @@ export function imageHistory(svc: ImageService, name: string): HistoryItem[] {
   const img = svc.resolve(name);
   const hist = img.config.history?.length ? img.config.history : img.diffIds.map(() => ({} as { empty_layer?: boolean }));
   const out: HistoryItem[] = [];
+  const sizes = layerSizes(svc, img);
   let layer = 0;
   for (const h of hist as Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>) {
-    let size = 0;
-    if (!h.empty_layer) {
-      const ch = img.chainIds[layer++];
-      if (ch) size = layerSize(svc, ch, img.manifest.layers[layer - 1]?.digest);
-    }
+    const size = h.empty_layer ? 0 : sizes[layer++] ?? 0;
     out.push({ Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? '') / 1000) || 0, CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
   }
   out.reverse();

@@ -28,6 +28,11 @@ export interface ImageRecord {
   lastTagTime?: string;
   /** the image a build step made this one from (docker's Parent): an untagged image with children is intermediate */
   parent?: string;
+  /**
+   * Unpacked sizes (bytes of regular files, as a snapshot counts them) of layers stored as a blob alone, by
+   * diffID: a commit's layer until first use (images/lazy-layers), so sizes need neither its tree nor its blob.
+   */
+  layerSizes?: Record<string, number>;
 }
 
 export class ImageStore {
@@ -155,7 +160,7 @@ export class ImageStore {
   put(rec: ImageRecord): Promise<ImageRecord> {
     return this.locked(() => {
       const old = this.get(rec.id);
-      const merged = old ? { ...old, manifests: mergeRefs(old.manifests, rec.manifests), indexes: mergeRefs(old.indexes, rec.indexes), lastTagTime: rec.lastTagTime ?? old.lastTagTime, parent: rec.parent ?? old.parent } : rec;
+      const merged = old ? { ...old, manifests: mergeRefs(old.manifests, rec.manifests), indexes: mergeRefs(old.indexes, rec.indexes), lastTagTime: rec.lastTagTime ?? old.lastTagTime, parent: rec.parent ?? old.parent, ...(old.layerSizes || rec.layerSizes ? { layerSizes: { ...rec.layerSizes, ...old.layerSizes } } : {}) } : rec;
       writeFileAtomicSync(path.join(this.db, `${hexOf(rec.id)}.json`), JSON.stringify(merged));
       return merged;
     });

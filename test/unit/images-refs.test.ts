@@ -99,3 +99,23 @@ test('a name that names no image is NotFound in docker\'s words: the reference w
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a record\'s layer sizes (a commit\'s layer not unpacked yet) survive a put of the same image without them, and join one without', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-refs-'));
+  try {
+    const svc = new ImageService({ root });
+    const id = `sha256:${'d'.repeat(64)}`;
+    const man = (c: string) => ({ digest: `sha256:${c.repeat(64)}`, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1, repos: [] });
+    const diffId = `sha256:${'f'.repeat(64)}`;
+    await svc.store.put({ id, manifests: [man('e')], indexes: [], added: '2020-01-01T00:00:00.000Z', layerSizes: { [diffId]: 1234 } });
+    await svc.store.put({ id, manifests: [man('1')], indexes: [], added: '2021-01-01T00:00:00.000Z' }); // loaded or pulled again
+    assert.deepEqual(svc.store.get(id)!.layerSizes, { [diffId]: 1234 });
+    const other = `sha256:${'2'.repeat(64)}`;
+    await svc.store.put({ id: other, manifests: [man('3')], indexes: [], added: '2020-01-01T00:00:00.000Z' });
+    assert.equal(svc.store.get(other)!.layerSizes, undefined);
+    await svc.store.put({ id: other, manifests: [man('3')], indexes: [], added: '2020-01-01T00:00:00.000Z', layerSizes: { [diffId]: 99 } });
+    assert.deepEqual(svc.store.get(other)!.layerSizes, { [diffId]: 99 });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -13,23 +13,42 @@ import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { DiskUsage } from '../types.js';
 import { containerService } from './containers.js';
+import { layerSizes } from '../../images/inspect.js';
 import { timestampMs } from '../../util/timestamp.js';
 import { volumeWire } from './volumes.js';
 
+/** An image's size as inspect shows it (images/inspect layerSizes: a layer not unpacked yet counts too). */
 function imageSize(s: ApiServices, imageId: string): number {
-  try {
-    return s.images.resolve(imageId).chainIds.reduce((n, ch) => { try { return n + s.images.snapshots.stat(ch).size; } catch { return n; } }, 0);
-  } catch { return 0; }
+  try { return layerSizes(s.images, s.images.resolve(imageId)).reduce((n, x) => n + x, 0); } catch { return 0; }
+}
+
+/** Every image's layers by chain ID with their sizes. */
+function imageChains(s: ApiServices, ids: string[]): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const id of ids) {
+    try {
+      const img = s.images.resolve(id);
+      const sizes = layerSizes(s.images, img);
+      out.set(id, new Map(img.chainIds.map((ch, i) => [ch, sizes[i]!])));
+    } catch { /* removed meanwhile */ }
+  }
+  return out;
 }
 
 /** moby's SharedSize (image list with shared-size, as df asks): the bytes of an image's layers that another image uses too. */
-function sharedSizes(s: ApiServices, ids: string[]): Map<string, number> {
-  const chains = new Map<string, string[]>();
-  for (const id of ids) { try { chains.set(id, s.images.resolve(id).chainIds); } catch { /* removed meanwhile */ } }
+function sharedSizes(chains: Map<string, Map<string, number>>): Map<string, number> {
   const refs = new Map<string, number>();
-  for (const cs of chains.values()) for (const ch of new Set(cs)) refs.set(ch, (refs.get(ch) ?? 0) + 1);
-  const size = (ch: string) => { try { return s.images.snapshots.stat(ch).size; } catch { return 0; } };
-  return new Map([...chains].map(([id, cs]) => [id, [...new Set(cs)].reduce((n, ch) => n + ((refs.get(ch) ?? 0) > 1 ? size(ch) : 0), 0)]));
+  for (const cs of chains.values()) for (const ch of cs.keys()) refs.set(ch, (refs.get(ch) ?? 0) + 1);
+  return new Map([...chains].map(([id, cs]) => [id, [...cs].reduce((n, [ch, size]) => n + ((refs.get(ch) ?? 0) > 1 ? size : 0), 0)]));
+}
+
+/** df's LayersSize: the layer snapshots, and the images' layers not unpacked yet (images/lazy-layers). */
+function layersSize(s: ApiServices, chains: Map<string, Map<string, number>>): number {
+  const here = s.images.snapshots.list().filter((x) => x.kind === 'layer');
+  const counted = new Set(here.map((x) => x.name));
+  let n = here.reduce((t, x) => t + x.size, 0);
+  for (const cs of chains.values()) for (const [ch, size] of cs) if (!counted.has(ch)) { counted.add(ch); n += size; }
+  return n;
 }
 
 /** SizeRw: the bytes in the container's writable layer; SizeRootFs: those and its image's. */
@@ -59,16 +78,16 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     const svc = s.containers && 'create' in s.containers ? s.containers : undefined;
     const containers = svc?.list({ all: true }) ?? [];
     const images = s.images.list({ all: true });
-    const layers = s.images.snapshots.list().filter((x) => x.kind === 'layer').reduce((n, x) => n + x.size, 0);
     const using = new Map<string, number>();
     for (const c of containers) using.set(c.imageId, (using.get(c.imageId) ?? 0) + 1);
-    const shared = sharedSizes(s, images.map((i) => (i as { Id: string }).Id));
+    const chains = imageChains(s, images.map((i) => (i as { Id: string }).Id));
+    const shared = sharedSizes(chains);
     const volumes = (s.volumes?.list() ?? []).map((v) => ({
       ...volumeWire(v),
       UsageData: { Size: treeSize(v.mountpoint), RefCount: s.volumes!.usedBy(v.name).length },
     }));
     const body: DiskUsage = {
-      LayersSize: layers,
+      LayersSize: layersSize(s, chains),
       Images: images.map((i) => ({ ...i, SharedSize: shared.get((i as { Id: string }).Id) ?? 0, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
       Containers: containers.map((c) => toSummary(c, { size: containerSizes(s, c) })),
       Volumes: volumes,
