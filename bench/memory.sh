@@ -12,6 +12,8 @@ BS=$WORK/berth.sock DS=$WORK/docker/docker.sock
 . "$here/bench/peers.sh"
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# what of it is the process's own (anonymous: V8's heap, malloc) and what is mapped files (node's binary)
+split() { awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } END { printf "anon %s kB, file %s kB", a, f }' "/proc/$1/status"; }
 for s in "$BS" "$DS"; do DOCKER_HOST=unix://$s docker import -c 'CMD ["sh"]' "$WORK/rootfs.tar" bb:bench >/dev/null; done
 bpid=$(cat "$WORK/berthd.pid")
 peer() { echo $(( $(rss "$DOCKERD") + $(rss "$CONTAINERD") )); } # shims are per container, counted apart
@@ -26,10 +28,10 @@ cycle() { # N run --rm cycles, 4 at a time; every one must succeed
 
 DOCKER_HOST=unix://$BS docker info >/dev/null; DOCKER_HOST=unix://$DS docker info >/dev/null
 settle
-b_idle=$(rss "$bpid"); d_idle=$(peer)
+b_idle=$(rss "$bpid"); d_idle=$(peer); b_idle_split=$(split "$bpid")
 cycle "$BS" "$cycles"; cycle "$DS" "$peer_cycles"
 settle
-b_after=$(rss "$bpid"); d_after=$(peer)
+b_after=$(rss "$bpid"); d_after=$(peer); b_after_split=$(split "$bpid")
 
 # one running container each: its monitor (berth-helper monitor) / its containerd-shim-runc-v2
 DOCKER_HOST=unix://$BS docker run -d --network none --name memmon bb:bench sleep 300 >/dev/null
@@ -39,8 +41,8 @@ mon=$(pgrep -f "berth-helper monitor .*$WORK/" | head -1)
 shim=$(pgrep -f "containerd-shim-runc-v2 .*$WORK/" | head -1 || true) # -address names our containerd
 b_mon=$(rss "$mon"); d_mon=$([ -n "$shim" ] && rss "$shim" || echo 0)
 
-echo "berthd idle RSS:            ${b_idle} kB    (dockerd + containerd ${d_idle} kB)"
-echo "after ${cycles} run --rm cycles:  ${b_after} kB, delta $((b_after - b_idle)) kB    (dockerd + containerd after ${peer_cycles}: ${d_after} kB, delta $((d_after - d_idle)) kB)"
+echo "berthd idle RSS:            ${b_idle} kB ($b_idle_split)    (dockerd + containerd ${d_idle} kB)"
+echo "after ${cycles} run --rm cycles:  ${b_after} kB ($b_after_split), delta $((b_after - b_idle)) kB    (dockerd + containerd after ${peer_cycles}: ${d_after} kB, delta $((d_after - d_idle)) kB)"
 echo "monitor RSS:                ${b_mon} kB    (containerd-shim-runc-v2 ${d_mon} kB)"
 t=$'\t'
 echo "BENCH${t}idle RSS berthd (MB)${t}$(awk -v k="$b_idle" 'BEGIN { printf "%.1f", k / 1024 }')${t}abs${t}1${t}MB${t}<=50"
