@@ -2,7 +2,11 @@
 // web stream cost twice the CPU per byte: 93 MB from a local registry read in a bare loop took 680-790 ms
 // of user+sys through fetch against 340-360 ms through node:http (1,430 chunks of 64 KB either way).
 import * as http from 'node:http';
-import * as https from 'node:https';
+import { createRequire } from 'node:module';
+
+/** node:https at the first https GET: with its TLS stack, ~1.5 MB of berthd's idle RSS when loaded at start (issue 13). */
+let httpsModule: typeof import('node:https') | undefined;
+const https = () => (httpsModule ??= createRequire(import.meta.url)('node:https') as typeof import('node:https'));
 
 /** fetch's own limit */
 const MAX_REDIRECTS = 20;
@@ -19,7 +23,7 @@ export function httpGet(url: string, headers: Record<string, string>, hops = 0):
   return new Promise((resolve, reject) => {
     let u: URL;
     try { u = new URL(url); } catch (e) { reject(e); return; }
-    const mod = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : undefined;
+    const mod = u.protocol === 'https:' ? https() : u.protocol === 'http:' ? http : undefined;
     if (!mod) { reject(new Error(`unsupported protocol ${u.protocol}`)); return; }
     const req = mod.get(u, { headers }, (res) => {
       const loc = res.headers.location;
