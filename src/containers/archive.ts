@@ -159,8 +159,9 @@ class TreeTar {
       if (st.nlink > 1) this.links.set(key, name);
       const rfd = fs.openSync(`/proc/self/fd/${fd}`, O_RDONLY | O_NONBLOCK | O_NOCTTY);
       try {
-        const size = fs.fstatSync(rfd).size;
-        await this.w.entry({ ...base, type: 'file', size }, readExactly(rfd, size, this.scratch));
+        // the size the O_PATH fd's stat gave: a second fstat per file bought nothing (the file may change
+        // while it is read either way, and readExactly pads or cuts it to the header's size)
+        await this.w.entry({ ...base, type: 'file', size: st.size }, readExactly(rfd, st.size, this.scratch));
       } finally { fs.closeSync(rfd); }
     } else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
       const dev = BigInt(st.rdev);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { archiveBase, goFileMode } from '../../src/containers/archive.js';
+import { archiveBase, goFileMode, readExactly } from '../../src/containers/archive.js';
 import { containerChanges } from '../../src/containers/changes-diff.js';
 import { mergeChanges } from '../../src/containers/commit.js';
 import type { ContainerRoot } from '../../src/containers/root.js';
@@ -31,6 +31,27 @@ test('an archive is rooted at the path\'s last element, or `.` for a directory\'
   assert.equal(archiveBase('/a/b/'), 'b');
   assert.equal(archiveBase('/a/b/.'), '.');
   assert.equal(archiveBase('a/../../b'), 'b');
+});
+
+test('a file is sent at the size its header says: one that shrank is padded with zeros, one that grew is cut', async () => {
+  // cp out takes an entry's size from the walk's stat: the data that follows must match it, whatever the
+  // file did since (a tar whose data disagrees with its header is unreadable from that entry on)
+  const dir = tmp();
+  try {
+    const f = path.join(dir, 'f');
+    fs.writeFileSync(f, 'abcdef');
+    const read = async (size: number, scratch?: Buffer) => {
+      const fd = fs.openSync(f, 'r');
+      try {
+        const out: Buffer[] = [];
+        for await (const c of readExactly(fd, size, scratch)) out.push(Buffer.from(c));
+        return Buffer.concat(out);
+      } finally { fs.closeSync(fd); }
+    };
+    assert.deepEqual(await read(9), Buffer.concat([Buffer.from('abcdef'), Buffer.alloc(3)]));
+    assert.deepEqual(await read(4), Buffer.from('abcd'));
+    assert.deepEqual(await read(9, Buffer.alloc(2)), Buffer.concat([Buffer.from('abcdef'), Buffer.alloc(3)]));
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('lookup follows links inside the root and into bind mounts, never out to the host', async () => {
