@@ -642,7 +642,7 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
     const rows = psRows(list, { noTrunc: !!p.flags['no-trunc'] });
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
     const def = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${p.flags.size ? '\t{{.Size}}' : ''}`;
-    process.stdout.write(formatRows(rows, format, def, PS_HEADERS));
+    process.stdout.write(await formatRows(rows, format, def, PS_HEADERS));
     return 0;
   } finally { c.close(); }
 }
@@ -710,7 +710,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       else out.push(found);
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
+  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   for (const e of errs) process.stderr.write(`Error: ${e}\n`);
   return errs.length ? 1 : 0;
