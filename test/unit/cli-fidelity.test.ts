@@ -205,3 +205,32 @@ test('--format: Go template actions (range, if/else if, with, variables, pipes) 
   assert.throws(() => render('{{if .Name}}x', c), /unexpected EOF/);
   assert.throws(() => render('{{nosuch .Name}}', c), /function "nosuch" not defined/);
 });
+
+test('--format: parenthesised sub-pipelines, fmt\'s verbs, flags and notes, <no value> for a missing map key, as Go 1.24 prints them', async () => {
+  const { render } = await import('../../src/cli/docker/template.js');
+  const c = { Name: '/lab', Csv: 'a,b,c', State: { Status: 'created', Pid: 42 }, Config: { Labels: { a: '1' }, Cmd: ['sh', '-c', 'x'] } };
+  assert.equal(render('{{join (split .Csv ",") "-"}} {{len (split "a,b" ",")}} {{(index .Config.Cmd 0)}}', c), 'a-b-c 2 sh');
+  assert.equal(render('{{if (eq .State.Status "created")}}y{{end}} {{(.State).Status}}', c), 'y created');
+  assert.equal(render('{{printf "%-10s|%5d|%-5d|%05d" .Name 42 42 -42}}', c), '/lab      |   42|42   |-0042');
+  assert.equal(render('{{printf "%t %T %T %T %T" true .Name .State.Pid .Config.Labels .Config.Cmd}}', c), 'true string int map[string]string []string');
+  assert.equal(render('{{printf "%x %#x %X %o %b %c %U %q" 255 255 255 8 5 65 65 .Name}}', c), 'ff 0xff FF 10 101 A U+0041 "/lab"');
+  assert.equal(render('{{printf "%.2f %8.3f|%+d %e %g %g %.3s %6.2f%%" 3.14159 3.14159 5 1234.5678 0.00001 1.5 "abcdef" 12.345}}', c), '3.14    3.142|+5 1.234568e+03 1e-05 1.5 abc  12.35%');
+  // fmt's notes for a wrong type, a missing and an extra argument
+  assert.equal(render('{{printf "%d|%s|%s %s" "abc" .State.Pid "a"}}', c), '%!d(string=abc)|%!s(int=42)|a %!s(MISSING)');
+  assert.equal(render('{{printf "%s" "a" "b"}}', c), 'a%!(EXTRA string=b)');
+  // a map's missing key prints <no value> (as an argument: nil); a struct's missing field stays an error
+  assert.equal(render('{{.Config.Labels.nope}} {{.Config.Labels.nope | printf "%s"}} [{{index .Config.Labels "nope"}}]', c), '<no value> %!s(<nil>) []');
+  assert.throws(() => render('{{.State.Nope}}', c), /can't evaluate field Nope/);
+  assert.throws(() => render('{{join (split .Csv ","}}', c), /unclosed left paren/);
+});
+
+test('--format: a template of {{.Field}}s only renders without the template engine, the same as with it', async () => {
+  const { formatRows } = await import('../../src/cli/docker/format.js');
+  const rows = [{ ID: 'abc', Names: 'n1', Status: 'Up' }, { ID: 'def', Names: 'n2', Status: 'Exited (0)' }];
+  const heads = { ID: 'CONTAINER ID', Names: 'NAMES', Status: 'STATUS' };
+  assert.equal(await formatRows(rows, undefined, 'table {{.ID}}\t{{.Names}}\t{{.Status}}', heads), 'CONTAINER ID   NAMES     STATUS\nabc            n1        Up\ndef            n2        Exited (0)\n');
+  assert.equal(await formatRows(rows, '{{ .Names }}:{{.Status}}', '', heads), 'n1:Up\nn2:Exited (0)\n');
+  // the same through the engine (a pipe makes the template more than fields)
+  assert.equal(await formatRows(rows, '{{.Names | print}}:{{.Status}}', '', heads), 'n1:Up\nn2:Exited (0)\n');
+  await assert.rejects(formatRows(rows, '{{.Nope}}', '', heads), /can't evaluate field Nope/);
+});
