@@ -197,7 +197,7 @@ describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : fa
   test('--format over the wire: sub-pipelines, printf verbs, <no value> for a label not set (inspect, ps)', async () => {
     await ok('create', '--name', 'fm1', '--label', 'a=x,y', 'bb:fid', 'true');
     assert.equal(await ok('inspect', '--format', '{{join (split (index .Config.Labels "a") ",") "+"}}|{{.Config.Labels.nope}}|{{printf "%-5s|%t" .State.Status .State.Running}}', 'fm1'), 'x+y|<no value>|created|false\n');
-    assert.equal(await ok('ps', '-a', '--filter', 'name=fm1', '--format', '{{printf "%.3s" .Names}} {{.Labels}}'), 'fm1 a=x,y\n');
+    assert.equal(await ok('ps', '-a', '--filter', 'name=fm1', '--format', '{{printf "%.3s" .Names}} {{.Labels}} [{{.Label "a"}}] [{{.Label "nope"}}]'), 'fm1 a=x,y [x,y] []\n');
     await ok('rm', 'fm1');
   });
 });

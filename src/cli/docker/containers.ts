@@ -589,7 +589,7 @@ export function displayPorts(ports: ContainerSummary['Ports']): string {
 
 export interface PsRow {
   ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; Ports: string; State: string; Status: string;
-  Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string;
+  Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string; Label: (k: unknown) => string;
   /** docker 28's ContainerContext.Platform: the image manifest's platform, nil when the daemon sends none (berthd, dockerd 20.10) */
   Platform: null;
 }
@@ -611,6 +611,8 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     Networks: Object.keys(x.NetworkSettings?.Networks ?? {}).join(','),
     LocalVolumes: String((x.Mounts ?? []).filter((m) => m.Type === 'volume').length),
     Platform: null,
+    // docker/cli ContainerContext.Label: `{{.Label "com.example"}}` (JSON leaves a function out)
+    Label: (k: unknown) => x.Labels?.[String(k)] ?? '',
   }));
 }
 

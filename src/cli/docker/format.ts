@@ -64,7 +64,7 @@ function plain(tpl: string, rows: object[]): ((row: object) => string) | undefin
   const t = tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   const fields = [...t.matchAll(/\{\{\s*\.(\w+)\s*\}\}/g)].map((m) => m[1]!);
   if (t.replace(/\{\{\s*\.(\w+)\s*\}\}/g, '').includes('{{')) return undefined;
-  if (!rows.every((r) => fields.every((f) => f in r))) return undefined;
+  if (!rows.every((r) => fields.every((f) => f in r && typeof (r as Record<string, unknown>)[f] !== 'function'))) return undefined;
   return (r) => t.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, f: string) => goString((r as Record<string, unknown>)[f]));
 }
 

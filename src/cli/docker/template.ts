@@ -281,7 +281,10 @@ function evalPipe(p: Pipe, sc: Scope): unknown {
   for (const [head, ...args] of p) {
     const f = typeof head === 'string' ? FUNCS[head] : undefined;
     if (f) piped = [f(...args.map((a) => operand(a, sc)), ...piped)];
-    else {
+    else if (typeof head === 'string' && head.startsWith('.') && typeof operand(head, sc) === 'function') {
+      // a method of docker's context (ContainerContext.Label): called with its arguments
+      piped = [(operand(head, sc) as (...a: unknown[]) => unknown)(...args.map((a) => operand(a, sc)), ...piped)];
+    } else {
       if (typeof head === 'string' && !/^[.$"`\d-]|^(true|false|nil)$/.test(head)) throw fail(`function "${head}" not defined`);
       if (args.length || piped.length) throw fail(`can't give argument to non-function ${typeof head === 'string' ? head : '(…)'}`);
       piped = [operand(head!, sc)];
