@@ -47,6 +47,17 @@ await build({
   chunkNames: 'chunks/berthd-[name]-[hash]', // the same depth as the CLI's chunks: paths found from import.meta.url
 });
 
+// In berth-fast.cjs, import('./template.js') becomes a require of template.cjs beside it at run time (a
+// vm.Script has no import(); berth.cjs hands the bundle its require).
+const templateApart = {
+  name: 'template-apart',
+  setup(b) {
+    b.onResolve({ filter: /\/template\.js$/ }, (a) => (a.kind === 'dynamic-import' ? { path: 'template', namespace: 'template-apart' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'template-apart' }, () => ({ contents: "module.exports = require('./template.cjs');", loader: 'js' }));
+    b.onResolve({ filter: /^\.\/template\.cjs$/ }, () => ({ path: './template.cjs', external: true }));
+  },
+};
+
 // The installed `berth` (package.json bin) starts from one CommonJS file: Node loads it without the ESM
 // loader and its per-module resolve/read/link, ~40 ms less CPU than the chunked ESM entry for `berth ps`
 // (bench/cli.sh). It holds only the common container commands; it imports berth.js for everything else.
@@ -59,6 +70,20 @@ await build({
   target: 'node20',
   format: 'cjs',
   external: ['./berth.js', './cp.cjs'],
+  charset: 'ascii',
+  logLevel: 'warning',
+  plugins: [templateApart],
+});
+
+// The Go-template engine is dist/bin/cli/template.cjs, required when a --format needs it (cli/docker/format.ts
+// imports it lazily): `berth ps`/`inspect` without --format never read it (bench/cli.sh, issue 10/13).
+await build({
+  entryPoints: ['src/cli/docker/template.ts'],
+  outfile: 'dist/bin/cli/template.cjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
   charset: 'ascii',
   logLevel: 'warning',
 });

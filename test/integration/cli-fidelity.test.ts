@@ -183,5 +183,22 @@ describe('berth CLI details against berthd', { skip: !isRoot ? 'needs root' : fa
     assert.equal(await ok('logs', '--details', 'lg1'), ' hi\n');
     await ok('rm', 'lg1');
   });
+
+  test('logs --tail: a value strconv.Atoi refuses, or a negative one, shows every line, as moby 28 (daemon/logs.go)', async () => {
+    await ok('run', '--name', 'lg2', 'bb:fid', 'seq', '1', '3');
+    for (const t of ['abc', '1e3', '-1', ' 2', 'all']) assert.equal(await ok('logs', '--tail', t, 'lg2'), '1\n2\n3\n', `--tail ${JSON.stringify(t)}`);
+    assert.equal(await ok('logs', '--tail', '+2', 'lg2'), '2\n3\n');
+    assert.equal(await ok('logs', '--tail', '0', 'lg2'), '');
+    const raw = await call(d.socket, 'GET', '/containers/lg2/logs?stdout=1&tail=some');
+    assert.equal(raw.status, 200, raw.body);
+    await ok('rm', 'lg2');
+  });
+
+  test('--format over the wire: sub-pipelines, printf verbs, <no value> for a label not set (inspect, ps)', async () => {
+    await ok('create', '--name', 'fm1', '--label', 'a=x,y', 'bb:fid', 'true');
+    assert.equal(await ok('inspect', '--format', '{{join (split (index .Config.Labels "a") ",") "+"}}|{{.Config.Labels.nope}}|{{printf "%-5s|%t" .State.Status .State.Running}}', 'fm1'), 'x+y|<no value>|created|false\n');
+    assert.equal(await ok('ps', '-a', '--filter', 'name=fm1', '--format', '{{printf "%.3s" .Names}} {{.Labels}} [{{.Label "a"}}] [{{.Label "nope"}}]'), 'fm1 a=x,y [x,y] []\n');
+    await ok('rm', 'fm1');
+  });
 });
 

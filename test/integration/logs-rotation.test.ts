@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isRoot, run } from '../helpers/bundle.js';
+import { isRoot } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { dockerCli } from '../helpers/docker-cli.js';
 import { eventually } from '../helpers/leaks.js';
 import { importBusybox } from '../helpers/images.js';
 
@@ -14,12 +15,7 @@ const skip = !isRoot ? 'needs root' : !fs.existsSync('/usr/local/bin/docker') ? 
 
 describe('log rotation (docker CLI)', { skip }, () => {
   let d: Daemon;
-  const docker = (...args: string[]) => run('/usr/local/bin/docker', args, { env: d.env });
-  const ok = async (...args: string[]) => {
-    const r = await docker(...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { docker, ok } = dockerCli(() => d.env);
   const logFiles = async (name: string) => {
     const log = JSON.parse(await ok('inspect', name))[0].LogPath as string;
     return fs.readdirSync(path.dirname(log)).filter((f) => f.startsWith(path.basename(log))).sort()

@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isRoot, run } from '../helpers/bundle.js';
+import { isRoot } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { dockerCli } from '../helpers/docker-cli.js';
 import { tarDir } from '../helpers/registry.js';
 import { importBusybox } from '../helpers/images.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -37,12 +38,7 @@ const mounted = (p: string) => mountInfo().some((m) => m.point === p);
 
 describe('mounts (docker CLI)', { skip }, () => {
   let d: Daemon;
-  const docker = (...args: string[]) => run('/usr/local/bin/docker', args, { env: d.env });
-  const ok = async (...args: string[]) => {
-    const r = await docker(...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { docker, ok } = dockerCli(() => d.env);
   const inspect = async (name: string) => JSON.parse(await ok('inspect', name))[0];
 
   before(async () => {

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isRoot, run } from '../helpers/bundle.js';
+import { isRoot } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { dockerCli } from '../helpers/docker-cli.js';
 import { tarDir } from '../helpers/registry.js';
 import { importBusybox } from '../helpers/images.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -14,12 +15,7 @@ const skip = !isRoot ? 'needs root' : !fs.existsSync('/usr/local/bin/docker') ? 
 
 describe('volumes (docker CLI)', { skip }, () => {
   let d: Daemon;
-  const docker = (...args: string[]) => run('/usr/local/bin/docker', args, { env: d.env });
-  const ok = async (...args: string[]) => {
-    const r = await docker(...args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const { docker, ok } = dockerCli(() => d.env);
 
   before(async () => {
     d = await startDaemon();

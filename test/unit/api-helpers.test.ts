@@ -10,7 +10,8 @@ import { pullReference } from '../../src/api/routes/images.js';
 import { eventMatches } from '../../src/api/routes/system.js';
 import { decodeAuthHeader, encodeAuthHeader, toCredentials } from '../../src/api/auth.js';
 import { compareVersions } from '../../src/api/version.js';
-import { formatRows, render, tabulate } from '../../src/cli/docker/format.js';
+import { formatRows, tabulate } from '../../src/cli/docker/format.js';
+import { render } from '../../src/cli/docker/template.js';
 import { parseGlobals } from '../../src/cli/docker/index.js';
 import { humanSize, humanSize3 } from '../../src/cli/docker/output.js';
 import { resolveHost } from '../../src/client/index.js';
@@ -114,14 +115,14 @@ test('events: bus history, deprecated fields, filters', () => {
   assert.equal(all[1]!.from, 'alpine');
 });
 
-test('format: Go-template fields, json, table headers', () => {
+test('format: Go-template fields, json, table headers', async () => {
   const row = { ID: 'abc', Repository: 'busybox', Tag: 'latest', Labels: { a: 'b' }, List: ['x', 'y'] };
   assert.equal(render('{{.ID}} {{.Repository}}:{{.Tag}}', row), 'abc busybox:latest');
   assert.equal(render('{{json .}}', { A: 1 }), '{"A":1}');
   assert.equal(render('{{json .Labels}} {{.Labels}} {{join .List ","}} {{upper .Tag}}', row), '{"a":"b"} map[a:b] x,y LATEST');
   assert.throws(() => render('{{.Nope}}', row), /can't evaluate field Nope/);
-  assert.equal(formatRows([row], 'table {{.ID}}\t{{.Tag}}', '', { ID: 'IMAGE ID', Tag: 'TAG' }), 'IMAGE ID   TAG\nabc        latest\n');
-  assert.equal(formatRows([row, row], '{{.ID}}', '', {}), 'abc\nabc\n');
+  assert.equal(await formatRows([row], 'table {{.ID}}\t{{.Tag}}', '', { ID: 'IMAGE ID', Tag: 'TAG' }), 'IMAGE ID   TAG\nabc        latest\n');
+  assert.equal(await formatRows([row, row], '{{.ID}}', '', {}), 'abc\nabc\n');
   assert.equal(tabulate(['a\tbb\tc', 'aaaa\tb\tc']), 'a      bb   c\naaaa   b    c\n');
   assert.equal(humanSize3(1_982_000), '1.98MB'); // HumanSizeWithPrecision(…, 3)
   assert.equal(humanSize(1_982_000), '1.982MB'); // HumanSize

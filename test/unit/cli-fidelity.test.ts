@@ -56,7 +56,7 @@ test('go-units sizes as Go prints them', () => {
 const IMG = { Id: 'sha256:' + '7da4c484e9dd'.padEnd(64, '0'), RepoTags: ['busybox:latest', 'bb:1'], Created: 0, Size: 2_846_208, SharedSize: 0, Containers: 2 };
 const ctr = (id: string, state: string, rw: number) => ({ Id: id.padEnd(64, '0'), Image: 'busybox', Command: "sh -c 'echo hi; echo err >&2'", Created: 0, State: state, Status: state === 'running' ? 'Up 7 minutes' : 'Exited (3) 7 minutes ago', Names: ['/ex1'], SizeRw: rw, Mounts: [{ Type: 'volume', Driver: 'local' }] });
 
-test('system df: docker v28 summary (HumanSize, shares of reclaimable, tabwriter width 10)', () => {
+test('system df: docker v28 summary (HumanSize, shares of reclaimable, tabwriter width 10)', async () => {
   const d = {
     LayersSize: 2_846_208,
     Images: [{ ...IMG, SharedSize: 1_000_000 }, { ...IMG, Id: 'sha256:' + '1'.repeat(64), RepoTags: [], Size: 1_000_000, Containers: 0 }],
@@ -64,14 +64,14 @@ test('system df: docker v28 summary (HumanSize, shares of reclaimable, tabwriter
     Volumes: [{ Name: 'v1', UsageData: { Size: 4096, RefCount: 0 } }, { Name: 'v2', UsageData: { Size: -1, RefCount: 1 } }],
     BuildCache: [{ ID: 'a'.repeat(25), Size: 100, InUse: true }, { ID: 'b'.repeat(25), Size: 50, Shared: true }, { ID: 'c'.repeat(25), Size: 20 }],
   };
-  assert.equal(dfSummary(d), [
+  assert.equal(await dfSummary(d), [
     'TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE',
     'Images          2         1         2.846MB   1MB (35%)',
     'Containers      3         2         2MB       1.5MB (75%)',
     'Local Volumes   2         1         4.096kB   4.096kB (100%)',
     'Build Cache     3         1         120B      20B',
     ''].join('\n'));
-  assert.equal(dfSummary({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] }).split('\n')[1], 'Images          0         0         0B        0B');
+  assert.equal((await dfSummary({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] })).split('\n')[1], 'Images          0         0         0B        0B');
 });
 
 test('system df -v: docker v28 sections, first tag only, sizes %.3g and %.4g, cache table', () => {
@@ -129,18 +129,19 @@ test('argument counts as docker 28 words them: none, a range, at most (cli/requi
 });
 
 test('--format json and {{json .}} of a row as docker/cli MarshalJSON: sorted keys, HTML escaped; the json func unescaped', async () => {
-  const { formatRows, render } = await import('../../src/cli/docker/format.js');
+  const { formatRows } = await import('../../src/cli/docker/format.js');
+  const { render } = await import('../../src/cli/docker/template.js');
   const row = { Name: 'v', Labels: 'a=<b>&c', Driver: 'local' };
   const want = '{"Driver":"local","Labels":"a=\\u003cb\\u003e\\u0026c","Name":"v"}\n';
-  assert.equal(formatRows([row], 'json', 'table {{.Name}}', {}), want);
-  assert.equal(formatRows([row], '{{json .}}', 'table {{.Name}}', {}), want);
-  assert.equal(formatRows([row], '{{json .Labels}}', 'table {{.Name}}', {}), '"a=<b>&c"\n');
+  assert.equal(await formatRows([row], 'json', 'table {{.Name}}', {}), want);
+  assert.equal(await formatRows([row], '{{json .}}', 'table {{.Name}}', {}), want);
+  assert.equal(await formatRows([row], '{{json .Labels}}', 'table {{.Name}}', {}), '"a=<b>&c"\n');
   assert.equal(render('{{json .}}', { b: '<', a: 1 }), '{"b":"<","a":1}');
 });
 
 test('events --format: events.Message\'s Go field names, {{json .}} with the exact timeNano', async () => {
   const { eventContext } = await import('../../src/cli/docker/system.js');
-  const { render } = await import('../../src/cli/docker/format.js');
+  const { render } = await import('../../src/cli/docker/template.js');
   const ns = 1796658484521658864n;
   const e = { status: 'create', id: 'abc', from: 'bb:fid', Type: 'container', Action: 'create', Actor: { ID: 'abc', Attributes: { image: 'bb:fid', name: 'ev1' } }, scope: 'local', time: 1796658484, timeNano: Number(ns) };
   const ctx = eventContext(e as never, ns);
@@ -151,7 +152,8 @@ test('events --format: events.Message\'s Go field names, {{json .}} with the exa
 
 test('time.Time as Go prints it: network CreatedAt/Created (String()), RFC3339Nano with ns', async () => {
   const { goTimeString } = await import('../../src/cli/docker/networks.js');
-  const { GoText, render } = await import('../../src/cli/docker/format.js');
+  const { GoText } = await import('../../src/cli/docker/format.js');
+  const { render } = await import('../../src/cli/docker/template.js');
   const { isoTimeNs } = await import('../../src/util/time.js');
   assert.equal(goTimeString('2026-12-07T15:38:19.143250390Z'), '2026-12-07 15:38:19.14325039 +0000 UTC');
   assert.equal(goTimeString('2026-12-07T15:38:19Z'), '2026-12-07 15:38:19 +0000 UTC');
@@ -163,11 +165,11 @@ test('time.Time as Go prints it: network CreatedAt/Created (String()), RFC3339Na
   assert.match(isoTimeNs(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
 });
 
-test('system df --format: DiskUsageContext\'s fields, json rows as docker/cli marshals them', () => {
+test('system df --format: DiskUsageContext\'s fields, json rows as docker/cli marshals them', async () => {
   const empty = { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] };
-  assert.equal(dfSummary(empty, 'json').split('\n')[0], '{"Active":"0","Reclaimable":"0B","Size":"0B","TotalCount":"0","Type":"Images"}');
-  assert.equal(dfSummary(empty, '{{.Type}}|{{.TotalCount}}'), 'Images|0\nContainers|0\nLocal Volumes|0\nBuild Cache|0\n');
-  assert.equal(dfSummary(empty, 'table {{.Type}}\t{{.Reclaimable}}'), 'TYPE            RECLAIMABLE\nImages          0B\nContainers      0B\nLocal Volumes   0B\nBuild Cache     0B\n');
+  assert.equal((await dfSummary(empty, 'json')).split('\n')[0], '{"Active":"0","Reclaimable":"0B","Size":"0B","TotalCount":"0","Type":"Images"}');
+  assert.equal(await dfSummary(empty, '{{.Type}}|{{.TotalCount}}'), 'Images|0\nContainers|0\nLocal Volumes|0\nBuild Cache|0\n');
+  assert.equal(await dfSummary(empty, 'table {{.Type}}\t{{.Reclaimable}}'), 'TYPE            RECLAIMABLE\nImages          0B\nContainers      0B\nLocal Volumes   0B\nBuild Cache     0B\n');
 });
 
 test('info: plugins, swarm, runtimes, versions and security options in docker/cli\'s order and words', async () => {
@@ -186,7 +188,7 @@ test('info: plugins, swarm, runtimes, versions and security options in docker/cl
 });
 
 test('--format: Go template actions (range, if/else if, with, variables, pipes) and builtins, as docker 28 prints them', async () => {
-  const { render } = await import('../../src/cli/docker/format.js');
+  const { render } = await import('../../src/cli/docker/template.js');
   const c = { Name: '/lab', State: { Status: 'created', Running: false, ExitCode: 0 }, Config: { Labels: { b: '2', a: '<1>' }, Cmd: ['sh', '-c', 'x'] } };
   // outputs as docker 28.2.2 printed them for the same container (notes/cli-compare.md)
   assert.equal(render('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}', c), 'a=<1>;b=2;');
@@ -202,4 +204,33 @@ test('--format: Go template actions (range, if/else if, with, variables, pipes) 
   assert.equal(render('{{range .Nothing}}x{{else}}none{{end}}', { Nothing: [] }), 'none');
   assert.throws(() => render('{{if .Name}}x', c), /unexpected EOF/);
   assert.throws(() => render('{{nosuch .Name}}', c), /function "nosuch" not defined/);
+});
+
+test('--format: parenthesised sub-pipelines, fmt\'s verbs, flags and notes, <no value> for a missing map key, as Go 1.24 prints them', async () => {
+  const { render } = await import('../../src/cli/docker/template.js');
+  const c = { Name: '/lab', Csv: 'a,b,c', State: { Status: 'created', Pid: 42 }, Config: { Labels: { a: '1' }, Cmd: ['sh', '-c', 'x'] } };
+  assert.equal(render('{{join (split .Csv ",") "-"}} {{len (split "a,b" ",")}} {{(index .Config.Cmd 0)}}', c), 'a-b-c 2 sh');
+  assert.equal(render('{{if (eq .State.Status "created")}}y{{end}} {{(.State).Status}}', c), 'y created');
+  assert.equal(render('{{printf "%-10s|%5d|%-5d|%05d" .Name 42 42 -42}}', c), '/lab      |   42|42   |-0042');
+  assert.equal(render('{{printf "%t %T %T %T %T" true .Name .State.Pid .Config.Labels .Config.Cmd}}', c), 'true string int map[string]string []string');
+  assert.equal(render('{{printf "%x %#x %X %o %b %c %U %q" 255 255 255 8 5 65 65 .Name}}', c), 'ff 0xff FF 10 101 A U+0041 "/lab"');
+  assert.equal(render('{{printf "%.2f %8.3f|%+d %e %g %g %.3s %6.2f%%" 3.14159 3.14159 5 1234.5678 0.00001 1.5 "abcdef" 12.345}}', c), '3.14    3.142|+5 1.234568e+03 1e-05 1.5 abc  12.35%');
+  // fmt's notes for a wrong type, a missing and an extra argument
+  assert.equal(render('{{printf "%d|%s|%s %s" "abc" .State.Pid "a"}}', c), '%!d(string=abc)|%!s(int=42)|a %!s(MISSING)');
+  assert.equal(render('{{printf "%s" "a" "b"}}', c), 'a%!(EXTRA string=b)');
+  // a map's missing key prints <no value> (as an argument: nil); a struct's missing field stays an error
+  assert.equal(render('{{.Config.Labels.nope}} {{.Config.Labels.nope | printf "%s"}} [{{index .Config.Labels "nope"}}]', c), '<no value> %!s(<nil>) []');
+  assert.throws(() => render('{{.State.Nope}}', c), /can't evaluate field Nope/);
+  assert.throws(() => render('{{join (split .Csv ","}}', c), /unclosed left paren/);
+});
+
+test('--format: a template of {{.Field}}s only renders without the template engine, the same as with it', async () => {
+  const { formatRows } = await import('../../src/cli/docker/format.js');
+  const rows = [{ ID: 'abc', Names: 'n1', Status: 'Up' }, { ID: 'def', Names: 'n2', Status: 'Exited (0)' }];
+  const heads = { ID: 'CONTAINER ID', Names: 'NAMES', Status: 'STATUS' };
+  assert.equal(await formatRows(rows, undefined, 'table {{.ID}}\t{{.Names}}\t{{.Status}}', heads), 'CONTAINER ID   NAMES     STATUS\nabc            n1        Up\ndef            n2        Exited (0)\n');
+  assert.equal(await formatRows(rows, '{{ .Names }}:{{.Status}}', '', heads), 'n1:Up\nn2:Exited (0)\n');
+  // the same through the engine (a pipe makes the template more than fields)
+  assert.equal(await formatRows(rows, '{{.Names | print}}:{{.Status}}', '', heads), 'n1:Up\nn2:Exited (0)\n');
+  await assert.rejects(formatRows(rows, '{{.Nope}}', '', heads), /can't evaluate field Nope/);
 });

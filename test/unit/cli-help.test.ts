@@ -60,3 +60,18 @@ test('help starts with the usage line, as docker 28\'s (no blank line first)', a
   assert.equal(formatHelp('port', {}), 'Usage:  berth port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings or a specific mapping for the container\n');
   assert.match(formatHelp('cp', {}), /^Usage:  berth cp \[OPTIONS\] CONTAINER:SRC_PATH DEST_PATH\|-\n\tberth cp \[OPTIONS\] SRC_PATH\|- CONTAINER:DEST_PATH\n\nCopy files/);
 });
+
+test('help lists a command\'s other names under Aliases:, docker\'s flag type words and defaults, as docker 28.2.2 prints them', async () => {
+  const ps = (await run(['container', 'ls', '--help'])).out;
+  assert.match(ps, /^Usage: {2}berth container ls \[OPTIONS\]\n\nList containers\n\nAliases:\n {2}berth container ls, berth container list, berth container ps, berth ps\n\nOptions:\n/);
+  assert.match(ps, /\n {2}-f, --filter filter {3}Filter output based on conditions provided\n/);
+  assert.match(ps, /--last int +Show n last created containers \(includes all states\) \(default -1\)\n/);
+  assert.match((await run(['rmi', '--help'])).out, /\n\nAliases:\n {2}berth image rm, berth image remove, berth rmi\n\nOptions:/);
+  assert.match((await run(['info', '--help'])).out, /\n\nAliases:\n {2}berth system info, berth info\n/);
+  assert.match((await run(['run', '--help'])).out, /^Usage: {2}berth run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nCreate and run a new container from an image\n\nAliases:\n {2}berth container run, berth run\n/);
+  const vc = (await run(['volume', 'create', '--help'])).out;
+  assert.doesNotMatch(vc, /Aliases:/); // a name of its own only
+  assert.match(vc, /-d, --driver string +Specify volume driver name \(default "local"\)\n/);
+  assert.match(vc, /-o, --opt map +Set driver specific options \(default map\[\]\)\n/);
+  assert.match((await run(['logs', '--help'])).out, /-n, --tail string +Number of lines to show from the end of the logs \(default "all"\)\n/);
+});

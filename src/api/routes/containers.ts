@@ -253,13 +253,9 @@ export function containerRoutes(r: Router, s: ApiServices, h?: HijackRoutes): vo
     const stdout = boolValue(query, 'stdout');
     const stderr = boolValue(query, 'stderr');
     if (!stdout && !stderr) throw new BerthError('InvalidArgument', 'Bad parameters: you must choose at least one stream');
+    // moby 28 (daemon/logs.go): a tail strconv.Atoi refuses ("all", "abc", "1e3", " 5") and a negative one mean every line
     const tailRaw = query.get('tail') ?? 'all';
-    let tail: number | undefined;
-    if (tailRaw !== 'all' && tailRaw !== '') {
-      tail = Number(tailRaw);
-      if (!Number.isInteger(tail)) throw new BerthError('InvalidArgument', `invalid value for "tail": ${JSON.stringify(tailRaw)}`);
-      if (tail < 0) tail = undefined;
-    }
+    const tail = /^[-+]?\d{1,18}$/.test(tailRaw) && Number(tailRaw) >= 0 ? Number(tailRaw) : undefined;
     const now = Date.now();
     const sinceRaw = query.get('since');
     const untilRaw = query.get('until');

@@ -102,7 +102,6 @@ function queryProblem(kind: QueryKind, v: string): string | undefined {
   switch (kind) {
     case 'bool': return BOOL_WORDS.has(v.trim().toLowerCase()) ? undefined : 'expected a boolean (1/0, true/false)';
     case 'int': return v === '' || (INT.test(v) && Math.abs(Number(v)) < 2 ** 63) ? undefined : 'expected an integer';
-    case 'tail': return v === '' || v === 'all' || INT.test(v) ? undefined : 'expected "all" or an integer';
     case 'filters': parseFilters(v); return undefined; // its own 400 "invalid filter …"
     case 'timestamp': if (v !== '' && v !== '0') timestampMs(v); return undefined;
     default: return undefined;

@@ -10,10 +10,9 @@ import { volumeCreate } from './volume.js';
 
 /**
  * A query parameter's type. `bool`: moby's boolean words (1/0, true/false, yes/no, …); `int`: a decimal
- * int64; `filters`: the JSON filter map; `timestamp`: unix seconds, RFC 3339 or a duration ago; `tail`:
- * "all" or an int; a list: one of these words; `string`: anything (the service judges it).
+ * int64; `filters`: the JSON filter map; `timestamp`: unix seconds, RFC 3339 or a duration ago; a list: one of these words; `string`: anything (the service judges it).
  */
-export type QueryKind = 'bool' | 'int' | 'string' | 'filters' | 'timestamp' | 'tail' | readonly string[];
+export type QueryKind = 'bool' | 'int' | 'string' | 'filters' | 'timestamp' | readonly string[];
 
 export const BODIES = { containerCreate, containerUpdate, execCreate, execStart, authConfig, volumeCreate, networkCreate, networkConnect, networkDisconnect } as const;
 export type BodyName = keyof typeof BODIES;
@@ -27,7 +26,7 @@ export interface RouteSpec {
 }
 
 const NAME = '{name:.+}';
-const logsQuery = { follow: 'bool', stdout: 'bool', stderr: 'bool', since: 'timestamp', until: 'timestamp', timestamps: 'bool', tail: 'tail' } as const;
+const logsQuery = { follow: 'bool', stdout: 'bool', stderr: 'bool', since: 'timestamp', until: 'timestamp', timestamps: 'bool', tail: 'string' } as const;
 const attachQuery = { detachKeys: 'string', logs: 'bool', stream: 'bool', stdin: 'bool', stdout: 'bool', stderr: 'bool' } as const;
 const resizeQuery = { h: 'int', w: 'int' } as const;
 

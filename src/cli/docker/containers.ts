@@ -589,7 +589,7 @@ export function displayPorts(ports: ContainerSummary['Ports']): string {
 
 export interface PsRow {
   ID: string; Image: string; Command: string; CreatedAt: string; RunningFor: string; Ports: string; State: string; Status: string;
-  Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string;
+  Size: string; Names: string; Labels: string; Mounts: string; Networks: string; LocalVolumes: string; Label: (k: unknown) => string;
   /** docker 28's ContainerContext.Platform: the image manifest's platform, nil when the daemon sends none (berthd, dockerd 20.10) */
   Platform: null;
 }
@@ -611,6 +611,8 @@ export function psRows(list: ContainerSummary[], o: { noTrunc?: boolean; now?: n
     Networks: Object.keys(x.NetworkSettings?.Networks ?? {}).join(','),
     LocalVolumes: String((x.Mounts ?? []).filter((m) => m.Type === 'volume').length),
     Platform: null,
+    // docker/cli ContainerContext.Label: `{{.Label "com.example"}}` (JSON leaves a function out)
+    Label: (k: unknown) => x.Labels?.[String(k)] ?? '',
   }));
 }
 
@@ -642,7 +644,7 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
     const rows = psRows(list, { noTrunc: !!p.flags['no-trunc'] });
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
     const def = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${p.flags.size ? '\t{{.Size}}' : ''}`;
-    process.stdout.write(formatRows(rows, format, def, PS_HEADERS));
+    process.stdout.write(await formatRows(rows, format, def, PS_HEADERS));
     return 0;
   } finally { c.close(); }
 }
@@ -710,7 +712,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       else out.push(found);
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
+  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   for (const e of errs) process.stderr.write(`Error: ${e}\n`);
   return errs.length ? 1 : 0;

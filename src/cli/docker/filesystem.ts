@@ -135,7 +135,7 @@ const cacheSize = (bc: DfCache[]) => bc.reduce((n, b) => n + (b.Shared ? 0 : b.S
 
 /** `system df`: docker's summary table (formatter.DiskUsageContext, tabwriter minimum width 10). */
 /** `system df [--format]`: docker/cli DiskUsageContext's rows (Type, TotalCount, Active, Size, Reclaimable). */
-export function dfSummary(d: DfAnswer, format?: string): string {
+export async function dfSummary(d: DfAnswer, format?: string): Promise<string> {
   const images = d.Images as DfImage[], ctrs = d.Containers as DfContainer[], vols = d.Volumes as DfVolume[], bc = d.BuildCache as DfCache[];
   const layers = d.LayersSize ?? 0;
   const used = images.reduce((n, i) => n + (i.Containers !== 0 && i.Size !== -1 && i.SharedSize !== -1 ? i.Size - i.SharedSize : 0), 0);

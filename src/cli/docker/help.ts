@@ -94,7 +94,7 @@ const FLAGS: Record<string, string> = {
 
 /** Usage and summary per command, keyed as typed: "run", "image ls", "container rm". */
 export const COMMANDS: Record<string, CommandHelp> = {
-  run: { usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Run a command in a new container' },
+  run: { usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create and run a new container from an image' },
   create: { usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', flags: { quiet: 'Suppress the pull output' } },
   start: { usage: 'start [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Start one or more stopped containers', flags: { attach: "Attach STDOUT/STDERR and forward signals", interactive: "Attach container's STDIN" } },
   stop: { usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Stop one or more running containers', flags: { time: 'Seconds to wait before killing the container', timeout: 'Seconds to wait before killing the container', signal: 'Signal to send to the container' } },
@@ -107,7 +107,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   inspect: { usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', summary: 'Return low-level information on Docker objects', flags: { type: 'Return JSON for specified type', size: 'Display total file sizes if the type is container' } },
   wait: { usage: 'wait CONTAINER [CONTAINER...]', summary: 'Block until one or more containers stop, then print their exit codes' },
   rename: { usage: 'rename CONTAINER NEW_NAME', summary: 'Rename a container' },
-  exec: { usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', summary: 'Run a command in a running container', flags: { detach: 'Detached mode: run command in the background', env: 'Set environment variables', privileged: 'Give extended privileges to the command' } },
+  exec: { usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', summary: 'Execute a command in a running container', flags: { detach: 'Detached mode: run command in the background', env: 'Set environment variables', privileged: 'Give extended privileges to the command' } },
   stats: { usage: 'stats [OPTIONS] [CONTAINER...]', summary: 'Display a live stream of container(s) resource usage statistics', flags: { all: 'Show all containers (default shows just running)', 'no-stream': 'Disable streaming stats and only pull the first result' } },
   top: { usage: 'top CONTAINER [ps OPTIONS]', summary: 'Display the running processes of a container' },
   pause: { usage: 'pause CONTAINER [CONTAINER...]', summary: 'Pause all processes within one or more containers' },
@@ -178,6 +178,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   'network connect': { usage: 'network connect [OPTIONS] NETWORK CONTAINER', summary: 'Connect a container to a network', flags: {
     alias: 'Add network-scoped alias for the container', ip: 'IPv4 address (e.g., "172.30.100.104")', ip6: 'IPv6 address (not supported by Berth)',
     'driver-opt': 'driver options for the network', link: 'Add link to another container (name[:alias]): an alias only this container resolves on the network', 'link-local-ip': 'Add a link-local address for the container (ignored)' } },
+  'container inspect': { usage: 'container inspect [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Display detailed information on one or more containers', flags: { size: 'Display total file sizes', type: 'Return JSON for specified type' } },
   'network disconnect': { usage: 'network disconnect [OPTIONS] NETWORK CONTAINER', summary: 'Disconnect a container from a network', flags: { force: 'Force the container to disconnect from a network' } },
 };
 
@@ -190,10 +191,23 @@ const ALIASES: Record<string, string> = {
   'container ls': 'ps', 'container list': 'ps', 'container ps': 'ps', 'container remove': 'rm',
 };
 
+/** The name a command's help is filed under (`container ls` is `ps`). */
+function canonical(name: string): string {
+  return COMMANDS[name] ? name : ALIASES[name] ?? (name.startsWith('container ') ? name.slice('container '.length) : name);
+}
+
+/** pflag's type word where docker's flag type is not the value's plain kind (opts.FilterOpt, opts.MapOpts). */
+const TYPE_WORDS: Record<string, string> = { filter: 'filter', 'ps last': 'int', 'volume create opt': 'map', 'network create opt': 'map', 'network create ipam-opt': 'map' };
+/** pflag's "(default …)" where docker's flag has a non-zero default. */
+const DEFAULTS: Record<string, string> = {
+  'volume create driver': '"local"', 'volume create opt': 'map[]', 'network create driver': '"bridge"', 'network create ipam-driver': '"default"',
+  'network create opt': 'map[]', 'network create ipam-opt': 'map[]', 'logs tail': '"all"', 'ps last': '-1',
+};
+
 export function commandHelp(name: string): CommandHelp | undefined {
   const direct = COMMANDS[name];
   if (direct) return direct;
-  const alias = ALIASES[name] ?? (name.startsWith('container ') ? name.slice('container '.length) : undefined);
+  const alias = canonical(name) !== name ? canonical(name) : undefined;
   const h = alias ? COMMANDS[alias] : undefined;
   return h && { ...h, usage: `${name} ${h.usage.split(' ').slice(alias!.split(' ').length).join(' ')}`.trim() };
 }
@@ -203,10 +217,13 @@ export function flagHelp(command: string, flag: string): string {
 }
 
 /** docker's layout: usage, summary, then the flags sorted by name, descriptions in one column. */
-export function formatHelp(command: string, specs: Record<string, FlagSpec>, subcommands: string[] = []): string {
+export function formatHelp(command: string, specs: Record<string, FlagSpec>, subcommands: string[] = [], aliases: string[] = []): string {
   const h = commandHelp(command);
   // docker 28 starts with the usage line (no blank line first)
   const out = [`Usage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`];
+  // every name the command answers to, as docker's usage template lists them
+  if (aliases.length > 1) out.push(`\nAliases:\n  ${aliases.map((a) => `berth ${a}`).join(', ')}\n`);
+  const key = canonical(command);
   if (subcommands.length) {
     out.push('\nCommands:\n');
     const w = Math.max(...subcommands.map((s) => s.length));
@@ -217,10 +234,13 @@ export function formatHelp(command: string, specs: Record<string, FlagSpec>, sub
     out.push('\nOptions:\n');
     const left = names.map((n) => {
       const s = specs[n]!;
-      return `${s.short ? `-${s.short}, ` : '    '}--${n}${s.type === 'bool' ? '' : ` ${s.type}`}`;
+      return `${s.short ? `-${s.short}, ` : '    '}--${n}${s.type === 'bool' ? '' : ` ${TYPE_WORDS[`${key} ${n}`] ?? TYPE_WORDS[n] ?? s.type}`}`;
     });
     const w = Math.max(...left.map((l) => l.length));
-    names.forEach((n, i) => out.push(`  ${left[i]!.padEnd(w)}   ${flagHelp(command, n)}\n`));
+    names.forEach((n, i) => {
+      const def = DEFAULTS[`${key} ${n}`];
+      out.push(`  ${left[i]!.padEnd(w)}   ${flagHelp(command, n)}${def ? ` (default ${def})` : ''}\n`);
+    });
   }
   if (subcommands.length) out.push(`\nRun 'berth ${command} COMMAND --help' for more information on a command.\n`);
   return out.join('');

@@ -71,7 +71,7 @@ export async function images(g: Globals, args: string[]): Promise<number> {
     const rows = imageRows(list, { noTrunc: !!p.flags['no-trunc'] });
     if (p.flags.quiet) { process.stdout.write([...new Set(rows.map((r) => r.ID))].map((s) => `${s}\n`).join('')); return 0; }
     const def = `table {{.Repository}}\t{{.Tag}}${p.flags.digests ? '\t{{.Digest}}' : ''}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
-    process.stdout.write(formatRows(rows, p.flags.format as string | undefined, def, IMAGE_HEADERS));
+    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, def, IMAGE_HEADERS));
     return 0;
   } finally { c.close(); }
 }
@@ -183,7 +183,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       try { out.push(await c.inspectImage(n)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); rc = 1; }
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
+  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
@@ -204,7 +204,7 @@ export async function history(g: Globals, args: string[]): Promise<number> {
       Size: humanSize3(x.Size), Comment: x.Comment,
     }));
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
-    process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' }));
+    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' }));
     return 0;
   } finally { c.close(); }
 }

@@ -103,6 +103,20 @@ function helpName(cmd: string, args: string[]): { name: string; subs: string[] }
   return { name: cmd, subs };
 }
 
+/**
+ * Every name a command answers to (`container ls`, `container list`, `container ps`, `ps`): the group
+ * entries and top-level commands bound to the same function, as docker's help lists its aliases.
+ */
+function aliasesOf(name: string): string[] {
+  if (SYSTEM_ALIASES[name]) return SYSTEM_ALIASES[name];
+  const [cmd, sub] = name.split(' ') as [string, string | undefined];
+  const f = sub ? GROUPS[cmd]?.[sub] : COMMANDS[cmd];
+  if (!f || cmd === 'compose') return [];
+  return [...Object.entries(GROUPS).flatMap(([g, subs]) => Object.entries(subs).filter(([, x]) => x === f).map(([s]) => `${g} ${s}`)),
+    ...Object.entries(COMMANDS).filter(([, x]) => x === f).map(([c]) => c)];
+}
+const SYSTEM_ALIASES: Record<string, string[]> = { info: ['system info', 'info'], 'system info': ['system info', 'info'], events: ['system events', 'events'], 'system events': ['system events', 'events'] };
+
 /** The docker-grammar command names this module serves (for berth's dispatcher). */
 export const COMMAND_NAMES = Object.keys(COMMANDS);
 
@@ -130,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     return args.length === 0 ? 1 : 0;
   }
   try { return await f(g, args); } catch (e) {
-    if (e instanceof HelpRequested) { process.stdout.write((await helpText()).formatHelp(name, e.specs)); return 0; }
+    if (e instanceof HelpRequested) { process.stdout.write((await helpText()).formatHelp(name, e.specs, [], aliasesOf(name))); return 0; }
     const usage = e instanceof BerthError && e.kind === 'InvalidArgument' ? await usageError(e.message, name) : undefined;
     if (usage) { process.stderr.write(usage.text); return usage.code; }
     return report(e);

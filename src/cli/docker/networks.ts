@@ -116,7 +116,7 @@ export async function ls(g: Globals, args: string[]): Promise<number> {
     Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: goTimeString(n.Created),
   }));
   if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
-  process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', LS_HEADERS));
+  process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', LS_HEADERS));
   return 0;
 }
 
@@ -134,7 +134,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   // network.Inspect's Created is a time.Time: the template prints its String()
   const typed = (x: unknown) => ({ ...(x as NetworkWire), Created: new GoText(goTimeString((x as NetworkWire).Created), (x as NetworkWire).Created) });
-  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), typed(x))}\n`);
+  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), typed(x))}\n`);
   else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   // unlike image inspect, docker/cli prints the daemon's answer as is here
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);

@@ -5,7 +5,7 @@ import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } fr
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { GO_JSON, render } from './format.js';
+import { GO_JSON, render, template } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
@@ -20,7 +20,7 @@ export async function version(g: Globals, args: string[]): Promise<number> {
     // as the docker CLI: the version this client speaks with this daemon (negotiated, or DOCKER_API_VERSION) and its own
     const client = { Version: BERTH_VERSION, ApiVersion: c.version, DefaultAPIVersion: API_VERSION, GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch, Platform: { Name: 'Berth' } };
     const data = { Client: { ...client, APIVersion: client.ApiVersion }, Server: { ...server, APIVersion: server.ApiVersion } };
-    if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), data)}\n`); return 0; }
+    if (p.flags.format) { process.stdout.write(`${await render(String(p.flags.format), data)}\n`); return 0; }
     const eng = server.Components?.find((x) => x.Name === 'Engine');
     const downgraded = client.ApiVersion !== client.DefaultAPIVersion ? ` (downgraded from ${client.DefaultAPIVersion})` : '';
     process.stdout.write(`Client: Berth\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}${downgraded}\n Node version:      ${process.versions.node}\n OS/Arch:           linux/${client.Arch}\n\n`);
@@ -62,7 +62,7 @@ export async function info(g: Globals, args: string[]): Promise<number> {
   const c = connect(g);
   try {
     const i = await c.info();
-    if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format), i)}\n`); return 0; }
+    if (p.flags.format) { process.stdout.write(`${await render(String(p.flags.format), i)}\n`); return 0; }
     // docker/cli system/info.go: the client's section first, then the server's
     const lines = [
       'Client:', ` Version:    ${BERTH_VERSION}`, ' Context:    default', ' Debug Mode: false', '',
@@ -178,8 +178,9 @@ export async function events(g: Globals, args: string[]): Promise<number> {
   const onInt = () => stop.abort();
   process.once('SIGINT', onInt);
   try {
+    const engine = p.flags.format ? await template() : undefined; // the callback writes each event as it comes
     await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e, ns) => {
-      if (p.flags.format) { process.stdout.write(`${render(String(p.flags.format) === 'json' ? '{{json .}}' : String(p.flags.format), eventContext(e, ns))}\n`); return; }
+      if (engine) { process.stdout.write(`${engine.render(String(p.flags.format) === 'json' ? '{{json .}}' : String(p.flags.format), eventContext(e, ns))}\n`); return; }
       process.stdout.write(eventLine(e, ns));
     });
     return 0;
@@ -200,7 +201,7 @@ export async function system(g: Globals, args: string[]): Promise<number> {
     const answer = await c.df();
     // dockerd before 25 (API < 1.44) sends null for an empty list
     const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
-    process.stdout.write(df.flags.verbose ? dfVerbose(d) : dfSummary(d, df.flags.format as string | undefined));
+    process.stdout.write(df.flags.verbose ? dfVerbose(d) : await dfSummary(d, df.flags.format as string | undefined));
     return 0;
   } finally { c.close(); }
 }

@@ -52,7 +52,7 @@ export const ls: Cmd = async (g, args) => {
       Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint,
       Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
     }));
-    process.stdout.write(formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
+    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
     return 0;
   } finally { c.close(); }
 };
@@ -77,7 +77,7 @@ export const inspect: Cmd = async (g, args) => {
       try { out.push(await c.json('GET', `/volumes/${encodeURIComponent(n)}`)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); }
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${render(String(p.flags.format), x)}\n`);
+  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
   else process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`);
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   return errs.length ? 1 : 0;
