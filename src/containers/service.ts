@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BerthError } from '../errors.js';
 import type { EventBus } from '../daemon/events.js';
-import type { ImageService } from '../images/index.js';
+import type { ImageService, ResolvedImage } from '../images/index.js';
 import { attach, readExitFile, readLog, runningMonitors, startMonitor, type ExitStatus, type Monitor } from '../monitor/index.js';
 import { Container as RuntimeContainer } from '../runtime/container.js';
 import { create as runtimeCreate, type Created } from '../runtime/create.js';
@@ -28,7 +28,7 @@ import { checkMounts } from './spec/index.js';
 import type { VolumeStore } from '../volumes/store.js';
 import { createMounts, mountPointsOf, prepareMounts, releaseMounts, removeAnonymous, removeVolumes, resolvedMountPoints, volumeNamesOf } from '../volumes/users.js';
 import { mountPoints } from '../util/mountinfo.js';
-import { imageRunConfig, type ContainerConfig } from './config.js';
+import { imageRunConfig, type ContainerConfig, type ImageRunConfig } from './config.js';
 import { Execs, monitoredHelper, type ExecConfig, type ExecInstance } from './exec.js';
 import { checkName, newId, randomName, resolveRef } from './names.js';
 import { bindSources, type ContainerRoot } from './root.js';
@@ -53,6 +53,8 @@ import { trace } from '../util/trace.js';
 import { isoTime } from '../util/time.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
+/** image run configs kept (runConfigOf): a few bytes each; a daemon runs containers of a handful of images */
+const RUN_CONFIGS_MAX = 64;
 
 /** buildStep: a build's step container; it lives only as long as its build, so a daemon start removes it (restore). */
 interface Record extends Container { mounts: Array<{ type: string; source: string; options: string[] }>; monitorPid?: number; manuallyStopped?: boolean; buildStep?: boolean }
@@ -82,6 +84,22 @@ export class Containers implements ContainerService {
   private readonly finishing = new Set<string>();
   /** names of creates under way, to their ids */
   private readonly naming = new Map<string, string>();
+
+  /**
+   * An image's run config by image ID, for starts: the ID is the digest of the config, so it never changes,
+   * and an image a container uses is never deleted (rmi -f only untags it). A start resolved the image
+   * again (its record, tag-time file and two blob checks, ~10 syscalls and a parse: issue 13).
+   */
+  private readonly runConfigs = new Map<string, ImageRunConfig>();
+
+  private runConfigOf(imageId: string, img?: ResolvedImage): ImageRunConfig {
+    const hit = this.runConfigs.get(imageId);
+    if (hit) return hit;
+    const cfg = imageRunConfig((img ?? this.o.images.resolve(imageId)).config.config);
+    if (this.runConfigs.size >= RUN_CONFIGS_MAX) this.runConfigs.delete(this.runConfigs.keys().next().value!);
+    this.runConfigs.set(imageId, cfg);
+    return cfg;
+  }
   private readonly cgroupMode = detectCgroupMode();
   /** a stopped container's root mounted for cp/diff/export/commit (withRoot), or an ended run's unmount waiting for readers: start waits for it */
   private readonly rootBusy = new Map<string, Promise<void>>();
@@ -277,7 +295,7 @@ export class Containers implements ContainerService {
 
   private async createNamed(id: string, wanted: string, config: ContainerConfig, buildStep: boolean): Promise<{ id: string; warnings: string[] }> {
     const img = this.o.images.resolve(config.image);
-    const [cmd0, ...args] = commandOf(config, imageRunConfig(img.config.config));
+    const [cmd0, ...args] = commandOf(config, this.runConfigOf(img.record.id, img));
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
     checkConfig(config, hostSets, os.release());
@@ -364,13 +382,13 @@ export class Containers implements ContainerService {
       const join = this.networkToJoin(c);
       this.writeEtc(c, dir, join?.dir);
       const points = await prepareMounts(this.o.volumes, c, rootfs);
-      const img = this.o.images.resolve(c.imageId);
+      const imageConfig = this.runConfigOf(c.imageId);
       // moby SetupWorkingDirectory: a missing working directory is made in the root before the process starts
-      const cwd = c.config.workingDir || imageRunConfig(img.config.config).workingDir;
+      const cwd = c.config.workingDir || imageConfig.workingDir;
       if (cwd && cwd !== '/') await mkdirAllInRoot(rootfs, cwd);
       // both at once: each read is a few thread-pool round trips
       const [passwd, group] = await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
-      const spec = buildContainerSpec(c.config, imageRunConfig(img.config.config), {
+      const spec = buildContainerSpec(c.config, imageConfig, {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd, group, hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
         mountPoints: points, initPath: c.config.host.init ? initBinary() : undefined, joinNetwork: join && { netns: join.netns, hostname: join.hostname },
