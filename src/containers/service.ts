@@ -523,7 +523,7 @@ export class Containers implements ContainerService {
       if (t.state.status !== 'running' && t.state.status !== 'paused') throw new BerthError('FailedPrecondition', `Cannot link to a non running container: /${t.name} AS ${name}`);
       const ip = this.o.networks!.containerEndpoints(t.id).find((e) => e.networkName === 'bridge')?.ipv4Address;
       if (!ip) throw new BerthError('FailedPrecondition', `container ${t.id} not attached to default bridge network`);
-      const imageEnv = imageRunConfig(this.o.images.resolve(t.imageId).config.config).env ?? [];
+      const imageEnv = this.runConfigOf(t.imageId).env ?? [];
       return linkEnv({ name, ip, exposed: t.config.exposedPorts ?? [], env: mergedEnv(imageEnv, t.config.env ?? []) });
     });
   }
