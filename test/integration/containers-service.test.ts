@@ -50,6 +50,24 @@ describe('container service', { skip }, () => {
     assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(id), 'nothing of it is mounted');
   });
 
+  test('start: the image config comes from the create, not a second resolve of the image (issue 13)', async () => {
+    const { id } = await svc.create(undefined, { image: 'busybox:test', cmd: ['sh', '-c', 'echo "$PATH"'], host: {} });
+    const resolve = images.resolve;
+    let calls = 0;
+    images.resolve = function (this: ImageService, name: string) { calls++; return resolve.call(this, name); };
+    try {
+      assert.equal(await svc.start(id), true);
+    } finally {
+      images.resolve = resolve;
+    }
+    assert.equal(calls, 0, 'the start resolved the image again');
+    assert.deepEqual(await svc.wait(id), { exitCode: 0, error: undefined });
+    const lines: string[] = [];
+    for await (const l of svc.logs(id)) lines.push(l.line);
+    assert.deepEqual(lines, ['/bin:/usr/bin\n'], "the image's Env reached the process");
+    await svc.remove(id);
+  });
+
   test('names: docker\'s conflict wording; a running container is not removed without force', async () => {
     const { id } = await svc.create('web', { image: 'busybox:test', cmd: ['sleep', '1000'], host: {} });
     await assert.rejects(svc.create('web', { image: 'busybox:test', host: {} }), /Conflict\. The container name "\/web" is already in use by container/);
