@@ -8,7 +8,8 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { BerthError, isBerthError, type ErrorKind } from '../errors.js';
 import type { Op } from '../runtime/plan/encode.js';
 import { decompress, detect } from './decompress.js';
-import { currentUmask, finishLayer, writeLayer, type LayerTail, type UnpackResult } from './unpack.js';
+import { finishLayer, writeLayer, type LayerTail, type UnpackResult } from './unpack.js';
+import { processUmask } from '../util/umask.js';
 
 interface Start { berthUnpack: true; dir: string; chown: boolean; umask: number; rawHashed: boolean }
 type ToWorker = { chunk: Uint8Array } | { end: true };
@@ -30,7 +31,7 @@ const BATCH = 512 << 10;
  * (the caller's digest is the diffID).
  */
 export async function applyLayerInWorker(input: AsyncIterable<Uint8Array>, dir: string, chown = process.getuid?.() === 0, o: { rawHashed?: boolean } = {}): Promise<UnpackResult> {
-  const start: Start = { berthUnpack: true, dir, chown, umask: currentUmask(), rawHashed: o.rawHashed ?? false };
+  const start: Start = { berthUnpack: true, dir, chown, umask: processUmask(), rawHashed: o.rawHashed ?? false };
   // A blob that ends within its first SMALL bytes unpacks here: a worker's isolate costs more than such a
   // layer's work. Measured (issue 13) on a 2 MB `docker import` (279 entries): berthd's CPU 30-40 ms here
   // against ~90 ms with a worker (median wall 60 vs 114 ms), and idle RSS after it 1.1-1.6 MB lower (node's

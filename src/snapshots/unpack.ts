@@ -11,6 +11,7 @@ import type { Op } from '../runtime/plan/encode.js';
 import { runHostOps } from '../runtime/sync.js';
 import type { TarHeader } from './tar-header.js';
 import { TarParser } from './tar-reader.js';
+import { processUmask } from '../util/umask.js';
 
 const WH_PREFIX = '.wh.';
 /** fsyncs in flight at once (LayerWriter.durableByFsync): libuv's pool has 4 threads. */
@@ -19,13 +20,6 @@ const FSYNC_LANES = 4;
 const WRITTEN_MIN = 64 << 10;
 const WH_OPAQUE = '.wh..wh..opq';
 const CREATE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-// lets the common file skip an fchmod when open(2)'s mode already survives the umask; read on the main
-// thread only (a worker may not call process.umask(mask)) and handed to workers
-let umaskCache: number | undefined;
-export function currentUmask(): number {
-  if (umaskCache === undefined) { const u = process.umask(0o022); process.umask(u); umaskCache = u; }
-  return umaskCache;
-}
 
 export interface UnpackResult {
   diffId: string; size: number; tarSize: number; entries: number;
@@ -292,7 +286,7 @@ export class LayerWriter {
 
   /** `track`: takeWritten() lists the big files written so far (for an early write-out, images/layers). */
   constructor(private readonly dir: string, private readonly opts: UnpackOptions & { hash?: boolean; track?: boolean } = {}) {
-    this.u = new Unpacker(dir, opts.chown ?? process.getuid?.() === 0, opts.umask ?? currentUmask());
+    this.u = new Unpacker(dir, opts.chown ?? process.getuid?.() === 0, opts.umask ?? processUmask());
     if (opts.track) { this.u.written = []; this.u.files = []; }
     this.parser = new TarParser(this.u);
     this.hash = opts.hash === false ? undefined : createHash('sha256');
