@@ -75,32 +75,19 @@ await build({
   plugins: [templateApart],
 });
 
+/** A CLI command's code as a CommonJS file of its own, which berth-fast.cjs require()s when it is needed. */
+const cliPart = (entry, outfile) => build({
+  entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', charset: 'ascii', logLevel: 'warning',
+});
+
 // The Go-template engine is dist/bin/cli/template.cjs, required when a --format needs it (cli/docker/format.ts
 // imports it lazily): `berth ps`/`inspect` without --format never read it (bench/cli.sh, issue 10/13).
-await build({
-  entryPoints: ['src/cli/docker/template.ts'],
-  outfile: 'dist/bin/cli/template.cjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  charset: 'ascii',
-  logLevel: 'warning',
-});
+await cliPart('src/cli/docker/template.ts', 'dist/bin/cli/template.cjs');
 
 // `berth cp` is a bundle of its own that berth-fast.cjs require()s when the command is cp: inside berth-fast it
 // started the full entry no more (~80 ms of a copy), but its tar code cost every other command ~5 M instructions
 // at start-up (valgrind, `berth ps`: 130.6 M before, 136 M with it inside, issue 10).
-await build({
-  entryPoints: ['src/cli/docker/cp.ts'],
-  outfile: 'dist/bin/cli/cp.cjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  charset: 'ascii',
-  logLevel: 'warning',
-});
+await cliPart('src/cli/docker/cp.ts', 'dist/bin/cli/cp.cjs');
 
 
 // `berth runtime` is a cold process by nature (every runc verb is one): one CommonJS file loads in ~30 ms
