@@ -13,6 +13,7 @@ import { dockerCli } from '../helpers/docker-cli.js';
 import { eventually } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
+import { pidStartTime } from '../../src/util/owner.js';
 
 const skip = !isRoot ? 'needs root' : !fs.existsSync('/usr/local/bin/docker') ? 'needs the docker CLI' : false;
 
@@ -42,6 +43,20 @@ describe('commit stores the blob; the tree comes on first use', { skip }, () => 
     return id;
   };
   const ingest = () => path.join(d.root, 'content', 'ingest');
+  /** kill -9 and restart the daemon from the inotify callback of the first event in dir that `when` picks: a poll
+   *  can miss a write or an unpack shorter than its interval (CI's did). */
+  const crashOn = (dir: string, when: (ev: string, name: string) => boolean) => {
+    let done: Promise<void> | undefined;
+    const seen = new Promise<void>((resolve) => {
+      const w = fs.watch(dir, (ev, name) => {
+        if (done || !when(ev, String(name))) return;
+        done = d.crashAndRestart();
+        w.close();
+        resolve();
+      });
+    });
+    return { seen, get done() { return done!; } };
+  };
   const layerBlobs = () => fs.readdirSync(path.join(d.root, 'content', 'blobs', 'sha256')).length;
 
   before(async () => {
@@ -82,9 +97,12 @@ describe('commit stores the blob; the tree comes on first use', { skip }, () => 
     // the commit through the API, left hanging when the daemon dies
     const req = http.request({ socketPath: d.socket, method: 'POST', path: `/commit?container=${id}&repo=lazy&tag=killed` });
     req.on('error', () => undefined);
+    assert.ok(fs.existsSync(ingest()), 'the store made its ingest directory');
+    const crash = crashOn(ingest(), (ev, name) => ev === 'change' && name.endsWith('.tmp'));
     req.end();
-    assert.ok(await eventually(() => filesUnder(ingest(), (n) => n.endsWith('.tmp')).some((f) => fs.statSync(f).size > 0), 30_000), 'the layer blob is being written');
-    await d.crashAndRestart();
+    const first = await Promise.race([crash.seen.then(() => 'writing' as const), new Promise((r) => setTimeout(r, 60_000, 'timeout').unref())]);
+    assert.equal(first, 'writing', 'the layer blob is being written');
+    await crash.done;
     req.destroy();
     assert.notEqual((await docker('image', 'inspect', 'lazy:killed')).code, 0, 'no image from the cut commit');
     assert.deepEqual(filesUnder(ingest(), (n) => n.endsWith('.tmp')), [], 'the cut blob is removed at start');
@@ -100,10 +118,16 @@ describe('commit stores the blob; the tree comes on first use', { skip }, () => 
     const id = await changed(48);
     await ok('commit', id, 'lazy:unpack');
     await ok('rm', '-f', id);
-    const staging = path.join(d.root, 'snapshots', '.tmp');
+    // The daemon's staging directory for layer trees (snapshots/overlay: .tmp/<pid>-<start time>). A poll can miss
+    // an unpack that takes less than its interval (CI did), so inotify tells the moment the layer's directory is
+    // made and the kill goes out from that callback.
+    const staging = path.join(d.root, 'snapshots', '.tmp', `${d.pid}-${pidStartTime(d.pid)}`);
+    assert.ok(fs.existsSync(staging), `the store made its staging directory ${staging}`);
+    const crash = crashOn(staging, (_ev, name) => name.startsWith('layer-'));
     const cli = run('/usr/local/bin/docker', ['run', '--rm', 'lazy:unpack', 'true'], { env: d.env });
-    assert.ok(await eventually(() => filesUnder(staging, (n) => n.startsWith('layer-')).length > 0, 30_000), 'the layer is being unpacked');
-    await d.crashAndRestart();
+    const first = await Promise.race([crash.seen.then(() => 'unpack' as const), cli.then(() => 'exit' as const)]);
+    assert.equal(first, 'unpack', `the layer is being unpacked when the run ends: ${JSON.stringify(await cli)}`);
+    await crash.done;
     await cli;
     assert.equal(await ok('run', '--rm', 'lazy:unpack', 'md5sum', '-c', '-s', '/sums'), '');
   });
