@@ -53,6 +53,12 @@ export function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** How many sockets a process holds open: a monitor's attach clients are its sockets beyond its own (the listener,
+ *  the daemon's control), so a test can wait until an attach is really being served. */
+export function socketCount(pid: number): number {
+  return fdTargets(pid).filter((t) => t.includes(':socket:[')).length;
+}
+
 /** What a process's fds point at, for a failure message. */
 export function fdTargets(pid: number): string[] {
   return fs.readdirSync(`/proc/${pid}/fd`).map((n) => { try { return `${n}:${fs.readlinkSync(`/proc/${pid}/fd/${n}`)}`; } catch { return n; } });

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { eventually, monitorsUnder, running, socketCount } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
@@ -27,10 +28,17 @@ describe('berthd restart', { skip }, () => {
   test('containers survive kill -9 of the daemon and are managed by the next one', async () => {
     assert.equal((await docker('run', '-d', '--name', 'keeper', 'bb:restart', 'sh', '-c', 'echo before; sleep 1000')).code, 0);
     assert.equal((await docker('run', '-d', '--name', 'shortlived', 'bb:restart', 'sh', '-c', 'sleep 1; exit 7')).code, 0);
-    const pid = JSON.parse((await docker('inspect', 'keeper')).stdout)[0].State.Pid as number;
-    await d.crashAndRestart();
+    const state = async (name: string) => JSON.parse((await docker('inspect', name)).stdout)[0] as { Id: string; State: { Pid: number } };
+    const keeper = await state('keeper');
+    const pid = keeper.State.Pid;
+    const shortPid = (await state('shortlived')).State.Pid;
+    // shortlived ends while nobody watches it: the new daemon starts only once its process is gone (a fixed sleep
+    // after the restart let a slow restart or a fast one decide which path ran)
+    await d.crashAndRestart(async () => {
+      assert.ok(await eventually(() => !running(shortPid), 30_000), 'shortlived ended while the daemon was down');
+    });
     assert.ok(fs.existsSync(`/proc/${pid}`), 'the container process outlived the daemon');
-    await new Promise((r) => setTimeout(r, 1500)); // shortlived ends while nobody watches it… or just after
+    assert.equal((await docker('wait', 'shortlived')).stdout.trim(), '7');
     const ps = await docker('ps', '--format', '{{.Names}}');
     assert.equal(ps.stdout.trim(), 'keeper');
     assert.equal((await docker('logs', 'keeper')).stdout, 'before\n');
@@ -41,10 +49,14 @@ describe('berthd restart', { skip }, () => {
     assert.equal(short.ExitCode, 7);
     // logs -f and attach follow the container through the new daemon
     const following = docker('logs', '-f', 'keeper');
+    // attach sees only what comes after it is served: wait until the container's monitor holds one more socket
+    // (its attach client) instead of sleeping 500 ms, which a loaded CI machine can outlast starting the CLI
+    const [mon] = monitorsUnder(path.join(d.root, 'containers', keeper.Id));
+    assert.ok(mon, 'the keeper has a monitor');
+    const sockets = socketCount(mon.pid);
     const attached = docker('attach', 'keeper');
-    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(await eventually(() => socketCount(mon.pid) > sockets, 30_000), 'the attach reached the monitor');
     assert.equal((await docker('exec', 'keeper', 'sh', '-c', 'echo after > /proc/1/fd/1')).code, 0);
-    await new Promise((r) => setTimeout(r, 300));
     const waiting = docker('wait', 'keeper');
     assert.equal((await docker('stop', '-t', '1', 'keeper')).code, 0);
     assert.equal((await waiting).stdout.trim(), '137');
