@@ -78,6 +78,25 @@ export function pingSocket(socket: string): Promise<number> {
   });
 }
 
+/** GET path on a daemon's socket, parsed JSON. */
+export function getJson<T = unknown>(socket: string, urlPath: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method: 'GET', path: urlPath }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => { body += b.toString(); });
+      res.on('end', () => { try { resolve(JSON.parse(body) as T); } catch (e) { reject(e); } });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The daemon's count of /events subscribers (and its own internal ones): /info's NEventsListener. A test that
+ *  reads a live `docker events` waits for it to rise, not for a fixed sleep, before it makes the events. */
+export async function eventListeners(d: Pick<Daemon, 'socket'>): Promise<number> {
+  return (await getJson<{ NEventsListener: number }>(d.socket, '/info')).NEventsListener;
+}
+
 /** `env`: more environment for berthd (e.g. a PATH without nft). */
 export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berthd-'));

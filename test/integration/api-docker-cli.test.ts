@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 import { haveTool, ociLayout, REGISTRY_BIN, skopeo, tarDir, type Registry } from '../helpers/registry.js';
-import { startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
+import { eventListeners, startDaemonAndRegistry, type Daemon } from '../helpers/daemon.js';
+import { eventually } from '../helpers/leaks.js';
 import { DOCKER, dockerCli } from '../helpers/docker-cli.js';
 
 const run = promisify(execFile);
@@ -206,10 +207,12 @@ print(json.dumps({'api': v['ApiVersion'], 'id': img.id, 'tags': tags, 'nf': nf, 
   test('events stream (live and replayed), import, system df', async () => {
     const { spawn } = await import('node:child_process');
     const since = Math.floor(Date.now() / 1000) - 1;
+    const listeners = await eventListeners(d);
     const ev = spawn(DOCKER, ['events', '--format', '{{json .}}', '--filter', 'type=image'], { env: d.env });
     let live = '';
     ev.stdout.on('data', (b: Buffer) => { live += b.toString(); });
-    await new Promise((r) => setTimeout(r, 300)); // the CLI is subscribed once the headers arrived
+    // the CLI is subscribed once the daemon counts one more listener (a 300 ms sleep let a slow CLI start miss 'import')
+    assert.ok(await eventually(async () => (await eventListeners(d)) > listeners, 30_000), 'docker events subscribed');
     const rootfs = path.join(d.dir, 'rootfs.tar');
     await run('tar', ['-C', await busyboxRootfs(), '-cf', rootfs, '.']);
     const id = (await ok('import', '-c', 'CMD ["/bin/sh"]', '-m', 'imported', rootfs, 'imp/bb:1')).trim();
