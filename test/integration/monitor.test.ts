@@ -3,13 +3,14 @@
 // surviving the death of the process that started it, a late CONTAINER for a reparented grandchild,
 // log rotation followed by readLog, and its resident memory.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { socketCount } from '../helpers/leaks.js';
 import { attach, readExitFile, readLog, startMonitor, type Attachment, type LogEntry } from '../../src/monitor/index.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -97,9 +98,12 @@ describe('monitor', { skip }, () => {
   test('attach: live output to every client, stdin to cat, close-stdin ends it', async () => {
     const m = await startMonitor({ dir: tmp(), tty: false, argv: ['/bin/cat'] });
     m.containerPid(m.childPid);
+    const sockets = socketCount(m.monitorPid);
     const a = await attach(m.paths.attach), b = await attach(m.paths.attach);
     const gotA = received(a, (s) => s === 'hello\nworld\n'), gotB = received(b, (s) => s === 'hello\nworld\n');
-    await sleep(50); // both clients accepted before the first byte
+    // both clients accepted before the first byte: the monitor holds their sockets (a 50 ms sleep was a guess that
+    // a monitor starved on a loaded machine can outlast, and the one accepted late misses 'hello')
+    await until('both clients accepted', () => socketCount(m.monitorPid) >= sockets + 2);
     a.write('hello\n');
     b.write('world\n');
     await Promise.all([gotA, gotB]);
@@ -179,9 +183,13 @@ describe('monitor', { skip }, () => {
 
   test('the monitor survives the death of the process that started it', async () => {
     const dir = tmp();
+    // the output comes when the test says so, after the new attach is served, not after a second that the kill, the
+    // exit and the attach may outlast on a loaded machine
+    const go = path.join(dir, 'go');
+    execFileSync('mkfifo', [go]);
     const index = fileURLToPath(new URL('../../src/monitor/index.js', import.meta.url));
     const script = `import { startMonitor } from ${JSON.stringify(index)};
-      const m = await startMonitor({ dir: ${JSON.stringify(dir)}, tty: false, argv: ['/bin/sh', '-c', 'sleep 1; echo done; exit 4'] });
+      const m = await startMonitor({ dir: ${JSON.stringify(dir)}, tty: false, argv: ['/bin/sh', '-c', 'read x < ${go}; echo done; exit 4'] });
       m.containerPid(m.childPid);
       console.log(JSON.stringify({ monitorPid: m.monitorPid }));
       setInterval(() => {}, 1000);`;
@@ -194,8 +202,11 @@ describe('monitor', { skip }, () => {
     const ppid = Number(fs.readFileSync(`/proc/${monitorPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     assert.notEqual(ppid, daemon.pid);
     // a new "daemon" attaches to the running monitor and sees the rest of the output
+    const sockets = socketCount(monitorPid);
     const a = await attach(path.join(dir, 'attach.sock'));
     const done = received(a, (s) => s === 'done\n');
+    await until('the attach accepted', () => socketCount(monitorPid) > sockets);
+    fs.writeFileSync(go, 'go\n');
     await done;
     await until('exit file', async () => (await readExitFile(path.join(dir, 'exit.json'))) !== undefined);
     assert.equal((await readExitFile(path.join(dir, 'exit.json')))!.exitCode, 4);
@@ -207,8 +218,8 @@ describe('monitor', { skip }, () => {
     const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('(sleep 0.2; exit 5) & echo $!; exit 0') });
     await until('grandchild pid in the log', async () => (await entries(m.paths.log)).length > 0);
     const grandchild = Number((await entries(m.paths.log))[0]!.line);
-    await until('grandchild exit', () => !alive(grandchild));
-    await sleep(100);
+    // reaped by the monitor (gone from /proc, not a zombie) before CONTAINER names it: the path this test is for
+    await until('grandchild reaped', () => !fs.existsSync(`/proc/${grandchild}`));
     m.containerPid(grandchild);
     assert.equal((await m.exited).exitCode, 5);
   });
