@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, running } from '../helpers/leaks.js';
 import { BERTH, cgroupDirs, isRoot, makeBundle, parseJSON, rmBundle, run, Runtime, type Bundle } from '../helpers/bundle.js';
 
 const skip = isRoot ? false : 'needs root';
@@ -90,8 +91,8 @@ describe('runtime lifecycle', { skip }, () => {
       const { pid } = await state(b.id);
       const d = await rt.berth(['delete', '--force', b.id]);
       assert.equal(d.code, 0, d.stderr);
-      await sleep(100);
-      assert.ok(!fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 'process survived delete -f');
+      // gone or a zombie: polled, where a 100 ms sleep assumed the SIGKILLed process gets the CPU to exit in time
+      assert.ok(await eventually(() => !running(pid), 10_000), 'process survived delete -f');
       assertGone(b);
     } finally { rmBundle(b); }
   });
@@ -163,8 +164,8 @@ describe('runtime lifecycle', { skip }, () => {
       assert.equal((await rt.berth(['resume', b.id])).code, 0);
       assert.equal((await state(b.id)).status, 'running');
       const n1 = Number(await ticks());
-      await sleep(300);
-      assert.ok(Number(await ticks()) > n1, 'the loop did not go on after resume');
+      // polled: 300 ms without one tick of a 50 ms loop is possible on a loaded machine
+      assert.ok(await eventually(async () => Number(await ticks()) > n1, 10_000), 'the loop did not go on after resume');
     } finally {
       await rt.berth(['delete', '-f', b.id]);
       rmBundle(b);
@@ -339,7 +340,8 @@ describe('runtime lifecycle', { skip }, () => {
       const fg = spawn(process.execPath, [BERTH, 'runtime', '--root', rt.root, 'exec', '--pid-file', pidFile, b.id, '/bin/sleep', '1000'], { stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => fg.on('exit', (code) => resolve(code)));
       try {
-        for (let i = 0; i < 100 && !fs.existsSync(pidFile); i++) await sleep(50);
+        // the pid file (written atomically) comes once a new node process has run the exec: 5 s was tight under load
+        assert.ok(await eventually(() => fs.existsSync(pidFile), 30_000), 'the exec wrote its pid file');
         const pid = Number(fs.readFileSync(pidFile, 'utf8'));
         const parent = Number(/\) \S+ (\d+)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))![1]);
         assert.equal(fs.readFileSync(`/proc/${parent}/cgroup`, 'utf8'), fs.readFileSync('/proc/self/cgroup', 'utf8'));
