@@ -103,13 +103,16 @@ describe('container service', { skip }, () => {
     await svc.start(id);
     const execId = await svc.execCreate('execbox', { cmd: ['sh', '-c', 'echo "$X"; id -u; cat /etc/hostname; exit 4'], env: ['X=from-exec'], user: 'berth' });
     let out = '';
+    let closed!: Promise<unknown>;
     const { exited } = await svc.execStart(execId, async (sock) => {
       const a = await attach(sock);
+      closed = new Promise((r) => a.on('close', r));
       a.on('stdout', (d: Buffer) => { out += d; });
     });
     assert.equal(svc.execInspect(execId).running, true);
     assert.equal((await exited).exitCode, 4);
-    await new Promise((r) => setTimeout(r, 50));
+    // the monitor hangs up after the last byte: wait for that, not 50 ms that a loaded machine can outlast
+    await closed;
     assert.equal(out, `from-exec\n1000\n${id.slice(0, 12)}\n`);
     assert.equal(svc.execInspect(execId).exitCode, 4);
     await assert.rejects(svc.execStart(execId), /has already run/);
