@@ -104,6 +104,11 @@ describe('hardening: type-checked requests and limits', { skip }, () => {
   test('docker stop -t 3000000 waits for the container instead of killing it at once', async () => {
     // the shell reports the SIGTERM and keeps running: only a SIGKILL ends it
     await ok('run', '-d', '--name', 'stubborn', IMAGE, 'sh', '-c', 'trap "echo got-term" TERM; echo ready; while true; do sleep 0.1; done');
+    // the trap is set once 'ready' is out: a SIGTERM before it meets a PID 1 without a handler, which ignores it
+    for (let i = 0; !(await ok('logs', 'stubborn')).includes('ready'); i++) {
+      assert.ok(i < 200, 'the container never got ready');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const stopping = new Promise<number>((resolve) => {
       const c = spawn(DOCKER, ['stop', '-t', '3000000', 'stubborn'], { env: d.env, stdio: 'ignore' });
       c.on('close', (code) => resolve(code ?? -1));
