@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { eventually } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
@@ -50,8 +51,9 @@ describe('docker exec against berthd', { skip }, () => {
     assert.match(t.stdout, /\/dev\/pts\/\d+/);
     const det = await docker(['exec', '-d', 'ex', 'sh', '-c', 'sleep 0.2; echo done > /tmp/detached']);
     assert.equal(det.code, 0, det.stderr);
-    await new Promise((r) => setTimeout(r, 600));
-    assert.equal((await docker(['exec', 'ex', 'cat', '/tmp/detached'])).stdout, 'done\n');
+    // the detached process goes on after exec -d returns: polled for its file, not 600 ms for a 200 ms sleep
+    const detached = async () => (await docker(['exec', 'ex', 'cat', '/tmp/detached'])).stdout;
+    assert.ok(await eventually(async () => (await detached()) === 'done\n', 30_000), `the detached exec wrote its file: ${JSON.stringify(await detached())}`);
   });
 
   test('berth exec: the same grammar through the berth CLI', async () => {
