@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
-import { scratchDir, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { eventListeners, scratchDir, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { containerCgroups, eventually, monitorsUnder, mountsUnder, running } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
@@ -17,15 +17,18 @@ import { Client } from '../../src/client/index.js';
 const DOCKER = '/usr/local/bin/docker';
 const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? `needs the docker CLI at ${DOCKER}` : false;
 
-/** The containers a daemon creates from now on (from its events), and a way to wait for one's start. */
-function watchContainers(d: Daemon): { created: Set<string>; started: (n: number) => Promise<boolean>; stop(): void } {
+/** The containers a daemon creates from now on (from its events), and a way to wait for one's start. It returns
+ *  once the daemon counts the subscription (a build started before it would have its step container missed). */
+async function watchContainers(d: Daemon): Promise<{ created: Set<string>; started: (n: number) => Promise<boolean>; stop(): void }> {
   const created = new Set<string>();
   let starts = 0;
   const ac = new AbortController();
+  const listeners = await eventListeners(d);
   void new Client(d.host).events({ filters: { type: ['container'] }, signal: ac.signal }, (e) => {
     if (e.Action === 'create') created.add(e.Actor.ID);
     if (e.Action === 'start') starts++;
   }).catch(() => undefined);
+  if (!await eventually(async () => (await eventListeners(d)) > listeners, 30_000)) { ac.abort(); assert.fail('the events subscription never registered'); }
   return { created, started: (n) => eventually(() => starts >= n, 30_000), stop: () => ac.abort() };
 }
 
@@ -82,7 +85,7 @@ describe('a build leaves nothing behind', { skip }, () => {
   after(async () => { await d?.stop(); });
 
   test('a build that succeeds and one that fails: no step container, cgroup, monitor or mount is left', async () => {
-    const w = watchContainers(d);
+    const w = await watchContainers(d);
     try {
       const ok = context(d, 'ok', 'FROM bb:clean\nRUN echo one > /one\nRUN sleep 2 & echo started in the background\nCOPY Dockerfile /\n');
       const r = await run(DOCKER, ['build', '-q', '--no-cache', '-t', 'clean:ok', ok], { env: buildEnv(d) });
@@ -98,7 +101,7 @@ describe('a build leaves nothing behind', { skip }, () => {
   });
 
   test('an image removed during a build (rmi prunes layers) leaves the context of the build alone', async () => {
-    const w = watchContainers(d);
+    const w = await watchContainers(d);
     try {
       // a second image (an import of its own) whose removal deletes it and collects unused layers
       const spare = await run(DOCKER, ['import', path.join(d.dir, 'rootfs.tar'), 'bb:spare'], { env: buildEnv(d) });
@@ -117,7 +120,7 @@ describe('a build leaves nothing behind', { skip }, () => {
   });
 
   test('the client goes away during a RUN: the build ends, its step container goes', async () => {
-    const w = watchContainers(d);
+    const w = await watchContainers(d);
     try {
       const dir = context(d, 'gone', 'FROM bb:clean\nRUN sleep 300\nRUN echo never\n');
       const cli = spawn(DOCKER, ['build', dir], { env: buildEnv(d), stdio: 'ignore' });
@@ -135,7 +138,7 @@ describe('a build leaves nothing behind', { skip }, () => {
 
   test('the daemon stops during a RUN: the step container does not outlive it', async () => {
     const d2 = await startDaemon();
-    const w = watchContainers(d2);
+    const w = await watchContainers(d2).catch(async (e) => { await d2.stop(); throw e; });
     try {
       await importBusybox(d2);
       const dir = context(d2, 'stop', 'FROM bb:clean\nRUN sleep 300\n');
@@ -156,7 +159,7 @@ describe('a build leaves nothing behind', { skip }, () => {
 
   test('the daemon is killed (-9) during a RUN: the next daemon removes the step container, its mount and snapshot; images stay', async () => {
     const d3 = await startDaemon();
-    const w = watchContainers(d3);
+    const w = await watchContainers(d3).catch(async (e) => { await d3.stop(); throw e; });
     const docker = (...a: string[]) => run(DOCKER, a, { env: buildEnv(d3) });
     try {
       await importBusybox(d3);
