@@ -169,7 +169,7 @@ configs:
       // the file secret is read-only in the container
       assert.notEqual((await compose(dir, ['exec', '-T', 'app', 'sh', '-c', 'echo x > /run/secrets/token'], env)).code, 0);
       // volumes_from: store's anonymous volume, with what store wrote
-      assert.equal(await sh('app', 'for i in $(seq 50); do [ -f /shared/file ] && break; sleep 0.1; done; cat /shared/file'), 'kept\n');
+      assert.equal(await sh('app', 'for i in $(seq 300); do [ -f /shared/file ] && break; sleep 0.1; done; cat /shared/file'), 'kept\n');
       // include: lib's bind ./data resolves against lib/
       assert.equal(await sh('helper', 'cat /data/note'), 'from-included-project\n');
       assert.deepEqual((await ok(dir, ['config', '--services'], env)).trim().split('\n').sort(), ['app', 'helper', 'store']);

@@ -27,7 +27,7 @@ async function entries(file: string): Promise<LogEntry[]> {
 }
 
 /** Resolves once `pred` holds for what the client has received on stdout so far. */
-function received(a: Attachment, pred: (s: string) => boolean, ms = 5000): Promise<string> {
+function received(a: Attachment, pred: (s: string) => boolean, ms = 20_000): Promise<string> {
   let got = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`timed out; received ${JSON.stringify(got)}`)), ms);
@@ -35,7 +35,7 @@ function received(a: Attachment, pred: (s: string) => boolean, ms = 5000): Promi
   });
 }
 
-async function until(what: string, f: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+async function until(what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (await f()) return;
   assert.fail(`timed out waiting for ${what}`);
 }
@@ -158,7 +158,7 @@ describe('monitor', { skip }, () => {
     const m = await startMonitor({ dir: tmp(), tty: true, argv: [PY, '-c', child] });
     m.containerPid(m.childPid);
     const a = await attach(m.paths.attach);
-    const ready = received(a, (s) => s.includes('ready'));
+    const ready = received(a, (s) => s.includes('ready'), 5000); // bounded: it may have come before the attach
     a.resize(30, 100);
     const done = received(a, (s) => /got go/.test(s));
     await ready.catch(() => undefined); // 'ready' may come before we attached; the log has it either way

@@ -46,7 +46,7 @@ function udpFree(address: string, port: number): Promise<boolean> {
   });
 }
 
-async function waitFor(what: string, f: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+async function waitFor(what: string, f: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await f())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
