@@ -1,6 +1,7 @@
 // The monitor's protocol tables match native/monitor.h, and the json-file log it writes is what docker
 // writes: escaping, invalid UTF-8, 16 KiB splitting, a final partial line — read back by readLog.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -123,13 +124,17 @@ test('a monitor whose daemon left before naming the container leaves once its ch
   const dir = tmp();
   const alive = (pid: number) => { try { return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; } };
   try {
-    const m = await startMonitor({ dir, tty: false, argv: ['/bin/sh', '-c', 'sleep 0.3'], stdin: false });
+    // the child ends when the test says so (a FIFO), not after 0.3 s that a loaded machine may spend before the check
+    const go = path.join(dir, 'go');
+    execFileSync('mkfifo', [go]);
+    const m = await startMonitor({ dir, tty: false, argv: ['/bin/sh', '-c', `read x < ${go}`], stdin: false });
     // the daemon is killed between SPAWNED and CONTAINER: the monitor never learns which pid is the container
     m.close();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(m.monitorPid), true, 'it waits while its child runs');
+    fs.writeFileSync(go, 'go\n');
     let gone = false;
-    for (let i = 0; i < 200 && !(gone = !alive(m.monitorPid)); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 800 && !(gone = !alive(m.monitorPid)); i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(gone, true, `monitor ${m.monitorPid} still runs with no child left`);
     assert.equal(fs.existsSync(m.paths.attach), false, 'its attach socket went with it');
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
