@@ -256,8 +256,17 @@ describe('monitor', { skip }, () => {
   });
 
   test('since and until select entries by time', async () => {
-    const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('echo a; sleep 0.3; echo b; sleep 0.3; echo c') });
+    // each line goes out 300 ms after the test saw the one before in the log (FIFOs): with 'sleep 0.3' in the child
+    // a monitor starved for that long on a loaded machine read two lines at once and stamped them the same ms
+    const dir = tmp();
+    const go = [1, 2].map((i) => { const f = path.join(dir, `go${i}`); execFileSync('mkfifo', [f]); return f; });
+    const m = await startMonitor({ dir, tty: false, argv: sh(`echo a; read x < ${go[0]}; echo b; read x < ${go[1]}; echo c`) });
     m.containerPid(m.childPid);
+    for (const [i, f] of go.entries()) {
+      await until(`line ${i + 1} in the log`, async () => (await entries(m.paths.log)).length > i);
+      await sleep(300);
+      fs.writeFileSync(f, 'go\n');
+    }
     await m.exited;
     const all = await entries(m.paths.log);
     const t = (i: number) => Date.parse(all[i]!.time) / 1000;
