@@ -11,6 +11,7 @@ import {
   cgroupManager, detectCgroupMode, readMountinfo, v1Mounts, V1Manager, type CgroupManager,
 } from '../../src/runtime/cgroups/index.js';
 import type { LinuxResources } from '../../src/runtime/spec-types.js';
+import { eventually } from '../helpers/leaks.js';
 
 const MiB = 1024 * 1024;
 const PARENT = '/berth-test';
@@ -104,7 +105,8 @@ test('V1Manager: create, apply, join, freeze, thaw, stats, destroy', { skip: rea
   const pid = child.pid!;
   m.join(pid);
   child.stdin!.end('go\n');
-  for (let i = 0; i < 200 && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 5));
+  // polled up to 20 s: the shell reads and execs at once, but 1 s (200 x 5 ms) was tight for a loaded CI machine
+  await eventually(() => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep', 20_000);
   assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'sleep');
   const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
   for (const c of ['memory', 'pids', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer']) {

@@ -47,7 +47,7 @@ describe('runtime: OCI validation fixes', { skip }, () => {
     // the holder's uts namespace differs from ours once unshare has exec'd sleep
     const mine = fs.readlinkSync('/proc/self/ns/uts');
     let nsPath = '';
-    for (let i = 0; i < 500 && !nsPath; i++) {
+    for (const end = Date.now() + 20_000; Date.now() < end && !nsPath;) { // 5 s (500 x 10 ms) was tight under load
       const p = `/proc/${holder.pid}/ns/uts`;
       if (fs.readlinkSync(p) !== mine && fs.readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep') nsPath = p;
       else await new Promise((r) => setTimeout(r, 10));
