@@ -50,7 +50,8 @@ describe('install: systemd units, socket activation, demo, completion', { skip: 
 
   test('berthd -H fd:// serves the socket it is handed, and its children do not inherit the activation', { skip: !has('systemd-socket-activate') && 'systemd-socket-activate is not installed' }, async () => {
     daemon = spawn('systemd-socket-activate', ['-l', sock, berthdPath(), '-H', 'fd://', '--root', path.join(dir, 'root'), '--pidfile', path.join(dir, 'berthd.pid')], { stdio: 'ignore' });
-    for (let i = 0; i < 200 && (await pingSocket(sock)) !== 200; i++) await new Promise((r) => setTimeout(r, 25));
+    // up to 30 s as helpers/daemon allows: a loaded 2-core machine can take more than the 5 s this had to answer
+    for (const end = Date.now() + 30_000; Date.now() < end && (await pingSocket(sock)) !== 200;) await new Promise((r) => setTimeout(r, 25));
     assert.equal(await pingSocket(sock), 200);
     // the README's main job, through this daemon
     const demo = await run('bash', [path.join(REPO, 'scripts/demo.sh')], { env });
