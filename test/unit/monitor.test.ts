@@ -97,7 +97,7 @@ test('a SPAWN of berth-helper itself runs in the forked child without an exec', 
 test('a monitor launched ahead waits for its SPAWN, runs it later, and leaves when let go unused', async () => {
   const dir = tmp();
   const alive = (pid: number) => { try { return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; } };
-  const until = async (f: () => boolean) => { for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 25)); return f(); };
+  const until = async (f: () => boolean) => { for (let i = 0; i < 800 && !f(); i++) await new Promise((r) => setTimeout(r, 25)); return f(); }; // 20 s: a hang guard
   try {
     // used later: the same as a start in one go
     const early = await launchMonitor({ dir, tty: false, argv: [], stdin: false });
@@ -149,7 +149,7 @@ test('a SPAWN that cannot exec is an ERROR naming the program', async () => {
 
 test('stdin and its close sent to a monitor before its SPAWN reach the process it starts (`docker run -i` attaches before start)', async () => {
   const dir = tmp();
-  const until = async (f: () => boolean) => { for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 25)); return f(); };
+  const until = async (f: () => boolean) => { for (let i = 0; i < 800 && !f(); i++) await new Promise((r) => setTimeout(r, 25)); return f(); }; // 20 s: a hang guard
   try {
     const early = await launchMonitor({ dir, tty: false, argv: [], stdin: true });
     assert.equal(await until(() => fs.existsSync(path.join(dir, 'attach.sock'))), true);
@@ -162,7 +162,7 @@ test('stdin and its close sent to a monitor before its SPAWN reach the process i
     await new Promise((r) => setTimeout(r, 200));
     const m = await spawnIn(early, { dir, tty: false, argv: ['/bin/cat'], stdin: true });
     m.containerPid(m.childPid);
-    const st = await Promise.race([m.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+    const st = await Promise.race([m.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
     if (st === 'hung') { process.kill(m.childPid, 'SIGKILL'); await m.exited; client.destroy(); }
     assert.notEqual(st, 'hung', 'cat never saw the close of its stdin');
     if (st !== 'hung') assert.equal(st.exitCode, 0);
