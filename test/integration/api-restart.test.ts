@@ -27,14 +27,16 @@ describe('berthd restart', { skip }, () => {
 
   test('containers survive kill -9 of the daemon and are managed by the next one', async () => {
     assert.equal((await docker('run', '-d', '--name', 'keeper', 'bb:restart', 'sh', '-c', 'echo before; sleep 1000')).code, 0);
-    assert.equal((await docker('run', '-d', '--name', 'shortlived', 'bb:restart', 'sh', '-c', 'sleep 1; exit 7')).code, 0);
+    // shortlived ends when the test says so (a file in its root), once the daemon is down
+    assert.equal((await docker('run', '-d', '--name', 'shortlived', 'bb:restart', 'sh', '-c', 'until [ -e /tmp/go ]; do sleep 0.05; done; exit 7')).code, 0);
     const state = async (name: string) => JSON.parse((await docker('inspect', name)).stdout)[0] as { Id: string; State: { Pid: number } };
     const keeper = await state('keeper');
     const pid = keeper.State.Pid;
     const shortPid = (await state('shortlived')).State.Pid;
-    // shortlived ends while nobody watches it: the new daemon starts only once its process is gone (a fixed sleep
-    // after the restart let a slow restart or a fast one decide which path ran)
+    // shortlived ends while nobody watches it, and the new daemon starts only once its process is gone ('sleep 1' and
+    // a fixed 1.5 s sleep after the restart let a slow restart or a fast one decide which path ran)
     await d.crashAndRestart(async () => {
+      fs.writeFileSync(`/proc/${shortPid}/root/tmp/go`, '');
       assert.ok(await eventually(() => !running(shortPid), 30_000), 'shortlived ended while the daemon was down');
     });
     assert.ok(fs.existsSync(`/proc/${pid}`), 'the container process outlived the daemon');
