@@ -53,6 +53,12 @@ import { trace } from '../util/trace.js';
 import { isoTime } from '../util/time.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
+/** an image's mount destinations kept resolved (rootFacts): past it, a start resolves its own */
+const TARGETS_MAX = 256;
+/** an image's passwd and group kept (rootFacts) only while together this small */
+const ETC_KEPT_MAX = 64 << 10;
+
+interface RootFacts { targets: Map<string, string>; etc?: [string | undefined, string | undefined] }
 /** image run configs kept (runConfigOf): a few bytes each; a daemon runs containers of a handful of images */
 const RUN_CONFIGS_MAX = 64;
 
@@ -100,6 +106,29 @@ export class Containers implements ContainerService {
     this.runConfigs.set(imageId, cfg);
     return cfg;
   }
+  /**
+   * Containers this process created whose root was never mounted since: their writable layer is still
+   * empty, so their root is their image's, file for file. A start of one takes what it learns from
+   * its image's root from rootFacts (a restart of the daemon forgets them: their starts look again).
+   */
+  private readonly untouched = new Set<string>();
+
+  /**
+   * By image ID, what a first start finds in the image's root and the next one would find the same
+   * (layers are content-addressed and never change): where mount destinations resolve (runtime create's
+   * symlink check, ~10 walks beneath the root: issue 13) and /etc/passwd and /etc/group.
+   */
+  private readonly rootFacts = new Map<string, RootFacts>();
+
+  private rootFactsOf(imageId: string): RootFacts {
+    const hit = this.rootFacts.get(imageId);
+    if (hit) return hit;
+    if (this.rootFacts.size >= RUN_CONFIGS_MAX) this.rootFacts.delete(this.rootFacts.keys().next().value!);
+    const facts: RootFacts = { targets: new Map() };
+    this.rootFacts.set(imageId, facts);
+    return facts;
+  }
+
   private readonly cgroupMode = detectCgroupMode();
   /** a stopped container's root mounted for cp/diff/export/commit (withRoot), or an ended run's unmount waiting for readers: start waits for it */
   private readonly rootBusy = new Map<string, Promise<void>>();
@@ -320,6 +349,7 @@ export class Containers implements ContainerService {
       };
       await this.save(c);
       this.records.set(id, c);
+      this.untouched.add(id);
       this.event('create', c);
       return { id, warnings: [] };
     } catch (e) {
@@ -373,6 +403,8 @@ export class Containers implements ContainerService {
     if (!byPolicy) this.restarts.userStart(c);
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
+    // only this first mount of its root finds it as the image's: whatever happens next, it may not be
+    const facts = this.untouched.delete(c.id) ? this.rootFactsOf(c.imageId) : undefined;
     trace(`start ${c.id.slice(0, 12)}: begin`);
     fs.mkdirSync(rootfs, { recursive: true });
     await mountAll(c.mounts, rootfs);
@@ -387,7 +419,8 @@ export class Containers implements ContainerService {
       const cwd = c.config.workingDir || imageConfig.workingDir;
       if (cwd && cwd !== '/') await mkdirAllInRoot(rootfs, cwd);
       // both at once: each read is a few thread-pool round trips
-      const [passwd, group] = await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
+      const [passwd, group] = facts?.etc ?? await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
+      if (facts && (passwd?.length ?? 0) + (group?.length ?? 0) <= ETC_KEPT_MAX) facts.etc = [passwd, group];
       const spec = buildContainerSpec(c.config, imageConfig, {
         id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
         passwd, group, hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
@@ -404,6 +437,7 @@ export class Containers implements ContainerService {
       // which waits for its plan while runtimeCreate checks the spec and makes the cgroup
       const created = made.created = await runtimeCreate(this.runtime, {
         id: c.id, bundle: dir, spec, release: 'go', consoleFd: tty ? 4 : undefined,
+        resolvedTargets: facts && facts.targets.size < TARGETS_MAX ? facts.targets : undefined,
         spawnHelper: async () => {
           const mon = made.mon = await startMonitor({
             dir, tty, argv: [HELPER_PATH, 'init'], env: [], fds: ['pipe'], stdin: !!c.config.openStdin, helperInProcess: true,
@@ -846,6 +880,7 @@ export class Containers implements ContainerService {
     }
     if (!this.records.has(c.id)) return; // --rm got there first
     this.records.delete(c.id);
+    this.untouched.delete(c.id);
     this.restarts.forget(c.id);
     this.health.stop(c.id);
     this.execs.forget(c.id);
@@ -997,6 +1032,7 @@ export class Containers implements ContainerService {
    */
   async withRoot<T>(ref: string, fn: (r: ContainerRoot) => Promise<T>, o: { pause?: boolean } = {}): Promise<T> {
     const c = this.find(ref);
+    this.untouched.delete(c.id); // cp in writes its layer
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
     // a run that is ending unmounts its root: a reader waits for that, then mounts the root itself

@@ -45,6 +45,12 @@ export interface CreateOptions {
   release?: 'fifo' | 'go';
   /** a directory that keeps compiled seccomp filters across processes (the `berth runtime` CLI) */
   seccompCache?: string;
+  /**
+   * Mount destinations as written -> where they resolve beneath root.path, from the root's owner when it
+   * knows the root is as an earlier one was (berthd: a container's first start, its writable layer still
+   * empty over the same image). Destinations not in it are resolved here and added to it.
+   */
+  resolvedTargets?: Map<string, string>;
 }
 
 export interface Created {
@@ -146,7 +152,7 @@ function writeIdMap(pid: number, file: 'uid_map' | 'gid_map', maps: Array<{ cont
  * (an image's /data -> /proc/sys), so judge where it really lands too (runc: securejoin, then
  * checkProcMount). proc and sysfs go on an ordinary directory only, as runc requires.
  */
-async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
+async function checkMountTargets(spec: Spec, rootfs: string, known?: Map<string, string>): Promise<void> {
   // The walks run at once (each is a chain of thread-pool round trips: ~40 in turn for docker's 8 mounts);
   // the error reported is still the first mount's, as in order.
   // One set of directory fds for all the walks: the targets share their first components (/dev, /etc, /sys)
@@ -154,8 +160,11 @@ async function checkMountTargets(spec: Spec, rootfs: string): Promise<void> {
   const checks = (spec.mounts ?? []).map(async (m, i): Promise<BerthError | undefined> => {
     const field = `mounts[${i}].destination`;
     const lexical = cleanDestination(m.destination);
-    let real: string;
-    try { real = await resolveInRoot(rootfs, m.destination, { dirs }); } catch (e) { return new BerthError('InvalidArgument', `${field}: ${(e as Error).message}`, { cause: e }); }
+    let real = known?.get(m.destination);
+    if (real === undefined) {
+      try { real = await resolveInRoot(rootfs, m.destination, { dirs }); } catch (e) { return new BerthError('InvalidArgument', `${field}: ${(e as Error).message}`, { cause: e }); }
+      known?.set(m.destination, real);
+    }
     if (real === lexical) return undefined;
     if (m.type === 'proc' || m.type === 'sysfs')
       return new BerthError('InvalidArgument', `${field}: filesystem "${m.type}" must be mounted on ordinary directory (${m.destination} is a symlink to ${real})`);
@@ -192,7 +201,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
   // when the spec sets no HOME (berthd's always does): a passwd read less per start
   const home = proc.env?.some((e) => e.startsWith('HOME=')) ? Promise.resolve(undefined) : homeOf(rootfs, proc.user.uid);
   home.catch(() => undefined); // awaited below, unless a check fails first
-  await checkMountTargets(spec, rootfs);
+  await checkMountTargets(spec, rootfs, opts.resolvedTargets);
   if (proc.terminal && !opts.consoleSocket && !opts.foreground && opts.consoleFd === undefined)
     throw new BerthError('InvalidArgument', 'process.terminal: cannot allocate a tty for a detached container without --console-socket');
   if (!proc.terminal && opts.consoleSocket)
