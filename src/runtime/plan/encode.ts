@@ -49,7 +49,9 @@ class Writer {
   str(s: string, op: string, name: string): void {
     if (s.includes('\0')) throw new BerthError('InvalidArgument', `${op}.${name}: string contains a NUL byte`);
     this.room(s.length * 3 + 1); // UTF-8 takes at most 3 bytes per UTF-16 unit
-    this.n += this.buf.write(s, this.n);
+    // utf8Write is what write(s, offset) calls after its argument checks (an args array and a range check
+    // per call, the room is ours already): ~25% of encoding a start's plan (~200 -> ~150 us, 3000 plans)
+    this.n += (this.buf as Buffer & { utf8Write(s: string, offset: number): number }).utf8Write(s, this.n);
     this.buf[this.n++] = 0;
   }
 }
