@@ -527,13 +527,13 @@ export class Containers implements ContainerService {
       for (const f of ['hostname', 'hosts', 'resolv.conf']) {
         let text = '';
         try { text = fs.readFileSync(path.join(joinDir, f), 'utf8'); } catch { /* not written */ }
-        replaceFileSync(path.join(dir, f), text);
+        writeStartFile(path.join(dir, f), text);
       }
       return;
     }
-    replaceFileSync(path.join(dir, 'hostname'), `${c.config.hostname || c.id.slice(0, 12)}\n`);
-    replaceFileSync(path.join(dir, 'hosts'), this.hostsText(c));
-    replaceFileSync(path.join(dir, 'resolv.conf'), this.resolvText(c));
+    writeStartFile(path.join(dir, 'hostname'), `${c.config.hostname || c.id.slice(0, 12)}\n`);
+    writeStartFile(path.join(dir, 'hosts'), this.hostsText(c));
+    writeStartFile(path.join(dir, 'resolv.conf'), this.resolvText(c));
   }
 
   /** After a network change: in place, since the running container has the file's inode bind-mounted. */
@@ -1110,6 +1110,21 @@ function cleanRequest(r: EndpointRequest): EndpointRequest {
 
 /** A container's writable snapshot (64-hex names are the layers'). */
 export const snapshotKey = (id: string) => `ctr-${id}`;
+
+/**
+ * hostname, hosts, resolv.conf at a start: made in place the first time (nothing reads them before the
+ * start that writes them, and one a killed daemon left half written is there the next time, so that
+ * start replaces it), temp + rename after, as a run before may still be read. A first start then makes
+ * three files, not three temp files and three renames on the daemon's disk (issue 13).
+ */
+function writeStartFile(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text, { mode: 0o644, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    replaceFileSync(file, text);
+  }
+}
 
 function view(c: Record): Container {
   const { mounts: _m, monitorPid: _p, manuallyStopped: _s, buildStep: _b, ...rest } = c;

@@ -55,6 +55,21 @@ describe('containers: first starts of one image', { skip }, () => {
     }
   });
 
+  test('hostname, hosts and resolv.conf: made at the first start, one a killed daemon left half written replaced, the same again at the next start', async () => {
+    const id = (await ok('create', '--hostname', 'h1', 'bb:first', 'sh', '-c', 'cat /etc/hostname /etc/hosts /etc/resolv.conf')).trim();
+    const dir = path.join(d.root, 'containers', id);
+    assert.equal(fs.existsSync(path.join(dir, 'hosts')), false, 'made by the start, not the create');
+    const first = await ok('start', '-a', id);
+    assert.match(first, /^h1\n127\.0\.0\.1\tlocalhost\n/);
+    assert.match(first, /nameserver /);
+    // as far as a killed daemon got (hosts is written again once the network is attached)
+    fs.writeFileSync(path.join(dir, 'hostname'), 'h');
+    fs.writeFileSync(path.join(dir, 'resolv.conf'), 'names');
+    assert.equal(await ok('start', '-a', id), first);
+    assert.equal(await ok('start', '-a', id), first);
+    await ok('rm', id);
+  });
+
   test('users and groups come from each first start\'s image: a user the image has, one the other image lacks', async () => {
     await ok('run', '--name', 'mk2', 'bb:first', 'sh', '-c', 'echo "app:x:1234:4321::/home/app:/bin/sh" >> /etc/passwd; echo "grp:x:4321:" >> /etc/group');
     await ok('commit', 'mk2', 'bb:users');
