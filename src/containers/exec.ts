@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError } from '../errors.js';
-import { attach as attachMonitor, launchMonitor, spawnIn, type ExitStatus, type LaunchedMonitor, type MonitorPaths, type StartMonitorOptions } from '../monitor/index.js';
+import { attach as attachMonitor, launchMonitor, spawnIn, type ExitStatus, type LaunchedMonitor, type Monitor, type MonitorPaths, type StartMonitorOptions } from '../monitor/index.js';
 import { privateDir } from '../util/dirs.js';
 import { Container as RuntimeContainer } from '../runtime/container.js';
 import { execProcess } from '../runtime/exec.js';
@@ -42,15 +42,21 @@ export interface ExecInstance {
 
 interface Live extends ExecInstance { files: MonitorPaths; exited?: Promise<ExitStatus> }
 
-/** A monitor launched for the next exec of its kind: its files, and the launch (undefined: it failed). */
-interface Warm { key: string; files: MonitorPaths; mon: Promise<LaunchedMonitor | undefined> }
+/**
+ * A monitor launched for the next exec of its kind, its child already spawned: the helper, blocked on its
+ * socket until a plan comes. Its files, and the launch (undefined: it failed).
+ */
+interface Warm { key: string; files: MonitorPaths; mon: Promise<WarmMonitor | undefined> }
+interface WarmMonitor { launched: LaunchedMonitor; mon: Monitor; childGone: boolean }
 
 export class Execs {
   private readonly all = new Map<string, Live>();
   /**
-   * One monitor started ahead, waiting for its SPAWN: the next exec of the same kind (TTY, stdin) skips
-   * the spawner's fork + exec of the monitor and the round trips around it (issue 10). Each is used
-   * once, for one exec; it keeps no event loop alive, and it exits by itself when we close its socket.
+   * One monitor started ahead, its child spawned and waiting for a plan: the next exec of the same kind
+   * (TTY, stdin) skips the spawner's fork + exec of the monitor, the monitor's fork of the child and the
+   * round trips around them (issue 10). Each is used once, for one exec; it keeps no event loop alive.
+   * Let go, its child reads the end of its socket and exits, and the monitor, with no child and no
+   * daemon, leaves too (no exit file: it was never told which process is the exec's).
    */
   private warm?: Warm;
 
@@ -77,7 +83,8 @@ export class Execs {
 
   /**
    * Starts the process and returns once it is ready; `beforeRelease` runs while it still waits
-   * (the API attaches there). Resolves `exited` with the exit status.
+   * (the API attaches there): from before the process exists, so a start that fails may follow it
+   * (the monitor then hangs up). Resolves `exited` with the exit status.
    */
   async start(id: string, rootfs: string, beforeRelease?: (attachSocket: string) => Promise<void>): Promise<{ exited: Promise<ExitStatus> }> {
     const e = this.all.get(id);
@@ -106,19 +113,28 @@ export class Execs {
     }, 'go')];
     trace(`exec ${id.slice(0, 12)}: plan built`);
     let session: HelperSession | undefined;
-    const opts = (files: MonitorPaths): StartMonitorOptions => ({
-      ...this.monitorOptions(files, !!cfg.tty, !!cfg.attachStdin),
-      beforeSpawn: (sockets) => { session = new HelperSession(plan, monitoredHelper(0, sockets[0]!)); session.sendPlan(); },
-    });
     const tty = !!cfg.tty, stdin = !!cfg.attachStdin;
     const warm = await this.takeWarm(kindOf(tty, stdin));
-    if (warm) e.files = warm.files;
-    else this.makeDir();
-    // no second try when a warm one fails: past its SPAWN, the command may have run
-    const mon = await (warm ? spawnIn(warm.mon, opts(e.files)) : launchMonitor(opts(e.files)).then((l) => spawnIn(l, opts(e.files))))
-      .catch((err) => { session?.close(); removeFiles(e.files); throw err; });
+    let mon: Monitor;
+    if (warm) {
+      e.files = warm.files;
+      warm.launched.ref(true);
+      mon = warm.mon;
+      session = new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
+      session.sendPlan();
+    } else {
+      this.makeDir();
+      const opts: StartMonitorOptions = {
+        ...this.monitorOptions(e.files, tty, stdin),
+        beforeSpawn: (sockets) => { session = new HelperSession(plan, monitoredHelper(0, sockets[0]!)); session.sendPlan(); },
+      };
+      mon = await launchMonitor(opts).then((l) => spawnIn(l, opts)).catch((err) => { session?.close(); removeFiles(e.files); throw err; });
+    }
     trace(`exec ${id.slice(0, 12)}: monitor ${mon.monitorPid} up${warm ? ' (warm)' : ''}`);
     session ??= new HelperSession(plan, monitoredHelper(mon.childPid, mon.sockets[0]!));
+    // the monitor listens already: the client attaches while the helper joins the container, not after
+    const attaching = beforeRelease?.(mon.paths.attach);
+    attaching?.catch(() => undefined); // awaited below, unless the start fails first
     try {
       e.pid = (await session.expect(MSG.CHILD_PID, 'exec')).readUInt32LE(0);
       mon.containerPid(e.pid);
@@ -126,7 +142,7 @@ export class Execs {
       await session.expect(MSG.READY, 'exec');
       e.running = true;
       trace(`exec ${id.slice(0, 12)}: ready`);
-      if (beforeRelease) await beforeRelease(mon.paths.attach);
+      await attaching;
       session.send(MSG.GO);
       trace(`exec ${id.slice(0, 12)}: released`);
     } catch (err) {
@@ -172,14 +188,14 @@ export class Execs {
     this.made = true;
   }
 
-  /** The warm monitor for `key`, if there is one that is still alive; an unusable one is let go. */
-  private async takeWarm(key: string): Promise<{ files: MonitorPaths; mon: LaunchedMonitor } | undefined> {
+  /** The warm monitor for `key`, if there is one whose monitor and child are alive; an unusable one is let go. */
+  private async takeWarm(key: string): Promise<(WarmMonitor & { files: MonitorPaths }) | undefined> {
     const w = this.warm;
     if (!w || w.key !== key) return undefined;
     this.warm = undefined;
-    const mon = await w.mon;
-    if (mon && !mon.gone) return { files: w.files, mon };
-    mon?.discard(); // it removes its socket and exits; it wrote no exit file
+    const m = await w.mon;
+    if (m && !m.launched.gone && !m.childGone) return { ...m, files: w.files };
+    m?.launched.discard();
     return undefined;
   }
 
@@ -187,13 +203,19 @@ export class Execs {
   private warmUp(tty: boolean, stdin: boolean): void {
     const key = kindOf(tty, stdin);
     if (this.warm?.key === key) return;
-    void this.warm?.mon.then((m) => m?.discard());
+    void this.warm?.mon.then((m) => m?.launched.discard());
     const files = this.newFiles();
-    const mon = (async () => {
+    const mon = (async (): Promise<WarmMonitor> => {
       this.makeDir();
-      const l = await launchMonitor(this.monitorOptions(files, tty, stdin));
-      l.ref(false);
-      return l;
+      const opts = this.monitorOptions(files, tty, stdin);
+      const launched = await launchMonitor(opts);
+      const m: WarmMonitor = { launched, mon: await spawnIn(launched, opts), childGone: false };
+      launched.ref(false);
+      // a child that died waiting (killed, OOM) must not take the next exec's plan: its socket's end tells
+      // (it sends nothing before a plan, so reading now loses nothing)
+      const child = m.mon.sockets[0]!;
+      child.once('close', () => { m.childGone = true; }).resume();
+      return m;
     })().catch((err: Error) => { trace(`exec: warm monitor: ${err.message}`); return undefined; });
     this.warm = { key, files, mon };
   }

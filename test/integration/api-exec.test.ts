@@ -76,14 +76,19 @@ describe('docker exec against berthd', { skip }, () => {
   });
 
   test('the next exec runs under a monitor started ahead of it, one of the kind last asked for', async () => {
-    // monitors of this daemon's execs by pid: started by berth-helper, their files under <root>/run/exec
+    // monitors of this daemon's execs by pid: started by berth-helper, their files under <root>/run/exec;
+    // a monitor's child is a fork of it (the helper runs in it without an exec), with the same command line
     const execDir = path.join(d.root, 'run', 'exec') + '/';
-    const monitors = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+    const ppid = (p: string | number) => Number(/^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]);
+    const forks = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
       try {
         const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        return argv[1] === 'monitor' && argv.some((a) => a.startsWith(execDir)) ? [Number(p)] : [];
+        return argv[1] === 'monitor' && argv.some((a) => a.startsWith(execDir)) ? [{ pid: Number(p), ppid: ppid(p) }] : [];
       } catch { return []; }
     });
+    const monitors = () => { const all = forks(); return all.filter((m) => !all.some((o) => o.pid === m.ppid)).map((m) => m.pid); };
+    /** the warm monitor's child, spawned ahead too: the helper, waiting for the next exec's plan */
+    const waiting = (mon: number) => forks().filter((m) => m.ppid === mon).length;
     const until = async <T>(f: () => T | undefined): Promise<T | undefined> => {
       for (let i = 0; i < 400; i++) { const v = f(); if (v !== undefined) return v; await new Promise((r) => setTimeout(r, 25)); }
       return undefined;
@@ -91,6 +96,7 @@ describe('docker exec against berthd', { skip }, () => {
     assert.equal((await docker(['exec', 'ex', 'true'])).code, 0);
     const warm = await until(() => { const m = monitors(); return m.length === 1 ? m[0] : undefined; });
     assert.ok(warm, `one monitor waits for the next exec: ${monitors().join(' ')}`);
+    assert.ok(await until(() => (waiting(warm) === 1 ? true : undefined)), 'its child waits for a plan');
     // docker exec -d asks for the same kind (no TTY, no stdin): its process is the warm monitor's child
     assert.equal((await docker(['exec', '-d', 'ex', 'sleep', '4242'])).code, 0);
     const sleeper = await until(() => fs.readdirSync('/proc').find((p) => {
@@ -104,7 +110,17 @@ describe('docker exec against berthd', { skip }, () => {
     assert.equal(t.code, 0, t.stdout);
     const tty = await until(() => { const m = monitors(); return m.length === 1 && fs.readFileSync(`/proc/${m[0]}/cmdline`, 'utf8').includes('\0--tty\0') ? m[0] : undefined; });
     assert.ok(tty, `one monitor, for a TTY: ${monitors().join(' ')}`);
+    // the one let go leaves with its child: only the TTY monitor and its waiting child are left
+    assert.ok(await until(() => (forks().length === 2 && waiting(tty) === 1 ? true : undefined)), `left: ${JSON.stringify(forks())}`);
     assert.equal((await docker(['exec', 'ex', 'echo', 'cold again'])).stdout, 'cold again\n');
+    // a warm child killed while it waits takes no plan: the next exec starts cold, and the one killed goes
+    const plain = await until(() => { const m = monitors(); return m.length === 1 && waiting(m[0]) === 1 && !fs.readFileSync(`/proc/${m[0]}/cmdline`, 'utf8').includes('\0--tty\0') ? m[0] : undefined; });
+    assert.ok(plain, `a monitor without TTY waits: ${JSON.stringify(forks())}`);
+    process.kill(forks().find((f) => f.ppid === plain)!.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await docker(['exec', 'ex', 'echo', 'after a kill']);
+    assert.equal(after.stdout, 'after a kill\n', after.stderr);
+    assert.ok(await until(() => (!monitors().includes(plain) ? true : undefined)), `the monitor of the killed child is gone: ${monitors().join(' ')}`);
   });
 
   test('exec into a stopped container is refused', async () => {

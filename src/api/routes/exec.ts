@@ -111,8 +111,10 @@ async function streamExec(s: ApiServices, x: Hijack, start: ExecStartRequest): P
       return;
     }
     const tty = start.Tty ?? !!e.config.tty; // the framing follows the start request, as moby's postContainerExecStart
-    // the CLI reads the exit code (GET /exec/{id}/json) once the stream ends: end it only after the exit is known
-    let exitKnown: Promise<unknown> = Promise.resolve();
+    // the CLI reads the exit code (GET /exec/{id}/json) once the stream ends: end it only after the exit is
+    // known, or after the reason a start failed went down the stream (the monitor hangs up on a failed start)
+    let known!: (p: Promise<unknown> | undefined) => void;
+    const exitKnown = new Promise<unknown>((r) => { known = r; });
     const out = new Writable({
       write: (chunk, _enc, cb) => { x.socket.write(chunk, cb); },
       // a detach ends the stream at once; the process runs on
@@ -132,9 +134,10 @@ async function streamExec(s: ApiServices, x: Hijack, start: ExecStartRequest): P
       const hdr = Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]);
       hdr.writeUInt32BE(msg.length, 4);
       x.socket.end(tty ? msg : Buffer.concat([hdr, msg]));
+      known(undefined);
       return;
     }
-    exitKnown = exited.catch(() => undefined);
+    known(exited.catch(() => undefined));
     await bridge.done;
     if (!bridge.detached) await exitKnown;
     attached.delete(e.id);
