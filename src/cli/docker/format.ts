@@ -68,13 +68,16 @@ function plain(tpl: string, rows: object[]): ((row: object) => string) | undefin
   return (r) => t.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, f: string) => goString((r as Record<string, unknown>)[f]));
 }
 
-/** Aligns tab-separated lines as Go's tabwriter with padding 3 and a minimum cell width (the docker CLI's tables use 10). */
+/** Aligns tab-separated lines as Go's tabwriter with padding 3 and a minimum cell width (the docker CLI's tables use 10); a line whose last cell is empty keeps its padding, as there. */
 export function tabulate(lines: string[], minWidth = 0): string {
   const rows = lines.map((l) => l.split('\t'));
   const w: number[] = [];
   for (const r of rows) r.forEach((c, i) => { if (i < r.length - 1) w[i] = Math.max(w[i] ?? 0, c.length); });
-  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(Math.max(w[i]! + 3, minWidth)) : c)).join('').trimEnd()).join('\n') + (rows.length ? '\n' : '');
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(Math.max(w[i]! + 3, minWidth)) : c)).join('')).join('\n') + (rows.length ? '\n' : '');
 }
+
+/** docker/cli SubHeaderContext.Label: `{{.Label "com.example.the-key"}}` heads its column "the key". */
+const headerLabel = (name: unknown) => String(name).split('.').pop()!.replace(/[-_]/g, ' ');
 
 /**
  * Formats rows as the docker CLI does: `table …` adds a header (field names through `headers`) and
@@ -92,7 +95,7 @@ export async function formatRows(rows: object[], format: string | undefined, def
   if (!table) return rows.map((r) => `${line(r)}\n`).join('');
   // the header row renders over the column names (docker/cli's header context), so `if`/`eq` on a field see its name
   const named = body.replace(/\{\{\s*(?:json\s+)?\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase());
-  const names = new Proxy({}, { has: () => true, get: (_, k) => (typeof k === 'string' ? headers[k] ?? k.toUpperCase() : undefined) });
+  const names = new Proxy({}, { has: () => true, get: (_, k) => (k === 'Label' ? headerLabel : typeof k === 'string' ? headers[k] ?? k.toUpperCase() : undefined) });
   const head = engine ? engine.render(named, names) : named.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   // docker/cli formatter.Context: tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)
   return tabulate([head, ...rows.map(line)], 10);

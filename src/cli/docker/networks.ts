@@ -110,14 +110,20 @@ export async function ls(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   // docker/cli sorts by name
   list.sort((a, b) => a.Name.localeCompare(b.Name));
-  const trunc = !p.flags['no-trunc'];
-  const rows = list.map((n) => ({
-    ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv4: String(!!n.EnableIPv4), IPv6: String(n.EnableIPv6), Internal: String(n.Internal),
-    Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: goTimeString(n.Created),
-  }));
+  const rows = list.map((n) => networkRow(n, !p.flags['no-trunc']));
   if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
   process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', LS_HEADERS));
   return 0;
+}
+
+/** docker/cli network/formatter.go networkContext: its fields, and its Label method. */
+export function networkRow(n: NetworkWire, trunc: boolean) {
+  return {
+    ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv4: String(!!n.EnableIPv4), IPv6: String(n.EnableIPv6), Internal: String(n.Internal),
+    Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: goTimeString(n.Created),
+    // docker/cli networkContext.Label: `{{.Label "k"}}` (JSON leaves a function out)
+    Label: (k: unknown) => n.Labels?.[String(k)] ?? '',
+  };
 }
 
 export async function inspect(g: Globals, args: string[]): Promise<number> {

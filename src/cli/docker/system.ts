@@ -1,6 +1,6 @@
 // cli/docker/system: `version`, `info`, `login`, `logout`, `events`, `system df` against the daemon.
 import { BerthError } from '../../errors.js';
-import { dfSummary, dfVerbose, systemPrune } from './filesystem.js';
+import { dfSummary, dfVerboseFormat, systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { checkArgCount, parseFlags } from '../args.js';
@@ -201,7 +201,8 @@ export async function system(g: Globals, args: string[]): Promise<number> {
     const answer = await c.df();
     // dockerd before 25 (API < 1.44) sends null for an empty list
     const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
-    process.stdout.write(df.flags.verbose ? dfVerbose(d) : await dfSummary(d, df.flags.format as string | undefined));
+    const format = df.flags.format as string | undefined;
+    process.stdout.write(df.flags.verbose ? await dfVerboseFormat(d, format || 'table') : await dfSummary(d, format));
     return 0;
   } finally { c.close(); }
 }

@@ -245,17 +245,23 @@ function printf(fmt: string, args: unknown[]): string {
 
 const cmp = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 
+/** `{{json v}}`: a row context (or a list of them, `system df -v`'s .Images) marshals itself as docker/cli's does. */
+function goJson(v: unknown): string {
+  const x = v as { [GO_JSON]?: () => string } | null | undefined;
+  if (typeof x?.[GO_JSON] === 'function') return x[GO_JSON]();
+  if (Array.isArray(v) && v.some((e) => typeof (e as { [GO_JSON]?: unknown } | null)?.[GO_JSON] === 'function')) return `[${v.map(goJson).join(',')}]`;
+  return JSON.stringify(v === NO_VALUE ? null : v ?? null);
+}
+
 const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
-  json: (v) => {
-    const x = v as { [GO_JSON]?: () => string } | null | undefined;
-    return typeof x?.[GO_JSON] === 'function' ? x[GO_JSON]() : JSON.stringify(v === NO_VALUE ? null : v ?? null);
-  },
+  json: (v) => goJson(v),
   upper: (v) => goString(v).toUpperCase(),
   lower: (v) => goString(v).toLowerCase(),
   title: (v) => goString(v).replace(/\b\w/g, (c) => c.toUpperCase()),
   join: (l, sep) => ((l as unknown[] | null) ?? []).map(goString).join(String(sep ?? '')),
   split: (s, sep) => goString(s).split(String(sep)),
-  pad: (s, l, r) => `${' '.repeat(Number(l))}${goString(s)}${' '.repeat(Number(r))}`,
+  // docker/cli templates padWithSpace: an empty string stays empty
+  pad: (s, l, r) => (goString(s) === '' ? '' : `${' '.repeat(Number(l))}${goString(s)}${' '.repeat(Number(r))}`),
   truncate: (s, n) => [...goString(s)].slice(0, Number(n)).join(''),
   println: (...a) => `${a.map(goString).join(' ')}\n`,
   print: (...a) => a.map(goString).join(''),

@@ -37,6 +37,21 @@ export const create: Cmd = async (g, args) => {
   } finally { c.close(); }
 };
 
+/**
+ * docker/cli formatter volumeContext: its fields (no CreatedAt; Group, Availability and Status are a cluster
+ * volume's), Links and Size from UsageData (system df -v sends it, volume ls does not), and the Label method.
+ */
+export function volumeRow(v: VolumeWire) {
+  const u = v.UsageData;
+  return {
+    Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint,
+    Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','),
+    Links: u ? String(u.RefCount) : 'N/A', Size: u ? humanSize(u.Size) : 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
+    // `{{.Label "k"}}` (JSON leaves a function out)
+    Label: (k: unknown) => v.Labels?.[String(k)] ?? '',
+  };
+}
+
 const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Group: 'GROUP', Availability: 'AVAILABILITY', Status: 'STATUS' };
 
 export const ls: Cmd = async (g, args) => {
@@ -47,11 +62,7 @@ export const ls: Cmd = async (g, args) => {
     const r = await c.json<{ Volumes: VolumeWire[] | null }>('GET', '/volumes', { query: { filters: JSON.stringify(filterMap(p.flags.filter as string[] | undefined) ?? {}) } });
     const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
     if (p.flags.quiet) { process.stdout.write(vols.map((v) => `${v.Name}\n`).join('')); return 0; }
-    const rows = vols.map((v) => ({
-      // docker/cli volumeContext's fields (no CreatedAt); Group, Availability and Status are a cluster volume's
-      Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint,
-      Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
-    }));
+    const rows = vols.map(volumeRow);
     process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
     return 0;
   } finally { c.close(); }
