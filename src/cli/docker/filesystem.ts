@@ -9,7 +9,7 @@ import { checkArgCount, parseFlags } from '../args.js';
 export { cp } from './cp.js';
 import { connect, type Globals } from './connect.js';
 import { confirm } from './images.js';
-import { formatRows, GO_JSON, goMarshalMap, rowContext, tabulate, template } from './format.js';
+import { formatRows, GO_JSON, goMarshalMap, rowContext, tabulate, template, templateError } from './format.js';
 import { ago, humanSize, humanSize3 } from './output.js';
 import { imageRows } from './images.js';
 import { psRows } from './containers.js';
@@ -158,7 +158,7 @@ export async function dfSummary(d: DfAnswer, format?: string): Promise<string> {
   ];
   // formatter.NewDiskUsageFormat: `raw` is a template of its own
   const raw = 'type: {{.Type}}\ntotal: {{.TotalCount}}\nactive: {{.Active}}\nsize: {{.Size}}\nreclaimable: {{.Reclaimable}}\n';
-  return formatRows(rows, format === 'raw' ? raw : format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' });
+  return formatRows(rows, format === 'raw' ? raw : format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }, '*formatter.diskUsageImagesContext');
 }
 
 /** formatter.buildCacheSort: never used first, then by last use, ties by ID. */
@@ -214,7 +214,10 @@ export async function dfVerboseFormat(d: DfAnswer, format: string, now = Date.no
   const json = () => `{${Object.entries(ctx).map(([k, rows]) => `"${k}":[${rows.map((r) => goMarshalMap(r as Record<string, unknown>)).join(',')}]`).join(',')}}`;
   Object.defineProperty(ctx, GO_JSON, { value: json, enumerable: false });
   const tpl = format === 'raw' ? RAW_VERBOSE : format === 'json' ? '{{json .}}' : (trunc ? format.slice(5) : format).replace(/^ +| +$/g, '');
-  return (await template()).render(tpl, ctx);
+  // verboseWrite wraps a parse error, and returns Execute's as it is
+  try { return (await template()).render(tpl, ctx, '*formatter.diskUsageContext'); } catch (e) {
+    throw (e as { parsing?: boolean }).parsing ? templateError(e, 'template parsing error: ') : e;
+  }
 }
 
 /** `system df -v`: docker's four sections (formatter.DiskUsageContext.verboseWriteTable), each with its header even when empty. */

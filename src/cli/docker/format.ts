@@ -2,6 +2,7 @@
 // tab-aligned columns), `json`, Go's printing of values (%v), and row contexts' MarshalJSON. The template
 // engine itself (cli/docker/template) loads only for a template that is more than `{{.Field}}`s: `berth ps`
 // and its default table never load it (bench/cli.sh, the CLI's own start).
+import { BerthError } from '../../errors.js';
 
 /**
  * On a value whose `{{json}}` is not JSON.stringify's: the CLI's row contexts (their MarshalJSON), events
@@ -51,9 +52,47 @@ export function goString(v: unknown): string {
 /** The template engine, loaded when a template needs it. */
 export const template = (): Promise<typeof import('./template.js')> => import('./template.js');
 
-/** Renders a --format template over one value (cli/docker/template). */
-export async function render(tpl: string, data: unknown): Promise<string> {
-  return (await template()).render(tpl, data);
+/** Renders a --format template over one value (cli/docker/template); `type` as template.render's. */
+export async function render(tpl: string, data: unknown, type?: string | null, asTyped = false): Promise<string> {
+  return (await template()).render(tpl, data, type, asTyped);
+}
+
+/** Go's text/template error (template.ts TemplateError, a class of the engine's own bundle). */
+const isTemplateError = (e: unknown): e is Error & { parsing: boolean } => e instanceof Error && e.name === 'TemplateError';
+
+/**
+ * A template's error in the words of the docker/cli code that ran it: `prefix` before Go's text ("template
+ * parsing error: " for formatter.Context and inspect, "failed to parse template: " for ps …), and the exit
+ * code docker gives a template that does not parse (inspect, info: 64).
+ */
+export function templateError(e: unknown, prefix: string, parseCode = 1): unknown {
+  if (!isTemplateError(e)) return e;
+  return Object.assign(new BerthError('InvalidArgument', `${prefix}${e.message}`), { exitCode: e.parsing ? parseCode : 1 });
+}
+
+/** Parses a --format template before anything is fetched, as docker/cli inspect and ps do (a bad one: `prefix`, exit `code`). */
+export async function checkTemplate(tpl: string | undefined, prefix = 'template parsing error: ', code = 64, asTyped = false): Promise<void> {
+  if (!tpl || tpl === 'json' || /^[^{]*(\{\{\s*\.\w+\s*\}\}[^{]*)*$/.test(tpl)) return; // fields only: nothing to fail
+  try { (await template()).parseOnly(tpl, asTyped); } catch (e) { throw templateError(e, prefix, code); }
+}
+
+/**
+ * `inspect --format` (docker/cli inspect.Inspect): each object rendered, an execution error joining the
+ * lookup errors; the output prints whole, a lone newline when nothing rendered. Returns the error lines.
+ * `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
+ */
+export async function inspectFormatted(tpl: string, objects: unknown[], type: string | null = null): Promise<string[]> {
+  const engine = await template();
+  const lines: string[] = [];
+  const errs: string[] = [];
+  for (const x of objects) {
+    try { lines.push(engine.render(tpl === 'json' ? '{{json .}}' : tpl, x, type)); } catch (e) {
+      if (!isTemplateError(e)) throw e;
+      errs.push(`template parsing error: ${e.message}`);
+    }
+  }
+  process.stdout.write(lines.length ? lines.map((l) => `${l}\n`).join('') : '\n');
+  return errs;
 }
 
 /**
@@ -83,7 +122,7 @@ const headerLabel = (name: unknown) => String(name).split('.').pop()!.replace(/[
  * Formats rows as the docker CLI does: `table …` adds a header (field names through `headers`) and
  * aligns columns; any other template prints one line per row; undefined uses `def` (a table).
  */
-export async function formatRows(rows: object[], format: string | undefined, def: string, headers: Record<string, string>): Promise<string> {
+export async function formatRows(rows: object[], format: string | undefined, def: string, headers: Record<string, string>, type?: string): Promise<string> {
   let tpl = format ?? def;
   if (tpl === 'json') tpl = '{{json .}}';
   rows = rows.map((r) => (GO_JSON in r ? r : rowContext(r)));
@@ -91,7 +130,8 @@ export async function formatRows(rows: object[], format: string | undefined, def
   const body = table ? tpl.slice(5).trim() || def.slice(5).trim() : tpl;
   const fast = plain(body, rows);
   const engine = fast ? undefined : await template();
-  const line = fast ?? ((r: object) => engine!.render(body, r));
+  const eng = (r: object) => { try { return engine!.render(body, r, type); } catch (e) { throw templateError(e, 'template parsing error: '); } };
+  const line = fast ?? eng;
   if (!table) return rows.map((r) => `${line(r)}\n`).join('');
   // the header row renders over the column names (docker/cli's header context), so `if`/`eq` on a field see its name
   const named = body.replace(/\{\{\s*(?:json\s+)?\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase());

@@ -5,7 +5,7 @@ import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } fr
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { GO_JSON, render, template } from './format.js';
+import { GO_JSON, render, template, templateError } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
@@ -62,7 +62,17 @@ export async function info(g: Globals, args: string[]): Promise<number> {
   const c = connect(g);
   try {
     const i = await c.info();
-    if (p.flags.format) { process.stdout.write(`${await render(String(p.flags.format), i)}\n`); return 0; }
+    if (p.flags.format) {
+      // docker/cli system/info.go formatInfo: a parse error is its own (exit 64), Execute's is returned as it is
+      const f = String(p.flags.format);
+      // formatInfo parses the template as typed (no \t, \n turned into tabs and newlines)
+      try { process.stdout.write(`${await render(f === 'json' ? '{{json .}}' : f, i, 'system.dockerInfo', true)}\n`); } catch (e) {
+        if ((e as { parsing?: boolean }).parsing) throw templateError(e, 'template parsing error: ', 64);
+        process.stdout.write(`${(e as { partial?: string }).partial ?? ''}\n`);
+        throw e;
+      }
+      return 0;
+    }
     // docker/cli system/info.go: the client's section first, then the server's
     const lines = [
       'Client:', ` Version:    ${BERTH_VERSION}`, ' Context:    default', ' Debug Mode: false', '',

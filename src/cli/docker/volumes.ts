@@ -5,7 +5,7 @@ import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { formatRows, render } from './format.js';
+import { checkTemplate, formatRows, inspectFormatted } from './format.js';
 import { confirm, filterMap } from './images.js';
 import { humanSize } from './output.js';
 
@@ -63,7 +63,7 @@ export const ls: Cmd = async (g, args) => {
     const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
     if (p.flags.quiet) { process.stdout.write(vols.map((v) => `${v.Name}\n`).join('')); return 0; }
     const rows = vols.map(volumeRow);
-    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
+    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS, '*formatter.volumeContext'));
     return 0;
   } finally { c.close(); }
 };
@@ -80,6 +80,7 @@ function goFieldOrder(v: unknown): unknown {
 export const inspect: Cmd = async (g, args) => {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume inspect" requires at least 1 argument');
+  await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
   const out: unknown[] = [];
   const errs: string[] = [];
@@ -88,10 +89,11 @@ export const inspect: Cmd = async (g, args) => {
       try { out.push(await c.json('GET', `/volumes/${encodeURIComponent(n)}`)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); }
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
-  else process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`);
+  // docker/cli volume inspect hands the typed volume only (no JSON fallback): its Go type names a missing field
+  const failed = p.flags.format ? await inspectFormatted(String(p.flags.format), out, 'volume.Volume') : (process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`), []);
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
-  return errs.length ? 1 : 0;
+  for (const e of failed) process.stderr.write(`${e}\n`);
+  return errs.length || failed.length ? 1 : 0;
 };
 
 export const rm: Cmd = async (g, args) => {
