@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseOnly, render } from '../../src/cli/docker/template.js';
-import { checkTemplate, formatRows, templateError } from '../../src/cli/docker/format.js';
+import { checkTemplate, formatRows } from '../../src/cli/docker/format.js';
+import { templateError } from '../../src/cli/docker/template.js';
 import { dfVerboseFormat } from '../../src/cli/docker/filesystem.js';
 
 const ctr = { Name: '/ex1', State: { Status: 'running' }, Config: { Labels: { a: '1' }, Cmd: ['sleep', '1000'] } };

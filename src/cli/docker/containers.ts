@@ -9,7 +9,7 @@ import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/reference.js';
 import { HelpRequested, checkArgCount, parseFlags, usageMistake, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { checkTemplate, formatRows, inspectFormatted, render, templateError } from './format.js';
+import { checkTemplate, formatRows, render, template } from './format.js';
 import { ago, humanSize3, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 import { optTimestamp } from './timestamp.js';
@@ -630,7 +630,7 @@ async function checkPsTemplate(format: string): Promise<void> {
   const fields = /\{\{\s*\.(\w+)\s*\}\}/g;
   if (!format.replace(fields, '').includes('{{') && [...format.matchAll(fields)].every((m) => m[1]! in empty)) return;
   await checkTemplate(format, 'failed to parse template: ', 1, true);
-  try { await render(format, empty, '*formatter.ContainerContext', true); } catch (e) { throw templateError(e, 'failed to execute template: '); }
+  try { await render(format, empty, '*formatter.ContainerContext', true); } catch (e) { throw (await template()).templateError(e, 'failed to execute template: '); }
 }
 
 /** docker/cli container/list.go: size is asked for when the template uses Size; `{{json .}}` uses every field, `--format json` none. */
@@ -726,7 +726,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       else out.push(found);
     }
   } finally { c.close(); }
-  const failed = p.flags.format ? await inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
   for (const e of errs) process.stderr.write(`Error: ${e}\n`);
   for (const e of failed) process.stderr.write(`${e}\n`);
   return errs.length || failed.length ? 1 : 0;

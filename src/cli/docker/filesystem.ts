@@ -9,7 +9,7 @@ import { checkArgCount, parseFlags } from '../args.js';
 export { cp } from './cp.js';
 import { connect, type Globals } from './connect.js';
 import { confirm } from './images.js';
-import { formatRows, GO_JSON, goMarshalMap, rowContext, tabulate, template, templateError } from './format.js';
+import { formatRows, GO_JSON, goMarshalMap, rowContext, tabulate, template } from './format.js';
 import { ago, humanSize, humanSize3 } from './output.js';
 import { imageRows } from './images.js';
 import { psRows } from './containers.js';
@@ -216,7 +216,7 @@ export async function dfVerboseFormat(d: DfAnswer, format: string, now = Date.no
   const tpl = format === 'raw' ? RAW_VERBOSE : format === 'json' ? '{{json .}}' : (trunc ? format.slice(5) : format).replace(/^ +| +$/g, '');
   // verboseWrite wraps a parse error, and returns Execute's as it is
   try { return (await template()).render(tpl, ctx, '*formatter.diskUsageContext'); } catch (e) {
-    throw (e as { parsing?: boolean }).parsing ? templateError(e, 'template parsing error: ') : e;
+    throw (e as { parsing?: boolean }).parsing ? (await template()).templateError(e, 'template parsing error: ') : e;
   }
 }
 

@@ -2,7 +2,6 @@
 // tab-aligned columns), `json`, Go's printing of values (%v), and row contexts' MarshalJSON. The template
 // engine itself (cli/docker/template) loads only for a template that is more than `{{.Field}}`s: `berth ps`
 // and its default table never load it (bench/cli.sh, the CLI's own start).
-import { BerthError } from '../../errors.js';
 
 /**
  * On a value whose `{{json}}` is not JSON.stringify's: the CLI's row contexts (their MarshalJSON), events
@@ -57,42 +56,10 @@ export async function render(tpl: string, data: unknown, type?: string | null, a
   return (await template()).render(tpl, data, type, asTyped);
 }
 
-/** Go's text/template error (template.ts TemplateError, a class of the engine's own bundle). */
-const isTemplateError = (e: unknown): e is Error & { parsing: boolean } => e instanceof Error && e.name === 'TemplateError';
-
-/**
- * A template's error in the words of the docker/cli code that ran it: `prefix` before Go's text ("template
- * parsing error: " for formatter.Context and inspect, "failed to parse template: " for ps …), and the exit
- * code docker gives a template that does not parse (inspect, info: 64).
- */
-export function templateError(e: unknown, prefix: string, parseCode = 1): unknown {
-  if (!isTemplateError(e)) return e;
-  return Object.assign(new BerthError('InvalidArgument', `${prefix}${e.message}`), { exitCode: e.parsing ? parseCode : 1 });
-}
-
-/** Parses a --format template before anything is fetched, as docker/cli inspect and ps do (a bad one: `prefix`, exit `code`). */
-export async function checkTemplate(tpl: string | undefined, prefix = 'template parsing error: ', code = 64, asTyped = false): Promise<void> {
-  if (!tpl || tpl === 'json' || /^[^{]*(\{\{\s*\.\w+\s*\}\}[^{]*)*$/.test(tpl)) return; // fields only: nothing to fail
-  try { (await template()).parseOnly(tpl, asTyped); } catch (e) { throw templateError(e, prefix, code); }
-}
-
-/**
- * `inspect --format` (docker/cli inspect.Inspect): each object rendered, an execution error joining the
- * lookup errors; the output prints whole, a lone newline when nothing rendered. Returns the error lines.
- * `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
- */
-export async function inspectFormatted(tpl: string, objects: unknown[], type: string | null = null): Promise<string[]> {
-  const engine = await template();
-  const lines: string[] = [];
-  const errs: string[] = [];
-  for (const x of objects) {
-    try { lines.push(engine.render(tpl === 'json' ? '{{json .}}' : tpl, x, type)); } catch (e) {
-      if (!isTemplateError(e)) throw e;
-      errs.push(`template parsing error: ${e.message}`);
-    }
-  }
-  process.stdout.write(lines.length ? lines.map((l) => `${l}\n`).join('') : '\n');
-  return errs;
+/** Parses a --format before anything is fetched, as docker/cli inspect and ps do (template.ts checkTemplate); fields only cannot fail. */
+export async function checkTemplate(tpl: string | undefined, prefix?: string, code?: number, asTyped?: boolean): Promise<void> {
+  if (!tpl || tpl === 'json' || /^[^{]*(\{\{\s*\.\w+\s*\}\}[^{]*)*$/.test(tpl)) return;
+  (await template()).checkTemplate(tpl, prefix, code, asTyped);
 }
 
 /**
@@ -130,7 +97,7 @@ export async function formatRows(rows: object[], format: string | undefined, def
   const body = table ? tpl.slice(5).trim() || def.slice(5).trim() : tpl;
   const fast = plain(body, rows);
   const engine = fast ? undefined : await template();
-  const eng = (r: object) => { try { return engine!.render(body, r, type); } catch (e) { throw templateError(e, 'template parsing error: '); } };
+  const eng = (r: object) => { try { return engine!.render(body, r, type); } catch (e) { throw engine!.templateError(e, 'template parsing error: '); } };
   const line = fast ?? eng;
   if (!table) return rows.map((r) => `${line(r)}\n`).join('');
   // the header row renders over the column names (docker/cli's header context), so `if`/`eq` on a field see its name

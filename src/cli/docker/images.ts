@@ -9,7 +9,7 @@ import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { checkTemplate, formatRows, inspectFormatted } from './format.js';
+import { checkTemplate, formatRows, template } from './format.js';
 import { ago, humanSize, humanSize3, progressPrinter } from './output.js';
 import { authFor } from './credentials.js';
 
@@ -184,7 +184,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       try { out.push(await c.inspectImage(n)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); rc = 1; }
     }
   } finally { c.close(); }
-  const failed = p.flags.format ? await inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
   // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   for (const e of failed) process.stderr.write(`${e}\n`);

@@ -7,7 +7,7 @@ import { parseCidr, parseIp } from '../../network/plan.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { networkCreateBodyAt } from '../../client/legacy.js';
 import { connect, type Globals } from './connect.js';
-import { checkTemplate, formatRows, GoText, inspectFormatted } from './format.js';
+import { checkTemplate, formatRows, GoText, template } from './format.js';
 import { confirm } from './images.js';
 
 const enc = encodeURIComponent;
@@ -141,7 +141,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   // network.Inspect's Created is a time.Time: the template prints its String()
   const typed = (x: unknown) => ({ ...(x as NetworkWire), Created: new GoText(goTimeString((x as NetworkWire).Created), (x as NetworkWire).Created) });
-  const failed = p.flags.format ? await inspectFormatted(String(p.flags.format), out.map(typed)) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out.map(typed)) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
   // unlike image inspect, docker/cli prints the daemon's answer as is here
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   for (const e of failed) { process.stderr.write(`${e}\n`); rc = 1; }

@@ -5,7 +5,7 @@ import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } fr
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { GO_JSON, render, template, templateError } from './format.js';
+import { GO_JSON, render, template } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
@@ -67,7 +67,7 @@ export async function info(g: Globals, args: string[]): Promise<number> {
       const f = String(p.flags.format);
       // formatInfo parses the template as typed (no \t, \n turned into tabs and newlines)
       try { process.stdout.write(`${await render(f === 'json' ? '{{json .}}' : f, i, 'system.dockerInfo', true)}\n`); } catch (e) {
-        if ((e as { parsing?: boolean }).parsing) throw templateError(e, 'template parsing error: ', 64);
+        if ((e as { parsing?: boolean }).parsing) throw (await template()).templateError(e, 'template parsing error: ', 64);
         process.stdout.write(`${(e as { partial?: string }).partial ?? ''}\n`);
         throw e;
       }

@@ -419,3 +419,37 @@ export function render(tpl: string, data: unknown, type?: string | null, asTyped
   } finally { [rootType, root] = [undefined, undefined]; }
   return out.join('');
 }
+
+
+/**
+ * A template's error in the words of the docker/cli code that ran it: `prefix` before Go's text ("template
+ * parsing error: " for formatter.Context and inspect, "failed to parse template: " for ps …), and the exit
+ * code docker gives a template that does not parse (inspect, info: 64).
+ */
+export function templateError(e: unknown, prefix: string, parseCode = 1): unknown {
+  if (!(e instanceof TemplateError)) return e;
+  return Object.assign(new BerthError('InvalidArgument', `${prefix}${e.message}`), { exitCode: e.parsing ? parseCode : 1 });
+}
+
+/** Parses a --format template before anything is fetched, as docker/cli inspect and ps do (a bad one: `prefix`, exit `code`). */
+export function checkTemplate(tpl: string, prefix = 'template parsing error: ', code = 64, asTyped = false): void {
+  try { parseOnly(tpl, asTyped); } catch (e) { throw templateError(e, prefix, code); }
+}
+
+/**
+ * `inspect --format` (docker/cli inspect.Inspect): each object rendered, an execution error joining the
+ * lookup errors; the output prints whole, a lone newline when nothing rendered. Returns the error lines.
+ * `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
+ */
+export function inspectFormatted(tpl: string, objects: unknown[], type: string | null = null): string[] {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  for (const x of objects) {
+    try { lines.push(render(tpl === 'json' ? '{{json .}}' : tpl, x, type)); } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      errs.push(`template parsing error: ${e.message}`);
+    }
+  }
+  process.stdout.write(lines.length ? lines.map((l) => `${l}\n`).join('') : '\n');
+  return errs;
+}

@@ -5,7 +5,7 @@ import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { checkTemplate, formatRows, inspectFormatted } from './format.js';
+import { checkTemplate, formatRows, template } from './format.js';
 import { confirm, filterMap } from './images.js';
 import { humanSize } from './output.js';
 
@@ -90,7 +90,7 @@ export const inspect: Cmd = async (g, args) => {
     }
   } finally { c.close(); }
   // docker/cli volume inspect hands the typed volume only (no JSON fallback): its Go type names a missing field
-  const failed = p.flags.format ? await inspectFormatted(String(p.flags.format), out, 'volume.Volume') : (process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`), []);
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out, 'volume.Volume') : (process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`), []);
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
   for (const e of failed) process.stderr.write(`${e}\n`);
   return errs.length || failed.length ? 1 : 0;
