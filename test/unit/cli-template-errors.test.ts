@@ -62,3 +62,14 @@ test('row contexts name their Go type; each command\'s prefix and exit code', as
   assert.equal(await amsg(() => dfVerboseFormat(d, '{{.Nope}}')), 'template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.diskUsageContext');
   assert.equal(await amsg(() => dfVerboseFormat(d, '{{.ID')), 'template parsing error: template: :1: unclosed action');
 });
+
+test('ps: with --quiet the format is ignored with docker\'s warning, but still checked over an empty row, before any request', async () => {
+  const { ps } = await import('../../src/cli/docker/containers.js');
+  let err = '';
+  const e = process.stderr.write;
+  process.stderr.write = ((s: string | Uint8Array, ...a: never[]) => (typeof s === 'string' ? ((err += s), true) : e.call(process.stderr, s, ...a))) as typeof process.stderr.write;
+  let message = '';
+  try { await ps({ host: 'unix:///nonexistent/berth-ps-test.sock' }, ['-q', '--format', '{{.Nope}}']); } catch (x) { message = (x as Error).message; } finally { process.stderr.write = e; }
+  assert.equal(err, 'WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+  assert.equal(message, 'failed to execute template: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext');
+});

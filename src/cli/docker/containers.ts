@@ -650,6 +650,7 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
   }
   const limit = p.flags.latest ? 1 : int(p.flags.last, 'last');
   const format = p.flags.format as string | undefined;
+  if (format && p.flags.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
   if (format) await checkPsTemplate(format);
   const c = connect(g);
   try {
