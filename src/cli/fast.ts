@@ -22,8 +22,11 @@ const full = typeof __berthFull === 'function' ? __berthFull : () => import('./b
  * classes are its own copies, which this file's instanceof would not know).
  */
 declare const require: (id: string) => unknown;
+/** berth.cjs hands in a require that runs cp.cjs from its code cache (scripts/build.mjs). */
+declare const __berthRequire: ((id: string) => unknown) | undefined;
 const cp: Cmd = async (g, args) => {
-  const code = await (require('./cp.cjs') as typeof import('./docker/cp.js')).fastCp(g, args);
+  const load = typeof __berthRequire === 'function' ? __berthRequire : require;
+  const code = await (load('./cp.cjs') as typeof import('./docker/cp.js')).fastCp(g, args);
   if (code === undefined) throw new HelpRequested({});
   return code;
 };

@@ -28,13 +28,34 @@ const EMPTY_CONTAINER_CONFIG = {
 };
 
 /** docker's image Size: the sum of its layers' unpacked sizes. */
-function imageSize(svc: ImageService, img: ResolvedImage): number {
-  return layerSizes(svc, img).reduce((n, x) => n + x, 0);
+function imageSize(svc: ImageService, img: ResolvedImage, sizes: LayerSizes | undefined): number {
+  return (sizes ? sizes.of(img) : layerSizes(svc, img)).reduce((n, x) => n + x, 0);
 }
 
 /** img's layers' unpacked sizes, bottom up (one per chain ID). */
 export function layerSizes(svc: ImageService, img: ResolvedImage): number[] {
   return img.chainIds.map((_, i) => layerSize(svc, img, i));
+}
+
+/**
+ * Layer sizes for one pass over many images (system df): each layer's size is read once however many images
+ * share it, and what each image was found to hold stays here (byImage: chain ID -> size, bottom up) for the
+ * shared sizes, LayersSize and the containers' SizeRootFs that follow.
+ */
+export class LayerSizes {
+  readonly byImage = new Map<string, Map<string, number>>();
+  private readonly byChain = new Map<string, number>();
+  constructor(private readonly svc: ImageService) {}
+
+  of(img: ResolvedImage): number[] {
+    const sizes = img.chainIds.map((ch, i) => {
+      let n = this.byChain.get(ch);
+      if (n === undefined) { n = layerSize(this.svc, img, i); this.byChain.set(ch, n); }
+      return n;
+    });
+    this.byImage.set(img.record.id, new Map(img.chainIds.map((ch, i) => [ch, sizes[i]!])));
+    return sizes;
+  }
 }
 
 /**
@@ -54,7 +75,7 @@ function names(svc: ImageService, id: string): { RepoTags: string[]; RepoDigests
   return { RepoTags: r.tags.map(familiarString), RepoDigests: r.digests.map(familiarString) };
 }
 
-export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary[] {
+export function listImages(svc: ImageService, o: ListOptions = {}, sizes?: LayerSizes): ImageSummary[] {
   const out: ImageSummary[] = [];
   const recs = svc.store.list();
   const parents = new Set(recs.map((r) => r.parent).filter(Boolean));
@@ -68,7 +89,7 @@ export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary
       const want = o.reference;
       if (!n.RepoTags.some((t) => t === want || t.split(':')[0] === want)) continue;
     }
-    const size = imageSize(svc, img);
+    const size = imageSize(svc, img, sizes);
     out.push({
       Id: rec.id, ParentId: rec.parent ?? '', ...n, Created: Math.floor(Date.parse(img.config.created ?? '') / 1000) || 0,
       Size: size, SharedSize: -1, VirtualSize: size, Labels: (img.config.config?.Labels as Record<string, string> | undefined) ?? null, Containers: -1,
@@ -80,7 +101,7 @@ export function listImages(svc: ImageService, o: ListOptions = {}): ImageSummary
 export function inspectImage(svc: ImageService, name: string): ImageInspect {
   const img = svc.resolve(name);
   const c = img.config;
-  const size = imageSize(svc, img);
+  const size = imageSize(svc, img, undefined);
   // every layer's directory, a committed layer not unpacked yet (images/lazy-layers) too: where its first use puts it
   const dirs = img.chainIds.map((ch) => svc.snapshots.fsPath(ch)).reverse();
   return {

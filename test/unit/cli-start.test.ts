@@ -54,6 +54,21 @@ test('the installed berth runs its bundles from the code caches the build made (
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  // `berth cp` runs cp.cjs from its (eager) cache too: taken here, and missed where the cache file is not
+  const cp = await stderr(['cp', 'nosuch:/x', path.join(os.tmpdir(), 'berth-cli-start-cp')]);
+  assert.match(cp, /Cannot connect to the Berth daemon/);
+  assert.doesNotMatch(cp, /code cache not used/);
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cli-start-bin-'));
+  try {
+    for (const f of ['berth.cjs', 'berth-fast.cjs', 'berth-fast.cjs.cache', 'cp.cjs']) fs.copyFileSync(path.join(path.dirname(bin), f), path.join(copy, f));
+    const missed = await new Promise<string>((resolve) => {
+      execFile(process.execPath, [path.join(copy, 'berth.cjs'), 'cp', 'nosuch:/x', path.join(copy, 'out')], { env: { ...process.env, BERTH_DEBUG: '1', BERTH_HOST: 'unix:///nonexistent/berth.sock' } }, (_e, _out, err) => resolve(err));
+    });
+    assert.match(missed, /code cache not used \(cp\.cjs\)/);
+    assert.match(missed, /Cannot connect to the Berth daemon/);
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
 });
 
 test('the runtime bundle leaves the seccomp compiler to a file of its own, required at a filter cache miss', async () => {

@@ -13,26 +13,15 @@ import type { Router } from '../router.js';
 import type { ApiServices } from '../server.js';
 import type { DiskUsage } from '../types.js';
 import { containerService } from './containers.js';
-import { layerSizes } from '../../images/inspect.js';
+import { LayerSizes, layerSizes, listImages } from '../../images/inspect.js';
 import { timestampMs } from '../../util/timestamp.js';
 import { volumeWire } from './volumes.js';
 
 /** An image's size as inspect shows it (images/inspect layerSizes: a layer not unpacked yet counts too). */
-function imageSize(s: ApiServices, imageId: string): number {
+function imageSize(s: ApiServices, imageId: string, known?: LayerSizes): number {
+  const seen = known?.byImage.get(imageId);
+  if (seen) return [...seen.values()].reduce((n, x) => n + x, 0);
   try { return layerSizes(s.images, s.images.resolve(imageId)).reduce((n, x) => n + x, 0); } catch { return 0; }
-}
-
-/** Every image's layers by chain ID with their sizes. */
-function imageChains(s: ApiServices, ids: string[]): Map<string, Map<string, number>> {
-  const out = new Map<string, Map<string, number>>();
-  for (const id of ids) {
-    try {
-      const img = s.images.resolve(id);
-      const sizes = layerSizes(s.images, img);
-      out.set(id, new Map(img.chainIds.map((ch, i) => [ch, sizes[i]!])));
-    } catch { /* removed meanwhile */ }
-  }
-  return out;
 }
 
 /** moby's SharedSize (image list with shared-size, as df asks): the bytes of an image's layers that another image uses too. */
@@ -51,11 +40,11 @@ function layersSize(s: ApiServices, chains: Map<string, Map<string, number>>): n
   return n;
 }
 
-/** SizeRw: the bytes in the container's writable layer; SizeRootFs: those and its image's. */
-export function containerSizes(s: ApiServices, c: Container): ContainerSizes {
+/** SizeRw: the bytes in the container's writable layer; SizeRootFs: those and its image's (from `known` when it has them). */
+export function containerSizes(s: ApiServices, c: Container, known?: LayerSizes): ContainerSizes {
   let rw = 0;
   try { rw = treeSize(s.images.snapshots.fsPath(snapshotKey(c.id))); } catch { /* no snapshot (removed meanwhile) */ }
-  return { rw, rootFs: rw + imageSize(s, c.imageId) };
+  return { rw, rootFs: rw + imageSize(s, c.imageId, known) };
 }
 
 /** moby daemon/prune.go: until (created before) and label / label! filters. */
@@ -77,10 +66,12 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
   r.get('/system/df', async ({ res }) => {
     const svc = s.containers && 'create' in s.containers ? s.containers : undefined;
     const containers = svc?.list({ all: true }) ?? [];
-    const images = s.images.list({ all: true });
+    // one pass over the images' layers: the list's sizes, then shared sizes, LayersSize and SizeRootFs from what it read
+    const sizes = new LayerSizes(s.images);
+    const images = listImages(s.images, { all: true }, sizes);
     const using = new Map<string, number>();
     for (const c of containers) using.set(c.imageId, (using.get(c.imageId) ?? 0) + 1);
-    const chains = imageChains(s, images.map((i) => (i as { Id: string }).Id));
+    const chains = sizes.byImage;
     const shared = sharedSizes(chains);
     const volumes = (s.volumes?.list() ?? []).map((v) => ({
       ...volumeWire(v),
@@ -89,7 +80,7 @@ export function diskUsageRoutes(r: Router, s: ApiServices): void {
     const body: DiskUsage = {
       LayersSize: layersSize(s, chains),
       Images: images.map((i) => ({ ...i, SharedSize: shared.get((i as { Id: string }).Id) ?? 0, Containers: using.get((i as { Id: string }).Id) ?? 0 })),
-      Containers: containers.map((c) => toSummary(c, { size: containerSizes(s, c) })),
+      Containers: containers.map((c) => toSummary(c, { size: containerSizes(s, c, sizes) })),
       Volumes: volumes,
       BuildCache: new BuildCache(s.root).records((id) => !!s.images.store.get(id)),
     };

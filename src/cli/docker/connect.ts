@@ -25,7 +25,8 @@ export function report(e: unknown): number {
   if (e instanceof ApiError) { process.stderr.write(`Error response from daemon: ${e.message}\n`); return 1; }
   // docker's main prints any other error as it is (fmt.Fprintln(err)): the "Error: " of some (port, start)
   // is part of their message there, and here
-  if (isBerthError(e) || e instanceof Error) { process.stderr.write(`${e.message}\n`); return 1; }
+  // exitCode: docker's own for some (inspect's template that does not parse: 64)
+  if (isBerthError(e) || e instanceof Error) { process.stderr.write(`${e.message}\n`); return (e as { exitCode?: number }).exitCode ?? 1; }
   process.stderr.write(`${String(e)}\n`);
   return 1;
 }

@@ -9,7 +9,7 @@ import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/reference.js';
 import { HelpRequested, checkArgCount, parseFlags, usageMistake, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { formatRows, render } from './format.js';
+import { checkTemplate, formatRows, render, template } from './format.js';
 import { ago, humanSize3, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 import { optTimestamp } from './timestamp.js';
@@ -621,6 +621,18 @@ const PS_HEADERS: Record<string, string> = {
   Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES', Platform: 'PLATFORM',
 };
 
+/**
+ * docker/cli container/list.go: a --format is parsed and run over an empty ContainerContext before the list is
+ * asked for, so a bad one fails with no containers too. Fields it has need no engine for that.
+ */
+async function checkPsTemplate(format: string): Promise<void> {
+  const empty = psRows([{ Id: '', Image: '', Command: '', Created: 0, Names: [], State: '', Status: '' } as unknown as ContainerSummary])[0]!;
+  const fields = /\{\{\s*\.(\w+)\s*\}\}/g;
+  if (!format.replace(fields, '').includes('{{') && [...format.matchAll(fields)].every((m) => m[1]! in empty)) return;
+  await checkTemplate(format, 'failed to parse template: ', 1, true);
+  try { await render(format, empty, '*formatter.ContainerContext', true); } catch (e) { throw (await template()).templateError(e, 'failed to execute template: '); }
+}
+
 /** docker/cli container/list.go: size is asked for when the template uses Size; `{{json .}}` uses every field, `--format json` none. */
 const sizeInFormat = (format: string | undefined) => !!format && /\.Size\b|\{\{-?\s*json\s+\.\s*-?\}\}/.test(format);
 
@@ -638,13 +650,15 @@ export async function ps(g: Globals, args: string[]): Promise<number> {
   }
   const limit = p.flags.latest ? 1 : int(p.flags.last, 'last');
   const format = p.flags.format as string | undefined;
+  if (format && p.flags.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+  if (format) await checkPsTemplate(format);
   const c = connect(g);
   try {
     const list = await c.listContainers({ all: !!p.flags.all, limit: limit && limit > 0 ? limit : undefined, size: !!p.flags.size || sizeInFormat(format), filters: Object.keys(filters).length ? filters : undefined });
     const rows = psRows(list, { noTrunc: !!p.flags['no-trunc'] });
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
     const def = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${p.flags.size ? '\t{{.Size}}' : ''}`;
-    process.stdout.write(await formatRows(rows, format, def, PS_HEADERS));
+    process.stdout.write(await formatRows(rows, format, def, PS_HEADERS, '*formatter.ContainerContext'));
     return 0;
   } finally { c.close(); }
 }
@@ -697,6 +711,7 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   needArgs(p, 'inspect');
   const type = p.flags.type as string | undefined;
   if (type && type !== 'container' && type !== 'image') throw new BerthError('InvalidArgument', `"${type}" is not a valid value for --type`);
+  await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
   const out: unknown[] = [];
   const errs: string[] = [];
@@ -712,10 +727,10 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       else out.push(found);
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
-  else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
   for (const e of errs) process.stderr.write(`Error: ${e}\n`);
-  return errs.length ? 1 : 0;
+  for (const e of failed) process.stderr.write(`${e}\n`);
+  return errs.length || failed.length ? 1 : 0;
 }
 
 export async function wait(g: Globals, args: string[]): Promise<number> {

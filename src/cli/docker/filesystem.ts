@@ -9,8 +9,13 @@ import { checkArgCount, parseFlags } from '../args.js';
 export { cp } from './cp.js';
 import { connect, type Globals } from './connect.js';
 import { confirm } from './images.js';
-import { formatRows, tabulate } from './format.js';
+import { formatRows, GO_JSON, goMarshalMap, rowContext, tabulate, template } from './format.js';
 import { ago, humanSize, humanSize3 } from './output.js';
+import { imageRows } from './images.js';
+import { psRows } from './containers.js';
+import { goTimeString } from './networks.js';
+import { volumeRow } from './volumes.js';
+import type { ContainerSummary, ImageSummary, VolumeWire } from '../../api/types.js';
 
 export async function diff(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, {});
@@ -123,7 +128,8 @@ export async function systemPrune(g: Globals, args: string[]): Promise<number> {
 type DfImage = { Id: string; RepoTags?: string[] | null; Created: number; Size: number; SharedSize: number; Containers: number };
 type DfContainer = { Id: string; Image: string; Command: string; Created: number; State?: string; Status: string; Names: string[]; SizeRw?: number; Mounts?: Array<{ Type?: string; Driver?: string }> };
 type DfVolume = { Name: string; UsageData?: { Size: number; RefCount: number } | null };
-type DfCache = { ID: string; Type?: string; Size: number; CreatedAt?: string; LastUsedAt?: string | null; UsageCount?: number; InUse?: boolean; Shared?: boolean };
+type DfCache = { ID: string; Type?: string; Size: number; CreatedAt?: string; LastUsedAt?: string | null; UsageCount?: number; InUse?: boolean; Shared?: boolean;
+  Parent?: string; Parents?: string[] | null; Description?: string };
 export interface DfAnswer { LayersSize?: number; Images: unknown[]; Containers: unknown[]; Volumes: unknown[]; BuildCache: unknown[] }
 
 // docker/cli formatter/disk_usage.go (v28): a container counts as active running, paused or restarting
@@ -133,7 +139,6 @@ const reclaim = (r: number, total: number) => (total > 0 ? `${humanSize(r)} (${M
 // the CLI adds only the cache records that are not shared (cli/command/system/df.go)
 const cacheSize = (bc: DfCache[]) => bc.reduce((n, b) => n + (b.Shared ? 0 : b.Size), 0);
 
-/** `system df`: docker's summary table (formatter.DiskUsageContext, tabwriter minimum width 10). */
 /** `system df [--format]`: docker/cli DiskUsageContext's rows (Type, TotalCount, Active, Size, Reclaimable). */
 export async function dfSummary(d: DfAnswer, format?: string): Promise<string> {
   const images = d.Images as DfImage[], ctrs = d.Containers as DfContainer[], vols = d.Volumes as DfVolume[], bc = d.BuildCache as DfCache[];
@@ -151,7 +156,68 @@ export async function dfSummary(d: DfAnswer, format?: string): Promise<string> {
     // Reclaimable is not a share here in docker's either
     row('Build Cache', bc.length, bc.filter((b) => b.InUse).length, humanSize(bsz), humanSize(bsz - bc.reduce((n, b) => n + (b.InUse && !b.Shared ? b.Size : 0), 0))),
   ];
-  return formatRows(rows, format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' });
+  // formatter.NewDiskUsageFormat: `raw` is a template of its own
+  const raw = 'type: {{.Type}}\ntotal: {{.TotalCount}}\nactive: {{.Active}}\nsize: {{.Size}}\nreclaimable: {{.Reclaimable}}\n';
+  return formatRows(rows, format === 'raw' ? raw : format, 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }, '*formatter.diskUsageImagesContext');
+}
+
+/** formatter.buildCacheSort: never used first, then by last use, ties by ID. */
+const cacheSorted = (bc: DfCache[]) => [...bc].sort((a, b) => {
+  const la = a.LastUsedAt ? Date.parse(a.LastUsedAt) : undefined, lb = b.LastUsedAt ? Date.parse(b.LastUsedAt) : undefined;
+  if (la === lb) return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
+  return la === undefined ? -1 : lb === undefined ? 1 : la - lb;
+});
+
+/** formatter.buildCacheContext's fields. */
+function cacheRow(b: DfCache, trunc: boolean, now: number) {
+  const short = (id: string) => (trunc ? id.slice(0, 12) : id);
+  const parent = b.Parents?.length ? b.Parents.join(', ') : b.Parent ?? '';
+  return {
+    ID: `${short(b.ID)}${b.InUse ? '*' : ''}`, Parent: short(parent), CacheType: b.Type ?? '', Description: b.Description ?? '',
+    Size: humanSize3(b.Size), CreatedAt: b.CreatedAt ? goTimeString(b.CreatedAt) : '', CreatedSince: b.CreatedAt ? ago(Date.parse(b.CreatedAt) / 1000, now) : '',
+    LastUsedAt: b.LastUsedAt ? goTimeString(b.LastUsedAt) : '', LastUsedSince: b.LastUsedAt ? ago(Date.parse(b.LastUsedAt) / 1000, now) : '',
+    UsageCount: String(b.UsageCount ?? 0), InUse: String(!!b.InUse), Shared: String(!!b.Shared),
+  };
+}
+
+/** formatter.NewDiskUsageFormat(raw, verbose): each section's raw row template in a range. */
+const RAW_VERBOSE = '{{range .Images}}type: Image\nrepository: {{ .Repository }}\ntag: {{.Tag}}\ndigest: {{.Digest}}\nimage_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n\n{{end -}}\n'
+  + '{{range .Containers}}type: Container\ncontainer_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\ncreated_at: {{.CreatedAt}}\nstate: {{- pad .State 1 0}}\n'
+  + 'status: {{- pad .Status 1 0}}\nnames: {{.Names}}\nlabels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\nsize: {{.Size}}\n\n{{end -}}\n'
+  + '{{range .Volumes}}type: Volume\nname: {{.Name}}\ndriver: {{.Driver}}\n\n{{end -}}\n'
+  + '{{range .BuildCache}}type: Build Cache\nbuild_cache_id: {{.ID}}\nparent_id: {{.Parent}}\nbuild_cache_type: {{.CacheType}}\ndescription: {{.Description}}\n'
+  + 'created_at: {{.CreatedAt}}\ncreated_since: {{.CreatedSince}}\nlast_used_at: {{.LastUsedAt}}\nlast_used_since: {{.LastUsedSince}}\nusage_count: {{.UsageCount}}\n'
+  + 'in_use: {{.InUse}}\nshared: {{.Shared}}\n\n{{end -}}';
+
+/**
+ * `system df -v --format F` (formatter.DiskUsageContext.verboseWrite): `table` alone prints the four tables;
+ * any other template runs once over {Images, Containers, Volumes, BuildCache}, each a list of that section's
+ * row contexts (those of `images`, `ps`, `volume ls`, build cache), with no newline added. A `table …`
+ * template only drops the word and keeps IDs short.
+ */
+export async function dfVerboseFormat(d: DfAnswer, format: string, now = Date.now()): Promise<string> {
+  if (format === 'table') return dfVerbose(d, now);
+  const trunc = format.startsWith('table');
+  const Images = (d.Images as ImageSummary[]).map((i) => {
+    // the first tag only (a dangling image is <none> <none>); no digest
+    const t = i.RepoTags?.[0] && i.RepoTags[0] !== '<none>:<none>' ? i.RepoTags[0] : '<none>:<none>';
+    const c = t.lastIndexOf(':');
+    return { ...imageRows([{ ...i, RepoTags: [] , RepoDigests: [] }], { noTrunc: !trunc })[0]!, Repository: t.slice(0, c), Tag: t.slice(c + 1), Digest: '' };
+  });
+  // docker leaves the virtual size out here
+  const Containers = psRows((d.Containers as ContainerSummary[]).map((x) => ({ ...x, SizeRootFs: 0 })), { noTrunc: !trunc, now });
+  const Volumes = (d.Volumes as VolumeWire[]).map(volumeRow);
+  const BuildCache = cacheSorted(d.BuildCache as DfCache[]).map((b) => cacheRow(b, trunc, now));
+  // each row marshals itself (`{{json .Volumes}}`, `{{range .Images}}{{json .}}{{end}}`)
+  const ctx = { Images: Images.map(rowContext), Containers: Containers.map(rowContext), Volumes: Volumes.map(rowContext), BuildCache: BuildCache.map(rowContext) };
+  // `{{json .}}`: the struct with each row as its context marshals itself
+  const json = () => `{${Object.entries(ctx).map(([k, rows]) => `"${k}":[${rows.map((r) => goMarshalMap(r as Record<string, unknown>)).join(',')}]`).join(',')}}`;
+  Object.defineProperty(ctx, GO_JSON, { value: json, enumerable: false });
+  const tpl = format === 'raw' ? RAW_VERBOSE : format === 'json' ? '{{json .}}' : (trunc ? format.slice(5) : format).replace(/^ +| +$/g, '');
+  // verboseWrite wraps a parse error, and returns Execute's as it is
+  try { return (await template()).render(tpl, ctx, '*formatter.diskUsageContext'); } catch (e) {
+    throw (e as { parsing?: boolean }).parsing ? (await template()).templateError(e, 'template parsing error: ') : e;
+  }
 }
 
 /** `system df -v`: docker's four sections (formatter.DiskUsageContext.verboseWriteTable), each with its header even when empty. */
@@ -171,11 +237,7 @@ export function dfVerbose(d: DfAnswer, now = Date.now()): string {
       humanSize3(c.SizeRw ?? 0), ago(c.Created, now), c.Status, names.find((n) => !n.includes('/')) ?? names.join(',')].join('\t');
   });
   const vols = (d.Volumes as DfVolume[]).map((v) => [v.Name, v.UsageData ? String(v.UsageData.RefCount) : 'N/A', v.UsageData ? humanSize(v.UsageData.Size) : 'N/A'].join('\t'));
-  const bc = [...(d.BuildCache as DfCache[])].sort((a, b) => {
-    const la = a.LastUsedAt ? Date.parse(a.LastUsedAt) : undefined, lb = b.LastUsedAt ? Date.parse(b.LastUsedAt) : undefined;
-    if (la === lb) return a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0;
-    return la === undefined ? -1 : lb === undefined ? 1 : la - lb;
-  }).map((b) => [`${b.ID.slice(0, 12)}${b.InUse ? '*' : ''}`, b.Type ?? '', humanSize3(b.Size), b.CreatedAt ? ago(Date.parse(b.CreatedAt) / 1000, now) : '',
+  const bc = cacheSorted(d.BuildCache as DfCache[]).map((b) => [`${b.ID.slice(0, 12)}${b.InUse ? '*' : ''}`, b.Type ?? '', humanSize3(b.Size), b.CreatedAt ? ago(Date.parse(b.CreatedAt) / 1000, now) : '',
     b.LastUsedAt ? ago(Date.parse(b.LastUsedAt) / 1000, now) : '', String(b.UsageCount ?? 0), String(!!b.Shared)].join('\t'));
   return `Images space usage:\n\n${tabulate(['REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS', ...imgs], 10)}\n`
     + `Containers space usage:\n\n${tabulate(['CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES', ...ctrs], 10)}\n`

@@ -51,9 +51,15 @@ export function goString(v: unknown): string {
 /** The template engine, loaded when a template needs it. */
 export const template = (): Promise<typeof import('./template.js')> => import('./template.js');
 
-/** Renders a --format template over one value (cli/docker/template). */
-export async function render(tpl: string, data: unknown): Promise<string> {
-  return (await template()).render(tpl, data);
+/** Renders a --format template over one value (cli/docker/template); `type` as template.render's. */
+export async function render(tpl: string, data: unknown, type?: string | null, asTyped = false): Promise<string> {
+  return (await template()).render(tpl, data, type, asTyped);
+}
+
+/** Parses a --format before anything is fetched, as docker/cli inspect and ps do (template.ts checkTemplate); fields only cannot fail. */
+export async function checkTemplate(tpl: string | undefined, prefix?: string, code?: number, asTyped?: boolean): Promise<void> {
+  if (!tpl || tpl === 'json' || /^[^{]*(\{\{\s*\.\w+\s*\}\}[^{]*)*$/.test(tpl)) return;
+  (await template()).checkTemplate(tpl, prefix, code, asTyped);
 }
 
 /**
@@ -68,19 +74,22 @@ function plain(tpl: string, rows: object[]): ((row: object) => string) | undefin
   return (r) => t.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, f: string) => goString((r as Record<string, unknown>)[f]));
 }
 
-/** Aligns tab-separated lines as Go's tabwriter with padding 3 and a minimum cell width (the docker CLI's tables use 10). */
+/** Aligns tab-separated lines as Go's tabwriter with padding 3 and a minimum cell width (the docker CLI's tables use 10); a line whose last cell is empty keeps its padding, as there. */
 export function tabulate(lines: string[], minWidth = 0): string {
   const rows = lines.map((l) => l.split('\t'));
   const w: number[] = [];
   for (const r of rows) r.forEach((c, i) => { if (i < r.length - 1) w[i] = Math.max(w[i] ?? 0, c.length); });
-  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(Math.max(w[i]! + 3, minWidth)) : c)).join('').trimEnd()).join('\n') + (rows.length ? '\n' : '');
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(Math.max(w[i]! + 3, minWidth)) : c)).join('')).join('\n') + (rows.length ? '\n' : '');
 }
+
+/** docker/cli SubHeaderContext.Label: `{{.Label "com.example.the-key"}}` heads its column "the key". */
+const headerLabel = (name: unknown) => String(name).split('.').pop()!.replace(/[-_]/g, ' ');
 
 /**
  * Formats rows as the docker CLI does: `table …` adds a header (field names through `headers`) and
  * aligns columns; any other template prints one line per row; undefined uses `def` (a table).
  */
-export async function formatRows(rows: object[], format: string | undefined, def: string, headers: Record<string, string>): Promise<string> {
+export async function formatRows(rows: object[], format: string | undefined, def: string, headers: Record<string, string>, type?: string): Promise<string> {
   let tpl = format ?? def;
   if (tpl === 'json') tpl = '{{json .}}';
   rows = rows.map((r) => (GO_JSON in r ? r : rowContext(r)));
@@ -88,11 +97,12 @@ export async function formatRows(rows: object[], format: string | undefined, def
   const body = table ? tpl.slice(5).trim() || def.slice(5).trim() : tpl;
   const fast = plain(body, rows);
   const engine = fast ? undefined : await template();
-  const line = fast ?? ((r: object) => engine!.render(body, r));
+  const eng = (r: object) => { try { return engine!.render(body, r, type); } catch (e) { throw engine!.templateError(e, 'template parsing error: '); } };
+  const line = fast ?? eng;
   if (!table) return rows.map((r) => `${line(r)}\n`).join('');
   // the header row renders over the column names (docker/cli's header context), so `if`/`eq` on a field see its name
   const named = body.replace(/\{\{\s*(?:json\s+)?\.(\w+)\s*\}\}/g, (_, f: string) => headers[f] ?? f.toUpperCase());
-  const names = new Proxy({}, { has: () => true, get: (_, k) => (typeof k === 'string' ? headers[k] ?? k.toUpperCase() : undefined) });
+  const names = new Proxy({}, { has: () => true, get: (_, k) => (k === 'Label' ? headerLabel : typeof k === 'string' ? headers[k] ?? k.toUpperCase() : undefined) });
   const head = engine ? engine.render(named, names) : named.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   // docker/cli formatter.Context: tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)
   return tabulate([head, ...rows.map(line)], 10);

@@ -3,7 +3,8 @@
 // the words: each command's usage line and summary, and what each flag means.
 import type { FlagSpec } from '../args.js';
 
-export interface CommandHelp { usage: string; summary: string; flags?: Record<string, string> }
+/** long: what docker prints after the summary (its command's Long text past the first line) */
+export interface CommandHelp { usage: string; summary: string; long?: string; flags?: Record<string, string> }
 
 /** What a flag means wherever it appears; COMMANDS[…].flags overrides a name for one command. */
 const FLAGS: Record<string, string> = {
@@ -102,7 +103,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   kill: { usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Kill one or more running containers', flags: { signal: 'Signal to send to the container' } },
   rm: { usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]', summary: 'Remove one or more containers', flags: { force: 'Force the removal of a running container (uses SIGKILL)', volumes: 'Remove anonymous volumes associated with the container', link: 'Remove the specified link' } },
   ps: { usage: 'ps [OPTIONS]', summary: 'List containers', flags: { all: 'Show all containers (default shows just running)', quiet: 'Only display container IDs', last: 'Show n last created containers (includes all states)', latest: 'Show the latest created container (includes all states)', size: 'Display total file sizes' } },
-  logs: { usage: 'logs [OPTIONS] CONTAINER', summary: 'Fetch the logs of a container', flags: { follow: 'Follow log output', tail: 'Number of lines to show from the end of the logs', timestamps: 'Show timestamps', since: 'Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)', until: 'Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)', details: 'Show extra details provided to logs' } },
+  logs: { usage: 'logs [OPTIONS] CONTAINER', summary: 'Fetch the logs of a container', flags: { follow: 'Follow log output', tail: 'Number of lines to show from the end of the logs', timestamps: 'Show timestamps', since: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)', until: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)', details: 'Show extra details provided to logs' } },
   attach: { usage: 'attach [OPTIONS] CONTAINER', summary: "Attach local standard input, output, and error streams to a running container", flags: { 'no-stdin': 'Do not attach STDIN' } },
   inspect: { usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', summary: 'Return low-level information on Docker objects', flags: { type: 'Return JSON for specified type', size: 'Display total file sizes if the type is container' } },
   wait: { usage: 'wait CONTAINER [CONTAINER...]', summary: 'Block until one or more containers stop, then print their exit codes' },
@@ -143,7 +144,9 @@ export const COMMANDS: Record<string, CommandHelp> = {
   version: { usage: 'version [OPTIONS]', summary: 'Show the Berth version information' },
   info: { usage: 'info [OPTIONS]', summary: 'Display system-wide information' },
   events: { usage: 'events [OPTIONS]', summary: 'Get real time events from the server', flags: { since: 'Show all events created since timestamp', until: 'Stream events until this timestamp' } },
-  cp: { usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', summary: 'Copy files/folders between a container and the local filesystem', flags: { archive: 'Archive mode (copy all uid/gid information)', 'follow-link': 'Always follow symbol link in SRC_PATH', quiet: 'Suppress progress output during copy' } },
+  cp: { usage: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', summary: 'Copy files/folders between a container and the local filesystem',
+    long: "Use '-' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse '-' as the destination to stream a tar archive of a\ncontainer source to stdout.",
+    flags: { archive: 'Archive mode (copy all uid/gid information)', 'follow-link': 'Always follow symbol link in SRC_PATH', quiet: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' } },
   diff: { usage: 'diff CONTAINER', summary: "Inspect changes to files or directories on a container's filesystem" },
   export: { usage: 'export [OPTIONS] CONTAINER', summary: "Export a container's filesystem as a tar archive", flags: { output: 'Write to a file, instead of STDOUT' } },
   commit: { usage: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]', summary: "Create a new image from a container's changes", flags: { author: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")', change: 'Apply Dockerfile instruction to the created image', message: 'Commit message', pause: 'Pause container during commit (default true)' } },
@@ -216,11 +219,36 @@ export function flagHelp(command: string, flag: string): string {
   return commandHelp(command)?.flags?.[flag] ?? FLAGS[flag] ?? '';
 }
 
-/** docker's layout: usage, summary, then the flags sorted by name, descriptions in one column. */
+/**
+ * pflag's wrap (FlagUsagesWrapped): the text after column `i` wrapped to `cols`, continuation lines indented
+ * to `i`; a line may run 5 over rather than leave a short last word; under 24 columns it goes on a line of its
+ * own at column 16 (and is not wrapped under 24 there either).
+ */
+export function wrapFlag(i: number, cols: number, s: string): string {
+  const cut = (n: number, slop: number, t: string): [string, string] => {
+    if (n + slop > t.length) return [t, ''];
+    const w = Math.max(t.lastIndexOf(' ', n - 1), t.lastIndexOf('\t', n - 1), t.lastIndexOf('\n', n - 1));
+    if (w <= 0) return [t, ''];
+    const nl = t.lastIndexOf('\n', n - 1);
+    if (nl > 0 && nl < w) return [t.slice(0, nl), t.slice(nl + 1)];
+    return [t.slice(0, w), t.slice(w + 1)];
+  };
+  let width = cols - i;
+  let r = '';
+  if (width < 24) { i = 16; width = cols - i; r = `\n${' '.repeat(i)}`; }
+  if (width < 24) return s.replaceAll('\n', r);
+  const indent = (t: string) => t.replaceAll('\n', `\n${' '.repeat(i)}`);
+  let [line, rest] = cut(width - 5, 5, s);
+  r += indent(line);
+  while (rest) { [line, rest] = cut(width - 5, 5, rest); r += `\n${' '.repeat(i)}${indent(line)}`; }
+  return r;
+}
+
+/** docker's layout: usage, summary (and its long description), then the flags sorted by name, their descriptions wrapped as pflag's. */
 export function formatHelp(command: string, specs: Record<string, FlagSpec>, subcommands: string[] = [], aliases: string[] = []): string {
   const h = commandHelp(command);
   // docker 28 starts with the usage line (no blank line first)
-  const out = [`Usage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`];
+  const out = [`Usage:  berth ${h?.usage ?? `${command} [OPTIONS]`}\n`, `\n${h?.summary ?? ''}\n`, ...(h?.long ? [`\n${h.long}\n`] : [])];
   // every name the command answers to, as docker's usage template lists them
   if (aliases.length > 1) out.push(`\nAliases:\n  ${aliases.map((a) => `berth ${a}`).join(', ')}\n`);
   const key = canonical(command);
@@ -237,9 +265,11 @@ export function formatHelp(command: string, specs: Record<string, FlagSpec>, sub
       return `${s.short ? `-${s.short}, ` : '    '}--${n}${s.type === 'bool' ? '' : ` ${TYPE_WORDS[`${key} ${n}`] ?? TYPE_WORDS[n] ?? s.type}`}`;
     });
     const w = Math.max(...left.map((l) => l.length));
+    // docker/cli wrappedFlagUsages: the terminal's width on stdin, else 80; pflag wraps to one less
+    const cols = (process.stdin.isTTY && process.stdout.columns ? process.stdout.columns : 80) - 1;
     names.forEach((n, i) => {
       const def = DEFAULTS[`${key} ${n}`];
-      out.push(`  ${left[i]!.padEnd(w)}   ${flagHelp(command, n)}${def ? ` (default ${def})` : ''}\n`);
+      out.push(`  ${left[i]!.padEnd(w)}   ${wrapFlag(w + 5, cols, `${flagHelp(command, n)}${def ? ` (default ${def})` : ''}`)}\n`);
     });
   }
   if (subcommands.length) out.push(`\nRun 'berth ${command} COMMAND --help' for more information on a command.\n`);

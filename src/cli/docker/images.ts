@@ -9,7 +9,7 @@ import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { formatRows, render } from './format.js';
+import { checkTemplate, formatRows, template } from './format.js';
 import { ago, humanSize, humanSize3, progressPrinter } from './output.js';
 import { authFor } from './credentials.js';
 
@@ -71,7 +71,7 @@ export async function images(g: Globals, args: string[]): Promise<number> {
     const rows = imageRows(list, { noTrunc: !!p.flags['no-trunc'] });
     if (p.flags.quiet) { process.stdout.write([...new Set(rows.map((r) => r.ID))].map((s) => `${s}\n`).join('')); return 0; }
     const def = `table {{.Repository}}\t{{.Tag}}${p.flags.digests ? '\t{{.Digest}}' : ''}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`;
-    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, def, IMAGE_HEADERS));
+    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, def, IMAGE_HEADERS, '*formatter.imageContext'));
     return 0;
   } finally { c.close(); }
 }
@@ -174,6 +174,7 @@ export async function importImage(g: Globals, args: string[]): Promise<number> {
 export async function inspect(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"image inspect" requires at least 1 argument');
+  await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
   let rc = 0;
   const out: unknown[] = [];
@@ -183,11 +184,11 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
       try { out.push(await c.inspectImage(n)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); rc = 1; }
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
-  else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
   // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
-  return rc;
+  for (const e of failed) process.stderr.write(`${e}\n`);
+  return failed.length ? 1 : rc;
 }
 
 export async function history(g: Globals, args: string[]): Promise<number> {
@@ -204,7 +205,7 @@ export async function history(g: Globals, args: string[]): Promise<number> {
       Size: humanSize3(x.Size), Comment: x.Comment,
     }));
     if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
-    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' }));
+    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' }, '*image.historyContext'));
     return 0;
   } finally { c.close(); }
 }

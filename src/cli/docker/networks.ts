@@ -7,7 +7,7 @@ import { parseCidr, parseIp } from '../../network/plan.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { networkCreateBodyAt } from '../../client/legacy.js';
 import { connect, type Globals } from './connect.js';
-import { formatRows, GoText, render } from './format.js';
+import { checkTemplate, formatRows, GoText, template } from './format.js';
 import { confirm } from './images.js';
 
 const enc = encodeURIComponent;
@@ -110,19 +110,26 @@ export async function ls(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   // docker/cli sorts by name
   list.sort((a, b) => a.Name.localeCompare(b.Name));
-  const trunc = !p.flags['no-trunc'];
-  const rows = list.map((n) => ({
+  const rows = list.map((n) => networkRow(n, !p.flags['no-trunc']));
+  if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
+  process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', LS_HEADERS, '*network.networkContext'));
+  return 0;
+}
+
+/** docker/cli network/formatter.go networkContext: its fields, and its Label method. */
+export function networkRow(n: NetworkWire, trunc: boolean) {
+  return {
     ID: trunc ? n.Id.slice(0, 12) : n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv4: String(!!n.EnableIPv4), IPv6: String(n.EnableIPv6), Internal: String(n.Internal),
     Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: goTimeString(n.Created),
-  }));
-  if (p.flags.quiet) { process.stdout.write(rows.map((r) => `${r.ID}\n`).join('')); return 0; }
-  process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', LS_HEADERS));
-  return 0;
+    // docker/cli networkContext.Label: `{{.Label "k"}}` (JSON leaves a function out)
+    Label: (k: unknown) => n.Labels?.[String(k)] ?? '',
+  };
 }
 
 export async function inspect(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' }, verbose: { short: 'v', type: 'bool' } });
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"network inspect" requires at least 1 argument.');
+  await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
   let rc = 0;
   const out: unknown[] = [];
@@ -134,10 +141,10 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   } finally { c.close(); }
   // network.Inspect's Created is a time.Time: the template prints its String()
   const typed = (x: unknown) => ({ ...(x as NetworkWire), Created: new GoText(goTimeString((x as NetworkWire).Created), (x as NetworkWire).Created) });
-  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), typed(x))}\n`);
-  else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out.map(typed)) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
   // unlike image inspect, docker/cli prints the daemon's answer as is here
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
+  for (const e of failed) { process.stderr.write(`${e}\n`); rc = 1; }
   return rc;
 }
 

@@ -81,7 +81,7 @@ export async function stats(g: Globals, args: string[]): Promise<number> {
     const ids = await targets(c, p.positionals, !!p.flags.all);
     if (p.flags['no-stream']) {
       const rows = await Promise.all(ids.map(async (id) => statsRow(await c.json<StatsJson>('GET', `/containers/${encodeURIComponent(id)}/stats`, { query: { stream: false } }), noTrunc)));
-      process.stdout.write(await formatRows(rows, format, DEFAULT_FORMAT, HEADERS));
+      process.stdout.write(await formatRows(rows, format, DEFAULT_FORMAT, HEADERS, '*container.statsContext'));
       return 0;
     }
     // live: one stream per container, the table redrawn each second as docker does
@@ -98,7 +98,7 @@ export async function stats(g: Globals, args: string[]): Promise<number> {
     let drawn = Promise.resolve();
     const draw = () => {
       const rows = ids.map((id) => latest.get(id)).filter((x): x is StatsRow => !!x);
-      drawn = drawn.then(async () => { process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${await formatRows(rows, format, DEFAULT_FORMAT, HEADERS)}`); });
+      drawn = drawn.then(async () => { process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${await formatRows(rows, format, DEFAULT_FORMAT, HEADERS, '*container.statsContext')}`); });
     };
     const timer = setInterval(draw, 1000);
     try { await Promise.all(streams); } finally { clearInterval(timer); process.off('SIGINT', onInt); }

@@ -1,6 +1,6 @@
 // cli/docker/system: `version`, `info`, `login`, `logout`, `events`, `system df` against the daemon.
 import { BerthError } from '../../errors.js';
-import { dfSummary, dfVerbose, systemPrune } from './filesystem.js';
+import { dfSummary, dfVerboseFormat, systemPrune } from './filesystem.js';
 import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } from '../../registry/index.js';
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { checkArgCount, parseFlags } from '../args.js';
@@ -62,7 +62,17 @@ export async function info(g: Globals, args: string[]): Promise<number> {
   const c = connect(g);
   try {
     const i = await c.info();
-    if (p.flags.format) { process.stdout.write(`${await render(String(p.flags.format), i)}\n`); return 0; }
+    if (p.flags.format) {
+      // docker/cli system/info.go formatInfo: a parse error is its own (exit 64), Execute's is returned as it is
+      const f = String(p.flags.format);
+      // formatInfo parses the template as typed (no \t, \n turned into tabs and newlines)
+      try { process.stdout.write(`${await render(f === 'json' ? '{{json .}}' : f, i, 'system.dockerInfo', true)}\n`); } catch (e) {
+        if ((e as { parsing?: boolean }).parsing) throw (await template()).templateError(e, 'template parsing error: ', 64);
+        process.stdout.write(`${(e as { partial?: string }).partial ?? ''}\n`);
+        throw e;
+      }
+      return 0;
+    }
     // docker/cli system/info.go: the client's section first, then the server's
     const lines = [
       'Client:', ` Version:    ${BERTH_VERSION}`, ' Context:    default', ' Debug Mode: false', '',
@@ -201,7 +211,8 @@ export async function system(g: Globals, args: string[]): Promise<number> {
     const answer = await c.df();
     // dockerd before 25 (API < 1.44) sends null for an empty list
     const d = { ...answer, Images: answer.Images ?? [], Containers: answer.Containers ?? [], Volumes: answer.Volumes ?? [], BuildCache: answer.BuildCache ?? [] };
-    process.stdout.write(df.flags.verbose ? dfVerbose(d) : await dfSummary(d, df.flags.format as string | undefined));
+    const format = df.flags.format as string | undefined;
+    process.stdout.write(df.flags.verbose ? await dfVerboseFormat(d, format || 'table') : await dfSummary(d, format));
     return 0;
   } finally { c.close(); }
 }

@@ -7,7 +7,9 @@ import { GO_JSON, goString, isGoText, NO_VALUE } from './format.js';
 
 /** An argument: a word (field, variable, literal, function name) or a parenthesised pipeline and the fields read off it. */
 type Arg = string | { sub: Pipe; path: string[] };
-type Pipe = Arg[][];
+/** A command: its words, and where each starts in the template (for Go's error positions). */
+type Cmd = Arg[] & { at?: number[] };
+type Pipe = Cmd[];
 type Node =
   | { t: 'text'; s: string }
   | { t: 'act'; p: Pipe; decl?: string }
@@ -15,32 +17,51 @@ type Node =
   | { t: 'range'; vars: string[]; p: Pipe; then: Node[]; else: Node[] };
 type Block = Extract<Node, { then: Node[] }>;
 
-const fail = (m: string) => new BerthError('InvalidArgument', `template: ${m}`);
+/**
+ * Go's text/template errors, as the docker CLI prints them after its own words ("template parsing error: ",
+ * "failed to parse template: "): a parse error `template: :LINE: msg`, an execution error
+ * `template: :LINE:COL: executing "" at <node>: msg` (COL: bytes into the line, 0-based, as Go's ErrorContext).
+ */
+export class TemplateError extends BerthError {
+  constructor(readonly goText: string, readonly parsing: boolean) { super('InvalidArgument', goText); this.name = 'TemplateError'; }
+}
+/** A parse error at an offset of the template. */
+class ParseFail extends Error { constructor(m: string, readonly at: number) { super(m); } }
+/** An execution error; the node (offset, text) is filled in by the command that was running. */
+class ExecFail extends Error { constructor(m: string, public at?: number, public node?: string) { super(m); } }
+let parseAt = 0; // the action being parsed, for parse errors raised below it
+const fail = (m: string) => new ParseFail(m, parseAt);
 
 /** An action's words: quoted strings whole, `|`, `(` and `)` apart; `(…)` nests, `(…).A.B` reads fields off it. */
-function tokens(src: string): Arg[] {
+function tokens(src: string, base: number): { ws: Arg[]; at: number[] } {
   const re = /"(?:[^"\\]|\\.)*"|`[^`]*`|[|()]|[^\s|()]+/g;
-  const stack: Arg[][] = [[]];
+  const stack: Array<{ ws: Arg[]; at: number[] }> = [{ ws: [], at: [] }];
   let m: RegExpExecArray | null;
   while ((m = re.exec(src))) {
     const w = m[0];
-    if (w === '(') stack.push([]);
+    if (w === '(') stack.push({ ws: [], at: [base + m.index] });
     else if (w === ')') {
       if (stack.length < 2) throw fail('unexpected right paren');
       const inner = stack.pop()!;
       let path: string[] = [];
       const after = /^\.[\w.]+/.exec(src.slice(re.lastIndex)); // (…).Field, no space between
       if (after) { path = after[0].slice(1).split('.').filter(Boolean); re.lastIndex += after[0].length; }
-      stack[stack.length - 1]!.push({ sub: pipe(inner), path });
-    } else stack[stack.length - 1]!.push(w);
+      const top = stack[stack.length - 1]!;
+      top.ws.push({ sub: pipe(inner.ws, inner.at.slice(1)), path }); top.at.push(inner.at[0]!);
+    } else { const top = stack[stack.length - 1]!; top.ws.push(w); top.at.push(base + m.index); }
   }
   if (stack.length > 1) throw fail('unclosed left paren');
   return stack[0]!;
 }
-function pipe(ws: Arg[]): Pipe {
-  const out: Pipe = [[]];
-  for (const w of ws) if (w === '|') out.push([]); else out[out.length - 1]!.push(w);
+function pipe(ws: Arg[], at: number[]): Pipe {
+  const out: Pipe = [Object.assign([], { at: [] })];
+  ws.forEach((w, i) => {
+    if (w === '|') out.push(Object.assign([], { at: [] }));
+    else { const c = out[out.length - 1]!; c.push(w); c.at!.push(at[i]!); }
+  });
   if (out.some((c) => c.length === 0)) throw fail('missing value for command');
+  // Go's parser knows its functions: an unknown name is a parse error wherever it stands
+  for (const c of out) for (const w of c) if (typeof w === 'string' && /^[A-Za-z_]\w*$/.test(w) && !/^(true|false|nil)$/.test(w) && !Object.hasOwn(FUNCS, w)) throw fail(`function "${w}" not defined`);
   return out;
 }
 const word = (a: Arg | undefined): string | undefined => (typeof a === 'string' ? a : undefined);
@@ -56,25 +77,28 @@ function parse(tpl: string): Node[] {
     if (open < 0) { cur().push({ t: 'text', s: tpl.slice(i) }); break; }
     let text = tpl.slice(i, open);
     const close = tpl.indexOf('}}', open);
-    if (close < 0) throw fail(`unclosed action in ${JSON.stringify(tpl)}`);
+    parseAt = open;
+    if (close < 0) throw fail('unclosed action');
     let inner = tpl.slice(open + 2, close);
-    if (inner.startsWith('-')) { inner = inner.slice(1); text = text.trimEnd(); }
+    let base = open + 2;
+    if (inner.startsWith('-')) { inner = inner.slice(1); text = text.trimEnd(); base++; }
+    base += inner.length - inner.trimStart().length;
     let next = close + 2;
     if (inner.endsWith('-')) { inner = inner.slice(0, -1); const m = /^\s*/.exec(tpl.slice(next))!; next += m[0].length; }
     if (text) cur().push({ t: 'text', s: text });
     i = next;
     if (inner.trim().startsWith('/*')) continue;
-    const ws = tokens(inner.trim());
+    const { ws, at } = tokens(inner.trim(), base);
     if (ws.length === 0) throw fail('missing value for command');
     const kw = word(ws[0]);
     const rest = ws.slice(1);
     if (kw === 'if' || kw === 'with') {
-      const b: Block = { t: kw, p: pipe(rest), then: [], else: [] };
+      const b: Block = { t: kw, p: pipe(rest, at.slice(1)), then: [], else: [] };
       cur().push(b); stack.push({ b, into: b.then, chained: false });
     } else if (kw === 'range') {
-      const at = rest.indexOf(':=');
-      const vars = at < 0 ? [] : rest.slice(0, at).map(String).join(' ').split(',').map((v) => v.trim()).filter(Boolean);
-      const b: Block = { t: 'range', vars, p: pipe(at < 0 ? rest : rest.slice(at + 1)), then: [], else: [] };
+      const decl = rest.indexOf(':=');
+      const vars = decl < 0 ? [] : rest.slice(0, decl).map(String).join(' ').split(',').map((v) => v.trim()).filter(Boolean);
+      const b: Block = { t: 'range', vars, p: decl < 0 ? pipe(rest, at.slice(1)) : pipe(rest.slice(decl + 1), at.slice(decl + 2)), then: [], else: [] };
       cur().push(b); stack.push({ b, into: b.then, chained: false });
     } else if (kw === 'else') {
       const top = stack[stack.length - 1];
@@ -82,16 +106,17 @@ function parse(tpl: string): Node[] {
       top.into = top.b.else;
       const k = word(rest[0]);
       if (k === 'if' || k === 'with') {
-        const b: Block = { t: k, p: pipe(rest.slice(1)), then: [], else: [] };
+        const b: Block = { t: k, p: pipe(rest.slice(1), at.slice(2)), then: [], else: [] };
         top.b.else.push(b); stack.push({ b, into: b.then, chained: true });
       }
     } else if (kw === 'end') {
       if (!stack.length) throw fail('unexpected {{end}}');
       while (stack.pop()!.chained) { /* an `else if` ends with its if */ }
     } else if (ws.length > 2 && ws[1] === ':=' && kw?.startsWith('$')) {
-      cur().push({ t: 'act', p: pipe(ws.slice(2)), decl: kw });
-    } else cur().push({ t: 'act', p: pipe(ws) });
+      cur().push({ t: 'act', p: pipe(ws.slice(2), at.slice(2)), decl: kw });
+    } else cur().push({ t: 'act', p: pipe(ws, at) });
   }
+  parseAt = tpl.length;
   if (stack.length) throw fail('unexpected EOF');
   return root;
 }
@@ -104,6 +129,14 @@ function parse(tpl: string): Node[] {
 const MAPS = new Set(['Labels', 'Options', 'Attributes', 'Ports', 'Networks', 'Volumes', 'ExposedPorts', 'DriverOpts', 'Sysctls',
   'Annotations', 'StorageOpt', 'Tmpfs', 'Data', 'Runtimes']);
 
+/**
+ * The Go type of the value being rendered when it is one of docker/cli's row contexts (`*formatter.ContainerContext`):
+ * a field it lacks is "can't evaluate field X in type T". null: an inspect's JSON, which docker's fallback reads
+ * as a map with missingkey=error ("map has no entry for key"). Undefined: unknown, Go's name of the JSON type.
+ */
+let rootType: string | null | undefined;
+let root: unknown;
+
 function lookup(data: unknown, path: string[], from = ''): unknown {
   let v: unknown = data;
   let parent = from;
@@ -112,11 +145,12 @@ function lookup(data: unknown, path: string[], from = ''): unknown {
     const mapLike = MAPS.has(parent) || !/^[A-Z]/.test(k);
     if (v === null || typeof v !== 'object') {
       if (v == null && mapLike) return NO_VALUE;
-      throw fail(`can't evaluate field ${k}`);
+      throw new ExecFail(`can't evaluate field ${k} in type ${rootType === null ? 'interface {}' : goType(v)}`);
     }
     if (!(k in (v as object))) {
       if (mapLike && !Array.isArray(v)) return NO_VALUE;
-      throw fail(`can't evaluate field ${k} in type`);
+      if (rootType === null) throw new ExecFail(`map has no entry for key "${k}"`);
+      throw new ExecFail(`can't evaluate field ${k} in type ${v === root && rootType ? rootType : goType(v)}`);
     }
     v = (v as Record<string, unknown>)[k];
     parent = k;
@@ -138,10 +172,10 @@ function operand(a: Arg, sc: Scope): unknown {
   if (w.startsWith('.')) return lookup(sc.dot, w.slice(1).split('.'));
   if (w.startsWith('$')) {
     const [name, ...path] = w.split('.');
-    if (!sc.vars.has(name!)) throw fail(`undefined variable "${name}"`);
+    if (!sc.vars.has(name!)) throw new ExecFail(`undefined variable "${name}"`);
     return lookup(sc.vars.get(name!), path);
   }
-  throw fail(`function "${w}" not defined`);
+  throw new ExecFail(`function "${w}" not defined`);
 }
 
 /** Go's truth: false, 0, nil, and an empty string, slice or map are false. */
@@ -245,17 +279,23 @@ function printf(fmt: string, args: unknown[]): string {
 
 const cmp = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0);
 
+/** `{{json v}}`: a row context (or a list of them, `system df -v`'s .Images) marshals itself as docker/cli's does. */
+function goJson(v: unknown): string {
+  const x = v as { [GO_JSON]?: () => string } | null | undefined;
+  if (typeof x?.[GO_JSON] === 'function') return x[GO_JSON]();
+  if (Array.isArray(v) && v.some((e) => typeof (e as { [GO_JSON]?: unknown } | null)?.[GO_JSON] === 'function')) return `[${v.map(goJson).join(',')}]`;
+  return JSON.stringify(v === NO_VALUE ? null : v ?? null);
+}
+
 const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
-  json: (v) => {
-    const x = v as { [GO_JSON]?: () => string } | null | undefined;
-    return typeof x?.[GO_JSON] === 'function' ? x[GO_JSON]() : JSON.stringify(v === NO_VALUE ? null : v ?? null);
-  },
+  json: (v) => goJson(v),
   upper: (v) => goString(v).toUpperCase(),
   lower: (v) => goString(v).toLowerCase(),
   title: (v) => goString(v).replace(/\b\w/g, (c) => c.toUpperCase()),
   join: (l, sep) => ((l as unknown[] | null) ?? []).map(goString).join(String(sep ?? '')),
   split: (s, sep) => goString(s).split(String(sep)),
-  pad: (s, l, r) => `${' '.repeat(Number(l))}${goString(s)}${' '.repeat(Number(r))}`,
+  // docker/cli templates padWithSpace: an empty string stays empty
+  pad: (s, l, r) => (goString(s) === '' ? '' : `${' '.repeat(Number(l))}${goString(s)}${' '.repeat(Number(r))}`),
   truncate: (s, n) => [...goString(s)].slice(0, Number(n)).join(''),
   println: (...a) => `${a.map(goString).join(' ')}\n`,
   print: (...a) => a.map(goString).join(''),
@@ -263,7 +303,7 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
   len: (v) => (typeof v === 'string' || Array.isArray(v) ? v.length : Object.keys((v as object) ?? {}).length),
   // a missing key of a map gives its element's zero value (docker's maps hold strings: ""); past a slice's end is an error
   index: (v, ...keys) => keys.reduce<unknown>((x, k) => {
-    if (Array.isArray(x)) { if (!isInt(k) || Number(k) < 0 || Number(k) >= x.length) throw fail(`error calling index: index out of range: ${String(k)}`); return x[Number(k)]; }
+    if (Array.isArray(x)) { if (!isInt(k) || Number(k) < 0 || Number(k) >= x.length) throw new Error(`index out of range: ${String(k)}`); return x[Number(k)]; }
     if (x == null || x === NO_VALUE || typeof x !== 'object') return null;
     const m = x as Record<string, unknown>;
     return String(k) in m ? m[String(k)] : Object.values(m).every((y) => typeof y === 'string') ? '' : null;
@@ -276,18 +316,41 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
   or: (...a) => a.find((x) => truth(x)) ?? a[a.length - 1],
 };
 
+const argText = (a: Arg): string => (typeof a === 'string' ? a : `(${pipeText(a.sub)})${a.path.map((k) => `.${k}`).join('')}`);
+const pipeText = (p: Pipe): string => p.map((c) => c.map(argText).join(' ')).join(' | ');
+
+/** A word's value; a field's error names the field as Go does (at its second part when it has several: its chain's place). */
+function argValue(c: Cmd, i: number, sc: Scope): unknown {
+  const a = c[i]!;
+  try { return operand(a, sc); } catch (e) {
+    if (!(e instanceof ExecFail) || e.at !== undefined) throw e;
+    const at = c.at?.[i] ?? 0;
+    const second = typeof a === 'string' && /^[.$]/.test(a) ? a.indexOf('.', 1) : -1;
+    e.at = typeof a === 'string' && second > 0 ? at + second : at;
+    e.node = argText(a);
+    throw e;
+  }
+}
+
 function evalPipe(p: Pipe, sc: Scope): unknown {
   let piped: unknown[] = [];
-  for (const [head, ...args] of p) {
+  for (const c of p) {
+    const head = c[0];
+    const args = () => c.slice(1).map((_, i) => argValue(c, i + 1, sc));
+    const call = (name: string, f: (...a: unknown[]) => unknown, a: unknown[]) => {
+      try { return f(...a); } catch (e) {
+        if (e instanceof ExecFail || e instanceof TemplateError) throw e;
+        throw new ExecFail(`error calling ${name}: ${(e as Error).message}`, c.at?.[0], c.map(argText).join(' '));
+      }
+    };
     const f = typeof head === 'string' ? FUNCS[head] : undefined;
-    if (f) piped = [f(...args.map((a) => operand(a, sc)), ...piped)];
-    else if (typeof head === 'string' && head.startsWith('.') && typeof operand(head, sc) === 'function') {
+    if (f) piped = [call(head as string, f, [...args(), ...piped])];
+    else if (typeof head === 'string' && head.startsWith('.') && typeof argValue(c, 0, sc) === 'function') {
       // a method of docker's context (ContainerContext.Label): called with its arguments
-      piped = [(operand(head, sc) as (...a: unknown[]) => unknown)(...args.map((a) => operand(a, sc)), ...piped)];
+      piped = [call(head.slice(head.lastIndexOf('.') + 1), argValue(c, 0, sc) as (...a: unknown[]) => unknown, [...args(), ...piped])];
     } else {
-      if (typeof head === 'string' && !/^[.$"`\d-]|^(true|false|nil)$/.test(head)) throw fail(`function "${head}" not defined`);
-      if (args.length || piped.length) throw fail(`can't give argument to non-function ${typeof head === 'string' ? head : '(…)'}`);
-      piped = [operand(head!, sc)];
+      if (c.length > 1 || piped.length) throw new ExecFail(`can't give argument to non-function ${argText(head!)}`, c.at?.[0], c.map(argText).join(' '));
+      piped = [argValue(c, 0, sc)];
     }
   }
   return piped[0];
@@ -318,8 +381,75 @@ function exec(nodes: Node[], sc: Scope, out: string[]): void {
   }
 }
 
-export function render(tpl: string, data: unknown): string {
+/** Go's "LINE" and "LINE:COL" of an offset (COL in bytes from the line's start). */
+function place(text: string, at: number): { line: number; col: number } {
+  const before = text.slice(0, at);
+  const nl = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, col: Buffer.byteLength(before.slice(nl + 1)) };
+}
+
+/** Parses a template only (docker/cli checks a --format before it asks the daemon anything). */
+export function parseOnly(tpl: string, asTyped = false): void {
+  const text = asTyped ? tpl : tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  try { parse(text); } catch (e) {
+    if (!(e instanceof ParseFail)) throw e;
+    throw new TemplateError(`template: :${place(text, e.at).line}: ${e.message}`, true);
+  }
+}
+
+/**
+ * Renders a template over data. `type`: the Go type docker's template would see (a row context's, as
+ * `*formatter.imageContext`), for its error texts; none for an inspect's JSON.
+ */
+export function render(tpl: string, data: unknown, type?: string | null, asTyped = false): string {
+  // docker/cli's formatter turns \t and \n into tabs and newlines first; ps checks its template as typed (asTyped)
+  const text = asTyped ? tpl : tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  let nodes: Node[];
+  try { nodes = parse(text); } catch (e) {
+    if (!(e instanceof ParseFail)) throw e;
+    throw new TemplateError(`template: :${place(text, e.at).line}: ${e.message}`, true);
+  }
   const out: string[] = [];
-  exec(parse(tpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n')), { dot: data, vars: new Map([['$', data]]) }, out);
+  [rootType, root] = [type, data];
+  try { exec(nodes, { dot: data, vars: new Map([['$', data]]) }, out); } catch (e) {
+    if (!(e instanceof ExecFail)) throw e;
+    const { line, col } = place(text, e.at ?? 0);
+    // what Execute wrote before it failed (info prints it)
+    throw Object.assign(new TemplateError(`template: :${line}:${col}: executing "" at <${e.node ?? ''}>: ${e.message}`, false), { partial: out.join('') });
+  } finally { [rootType, root] = [undefined, undefined]; }
   return out.join('');
+}
+
+
+/**
+ * A template's error in the words of the docker/cli code that ran it: `prefix` before Go's text ("template
+ * parsing error: " for formatter.Context and inspect, "failed to parse template: " for ps …), and the exit
+ * code docker gives a template that does not parse (inspect, info: 64).
+ */
+export function templateError(e: unknown, prefix: string, parseCode = 1): unknown {
+  if (!(e instanceof TemplateError)) return e;
+  return Object.assign(new BerthError('InvalidArgument', `${prefix}${e.message}`), { exitCode: e.parsing ? parseCode : 1 });
+}
+
+/** Parses a --format template before anything is fetched, as docker/cli inspect and ps do (a bad one: `prefix`, exit `code`). */
+export function checkTemplate(tpl: string, prefix = 'template parsing error: ', code = 64, asTyped = false): void {
+  try { parseOnly(tpl, asTyped); } catch (e) { throw templateError(e, prefix, code); }
+}
+
+/**
+ * `inspect --format` (docker/cli inspect.Inspect): each object rendered, an execution error joining the
+ * lookup errors; the output prints whole, a lone newline when nothing rendered. Returns the error lines.
+ * `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
+ */
+export function inspectFormatted(tpl: string, objects: unknown[], type: string | null = null): string[] {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  for (const x of objects) {
+    try { lines.push(render(tpl === 'json' ? '{{json .}}' : tpl, x, type)); } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      errs.push(`template parsing error: ${e.message}`);
+    }
+  }
+  process.stdout.write(lines.length ? lines.map((l) => `${l}\n`).join('') : '\n');
+  return errs;
 }

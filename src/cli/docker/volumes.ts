@@ -5,7 +5,7 @@ import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { formatRows, render } from './format.js';
+import { checkTemplate, formatRows, template } from './format.js';
 import { confirm, filterMap } from './images.js';
 import { humanSize } from './output.js';
 
@@ -37,6 +37,21 @@ export const create: Cmd = async (g, args) => {
   } finally { c.close(); }
 };
 
+/**
+ * docker/cli formatter volumeContext: its fields (no CreatedAt; Group, Availability and Status are a cluster
+ * volume's), Links and Size from UsageData (system df -v sends it, volume ls does not), and the Label method.
+ */
+export function volumeRow(v: VolumeWire) {
+  const u = v.UsageData;
+  return {
+    Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint,
+    Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','),
+    Links: u ? String(u.RefCount) : 'N/A', Size: u ? humanSize(u.Size) : 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
+    // `{{.Label "k"}}` (JSON leaves a function out)
+    Label: (k: unknown) => v.Labels?.[String(k)] ?? '',
+  };
+}
+
 const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Group: 'GROUP', Availability: 'AVAILABILITY', Status: 'STATUS' };
 
 export const ls: Cmd = async (g, args) => {
@@ -47,12 +62,8 @@ export const ls: Cmd = async (g, args) => {
     const r = await c.json<{ Volumes: VolumeWire[] | null }>('GET', '/volumes', { query: { filters: JSON.stringify(filterMap(p.flags.filter as string[] | undefined) ?? {}) } });
     const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
     if (p.flags.quiet) { process.stdout.write(vols.map((v) => `${v.Name}\n`).join('')); return 0; }
-    const rows = vols.map((v) => ({
-      // docker/cli volumeContext's fields (no CreatedAt); Group, Availability and Status are a cluster volume's
-      Name: v.Name, Driver: v.Driver, Scope: v.Scope, Mountpoint: v.Mountpoint,
-      Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), Links: 'N/A', Size: 'N/A', Group: 'N/A', Availability: 'N/A', Status: 'N/A',
-    }));
-    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS));
+    const rows = vols.map(volumeRow);
+    process.stdout.write(await formatRows(rows, p.flags.format as string | undefined, 'table {{.Driver}}\t{{.Name}}', HEADERS, '*formatter.volumeContext'));
     return 0;
   } finally { c.close(); }
 };
@@ -69,6 +80,7 @@ function goFieldOrder(v: unknown): unknown {
 export const inspect: Cmd = async (g, args) => {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume inspect" requires at least 1 argument');
+  await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
   const out: unknown[] = [];
   const errs: string[] = [];
@@ -77,10 +89,11 @@ export const inspect: Cmd = async (g, args) => {
       try { out.push(await c.json('GET', `/volumes/${encodeURIComponent(n)}`)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); }
     }
   } finally { c.close(); }
-  if (p.flags.format) for (const x of out) process.stdout.write(`${await render(String(p.flags.format), x)}\n`);
-  else process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`);
+  // docker/cli volume inspect hands the typed volume only (no JSON fallback): its Go type names a missing field
+  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out, 'volume.Volume') : (process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`), []);
   for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
-  return errs.length ? 1 : 0;
+  for (const e of failed) process.stderr.write(`${e}\n`);
+  return errs.length || failed.length ? 1 : 0;
 };
 
 export const rm: Cmd = async (g, args) => {
