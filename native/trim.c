@@ -1,4 +1,4 @@
-// berth-trim.node: one function for berthd, trim(), which calls glibc's malloc_trim(0) and says whether it
+// berth-trim.node: two functions for berthd's idle time. trim() calls glibc's malloc_trim(0) and says whether it
 // gave memory back. glibc returns a freed chunk to the kernel only when it lies at the top of an arena
 // (M_TRIM_THRESHOLD); free chunks between live ones stay resident until malloc_trim(0) madvises them away.
 // Measured (issue 13): after a 2 MB `docker import`, berthd's main arena held 4.5 MB with 2 MB in use and
@@ -27,9 +27,34 @@ static napi_value trim(napi_env env, napi_callback_info info) {
   return r;
 }
 
-__attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
+// lowMemory() calls V8's public v8::Isolate::LowMemoryNotification() on the calling thread's isolate: full
+// collections in V8's memory-reducing mode (the mode of its own memory reducer, which runs only ~8 s after a
+// full GC): they also uncommit the young generation's idle semi-space and compact the old space. JavaScript
+// has no call for it (gc() from --expose-gc is a plain full GC). The two C++ functions are named by their
+// Itanium ABI symbols, which node exports for addons; weak, so a node without them loads this addon all the
+// same and lowMemory() says false. A non-virtual member function takes `this` as its first argument.
+extern void *_ZN2v87Isolate10GetCurrentEv(void) __attribute__((weak));             // v8::Isolate::GetCurrent()
+extern void _ZN2v87Isolate21LowMemoryNotificationEv(void *) __attribute__((weak));  // v8::Isolate::LowMemoryNotification()
+
+static napi_value low_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  bool ok = _ZN2v87Isolate10GetCurrentEv && _ZN2v87Isolate21LowMemoryNotificationEv;
+  if (ok) {
+    void *isolate = _ZN2v87Isolate10GetCurrentEv();
+    ok = isolate != NULL;
+    if (ok) _ZN2v87Isolate21LowMemoryNotificationEv(isolate);
+  }
+  napi_value r = NULL;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
+static bool export_fn(napi_env env, napi_value exports, const char *name, size_t len, napi_callback cb) {
   napi_value fn;
-  if (napi_create_function(env, "trim", 4, trim, NULL, &fn) != 0) return NULL;
-  if (napi_set_named_property(env, exports, "trim", fn) != 0) return NULL;
+  return napi_create_function(env, name, len, cb, NULL, &fn) == 0 && napi_set_named_property(env, exports, name, fn) == 0;
+}
+
+__attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
+  if (!export_fn(env, exports, "trim", 4, trim) || !export_fn(env, exports, "lowMemory", 9, low_memory)) return NULL;
   return exports;
 }

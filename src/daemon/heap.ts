@@ -54,39 +54,44 @@ let liveAfterGc = 0;
 const GC_AFTER_GROWTH = 512 << 10;
 
 /**
- * A full garbage collection (when the daemon's memory grew since the last one), then mallocTrim. V8 runs no
+ * A memory-reducing collection (when the daemon's memory grew since the last one), then mallocTrim. V8 runs no
  * GC while the daemon idles: what a burst left dead (its objects, the Buffers they held: malloc memory,
  * ArrayBuffer backing stores) stays resident until the next allocation-driven GC, which an idle daemon
- * never reaches. `gc` is there with --expose-gc (the entry's hashbang line); without it only the trim runs.
+ * never reaches. V8's memory reducer does run ~8 s after a full GC and gives back more (the young
+ * generation's idle semi-space, old-space pages after compaction): lowMemory (native/trim.c) runs those
+ * collections now. Measured (issue 13): berthd 3 s after start + `docker info` held 12.2 MB anonymous with a
+ * plain gc() here, and the same 14 s later once V8's reducer had run; with lowMemory 3 s after. Without the
+ * addon, gc() (there with --expose-gc, the entry's hashbang line); without either only the trim runs.
  */
 export function collectAndTrim(): boolean {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    const m = process.memoryUsage();
-    if (m.heapUsed + m.external - liveAfterGc >= GC_AFTER_GROWTH) {
-      gc();
-      const a = process.memoryUsage();
-      liveAfterGc = a.heapUsed + a.external;
-    }
+  const m = process.memoryUsage();
+  if (m.heapUsed + m.external - liveAfterGc >= GC_AFTER_GROWTH) {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!addon()?.lowMemory?.()) gc?.();
+    const a = process.memoryUsage();
+    liveAfterGc = a.heapUsed + a.external;
   }
   return mallocTrim();
 }
 
-let trimFn: (() => boolean) | null | undefined;
+interface TrimAddon { trim?: () => boolean; lowMemory?: () => boolean }
+let loaded: TrimAddon | null | undefined;
 
-/**
- * glibc's malloc_trim(0) through native/trim.c (build/berth-trim.node, made with berth-helper); true when
- * memory went back. Without the addon (not built, or no glibc) it does nothing and says false.
- */
-export function mallocTrim(): boolean {
-  if (trimFn === undefined) {
-    const m = { exports: {} as { trim?: () => boolean } };
+/** native/build/berth-trim.node (built with berth-helper), or null when it is not there (not built, no glibc). */
+function addon(): TrimAddon | null {
+  if (loaded === undefined) {
+    const m = { exports: {} as TrimAddon };
     try {
       process.dlopen(m, fileURLToPath(new URL('../../../native/build/berth-trim.node', import.meta.url)));
-      trimFn = m.exports.trim ?? null;
+      loaded = m.exports;
     } catch {
-      trimFn = null;
+      loaded = null;
     }
   }
-  return trimFn?.() ?? false;
+  return loaded;
+}
+
+/** glibc's malloc_trim(0) through the addon; true when memory went back. Without it, nothing and false. */
+export function mallocTrim(): boolean {
+  return addon()?.trim?.() ?? false;
 }

@@ -95,19 +95,37 @@ test('trimWhenIdle trims once the server has been quiet, not while a request run
 
 test('collectAndTrim collects what a burst left dead (Buffers no object holds) and gives the memory back', () => {
   // 24 MB of 32 KiB buffers dropped without a GC since: V8 has not freed them, so malloc still holds them
-  const run = (flags: string[]) => JSON.parse(fresh(`
+  const run = (fn: 'mallocTrim' | 'collectAndTrim') => JSON.parse(fresh(`
     const fs = await import('node:fs');
     const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
-    const { collectAndTrim } = await import(${JSON.stringify(heapModule)});
+    const { ${fn}: tidy } = await import(${JSON.stringify(heapModule)});
     let bufs = []; for (let i = 0; i < 768; i++) bufs.push(Buffer.allocUnsafeSlow(32 << 10).fill(i));
     bufs = null;
     const before = rss();
-    collectAndTrim();
+    tidy();
     await new Promise((r) => setTimeout(r, 50));
-    process.stdout.write(JSON.stringify({ before, after: rss() }));`, flags)) as { before: number; after: number };
-  // the control: without gc (no --expose-gc) only the trim runs, and the dead buffers stay
-  const trimOnly = run([]);
+    process.stdout.write(JSON.stringify({ before, after: rss() }));`)) as { before: number; after: number };
+  // the control: the trim alone collects nothing, and the dead buffers stay
+  const trimOnly = run('mallocTrim');
   assert.ok(trimOnly.after > trimOnly.before - 8192, `RSS ${trimOnly.before} -> ${trimOnly.after} kB with the trim alone: the test proves nothing`);
-  const r = run(['--expose-gc']);
+  const r = run('collectAndTrim');
   assert.ok(r.after < r.before - 16384, `RSS ${r.before} -> ${r.after} kB after collectAndTrim: under 16 MB went back`);
+});
+
+test('collectAndTrim gives back the young generation\'s idle pages, which a plain gc() keeps (the addon\'s lowMemory)', () => {
+  // a burst of short-lived objects leaves both semi-spaces touched (new_space physical 2 MB at a 1 MB cap)
+  const run = (how: 'gc' | 'collectAndTrim') => JSON.parse(fresh(`
+    const v8 = await import('node:v8');
+    const { collectAndTrim } = await import(${JSON.stringify(heapModule)});
+    const phys = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').physical_space_size >> 10;
+    let keep = []; for (let i = 0; i < 300000; i++) { keep.push({ a: i, b: 'x' + i }); if (keep.length > 1000) keep = []; }
+    keep = null;
+    const before = phys();
+    if (${JSON.stringify(how)} === 'gc') gc(); else collectAndTrim();
+    process.stdout.write(JSON.stringify({ before, after: phys() }));`, ['--expose-gc', '--max-semi-space-size=1'])) as { before: number; after: number };
+  // the control: a plain full GC leaves the new space's pages as they were
+  const plain = run('gc');
+  assert.ok(plain.before >= 1536 && plain.after >= plain.before, `new space ${plain.before} -> ${plain.after} kB with gc(): the test proves nothing`);
+  const r = run('collectAndTrim');
+  assert.ok(r.after <= r.before / 2, `new space ${r.before} -> ${r.after} kB after collectAndTrim (is native/build/berth-trim.node built?)`);
 });
