@@ -27,25 +27,29 @@ static napi_value trim(napi_env env, napi_callback_info info) {
   return r;
 }
 
-// lowMemory() calls V8's public v8::Isolate::LowMemoryNotification() on the calling thread's isolate: full
-// collections in V8's memory-reducing mode (the mode of its own memory reducer, which runs only ~8 s after a
-// full GC): they also uncommit the young generation's idle semi-space and compact the old space. JavaScript
-// has no call for it (gc() from --expose-gc is a plain full GC). The two C++ functions are named by their
-// Itanium ABI symbols, which node exports for addons; weak, so a node without them loads this addon all the
-// same and lowMemory() says false. A non-virtual member function takes `this` as its first argument.
-extern void *_ZN2v87Isolate10GetCurrentEv(void) __attribute__((weak));             // v8::Isolate::GetCurrent()
-extern void _ZN2v87Isolate21LowMemoryNotificationEv(void *) __attribute__((weak));  // v8::Isolate::LowMemoryNotification()
+// reduceMemory() tells V8 of critical memory pressure (v8::Isolate::MemoryPressureNotification, public API) twice:
+// each is a full collection in V8's memory-reducing mode, the mode of its own memory reducer, which runs
+// only ~8 s after a full GC. It compacts the old space and uncommits the young generation's idle
+// semi-space; the second gives back the semi-space the first left in use. JavaScript has no call for it
+// (gc() from --expose-gc is a plain full GC). Not LowMemoryNotification: that one also clears V8's
+// compilation cache (compiled RegExps among it), which the next request would pay for again.
+// The two C++ functions are named by their Itanium ABI symbols, which node exports for addons; weak, so a
+// node without them loads this addon all the same and reduceMemory() says false. A non-virtual member
+// function takes `this` as its first argument; kCritical is 2 in enum class v8::MemoryPressureLevel.
+extern void *_ZN2v87Isolate10GetCurrentEv(void) __attribute__((weak)); // v8::Isolate::GetCurrent()
+extern void _ZN2v87Isolate26MemoryPressureNotificationENS_19MemoryPressureLevelE(void *, int) __attribute__((weak));
+#define memory_pressure _ZN2v87Isolate26MemoryPressureNotificationENS_19MemoryPressureLevelE
+enum { PRESSURE_CRITICAL = 2 };
 
-static napi_value low_memory(napi_env env, napi_callback_info info) {
+static napi_value reduce_memory(napi_env env, napi_callback_info info) {
   (void)info;
-  bool ok = _ZN2v87Isolate10GetCurrentEv && _ZN2v87Isolate21LowMemoryNotificationEv;
-  if (ok) {
-    void *isolate = _ZN2v87Isolate10GetCurrentEv();
-    ok = isolate != NULL;
-    if (ok) _ZN2v87Isolate21LowMemoryNotificationEv(isolate);
+  void *isolate = _ZN2v87Isolate10GetCurrentEv && memory_pressure ? _ZN2v87Isolate10GetCurrentEv() : NULL;
+  if (isolate) {
+    memory_pressure(isolate, PRESSURE_CRITICAL);
+    memory_pressure(isolate, PRESSURE_CRITICAL);
   }
   napi_value r = NULL;
-  napi_get_boolean(env, ok, &r);
+  napi_get_boolean(env, isolate != NULL, &r);
   return r;
 }
 
@@ -55,6 +59,6 @@ static bool export_fn(napi_env env, napi_value exports, const char *name, size_t
 }
 
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
-  if (!export_fn(env, exports, "trim", 4, trim) || !export_fn(env, exports, "lowMemory", 9, low_memory)) return NULL;
+  if (!export_fn(env, exports, "trim", 4, trim) || !export_fn(env, exports, "reduceMemory", 12, reduce_memory)) return NULL;
   return exports;
 }

@@ -58,23 +58,24 @@ const GC_AFTER_GROWTH = 512 << 10;
  * GC while the daemon idles: what a burst left dead (its objects, the Buffers they held: malloc memory,
  * ArrayBuffer backing stores) stays resident until the next allocation-driven GC, which an idle daemon
  * never reaches. V8's memory reducer does run ~8 s after a full GC and gives back more (the young
- * generation's idle semi-space, old-space pages after compaction): lowMemory (native/trim.c) runs those
- * collections now. Measured (issue 13): berthd 3 s after start + `docker info` held 12.2 MB anonymous with a
- * plain gc() here, and the same 14 s later once V8's reducer had run; with lowMemory 3 s after. Without the
+ * generation's idle semi-space, old-space pages after compaction): reduceMemory (native/trim.c) runs such
+ * collections now. Measured (issue 13): berthd 3 s after start + `docker info`: 49.1-49.3 MB RSS (12.1-12.3
+ * anonymous) with a plain gc() here, 46.7 when read 14 s later (V8's reducer had run); with reduceMemory
+ * 46.5-46.7 at 3 s. It costs the quiet spell ~+30 ms CPU (two reducing GCs for one plain one). Without the
  * addon, gc() (there with --expose-gc, the entry's hashbang line); without either only the trim runs.
  */
 export function collectAndTrim(): boolean {
   const m = process.memoryUsage();
   if (m.heapUsed + m.external - liveAfterGc >= GC_AFTER_GROWTH) {
     const gc = (globalThis as { gc?: () => void }).gc;
-    if (!addon()?.lowMemory?.()) gc?.();
+    if (!addon()?.reduceMemory?.()) gc?.();
     const a = process.memoryUsage();
     liveAfterGc = a.heapUsed + a.external;
   }
   return mallocTrim();
 }
 
-interface TrimAddon { trim?: () => boolean; lowMemory?: () => boolean }
+interface TrimAddon { trim?: () => boolean; reduceMemory?: () => boolean }
 let loaded: TrimAddon | null | undefined;
 
 /** native/build/berth-trim.node (built with berth-helper), or null when it is not there (not built, no glibc). */
