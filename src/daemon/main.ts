@@ -9,7 +9,7 @@ import { requestCredentials } from '../api/auth.js';
 import { createApiServer, listenSystemd, listenUnix, takeSystemdSockets, type ApiServices } from '../api/server.js';
 import { ENGINE_VERSION, BERTH_VERSION, API_VERSION } from '../api/version.js';
 import { Containers } from '../containers/service.js';
-import { hostResolvers } from '../network/dns.js';
+import { hostResolvers } from '../network/dns-servers.js';
 import { NetworkManager, checkNetworkOptions, type FirewallDriver } from '../network/manager.js';
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';

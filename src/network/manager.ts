@@ -17,7 +17,7 @@ import { NetHelper } from './net-helper.js';
 import { parseLink } from './links.js';
 import { iptablesChains, iptablesJumps, planIptables } from './iptables.js';
 import type { PortRule } from './ports.js';
-import { DnsServers, type Upstream } from './dns.js';
+import { DnsServers, type Upstream } from './dns-servers.js';
 import type { AttachingContainer, ContainerNetworks, CreateNetworkSpec, Endpoint, EndpointRequest, IpamPool, NetworkInfo } from './types.js';
 import { isoTimeNs } from '../util/time.js';
 

@@ -4,7 +4,6 @@
 // the thread that hashes the tar and writes its files. BERTH_DISABLE_IGZIP=1 keeps it to Node's zlib.
 import { spawn } from 'node:child_process';
 import { pipeline, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { Decompress as Zstd } from 'fzstd';
 import { BerthError } from '../errors.js';
 import { findOnPath } from '../util/fs.js';
@@ -57,6 +56,7 @@ export async function* decompress(src: AsyncIterable<Uint8Array>, o: DecompressO
   if (kind === 'gzip') {
     const tool = o.gunzip === undefined ? igzip() : o.gunzip ?? undefined;
     if (tool) { yield* external(tool, rest()); return; }
+    const { createGunzip } = await import('node:zlib'); // at the first gzip layer, not at berthd's start (issue 13)
     const gz = createGunzip({ chunkSize: 256 << 10 });
     pipeline(Readable.from(rest(), { objectMode: false }), gz, () => { /* errors surface through gz */ });
     try {

@@ -4,9 +4,7 @@
 // build/ does the work.
 import * as fs from 'node:fs';
 import { BerthError } from '../../errors.js';
-import { Build, StepError } from '../../build/builder.js';
 import { BuildCache } from '../../build/cache.js';
-import { receiveContext } from '../../build/context.js';
 import { parsePlatform } from '../../images/manifest.js';
 import { JsonStream, sendJson } from '../http.js';
 import { boolValue, checkFilters, parseFilters } from '../query.js';
@@ -48,6 +46,8 @@ export function buildRoutes(r: Router, s: ApiServices): void {
     };
     const quiet = boolValue(query, 'q');
     trace('build: context upload begins');
+    // the builder and its context reader (with zlib) load at the first build, not with the daemon (issue 13)
+    const [{ Build, StepError }, { receiveContext }] = await Promise.all([import('../../build/builder.js'), import('../../build/context.js')]);
     const ctx = await receiveContext(req, s.images.tmp, o.dockerfile ?? 'Dockerfile');
     trace('build: context unpacked');
     const out = new JsonStream(res);
