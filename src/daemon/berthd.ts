@@ -11,7 +11,8 @@
 // embedded builtins a second time beside its code space (the pages berthd runs count twice in RSS: -0.9 MB
 // idle, issue 13); --max-semi-space-size=1 holds the young generation at 1 MB from the first
 // allocation (daemon/heap's cap holds only after it runs). --expose-gc: daemon/heap collects once the
-// daemon goes quiet after a burst (V8 itself runs no GC while it idles). --optimize-for-size: V8's GCs
+// daemon goes quiet after a burst (V8 itself runs no GC while it idles) with gc() where native/trim's
+// reduceMemory (V8's memory-reducing collections) is not there. --optimize-for-size: V8's GCs
 // (that one too) reduce memory (compaction, pages given back): bench-like runs of idle / after an import
 // went from 48.1-50.0 / 49.0-49.7 MB (median 48.7 / 49.5) to 48.4-48.5 / 49.2-49.3 (one idle of 11 at
 // 50.1), with no CPU difference seen in create+start or 40 `run --rm`.
