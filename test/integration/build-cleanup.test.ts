@@ -19,7 +19,7 @@ const skip = !isRoot ? 'needs root' : !fs.existsSync(DOCKER) ? `needs the docker
 
 /** The containers a daemon creates from now on (from its events), and a way to wait for one's start. It returns
  *  once the daemon counts the subscription (a build started before it would have its step container missed). */
-async function watchContainers(d: Daemon): Promise<{ created: Set<string>; started: (n: number) => Promise<boolean>; stop(): void }> {
+async function watchContainers(d: Daemon): Promise<{ created: Set<string>; started: (n: number) => Promise<boolean>; stop(): Promise<void> }> {
   const created = new Set<string>();
   let starts = 0;
   const ac = new AbortController();
@@ -29,7 +29,11 @@ async function watchContainers(d: Daemon): Promise<{ created: Set<string>; start
     if (e.Action === 'start') starts++;
   }).catch(() => undefined);
   if (!await eventually(async () => (await eventListeners(d)) > listeners, 30_000)) { ac.abort(); assert.fail('the events subscription never registered'); }
-  return { created, started: (n) => eventually(() => starts >= n, 30_000), stop: () => ac.abort() };
+  // stop() returns once berthd has let the subscription go: the next watch's count starts from a settled
+  // baseline (an aborted one still counted there, leaving while the new one joins, would hide the new one)
+  // (a daemon that is down holds no subscription)
+  const stop = async () => { ac.abort(); await eventually(async () => (await eventListeners(d).catch(() => 0)) <= listeners, 30_000); };
+  return { created, started: (n) => eventually(() => starts >= n, 30_000), stop };
 }
 
 async function importBusybox(d: Daemon): Promise<void> {
@@ -97,7 +101,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       await assertNothingLeft(d, w.created, 'after two builds');
       const ps = await run(DOCKER, ['ps', '-aq'], { env: buildEnv(d) });
       assert.equal(ps.stdout.trim(), '', 'no container is listed');
-    } finally { w.stop(); }
+    } finally { await w.stop(); }
   });
 
   test('an image removed during a build (rmi prunes layers) leaves the context of the build alone', async () => {
@@ -116,7 +120,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       const r = await build;
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /context survives/);
-    } finally { w.stop(); }
+    } finally { await w.stop(); }
   });
 
   test('the client goes away during a RUN: the build ends, its step container goes', async () => {
@@ -131,7 +135,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       await assertNothingLeft(d, w.created, 'after the client went away');
       assert.ok(await eventually(async () => (await run(DOCKER, ['ps', '-aq'], { env: buildEnv(d) })).stdout.trim() === '', 15_000), 'no container is listed');
     } finally {
-      w.stop();
+      await w.stop();
       for (const id of w.created) await new Client(d.host).removeContainer(id, { force: true }).catch(() => undefined);
     }
   });
@@ -151,7 +155,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       await exited;
       await assertNothingLeft(d2, w.created, 'after the daemon stopped');
     } finally {
-      w.stop();
+      await w.stop();
       await reap(d2, w.created);
       await d2.stop();
     }
@@ -176,7 +180,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       assert.ok(fs.existsSync(path.join(d3.root, 'snapshots', `ctr-${step}`)), 'the running step has a snapshot');
       const scratch = scratchDir(d3);
       assert.ok(fs.readdirSync(scratch).some((n) => n.startsWith('build-')), 'the build has its context in the daemon\'s scratch directory');
-      w.stop();
+      await w.stop();
       const down = Math.floor(Date.now() / 1000);
       await d3.crashAndRestart(async () => { await exited; });
       const ids = new Set([...w.created].filter((id) => id !== keptId));
@@ -196,7 +200,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(d3.log(), new RegExp(`container ${step}: removing the step container`));
     } finally {
-      w.stop();
+      await w.stop();
       await reap(d3, w.created);
       await d3.stop();
     }
