@@ -120,10 +120,10 @@ export const spawnTool: StartTool = async (argv) => {
  * `tool -d -c` run by /bin/sh with its stdin, stdout and stderr on fds 3, 4 and 5 (what the spawner hands
  * a program), the shell's own copies closed, and its exit status as the last line on fd 5: the spawner
  * reaps what it starts, so a status is only known this way. (Its stdin is named as fd 3: a job started
- * with & gets /dev/null as fd 0 before its own redirections are made.)
+ * with & gets /dev/null as fd 0 before its own redirections are made.) A SIGTERM to the shell kills the tool.
  */
 export function wrappedArgv(argv: string[]): string[] {
-  return ['/bin/sh', '-c', 'exec >&4 2>&5 4>&- 5>&-; "$@" <&3 3<&- & exec 3<&- >&-; wait $!; echo "berth-exit $?" >&2', 'sh', ...argv];
+  return ['/bin/sh', '-c', `trap 'kill -9 $! 2>/dev/null; exit 143' TERM; exec >&4 2>&5 4>&- 5>&-; "$@" <&3 3<&- & exec 3<&- >&-; wait $!; echo "berth-exit $?" >&2`, 'sh', ...argv];
 }
 
 /** A ToolProcess over the sockets of a program started as wrappedArgv says, pid its shell's. */
@@ -146,7 +146,7 @@ export function wrappedTool(pid: number, stdin: Socket, stdout: Socket, status: 
     stdin, stdout, exited,
     stderr: () => head.replace(/berth-exit \d+\n?$/, ''),
     kill: () => {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
       stdin.destroy();
       stdout.destroy();
     },
