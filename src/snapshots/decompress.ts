@@ -2,6 +2,7 @@
 // gzip goes through igzip (Intel ISA-L) where it is installed, as containerd hands it to unpigz: on a 200 MB
 // layer igzip -dc took ~0.25 s where Node's zlib took ~0.45 s, and it runs in a process of its own, beside
 // the thread that hashes the tar and writes its files. BERTH_DISABLE_IGZIP=1 keeps it to Node's zlib.
+// In berthd it is started through the spawner (unpack-worker passes a StartTool), never as the daemon's child.
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { pipeline, Readable, type Writable } from 'node:stream';
