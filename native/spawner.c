@@ -16,7 +16,22 @@
 static struct sockaddr_un addr;
 static socklen_t addr_len;
 
-static int connect_back(const uint8_t *token, uint8_t index)
+/* '@' at the start: the abstract namespace; the length as Node binds it (see connect_back) */
+static int set_addr(struct sockaddr_un *a, socklen_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof a->sun_path)
+		return -1;
+	memset(a, 0, sizeof *a);
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path, s, n);
+	if (a->sun_path[0] == '@')
+		a->sun_path[0] = '\0';
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (a->sun_path[0] ? 1 : 0));
+	return 0;
+}
+
+static int connect_back(const struct sockaddr_un *to, socklen_t to_len, const uint8_t *token, uint8_t index)
 {
 	uint8_t hello[SPAWNER_TOKEN + 1];
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -26,9 +41,9 @@ static int connect_back(const uint8_t *token, uint8_t index)
 	hello[SPAWNER_TOKEN] = index;
 	/* Node binds an abstract name padded with NULs to the whole sun_path (libuv); libuv may one day
 	 * bind it with its exact length: try that, then the padded form */
-	int r = connect(s, (struct sockaddr *)&addr, addr_len);
-	if (r < 0 && errno == ECONNREFUSED && addr.sun_path[0] == '\0')
-		r = connect(s, (struct sockaddr *)&addr, sizeof addr);
+	int r = connect(s, (const struct sockaddr *)to, to_len);
+	if (r < 0 && errno == ECONNREFUSED && to->sun_path[0] == '\0')
+		r = connect(s, (const struct sockaddr *)to, sizeof *to);
 	if (r < 0 || write_full(s, hello, sizeof hello) < 0) {
 		int e = errno;
 		close(s);
@@ -47,8 +62,8 @@ static pid_t start(const uint8_t *p, uint32_t len)
 	memcpy(&nsock, p + SPAWNER_TOKEN, 4);
 	memcpy(&argc, p + SPAWNER_TOKEN + 4, 4);
 	static int sealed = -1;
-	int self = (nsock & SPAWNER_SELF) != 0;
-	nsock &= ~SPAWNER_SELF;
+	int self = (nsock & SPAWNER_SELF) != 0, other = (nsock & SPAWNER_ADDR) != 0;
+	nsock &= ~(SPAWNER_SELF | SPAWNER_ADDR);
 	if (self && sealed < 0) {
 		/* kept above the fds a child's dup2s overwrite */
 		int fd = sealed_self();
@@ -70,13 +85,23 @@ static pid_t start(const uint8_t *p, uint32_t len)
 		v[i] = s;
 		s = z + 1;
 	}
+	/* SPAWNER_ADDR: argv[0] is the address the sockets connect to, the program's argv follows */
+	struct sockaddr_un to = addr;
+	socklen_t to_len = addr_len;
+	char **av = v;
+	if (other && (argc < 2 || set_addr(&to, &to_len, v[0]) < 0)) {
+		free(v);
+		return -EINVAL;
+	}
+	if (other)
+		av++;
 	int socks[SPAWNER_MAX_SOCKS], ep[2] = {-1, -1}, err = 0; /* -1: pipe2 may fail before setting them */
 	uint32_t made = 0;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || pipe2(ep, O_CLOEXEC) < 0)
 		err = errno;
 	for (; !err && made < nsock; made++)
-		if ((socks[made] = connect_back(p, (uint8_t)made)) < 0)
+		if ((socks[made] = connect_back(&to, to_len, p, (uint8_t)made)) < 0)
 			err = errno;
 	pid_t pid = err ? -1 : fork();
 	if (!err && pid < 0)
@@ -99,9 +124,9 @@ static pid_t start(const uint8_t *p, uint32_t len)
 				goto fail;
 		extern char **environ;
 		if (self)
-			execveat(sealed, "", v, environ, AT_EMPTY_PATH);
+			execveat(sealed, "", av, environ, AT_EMPTY_PATH);
 		else
-			execve(v[0], v, environ);
+			execve(av[0], av, environ);
 	fail:;
 		int e = errno;
 		write_full(ep[1], &e, sizeof e);
@@ -133,12 +158,10 @@ int spawner_main(int argc, char **argv)
 		fprintf(stderr, "usage: berth-helper spawner ADDR (run by berthd, not by hand)\n");
 		return 2;
 	}
-	addr.sun_family = AF_UNIX;
-	size_t n = strlen(argv[2]);
-	memcpy(addr.sun_path, argv[2], n);
-	if (addr.sun_path[0] == '@')
-		addr.sun_path[0] = '\0';
-	addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (addr.sun_path[0] ? 1 : 0));
+	if (set_addr(&addr, &addr_len, argv[2]) < 0) {
+		fprintf(stderr, "berth-helper spawner: bad address\n");
+		return 2;
+	}
 	signal(SIGCHLD, SIG_IGN); /* what we start is reaped by the kernel: no zombies while we live */
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {

@@ -12,6 +12,8 @@
  *                                  /dev/null as fds 0-2, the sockets as fds 3 .. 3+nsock-1 and its own environment.
  *                                  nsock | SPAWNER_SELF: start a sealed memfd copy of this binary (made once) with
  *                                  argv instead of the file argv[0] names (CVE-2019-5736: what it forks is sealed too)
+ *                                  nsock | SPAWNER_ADDR: argv[0] is the address the sockets connect to instead of ADDR
+ *                                  (a worker thread's own server: a thread cannot take over our sockets), argv after it
  *   STARTED{u8[16] token, i32 pid, i32 errno} -->   pid 0 and errno set when it could not start
  * The spawner ends when fd 3 closes; what it started runs on. */
 #ifndef BERTH_SPAWNER_H
@@ -25,6 +27,7 @@ enum spawner_msg {
 #define SPAWNER_TOKEN 16
 #define SPAWNER_MAX_SOCKS 8
 #define SPAWNER_SELF 0x80000000u
+#define SPAWNER_ADDR 0x40000000u
 
 int spawner_main(int argc, char **argv);
 

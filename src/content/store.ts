@@ -105,8 +105,12 @@ export class Writer {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    // the fd stays open until a startSync in flight returns
-    if (this.syncing) void this.syncing.then(() => this.cleanup()); else this.cleanup();
+    // the name goes at once: a failed pull leaves no ingest file once it has failed (the rm waited for a
+    // startSync in flight, and the store's state right after the error could still show it under load);
+    // the fd stays open until that sync returns
+    if (!this.adopt) fs.rmSync(this.tmp, { force: true });
+    const close = () => { try { fs.closeSync(this.fd); } catch { /* already closed */ } };
+    if (this.syncing) void this.syncing.then(close); else close();
   }
 
   private cleanup(): void {

@@ -13,6 +13,7 @@ import { hostResolvers } from '../network/dns-servers.js';
 import { NetworkManager, checkNetworkOptions, type FirewallDriver } from '../network/manager.js';
 import { PortPublisher } from '../network/ports-publisher.js';
 import { ImageService } from '../images/index.js';
+import { useSpawner } from '../runtime/spawner.js';
 import { EventBus } from './events.js';
 import { trimWhenIdle } from './heap.js';
 import { debugFileHandles } from './debug-fds.js';
@@ -116,6 +117,8 @@ async function main(argv: string[]): Promise<number> {
   // traversable: the socket may live here for its group; what holds container state below is 0700
   privateDir(execRoot, 0o711);
   let containers: Containers | undefined;
+  // every helper and tool (a pull's gunzip and syncfs too) through the spawner: no fork of the daemon
+  useSpawner();
   const images = new ImageService({ root, credentials: requestCredentials, inUse: (id) => containers?.usingImage(id) });
   const events = new EventBus();
   const volumes = new VolumeStore({

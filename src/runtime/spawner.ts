@@ -35,6 +35,8 @@ const TOKEN = 16;
 export const SPAWNER_MAX_SOCKS = 8;
 /** native/spawner.h's SPAWNER_SELF, or-ed into nsock */
 export const SPAWNER_SELF = 0x80000000;
+/** native/spawner.h's SPAWNER_ADDR, or-ed into nsock: argv[0] is the address the sockets connect to */
+export const SPAWNER_ADDR = 0x40000000;
 
 export interface Spawned {
   pid: number;
@@ -56,10 +58,11 @@ function frame(type: number, payload: Buffer): Buffer {
   return Buffer.concat([hdr, payload]);
 }
 
-export function encodeRequest(token: Buffer, nsock: number, argv: string[], self = false): Buffer {
+export function encodeRequest(token: Buffer, nsock: number, argv: string[], self = false, to?: string): Buffer {
   const head = Buffer.alloc(TOKEN + 8);
   token.copy(head, 0, 0, TOKEN);
-  head.writeUInt32LE((nsock | (self ? SPAWNER_SELF : 0)) >>> 0, TOKEN);
+  if (to !== undefined) argv = [to, ...argv];
+  head.writeUInt32LE((nsock | (self ? SPAWNER_SELF : 0) | (to !== undefined ? SPAWNER_ADDR : 0)) >>> 0, TOKEN);
   head.writeUInt32LE(argv.length, TOKEN + 4);
   for (const s of argv) if (s.includes('\0')) throw new TypeError(`NUL byte in ${JSON.stringify(s)}`);
   return frame(SPAWNER.REQUEST, Buffer.concat([head, ...argv.map((s) => Buffer.from(s + '\0'))]));
@@ -103,14 +106,15 @@ class Spawner {
 
   get usable(): boolean { return !this.dead; }
 
-  spawn(argv: string[], nsock: number, self = false): Promise<Spawned> {
+  /** `to.address`: the sockets connect there (with to.token) instead of to us; Spawned.sockets is then empty. */
+  spawn(argv: string[], nsock: number, self = false, to?: { address: string; token: Buffer }): Promise<Spawned> {
     if (this.dead) return Promise.reject(this.dead);
     if (nsock > SPAWNER_MAX_SOCKS) return Promise.reject(new TypeError(`spawner: at most ${SPAWNER_MAX_SOCKS} sockets`));
-    const tok = token();
+    const tok = to?.token ?? token();
     return new Promise<Spawned>((resolve, reject) => {
-      this.pending.set(tok.toString('hex'), { sockets: new Array<net.Socket | undefined>(nsock).fill(undefined), resolve, reject });
+      this.pending.set(tok.toString('hex'), { sockets: new Array<net.Socket | undefined>(to ? 0 : nsock).fill(undefined), resolve, reject });
       this.channel.ref(); // an answer is due: it keeps the event loop alive, as a child being spawned would
-      this.channel.write(encodeRequest(tok, nsock, argv, self));
+      this.channel.write(encodeRequest(tok, nsock, argv, self, to && `@${to.address.slice(1)}`));
     });
   }
 
@@ -171,9 +175,21 @@ class Spawner {
 }
 
 let current: Promise<Spawner> | undefined;
+let wanted = false;
 
-/** Whether this process has a spawner already: one-shot processes (the CLI) never start one for host ops. */
-export function haveSpawner(): boolean { return current !== undefined; }
+/**
+ * Whether this process has a spawner already, or may start one (useSpawner): one-shot processes (the CLI)
+ * never start one for host ops.
+ */
+export function haveSpawner(): boolean { return wanted || current !== undefined; }
+
+/**
+ * This process (berthd) starts its helpers and tools through a spawner, the first time one is needed, even
+ * before any container started one: a pull's helper runs (syncfs, mknods) and its gunzip each forked the
+ * daemon, and after a fork every page of the daemon it writes takes a copy-on-write fault (~15 us each on
+ * this PVM guest: ~0.2-0.5 s of CPU per fork of a 100 MB daemon, issue 13).
+ */
+export function useSpawner(): void { wanted = true; }
 
 /**
  * Starts argv[0] (a path) with /dev/null as fds 0-2 and `nsock` new sockets as fds 3, 4, …, through this
@@ -181,7 +197,7 @@ export function haveSpawner(): boolean { return current !== undefined; }
  * (an older helper, no abstract sockets): the caller spawns itself.
  */
 /** `self`: argv is berth-helper's own, run from the spawner's sealed copy of it (see SPAWNER_SELF). */
-export async function spawnThroughSpawner(helper: string, argv: string[], nsock: number, self = false): Promise<Spawned | undefined> {
+export async function spawnThroughSpawner(helper: string, argv: string[], nsock: number, self = false, to?: { address: string; token: Buffer }): Promise<Spawned | undefined> {
   let s: Spawner;
   try {
     const got = await (current ??= Spawner.start(helper));
@@ -191,7 +207,7 @@ export async function spawnThroughSpawner(helper: string, argv: string[], nsock:
     current = undefined;
     return undefined;
   }
-  return waitOn('spawner', s.spawn(argv, nsock, self)).catch((e: Error) => {
+  return waitOn('spawner', s.spawn(argv, nsock, self, to)).catch((e: Error) => {
     if (s.usable) throw e; // the program could not start: the caller's error
     current = undefined;
     return undefined; // the spawner died: spawn directly this time, start a new one next time

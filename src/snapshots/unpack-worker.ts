@@ -4,17 +4,23 @@
 // setxattr run (finishLayer) stays on the main thread, which owns child processes.
 // Loaded only through import(): it starts workers from its own file (import.meta.url), which must stay
 // a module of its own in the esbuild bundle.
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import * as net from 'node:net';
+import { isMainThread, parentPort, threadId, Worker, workerData } from 'node:worker_threads';
 import { BerthError, isBerthError, type ErrorKind } from '../errors.js';
 import type { Op } from '../runtime/plan/encode.js';
-import { decompress, detect } from './decompress.js';
+import { haveSpawner, spawnThroughSpawner } from '../runtime/spawner.js';
+import { HELPER_PATH } from '../runtime/sync.js';
+import { decompress, detect, spawnTool, wrappedArgv, wrappedTool, type StartTool } from './decompress.js';
 import { finishLayer, writeLayer, type LayerTail, type UnpackResult } from './unpack.js';
 import { processUmask } from '../util/umask.js';
 
 interface Start { berthUnpack: true; dir: string; chown: boolean; umask: number; rawHashed: boolean }
-type ToWorker = { chunk: Uint8Array } | { end: true };
+type ToWorker = { chunk: Uint8Array } | { end: true } | { spawned: Spawned };
+/** the main thread's answer to a worker's spawn: the program's pid, an error, or no spawner in this process */
+type Spawned = { id: number; pid?: number; error?: string };
 type FromWorker =
   | { ack: number }
+  | { spawn: { id: number; argv: string[]; address: string; token: Uint8Array } }
   | { done: UnpackResult; tail: LayerTail }
   | { error: { kind?: ErrorKind; message: string; code?: string } };
 
@@ -73,7 +79,8 @@ export async function applyLayerInWorker(input: AsyncIterable<Uint8Array>, dir: 
   const finished = new Promise<void>((resolve) => {
     const settle = (s: NonNullable<typeof settled>) => { settled ??= s; wake?.(); resolve(); };
     w.on('message', (m: FromWorker) => {
-      if ('ack' in m) { inflight -= m.ack; wake?.(); } else if ('done' in m) settle({ ok: true, done: m.done, tail: m.tail });
+      if ('ack' in m) { inflight -= m.ack; wake?.(); } else if ('spawn' in m) spawnFor(w, m.spawn);
+      else if ('done' in m) settle({ ok: true, done: m.done, tail: m.tail });
       else settle({ ok: false, err: rebuild(m.error) });
     });
     w.on('error', (e) => settle({ ok: false, err: e }));
@@ -116,6 +123,82 @@ export async function applyLayerInWorker(input: AsyncIterable<Uint8Array>, dir: 
   return s.done;
 }
 
+/**
+ * A worker's gunzip, started by berthd's spawner with its sockets connected to the worker's own server: a
+ * child_process spawn from the worker forked the whole daemon (see spawner.ts, useSpawner). Without a
+ * spawner (a test, the CLI) the worker spawns it itself.
+ */
+function spawnFor(w: Worker, req: { id: number; argv: string[]; address: string; token: Uint8Array }): void {
+  const answer = (a: Spawned) => { try { w.postMessage({ spawned: a } satisfies ToWorker); } catch { /* the worker is gone */ } };
+  if (!haveSpawner()) { answer({ id: req.id }); return; }
+  spawnThroughSpawner(HELPER_PATH, req.argv, 3, false, { address: req.address, token: Buffer.from(req.token) })
+    .then((got) => answer({ id: req.id, pid: got?.pid }), (e: Error) => answer({ id: req.id, error: e.message }));
+}
+
+/** The main thread's gunzip: through the spawner, as spawnFor, with its sockets ours. */
+const mainThreadTool: StartTool = async (argv) => {
+  const got = haveSpawner() ? await spawnThroughSpawner(HELPER_PATH, wrappedArgv(argv), 3) : undefined;
+  if (!got) return spawnTool(argv);
+  const [stdin, stdout, status] = got.sockets as [net.Socket, net.Socket, net.Socket];
+  return wrappedTool(got.pid, stdin, stdout, status);
+};
+
+/**
+ * The worker's side of spawnFor: a server of its own (abstract, a random name) that the spawner connects the
+ * program's sockets to, each led by the request's random token and its index.
+ */
+function workerTool(port: NonNullable<typeof parentPort>): { start: StartTool; answered(a: Spawned): void } {
+  let server: Promise<{ address: string; srv: net.Server }> | undefined;
+  const waiting = new Map<string, (s: net.Socket, i: number) => void>();
+  const replies = new Map<number, (a: Spawned) => void>();
+  let seq = 0;
+  const listen = () => server ??= new Promise((resolve, reject) => {
+    const address = `\0berth-unpack-${process.pid}-${threadId}-${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(8))).toString('hex')}`;
+    const srv = net.createServer((s) => {
+      s.on('error', () => { /* its user sees 'close' */ });
+      const timer = setTimeout(() => s.destroy(), 10_000);
+      const onReadable = () => {
+        const hello = s.read(17) as Buffer | null;
+        if (!hello) return;
+        s.off('readable', onReadable);
+        clearTimeout(timer);
+        const take = waiting.get(hello.subarray(0, 16).toString('hex'));
+        if (!take) { s.destroy(); return; }
+        take(s, hello[16]!);
+      };
+      s.on('readable', onReadable);
+    });
+    srv.once('error', reject);
+    srv.listen(address, () => { srv.unref(); resolve({ address, srv }); });
+  });
+  const start: StartTool = async (argv) => {
+    const { address } = await listen();
+    const token = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16)));
+    const key = token.toString('hex');
+    const socks: (net.Socket | undefined)[] = [undefined, undefined, undefined];
+    let gotAll: () => void = () => {};
+    const all = new Promise<void>((r) => { gotAll = r; });
+    waiting.set(key, (s, i) => {
+      if (i > 2 || socks[i]) { s.destroy(); return; }
+      socks[i] = s;
+      if (socks.every(Boolean)) { waiting.delete(key); gotAll(); }
+    });
+    const id = ++seq;
+    const reply = new Promise<Spawned>((r) => replies.set(id, r));
+    port.postMessage({ spawn: { id, argv: wrappedArgv(argv), address, token } } satisfies FromWorker);
+    const a = await reply;
+    const drop = () => { waiting.delete(key); for (const s of socks) s?.destroy(); };
+    if (a.error !== undefined) { drop(); throw new BerthError('Internal', `gzip: ${argv[0]}: ${a.error}`); }
+    if (a.pid === undefined) { drop(); return spawnTool(argv); }
+    const timer = setTimeout(() => { drop(); gotAll(); }, 10_000);
+    await all;
+    clearTimeout(timer);
+    if (!socks.every((s) => s && !s.destroyed)) { drop(); throw new BerthError('Internal', `gzip: ${argv[0]}: its sockets did not connect`); }
+    return wrappedTool(a.pid, socks[0]!, socks[1]!, socks[2]!);
+  };
+  return { start, answered: (a) => { replies.get(a.id)?.(a); replies.delete(a.id); } };
+}
+
 function rebuild(e: { kind?: ErrorKind; message: string; code?: string }): Error {
   if (e.kind) return new BerthError(e.kind, e.message);
   return Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
@@ -127,7 +210,9 @@ function serve(start: Start): void {
   const queue: Buffer[] = [];
   let ended = false;
   let wake: (() => void) | undefined;
+  const tool = workerTool(port);
   port.on('message', (m: ToWorker) => {
+    if ('spawned' in m) { tool.answered(m.spawned); return; }
     if ('chunk' in m) queue.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.length));
     else ended = true;
     wake?.();
@@ -141,14 +226,14 @@ function serve(start: Start): void {
       wake = undefined;
     }
   }
-  unpackChunks(input(), start).then(
+  unpackChunks(input(), start, tool.start).then(
     ({ result, tail }) => port.postMessage({ done: result, tail } satisfies FromWorker),
     (e: Error & { code?: string }) => port.postMessage({ error: { kind: isBerthError(e) ? e.kind : undefined, message: e.message, code: e.code } } satisfies FromWorker),
   ).finally(() => port.close());
 }
 
 /** A layer's blob, chunk by chunk, written into start.dir (writeLayer), in whichever thread calls it. */
-async function unpackChunks(chunks: AsyncIterator<Buffer>, start: Start): Promise<{ result: UnpackResult; tail: LayerTail }> {
+async function unpackChunks(chunks: AsyncIterator<Buffer>, start: Start, startTool: StartTool = mainThreadTool): Promise<{ result: UnpackResult; tail: LayerTail }> {
   const first = await chunks.next();
   // a tar that is not compressed is its own blob: its diffID is the digest the caller computes
   const plain = !first.done && first.value.length >= 4 && detect(first.value) === 'none';
@@ -161,7 +246,7 @@ async function unpackChunks(chunks: AsyncIterator<Buffer>, start: Start): Promis
       yield r.value;
     }
   }
-  return writeLayer(decompress(all()), start.dir, { chown: start.chown, umask: start.umask, hash: !(start.rawHashed && plain) });
+  return writeLayer(decompress(all(), { start: startTool }), start.dir, { chown: start.chown, umask: start.umask, hash: !(start.rawHashed && plain) });
 }
 
 /** Yields a's chunks, taking each out of a first: one that has been written is garbage at once. */
