@@ -459,8 +459,29 @@ static void control(void)
 }
 
 /* Container gone: take what is still in the pipes and the PTY, write the exit file, tell the daemon, leave. */
+/* Takes one client off the listen socket (non-blocking); 0 when none was waiting. */
+static int accept_client(void)
+{
+	int fd = accept4(lsn, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i = 0;
+	if (fd < 0)
+		return 0;
+	while (i < MAX_CLIENTS && cl[i].fd >= 0)
+		i++;
+	if (i == MAX_CLIENTS || (cl[i].out = malloc(CLIENT_BACKLOG + CLIENT_IN)) == NULL)
+		close(fd);
+	else
+		cl[i].fd = fd, cl[i].in = (uint8_t *)cl[i].out + CLIENT_BACKLOG;
+	return 1;
+}
+
 __attribute__((noreturn)) static void finish(int status)
 {
+	/* A client that connected before the exit gets the output still in the pipes: the loop accepts only what
+	 * its last poll saw, and the reap that brought us here can come in the same turn as a process that ran
+	 * and ended after that poll (an exec's attach is in the backlog before its GO: issue 13's exec-many lost
+	 * whole outputs under load) */
+	for (int n = 0; n < MAX_CLIENTS && accept_client(); n++)
+		;
 	for (int round = 0; round < 64; round++) {
 		struct pollfd pf[3];
 		for (int i = 0; i < 3; i++)
@@ -605,15 +626,8 @@ int monitor_main(int argc, char **argv)
 		}
 		if (pf[1].revents)
 			control();
-		if (pf[2].revents & POLLIN) {
-			int fd = accept4(lsn, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i = 0;
-			while (fd >= 0 && i < MAX_CLIENTS && cl[i].fd >= 0)
-				i++;
-			if (fd >= 0 && (i == MAX_CLIENTS || (cl[i].out = malloc(CLIENT_BACKLOG + CLIENT_IN)) == NULL))
-				close(fd);
-			else if (fd >= 0)
-				cl[i].fd = fd, cl[i].in = (uint8_t *)cl[i].out + CLIENT_BACKLOG;
-		}
+		if (pf[2].revents & POLLIN)
+			accept_client();
 		if (pf[3].revents) {
 			int m = recv_fd(cons); /* the PTY master, as runc's --console-socket sends it */
 			close(cons);
