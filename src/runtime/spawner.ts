@@ -58,6 +58,24 @@ function frame(type: number, payload: Buffer): Buffer {
   return Buffer.concat([hdr, payload]);
 }
 
+/**
+ * A socket the spawner connected for a program: its first 17 bytes are the request's token and the index of
+ * the fd it becomes; `take` gets them (the token in hex). Silent for 10 s: dropped.
+ */
+export function readHello(s: net.Socket, take: (key: string, index: number) => void): void {
+  s.on('error', () => { /* its user sees 'close' */ });
+  const timer = setTimeout(() => s.destroy(), 10_000);
+  timer.unref();
+  const onReadable = () => {
+    const hello = s.read(TOKEN + 1) as Buffer | null;
+    if (!hello) return;
+    s.off('readable', onReadable);
+    clearTimeout(timer);
+    take(hello.subarray(0, TOKEN).toString('hex'), hello[TOKEN]!);
+  };
+  s.on('readable', onReadable);
+}
+
 export function encodeRequest(token: Buffer, nsock: number, argv: string[], self = false, to?: string): Buffer {
   const head = Buffer.alloc(TOKEN + 8);
   token.copy(head, 0, 0, TOKEN);
@@ -120,21 +138,12 @@ class Spawner {
 
   /** A connection from the spawner: its first 17 bytes name the request and the fd it is for. */
   private onConnection(s: net.Socket): void {
-    s.on('error', () => { /* its user sees 'close' */ });
-    const timer = setTimeout(() => s.destroy(), 10_000);
-    timer.unref();
-    const onReadable = () => {
-      const hello = s.read(TOKEN + 1) as Buffer | null;
-      if (!hello) return;
-      s.off('readable', onReadable);
-      clearTimeout(timer);
-      const p = this.pending.get(hello.subarray(0, TOKEN).toString('hex'));
-      const i = hello[TOKEN]!;
+    readHello(s, (key, i) => {
+      const p = this.pending.get(key);
       if (!p || i >= p.sockets.length || p.sockets[i]) { s.destroy(); return; }
       p.sockets[i] = s;
-      this.settle(hello.subarray(0, TOKEN).toString('hex'), p);
-    };
-    s.on('readable', onReadable);
+      this.settle(key, p);
+    });
   }
 
   private onStarted(type: number, payload: Buffer): void {

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { isMainThread, parentPort, threadId, Worker, workerData } from 'node:worker_threads';
 import { BerthError, isBerthError, type ErrorKind } from '../errors.js';
 import type { Op } from '../runtime/plan/encode.js';
-import { haveSpawner, spawnThroughSpawner } from '../runtime/spawner.js';
+import { haveSpawner, readHello, spawnThroughSpawner } from '../runtime/spawner.js';
 import { HELPER_PATH } from '../runtime/sync.js';
 import { decompress, detect, spawnTool, wrappedArgv, wrappedTool, type StartTool } from './decompress.js';
 import { finishLayer, writeLayer, type LayerTail, type UnpackResult } from './unpack.js';
@@ -154,20 +154,11 @@ function workerTool(port: NonNullable<typeof parentPort>): { start: StartTool; a
   let seq = 0;
   const listen = () => server ??= new Promise((resolve, reject) => {
     const address = `\0berth-unpack-${process.pid}-${threadId}-${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(8))).toString('hex')}`;
-    const srv = net.createServer((s) => {
-      s.on('error', () => { /* its user sees 'close' */ });
-      const timer = setTimeout(() => s.destroy(), 10_000);
-      const onReadable = () => {
-        const hello = s.read(17) as Buffer | null;
-        if (!hello) return;
-        s.off('readable', onReadable);
-        clearTimeout(timer);
-        const take = waiting.get(hello.subarray(0, 16).toString('hex'));
-        if (!take) { s.destroy(); return; }
-        take(s, hello[16]!);
-      };
-      s.on('readable', onReadable);
-    });
+    const srv = net.createServer((s) => readHello(s, (key, i) => {
+      const take = waiting.get(key);
+      if (!take) { s.destroy(); return; }
+      take(s, i);
+    }));
     srv.once('error', reject);
     srv.listen(address, () => { srv.unref(); resolve({ address, srv }); });
   });
