@@ -53,10 +53,16 @@ export function fdCount(pid: number): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
-/** How many sockets a process holds open: a monitor's attach clients are its sockets beyond its own (the listener,
- *  the daemon's control), so a test can wait until an attach is really being served. */
-export function socketCount(pid: number): number {
-  return fdTargets(pid).filter((t) => t.includes(':socket:[')).length;
+/** The sockets a process holds open (their inodes): a monitor's attach clients are the sockets beyond its own (the
+ *  listener, the daemon's control), so a test can wait until an attach is really being served. */
+export function socketInodes(pid: number): Set<string> {
+  return new Set(fdTargets(pid).map((t) => /:socket:\[(\d+)\]/.exec(t)?.[1]).filter((i): i is string => !!i));
+}
+
+/** How many of a process's sockets were not among `before`: counted by inode, since one it closes meanwhile (a
+ *  monitor whose daemon died drops its control socket) would hide a new one from a plain count. */
+export function newSockets(pid: number, before: Set<string>): number {
+  return [...socketInodes(pid)].filter((i) => !before.has(i)).length;
 }
 
 /** What a process's fds point at, for a failure message. */

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
-import { eventually, monitorsUnder, running, socketCount } from '../helpers/leaks.js';
+import { eventually, monitorsUnder, newSockets, running, socketInodes } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
@@ -55,9 +55,9 @@ describe('berthd restart', { skip }, () => {
     // (its attach client) instead of sleeping 500 ms, which a loaded CI machine can outlast starting the CLI
     const [mon] = monitorsUnder(path.join(d.root, 'containers', keeper.Id));
     assert.ok(mon, 'the keeper has a monitor');
-    const sockets = socketCount(mon.pid);
+    const sockets = socketInodes(mon.pid);
     const attached = docker('attach', 'keeper');
-    assert.ok(await eventually(() => socketCount(mon.pid) > sockets, 30_000), 'the attach reached the monitor');
+    assert.ok(await eventually(() => newSockets(mon.pid, sockets) > 0, 30_000), 'the attach reached the monitor');
     assert.equal((await docker('exec', 'keeper', 'sh', '-c', 'echo after > /proc/1/fd/1')).code, 0);
     const waiting = docker('wait', 'keeper');
     assert.equal((await docker('stop', '-t', '1', 'keeper')).code, 0);

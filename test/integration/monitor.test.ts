@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { socketCount } from '../helpers/leaks.js';
+import { newSockets, socketInodes } from '../helpers/leaks.js';
 import { attach, readExitFile, readLog, startMonitor, type Attachment, type LogEntry } from '../../src/monitor/index.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -98,12 +98,12 @@ describe('monitor', { skip }, () => {
   test('attach: live output to every client, stdin to cat, close-stdin ends it', async () => {
     const m = await startMonitor({ dir: tmp(), tty: false, argv: ['/bin/cat'] });
     m.containerPid(m.childPid);
-    const sockets = socketCount(m.monitorPid);
+    const sockets = socketInodes(m.monitorPid);
     const a = await attach(m.paths.attach), b = await attach(m.paths.attach);
     const gotA = received(a, (s) => s === 'hello\nworld\n'), gotB = received(b, (s) => s === 'hello\nworld\n');
     // both clients accepted before the first byte: the monitor holds their sockets (a 50 ms sleep was a guess that
     // a monitor starved on a loaded machine can outlast, and the one accepted late misses 'hello')
-    await until('both clients accepted', () => socketCount(m.monitorPid) >= sockets + 2);
+    await until('both clients accepted', () => newSockets(m.monitorPid, sockets) >= 2);
     a.write('hello\n');
     b.write('world\n');
     await Promise.all([gotA, gotB]);
@@ -202,10 +202,10 @@ describe('monitor', { skip }, () => {
     const ppid = Number(fs.readFileSync(`/proc/${monitorPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     assert.notEqual(ppid, daemon.pid);
     // a new "daemon" attaches to the running monitor and sees the rest of the output
-    const sockets = socketCount(monitorPid);
+    const sockets = socketInodes(monitorPid);
     const a = await attach(path.join(dir, 'attach.sock'));
     const done = received(a, (s) => s === 'done\n');
-    await until('the attach accepted', () => socketCount(monitorPid) > sockets);
+    await until('the attach accepted', () => newSockets(monitorPid, sockets) > 0);
     fs.writeFileSync(go, 'go\n');
     await done;
     await until('exit file', async () => (await readExitFile(path.join(dir, 'exit.json'))) !== undefined);
