@@ -64,6 +64,7 @@ test('schema: the issue\'s malformed bodies are 400s naming the field', async ()
   await rejects('execStart', { Detach: 'yes' }, /Detach: expected boolean/);
   await rejects('execStart', { ConsoleSize: [1, 2, 3] }, /ConsoleSize: expected at most 2 items/);
   await rejects('authConfig', { username: ['u'] }, /username: expected string, got array/);
+  await rejects('authConfig', { username: 'u', password: 'x'.repeat(65537) }, /^invalid value for password: longer than 65536 characters$/);
 });
 
 test('schema: field paths', () => {

@@ -88,6 +88,8 @@ function describe(e: AjvError, data: unknown): string {
       return `invalid value for ${field}: ${String(data)} is out of range (must be ${String(e.params.comparison)} ${limitText(e.params.limit as number)})`;
     case 'minItems': case 'maxItems':
       return `invalid value for ${field}: expected ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${String(e.params.limit)} items`;
+    case 'maxLength':
+      return `invalid value for ${field}: longer than ${String(e.params.limit)} characters`;
     default:
       return `invalid value for ${field}`;
   }
