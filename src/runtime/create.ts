@@ -12,7 +12,7 @@ import { nsenterFlags, runHooks } from './hooks.js';
 import { buildInitPlan, cgroupJoinOps, cgroupLeaveOps, cgroupSetUpOps, type CgroupMountInfo } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Spec } from './spec-types.js';
-import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
+import { pidStartTime, specText, StateStore, ociState, type ContainerRecord } from './state.js';
 import { HelperSession, spawnHelper, type HelperProcess } from './sync.js';
 import { validateSpec } from './validate.js';
 import { compileSeccompCached } from './seccomp-cache.js';
@@ -226,7 +226,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
   let cgroup: CgroupManager | undefined;
   let consoleSock: net.Socket | undefined;
   // the spec stays as it is through create: its text is made once for the record's saves
-  const specJson = JSON.stringify(spec);
+  const specJson = specText(spec);
   try {
     store.save(record, specJson);
     trace(`create ${opts.id}: spec read and checked`);
