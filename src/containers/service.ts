@@ -53,14 +53,26 @@ import { trace } from '../util/trace.js';
 import { isoTime } from '../util/time.js';
 
 const NEVER = '0001-01-01T00:00:00Z';
-/** an image's mount destinations kept resolved (rootFacts): past it, a start resolves its own */
+/** an image's mount destinations kept resolved (ImageFacts.targets): past it, a start resolves its own */
 const TARGETS_MAX = 256;
-/** an image's passwd and group kept (rootFacts) only while together this small */
+/** an image's passwd and group kept (ImageFacts.etc) only while together this small */
 const ETC_KEPT_MAX = 64 << 10;
 
-interface RootFacts { targets: Map<string, string>; etc?: [string | undefined, string | undefined] }
-/** image run configs kept (runConfigOf): a few bytes each; a daemon runs containers of a handful of images */
-const RUN_CONFIGS_MAX = 64;
+/**
+ * What berthd keeps of an image by its ID, which never changes under it: the ID is the digest of the
+ * config, its layers are content-addressed, and an image a container uses is never deleted (rmi -f only
+ * untags it). `run`: its run config, for creates and starts (a start resolved the image again: its record,
+ * tag-time file and two blob checks, ~10 syscalls and a parse: issue 13). `targets` and `etc`: what a
+ * container's first start finds in the image's root, which the next one would find the same: where mount
+ * destinations resolve (runtime create's symlink check, ~10 walks beneath the root) and /etc/passwd and
+ * /etc/group (see `untouched`).
+ */
+interface ImageFacts { run: ImageRunConfig; targets: Map<string, string>; etc?: [string | undefined, string | undefined] }
+/** images kept (factsOf): a daemon runs containers of a handful of images */
+const IMAGE_FACTS_MAX = 64;
+/** the kernel's release (the default seccomp profile and checkConfig depend on it): a uname per call, fixed until a reboot */
+let kernelRelease: string | undefined;
+const kernel = () => (kernelRelease ??= os.release());
 
 /** buildStep: a build's step container; it lives only as long as its build, so a daemon start removes it (restore). */
 interface Record extends Container { mounts: Array<{ type: string; source: string; options: string[] }>; monitorPid?: number; manuallyStopped?: boolean; buildStep?: boolean }
@@ -91,43 +103,26 @@ export class Containers implements ContainerService {
   /** names of creates under way, to their ids */
   private readonly naming = new Map<string, string>();
 
-  /**
-   * An image's run config by image ID, for starts: the ID is the digest of the config, so it never changes,
-   * and an image a container uses is never deleted (rmi -f only untags it). A start resolved the image
-   * again (its record, tag-time file and two blob checks, ~10 syscalls and a parse: issue 13).
-   */
-  private readonly runConfigs = new Map<string, ImageRunConfig>();
+  /** ImageFacts by image ID: one map for what a create and a start keep of their image. */
+  private readonly imageFacts = new Map<string, ImageFacts>();
 
-  private runConfigOf(imageId: string, img?: ResolvedImage): ImageRunConfig {
-    const hit = this.runConfigs.get(imageId);
+  private factsOf(imageId: string, img?: ResolvedImage): ImageFacts {
+    const hit = this.imageFacts.get(imageId);
     if (hit) return hit;
-    const cfg = imageRunConfig((img ?? this.o.images.resolve(imageId)).config.config);
-    if (this.runConfigs.size >= RUN_CONFIGS_MAX) this.runConfigs.delete(this.runConfigs.keys().next().value!);
-    this.runConfigs.set(imageId, cfg);
-    return cfg;
+    const facts: ImageFacts = { run: imageRunConfig((img ?? this.o.images.resolve(imageId)).config.config), targets: new Map() };
+    if (this.imageFacts.size >= IMAGE_FACTS_MAX) this.imageFacts.delete(this.imageFacts.keys().next().value!);
+    this.imageFacts.set(imageId, facts);
+    return facts;
   }
+
+  private runConfigOf(imageId: string, img?: ResolvedImage): ImageRunConfig { return this.factsOf(imageId, img).run; }
+
   /**
    * Containers this process created whose root was never mounted since: their writable layer is still
    * empty, so their root is their image's, file for file. A start of one takes what it learns from
-   * its image's root from rootFacts (a restart of the daemon forgets them: their starts look again).
+   * its image's root from its ImageFacts (a restart of the daemon forgets them: their starts look again).
    */
   private readonly untouched = new Set<string>();
-
-  /**
-   * By image ID, what a first start finds in the image's root and the next one would find the same
-   * (layers are content-addressed and never change): where mount destinations resolve (runtime create's
-   * symlink check, ~10 walks beneath the root: issue 13) and /etc/passwd and /etc/group.
-   */
-  private readonly rootFacts = new Map<string, RootFacts>();
-
-  private rootFactsOf(imageId: string): RootFacts {
-    const hit = this.rootFacts.get(imageId);
-    if (hit) return hit;
-    if (this.rootFacts.size >= RUN_CONFIGS_MAX) this.rootFacts.delete(this.rootFacts.keys().next().value!);
-    const facts: RootFacts = { targets: new Map() };
-    this.rootFacts.set(imageId, facts);
-    return facts;
-  }
 
   private readonly cgroupMode = detectCgroupMode();
   /** a stopped container's root mounted for cp/diff/export/commit (withRoot), or an ended run's unmount waiting for readers: start waits for it */
@@ -327,7 +322,7 @@ export class Containers implements ContainerService {
     const [cmd0, ...args] = commandOf(config, this.runConfigOf(img.record.id, img));
     const healthcheck = mergeHealthConfig(config.healthcheck, imageHealthConfig(img.config.config));
     if (healthcheck) config = { ...config, healthcheck };
-    checkConfig(config, hostSets, os.release());
+    checkConfig(config, hostSets, kernel());
     // docker merges the image's EXPOSE into the container's config at create (inspect shows both; -P uses both)
     config = { ...config, exposedPorts: mergeExposed(config.exposedPorts, Object.keys((img.config.config?.ExposedPorts as object | null | undefined) ?? {})) };
     if (!config.exposedPorts) delete config.exposedPorts;
@@ -404,7 +399,7 @@ export class Containers implements ContainerService {
     const dir = path.join(this.dir, c.id);
     const rootfs = path.join(dir, 'rootfs');
     // only this first mount of its root finds it as the image's: whatever happens next, it may not be
-    const facts = this.untouched.delete(c.id) ? this.rootFactsOf(c.imageId) : undefined;
+    const first = this.untouched.delete(c.id);
     trace(`start ${c.id.slice(0, 12)}: begin`);
     fs.mkdirSync(rootfs, { recursive: true });
     await mountAll(c.mounts, rootfs);
@@ -414,7 +409,9 @@ export class Containers implements ContainerService {
       const join = this.networkToJoin(c);
       this.writeEtc(c, dir, join?.dir);
       const points = await prepareMounts(this.o.volumes, c, rootfs);
-      const imageConfig = this.runConfigOf(c.imageId);
+      const image = this.factsOf(c.imageId);
+      const facts = first ? image : undefined;
+      const imageConfig = image.run;
       // moby SetupWorkingDirectory: a missing working directory is made in the root before the process starts
       const cwd = c.config.workingDir || imageConfig.workingDir;
       if (cwd && cwd !== '/') await mkdirAllInRoot(rootfs, cwd);
@@ -422,7 +419,7 @@ export class Containers implements ContainerService {
       const [passwd, group] = facts?.etc ?? await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
       if (facts && (passwd?.length ?? 0) + (group?.length ?? 0) <= ETC_KEPT_MAX) facts.etc = [passwd, group];
       const spec = buildContainerSpec(c.config, imageConfig, {
-        id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: os.release(), hostHostname: os.hostname(),
+        id: c.id, rootfs, containerDir: dir, cgroupMode: this.cgroupMode, kernel: kernel(), hostHostname: os.hostname(),
         passwd, group, hostDevice, hostDevices, hostCapabilities: ownCapabilities(),
         mountPoints: points, initPath: c.config.host.init ? initBinary() : undefined, joinNetwork: join && { netns: join.netns, hostname: join.hostname },
         linkEnv: this.legacyLinkEnv(c),

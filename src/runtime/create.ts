@@ -6,13 +6,13 @@ import * as path from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import { BerthError, errnoCode } from '../errors.js';
 import { cgroupManager, compileDeviceFilter, normalizeDeviceRules, type CgroupManager } from './cgroups/index.js';
-import { cgroup2Mountpoint, detectCgroupMode, parseMountinfo, readMountinfo, v1Mounts } from './cgroups/mode.js';
+import { cgroup2Mountpoint, detectCgroupMode, parseMountinfo, readMountinfo, resolveCgroupsPath, v1Mounts } from './cgroups/mode.js';
 import { withDeviceRules } from './defaults.js';
 import { nsenterFlags, runHooks } from './hooks.js';
 import { buildInitPlan, cgroupJoinOps, cgroupLeaveOps, cgroupSetUpOps, type CgroupMountInfo } from './plan/build.js';
 import { MSG } from './plan/tags.js';
 import type { Spec } from './spec-types.js';
-import { pidStartTime, StateStore, ociState, type ContainerRecord } from './state.js';
+import { pidStartTime, specText, StateStore, ociState, type ContainerRecord } from './state.js';
 import { HelperSession, spawnHelper, type HelperProcess } from './sync.js';
 import { validateSpec } from './validate.js';
 import { compileSeccompCached } from './seccomp-cache.js';
@@ -96,11 +96,19 @@ function sourceIsDir(src: string): boolean | undefined {
   try { return fs.statSync(src).isDirectory(); } catch { return undefined; }
 }
 
-/** Where the container's own cgroup directories are on the host, for `cgroup` mounts. */
-function cgroupMountInfo(cgroupsPath: string): CgroupMountInfo {
+/**
+ * Where the container's own cgroup directories are on the host, for `cgroup` mounts: the directories its
+ * cgroup manager makes (a relative cgroupsPath under DEFAULT_CGROUP_PARENT). Joined as strings, as the v1
+ * manager's: a mount point is the kernel's normal form and the resolved path a normalized absolute one;
+ * path.join's normalizing pass over each v1 hierarchy's ~80-character path was berthd's largest path.join
+ * cost per start (issue 13: half of its samples in a profile of 80 create + start, loaded host).
+ */
+export function cgroupMountInfo(cgroupsPath: string): CgroupMountInfo {
   const layout = cgroupLayout();
-  if (layout.v2Root !== undefined) return { v2Dir: path.join(layout.v2Root, cgroupsPath) };
-  return { v1: layout.v1!.map(({ mnt, name, links }) => ({ name, hostDir: path.join(mnt, cgroupsPath), links })) };
+  const rel = resolveCgroupsPath(cgroupsPath);
+  const under = (mnt: string) => (mnt === '/' ? rel : `${mnt}${rel}`);
+  if (layout.v2Root !== undefined) return { v2Dir: under(layout.v2Root) };
+  return { v1: layout.v1!.map(({ mnt, name, links }) => ({ name, hostDir: under(mnt), links })) };
 }
 
 /**
@@ -218,7 +226,7 @@ async function createWith(store: StateStore, opts: CreateOptions, launched: Prom
   let cgroup: CgroupManager | undefined;
   let consoleSock: net.Socket | undefined;
   // the spec stays as it is through create: its text is made once for the record's saves
-  const specJson = JSON.stringify(spec);
+  const specJson = specText(spec);
   try {
     store.save(record, specJson);
     trace(`create ${opts.id}: spec read and checked`);

@@ -100,6 +100,24 @@ export class StateStore {
   }
 }
 
+/**
+ * JSON.stringify(spec), with the text of a frozen seccomp profile made once per profile: berthd's specs
+ * share one frozen default profile (seccomp/default-profile sharedDockerDefaultProfile), ~7 of a spec's
+ * ~9 kB, and serialising its hundreds of syscall names was most of a start's stringify work (issue 13).
+ * Frozen, its text cannot change. The same text as JSON.stringify(spec), key for key.
+ */
+export function specText(spec: Spec): string {
+  const profile = spec.linux?.seccomp;
+  if (!profile || !Object.isFrozen(profile)) return JSON.stringify(spec);
+  let text = profileTexts.get(profile);
+  if (text === undefined) profileTexts.set(profile, (text = JSON.stringify(profile)));
+  const t = text;
+  // as in save: a key's name can appear only as a key (inside a JSON string its quotes are escaped), and
+  // seccomp is a key of linux alone
+  return JSON.stringify({ ...spec, linux: { ...spec.linux, seccomp: 0 } }).replace('"seccomp":0', () => `"seccomp":${t}`);
+}
+const profileTexts = new WeakMap<object, string>();
+
 export { pidStartTime } from '../util/owner.js';
 
 export function isAlive(r: ContainerRecord): boolean {

@@ -25,3 +25,17 @@ test('StateStore.save with specJson writes what JSON.stringify of the record wou
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('specText is JSON.stringify(spec), a frozen seccomp profile\'s text made once and reused', async () => {
+  const { specText } = await import('../../src/runtime/state.js');
+  const { deepFreeze } = await import('../../src/util/freeze.js');
+  const profile = deepFreeze({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', '"seccomp":0'], action: 'SCMP_ACT_ALLOW' }] });
+  const spec = (extra: object) => ({
+    ociVersion: '1.0.2', process: { args: ['sh'], env: ['X="seccomp":0'] }, annotations: { '"seccomp":0': '"seccomp":0 \\"seccomp\\":0' },
+    linux: { namespaces: [{ type: 'pid' }], seccomp: profile, maskedPaths: ['/proc/kcore'] }, ...extra,
+  }) as unknown as Spec;
+  for (const s of [spec({}), spec({ hostname: 'h' }), { ...spec({}), linux: { ...spec({}).linux, seccomp: { ...profile } } } as Spec, { ociVersion: '1' } as Spec]) {
+    assert.equal(specText(s), JSON.stringify(s));
+    assert.equal(specText(s), JSON.stringify(s), 'again, from the kept text');
+  }
+});
