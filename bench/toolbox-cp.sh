@@ -73,6 +73,17 @@ hyperfine -N --runs "$runs" --export-json "$WORK/h2.json" \
   -n 'commit+run: berthd' "sh -c 'docker -H unix://$BS commit changed bench:cr >/dev/null && docker -H unix://$BS run --rm --network none bench:cr true'" \
   -n 'commit+run: dockerd' "sh -c 'docker -H unix://$DS commit changed bench:cr >/dev/null && docker -H unix://$DS run --rm --network none bench:cr true'"
 
+# berthd's own CPU per `docker cp` in (user + sys of all its threads, /proc/PID/stat), copies one after another as
+# hyperfine's are: on a 2-core host the docker CLI itself takes ~1.5 cores (its CPU in the discard row), so what
+# berthd adds to the CLI's floor is mostly its CPU competing for the cores, not waiting (stop 28, issue 10)
+bpid=$(cat "$WORK/berthd.pid")
+bcpu() { sed 's/^.*) //' "/proc/$bpid/stat" | awk '{ print $12 + $13 }'; }
+c0=$(bcpu)
+for _ in $(seq "$runs"); do docker -H "unix://$BS" cp "$DATA" cpbox:/in/; done
+c1=$(bcpu)
+BERTHD_CPU_MS=$(awk -v a="$c0" -v b="$c1" -v n="$runs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", (b - a) * 1000 / hz / n }')
+export BERTHD_CPU_MS
+
 node -e '
 const r = [...JSON.parse(require("fs").readFileSync(process.argv[1])).results, ...JSON.parse(require("fs").readFileSync(process.argv[2])).results];
 const m = Object.fromEntries(r.map((x) => [x.command, x.median * 1000]));
@@ -88,6 +99,10 @@ for (const k of ["cp in", "cp out", "commit", "commit again"]) {
 }
 const x = m["cp in: discard"];
 console.log(`cp in   the CLI against a server that discards the body: ${x.toFixed(0)} ms = ${(x / m["cp in: dockerd"]).toFixed(2)} of dockerd (the floor of the ratio)`);
+// CPU (user + sys, ms): the docker CLI of each cp in row (the means hyperfine took), and berthd per copy (above)
+const cpu = Object.fromEntries(r.map((x) => [x.command, (x.user + x.system) * 1000]));
+console.log(`cp in   CPU per copy: docker CLI -> discard ${cpu["cp in: discard"].toFixed(0)} ms, -> berthd ${cpu["cp in: berthd"].toFixed(0)} ms, -> dockerd ${cpu["cp in: dockerd"].toFixed(0)} ms; berthd itself ${process.env.BERTHD_CPU_MS} ms`);
+console.log(["BENCH", "berthd CPU per docker cp in (100 MB, user+sys, all threads)", process.env.BERTHD_CPU_MS, "abs", "1", "ms", "-"].join("\t"));
 // through our own CLI, against the docker CLI and dockerd as a user of each has it
 for (const k of ["cp in", "cp out"]) {
   const b = m[`berth ${k}: berthd`], d = m[`${k}: dockerd`];
