@@ -147,13 +147,7 @@ export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS
     async stop() {
       // containers outlive the daemon by design: remove them first, or a failed test leaks monitors and mounts
       let cleared = false; // the daemon removed every container itself: then a veth left on its bridges is its leak
-      if (child.exitCode === null && child.signalCode === null) {
-        const client = new Client(host);
-        try {
-          for (const c of await client.listContainers({ all: true })) await client.removeContainer(c.Id, { force: true }).catch(() => undefined);
-          cleared = (await client.listContainers({ all: true })).length === 0;
-        } catch { /* the daemon is not answering */ }
-      }
+      if (child.exitCode === null && child.signalCode === null) cleared = await removeContainers({ host });
       if (child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
@@ -166,6 +160,16 @@ export async function startDaemon(extraArgs: string[] = [], opts: { env?: NodeJS
       if (cleared && leaked.length) throw new Error(`berthd left veths on its bridges: ${leaked.join(', ')}\n${daemonLog.slice(-2000)}`);
     },
   };
+}
+
+/** Force-removes every container a daemon has; whether none is left (false when it does not answer). For a test's
+ *  finally or afterEach: what a failed test left running must not make the next ones fail too. */
+export async function removeContainers(d: Pick<Daemon, 'host'>): Promise<boolean> {
+  const client = new Client(d.host);
+  try {
+    for (const c of await client.listContainers({ all: true })) await client.removeContainer(c.Id, { force: true }).catch(() => undefined);
+    return (await client.listContainers({ all: true })).length === 0;
+  } catch { return false; /* the daemon is not answering */ } finally { client.close(); }
 }
 
 /** A daemon and a local registry started side by side; when one fails to start the other is stopped, not left running. */

@@ -70,12 +70,13 @@ export function fdTargets(pid: number): string[] {
   return fs.readdirSync(`/proc/${pid}/fd`).map((n) => { try { return `${n}:${fs.readlinkSync(`/proc/${pid}/fd/${n}`)}`; } catch { return n; } });
 }
 
-/** Polls `check` until it returns true, at most `ms`; returns its last answer (the caller asserts on it). */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
+/** Polls `check` (every `every` ms) until it returns true, at most `ms`; returns its last answer (the caller asserts
+ *  on it). For a state that stays once reached: a transient one can fall between two polls. */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000, every = 100): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {
     if (await check()) return true;
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, every));
   }
 }

@@ -60,7 +60,7 @@ function context(d: Daemon, name: string, dockerfile: string): string {
 async function assertNothingLeft(d: Daemon, ids: Set<string>, what: string): Promise<void> {
   assert.ok(ids.size > 0, `${what}: the build made step containers`);
   const left = () => [...ids].flatMap((id) => containerCgroups(id));
-  const clean = await eventually(() => left().length === 0 && monitorsUnder(d.root).length === 0 && mountsUnder(d.root).length === 0, 15_000);
+  const clean = await eventually(() => left().length === 0 && monitorsUnder(d.root).length === 0 && mountsUnder(d.root).length === 0, 60_000);
   assert.ok(clean, `${what}: left behind: cgroups ${JSON.stringify(left())}, monitors ${JSON.stringify(monitorsUnder(d.root))}, mounts ${JSON.stringify(mountsUnder(d.root))}`);
 }
 
@@ -133,7 +133,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       cli.kill('SIGKILL');
       await exited;
       await assertNothingLeft(d, w.created, 'after the client went away');
-      assert.ok(await eventually(async () => (await run(DOCKER, ['ps', '-aq'], { env: buildEnv(d) })).stdout.trim() === '', 15_000), 'no container is listed');
+      assert.ok(await eventually(async () => (await run(DOCKER, ['ps', '-aq'], { env: buildEnv(d) })).stdout.trim() === '', 60_000), 'no container is listed');
     } finally {
       await w.stop();
       for (const id of w.created) await new Client(d.host).removeContainer(id, { force: true }).catch(() => undefined);
@@ -151,7 +151,7 @@ describe('a build leaves nothing behind', { skip }, () => {
       assert.ok(await w.started(1), 'the RUN step started');
       const pid = d2.pid;
       process.kill(pid, 'SIGTERM');
-      assert.ok(await eventually(() => !running(pid), 15_000), 'berthd exits on SIGTERM');
+      assert.ok(await eventually(() => !running(pid), 60_000), 'berthd exits on SIGTERM');
       await exited;
       await assertNothingLeft(d2, w.created, 'after the daemon stopped');
     } finally {

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { BERTH, isRoot, run } from '../helpers/bundle.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { haveTool } from '../helpers/registry.js';
+import { eventually, monitorsUnder, newSockets, socketInodes } from '../helpers/leaks.js';
 import { importBusybox } from '../helpers/images.js';
 import { Client } from '../../src/client/index.js';
 import { header } from '../../src/snapshots/tar-header.js';
@@ -403,6 +404,9 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     assert.match(r3.body, /No such container: nosuchctr/);
     // the client goes away in the middle of a file: the daemon lets go of everything, and copies go on
     const fds = () => fs.readdirSync(`/proc/${d.pid}/fd`).length;
+    // the baseline once the warm monitor the last exec (cat) asked for is up, with its waiting child: counted while it
+    // was still starting, its fds came after the baseline and never left (each exec below trades it for a new one)
+    await waitFor(async () => monitorsUnder(path.join(d.root, 'run', 'exec')).length >= 2);
     const before = fds();
     const c = net.connect(d.socket);
     await new Promise<void>((r) => c.once('connect', () => r()));
@@ -423,14 +427,15 @@ describe('cp, diff, export, commit, prune, df (docker CLI)', { skip }, () => {
     const src = path.join(work, 'fd-src');
     fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
     fs.writeFileSync(path.join(src, 'sub', 'f'), 'f');
-    const sockets = () => fs.readdirSync(`/proc/${d.pid}/fd`).filter((f) => { try { return fs.readlinkSync(`/proc/${d.pid}/fd/${f}`).startsWith('socket:'); } catch { return false; } }).length;
+    // by inode: a socket in the baseline that closes meanwhile (the CLI's last connection) would hide a new one
     await ok('ps'); // the CLI's first connection is made and gone
-    const before = sockets();
+    const before = socketInodes(d.pid);
+    const sockets = () => newSockets(d.pid, before);
     for (let i = 0; i < 5; i++) await ok('cp', src, `${id}:/`);
     // answered before the body was read (the body is dropped): those connections close too
     for (let i = 0; i < 3; i++) assert.equal((await raw(d.socket, 'PUT', `/v1.41/containers/${id}/archive?path=/nonexist`, await tarOf([{ name: 'x', body: 'x' }]))).status, 404);
     // f9f01d0: 7 more after the 8 (a PUT's socket stayed paused after the answer and never saw the client's end)
-    await waitFor(async () => sockets() <= before).catch(() => assert.fail(`${sockets() - before} more sockets in berthd after 8 PUT archives`));
+    await waitFor(async () => sockets() === 0).catch(() => assert.fail(`${sockets()} new sockets in berthd after 8 PUT archives`));
     assert.equal((await ok('cp', `${id}:/fd-src/sub/f`, '-')).length > 0, true);
     await ok('rm', id);
   });
@@ -513,10 +518,8 @@ function describeLocal(root: string): Record<string, string> {
   return out;
 }
 
+/** Polls a state that stays once reached; the deadline is a hang guard (400 tries 25 ms apart were ~10 s, within
+ *  reach of a loaded machine). */
 async function waitFor(cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition never held');
+  if (!await eventually(cond, 60_000, 25)) throw new Error('condition never held');
 }

@@ -9,6 +9,7 @@ import { attach } from '../../src/monitor/index.js';
 import { ImageService } from '../../src/images/index.js';
 import type { ContainerNetworks } from '../../src/network/types.js';
 import { isRoot } from '../helpers/bundle.js';
+import { eventually } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
@@ -90,9 +91,10 @@ describe('container service', { skip }, () => {
     assert.deepEqual(results.map((r) => r.status === 'fulfilled' ? r.value : (r.reason as Error).message).sort(), [false, true]);
     const c = svc.get(id);
     assert.equal(c.state.status, 'running');
-    // start answers once the process is let go (as runc start): its exec may come a moment later on a loaded host
+    // start answers once the process is let go (as runc start): its exec may come a moment later on a loaded host,
+    // later than the 5 s this waited before; once it is sleep it stays sleep, so a poll cannot miss it
     const cmdline = () => fs.readFileSync(`/proc/${c.state.pid}/cmdline`, 'utf8');
-    for (let i = 0; i < 100 && !cmdline().startsWith('sleep'); i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => cmdline().startsWith('sleep'), 60_000, 50);
     assert.ok(cmdline().startsWith('sleep'), `the recorded pid is the running sleep: ${cmdline()}`);
     assert.equal(await svc.stop(id, 1), true);
     await svc.remove(id);
@@ -192,8 +194,7 @@ describe('container service', { skip }, () => {
     const again = new Containers({ ...opts(), networks, debug: (m) => { lines.push(m); begun(); } });
     try {
       await again.restore();
-      const end = Date.now() + 20_000;
-      while (again.get('comeback').state.status !== 'running' && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      await eventually(() => again.get('comeback').state.status === 'running', 60_000, 50);
       await new Promise((r) => setTimeout(r, 500)); // a second start, if one was scheduled, has had its turn
       assert.equal(again.get('comeback').state.status, 'running');
       assert.deepEqual(lines.filter((l) => l.includes('start by its restart policy')), [`container ${id}: start by its restart policy`]);

@@ -137,9 +137,9 @@ describe('hardening: faults', { skip: isRoot ? false : 'needs root' }, () => {
     assert.deepEqual([...seen].flatMap(containerCgroups), [], 'cgroup directories of its containers');
     assert.deepEqual(monitorsUnder(d.root).map((p) => p.pid), [], 'monitors of its containers');
     const fresh = () => helperProcesses().filter((p) => p.argv[1] === 'init' && !initsBefore.has(p.pid)).map((p) => p.pid);
-    assert.ok(await eventually(() => fresh().length === 0, 10_000), `berth-helper init left: ${fresh().join(' ')}`);
+    assert.ok(await eventually(() => fresh().length === 0, 60_000), `berth-helper init left: ${fresh().join(' ')}`);
     api.close(); // its keep-alive connections are fds of the daemon's too
-    await eventually(() => fdCount(d.pid) <= idleFds + 2, 10_000);
+    await eventually(() => fdCount(d.pid) <= idleFds + 2, 60_000);
     assert.ok(fdCount(d.pid) <= idleFds + 2, `berthd has ${fdCount(d.pid)} fds, ${idleFds} when idle: ${fdTargets(d.pid).join(' ')} (idle: ${idleTargets.join(' ')})`);
     assert.deepEqual(fs.readdirSync(path.join(d.root, 'containers')), [], 'container directories left');
   });

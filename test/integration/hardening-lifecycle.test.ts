@@ -95,9 +95,9 @@ describe('hardening: lifecycle', { skip }, () => {
       for (let i = 0; i < 10; i++) await run1();
       // other tests on the machine may run helpers too: only one that stays is a leak
       const fresh = () => [...inits()].filter((p) => !before.has(p));
-      assert.ok(await eventually(() => fresh().length === 0, 10_000), `berth-helper init or monitor left: ${fresh().join(' ')}`);
+      assert.ok(await eventually(() => fresh().length === 0, 60_000), `berth-helper init or monitor left: ${fresh().join(' ')}`);
       // polled: the last CLI's connection may not be closed on the daemon's side yet (a leak stays)
-      assert.ok(await eventually(() => fdCount(d.pid) <= fds + 2, 10_000), `berthd had ${fds} fds, now ${fdCount(d.pid)}`);
+      assert.ok(await eventually(() => fdCount(d.pid) <= fds + 2, 60_000), `berthd had ${fds} fds, now ${fdCount(d.pid)}`);
       assert.equal((await docker('ps', '-aq')).stdout.trim(), '', '--rm removed every container');
     } finally {
       fs.rmSync(path.dirname(path.dirname(src)), { recursive: true, force: true });

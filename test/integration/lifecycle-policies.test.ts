@@ -13,7 +13,8 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, run } from '../helpers/bundle.js';
-import { berth, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { berth, getJson, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { eventually } from '../helpers/leaks.js';
 import { tarDir } from '../helpers/registry.js';
 import { busyboxRootfs } from '../helpers/rootfs.js';
 
@@ -83,9 +84,13 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
     assert.equal(stopped.RestartCount, 1);
     assert.equal((await ok('ps', '-q', '--filter', 'name=keep')).trim(), '');
 
-    // a container that fails at once backs off further each time: ps shows it Restarting between runs
+    // a container that fails at once backs off further each time: ps shows it Restarting between runs. That state is
+    // transient, so `ps` runs only once an inspect (no CLI to start) sees it, and again if the wait ended first: the
+    // waits double (moby: 100 ms up to a minute), so one is soon longer than a `ps` however loaded the machine
     await ok('run', '-d', '--name', 'loop', '--restart', 'always', IMG, 'sh', '-c', 'exit 1');
-    const ps = await until('loop shows as restarting', () => ok('ps', '--filter', 'name=loop', '--format', '{{.Status}}'), (s) => /^Restarting \(1\)/.test(s));
+    const restartingPs = async () => (await getJson<{ State: { Restarting: boolean } }>(d.socket, '/containers/loop/json')).State.Restarting
+      ? ok('ps', '--filter', 'name=loop', '--format', '{{.Status}}') : '(not restarting)';
+    const ps = await until('loop shows as restarting', restartingPs, (s) => /^Restarting \(1\)/.test(s), 180_000);
     assert.match(ps, /^Restarting \(1\) /);
     await ok('stop', 'loop'); // stops the waiting, too
     const loop = await inspect('loop');
@@ -110,9 +115,9 @@ describe('restart policies, healthchecks, --init', { skip }, () => {
     try {
       for (const p of [a1, n1, ...more].map((c) => c.State.Pid)) process.kill(p, 'SIGKILL');
       const exitFile = (id: string) => path.join(d.root, 'containers', id, 'exit.json');
+      // each monitor writes its exit file once its container died (and it stays): a deadline as a hang guard only
       for (const id of [a1, n1, ...more].map((c) => (c as unknown as { Id: string }).Id)) {
-        const end = Date.now() + 20_000;
-        while (!fs.existsSync(exitFile(id)) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(await eventually(() => fs.existsSync(exitFile(id)), 60_000, 50), `no exit file for ${id}`);
       }
     } finally {
       await d.crashAndRestart();

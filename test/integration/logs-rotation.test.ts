@@ -60,17 +60,20 @@ describe('log rotation (docker CLI)', { skip }, () => {
     await ok('run', '-d', '--name', 'fol', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=3', 'bb:log', 'sh', '-c',
       `i=1; b=1; while [ $b -le ${batches} ]; do while [ ! -e /tmp/go-$b ]; do sleep 0.02; done; ` +
       `n=0; while [ $n -lt ${per} ]; do echo line-$i; i=$((i+1)); n=$((n+1)); done; b=$((b+1)); done`);
-    const follower = spawn('/usr/local/bin/docker', ['logs', '-f', 'fol'], { env: d.env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
+    // its stderr is ours too (not the test file's), for the failure message
+    const follower = spawn('/usr/local/bin/docker', ['logs', '-f', 'fol'], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '', closed = false;
     follower.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-    const ended = new Promise((r) => follower.once('close', r));
+    follower.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
+    follower.once('close', () => { closed = true; });
     try {
       for (let b = 1; b <= batches; b++) {
         await ok('exec', 'fol', 'touch', `/tmp/go-${b}`);
-        assert.ok(await eventually(() => out.includes(`line-${b * per}\n`), 30_000), `the follower got batch ${b}: ${JSON.stringify(out.slice(-200))}`);
+        assert.ok(await eventually(() => out.includes(`line-${b * per}\n`), 30_000), `the follower got batch ${b}: ${JSON.stringify(out.slice(-200))} ${err}`);
       }
-      await ended; // the container is done: logs -f ends
-    } finally { follower.kill(); }
+      // the container is done: logs -f ends (a deadline as a hang guard)
+      assert.ok(await eventually(() => closed, 60_000), `logs -f did not end with the container: ${err}`);
+    } finally { follower.kill('SIGKILL'); }
     assert.deepEqual(out.trim().split('\n'), Array.from({ length: batches * per }, (_, i) => `line-${i + 1}`), 'every line, in order, none twice');
     assert.ok((await logFiles('fol')).length === 3, 'it did rotate');
   });

@@ -193,14 +193,37 @@ describe('monitor', { skip }, () => {
       m.containerPid(m.childPid);
       console.log(JSON.stringify({ monitorPid: m.monitorPid }));
       setInterval(() => {}, 1000);`;
-    const daemon = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((r) => daemon.stdout!.once('data', (d: Buffer) => r(d.toString())));
-    const { monitorPid } = JSON.parse(line) as { monitorPid: number };
-    daemon.kill('SIGKILL');
-    await new Promise((r) => daemon.once('exit', r));
+    // its output through pipes of this test's (not its stderr), and killed in the finally below with what it started:
+    // a failed test must leave no process behind
+    const daemon = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let daemonErr = '';
+    daemon.stderr!.on('data', (d: Buffer) => { daemonErr += d; });
+    const daemonExit = new Promise((r) => daemon.once('exit', r));
+    let monitorPid = 0;
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        daemon.stdout!.once('data', (d: Buffer) => resolve(d.toString()));
+        void daemonExit.then((c) => reject(new Error(`the "daemon" exited (${c}) before it started the monitor: ${daemonErr}`)));
+      });
+      ({ monitorPid } = JSON.parse(line) as { monitorPid: number });
+      daemon.kill('SIGKILL');
+      await daemonExit;
+      await survivor(dir, go, monitorPid, daemon.pid!);
+    } finally {
+      daemon.kill('SIGKILL');
+      if (monitorPid && alive(monitorPid)) {
+        // the sh that waits on the fifo for ever would outlive its killed monitor
+        let children: string[] = [];
+        try { children = fs.readFileSync(`/proc/${monitorPid}/task/${monitorPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean); } catch { /* gone */ }
+        for (const p of [monitorPid, ...children.map(Number)]) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+      }
+    }
+  });
+
+  async function survivor(dir: string, go: string, monitorPid: number, daemonPid: number): Promise<void> {
     assert.ok(alive(monitorPid), 'monitor died with its parent');
     const ppid = Number(fs.readFileSync(`/proc/${monitorPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-    assert.notEqual(ppid, daemon.pid);
+    assert.notEqual(ppid, daemonPid);
     // a new "daemon" attaches to the running monitor and sees the rest of the output
     const sockets = socketInodes(monitorPid);
     const a = await attach(path.join(dir, 'attach.sock'));
@@ -212,7 +235,7 @@ describe('monitor', { skip }, () => {
     assert.equal((await readExitFile(path.join(dir, 'exit.json')))!.exitCode, 4);
     assert.deepEqual((await entries(path.join(dir, 'json.log'))).map((e) => e.line), ['done\n']);
     await until('monitor exit', () => !alive(monitorPid));
-  });
+  }
 
   test('a late CONTAINER names a grandchild that was reparented to the monitor and has already exited', async () => {
     const m = await startMonitor({ dir: tmp(), tty: false, argv: sh('(sleep 0.2; exit 5) & echo $!; exit 0') });

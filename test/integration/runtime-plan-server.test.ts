@@ -17,7 +17,14 @@ describe('plan server', () => {
     pids.push(proc.pid);
     return proc;
   });
-  after(() => { server.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    server.close();
+    // the helper writes to this file's stderr: one left by a failed test must not outlive it
+    for (const pid of pids) {
+      try { if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berth-helper')) process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   const mkdir = (name: string, from?: string): Op => ({ op: 'MKDIR', args: { mode: 0o755, inroot: 0, path: path.join(dir, name) }, from });
 
   test('runs plans in order, reports a failing op by its field, and keeps serving after it', async () => {
