@@ -56,6 +56,25 @@ export async function render(tpl: string, data: unknown, type?: string | null, a
   return (await template()).render(tpl, data, type, asTyped);
 }
 
+/** One name of an inspect: the object found, or the error line docker prints for it. */
+export type Inspected = { value: unknown } | { error: string };
+
+/**
+ * Prints an inspect as docker/cli inspect.Inspect: the objects (indented JSON, or each through --format,
+ * cli/docker/template), then every error line in argument order, a lookup's and a template's alike; the exit
+ * code. `type` as template.render's; `forTemplate`: the value a template sees (network's Created as Go prints it).
+ */
+export async function printInspect(items: Inspected[], format: string | undefined, type: string | null = null, forTemplate = (v: unknown) => v): Promise<number> {
+  let errors: string[];
+  if (format) errors = (await template()).inspectFormatted(format, items.map((i) => ('value' in i ? { value: forTemplate(i.value) } : i)), type);
+  else {
+    process.stdout.write(`${JSON.stringify(items.flatMap((i) => ('value' in i ? [i.value] : [])), null, 4)}\n`);
+    errors = items.flatMap((i) => ('error' in i ? [i.error] : []));
+  }
+  for (const e of errors) process.stderr.write(`${e}\n`);
+  return errors.length ? 1 : 0;
+}
+
 /** Parses a --format before anything is fetched, as docker/cli inspect and ps do (template.ts checkTemplate); fields only cannot fail. */
 export async function checkTemplate(tpl: string | undefined, prefix?: string, code?: number, asTyped?: boolean): Promise<void> {
   if (!tpl || tpl === 'json' || /^[^{]*(\{\{\s*\.\w+\s*\}\}[^{]*)*$/.test(tpl)) return;

@@ -437,15 +437,16 @@ export function checkTemplate(tpl: string, prefix = 'template parsing error: ', 
 }
 
 /**
- * `inspect --format` (docker/cli inspect.Inspect): each object rendered, an execution error joining the
- * lookup errors; the output prints whole, a lone newline when nothing rendered. Returns the error lines.
- * `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
+ * `inspect --format` (docker/cli inspect.Inspect): each object rendered; an execution error takes its place
+ * among the lookup errors, in argument order; the output prints whole, a lone newline when nothing rendered.
+ * Returns the error lines. `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
  */
-export function inspectFormatted(tpl: string, objects: unknown[], type: string | null = null): string[] {
+export function inspectFormatted(tpl: string, items: Array<{ value: unknown } | { error: string }>, type: string | null = null): string[] {
   const lines: string[] = [];
   const errs: string[] = [];
-  for (const x of objects) {
-    try { lines.push(render(tpl === 'json' ? '{{json .}}' : tpl, x, type)); } catch (e) {
+  for (const x of items) {
+    if (!('value' in x)) { errs.push(x.error); continue; }
+    try { lines.push(render(tpl === 'json' ? '{{json .}}' : tpl, x.value, type)); } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       errs.push(`template parsing error: ${e.message}`);
     }
