@@ -22,9 +22,19 @@ export function goMarshalMap(v: Record<string, unknown>): string {
   return JSON.stringify(sorted).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** A row for formatRows/render whose `{{json .}}` and `--format json` print as the docker CLI's context does. */
-export function rowContext<T extends object>(row: T): T {
-  return Object.defineProperty({ ...row }, GO_JSON, { value: () => goMarshalMap(row as Record<string, unknown>), enumerable: false });
+/**
+ * On a value that stands for a Go struct: its type as a template's errors name it ("can't evaluate field X in
+ * type *formatter.imageContext"), where the value is not the template's root (rows in a range, version's parts).
+ */
+export const GO_TYPE = Symbol.for('berth.go-type');
+export function goTyped<T extends object>(o: T, type: string): T {
+  return Object.defineProperty(o, GO_TYPE, { value: type, enumerable: false });
+}
+
+/** A row for formatRows/render whose `{{json .}}` and `--format json` print as the docker CLI's context does; `type`: its Go type. */
+export function rowContext<T extends object>(row: T, type?: string): T {
+  const r = Object.defineProperty({ ...row }, GO_JSON, { value: () => goMarshalMap(row as Record<string, unknown>), enumerable: false });
+  return type ? goTyped(r, type) : r;
 }
 
 /**

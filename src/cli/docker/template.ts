@@ -3,7 +3,7 @@
 // with fmt's verbs, eq, and, not …) and docker's (json, upper, lower, title, join, split, pad, truncate).
 // Loaded only when a template needs it (format.ts): the CLI's fast path prints its default tables without it.
 import { BerthError } from '../../errors.js';
-import { GO_JSON, goString, isGoText, NO_VALUE } from './format.js';
+import { GO_JSON, GO_TYPE, goString, isGoText, NO_VALUE } from './format.js';
 
 /** An argument: a word (field, variable, literal, function name) or a parenthesised pipeline and the fields read off it. */
 type Arg = string | { sub: Pipe; path: string[] };
@@ -190,6 +190,7 @@ function truth(v: unknown): boolean {
 function goType(v: unknown): string {
   if (v === null || v === undefined || v === NO_VALUE) return '<nil>';
   if (typeof v === 'string' || isGoText(v)) return 'string';
+  if (typeof v === 'object' && GO_TYPE in v) return (v as { [GO_TYPE]: string })[GO_TYPE];
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'bigint') return 'int64';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
