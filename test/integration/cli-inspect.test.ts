@@ -1,6 +1,6 @@
 // `berth inspect` over several names as docker/cli system/inspect.go: the errors in argument order, a lookup's
 // and a template's alike; --type prints the daemon's answer; without --type networks and volumes are found
-// too. Every expected text is what the docker 28.2.2 CLI printed against the same berthd (notes/cli-compare.md,
+// too. And the template errors of version and events in their commands' words. Every expected text is what the docker 28.2.2 CLI printed against the same berthd (notes/cli-compare.md,
 // stop 28).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -46,5 +46,21 @@ describe('berth inspect over several names, as the docker CLI', { skip: !isRoot 
     const [code, out] = await b('inspect', 'inv1');
     assert.equal(code, 0);
     assert.equal(JSON.parse(out as string)[0].Mountpoint.endsWith('/volumes/inv1/_data'), true);
+  });
+
+  test('version: its template is named "version" and its parts are Go types; a parse error exits 64', async () => {
+    assert.deepEqual(await b('version', '--format', '{{.Client.Nope}}'),
+      [1, '\n', 'template: version:1:9: executing "version" at <.Client.Nope>: can\'t evaluate field Nope in type system.clientVersion\n']);
+    assert.deepEqual(await b('version', '--format', 'a{{.Server.Nope}}'),
+      [1, 'a\n', 'template: version:1:10: executing "version" at <.Server.Nope>: can\'t evaluate field Nope in type *types.Version\n']);
+    assert.deepEqual(await b('version', '--format', '{{.Nope'), [64, '', 'template parsing error: template: version:1: unclosed action\n']);
+  });
+
+  test('events --format: checked over an empty events.Message before any event, "Error parsing format: ", 64', async () => {
+    assert.deepEqual(await b('events', '--since', '0', '--until', '1', '--format', '{{.Nope}}'),
+      [64, '', 'Error parsing format: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *events.Message\n']);
+    assert.deepEqual(await b('events', '--since', '0', '--until', '1', '--format', '{{nofunc}}'),
+      [64, '', 'Error parsing format: template: :1: function "nofunc" not defined\n']);
+    assert.deepEqual(await b('events', '--since', '0', '--until', '1', '--format', '{{.Actor.Attributes.x}} {{.Status}}'), [0, '', '']);
   });
 });
