@@ -65,9 +65,9 @@ const fs = require("fs");
 const [file, ...names] = process.argv.slice(1);
 const r = JSON.parse(fs.readFileSync(file, "utf8"));
 const f = (x) => (x === undefined ? "-" : x.toFixed(1)).padStart(7);
-const q = (s) => `${f(s.median)} (${s.p25.toFixed(1)}-${s.p75.toFixed(1)})`.padEnd(20);
-console.log(`medians in ms; node -e 0 ${f(r.node.wall).trim()} (cpu ${f(r.nodecpu.cpu).trim()}), docker --version ${f(r.dver.wall).trim()}; own columns: median over rounds of the difference from the floor of the same group and round (p25-p75)`);
-console.log("entry   command    wall  d.wait  first    tail   own(direct)             docker  own(via docker)  own cpu");
+const q = (s) => `${f(s.median)} (${s.p25.toFixed(1)}..${s.p75.toFixed(1)})`.padEnd(22);
+console.log(`medians in ms; node -e 0 ${f(r.node.wall).trim()} (cpu ${f(r.nodecpu.cpu).trim()}), docker --version ${f(r.dver.wall).trim()}; own columns: median over rounds of the difference from the floor of the same group and round (p25..p75)`);
+console.log(`entry   command    wall  d.wait  first    tail   ${"own(direct) (p25..p75)".padEnd(22)}  docker  own(via docker)  own cpu (p25..p75)`);
 const bench = [];
 for (const n of names) {
   const d = r[`docker ${n}`];
