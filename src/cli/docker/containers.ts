@@ -9,7 +9,8 @@ import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/reference.js';
 import { HelpRequested, checkArgCount, parseFlags, usageMistake, type FlagSpec } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { checkTemplate, formatRows, render, template } from './format.js';
+import { checkTemplate, formatRows, printInspect, render, template, type Inspected } from './format.js';
+import { checkInspectType, lookupAll } from './inspect.js';
 import { ago, humanSize3, progressPrinter } from './output.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 import { optTimestamp } from './timestamp.js';
@@ -709,28 +710,13 @@ export async function attach(g: Globals, args: string[]): Promise<number> {
 export async function inspect(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' }, type: { type: 'string' }, size: { short: 's', type: 'bool' } });
   needArgs(p, 'inspect');
-  const type = p.flags.type as string | undefined;
-  if (type && type !== 'container' && type !== 'image') throw new BerthError('InvalidArgument', `"${type}" is not a valid value for --type`);
+  const type = (p.flags.type as string | undefined) || undefined;
+  checkInspectType(type);
   await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
-  const out: unknown[] = [];
-  const errs: string[] = [];
-  try {
-    for (const n of p.positionals) {
-      let found: unknown;
-      for (const kind of type ? [type] : ['container', 'image']) {
-        try { found = kind === 'container' ? await c.inspectContainer(n) : await c.inspectImage(n); break; } catch (e) {
-          if (!(e instanceof ApiError) || e.status !== 404) throw e;
-        }
-      }
-      if (found === undefined) errs.push(type ? `No such ${type}: ${n}` : `No such object: ${n}`);
-      else out.push(found);
-    }
-  } finally { c.close(); }
-  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
-  for (const e of errs) process.stderr.write(`Error: ${e}\n`);
-  for (const e of failed) process.stderr.write(`${e}\n`);
-  return errs.length || failed.length ? 1 : 0;
+  let items: Inspected[];
+  try { items = await lookupAll(c, p.positionals, type); } finally { c.close(); }
+  return printInspect(items, p.flags.format as string | undefined);
 }
 
 export async function wait(g: Globals, args: string[]): Promise<number> {

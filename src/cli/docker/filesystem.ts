@@ -209,7 +209,12 @@ export async function dfVerboseFormat(d: DfAnswer, format: string, now = Date.no
   const Volumes = (d.Volumes as VolumeWire[]).map(volumeRow);
   const BuildCache = cacheSorted(d.BuildCache as DfCache[]).map((b) => cacheRow(b, trunc, now));
   // each row marshals itself (`{{json .Volumes}}`, `{{range .Images}}{{json .}}{{end}}`)
-  const ctx = { Images: Images.map(rowContext), Containers: Containers.map(rowContext), Volumes: Volumes.map(rowContext), BuildCache: BuildCache.map(rowContext) };
+  // each row names its docker/cli context type in a template's error (`{{range .Images}}{{.Nope}}{{end}}`)
+  const typed = (type: string) => (r: object) => rowContext(r, type);
+  const ctx = {
+    Images: Images.map(typed('*formatter.imageContext')), Containers: Containers.map(typed('*formatter.ContainerContext')),
+    Volumes: Volumes.map(typed('*formatter.volumeContext')), BuildCache: BuildCache.map(typed('*formatter.buildCacheContext')),
+  };
   // `{{json .}}`: the struct with each row as its context marshals itself
   const json = () => `{${Object.entries(ctx).map(([k, rows]) => `"${k}":[${rows.map((r) => goMarshalMap(r as Record<string, unknown>)).join(',')}]`).join(',')}}`;
   Object.defineProperty(ctx, GO_JSON, { value: json, enumerable: false });

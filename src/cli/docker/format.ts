@@ -22,9 +22,19 @@ export function goMarshalMap(v: Record<string, unknown>): string {
   return JSON.stringify(sorted).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** A row for formatRows/render whose `{{json .}}` and `--format json` print as the docker CLI's context does. */
-export function rowContext<T extends object>(row: T): T {
-  return Object.defineProperty({ ...row }, GO_JSON, { value: () => goMarshalMap(row as Record<string, unknown>), enumerable: false });
+/**
+ * On a value that stands for a Go struct: its type as a template's errors name it ("can't evaluate field X in
+ * type *formatter.imageContext"), where the value is not the template's root (rows in a range, version's parts).
+ */
+export const GO_TYPE = Symbol.for('berth.go-type');
+export function goTyped<T extends object>(o: T, type: string): T {
+  return Object.defineProperty(o, GO_TYPE, { value: type, enumerable: false });
+}
+
+/** A row for formatRows/render whose `{{json .}}` and `--format json` print as the docker CLI's context does; `type`: its Go type. */
+export function rowContext<T extends object>(row: T, type?: string): T {
+  const r = Object.defineProperty({ ...row }, GO_JSON, { value: () => goMarshalMap(row as Record<string, unknown>), enumerable: false });
+  return type ? goTyped(r, type) : r;
 }
 
 /**
@@ -54,6 +64,25 @@ export const template = (): Promise<typeof import('./template.js')> => import('.
 /** Renders a --format template over one value (cli/docker/template); `type` as template.render's. */
 export async function render(tpl: string, data: unknown, type?: string | null, asTyped = false): Promise<string> {
   return (await template()).render(tpl, data, type, asTyped);
+}
+
+/** One name of an inspect: the object found, or the error line docker prints for it. */
+export type Inspected = { value: unknown } | { error: string };
+
+/**
+ * Prints an inspect as docker/cli inspect.Inspect: the objects (indented JSON, or each through --format,
+ * cli/docker/template), then every error line in argument order, a lookup's and a template's alike; the exit
+ * code. `type` as template.render's; `forTemplate`: the value a template sees (network's Created as Go prints it).
+ */
+export async function printInspect(items: Inspected[], format: string | undefined, type: string | null = null, forTemplate = (v: unknown) => v): Promise<number> {
+  let errors: string[];
+  if (format) errors = (await template()).inspectFormatted(format, items.map((i) => ('value' in i ? { value: forTemplate(i.value) } : i)), type);
+  else {
+    process.stdout.write(`${JSON.stringify(items.flatMap((i) => ('value' in i ? [i.value] : [])), null, 4)}\n`);
+    errors = items.flatMap((i) => ('error' in i ? [i.error] : []));
+  }
+  for (const e of errors) process.stderr.write(`${e}\n`);
+  return errors.length ? 1 : 0;
 }
 
 /** Parses a --format before anything is fetched, as docker/cli inspect and ps do (template.ts checkTemplate); fields only cannot fail. */

@@ -9,7 +9,7 @@ import { BerthError } from '../../errors.js';
 import { familiarString, formatReference, parseReference, repoName } from '../../registry/index.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
-import { checkTemplate, formatRows, template } from './format.js';
+import { checkTemplate, formatRows, printInspect, type Inspected } from './format.js';
 import { ago, humanSize, humanSize3, progressPrinter } from './output.js';
 import { authFor } from './credentials.js';
 
@@ -176,19 +176,14 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"image inspect" requires at least 1 argument');
   await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
-  let rc = 0;
-  const out: unknown[] = [];
-  const errs: string[] = [];
+  const items: Inspected[] = [];
   try {
     for (const n of p.positionals) {
-      try { out.push(await c.inspectImage(n)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); rc = 1; }
+      // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
+      try { items.push({ value: await c.inspectImage(n) }); } catch (e) { if (!(e instanceof ApiError)) throw e; items.push({ error: `Error response from daemon: ${e.message}` }); }
     }
   } finally { c.close(); }
-  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
-  // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
-  for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
-  for (const e of failed) process.stderr.write(`${e}\n`);
-  return failed.length ? 1 : rc;
+  return printInspect(items, p.flags.format as string | undefined);
 }
 
 export async function history(g: Globals, args: string[]): Promise<number> {

@@ -7,7 +7,7 @@ import { parseCidr, parseIp } from '../../network/plan.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { networkCreateBodyAt } from '../../client/legacy.js';
 import { connect, type Globals } from './connect.js';
-import { checkTemplate, formatRows, GoText, template } from './format.js';
+import { checkTemplate, formatRows, GoText, printInspect, type Inspected } from './format.js';
 import { confirm } from './images.js';
 
 const enc = encodeURIComponent;
@@ -131,21 +131,18 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"network inspect" requires at least 1 argument.');
   await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
-  let rc = 0;
-  const out: unknown[] = [];
-  const errs: string[] = [];
+  const items: Inspected[] = [];
   try {
     for (const n of p.positionals) {
-      try { out.push(await c.json('GET', `/networks/${enc(n)}`, { query: { verbose: p.flags.verbose ? true : undefined } })); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); rc = 1; }
+      try { items.push({ value: await c.json('GET', `/networks/${enc(n)}`, { query: { verbose: p.flags.verbose ? true : undefined } }) }); } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        items.push({ error: `Error response from daemon: ${e.message}` });
+      }
     }
   } finally { c.close(); }
   // network.Inspect's Created is a time.Time: the template prints its String()
   const typed = (x: unknown) => ({ ...(x as NetworkWire), Created: new GoText(goTimeString((x as NetworkWire).Created), (x as NetworkWire).Created) });
-  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out.map(typed)) : (process.stdout.write(`${JSON.stringify(out, null, 4)}\n`), []);
-  // unlike image inspect, docker/cli prints the daemon's answer as is here
-  for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
-  for (const e of failed) { process.stderr.write(`${e}\n`); rc = 1; }
-  return rc;
+  return printInspect(items, p.flags.format as string | undefined, null, typed);
 }
 
 export async function rm(g: Globals, args: string[]): Promise<number> {

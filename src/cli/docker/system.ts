@@ -5,22 +5,40 @@ import { credentialsFor, DEFAULT_DOMAIN, removeCredentials, saveCredentials } fr
 import { BERTH_VERSION, API_VERSION } from '../../api/version.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { GO_JSON, render, template } from './format.js';
+import { GO_JSON, goTyped, render, template } from './format.js';
 import { optTimestamp } from './timestamp.js';
 import { bytesSize } from './output.js';
 import { rfc3339NanoFixed } from '../../util/time.js';
 import type { EventMessage, SystemInfo } from '../../api/types.js';
 
+/** docker/cli version.go names its template "version": Go's errors say so (`template: version:1:2: executing "version" …`). */
+const versionNamed = (e: unknown): unknown => {
+  if (e instanceof Error) e.message = e.message.replace('template: :', 'template: version:').replace('executing ""', 'executing "version"');
+  return e;
+};
+
 export async function version(g: Globals, args: string[]): Promise<number> {
   const p = parseFlags(args, { format: { short: 'f', type: 'string' } });
   checkArgCount(p.positionals, 'version', 0);
+  const fmt = p.flags.format ? String(p.flags.format) : undefined;
+  // parsed before the daemon is asked; one that does not parse exits 64
+  const engine = fmt ? await template() : undefined;
+  if (engine) try { engine.checkTemplate(fmt!); } catch (e) { throw versionNamed(e); }
   const c = connect(g);
   try {
     const server = await c.versionInfo();
     // as the docker CLI: the version this client speaks with this daemon (negotiated, or DOCKER_API_VERSION) and its own
     const client = { Version: BERTH_VERSION, ApiVersion: c.version, DefaultAPIVersion: API_VERSION, GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: process.arch === 'x64' ? 'amd64' : process.arch, Platform: { Name: 'Berth' } };
-    const data = { Client: { ...client, APIVersion: client.ApiVersion }, Server: { ...server, APIVersion: server.ApiVersion } };
-    if (p.flags.format) { process.stdout.write(`${await render(String(p.flags.format), data)}\n`); return 0; }
+    // the Go types a field missing in them names: system.versionInfo, its clientVersion and *types.Version
+    const data = goTyped({ Client: goTyped({ ...client, APIVersion: client.ApiVersion }, 'system.clientVersion'), Server: goTyped({ ...server, APIVersion: server.ApiVersion }, '*types.Version') }, 'system.versionInfo');
+    if (engine) {
+      try { process.stdout.write(`${engine.render(fmt!, data, 'system.versionInfo')}\n`); } catch (e) {
+        // prettyPrintVersion: what Execute wrote, a newline, then its error
+        if (e instanceof engine.TemplateError) process.stdout.write(`${(e as { partial?: string }).partial ?? ''}\n`);
+        throw versionNamed(e);
+      }
+      return 0;
+    }
     const eng = server.Components?.find((x) => x.Name === 'Engine');
     const downgraded = client.ApiVersion !== client.DefaultAPIVersion ? ` (downgraded from ${client.DefaultAPIVersion})` : '';
     process.stdout.write(`Client: Berth\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}${downgraded}\n Node version:      ${process.versions.node}\n OS/Arch:           linux/${client.Arch}\n\n`);
@@ -165,7 +183,7 @@ export function eventLine(e: EventMessage, ns: bigint, offsetMin = -new Date(Num
  */
 export function eventContext(e: EventMessage, ns: bigint): object {
   const go = { Status: e.status ?? '', ID: e.id ?? '', From: e.from ?? '', Scope: e.scope ?? '', Time: e.time ?? 0, TimeNano: ns };
-  const view = { ...e };
+  const view = { ...e, ...(e.Actor ? { Actor: goTyped({ ...e.Actor }, 'events.Actor') } : {}) };
   for (const [k, v] of Object.entries(go)) Object.defineProperty(view, k, { value: v, enumerable: false });
   const json = () => JSON.stringify(e).replace(/"timeNano":[0-9.e+]+/, `"timeNano":${ns}`);
   return Object.defineProperty(view, GO_JSON, { value: json, enumerable: false });
@@ -183,14 +201,23 @@ export async function events(g: Globals, args: string[]): Promise<number> {
   }
   const since = optTimestamp(p.flags.since);
   const until = optTimestamp(p.flags.until);
+  const fmt = p.flags.format === 'json' ? '{{json .}}' : (p.flags.format as string | undefined);
+  const engine = fmt ? await template() : undefined; // the callback writes each event as it comes
+  // docker/cli events.go makeTemplate: parsed, then run over an empty events.Message, so a field it lacks
+  // fails before any event; either error is "Error parsing format: …", exit 64
+  if (engine) {
+    try { engine.render(fmt!, eventContext({ Type: '', Action: '', Actor: { ID: '', Attributes: {} }, scope: '', time: 0, timeNano: 0 } as unknown as EventMessage, 0n), '*events.Message'); } catch (e) {
+      if (!(e instanceof engine.TemplateError)) throw e;
+      throw Object.assign(new BerthError('InvalidArgument', `Error parsing format: ${e.message}`), { exitCode: 64 });
+    }
+  }
   const c = connect(g);
   const stop = new AbortController();
   const onInt = () => stop.abort();
   process.once('SIGINT', onInt);
   try {
-    const engine = p.flags.format ? await template() : undefined; // the callback writes each event as it comes
     await c.events({ since, until, filters: Object.keys(filters).length ? filters : undefined, signal: stop.signal }, (e, ns) => {
-      if (engine) { process.stdout.write(`${engine.render(String(p.flags.format) === 'json' ? '{{json .}}' : String(p.flags.format), eventContext(e, ns))}\n`); return; }
+      if (engine) { process.stdout.write(`${engine.render(fmt!, eventContext(e, ns), '*events.Message')}\n`); return; }
       process.stdout.write(eventLine(e, ns));
     });
     return 0;

@@ -3,7 +3,7 @@
 // with fmt's verbs, eq, and, not …) and docker's (json, upper, lower, title, join, split, pad, truncate).
 // Loaded only when a template needs it (format.ts): the CLI's fast path prints its default tables without it.
 import { BerthError } from '../../errors.js';
-import { GO_JSON, goString, isGoText, NO_VALUE } from './format.js';
+import { GO_JSON, GO_TYPE, goString, isGoText, NO_VALUE } from './format.js';
 
 /** An argument: a word (field, variable, literal, function name) or a parenthesised pipeline and the fields read off it. */
 type Arg = string | { sub: Pipe; path: string[] };
@@ -190,6 +190,7 @@ function truth(v: unknown): boolean {
 function goType(v: unknown): string {
   if (v === null || v === undefined || v === NO_VALUE) return '<nil>';
   if (typeof v === 'string' || isGoText(v)) return 'string';
+  if (typeof v === 'object' && GO_TYPE in v) return (v as { [GO_TYPE]: string })[GO_TYPE];
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'bigint') return 'int64';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
@@ -437,15 +438,16 @@ export function checkTemplate(tpl: string, prefix = 'template parsing error: ', 
 }
 
 /**
- * `inspect --format` (docker/cli inspect.Inspect): each object rendered, an execution error joining the
- * lookup errors; the output prints whole, a lone newline when nothing rendered. Returns the error lines.
- * `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
+ * `inspect --format` (docker/cli inspect.Inspect): each object rendered; an execution error takes its place
+ * among the lookup errors, in argument order; the output prints whole, a lone newline when nothing rendered.
+ * Returns the error lines. `type`: the Go type docker's template sees (null: the JSON, as its raw fallback).
  */
-export function inspectFormatted(tpl: string, objects: unknown[], type: string | null = null): string[] {
+export function inspectFormatted(tpl: string, items: Array<{ value: unknown } | { error: string }>, type: string | null = null): string[] {
   const lines: string[] = [];
   const errs: string[] = [];
-  for (const x of objects) {
-    try { lines.push(render(tpl === 'json' ? '{{json .}}' : tpl, x, type)); } catch (e) {
+  for (const x of items) {
+    if (!('value' in x)) { errs.push(x.error); continue; }
+    try { lines.push(render(tpl === 'json' ? '{{json .}}' : tpl, x.value, type)); } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       errs.push(`template parsing error: ${e.message}`);
     }

@@ -5,7 +5,7 @@ import { ApiError } from '../../client/index.js';
 import { BerthError } from '../../errors.js';
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
-import { checkTemplate, formatRows, template } from './format.js';
+import { checkTemplate, formatRows, printInspect, type Inspected } from './format.js';
 import { confirm, filterMap } from './images.js';
 import { humanSize } from './output.js';
 
@@ -82,18 +82,17 @@ export const inspect: Cmd = async (g, args) => {
   if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume inspect" requires at least 1 argument');
   await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
-  const out: unknown[] = [];
-  const errs: string[] = [];
+  const items: Inspected[] = [];
   try {
     for (const n of p.positionals) {
-      try { out.push(await c.json('GET', `/volumes/${encodeURIComponent(n)}`)); } catch (e) { if (!(e instanceof ApiError)) throw e; errs.push(e.message); }
+      try { items.push({ value: goFieldOrder(await c.json('GET', `/volumes/${encodeURIComponent(n)}`)) }); } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        items.push({ error: `Error response from daemon: ${e.message}` });
+      }
     }
   } finally { c.close(); }
   // docker/cli volume inspect hands the typed volume only (no JSON fallback): its Go type names a missing field
-  const failed = p.flags.format ? (await template()).inspectFormatted(String(p.flags.format), out, 'volume.Volume') : (process.stdout.write(`${JSON.stringify(out.map(goFieldOrder), null, 4)}\n`), []);
-  for (const e of errs) process.stderr.write(`Error response from daemon: ${e}\n`);
-  for (const e of failed) process.stderr.write(`${e}\n`);
-  return errs.length || failed.length ? 1 : 0;
+  return printInspect(items, p.flags.format as string | undefined, 'volume.Volume');
 };
 
 export const rm: Cmd = async (g, args) => {
