@@ -161,13 +161,10 @@ const FAST = ['(function (exports, require, module, __filename, __dirname, __ber
 // cp.cjs's cache is eager too: a copy calls most of its tar code (valgrind, `berth cp CTR:/etc/hostname F`,
 // three interleaved runs each: 146.96-155.49 M instructions uncached (required as before), 142.9-144.7 M
 // with a lazy cache, 127.7-131.4 M with the eager one; its cache file is 141 KB).
-// berth-fast.cjs's too (stop 28, issue 13): with the lazy cache, compiling the functions a command calls from
-// source was V8's parser and bytecode generator, 27.6 M of the ~50 M instructions `berth ps` spends above
-// `node -e 0` (callgrind, by function); with the eager one (211 KB, all commands' code deserialized) 19.3 M
-// (what is left is Node's own net/stream code, compiled lazily from its built-in sources) and
-// deserializing +2 M: `berth ps` 131.0-136.3 -> 126.7-130.1 M, `berth logs` 137.0-139.0 -> 130.2-134.4 M
-// (NODE_EXTRA_CA_CERTS unset; two to four runs each, interleaved).
-for (const [name, wrap, eager] of [['berth-fast.cjs', FAST, true], ['runtime.cjs', CJS, true], ['cp.cjs', CJS, true]]) {
+// berth-fast.cjs's stays lazy. Eager (stop 28) cut `berth ps` by ~5 M instructions (callgrind: 27.6 -> 19.3 M
+// compiling, +2 M deserializing), but bench/cli.sh with the lazy build as base, same rounds, quiet host, put its
+// first byte 1.5-2.5 ms later for all five commands (a 211 KB cache to read and deserialize, not 31 KB).
+for (const [name, wrap, eager] of [['berth-fast.cjs', FAST, false], ['runtime.cjs', CJS, true], ['cp.cjs', CJS, true]]) {
   const file = `dist/bin/cli/${name}`;
   const src = readFileSync(file, 'latin1').replace(/^#!.*/, ''); // a hashbang line stays, empty
   writeFileSync(file, src, 'latin1');
