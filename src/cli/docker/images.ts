@@ -10,6 +10,7 @@ import { familiarString, formatReference, parseReference, repoName } from '../..
 import { checkArgCount, parseFlags } from '../args.js';
 import { connect, report, type Globals } from './connect.js';
 import { checkTemplate, formatRows, printInspect, type Inspected } from './format.js';
+import { inspectEach } from './inspect.js';
 import { ago, humanSize, humanSize3, progressPrinter } from './output.js';
 import { authFor } from './credentials.js';
 
@@ -176,13 +177,8 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"image inspect" requires at least 1 argument');
   await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
-  const items: Inspected[] = [];
-  try {
-    for (const n of p.positionals) {
-      // docker/cli inspect.Inspect prints the client's error as it is: a daemon's answer
-      try { items.push({ value: await c.inspectImage(n) }); } catch (e) { if (!(e instanceof ApiError)) throw e; items.push({ error: `Error response from daemon: ${e.message}` }); }
-    }
-  } finally { c.close(); }
+  let items: Inspected[];
+  try { items = await inspectEach(p.positionals, (n) => c.inspectImage(n)); } finally { c.close(); }
   return printInspect(items, p.flags.format as string | undefined);
 }
 

@@ -36,6 +36,21 @@ export function checkInspectType(type: string | undefined): void {
   }
 }
 
+/**
+ * Each name through `get` (image, network, volume inspect), in argument order: the object, or the daemon's
+ * answer as docker/cli inspect.Inspect prints it.
+ */
+export async function inspectEach(names: string[], get: (n: string) => Promise<unknown>): Promise<Inspected[]> {
+  const items: Inspected[] = [];
+  for (const n of names) {
+    try { items.push({ value: await get(n) }); } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      items.push({ error: `Error response from daemon: ${e.message}` });
+    }
+  }
+  return items;
+}
+
 /** Each name looked up (inspectAll), in argument order: the object or the error line docker prints for it. */
 export async function lookupAll(c: Client, names: string[], type: string | undefined): Promise<Inspected[]> {
   const items: Inspected[] = [];

@@ -9,6 +9,7 @@ import { networkCreateBodyAt } from '../../client/legacy.js';
 import { connect, type Globals } from './connect.js';
 import { checkTemplate, formatRows, GoText, printInspect, type Inspected } from './format.js';
 import { confirm } from './images.js';
+import { inspectEach } from './inspect.js';
 
 const enc = encodeURIComponent;
 
@@ -131,14 +132,9 @@ export async function inspect(g: Globals, args: string[]): Promise<number> {
   if (p.positionals.length === 0) throw new BerthError('InvalidArgument', '"network inspect" requires at least 1 argument.');
   await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
-  const items: Inspected[] = [];
+  let items: Inspected[];
   try {
-    for (const n of p.positionals) {
-      try { items.push({ value: await c.json('GET', `/networks/${enc(n)}`, { query: { verbose: p.flags.verbose ? true : undefined } }) }); } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        items.push({ error: `Error response from daemon: ${e.message}` });
-      }
-    }
+    items = await inspectEach(p.positionals, (n) => c.json('GET', `/networks/${enc(n)}`, { query: { verbose: p.flags.verbose ? true : undefined } }));
   } finally { c.close(); }
   // network.Inspect's Created is a time.Time: the template prints its String()
   const typed = (x: unknown) => ({ ...(x as NetworkWire), Created: new GoText(goTimeString((x as NetworkWire).Created), (x as NetworkWire).Created) });

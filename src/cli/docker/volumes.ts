@@ -7,6 +7,7 @@ import { checkArgCount, parseFlags } from '../args.js';
 import { connect, type Globals } from './connect.js';
 import { checkTemplate, formatRows, printInspect, type Inspected } from './format.js';
 import { confirm, filterMap } from './images.js';
+import { inspectEach } from './inspect.js';
 import { humanSize } from './output.js';
 
 type Cmd = (g: Globals, args: string[]) => Promise<number>;
@@ -82,15 +83,8 @@ export const inspect: Cmd = async (g, args) => {
   if (!p.positionals.length) throw new BerthError('InvalidArgument', '"volume inspect" requires at least 1 argument');
   await checkTemplate(p.flags.format as string | undefined);
   const c = connect(g);
-  const items: Inspected[] = [];
-  try {
-    for (const n of p.positionals) {
-      try { items.push({ value: goFieldOrder(await c.json('GET', `/volumes/${encodeURIComponent(n)}`)) }); } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        items.push({ error: `Error response from daemon: ${e.message}` });
-      }
-    }
-  } finally { c.close(); }
+  let items: Inspected[];
+  try { items = await inspectEach(p.positionals, async (n) => goFieldOrder(await c.json('GET', `/volumes/${encodeURIComponent(n)}`))); } finally { c.close(); }
   // docker/cli volume inspect hands the typed volume only (no JSON fallback): its Go type names a missing field
   return printInspect(items, p.flags.format as string | undefined, 'volume.Volume');
 };
